@@ -1,0 +1,10 @@
+namespace Rollback.Engine;
+
+/// <summary>The fixed progress activity ids, one per kind of work, so nested bars stay distinct.</summary>
+public static class ProgressActivity
+{
+    public const int Rollback = 4201;
+    public const int Capture = 4202;
+    public const int Verify = 4203;
+    public const int Stage = 4204;
+}

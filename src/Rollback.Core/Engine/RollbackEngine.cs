@@ -1,0 +1,650 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Rollback.Errors;
+using Rollback.Providers;
+using Rollback.Store;
+
+namespace Rollback.Engine;
+
+/// <summary>
+/// The one place the safety rules live, for every kind: the lock, the readiness gate, the safety capture
+/// of the failed state, timing and downtime, verification, and the journal entry for every attempt.
+/// Created per command invocation; holds no state beyond what it is given.
+/// </summary>
+public sealed class RollbackEngine
+{
+    public const string MaxPointAgeSetting = "MaxPointAge";
+    public static readonly TimeSpan DefaultMaxPointAge = TimeSpan.FromDays(7);
+
+    private readonly ProviderCatalog _catalog;
+    private readonly IRollbackReporter _reporter;
+    private readonly Func<DateTimeOffset> _clock;
+
+    public RollbackEngine(RollbackStore store, ProviderCatalog catalog, IRollbackReporter? reporter = null, Func<DateTimeOffset>? clock = null, string? user = null)
+    {
+        Store = store;
+        _catalog = catalog;
+        _reporter = reporter ?? NullReporter.Instance;
+        _clock = clock ?? (() => DateTimeOffset.UtcNow);
+        User = user ?? CurrentUser();
+    }
+
+    public RollbackStore Store { get; }
+
+    public string User { get; }
+
+    public ProviderCatalog Catalog => _catalog;
+
+    public static string CurrentUser() =>
+        Platform.NativeFileSystem.IsWindows ? Environment.UserDomainName + "\\" + Environment.UserName : Environment.UserName;
+
+    // ---- targets -------------------------------------------------------------------------------
+
+    public RollbackTarget RegisterTarget(string name, string kind, SettingsDictionary settings, bool replace)
+    {
+        TargetRegistry.ValidateName(name);
+        var provider = _catalog.Get(kind);
+        var target = new RollbackTarget
+        {
+            Name = name,
+            Kind = provider.Kind,
+            Settings = provider.ValidateSettings(settings),
+            RegisteredAt = _clock(),
+            RegisteredBy = User,
+        };
+        Store.Targets.Save(target, replace);
+        Journal(new HistoryEntry { Target = name, Action = HistoryAction.RegisterTarget, To = provider.Kind, Status = HistoryStatus.Succeeded });
+        return target;
+    }
+
+    public void UnregisterTarget(string name, bool removePoints)
+    {
+        var target = Store.Targets.Get(name);
+        using (AcquireTargetLock(target.Name, "Unregister"))
+        {
+            Store.Targets.Remove(target.Name);
+            if (removePoints)
+            {
+                Store.Points.DeleteAll(target.Name);
+            }
+        }
+
+        Journal(new HistoryEntry { Target = target.Name, Action = HistoryAction.UnregisterTarget, Status = HistoryStatus.Succeeded, Message = removePoints ? "Points removed." : "Points kept." });
+    }
+
+    public TargetState DescribeTarget(string name)
+    {
+        var target = Store.Targets.Get(name);
+        return Describe(target, _catalog.Get(target.Kind));
+    }
+
+    // ---- points --------------------------------------------------------------------------------
+
+    public RollbackPoint CreatePoint(string targetName, string? note, CancellationToken cancellation = default)
+    {
+        var target = Store.Targets.Get(targetName);
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            using (AcquireTargetLock(target.Name, "Capture"))
+            {
+                var point = Capture(target, note, isSafetyPoint: false, cancellation);
+                Journal(new HistoryEntry { Target = target.Name, Action = HistoryAction.Capture, PointId = point.Id, To = point.Version, Reason = note, Duration = watch.Elapsed, Status = HistoryStatus.Succeeded });
+                return point;
+            }
+        }
+        catch (RollbackException ex)
+        {
+            Journal(new HistoryEntry { Target = target.Name, Action = HistoryAction.Capture, Reason = note, Duration = watch.Elapsed, Status = HistoryStatus.Failed, ErrorId = ex.ErrorId, Message = ex.Message });
+            throw;
+        }
+    }
+
+    public IReadOnlyList<RollbackPoint> GetPoints(string targetName)
+    {
+        var target = Store.Targets.Get(targetName);
+        return Store.Points.List(target.Name);
+    }
+
+    public RollbackPoint GetPoint(string targetName, string pointId)
+    {
+        var target = Store.Targets.Get(targetName);
+        return Store.Points.Get(target.Name, pointId);
+    }
+
+    public void RemovePoint(RollbackPoint point)
+    {
+        using (AcquireTargetLock(point.Target, "RemovePoint"))
+        {
+            Store.Points.Delete(point);
+        }
+
+        Journal(new HistoryEntry { Target = point.Target, Action = HistoryAction.RemovePoint, PointId = point.Id, From = point.Version, Status = HistoryStatus.Succeeded });
+    }
+
+    // ---- readiness -----------------------------------------------------------------------------
+
+    public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge = null, CancellationToken cancellation = default)
+    {
+        var target = Store.Targets.Get(targetName);
+        return Readiness(target, _catalog.Get(target.Kind), pointId, maxPointAge, lockHeldByCaller: false, cancellation);
+    }
+
+    private ReadinessReport Readiness(RollbackTarget target, IRollbackProvider provider, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, CancellationToken cancellation)
+    {
+        var checks = new List<CheckResult>();
+        RollbackPoint? point = null;
+        TargetState? current = null;
+        try
+        {
+            point = Store.Points.Get(target.Name, pointId);
+            checks.Add(CheckResult.Pass("PointExists", $"Point {point.Id} ({point.Version}, captured {point.CreatedAt:u} by {point.CreatedBy})."));
+        }
+        catch (RollbackException ex)
+        {
+            checks.Add(CheckResult.Fail("PointExists", ex.ErrorId, ex.Message));
+        }
+
+        if (point is not null)
+        {
+            checks.Add(Guard("ArtifactsIntact", () =>
+            {
+                FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, _reporter, cancellation);
+                return CheckResult.Pass("ArtifactsIntact", $"{point.Artifacts.Count:N0} artifacts ({point.TotalSize / 1048576.0:N1} MiB) match their SHA-256.");
+            }));
+
+            try
+            {
+                current = Describe(target, provider);
+                checks.AddRange(provider.Check(target, point, current));
+            }
+            catch (RollbackException ex)
+            {
+                checks.Add(CheckResult.Fail("TargetReachable", ex.ErrorId, ex.Message));
+            }
+
+            var age = _clock() - point.CreatedAt;
+            var window = maxPointAge ?? MaxPointAgeOf(target);
+            checks.Add(age > window
+                ? CheckResult.Warn("PointAge", $"The point is {FormatAge(age)} old, older than {FormatAge(window)}: data and dependencies may have moved on since.")
+                : CheckResult.Pass("PointAge", $"The point is {FormatAge(age)} old."));
+
+            if (current is not null)
+            {
+                checks.Add(current.Fingerprint == point.Fingerprint
+                    ? CheckResult.Warn("VersionDiffers", $"The target is already at {point.Version}: a rollback will return AlreadyCurrent and change nothing.")
+                    : CheckResult.Pass("VersionDiffers", $"Current {current.Version} -> {point.Version}."));
+            }
+        }
+
+        if (!lockHeldByCaller)
+        {
+            using var probe = FileLock.TryAcquire(TargetLockPath(target.Name));
+            checks.Add(probe is null
+                ? CheckResult.Fail("NoRollbackInProgress", RollbackErrorId.RollbackInProgress, InProgressMessage(target.Name))
+                : CheckResult.Pass("NoRollbackInProgress", "No other rollback holds the target."));
+        }
+
+        return new ReadinessReport
+        {
+            Target = target.Name,
+            PointId = pointId,
+            Point = point,
+            CurrentVersion = current?.Version,
+            PointVersion = point?.Version,
+            Checks = checks,
+            CheckedAt = _clock(),
+        };
+    }
+
+    // ---- rollback ------------------------------------------------------------------------------
+
+    /// <summary>What a rollback would do, for -WhatIf: the planned steps, with nothing changed on the target or the store.</summary>
+    public RollbackResult PlanRollback(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy)
+    {
+        var target = Store.Targets.Get(targetName);
+        var provider = _catalog.Get(target.Kind);
+        var point = Store.Points.Get(target.Name, pointId);
+        var current = Describe(target, provider);
+        var steps = new List<RollbackStep> { Planned("CheckReadiness", "Verify the point's artifacts and the target's preconditions.") };
+        steps.Add(Planned("CaptureSafetyPoint", $"Capture the current state ({current.Version}) as a safety point."));
+        steps.AddRange(provider.PlanRestore(target, point).Select(s => Planned(s.Name, s.Description)));
+        steps.Add(Planned("Verify", $"Check that the target reports {point.Version}."));
+        return new RollbackResult
+        {
+            Target = target.Name,
+            Kind = target.Kind,
+            PointId = point.Id,
+            FromVersion = current.Version,
+            ToVersion = point.Version,
+            Status = RollbackStatus.WhatIf,
+            StartedAt = _clock(),
+            Steps = steps,
+            Reason = reason,
+            ApprovedBy = approvedBy,
+            User = User,
+            Message = current.Fingerprint == point.Fingerprint ? $"The target is already at {point.Version}; a rollback would return AlreadyCurrent." : null,
+        };
+    }
+
+    /// <summary>
+    /// Rolls a target back to a point. Refusals (unknown target or point, not ready, in progress) are journaled and
+    /// thrown; a restore that fails is journaled and returned with Status Failed, so the caller reports both.
+    /// </summary>
+    public RollbackResult Rollback(RollbackRequest request)
+    {
+        var startedAt = _clock();
+        var watch = Stopwatch.StartNew();
+        RollbackTarget? target = null;
+        string? fromVersion = null;
+        string? toVersion = null;
+        try
+        {
+            target = Store.Targets.Get(request.Target);
+            var provider = _catalog.Get(target.Kind);
+            using (AcquireTargetLock(target.Name, "Rollback to " + request.PointId))
+            {
+                ReportPhase(target, "Checking readiness", 5);
+                var readiness = Readiness(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation);
+                fromVersion = readiness.CurrentVersion;
+                toVersion = readiness.PointVersion;
+                foreach (var warning in readiness.Warnings.Where(w => w.Name != "VersionDiffers"))
+                {
+                    _reporter.Warning(warning.Message);
+                }
+
+                if (!readiness.IsReady)
+                {
+                    throw NotReady(readiness);
+                }
+
+                var point = readiness.Point!;
+                var current = Describe(target, provider);
+                if (current.Fingerprint == point.Fingerprint)
+                {
+                    return Finish(request, target, point, startedAt, watch, RollbackStatus.AlreadyCurrent, current.Version, null, null,
+                        Array.Empty<CheckResult>(), null, $"The target is already at {point.Version}; nothing was changed.");
+                }
+
+                var context = new RestoreContext(_reporter, request.Cancellation)
+                {
+                    BeforeSwitch = request.BeforeSwitch,
+                    AfterSwitch = request.AfterSwitch,
+                    Validator = request.Validator,
+                };
+                ReportPhase(target, "Capturing a safety point of the current state", 20);
+                var safety = context.Step("CaptureSafetyPoint", () => Capture(target, $"Safety point before rollback to {point.Id}: {request.Reason}", isSafetyPoint: true, request.Cancellation));
+                context.SafetyPoint = safety;
+
+                try
+                {
+                    ReportPhase(target, $"Restoring {point.Version}", 50);
+                    provider.Restore(target, point, context);
+                }
+                catch (Exception ex) when (IsRestoreFailure(ex))
+                {
+                    var failure = AsRollbackException(ex, target.Name);
+                    return Finish(request, target, point, startedAt, watch, RollbackStatus.Failed, current.Version, safety, context,
+                        Array.Empty<CheckResult>(), failure.ErrorId, $"{failure.Message} The safety point {safety.Id} holds the state before this attempt.");
+                }
+
+                ReportPhase(target, "Verifying", 90);
+                var verification = Verify(target, provider, point);
+                var verified = verification.All(v => v.Status != CheckStatus.Fail);
+                return Finish(request, target, point, startedAt, watch, verified ? RollbackStatus.Succeeded : RollbackStatus.VerificationFailed,
+                    current.Version, safety, context, verification, verified ? null : RollbackErrorId.RollbackFailed,
+                    verified ? null : string.Join(" ", verification.Where(v => v.Status == CheckStatus.Fail).Select(v => v.Message)));
+            }
+        }
+        catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
+        {
+            var refusal = AsRollbackException(ex, request.Target);
+            Journal(new HistoryEntry
+            {
+                Target = target?.Name ?? request.Target,
+                Action = HistoryAction.Rollback,
+                PointId = request.PointId,
+                From = fromVersion,
+                To = toVersion,
+                Reason = request.Reason,
+                ApprovedBy = request.ApprovedBy,
+                Duration = watch.Elapsed,
+                Status = HistoryStatus.Refused,
+                ErrorId = refusal.ErrorId,
+                Message = refusal.Message,
+            });
+            if (ex is OperationCanceledException)
+            {
+                throw refusal;
+            }
+
+            throw;
+        }
+        finally
+        {
+            _reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Rollback, Activity = "Rollback", Completed = true });
+        }
+    }
+
+    // ---- configuration -------------------------------------------------------------------------
+
+    public IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(ConfigurationRestoreRequest request)
+    {
+        var watch = Stopwatch.StartNew();
+        var target = Store.Targets.Get(request.Target);
+        var provider = _catalog.Get(target.Kind);
+        if (provider is not IConfigurationProvider configurationProvider)
+        {
+            throw new RollbackException(RollbackErrorId.ConfigurationNotSupported, RollbackErrorCategory.InvalidOperation,
+                $"Target '{target.Name}' is of kind {target.Kind}, which holds no configuration items. Use Invoke-Rollback for it.", target.Name);
+        }
+
+        var point = Store.Points.Get(target.Name, request.PointId);
+        if (request.WhatIf)
+        {
+            FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, _reporter, request.Cancellation);
+            return configurationProvider.RestoreConfiguration(target, point, ConfigurationContext(request, null));
+        }
+
+        string? safetyId = null;
+        try
+        {
+            using (AcquireTargetLock(target.Name, "Restore-Configuration from " + point.Id))
+            {
+                FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, _reporter, request.Cancellation);
+                var safety = Capture(target, $"Safety point before configuration restore from {point.Id}: {request.Reason}", isSafetyPoint: true, request.Cancellation);
+                safetyId = safety.Id;
+                var results = configurationProvider.RestoreConfiguration(target, point, ConfigurationContext(request, safety));
+                Journal(new HistoryEntry
+                {
+                    Target = target.Name,
+                    Action = HistoryAction.RestoreConfiguration,
+                    PointId = point.Id,
+                    From = safety.Version,
+                    To = point.Version,
+                    Reason = request.Reason,
+                    Duration = watch.Elapsed,
+                    Status = HistoryStatus.Succeeded,
+                    SafetyPointId = safety.Id,
+                    Message = $"{results.Count(r => r.Changed)} of {results.Count} items changed.",
+                });
+                return results;
+            }
+        }
+        catch (Exception ex) when (ex is RollbackException or OperationCanceledException || IsRestoreFailure(ex))
+        {
+            var failure = AsRollbackException(ex, target.Name);
+            Journal(new HistoryEntry
+            {
+                Target = target.Name,
+                Action = HistoryAction.RestoreConfiguration,
+                PointId = point.Id,
+                To = point.Version,
+                Reason = request.Reason,
+                Duration = watch.Elapsed,
+                Status = HistoryStatus.Failed,
+                ErrorId = failure.ErrorId,
+                Message = failure.Message,
+                SafetyPointId = safetyId,
+            });
+            throw failure;
+        }
+    }
+
+    // ---- history -------------------------------------------------------------------------------
+
+    public IReadOnlyList<HistoryEntry> GetHistory(HistoryFilter filter)
+    {
+        var entries = Store.Journal.Read().Where(e =>
+            (filter.Target is null || string.Equals(e.Target, filter.Target, StringComparison.OrdinalIgnoreCase)) &&
+            (filter.Action is null || string.Equals(e.Action, filter.Action, StringComparison.OrdinalIgnoreCase)) &&
+            (filter.Status is null || string.Equals(e.Status, filter.Status, StringComparison.OrdinalIgnoreCase)) &&
+            (filter.Since is null || e.Time >= filter.Since)).ToList();
+        return filter.Last is int last ? entries.Skip(Math.Max(0, entries.Count - last)).ToList() : entries;
+    }
+
+    public JournalVerification VerifyJournal() => Store.Journal.Verify();
+
+    // ---- shared pieces -------------------------------------------------------------------------
+
+    private RollbackPoint Capture(RollbackTarget target, string? note, bool isSafetyPoint, CancellationToken cancellation)
+    {
+        var provider = _catalog.Get(target.Kind);
+        var createdAt = _clock();
+        var id = PointStore.NewId(createdAt);
+        var staging = Store.Points.CreateStaging(target.Name, id);
+        try
+        {
+            var captured = provider.Capture(target, new CaptureContext
+            {
+                ArtifactsDirectory = Path.Combine(staging, PointStore.ArtifactsFolderName),
+                Reporter = _reporter,
+                Cancellation = cancellation,
+            });
+            var point = new RollbackPoint
+            {
+                Id = id,
+                Target = target.Name,
+                Kind = target.Kind,
+                Version = captured.Version,
+                Fingerprint = captured.Fingerprint,
+                CreatedAt = createdAt,
+                CreatedBy = User,
+                Note = note,
+                IsSafetyPoint = isSafetyPoint,
+                Artifacts = captured.Artifacts,
+                TotalSize = captured.Artifacts.Sum(a => a.Size),
+                Metadata = captured.Metadata,
+            };
+            return Store.Points.Commit(staging, point);
+        }
+        catch (Exception ex) when (ex is RollbackException or OperationCanceledException || IsRestoreFailure(ex))
+        {
+            PointStore.DiscardStaging(staging);
+            if (ex is RollbackException)
+            {
+                throw;
+            }
+
+            throw new RollbackException(ex is UnauthorizedAccessException ? RollbackErrorId.TargetReadOnly : RollbackErrorId.CaptureFailed,
+                ex is UnauthorizedAccessException ? RollbackErrorCategory.PermissionDenied : RollbackErrorCategory.ReadError,
+                $"Capturing target '{target.Name}' failed: {ex.Message}", target.Name, ex);
+        }
+    }
+
+    private static TargetState Describe(RollbackTarget target, IRollbackProvider provider)
+    {
+        try
+        {
+            return provider.Describe(target);
+        }
+        catch (Exception ex) when (IsRestoreFailure(ex))
+        {
+            throw new RollbackException(RollbackErrorId.TargetUnreachable, RollbackErrorCategory.ResourceUnavailable,
+                $"Cannot read the state of target '{target.Name}': {ex.Message}", target.Name, ex);
+        }
+    }
+
+    private static List<CheckResult> Verify(RollbackTarget target, IRollbackProvider provider, RollbackPoint point)
+    {
+        try
+        {
+            var after = provider.Describe(target);
+            return new List<CheckResult>
+            {
+                after.Fingerprint == point.Fingerprint
+                    ? CheckResult.Pass("StateMatchesPoint", $"The target reports {after.Version}, the point's state.")
+                    : CheckResult.Fail("StateMatchesPoint", RollbackErrorId.RollbackFailed, $"After the switch the target reports {after.Version} ({after.Detail}), not the point's {point.Version}."),
+            };
+        }
+        catch (Exception ex) when (ex is RollbackException || IsRestoreFailure(ex))
+        {
+            return new List<CheckResult> { CheckResult.Fail("StateMatchesPoint", RollbackErrorId.TargetUnreachable, $"Cannot read the target after the switch: {ex.Message}") };
+        }
+    }
+
+    private RollbackResult Finish(RollbackRequest request, RollbackTarget target, RollbackPoint point, DateTimeOffset startedAt, Stopwatch watch, RollbackStatus status,
+        string fromVersion, RollbackPoint? safety, RestoreContext? context, IReadOnlyList<CheckResult> verification, string? errorId, string? message)
+    {
+        var duration = watch.Elapsed;
+        var entry = Journal(new HistoryEntry
+        {
+            Target = target.Name,
+            Action = HistoryAction.Rollback,
+            PointId = point.Id,
+            From = fromVersion,
+            To = point.Version,
+            Reason = request.Reason,
+            ApprovedBy = request.ApprovedBy,
+            Duration = duration,
+            Status = status.ToString(),
+            ErrorId = errorId,
+            Message = message,
+            SafetyPointId = safety?.Id,
+        });
+        return new RollbackResult
+        {
+            Target = target.Name,
+            Kind = target.Kind,
+            PointId = point.Id,
+            FromVersion = fromVersion,
+            ToVersion = point.Version,
+            Status = status,
+            StartedAt = startedAt,
+            Duration = duration,
+            Downtime = context?.Downtime ?? TimeSpan.Zero,
+            Steps = context?.Steps.ToList() ?? new List<RollbackStep>(),
+            SafetyPointId = safety?.Id,
+            Verification = verification,
+            Reason = request.Reason,
+            ApprovedBy = request.ApprovedBy,
+            User = User,
+            JournalSequence = entry.Sequence,
+            ErrorId = errorId,
+            Message = message,
+            ConfigurationItems = context?.ConfigurationItems.ToList() ?? new List<ConfigurationRestoreResult>(),
+        };
+    }
+
+    private ConfigurationRestoreContext ConfigurationContext(ConfigurationRestoreRequest request, RollbackPoint? safety) =>
+        new(_reporter, request.Cancellation) { Items = request.Items, Validator = request.Validator, WhatIf = request.WhatIf, SafetyPoint = safety };
+
+    private HistoryEntry Journal(HistoryEntry entry) => Store.Journal.Append(new HistoryEntry
+    {
+        Time = _clock(),
+        User = User,
+        Target = entry.Target,
+        Action = entry.Action,
+        PointId = entry.PointId,
+        From = entry.From,
+        To = entry.To,
+        Reason = entry.Reason,
+        ApprovedBy = entry.ApprovedBy,
+        Duration = entry.Duration,
+        Status = entry.Status,
+        ErrorId = entry.ErrorId,
+        Message = entry.Message,
+        SafetyPointId = entry.SafetyPointId,
+    });
+
+    private TargetLock AcquireTargetLock(string targetName, string purpose)
+    {
+        var held = FileLock.TryAcquire(TargetLockPath(targetName));
+        if (held is null)
+        {
+            throw new RollbackException(RollbackErrorId.RollbackInProgress, RollbackErrorCategory.ResourceBusy, InProgressMessage(targetName), targetName);
+        }
+
+        var holder = HolderPath(targetName);
+        AtomicFile.WriteAllText(holder, string.Format(CultureInfo.InvariantCulture, "{0} (user {1}, process {2}, since {3:u})", purpose, User, Process.GetCurrentProcess().Id, _clock()));
+        return new TargetLock(held, holder);
+    }
+
+    private string TargetLockPath(string targetName) => Store.LockPath("target-" + targetName.ToLowerInvariant());
+
+    private string HolderPath(string targetName) => Path.Combine(Store.LocksDirectory, "target-" + targetName.ToLowerInvariant() + ".holder");
+
+    private string InProgressMessage(string targetName)
+    {
+        var holder = HolderPath(targetName);
+        var who = File.Exists(holder) ? File.ReadAllText(holder) : "another process";
+        return $"A rollback or capture of target '{targetName}' is already in progress: {who}. Wait for it to finish; only one may change a target at a time.";
+    }
+
+    private void ReportPhase(RollbackTarget target, string status, int percent) =>
+        _reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Rollback, Activity = $"Rollback of {target.Name}", Status = status, PercentComplete = percent });
+
+    private static TimeSpan MaxPointAgeOf(RollbackTarget target)
+    {
+        var text = target.Settings.GetString(MaxPointAgeSetting);
+        return text is not null && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed) ? parsed : DefaultMaxPointAge;
+    }
+
+    private static RollbackException NotReady(ReadinessReport readiness)
+    {
+        var failures = readiness.Failures.ToList();
+        return new RollbackException(RollbackErrorId.RollbackNotReady, RollbackErrorCategory.InvalidOperation,
+            $"Target '{readiness.Target}' is not ready to roll back to {readiness.PointId}: " +
+            string.Join(" ", failures.Select(f => $"[{f.Name}: {f.ErrorId}] {f.Message}")),
+            readiness);
+    }
+
+    /// <summary>Runs one readiness check; an expected failure becomes a failed check instead of an exception.</summary>
+    private static CheckResult Guard(string name, Func<CheckResult> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (RollbackException ex)
+        {
+            return CheckResult.Fail(name, ex.ErrorId, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return CheckResult.Fail(name, RollbackErrorId.ArtifactMissing, $"The point's artifacts cannot be read: {ex.Message}");
+        }
+    }
+
+    private static RollbackStep Planned(string name, string description) => new() { Name = name, Status = StepStatus.Planned, Message = description };
+
+    private static bool IsRestoreFailure(Exception ex) => ex is IOException or UnauthorizedAccessException or RollbackException;
+
+    private static RollbackException AsRollbackException(Exception ex, string targetName) => ex switch
+    {
+        RollbackException rollback => rollback,
+        OperationCanceledException => new RollbackException(RollbackErrorId.OperationCancelled, RollbackErrorCategory.OperationStopped,
+            $"The operation on '{targetName}' was cancelled before the switch; the target was not changed.", targetName, ex),
+        UnauthorizedAccessException => new RollbackException(RollbackErrorId.TargetReadOnly, RollbackErrorCategory.PermissionDenied,
+            $"Target '{targetName}' cannot be written: {ex.Message} Run with an account that may write it.", targetName, ex),
+        _ when ex.InnerException is UnauthorizedAccessException => AsRollbackException(ex.InnerException, targetName),
+        _ => new RollbackException(RollbackErrorId.RollbackFailed, RollbackErrorCategory.WriteError, $"Restoring target '{targetName}' failed: {ex.Message}", targetName, ex),
+    };
+
+    private static string FormatAge(TimeSpan age) =>
+        age.TotalDays >= 1 ? $"{age.TotalDays:N1} days" : age.TotalHours >= 1 ? $"{age.TotalHours:N1} hours" : $"{Math.Max(0, age.TotalMinutes):N0} minutes";
+
+    /// <summary>A held target lock and the file that tells others who holds it.</summary>
+    private sealed class TargetLock : IDisposable
+    {
+        private readonly FileLock _lock;
+        private readonly string _holderFile;
+
+        public TargetLock(FileLock heldLock, string holderFile)
+        {
+            _lock = heldLock;
+            _holderFile = holderFile;
+        }
+
+        public void Dispose()
+        {
+            File.Delete(_holderFile);
+            _lock.Dispose();
+        }
+    }
+}

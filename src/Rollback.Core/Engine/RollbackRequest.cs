@@ -1,0 +1,61 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Rollback.Providers;
+
+namespace Rollback.Engine;
+
+/// <summary>What Invoke-Rollback (or any host) asks of the engine.</summary>
+public sealed class RollbackRequest
+{
+    public required string Target { get; init; }
+
+    public required string PointId { get; init; }
+
+    public required string Reason { get; init; }
+
+    public IReadOnlyList<string> ApprovedBy { get; init; } = Array.Empty<string>();
+
+    public Action? BeforeSwitch { get; init; }
+
+    public Action? AfterSwitch { get; init; }
+
+    public ConfigurationValidator? Validator { get; init; }
+
+    /// <summary>Points older than this get a readiness warning; null takes the target's MaxPointAge setting or the default.</summary>
+    public TimeSpan? MaxPointAge { get; init; }
+
+    public CancellationToken Cancellation { get; init; }
+}
+
+/// <summary>What Restore-Configuration asks of the engine.</summary>
+public sealed class ConfigurationRestoreRequest
+{
+    public required string Target { get; init; }
+
+    public required string PointId { get; init; }
+
+    public string Reason { get; init; } = string.Empty;
+
+    public IReadOnlyList<string> Items { get; init; } = Array.Empty<string>();
+
+    public ConfigurationValidator? Validator { get; init; }
+
+    public bool WhatIf { get; init; }
+
+    public CancellationToken Cancellation { get; init; }
+}
+
+/// <summary>Which journal entries Get-RollbackHistory wants.</summary>
+public sealed class HistoryFilter
+{
+    public string? Target { get; init; }
+
+    public string? Action { get; init; }
+
+    public string? Status { get; init; }
+
+    public DateTimeOffset? Since { get; init; }
+
+    public int? Last { get; init; }
+}

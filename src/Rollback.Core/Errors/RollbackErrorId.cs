@@ -1,0 +1,38 @@
+namespace Rollback.Errors;
+
+/// <summary>
+/// The one catalogue of ErrorIds. Each is a contract: scripts catch by
+/// <c>FullyQualifiedErrorId</c>, so an id never changes once shipped.
+/// </summary>
+public static class RollbackErrorId
+{
+    public const string TargetNotFound = nameof(TargetNotFound);
+    public const string TargetAlreadyExists = nameof(TargetAlreadyExists);
+    public const string InvalidTargetName = nameof(InvalidTargetName);
+    public const string UnknownTargetKind = nameof(UnknownTargetKind);
+    public const string InvalidSettingsDictionary = nameof(InvalidSettingsDictionary);
+    public const string TargetRegistryCorrupt = nameof(TargetRegistryCorrupt);
+    public const string PointNotFound = nameof(PointNotFound);
+    public const string InvalidPointId = nameof(InvalidPointId);
+    public const string PointTargetMismatch = nameof(PointTargetMismatch);
+    public const string ManifestCorrupt = nameof(ManifestCorrupt);
+    public const string ArtifactPathEscapes = nameof(ArtifactPathEscapes);
+    public const string ArtifactMissing = nameof(ArtifactMissing);
+    public const string ArtifactChecksumMismatch = nameof(ArtifactChecksumMismatch);
+    public const string ReleaseFolderMissing = nameof(ReleaseFolderMissing);
+    public const string TargetUnreachable = nameof(TargetUnreachable);
+    public const string TargetReadOnly = nameof(TargetReadOnly);
+    public const string CaptureFailed = nameof(CaptureFailed);
+    public const string ConfigurationInvalid = nameof(ConfigurationInvalid);
+    public const string ValidatorFailed = nameof(ValidatorFailed);
+    public const string ConfigurationNotSupported = nameof(ConfigurationNotSupported);
+    public const string ConfigurationItemNotFound = nameof(ConfigurationItemNotFound);
+    public const string StorePathUnavailable = nameof(StorePathUnavailable);
+    public const string JournalCorrupt = nameof(JournalCorrupt);
+    public const string JournalChainBroken = nameof(JournalChainBroken);
+    public const string RollbackInProgress = nameof(RollbackInProgress);
+    public const string RollbackNotReady = nameof(RollbackNotReady);
+    public const string RollbackFailed = nameof(RollbackFailed);
+    public const string SwitchHookFailed = nameof(SwitchHookFailed);
+    public const string OperationCancelled = nameof(OperationCancelled);
+}

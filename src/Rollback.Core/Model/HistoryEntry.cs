@@ -1,0 +1,57 @@
+using System;
+using System.Collections.Generic;
+
+namespace Rollback;
+
+/// <summary>One line of the journal: an attempt to change a target or the store, whatever its outcome.</summary>
+public sealed class HistoryEntry
+{
+    public long Sequence { get; init; }
+
+    public DateTimeOffset Time { get; init; }
+
+    public string Target { get; init; } = string.Empty;
+
+    public string Action { get; init; } = string.Empty;
+
+    public string? PointId { get; init; }
+
+    public string? From { get; init; }
+
+    public string? To { get; init; }
+
+    public string? Reason { get; init; }
+
+    public string User { get; init; } = string.Empty;
+
+    public IReadOnlyList<string> ApprovedBy { get; init; } = Array.Empty<string>();
+
+    public TimeSpan Duration { get; init; }
+
+    public string Status { get; init; } = string.Empty;
+
+    public string? ErrorId { get; init; }
+
+    public string? Message { get; init; }
+
+    public string? SafetyPointId { get; init; }
+
+    public string Hash { get; init; } = string.Empty;
+
+    public string PreviousHash { get; init; } = string.Empty;
+}
+
+/// <summary>The outcome of checking the journal's hash chain.</summary>
+public sealed class JournalVerification
+{
+    public bool IsValid { get; init; }
+
+    public long EntryCount { get; init; }
+
+    /// <summary>The sequence (or, for an unreadable line, the line number) of the first entry that breaks the chain.</summary>
+    public long? FirstBrokenSequence { get; init; }
+
+    public string Message { get; init; } = string.Empty;
+
+    public string Path { get; init; } = string.Empty;
+}

@@ -1,0 +1,29 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Rollback;
+
+/// <summary>Whether a rollback of a target to a point is safe to start, and why.</summary>
+public sealed class ReadinessReport
+{
+    public required string Target { get; init; }
+
+    public required string PointId { get; init; }
+
+    public RollbackPoint? Point { get; init; }
+
+    public string? CurrentVersion { get; init; }
+
+    public string? PointVersion { get; init; }
+
+    public IReadOnlyList<CheckResult> Checks { get; init; } = Array.Empty<CheckResult>();
+
+    public DateTimeOffset CheckedAt { get; init; }
+
+    public bool IsReady => Checks.All(c => c.Status != CheckStatus.Fail);
+
+    public IEnumerable<CheckResult> Failures => Checks.Where(c => c.Status == CheckStatus.Fail);
+
+    public IEnumerable<CheckResult> Warnings => Checks.Where(c => c.Status == CheckStatus.Warn);
+}

@@ -1,0 +1,42 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json.Serialization;
+
+namespace Rollback;
+
+/// <summary>A captured known-good (or safety) state of a target. Immutable once written.</summary>
+public sealed class RollbackPoint
+{
+    public required string Id { get; init; }
+
+    public required string Target { get; init; }
+
+    public required string Kind { get; init; }
+
+    /// <summary>The version the target reported when captured (a release name, a version file, or a content hash).</summary>
+    public required string Version { get; init; }
+
+    /// <summary>What identifies the captured state exactly; equal fingerprints mean the rollback would change nothing.</summary>
+    public required string Fingerprint { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public string CreatedBy { get; init; } = string.Empty;
+
+    public string? Note { get; init; }
+
+    /// <summary>True when the engine captured this point of the failed state just before a rollback.</summary>
+    public bool IsSafetyPoint { get; init; }
+
+    public IReadOnlyList<ArtifactEntry> Artifacts { get; init; } = Array.Empty<ArtifactEntry>();
+
+    public long TotalSize { get; init; }
+
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The point's folder in the store (not stored in the manifest: it follows the folder).</summary>
+    [JsonIgnore]
+    public string Path { get; init; } = string.Empty;
+
+    public override string ToString() => Id;
+}

@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+
+namespace Rollback;
+
+public enum RollbackStatus
+{
+    Succeeded,
+    AlreadyCurrent,
+    Failed,
+    VerificationFailed,
+    WhatIf,
+}
+
+public enum StepStatus
+{
+    Succeeded,
+    Failed,
+    Skipped,
+    Planned,
+}
+
+/// <summary>One named step of a rollback, as the provider reported it to the engine.</summary>
+public sealed class RollbackStep
+{
+    public required string Name { get; init; }
+
+    public StepStatus Status { get; init; }
+
+    public TimeSpan Duration { get; init; }
+
+    public string Message { get; init; } = string.Empty;
+
+    public override string ToString() => $"{Name} ({Status})";
+}
+
+/// <summary>The outcome of one rollback attempt.</summary>
+public sealed class RollbackResult
+{
+    public required string Target { get; init; }
+
+    public required string Kind { get; init; }
+
+    public required string PointId { get; init; }
+
+    public string? FromVersion { get; init; }
+
+    public string? ToVersion { get; init; }
+
+    public RollbackStatus Status { get; init; }
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public TimeSpan Duration { get; init; }
+
+    /// <summary>How long the target was not serving a valid state (the switch and the switch hooks), or zero when it never was.</summary>
+    public TimeSpan Downtime { get; init; }
+
+    public IReadOnlyList<RollbackStep> Steps { get; init; } = Array.Empty<RollbackStep>();
+
+    public string? SafetyPointId { get; init; }
+
+    public IReadOnlyList<CheckResult> Verification { get; init; } = Array.Empty<CheckResult>();
+
+    public string Reason { get; init; } = string.Empty;
+
+    public IReadOnlyList<string> ApprovedBy { get; init; } = Array.Empty<string>();
+
+    public string User { get; init; } = string.Empty;
+
+    /// <summary>The journal entry that records this attempt; 0 under -WhatIf, which writes nothing.</summary>
+    public long JournalSequence { get; init; }
+
+    public string? ErrorId { get; init; }
+
+    public string? Message { get; init; }
+
+    public IReadOnlyList<ConfigurationRestoreResult> ConfigurationItems { get; init; } = Array.Empty<ConfigurationRestoreResult>();
+}

@@ -1,0 +1,211 @@
+using System;
+using System.ComponentModel;
+using System.IO;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Rollback.Platform;
+
+/// <summary>
+/// The file-system operations .NET Standard does not expose atomically: replacing a path by rename(2),
+/// swapping two directories in one step, and symbolic links. .NET's own File.Move refuses to replace a
+/// link to a directory and Directory.Move refuses an existing target, so a switch without a window needs
+/// the system calls themselves.
+/// </summary>
+public static class NativeFileSystem
+{
+    private const int AtFdCwd = -100;
+    private const uint RenameExchange = 2;
+    private const int MoveFileReplaceExisting = 0x1;
+    private const int MoveFileWriteThrough = 0x8;
+    private const int SymbolicLinkFlagDirectory = 0x1;
+    private const int SymbolicLinkFlagAllowUnprivilegedCreate = 0x2;
+
+    public static bool IsWindows => RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
+    /// <summary>
+    /// Atomically makes <paramref name="destination"/> name what <paramref name="source"/> names, replacing
+    /// a file or a symbolic link (never a real directory) that is there.
+    /// </summary>
+    public static void ReplaceByRename(string source, string destination)
+    {
+        if (IsWindows)
+        {
+            if (!WindowsMethods.MoveFileEx(source, destination, MoveFileReplaceExisting | MoveFileWriteThrough))
+            {
+                throw new IOException($"Cannot rename '{source}' to '{destination}'.", new Win32Exception(Marshal.GetLastWin32Error()));
+            }
+
+            return;
+        }
+
+        if (UnixMethods.rename(Utf8Z(source), Utf8Z(destination)) != 0)
+        {
+            throw UnixError($"Cannot rename '{source}' to '{destination}'");
+        }
+    }
+
+    /// <summary>
+    /// Swaps two directories in one atomic step (Linux renameat2 RENAME_EXCHANGE). Returns false where the
+    /// platform or file system cannot, so the caller falls back to two renames.
+    /// </summary>
+    public static bool TryExchange(string first, string second)
+    {
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+        {
+            return false;
+        }
+
+        try
+        {
+            if (UnixMethods.renameat2(AtFdCwd, Utf8Z(first), AtFdCwd, Utf8Z(second), RenameExchange) == 0)
+            {
+                return true;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // glibc older than 2.28 has no wrapper: fall back to two renames.
+            return false;
+        }
+
+        var errno = Marshal.GetLastWin32Error();
+        const int ENOSYS = 38, EINVAL = 22, ENOTSUP = 95;
+        if (errno is ENOSYS or EINVAL or ENOTSUP)
+        {
+            return false;
+        }
+
+        throw new IOException($"Cannot exchange '{first}' and '{second}' (errno {errno}).");
+    }
+
+    /// <summary>Creates a symbolic link at <paramref name="linkPath"/> pointing at <paramref name="target"/> (relative or absolute).</summary>
+    public static void CreateDirectoryLink(string linkPath, string target)
+    {
+        if (IsWindows)
+        {
+            if (!WindowsMethods.CreateSymbolicLink(linkPath, target, SymbolicLinkFlagDirectory | SymbolicLinkFlagAllowUnprivilegedCreate))
+            {
+                throw new UnauthorizedAccessException($"Cannot create the link '{linkPath}' (Windows needs developer mode or the SeCreateSymbolicLink privilege).", new Win32Exception(Marshal.GetLastWin32Error()));
+            }
+
+            return;
+        }
+
+        if (UnixMethods.symlink(Utf8Z(target), Utf8Z(linkPath)) != 0)
+        {
+            throw UnixError($"Cannot create the link '{linkPath}'");
+        }
+    }
+
+    /// <summary>True when <paramref name="path"/> itself is a symbolic link (or another reparse point).</summary>
+    public static bool IsLink(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists || Directory.Exists(path)
+            ? (File.GetAttributes(path) & FileAttributes.ReparsePoint) != 0
+            : IsDanglingLink(path);
+    }
+
+    /// <summary>The target a link stores, as written (not resolved), or null when the path is not a link.</summary>
+    public static string? ReadLink(string path)
+    {
+        var linkTarget = typeof(FileSystemInfo).GetProperty("LinkTarget", BindingFlags.Public | BindingFlags.Instance);
+        if (linkTarget is not null)
+        {
+            // .NET 6+ (PowerShell 7): the runtime reads links on every platform.
+            FileSystemInfo info = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
+            return (string?)linkTarget.GetValue(info);
+        }
+
+        if (IsWindows)
+        {
+            return null;
+        }
+
+        var buffer = new byte[4096];
+        var length = UnixMethods.readlink(Utf8Z(path), buffer, (IntPtr)buffer.Length).ToInt64();
+        return length < 0 ? null : Encoding.UTF8.GetString(buffer, 0, (int)length);
+    }
+
+    /// <summary>Reads the Unix permission bits of a file, or null where the runtime cannot (Windows, .NET Framework).</summary>
+    public static object? GetUnixFileMode(string path)
+    {
+        var method = typeof(File).GetMethod("GetUnixFileMode", new[] { typeof(string) });
+        return IsWindows || method is null ? null : method.Invoke(null, new object[] { path });
+    }
+
+    /// <summary>Applies permission bits read by <see cref="GetUnixFileMode"/>.</summary>
+    public static void SetUnixFileMode(string path, object? mode)
+    {
+        if (mode is null)
+        {
+            return;
+        }
+
+        var method = typeof(File).GetMethod("SetUnixFileMode", new[] { typeof(string), mode.GetType() });
+        method?.Invoke(null, new[] { path, mode });
+    }
+
+    private static bool IsDanglingLink(string path)
+    {
+        if (IsWindows)
+        {
+            return false;
+        }
+
+        var buffer = new byte[1];
+        return UnixMethods.readlink(Utf8Z(path), buffer, (IntPtr)1).ToInt64() >= 0;
+    }
+
+    // Paths cross into libc as NUL-terminated UTF-8 (netstandard2.0 has no LPUTF8Str marshalling).
+    private static byte[] Utf8Z(string path)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
+        Encoding.UTF8.GetBytes(path, 0, path.Length, bytes, 0);
+        return bytes;
+    }
+
+    private static IOException UnixError(string what)
+    {
+        var errno = Marshal.GetLastWin32Error();
+        const int EACCES = 13, EPERM = 1, EROFS = 30;
+        var message = $"{what} (errno {errno}).";
+        return errno is EACCES or EPERM or EROFS
+            ? new IOException(message, new UnauthorizedAccessException(message))
+            : new IOException(message);
+    }
+
+    private static class UnixMethods
+    {
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int rename(byte[] oldPath, byte[] newPath);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int renameat2(int oldDirFd, byte[] oldPath, int newDirFd, byte[] newPath, uint flags);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int symlink(byte[] target, byte[] linkPath);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr readlink(byte[] path, byte[] buffer, IntPtr size);
+    }
+
+    private static class WindowsMethods
+    {
+        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool MoveFileEx(string existingFileName, string newFileName, int flags);
+
+        [DllImport("kernel32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.System32)]
+        [return: MarshalAs(UnmanagedType.U1)]
+        public static extern bool CreateSymbolicLink(string symlinkFileName, string targetFileName, int flags);
+    }
+}

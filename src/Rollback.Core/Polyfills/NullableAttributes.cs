@@ -1,0 +1,10 @@
+namespace System.Diagnostics.CodeAnalysis;
+
+// netstandard2.0 lacks the nullable-analysis attributes; the compiler only needs them to exist.
+[AttributeUsage(AttributeTargets.Parameter)]
+internal sealed class NotNullWhenAttribute : Attribute
+{
+    public NotNullWhenAttribute(bool returnValue) => ReturnValue = returnValue;
+
+    public bool ReturnValue { get; }
+}

@@ -1,0 +1,150 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using Rollback.Engine;
+using Rollback.Errors;
+
+namespace Rollback.Providers;
+
+/// <summary>What a provider gets while capturing.</summary>
+public sealed class CaptureContext
+{
+    public required string ArtifactsDirectory { get; init; }
+
+    public required IRollbackReporter Reporter { get; init; }
+
+    public CancellationToken Cancellation { get; init; }
+}
+
+/// <summary>A user-supplied check of a configuration file before it is written (an nginx -t, a script block).</summary>
+/// <param name="candidatePath">A copy of the content to be written, in the item's own folder so relative includes resolve.</param>
+/// <param name="itemPath">The configuration file that will be replaced.</param>
+public delegate ValidationOutcome ConfigurationValidator(string candidatePath, string itemPath);
+
+public sealed class ValidationOutcome
+{
+    public ValidationOutcome(bool isValid, string message)
+    {
+        IsValid = isValid;
+        Message = message;
+    }
+
+    public bool IsValid { get; }
+
+    public string Message { get; }
+}
+
+/// <summary>What a provider gets while restoring: steps, the switch with its hooks and downtime, cancellation.</summary>
+public class RestoreContext
+{
+    private readonly List<RollbackStep> _steps = new();
+
+    public RestoreContext(IRollbackReporter reporter, CancellationToken cancellation)
+    {
+        Reporter = reporter;
+        Cancellation = cancellation;
+    }
+
+    public IRollbackReporter Reporter { get; }
+
+    public CancellationToken Cancellation { get; }
+
+    /// <summary>Runs just before the switch (stop what serves the target).</summary>
+    public Action? BeforeSwitch { get; init; }
+
+    /// <summary>Runs just after the switch (start what serves the target).</summary>
+    public Action? AfterSwitch { get; init; }
+
+    /// <summary>A validator to apply to configuration items besides the built-in parsers.</summary>
+    public ConfigurationValidator? Validator { get; init; }
+
+    /// <summary>The safety point captured before this restore (null under -WhatIf).</summary>
+    public RollbackPoint? SafetyPoint { get; internal set; }
+
+    public IReadOnlyList<RollbackStep> Steps => _steps;
+
+    public TimeSpan Downtime { get; private set; }
+
+    /// <summary>Configuration items a provider restored, reported into the result.</summary>
+    public List<ConfigurationRestoreResult> ConfigurationItems { get; } = new();
+
+    public void Step(string name, Action action) => Step<object?>(name, () =>
+    {
+        action();
+        return null;
+    });
+
+    /// <summary>Runs one named step, timing it and recording its outcome; a failure is recorded and rethrown.</summary>
+    public T Step<T>(string name, Func<T> action)
+    {
+        Cancellation.ThrowIfCancellationRequested();
+        Reporter.Verbose($"Step '{name}'.");
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            var result = action();
+            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Succeeded, Duration = watch.Elapsed });
+            return result;
+        }
+        catch (Exception ex)
+        {
+            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Failed, Duration = watch.Elapsed, Message = ex.Message });
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The switch: BeforeSwitch, the provider's atomic change, AfterSwitch. The whole of it counts as
+    /// downtime, so a provider stages everything before calling this and keeps <paramref name="change"/> to renames.
+    /// </summary>
+    public void Switch(string name, Action change)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            if (BeforeSwitch is not null)
+            {
+                Step("BeforeSwitch", () => RunHook(BeforeSwitch, "BeforeSwitch"));
+            }
+
+            Step(name, change);
+            if (AfterSwitch is not null)
+            {
+                Step("AfterSwitch", () => RunHook(AfterSwitch, "AfterSwitch"));
+            }
+        }
+        finally
+        {
+            Downtime += watch.Elapsed;
+        }
+    }
+
+    private static void RunHook(Action hook, string which)
+    {
+        try
+        {
+            hook();
+        }
+        catch (Exception ex) when (ex is not RollbackException and not OperationCanceledException)
+        {
+            throw new RollbackException(RollbackErrorId.SwitchHookFailed, RollbackErrorCategory.InvalidOperation,
+                $"The {which} script failed: {ex.Message}", which, ex);
+        }
+    }
+}
+
+/// <summary>What a configuration provider gets from Restore-Configuration.</summary>
+public sealed class ConfigurationRestoreContext : RestoreContext
+{
+    public ConfigurationRestoreContext(IRollbackReporter reporter, CancellationToken cancellation)
+        : base(reporter, cancellation)
+    {
+    }
+
+    /// <summary>Restrict the restore to these items (paths as the target lists them, or file names); empty means all.</summary>
+    public IReadOnlyList<string> Items { get; init; } = Array.Empty<string>();
+
+    /// <summary>Validate only and report what would change; write nothing.</summary>
+    public bool WhatIf { get; init; }
+}

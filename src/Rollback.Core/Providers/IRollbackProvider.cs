@@ -1,0 +1,80 @@
+using System.Collections.Generic;
+
+namespace Rollback.Providers;
+
+/// <summary>
+/// What a target kind must do; the engine does the rest for every kind (lock, readiness gate, safety
+/// capture, journal, timing, downtime, verification, the result). Implementations are public, sealed,
+/// stateless and have a parameterless constructor: the catalogue finds them by reflection.
+/// </summary>
+public interface IRollbackProvider
+{
+    /// <summary>The kind name users pass to Register-RollbackTarget -Kind.</summary>
+    string Kind { get; }
+
+    string Description { get; }
+
+    /// <summary>Checks settings when a target is registered (fail fast) and returns them normalised (full paths, defaults).</summary>
+    SettingsDictionary ValidateSettings(SettingsDictionary settings);
+
+    /// <summary>Reads the target's current state. No side effects.</summary>
+    TargetState Describe(RollbackTarget target);
+
+    /// <summary>Captures the current state into <see cref="CaptureContext.ArtifactsDirectory"/> (or records it in place), with checksums.</summary>
+    CapturedState Capture(RollbackTarget target, CaptureContext context);
+
+    /// <summary>The folder the point's artifact paths are relative to (the point's artifacts folder, or data left in place such as a release folder).</summary>
+    string GetArtifactBase(RollbackTarget target, RollbackPoint point);
+
+    /// <summary>Kind-specific readiness checks: reachable, writable, preconditions. The engine adds the generic ones.</summary>
+    IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current);
+
+    /// <summary>The steps <see cref="Restore"/> would take, for -WhatIf. Changes nothing.</summary>
+    IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point);
+
+    /// <summary>Brings the target to the point as named steps reported through <paramref name="context"/>; honours its cancellation.</summary>
+    void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context);
+}
+
+/// <summary>An optional capability: kinds whose points are configuration items that Restore-Configuration can restore one by one.</summary>
+public interface IConfigurationProvider
+{
+    IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(RollbackTarget target, RollbackPoint point, ConfigurationRestoreContext context);
+}
+
+/// <summary>A target's current state as its provider reads it.</summary>
+public sealed class TargetState
+{
+    public required string Version { get; init; }
+
+    /// <summary>Equal to a point's fingerprint exactly when the target is already in that point's state.</summary>
+    public required string Fingerprint { get; init; }
+
+    public string? Detail { get; init; }
+}
+
+/// <summary>What a capture produced.</summary>
+public sealed class CapturedState
+{
+    public required string Version { get; init; }
+
+    public required string Fingerprint { get; init; }
+
+    public required IReadOnlyList<ArtifactEntry> Artifacts { get; init; }
+
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>A step a restore would take.</summary>
+public sealed class PlannedStep
+{
+    public PlannedStep(string name, string description)
+    {
+        Name = name;
+        Description = description;
+    }
+
+    public string Name { get; }
+
+    public string Description { get; }
+}

@@ -1,0 +1,73 @@
+using System;
+using System.IO;
+using System.Text;
+using Rollback.Platform;
+
+namespace Rollback.Store;
+
+/// <summary>Writes that either happen whole or not at all: a temp file beside the destination, flushed to disk, then renamed over it.</summary>
+public static class AtomicFile
+{
+    private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    public static void WriteAllText(string path, string content) => WriteAllBytes(path, Utf8NoBom.GetBytes(content));
+
+    public static void WriteAllBytes(string path, byte[] content)
+    {
+        var temp = TempPathBeside(path);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content, 0, content.Length);
+                stream.Flush(flushToDisk: true);
+            }
+
+            NativeFileSystem.ReplaceByRename(temp, path);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>Copies <paramref name="source"/> over <paramref name="destination"/> atomically, keeping the destination's permission bits.</summary>
+    public static void ReplaceWithCopyOf(string source, string destination)
+    {
+        var temp = TempPathBeside(destination);
+        try
+        {
+            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read))
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                input.CopyTo(output, 1 << 20);
+                output.Flush(flushToDisk: true);
+            }
+
+            if (File.Exists(destination))
+            {
+                NativeFileSystem.SetUnixFileMode(temp, NativeFileSystem.GetUnixFileMode(destination));
+                File.SetAttributes(temp, File.GetAttributes(destination) & ~FileAttributes.ReadOnly);
+            }
+
+            NativeFileSystem.ReplaceByRename(temp, destination);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>A hidden temp name in the destination's own folder, so the final rename never crosses file systems.</summary>
+    public static string TempPathBeside(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        return Path.Combine(directory, "." + Path.GetFileName(path) + ".rollback-" + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
+    }
+}

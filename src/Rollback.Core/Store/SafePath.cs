@@ -1,0 +1,83 @@
+using System;
+using System.IO;
+using System.Linq;
+using Rollback.Errors;
+using Rollback.Platform;
+
+namespace Rollback.Store;
+
+/// <summary>
+/// Turns a relative path from a manifest into a full path that is proven to stay inside its base folder:
+/// no absolute paths, no '..' segments, and no symbolic link that leads outside. A tampered manifest or
+/// point folder must never make the engine read or write elsewhere.
+/// </summary>
+public static class SafePath
+{
+    private static readonly StringComparison PathComparison =
+        NativeFileSystem.IsWindows ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+
+    public static string Resolve(string baseDirectory, string relativePath)
+    {
+        if (string.IsNullOrWhiteSpace(relativePath) || Path.IsPathRooted(relativePath) || relativePath.IndexOf(':') >= 0)
+        {
+            throw Escapes(baseDirectory, relativePath, "it is absolute or empty");
+        }
+
+        var segments = relativePath.Split('/', '\\');
+        if (segments.Any(s => s == ".." || s.Length == 0 || s == "."))
+        {
+            throw Escapes(baseDirectory, relativePath, "it contains '..', '.' or an empty segment");
+        }
+
+        var fullBase = Normalize(baseDirectory);
+        var full = Path.GetFullPath(Path.Combine(fullBase, string.Join(Path.DirectorySeparatorChar.ToString(), segments)));
+        if (!IsWithin(fullBase, full))
+        {
+            throw Escapes(baseDirectory, relativePath, "it resolves outside the folder");
+        }
+
+        return full;
+    }
+
+    /// <summary>Throws when any existing component of <paramref name="fullPath"/> below the base is a link that leads outside the base.</summary>
+    public static void EnsureNoEscapingLink(string baseDirectory, string fullPath)
+    {
+        var fullBase = Normalize(baseDirectory);
+        var current = fullPath;
+        while (current.Length > fullBase.Length && IsWithin(fullBase, current))
+        {
+            if (NativeFileSystem.IsLink(current))
+            {
+                var target = NativeFileSystem.ReadLink(current);
+                var resolved = target is null ? null : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(current)!, target));
+                if (resolved is null || !IsWithin(fullBase, resolved))
+                {
+                    throw Escapes(baseDirectory, current.Substring(fullBase.Length + 1), $"it is a link to '{target}'");
+                }
+            }
+
+            current = Path.GetDirectoryName(current) ?? string.Empty;
+        }
+    }
+
+    public static bool IsWithin(string fullBase, string fullPath)
+    {
+        var prefix = fullBase.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal) ? fullBase : fullBase + Path.DirectorySeparatorChar;
+        return fullPath.StartsWith(prefix, PathComparison) || string.Equals(fullPath, fullBase, PathComparison);
+    }
+
+    /// <summary>The path of <paramref name="fullPath"/> relative to <paramref name="fullBase"/>, with '/' separators (the manifest form).</summary>
+    public static string ToRelative(string fullBase, string fullPath)
+    {
+        var relative = fullPath.Substring(Normalize(fullBase).Length).TrimStart(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        return relative.Replace('\\', '/');
+    }
+
+    private static string Normalize(string directory) =>
+        Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+
+    private static RollbackException Escapes(string baseDirectory, string relativePath, string why) =>
+        new(RollbackErrorId.ArtifactPathEscapes, RollbackErrorCategory.SecurityError,
+            $"The manifest entry '{relativePath}' escapes '{baseDirectory}': {why}. The point may have been tampered with; do not use it, and capture a new point.",
+            relativePath);
+}

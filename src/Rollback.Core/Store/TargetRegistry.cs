@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Rollback.Errors;
+
+namespace Rollback.Store;
+
+/// <summary>targets.json: the registered targets, rewritten atomically under a store lock.</summary>
+public sealed class TargetRegistry
+{
+    // Names become folder names under points/ and lock file names: keep them to a safe, portable set.
+    private static readonly Regex NamePattern = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly RollbackStore _store;
+
+    internal TargetRegistry(RollbackStore store) => _store = store;
+
+    public static void ValidateName(string name)
+    {
+        if (!NamePattern.IsMatch(name) || name.EndsWith(".", StringComparison.Ordinal))
+        {
+            throw new RollbackException(RollbackErrorId.InvalidTargetName, RollbackErrorCategory.InvalidArgument,
+                $"'{name}' is not a valid target name. Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.", name);
+        }
+    }
+
+    public IReadOnlyList<RollbackTarget> GetAll()
+    {
+        var path = _store.TargetsFile;
+        if (!File.Exists(path))
+        {
+            return Array.Empty<RollbackTarget>();
+        }
+
+        try
+        {
+            var targets = JsonSerializer.Deserialize<List<RollbackTarget>>(File.ReadAllText(path), StoreJson.Indented);
+            return targets ?? throw new JsonException("The file holds null.");
+        }
+        catch (JsonException ex)
+        {
+            throw new RollbackException(RollbackErrorId.TargetRegistryCorrupt, RollbackErrorCategory.InvalidData,
+                $"The target registry '{path}' is not valid: {ex.Message} Fix or restore the file (every write to it is atomic, so this is damage from outside the module).",
+                path, ex);
+        }
+    }
+
+    public RollbackTarget Get(string name) =>
+        Find(name) ?? throw new RollbackException(RollbackErrorId.TargetNotFound, RollbackErrorCategory.ObjectNotFound,
+            $"No rollback target named '{name}' is registered in '{_store.Root}'. Run Get-RollbackTarget to list them, or Register-RollbackTarget to add it.", name);
+
+    public RollbackTarget? Find(string name) =>
+        GetAll().FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Adds or (with <paramref name="replace"/>) replaces a target.</summary>
+    public void Save(RollbackTarget target, bool replace)
+    {
+        ValidateName(target.Name);
+        Update(targets =>
+        {
+            var existing = targets.FindIndex(t => string.Equals(t.Name, target.Name, StringComparison.OrdinalIgnoreCase));
+            if (existing >= 0 && !replace)
+            {
+                throw new RollbackException(RollbackErrorId.TargetAlreadyExists, RollbackErrorCategory.ResourceExists,
+                    $"A target named '{target.Name}' is already registered. Use -Force to replace its settings.", target.Name);
+            }
+
+            if (existing >= 0)
+            {
+                targets[existing] = target;
+            }
+            else
+            {
+                targets.Add(target);
+            }
+        });
+    }
+
+    public void Remove(string name) =>
+        Update(targets =>
+        {
+            if (targets.RemoveAll(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)) == 0)
+            {
+                throw new RollbackException(RollbackErrorId.TargetNotFound, RollbackErrorCategory.ObjectNotFound,
+                    $"No rollback target named '{name}' is registered.", name);
+            }
+        });
+
+    private void Update(Action<List<RollbackTarget>> change)
+    {
+        using var registryLock = FileLock.Acquire(_store.LockPath("targets"), LockTimeout);
+        var targets = GetAll().ToList();
+        change(targets);
+        AtomicFile.WriteAllText(_store.TargetsFile, JsonSerializer.Serialize(targets.OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase), StoreJson.Indented));
+    }
+}
