@@ -1,0 +1,6 @@
+namespace Rollback.Runner;
+
+internal static class Program
+{
+    private static int Main() => 0;
+}
