@@ -196,6 +196,7 @@ public sealed class RollbackEngine
             PointId = pointId,
             Point = point,
             CurrentVersion = current?.Version,
+            CurrentFingerprint = current?.Fingerprint,
             PointVersion = point?.Version,
             Checks = checks,
             CheckedAt = _clock(),
@@ -263,11 +264,12 @@ public sealed class RollbackEngine
                     throw NotReady(readiness);
                 }
 
+                // Readiness has just read the current state under the lock; reading it again would double the cost on big folders.
                 var point = readiness.Point!;
-                var current = Describe(target, provider);
-                if (current.Fingerprint == point.Fingerprint)
+                var currentVersion = readiness.CurrentVersion!;
+                if (readiness.CurrentFingerprint == point.Fingerprint)
                 {
-                    return Finish(request, target, point, startedAt, watch, RollbackStatus.AlreadyCurrent, current.Version, null, null,
+                    return Finish(request, target, point, startedAt, watch, RollbackStatus.AlreadyCurrent, currentVersion, null, null,
                         Array.Empty<CheckResult>(), null, $"The target is already at {point.Version}; nothing was changed.");
                 }
 
@@ -289,7 +291,7 @@ public sealed class RollbackEngine
                 catch (Exception ex) when (IsRestoreFailure(ex))
                 {
                     var failure = AsRollbackException(ex, target.Name);
-                    return Finish(request, target, point, startedAt, watch, RollbackStatus.Failed, current.Version, safety, context,
+                    return Finish(request, target, point, startedAt, watch, RollbackStatus.Failed, currentVersion, safety, context,
                         Array.Empty<CheckResult>(), failure.ErrorId, $"{failure.Message} The safety point {safety.Id} holds the state before this attempt.");
                 }
 
@@ -297,7 +299,7 @@ public sealed class RollbackEngine
                 var verification = Verify(target, provider, point);
                 var verified = verification.All(v => v.Status != CheckStatus.Fail);
                 return Finish(request, target, point, startedAt, watch, verified ? RollbackStatus.Succeeded : RollbackStatus.VerificationFailed,
-                    current.Version, safety, context, verification, verified ? null : RollbackErrorId.RollbackFailed,
+                    currentVersion, safety, context, verification, verified ? null : RollbackErrorId.RollbackFailed,
                     verified ? null : string.Join(" ", verification.Where(v => v.Status == CheckStatus.Fail).Select(v => v.Message)));
             }
         }

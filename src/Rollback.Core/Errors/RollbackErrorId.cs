@@ -9,6 +9,7 @@ public static class RollbackErrorId
     public const string TargetNotFound = nameof(TargetNotFound);
     public const string TargetAlreadyExists = nameof(TargetAlreadyExists);
     public const string InvalidTargetName = nameof(InvalidTargetName);
+    public const string InvalidTargetSettings = nameof(InvalidTargetSettings);
     public const string UnknownTargetKind = nameof(UnknownTargetKind);
     public const string InvalidSettingsDictionary = nameof(InvalidSettingsDictionary);
     public const string TargetRegistryCorrupt = nameof(TargetRegistryCorrupt);
@@ -22,6 +23,7 @@ public static class RollbackErrorId
     public const string ReleaseFolderMissing = nameof(ReleaseFolderMissing);
     public const string TargetUnreachable = nameof(TargetUnreachable);
     public const string TargetReadOnly = nameof(TargetReadOnly);
+    public const string InsufficientSpace = nameof(InsufficientSpace);
     public const string CaptureFailed = nameof(CaptureFailed);
     public const string ConfigurationInvalid = nameof(ConfigurationInvalid);
     public const string ValidatorFailed = nameof(ValidatorFailed);

@@ -17,6 +17,9 @@ public sealed class ReadinessReport
 
     public string? PointVersion { get; init; }
 
+    /// <summary>The exact current state; equal to the point's fingerprint when a rollback would change nothing.</summary>
+    public string? CurrentFingerprint { get; init; }
+
     public IReadOnlyList<CheckResult> Checks { get; init; } = Array.Empty<CheckResult>();
 
     public DateTimeOffset CheckedAt { get; init; }

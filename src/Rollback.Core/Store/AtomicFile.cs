@@ -35,7 +35,13 @@ public static class AtomicFile
     }
 
     /// <summary>Copies <paramref name="source"/> over <paramref name="destination"/> atomically, keeping the destination's permission bits.</summary>
-    public static void ReplaceWithCopyOf(string source, string destination)
+    public static void ReplaceWithCopyOf(string source, string destination) => Commit(StageCopyBeside(source, destination), destination);
+
+    /// <summary>
+    /// Writes a flushed copy of <paramref name="source"/> to a temp file beside <paramref name="destination"/>, with the
+    /// destination's permission bits, so it can be checked before <see cref="Commit"/> renames it into place.
+    /// </summary>
+    public static string StageCopyBeside(string source, string destination)
     {
         var temp = TempPathBeside(destination);
         try
@@ -53,13 +59,27 @@ public static class AtomicFile
                 File.SetAttributes(temp, File.GetAttributes(destination) & ~FileAttributes.ReadOnly);
             }
 
-            NativeFileSystem.ReplaceByRename(temp, destination);
+            return temp;
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Renames a staged file over its destination in one step; the staged file is gone afterwards either way.</summary>
+    public static void Commit(string staged, string destination)
+    {
+        try
+        {
+            NativeFileSystem.ReplaceByRename(staged, destination);
         }
         finally
         {
-            if (File.Exists(temp))
+            if (File.Exists(staged))
             {
-                File.Delete(temp);
+                File.Delete(staged);
             }
         }
     }

@@ -1,0 +1,286 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Rollback.Engine;
+using Rollback.Errors;
+using Rollback.Store;
+
+namespace Rollback.Providers.FileSystem;
+
+/// <summary>
+/// One or more configuration files (appsettings.Production.json, app.conf, database.yml, nginx.conf).
+/// A point holds a copy of each. Restoring validates every file first (JSON, XML, YAML by real parsers,
+/// others through the target's validator command or the caller's), writes nothing unless all pass, then
+/// replaces each changed file atomically with its permissions kept; the safety point holds what was there.
+/// </summary>
+public sealed class ConfigurationFileProvider : IRollbackProvider, IConfigurationProvider
+{
+    public const string KindName = "ConfigurationFile";
+    public const string PathSetting = "Path";
+    public const string ValidatorSetting = "Validator";
+    private const string ItemKeyPrefix = "Item.";
+
+    public string Kind => KindName;
+
+    public string Description => "Configuration files, validated before they are written and replaced atomically.";
+
+    public SettingsDictionary ValidateSettings(SettingsDictionary settings)
+    {
+        var paths = settings.GetList(PathSetting);
+        if (paths.Count == 0)
+        {
+            throw ProviderSettings.Invalid(Kind, $"the setting '{PathSetting}' must list at least one file");
+        }
+
+        var full = paths.Select(Path.GetFullPath).ToArray();
+        foreach (var path in full)
+        {
+            if (!Directory.Exists(Path.GetDirectoryName(path)))
+            {
+                throw ProviderSettings.Invalid(Kind, $"the folder of '{path}' does not exist");
+            }
+        }
+
+        if (full.Distinct(StringComparer.OrdinalIgnoreCase).Count() != full.Length)
+        {
+            throw ProviderSettings.Invalid(Kind, "a file is listed twice");
+        }
+
+        var validator = settings.GetString(ValidatorSetting);
+        if (validator is not null && validator.IndexOf("{0}", StringComparison.Ordinal) < 0)
+        {
+            throw ProviderSettings.Invalid(Kind, $"the {ValidatorSetting} command must contain {{0}} where the file to check goes, e.g. 'nginx -t -c {{0}}'");
+        }
+
+        return settings.With(PathSetting, full);
+    }
+
+    public TargetState Describe(RollbackTarget target)
+    {
+        var hashes = PathsOf(target).Select(p => File.Exists(p) ? Checksums.HashFile(p) : null).ToList();
+        return State(PathsOf(target), hashes);
+    }
+
+    public CapturedState Capture(RollbackTarget target, CaptureContext context)
+    {
+        var paths = PathsOf(target);
+        var present = paths.Select((path, index) => (path, index)).Where(p => File.Exists(p.path)).ToList();
+        var artifacts = FileTree.CopyItems(
+            present.Select(p => new FileTree.Item { RelativePath = ArtifactPath(p.index, p.path), FullPath = p.path, Size = new FileInfo(p.path).Length }).ToList(),
+            context.ArtifactsDirectory,
+            "Copying configuration files",
+            context.Reporter,
+            context.Cancellation);
+        var hashes = paths.Select((path, index) => artifacts.FirstOrDefault(a => a.RelativePath == ArtifactPath(index, path))?.Sha256).ToList();
+        var state = State(paths, hashes);
+        return new CapturedState
+        {
+            Version = state.Version,
+            Fingerprint = state.Fingerprint,
+            Artifacts = artifacts,
+            Metadata = paths.Select((path, index) => (path, index)).ToDictionary(p => ItemKeyPrefix + p.index.ToString(CultureInfo.InvariantCulture), p => p.path),
+        };
+    }
+
+    public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => Path.Combine(point.Path, PointStore.ArtifactsFolderName);
+
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current) => WritableChecks(Items(target, point));
+
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point) =>
+        Items(target, point).SelectMany(i => new[]
+        {
+            new PlannedStep("Validate " + Path.GetFileName(i.Path), $"Check the captured '{i.Path}' with {ValidatorName(target, i.Path, null)}."),
+            new PlannedStep("Write " + Path.GetFileName(i.Path), $"Replace '{i.Path}' atomically if its content differs."),
+        }).ToList();
+
+    public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) =>
+        context.ConfigurationItems.AddRange(Apply(target, point, Items(target, point), context, whatIf: false));
+
+    public IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(RollbackTarget target, RollbackPoint point, ConfigurationRestoreContext context)
+    {
+        var items = Items(target, point);
+        if (context.Items.Count > 0)
+        {
+            var unknown = context.Items.Where(wanted => !items.Any(i => Matches(i.Path, wanted))).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new RollbackException(RollbackErrorId.ConfigurationItemNotFound, RollbackErrorCategory.ObjectNotFound,
+                    $"Point {point.Id} of '{target.Name}' holds no configuration item '{string.Join("', '", unknown)}'. It holds: {string.Join(", ", items.Select(i => i.Path))}.",
+                    unknown[0]);
+            }
+
+            items = items.Where(i => context.Items.Any(wanted => Matches(i.Path, wanted))).ToList();
+        }
+
+        return Apply(target, point, items, context, context.WhatIf);
+    }
+
+    private List<ConfigurationRestoreResult> Apply(RollbackTarget target, RollbackPoint point, IReadOnlyList<Item> items, RestoreContext context, bool whatIf)
+    {
+        var readOnly = WritableChecks(items).FirstOrDefault(c => c.Status == CheckStatus.Fail);
+        if (readOnly is not null)
+        {
+            throw new RollbackException(readOnly.ErrorId!, RollbackErrorCategory.PermissionDenied, readOnly.Message, target.Name);
+        }
+
+        // Stage and validate every file before writing any: a bad file among several leaves all of them untouched.
+        var staged = new List<(Item Item, string Candidate, string Validator)>();
+        try
+        {
+            foreach (var item in items.Where(i => i.Artifact is not null))
+            {
+                var candidate = AtomicFile.StageCopyBeside(SafePath.Resolve(GetArtifactBase(target, point), item.Artifact!.RelativePath), item.Path);
+                staged.Add((item, candidate, ValidatorName(target, item.Path, context.Validator)));
+                context.Step("Validate " + Path.GetFileName(item.Path), () => Validate(target, item.Path, candidate, context.Validator));
+            }
+
+            var results = new List<ConfigurationRestoreResult>();
+            foreach (var (item, candidate, validator) in staged)
+            {
+                var before = File.Exists(item.Path) ? Checksums.HashFile(item.Path) : null;
+                var changed = before != item.Artifact!.Sha256;
+                if (changed && !whatIf)
+                {
+                    context.Step("Write " + Path.GetFileName(item.Path), () => AtomicFile.Commit(candidate, item.Path));
+                }
+
+                results.Add(new ConfigurationRestoreResult
+                {
+                    Target = target.Name,
+                    PointId = point.Id,
+                    Item = item.Path,
+                    From = before,
+                    To = item.Artifact.Sha256,
+                    Validated = validator != "None",
+                    Validator = validator,
+                    Changed = changed,
+                    SafetyCopy = changed && !whatIf ? SafetyCopyOf(context.SafetyPoint, item) : null,
+                    WhatIf = whatIf,
+                });
+            }
+
+            return results;
+        }
+        finally
+        {
+            foreach (var (_, candidate, _) in staged)
+            {
+                FileSystemChecks.TryDelete(candidate);
+            }
+        }
+    }
+
+    private static void Validate(RollbackTarget target, string itemPath, string candidate, ConfigurationValidator? callerValidator)
+    {
+        var parser = ConfigurationValidation.ParserFor(itemPath);
+        var complaint = parser is null ? null : ConfigurationValidation.Parse(parser, candidate);
+        if (complaint is not null)
+        {
+            throw new RollbackException(RollbackErrorId.ConfigurationInvalid, RollbackErrorCategory.InvalidData,
+                $"The captured '{itemPath}' is not valid {parser}: {complaint} Nothing was written.", itemPath);
+        }
+
+        var command = target.Settings.GetString(ValidatorSetting);
+        if (command is not null)
+        {
+            complaint = ConfigurationValidation.RunCommand(command, candidate, out _);
+            if (complaint is not null)
+            {
+                throw ValidatorFailed(itemPath, complaint);
+            }
+        }
+
+        if (callerValidator is not null)
+        {
+            var outcome = callerValidator(candidate, itemPath);
+            if (!outcome.IsValid)
+            {
+                throw ValidatorFailed(itemPath, "the validator rejected it: " + outcome.Message);
+            }
+        }
+    }
+
+    private static RollbackException ValidatorFailed(string itemPath, string complaint) =>
+        new(RollbackErrorId.ValidatorFailed, RollbackErrorCategory.InvalidData, $"The captured '{itemPath}' failed validation: {complaint}. Nothing was written.", itemPath);
+
+    private static string ValidatorName(RollbackTarget target, string itemPath, ConfigurationValidator? callerValidator)
+    {
+        var names = new List<string>();
+        var parser = ConfigurationValidation.ParserFor(itemPath);
+        if (parser is not null)
+        {
+            names.Add(parser);
+        }
+
+        if (target.Settings.GetString(ValidatorSetting) is not null)
+        {
+            names.Add("Command");
+        }
+
+        if (callerValidator is not null)
+        {
+            names.Add("ScriptBlock");
+        }
+
+        return names.Count == 0 ? "None" : string.Join("+", names);
+    }
+
+    private static IEnumerable<CheckResult> WritableChecks(IEnumerable<Item> items)
+    {
+        foreach (var item in items)
+        {
+            yield return FileSystemChecks.Writable(Path.GetDirectoryName(item.Path)!, "The folder of " + Path.GetFileName(item.Path));
+            yield return FileSystemChecks.FileNotReadOnly(item.Path);
+        }
+    }
+
+    private static string? SafetyCopyOf(RollbackPoint? safety, Item item)
+    {
+        var artifact = safety?.Artifacts.FirstOrDefault(a => a.RelativePath == ArtifactPath(item.Index, item.Path));
+        return artifact is null ? null : Path.Combine(safety!.Path, PointStore.ArtifactsFolderName, artifact.RelativePath.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    /// <summary>The items of a point, from its manifest; each path must still be one the target lists, so a tampered manifest cannot aim a write elsewhere.</summary>
+    private static List<Item> Items(RollbackTarget target, RollbackPoint point)
+    {
+        var configured = PathsOf(target);
+        var items = new List<Item>();
+        foreach (var pair in point.Metadata.Where(m => m.Key.StartsWith(ItemKeyPrefix, StringComparison.Ordinal)))
+        {
+            if (!int.TryParse(pair.Key.Substring(ItemKeyPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var index) ||
+                !configured.Contains(pair.Value, StringComparer.Ordinal))
+            {
+                throw new RollbackException(RollbackErrorId.ArtifactPathEscapes, RollbackErrorCategory.SecurityError,
+                    $"Point {point.Id} names '{pair.Value}', which is not a file of target '{target.Name}'. The point may have been tampered with; do not use it.", pair.Value);
+            }
+
+            items.Add(new Item(index, pair.Value, point.Artifacts.FirstOrDefault(a => a.RelativePath == ArtifactPath(index, pair.Value))));
+        }
+
+        return items.OrderBy(i => i.Index).ToList();
+    }
+
+    private static TargetState State(IReadOnlyList<string> paths, List<string?> hashes)
+    {
+        var fingerprint = Checksums.HashText(string.Join("\n", paths.Select((p, i) => p + "\0" + (hashes[i] ?? "missing"))));
+        return new TargetState
+        {
+            Version = "sha256:" + fingerprint.Substring(0, 12),
+            Fingerprint = fingerprint,
+            Detail = $"{hashes.Count(h => h is not null)} of {paths.Count} files present",
+        };
+    }
+
+    private static IReadOnlyList<string> PathsOf(RollbackTarget target) => target.Settings.GetList(PathSetting);
+
+    private static string ArtifactPath(int index, string path) => index.ToString(CultureInfo.InvariantCulture) + "/" + Path.GetFileName(path);
+
+    private static bool Matches(string itemPath, string wanted) =>
+        string.Equals(itemPath, wanted, StringComparison.Ordinal) ||
+        string.Equals(Path.GetFileName(itemPath), wanted, StringComparison.OrdinalIgnoreCase) ||
+        string.Equals(itemPath, Path.GetFullPath(wanted), StringComparison.Ordinal);
+
+    private sealed record Item(int Index, string Path, ArtifactEntry? Artifact);
+}

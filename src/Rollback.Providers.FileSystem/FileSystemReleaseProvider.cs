@@ -1,0 +1,227 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Rollback.Engine;
+using Rollback.Errors;
+using Rollback.Platform;
+using Rollback.Store;
+
+namespace Rollback.Providers.FileSystem;
+
+/// <summary>
+/// Capistrano-style releases: &lt;Root&gt;/releases/&lt;version&gt;/ and a 'current' link naming the live one.
+/// A point records which release was current and its files' checksums; the release folder itself stays in
+/// place. Restore points 'current' at the captured release by renaming a new link over the old one, so
+/// 'current' always names a complete release. Where 'current' is a real folder (Windows without the link
+/// privilege, or Strategy = Copy) the release is staged as a copy beside it and swapped in.
+/// </summary>
+public sealed class FileSystemReleaseProvider : IRollbackProvider
+{
+    public const string KindName = "FileSystemRelease";
+    public const string RootSetting = "Root";
+    public const string ReleasesFolderSetting = "ReleasesFolder";
+    public const string CurrentLinkSetting = "CurrentLink";
+    public const string StrategySetting = "Strategy";
+    public const string LinkStrategy = "Link";
+    public const string CopyStrategy = "Copy";
+
+    // In a copied 'current' nothing on disk says which release it is, so the copy carries this marker.
+    private const string ReleaseMarkerFile = ".rollback-release";
+
+    public string Kind => KindName;
+
+    public string Description => "A releases/<version>/ folder per release and a 'current' link to the live one (Capistrano layout).";
+
+    public SettingsDictionary ValidateSettings(SettingsDictionary settings)
+    {
+        var root = ProviderSettings.RequiredDirectory(settings, RootSetting, Kind);
+        var releases = ProviderSettings.PlainName(settings, ReleasesFolderSetting, "releases", Kind);
+        var current = ProviderSettings.PlainName(settings, CurrentLinkSetting, "current", Kind);
+        ProviderSettings.OneOf(settings, StrategySetting, new[] { LinkStrategy, CopyStrategy }, Kind);
+        if (!Directory.Exists(Path.Combine(root, releases)))
+        {
+            throw ProviderSettings.Invalid(Kind, $"'{root}' has no '{releases}' folder");
+        }
+
+        return settings.With(RootSetting, root).With(ReleasesFolderSetting, releases).With(CurrentLinkSetting, current);
+    }
+
+    public TargetState Describe(RollbackTarget target)
+    {
+        var layout = new Layout(target);
+        var release = CurrentRelease(layout);
+        return release is null
+            ? new TargetState { Version = "(none)", Fingerprint = "release:", Detail = $"'{layout.Current}' names no release" }
+            : new TargetState { Version = release, Fingerprint = "release:" + release, Detail = $"{layout.Current} -> {layout.ReleaseFolder(release)}" };
+    }
+
+    public CapturedState Capture(RollbackTarget target, CaptureContext context)
+    {
+        var layout = new Layout(target);
+        var release = CurrentRelease(layout) ?? throw new RollbackException(RollbackErrorId.ReleaseFolderMissing, RollbackErrorCategory.ObjectNotFound,
+            $"'{layout.Current}' does not name a release under '{layout.Releases}', so there is nothing to capture.", target.Name);
+        var folder = layout.ReleaseFolder(release);
+        var artifacts = FileTree.Hash(folder, context.Reporter, context.Cancellation);
+        return new CapturedState
+        {
+            Version = release,
+            Fingerprint = "release:" + release,
+            Artifacts = artifacts,
+            Metadata = new Dictionary<string, string> { ["Release"] = release, ["ReleaseFolder"] = folder },
+        };
+    }
+
+    public string GetArtifactBase(RollbackTarget target, RollbackPoint point)
+    {
+        var layout = new Layout(target);
+        var folder = layout.ReleaseFolder(point.Version);
+        if (!Directory.Exists(folder))
+        {
+            throw new RollbackException(RollbackErrorId.ReleaseFolderMissing, RollbackErrorCategory.ObjectNotFound,
+                $"The release folder '{folder}' of point {point.Id} no longer exists (a release cleanup may have removed it). Roll back to a point whose release is still on disk.",
+                folder);
+        }
+
+        return folder;
+    }
+
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current)
+    {
+        var layout = new Layout(target);
+        yield return FileSystemChecks.Writable(layout.Root, "The release root");
+        var strategy = StrategyFor(target, layout);
+        yield return CheckResult.Pass("SwitchStrategy", strategy == LinkStrategy
+            ? $"'{layout.CurrentName}' will be pointed at {point.Version} by one atomic rename."
+            : $"{point.Version} will be staged as a copy beside '{layout.CurrentName}' and swapped in.");
+        if (strategy == CopyStrategy)
+        {
+            yield return FileSystemChecks.SpaceFor(layout.Root, point.TotalSize);
+        }
+    }
+
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point)
+    {
+        var layout = new Layout(target);
+        var release = layout.ReleaseFolder(point.Version);
+        return StrategyFor(target, layout) == LinkStrategy
+            ? new[]
+            {
+                new PlannedStep("CreateLink", $"Create a temporary link to '{release}' beside '{layout.Current}'."),
+                new PlannedStep("SwitchCurrent", $"Rename the temporary link over '{layout.Current}' (atomic)."),
+            }
+            : new[]
+            {
+                new PlannedStep("StageRelease", $"Copy '{release}' beside '{layout.Current}' and verify it."),
+                new PlannedStep("SwitchCurrent", $"Swap the staged copy with '{layout.Current}'."),
+                new PlannedStep("RemovePrevious", "Delete the swapped-out copy (the safety point records it)."),
+            };
+    }
+
+    public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context)
+    {
+        var layout = new Layout(target);
+        var release = layout.ReleaseFolder(point.Version);
+        var temp = Path.Combine(layout.Root, "." + layout.CurrentName + ".rollback-" + point.Id);
+        try
+        {
+            if (StrategyFor(target, layout) == LinkStrategy)
+            {
+                // Keep the link in the form the deploy tool wrote it (relative or absolute).
+                var existing = NativeFileSystem.ReadLink(layout.Current);
+                var linkText = existing is not null && !Path.IsPathRooted(existing)
+                    ? layout.ReleasesName + "/" + point.Version
+                    : release;
+                context.Step("CreateLink", () => NativeFileSystem.CreateDirectoryLink(temp, linkText));
+                context.Switch("SwitchCurrent", () => NativeFileSystem.ReplaceByRename(temp, layout.Current));
+            }
+            else
+            {
+                context.Step("StageRelease", () =>
+                {
+                    var copied = FileTree.Copy(release, temp, context.Reporter, context.Cancellation);
+                    EnsureSameContent(point, copied, temp);
+                    File.WriteAllText(Path.Combine(temp, ReleaseMarkerFile), point.Version);
+                });
+                context.Switch("SwitchCurrent", () =>
+                {
+                    if (Directory.Exists(layout.Current))
+                    {
+                        FolderSwap.Swap(temp, layout.Current);
+                    }
+                    else
+                    {
+                        Directory.Move(temp, layout.Current);
+                    }
+                });
+                context.Step("RemovePrevious", () => FileSystemChecks.TryDelete(temp));
+            }
+        }
+        finally
+        {
+            FileSystemChecks.TryDelete(temp);
+        }
+    }
+
+    /// <summary>The release 'current' names: the link's last segment, or the marker in a copied folder.</summary>
+    private static string? CurrentRelease(Layout layout)
+    {
+        var link = NativeFileSystem.ReadLink(layout.Current);
+        if (link is not null)
+        {
+            var resolved = Path.GetFullPath(Path.Combine(layout.Root, link));
+            return string.Equals(Path.GetDirectoryName(resolved), layout.Releases, StringComparison.Ordinal) && Directory.Exists(resolved)
+                ? Path.GetFileName(resolved)
+                : null;
+        }
+
+        var marker = Path.Combine(layout.Current, ReleaseMarkerFile);
+        return File.Exists(marker) ? File.ReadAllText(marker).Trim() : null;
+    }
+
+    private static string StrategyFor(RollbackTarget target, Layout layout)
+    {
+        var configured = target.Settings.GetString(StrategySetting);
+        if (configured is not null)
+        {
+            return string.Equals(configured, CopyStrategy, StringComparison.OrdinalIgnoreCase) ? CopyStrategy : LinkStrategy;
+        }
+
+        // Follow what the deployment left: a real folder means links were not available there.
+        return Directory.Exists(layout.Current) && !NativeFileSystem.IsLink(layout.Current) ? CopyStrategy : LinkStrategy;
+    }
+
+    private static void EnsureSameContent(RollbackPoint point, IReadOnlyList<ArtifactEntry> copied, string where)
+    {
+        if (FileTree.TreeFingerprint(copied) != FileTree.TreeFingerprint(point.Artifacts))
+        {
+            throw new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
+                $"The staged copy in '{where}' does not match point {point.Id}: the source changed while it was copied. Nothing was switched.", point.Id);
+        }
+    }
+
+    /// <summary>The paths of one release target, from its validated settings.</summary>
+    private sealed class Layout
+    {
+        public Layout(RollbackTarget target)
+        {
+            Root = target.Settings.GetString(RootSetting)!;
+            ReleasesName = target.Settings.GetString(ReleasesFolderSetting) ?? "releases";
+            CurrentName = target.Settings.GetString(CurrentLinkSetting) ?? "current";
+            Releases = Path.Combine(Root, ReleasesName);
+            Current = Path.Combine(Root, CurrentName);
+        }
+
+        public string Root { get; }
+
+        public string ReleasesName { get; }
+
+        public string CurrentName { get; }
+
+        public string Releases { get; }
+
+        public string Current { get; }
+
+        /// <summary>The folder of a release; the name comes from a manifest, so it is proven to stay under releases/.</summary>
+        public string ReleaseFolder(string release) => SafePath.Resolve(Releases, release);
+    }
+}
