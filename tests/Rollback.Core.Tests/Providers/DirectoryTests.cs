@@ -1,0 +1,146 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Rollback.Errors;
+using Xunit;
+
+namespace Rollback.Tests.Providers;
+
+public sealed class DirectoryTests : IDisposable
+{
+    private readonly Sandbox _sandbox = new();
+    private readonly string _site;
+
+    public DirectoryTests()
+    {
+        _site = _sandbox.PathOf("inetpub", "api");
+        Sandbox.WriteFile(Path.Combine(_site, "version.txt"), "v2.3.1\n");
+        Sandbox.WriteFile(Path.Combine(_site, "web.config"), "<configuration />");
+        Sandbox.WriteFile(Path.Combine(_site, "bin", "Api.dll"), "good build");
+        _sandbox.Register("site", "Directory", ("Path", _site), ("VersionFile", "version.txt"));
+    }
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public void RollbackRestoresEveryFileAndRemovesNewOnes()
+    {
+        var before = Sandbox.Snapshot(_site);
+        var point = _sandbox.Engine.CreatePoint("site", null);
+        Assert.Equal("v2.3.1", point.Version);
+        DeployBadBuild();
+
+        var result = _sandbox.Rollback("site", point.Id);
+
+        Assert.Equal(RollbackStatus.Succeeded, result.Status);
+        Assert.Equal("v2.4.0", result.FromVersion);
+        Assert.Equal("v2.3.1", result.ToVersion);
+        Assert.Equal(before, Sandbox.Snapshot(_site));
+        Assert.Equal(new[] { "CaptureSafetyPoint", "StageCopy", "SwapFolders", "RemovePrevious" }, result.Steps.Select(s => s.Name));
+        Assert.Single(Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
+    }
+
+    [Fact]
+    public void SafetyPointKeepsTheFailedStateSoTheRollbackCanBeUndone()
+    {
+        var point = _sandbox.Engine.CreatePoint("site", null);
+        DeployBadBuild();
+        var failed = Sandbox.Snapshot(_site);
+
+        var result = _sandbox.Rollback("site", point.Id);
+        var undo = _sandbox.Rollback("site", result.SafetyPointId!);
+
+        Assert.Equal(RollbackStatus.Succeeded, undo.Status);
+        Assert.Equal(failed, Sandbox.Snapshot(_site));
+    }
+
+    [Fact]
+    public void SwitchHooksRunAroundTheSwapAndCountAsDowntime()
+    {
+        var point = _sandbox.Engine.CreatePoint("site", null);
+        DeployBadBuild();
+        var seen = new List<string>();
+
+        var result = _sandbox.Rollback(
+            "site",
+            point.Id,
+            beforeSwitch: () =>
+            {
+                seen.Add("stop:" + File.ReadAllText(Path.Combine(_site, "version.txt")).Trim());
+                System.Threading.Thread.Sleep(50);
+            },
+            afterSwitch: () => seen.Add("start:" + File.ReadAllText(Path.Combine(_site, "version.txt")).Trim()));
+
+        Assert.Equal(new[] { "stop:v2.4.0", "start:v2.3.1" }, seen);
+        Assert.Equal(new[] { "CaptureSafetyPoint", "StageCopy", "BeforeSwitch", "SwapFolders", "AfterSwitch", "RemovePrevious" }, result.Steps.Select(s => s.Name));
+        Assert.True(result.Downtime >= TimeSpan.FromMilliseconds(50));
+        Assert.True(result.Downtime < result.Duration);
+        var stage = result.Steps.Single(s => s.Name == "StageCopy").Duration;
+        Assert.True(result.Downtime < stage + TimeSpan.FromMilliseconds(50) + result.Steps.Single(s => s.Name == "SwapFolders").Duration + TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void FailingBeforeSwitchLeavesTheFolderUntouched()
+    {
+        var point = _sandbox.Engine.CreatePoint("site", null);
+        DeployBadBuild();
+        var failed = Sandbox.Snapshot(_site);
+
+        var result = _sandbox.Rollback("site", point.Id, beforeSwitch: () => throw new InvalidOperationException("app pool would not stop"));
+
+        Assert.Equal(RollbackStatus.Failed, result.Status);
+        Assert.Equal(RollbackErrorId.SwitchHookFailed, result.ErrorId);
+        Assert.Contains("app pool would not stop", result.Message, StringComparison.Ordinal);
+        Assert.Equal(failed, Sandbox.Snapshot(_site));
+        Assert.Single(Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
+        Assert.Equal("Failed", _sandbox.Engine.GetHistory(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single().Status);
+    }
+
+    [Fact]
+    public void TamperedPointArtifactIsRefused()
+    {
+        var point = _sandbox.Engine.CreatePoint("site", null);
+        DeployBadBuild();
+        File.WriteAllText(Path.Combine(point.Path, "artifacts", "bin", "Api.dll"), "trojan");
+
+        var ex = Assert.Throws<RollbackException>(() => _sandbox.Rollback("site", point.Id));
+
+        Assert.Equal(RollbackErrorId.RollbackNotReady, ex.ErrorId);
+        Assert.Contains(RollbackErrorId.ArtifactChecksumMismatch, ex.Message, StringComparison.Ordinal);
+        Assert.Equal("v2.4.0", File.ReadAllText(Path.Combine(_site, "version.txt")).Trim());
+    }
+
+    [Fact]
+    public void ArtifactReplacedByLinkOutsideThePointIsRefused()
+    {
+        var point = _sandbox.Engine.CreatePoint("site", null);
+        DeployBadBuild();
+        var secret = _sandbox.PathOf("secret.txt");
+        File.WriteAllText(secret, "not yours");
+        var artifact = Path.Combine(point.Path, "artifacts", "web.config");
+        File.Delete(artifact);
+        Platform.NativeFileSystem.CreateDirectoryLink(artifact, secret);
+
+        var report = _sandbox.Engine.TestReadiness("site", point.Id);
+
+        Assert.Equal(RollbackErrorId.ArtifactPathEscapes, Assert.Single(report.Failures).ErrorId);
+    }
+
+    [Fact]
+    public void VersionIsAContentHashWithoutVersionFile()
+    {
+        _sandbox.Register("plain", "Directory", ("Path", _site));
+        var point = _sandbox.Engine.CreatePoint("plain", null);
+
+        Assert.StartsWith("sha256:", point.Version, StringComparison.Ordinal);
+        Assert.Equal(RollbackStatus.AlreadyCurrent, _sandbox.Rollback("plain", point.Id).Status);
+    }
+
+    private void DeployBadBuild()
+    {
+        File.WriteAllText(Path.Combine(_site, "version.txt"), "v2.4.0\n");
+        File.WriteAllText(Path.Combine(_site, "bin", "Api.dll"), "broken build");
+        Sandbox.WriteFile(Path.Combine(_site, "bin", "New.dll"), "new dependency");
+    }
+}
