@@ -316,7 +316,7 @@ public sealed class RollbackEngine
                 Reason = request.Reason,
                 ApprovedBy = request.ApprovedBy,
                 Duration = watch.Elapsed,
-                Status = HistoryStatus.Refused,
+                Status = ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Refused,
                 ErrorId = refusal.ErrorId,
                 Message = refusal.Message,
             });

@@ -17,4 +17,5 @@ public static class HistoryStatus
     public const string Succeeded = nameof(Succeeded);
     public const string Refused = nameof(Refused);
     public const string Failed = nameof(Failed);
+    public const string Cancelled = nameof(Cancelled);
 }

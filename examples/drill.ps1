@@ -1,0 +1,156 @@
+<#
+.SYNOPSIS
+    A rollback drill: a release goes bad, and Rollback takes the service back to v2.3.1 and proves it.
+
+.DESCRIPTION
+    In a fresh temporary sandbox this drill sets up what seed 002's runbook describes: an application
+    root with releases/v2.3.1 (good) and releases/v2.4.0 (bad), a 'current' link, and the
+    application's configuration files. It captures a known-good point, "deploys" v2.4.0 with a broken
+    configuration, then checks readiness, rolls back, restores the configuration, and shows the results
+    and the journal. It fails (throws) if the service does not end at v2.3.1 with its configuration back.
+
+    It uses only PowerShell's core cmdlets and the module's own, so it runs in pwsh, in Windows
+    PowerShell 7+, and in the module's runner:  dotnet run --project src/Rollback.Runner -- --file examples/drill.ps1
+
+.PARAMETER Sandbox
+    The folder to build the drill in. A new temporary folder by default; removed afterwards unless -Keep.
+
+.PARAMETER PassThru
+    Return the drill's results as one object instead of printing them (used by Drill.Tests.ps1).
+
+.PARAMETER Keep
+    Keep the sandbox folder for inspection.
+#>
+[CmdletBinding()]
+param(
+    [string] $Sandbox = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'rollback-drill-' + [guid]::NewGuid().ToString('N').Substring(0, 8)),
+    [switch] $PassThru,
+    [switch] $Keep
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+if (-not (Get-Module -Name Rollback)) {
+    Import-Module ([System.IO.Path]::Combine($PSScriptRoot, '..', 'out', 'Rollback', 'Rollback.psd1'))
+}
+
+function Show([string] $Heading, $Value) {
+    if ($PassThru) { return }
+    '' | Out-Default
+    "=== $Heading ===" | Out-Default
+    $Value | Out-Default
+}
+
+function Write-TextFile([string] $Path, [string] $Content) {
+    [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path)) | Out-Null
+    [System.IO.File]::WriteAllText($Path, $Content)
+}
+
+function New-Release([string] $Root, [string] $Version, [string] $Status) {
+    $folder = [System.IO.Path]::Combine($Root, 'releases', $Version)
+    Write-TextFile ([System.IO.Path]::Combine($folder, 'bin', 'api.dll')) "api build $Version"
+    Write-TextFile ([System.IO.Path]::Combine($folder, 'public', 'index.html')) "<h1>api $Version</h1>"
+    Write-TextFile ([System.IO.Path]::Combine($folder, 'health.json')) ('{"status":"' + $Status + '","version":"' + $Version + '"}')
+}
+
+# What a deploy tool does: point 'current' at a release (by link; by copy where links are not allowed).
+function Set-CurrentRelease([string] $Root, [string] $Version) {
+    $current = [System.IO.Path]::Combine($Root, 'current')
+    $release = [System.IO.Path]::Combine($Root, 'releases', $Version)
+    $item = [System.IO.DirectoryInfo]::new($current)
+    if ($item.Exists -or $item.LinkTarget) { $item.Delete($null -eq $item.LinkTarget) }
+    try {
+        [System.IO.Directory]::CreateSymbolicLink($current, $release) | Out-Null
+    }
+    catch [System.UnauthorizedAccessException], [System.IO.IOException] {
+        foreach ($file in [System.IO.Directory]::GetFiles($release, '*', 'AllDirectories')) {
+            Write-TextFile ([System.IO.Path]::Combine($current, [System.IO.Path]::GetRelativePath($release, $file))) ([System.IO.File]::ReadAllText($file))
+        }
+        Write-TextFile ([System.IO.Path]::Combine($current, '.rollback-release')) $Version
+    }
+}
+
+function Get-CurrentVersion([string] $Root) {
+    $health = [System.IO.File]::ReadAllText([System.IO.Path]::Combine($Root, 'current', 'health.json'))
+    if ($health -match '"version":"([^"]+)"') { $Matches[1] }
+}
+
+$previousStore = $env:ROLLBACK_STORE
+$env:ROLLBACK_STORE = [System.IO.Path]::Combine($Sandbox, 'store')
+try {
+    # --- the service as it runs before the deployment ----------------------------------------
+    $root = [System.IO.Path]::Combine($Sandbox, 'opt', 'api')
+    New-Release $root 'v2.3.1' 'healthy'
+    New-Release $root 'v2.4.0' 'unhealthy'
+    Set-CurrentRelease $root 'v2.3.1'
+
+    $appsettings = [System.IO.Path]::Combine($Sandbox, 'etc', 'api', 'appsettings.Production.json')
+    $database = [System.IO.Path]::Combine($Sandbox, 'etc', 'api', 'database.yml')
+    $goodSettings = "{`n  // known good`n  ""ConnectionStrings"": { ""Default"": ""Host=db;Database=api"" },`n  ""FeatureFlags"": { ""NewCheckout"": false }`n}`n"
+    $goodDatabase = "production:`n  adapter: postgresql`n  pool: 20`n"
+    Write-TextFile $appsettings $goodSettings
+    Write-TextFile $database $goodDatabase
+
+    # --- once: register the targets; before the deployment: capture the known-good state ------
+    $targets = @(
+        Register-RollbackTarget -Name api -Kind FileSystemRelease -Settings @{ Root = $root } -Confirm:$false
+        Register-RollbackTarget -Name api-config -Kind ConfigurationFile -Settings @{ Path = @($appsettings, $database) } -Confirm:$false
+    )
+    Show 'Targets' $targets
+    $points = @(
+        New-RollbackPoint -Target api -Note 'known good before v2.4.0'
+        New-RollbackPoint -Target api-config -Note 'known good before v2.4.0'
+    )
+    Show 'Known-good points' $points
+
+    # --- the deployment goes wrong ----------------------------------------------------------
+    Set-CurrentRelease $root 'v2.4.0'
+    Write-TextFile $appsettings "{ ""FeatureFlags"": { ""NewCheckout"": true }, ""ConnectionStrings"": "
+    Show 'After the deployment' "api reports $(Get-CurrentVersion $root); appsettings.Production.json is truncated"
+
+    # --- the incident: check, roll back, restore configuration --------------------------------
+    $readiness = Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness
+    Show 'Readiness' $readiness.Checks
+    $rollback = $readiness | Invoke-Rollback -Reason 'Error rate 12.3% > 10% for 3 minutes after v2.4.0' -ApprovedBy 'oncall' -Confirm:$false
+    Show 'Rollback' $rollback
+    Show 'Rollback steps' $rollback.Steps
+    $configuration = Get-RollbackPoint -Target api-config -Latest |
+        Restore-Configuration -Reason 'Configuration from v2.4.0 is invalid' -Confirm:$false
+    Show 'Configuration restore' $configuration
+
+    $history = Get-RollbackHistory -Last 10
+    $chain = Get-RollbackHistory -Verify
+    Show 'History' $history
+    Show 'Journal' $chain
+
+    # --- prove it worked ---------------------------------------------------------------------
+    $version = Get-CurrentVersion $root
+    $problems = @()
+    if ($rollback.Status -ne 'Succeeded') { $problems += "rollback status is $($rollback.Status)" }
+    if ($version -ne 'v2.3.1') { $problems += "api reports $version, not v2.3.1" }
+    if ([System.IO.File]::ReadAllText($appsettings) -ne $goodSettings) { $problems += 'appsettings.Production.json was not restored' }
+    if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
+    if ($problems.Count -gt 0) { throw "Drill failed: $($problems -join '; ')" }
+
+    if ($PassThru) {
+        [pscustomobject]@{
+            Readiness     = $readiness
+            Rollback      = $rollback
+            Configuration = $configuration
+            History       = $history
+            Journal       = $chain
+            Version       = $version
+        }
+    }
+    else {
+        '' | Out-Default
+        "Drill passed: api is back at $version in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (downtime $([math]::Round($rollback.Downtime.TotalMilliseconds, 3)) ms); configuration restored; journal verified." | Out-Default
+    }
+}
+finally {
+    $env:ROLLBACK_STORE = $previousStore
+    if (-not $Keep -and [System.IO.Directory]::Exists($Sandbox)) {
+        [System.IO.Directory]::Delete($Sandbox, $true)
+    }
+}
