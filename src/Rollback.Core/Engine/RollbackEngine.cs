@@ -288,11 +288,13 @@ public sealed class RollbackEngine
                     ReportPhase(target, $"Restoring {point.Version}", 50);
                     provider.Restore(target, point, context);
                 }
-                catch (Exception ex) when (IsRestoreFailure(ex))
+                catch (Exception ex) when (IsRestoreFailure(ex) || ex is OperationCanceledException)
                 {
+                    // Say where the target stands now: a failure or Ctrl+C may come before or after the switch.
                     var failure = AsRollbackException(ex, target.Name);
-                    return Finish(request, target, point, startedAt, watch, RollbackStatus.Failed, currentVersion, safety, context,
-                        Array.Empty<CheckResult>(), failure.ErrorId, $"{failure.Message} The safety point {safety.Id} holds the state before this attempt.");
+                    var state = Verify(target, provider, point);
+                    return Finish(request, target, point, startedAt, watch, RollbackStatus.Failed, currentVersion, safety, context, state, failure.ErrorId,
+                        $"{failure.Message} {state[0].Message} The safety point {safety.Id} holds the state before this attempt.");
                 }
 
                 ReportPhase(target, "Verifying", 90);
@@ -481,7 +483,7 @@ public sealed class RollbackEngine
             {
                 after.Fingerprint == point.Fingerprint
                     ? CheckResult.Pass("StateMatchesPoint", $"The target reports {after.Version}, the point's state.")
-                    : CheckResult.Fail("StateMatchesPoint", RollbackErrorId.RollbackFailed, $"After the switch the target reports {after.Version} ({after.Detail}), not the point's {point.Version}."),
+                    : CheckResult.Fail("StateMatchesPoint", RollbackErrorId.RollbackFailed, $"The target reports {after.Version} ({after.Detail}), not the point's {point.Version}."),
             };
         }
         catch (Exception ex) when (ex is RollbackException || IsRestoreFailure(ex))
@@ -621,7 +623,7 @@ public sealed class RollbackEngine
     {
         RollbackException rollback => rollback,
         OperationCanceledException => new RollbackException(RollbackErrorId.OperationCancelled, RollbackErrorCategory.OperationStopped,
-            $"The operation on '{targetName}' was cancelled before the switch; the target was not changed.", targetName, ex),
+            $"The operation on '{targetName}' was cancelled.", targetName, ex),
         UnauthorizedAccessException => new RollbackException(RollbackErrorId.TargetReadOnly, RollbackErrorCategory.PermissionDenied,
             $"Target '{targetName}' cannot be written: {ex.Message} Run with an account that may write it.", targetName, ex),
         _ when ex.InnerException is UnauthorizedAccessException => AsRollbackException(ex.InnerException, targetName),

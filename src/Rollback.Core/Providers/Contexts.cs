@@ -76,9 +76,57 @@ public class RestoreContext
     });
 
     /// <summary>Runs one named step, timing it and recording its outcome; a failure is recorded and rethrown.</summary>
-    public T Step<T>(string name, Func<T> action)
+    public T Step<T>(string name, Func<T> action) => Run(name, action, honourCancellation: true);
+
+    /// <summary>
+    /// The switch: BeforeSwitch, the provider's atomic change, AfterSwitch. The whole of it counts as
+    /// downtime, so a provider stages everything before calling this and keeps <paramref name="change"/> to renames.
+    /// Once BeforeSwitch has stopped what serves the target, AfterSwitch runs whatever happens next (a failed
+    /// change, Ctrl+C), so the service is never left stopped.
+    /// </summary>
+    public void Switch(string name, Action change)
     {
-        Cancellation.ThrowIfCancellationRequested();
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            if (BeforeSwitch is not null)
+            {
+                Step("BeforeSwitch", () => RunHook(BeforeSwitch, "BeforeSwitch"));
+            }
+
+            try
+            {
+                Run<object?>(name, () =>
+                {
+                    change();
+                    return null;
+                }, honourCancellation: true);
+            }
+            finally
+            {
+                if (AfterSwitch is not null)
+                {
+                    Run<object?>("AfterSwitch", () =>
+                    {
+                        RunHook(AfterSwitch, "AfterSwitch");
+                        return null;
+                    }, honourCancellation: false);
+                }
+            }
+        }
+        finally
+        {
+            Downtime += watch.Elapsed;
+        }
+    }
+
+    private T Run<T>(string name, Func<T> action, bool honourCancellation)
+    {
+        if (honourCancellation)
+        {
+            Cancellation.ThrowIfCancellationRequested();
+        }
+
         Reporter.Verbose($"Step '{name}'.");
         var watch = Stopwatch.StartNew();
         try
@@ -91,32 +139,6 @@ public class RestoreContext
         {
             _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Failed, Duration = watch.Elapsed, Message = ex.Message });
             throw;
-        }
-    }
-
-    /// <summary>
-    /// The switch: BeforeSwitch, the provider's atomic change, AfterSwitch. The whole of it counts as
-    /// downtime, so a provider stages everything before calling this and keeps <paramref name="change"/> to renames.
-    /// </summary>
-    public void Switch(string name, Action change)
-    {
-        var watch = Stopwatch.StartNew();
-        try
-        {
-            if (BeforeSwitch is not null)
-            {
-                Step("BeforeSwitch", () => RunHook(BeforeSwitch, "BeforeSwitch"));
-            }
-
-            Step(name, change);
-            if (AfterSwitch is not null)
-            {
-                Step("AfterSwitch", () => RunHook(AfterSwitch, "AfterSwitch"));
-            }
-        }
-        finally
-        {
-            Downtime += watch.Elapsed;
         }
     }
 

@@ -98,6 +98,33 @@ public sealed class DirectoryTests : IDisposable
     }
 
     [Fact]
+    public void CtrlCDuringTheSwitchStillRestartsTheServiceAndChangesNothing()
+    {
+        var point = _sandbox.Engine.CreatePoint("site", null);
+        DeployBadBuild();
+        var failed = Sandbox.Snapshot(_site);
+        using var cancellation = new System.Threading.CancellationTokenSource();
+        var restarted = false;
+
+        var result = _sandbox.Engine.Rollback(new Engine.RollbackRequest
+        {
+            Target = "site",
+            PointId = point.Id,
+            Reason = "test",
+            BeforeSwitch = cancellation.Cancel,
+            AfterSwitch = () => restarted = true,
+            Cancellation = cancellation.Token,
+        });
+
+        Assert.True(restarted);
+        Assert.Equal(RollbackStatus.Failed, result.Status);
+        Assert.Equal(RollbackErrorId.OperationCancelled, result.ErrorId);
+        Assert.Contains("reports v2.4.0", result.Message, StringComparison.Ordinal);
+        Assert.Equal(failed, Sandbox.Snapshot(_site));
+        Assert.Equal("Failed", _sandbox.Engine.GetHistory(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single().Status);
+    }
+
+    [Fact]
     public void TamperedPointArtifactIsRefused()
     {
         var point = _sandbox.Engine.CreatePoint("site", null);
