@@ -1,0 +1,205 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using Microsoft.PowerShell;
+
+namespace Rollback.Runner;
+
+/// <summary>Runs one script or command with the Rollback module imported and returns the process exit code.</summary>
+public static class ScriptRunner
+{
+    public const int Success = 0;
+
+    /// <summary>A terminating error escaped the script, or it wrote errors and did not say <c>exit</c>.</summary>
+    public const int ScriptFailed = 1;
+
+    /// <summary>The script completed but a rollback result it produced was Failed or VerificationFailed.</summary>
+    public const int RollbackFailed = 2;
+
+    /// <summary>Bad command line (sysexits EX_USAGE, as pwsh uses for a bad -File).</summary>
+    public const int UsageError = 64;
+
+    /// <summary>Stopped by Ctrl+C (128 + SIGINT, what shells report for an interrupted command).</summary>
+    public const int Interrupted = 130;
+
+    public const string ModulePathVariable = "ROLLBACK_MODULE_PATH";
+
+    public static string DefaultModulePath => Path.Combine(AppContext.BaseDirectory, "Modules", "Rollback", "Rollback.psd1");
+
+    public static int Run(RunnerOptions options, TextWriter output, TextWriter error, TextReader? input)
+    {
+        if (string.IsNullOrEmpty(options.Command) == string.IsNullOrEmpty(options.File))
+        {
+            error.WriteLine("Give exactly one of a command or a script file to run.");
+            return UsageError;
+        }
+
+        string? scriptPath = null;
+        if (options.File is not null)
+        {
+            // Relative to the working directory, which `dotnet run` leaves as the caller's.
+            scriptPath = Path.GetFullPath(options.File);
+            if (!System.IO.File.Exists(scriptPath))
+            {
+                error.WriteLine($"The script file '{scriptPath}' does not exist.");
+                return UsageError;
+            }
+        }
+
+        var host = new RunnerHost(output, error, input, options.Interactive);
+        var state = InitialSessionState.CreateDefault2();
+        if (OperatingSystem.IsWindows())
+        {
+            // Elsewhere PowerShell has no execution policy; on Windows the machine policy would
+            // otherwise refuse to load the module's unsigned format file and the user's script.
+            state.ExecutionPolicy = ExecutionPolicy.Bypass;
+        }
+
+        using var runspace = RunspaceFactory.CreateRunspace(host, state);
+        runspace.Open();
+
+        if (!ImportModule(runspace, options, error))
+        {
+            return ScriptFailed;
+        }
+
+        var observation = new RunObservation();
+        using var shell = PowerShell.Create();
+        shell.Runspace = runspace;
+        if (scriptPath is not null)
+        {
+            // Invoked by path, the script is an ExternalScriptInfo: $PSScriptRoot and $PSCommandPath work.
+            shell.AddCommand(scriptPath);
+            AddScriptArguments(shell, options);
+        }
+        else
+        {
+            shell.AddScript(options.Command, useLocalScope: false);
+        }
+
+        // Errors travel with the output so Out-Default renders them in place, in order.
+        shell.Commands.Commands[0].MergeMyResults(PipelineResultTypes.Error, PipelineResultTypes.Output);
+        shell.AddCommand(new CmdletInfo("Watch-RunnerOutput", typeof(WatchRunnerOutputCommand)))
+            .AddParameter(nameof(WatchRunnerOutputCommand.Observer), observation);
+        shell.AddCommand("Out-Default");
+
+        var terminated = false;
+        using (options.Cancellation.Register(() => shell.BeginStop(null, null)))
+        {
+            try
+            {
+                shell.Invoke();
+            }
+            catch (PipelineStoppedException)
+            {
+                error.WriteLine("The run was stopped.");
+                return Interrupted;
+            }
+            catch (RuntimeException ex)
+            {
+                WriteTerminatingError(error, ex.ErrorRecord);
+                terminated = true;
+            }
+        }
+
+        // `exit N` wins over everything: at top level the engine tells the host; in a script file it
+        // sets $LASTEXITCODE (a native command can too, which pwsh -File also reports).
+        var requested = host.ExitCode ?? LastExitCode(runspace);
+        if (requested is int code)
+        {
+            return code;
+        }
+
+        if (terminated)
+        {
+            return ScriptFailed;
+        }
+
+        if (observation.FailedRollbacks > 0)
+        {
+            return RollbackFailed;
+        }
+
+        // Non-terminating errors the script left unhandled (not caught, not silenced) fail the run:
+        // an unattended job must not report success after Invoke-Rollback refused a target.
+        return observation.ErrorRecords > 0 || shell.Streams.Error.Count > 0 ? ScriptFailed : Success;
+    }
+
+    private static bool ImportModule(Runspace runspace, RunnerOptions options, TextWriter error)
+    {
+        var configured = options.ModulePath ?? Environment.GetEnvironmentVariable(ModulePathVariable);
+        var path = Path.GetFullPath(string.IsNullOrEmpty(configured) ? DefaultModulePath : configured);
+        if (!System.IO.File.Exists(path) && !Directory.Exists(path))
+        {
+            if (string.IsNullOrEmpty(configured))
+            {
+                // A bare runner (no module staged beside it) still runs plain PowerShell; say so once.
+                error.WriteLine($"WARNING: The Rollback module was not found at '{path}'; running without it.");
+                return true;
+            }
+
+            error.WriteLine($"The module '{path}' does not exist. Pass --module <path to Rollback.psd1> or set {ModulePathVariable}.");
+            return false;
+        }
+
+        using var shell = PowerShell.Create();
+        shell.Runspace = runspace;
+        shell.AddCommand("Import-Module")
+            .AddParameter("Name", path)
+            .AddParameter("ErrorAction", ActionPreference.Stop);
+        try
+        {
+            shell.Invoke();
+        }
+        catch (RuntimeException ex)
+        {
+            error.WriteLine($"Could not import the module '{path}'.");
+            WriteTerminatingError(error, ex.ErrorRecord);
+            return false;
+        }
+
+        return true;
+    }
+
+    private static void AddScriptArguments(PowerShell shell, RunnerOptions options)
+    {
+        foreach (var argument in options.Arguments)
+        {
+            // Like pwsh -File: `-Name` becomes a parameter token and the binder pairs it with the next
+            // argument unless it is a switch; `-Name:value` carries its value.
+            if (argument.Length > 1 && argument[0] == '-' && char.IsLetter(argument[1]))
+            {
+                var colon = argument.IndexOf(':', StringComparison.Ordinal);
+                if (colon > 0)
+                {
+                    shell.AddParameter(argument[1..colon], argument[(colon + 1)..]);
+                }
+                else
+                {
+                    shell.AddParameter(argument[1..]);
+                }
+            }
+            else
+            {
+                shell.AddArgument(argument);
+            }
+        }
+    }
+
+    private static int? LastExitCode(Runspace runspace) =>
+        runspace.SessionStateProxy.GetVariable("global:LASTEXITCODE") is int code ? code : null;
+
+    private static void WriteTerminatingError(TextWriter error, ErrorRecord record)
+    {
+        error.WriteLine(record.ErrorDetails?.Message ?? record.Exception.Message);
+        var position = record.InvocationInfo?.PositionMessage;
+        if (!string.IsNullOrEmpty(position))
+        {
+            error.WriteLine(position);
+        }
+
+        error.WriteLine($"    + CategoryInfo          : {record.CategoryInfo}");
+        error.WriteLine($"    + FullyQualifiedErrorId : {record.FullyQualifiedErrorId}");
+    }
+}
