@@ -1,13 +1,16 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
+using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.PowerShell;
 
 namespace Rollback.Runner;
 
 /// <summary>Runs one script or command with the Rollback module imported and returns the process exit code.</summary>
-public static class ScriptRunner
+public static partial class ScriptRunner
 {
     public const int Success = 0;
 
@@ -70,9 +73,9 @@ public static class ScriptRunner
         if (scriptPath is not null)
         {
             // Invoked by path, the script is an ExternalScriptInfo: $PSScriptRoot and $PSCommandPath work.
-            shell.AddCommand(scriptPath);
-            AddScriptArguments(shell, options);
+            shell.AddScript(FileInvocation(scriptPath, options.Arguments), useLocalScope: false);
         }
+
         else
         {
             shell.AddScript(options.Command, useLocalScope: false);
@@ -162,30 +165,49 @@ public static class ScriptRunner
         return true;
     }
 
-    private static void AddScriptArguments(PowerShell shell, RunnerOptions options)
+    /// <summary>
+    /// Builds <c>&amp; 'path' args...</c> so that the PowerShell parser binds the arguments exactly as
+    /// <c>pwsh -File</c> would: <c>-Name value</c> pairs by name, a switch stays a switch. The hosting
+    /// API cannot express that (a value-less CommandParameter binds $null, AddParameter(name) binds
+    /// $true), so arguments become single-quoted literals and only parameter names stay bare.
+    /// </summary>
+    internal static string FileInvocation(string scriptPath, IReadOnlyList<string> arguments)
     {
-        foreach (var argument in options.Arguments)
+        var text = new StringBuilder("& ").Append(Quote(scriptPath));
+        foreach (var argument in arguments)
         {
-            // Like pwsh -File: `-Name` becomes a parameter token and the binder pairs it with the next
-            // argument unless it is a switch; `-Name:value` carries its value.
-            if (argument.Length > 1 && argument[0] == '-' && char.IsLetter(argument[1]))
+            text.Append(' ');
+            if (argument == "--")
             {
-                var colon = argument.IndexOf(':', StringComparison.Ordinal);
-                if (colon > 0)
-                {
-                    shell.AddParameter(argument[1..colon], argument[(colon + 1)..]);
-                }
-                else
-                {
-                    shell.AddParameter(argument[1..]);
-                }
+                // Bare, it keeps its meaning: everything after it is an argument, even "-Name".
+                text.Append(argument);
+                continue;
             }
-            else
+
+            var match = ParameterToken().Match(argument);
+            if (!match.Success)
             {
-                shell.AddArgument(argument);
+                text.Append(Quote(argument));
+                continue;
+            }
+
+            text.Append('-').Append(match.Groups["name"].Value);
+            if (match.Groups["colon"].Success)
+            {
+                var value = match.Groups["value"].Value;
+                var isBoolean = value.Equals("$true", StringComparison.OrdinalIgnoreCase) ||
+                    value.Equals("$false", StringComparison.OrdinalIgnoreCase);
+                text.Append(':').Append(isBoolean ? value : Quote(value));
             }
         }
+
+        return text.ToString();
     }
+
+    private static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    [GeneratedRegex(@"^-(?<name>[A-Za-z_][A-Za-z0-9_]*)(?<colon>:(?<value>.*))?$", RegexOptions.Singleline)]
+    private static partial Regex ParameterToken();
 
     private static int? LastExitCode(Runspace runspace) =>
         runspace.SessionStateProxy.GetVariable("global:LASTEXITCODE") is int code ? code : null;
