@@ -105,11 +105,7 @@ public sealed partial class RunnerHostUserInterface : PSHostUserInterface
         }
     }
 
-    public override string ReadLine()
-    {
-        EnsureCanPrompt();
-        return _input!.ReadLine() ?? throw NotInteractive("The input ended while the runner was waiting for an answer.");
-    }
+    public override string ReadLine() => ReadAnswer(secret: false);
 
     public override SecureString ReadLineAsSecureString()
     {
@@ -137,7 +133,7 @@ public sealed partial class RunnerHostUserInterface : PSHostUserInterface
         }
         else
         {
-            foreach (var c in ReadLine())
+            foreach (var c in ReadAnswer(secret: true))
             {
                 secure.AppendChar(c);
             }
@@ -297,6 +293,21 @@ public sealed partial class RunnerHostUserInterface : PSHostUserInterface
         {
             throw NotInteractive(NotInteractiveMessage);
         }
+    }
+
+    private string ReadAnswer(bool secret)
+    {
+        EnsureCanPrompt();
+        var answer = _input!.ReadLine() ?? throw NotInteractive("The input ended while the runner was waiting for an answer.");
+
+        // A terminal echoes what was typed; piped or scripted answers do not, so the host writes the
+        // answer itself (never a secret) to keep the transcript readable: prompt, answer, then output.
+        if (!ReferenceEquals(_input, Console.In) || Console.IsInputRedirected)
+        {
+            WriteTo(_output, secret ? string.Empty : answer, newLine: true);
+        }
+
+        return answer;
     }
 
     private void WriteHeading(string caption, string message)

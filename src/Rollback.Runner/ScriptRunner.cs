@@ -96,14 +96,19 @@ public static partial class ScriptRunner
             }
             catch (PipelineStoppedException)
             {
-                error.WriteLine("The run was stopped.");
-                return Interrupted;
+                // Reported below from the invocation state, which also covers a stop that ended quietly.
             }
             catch (RuntimeException ex)
             {
                 WriteTerminatingError(error, ex.ErrorRecord);
                 terminated = true;
             }
+        }
+
+        if (shell.InvocationStateInfo.State == PSInvocationState.Stopped)
+        {
+            error.WriteLine("The run was stopped.");
+            return Interrupted;
         }
 
         // `exit N` wins over everything: at top level the engine tells the host; in a script file it
