@@ -72,10 +72,9 @@ public static partial class ScriptRunner
         shell.Runspace = runspace;
         if (scriptPath is not null)
         {
-            // Invoked by path, the script is an ExternalScriptInfo: $PSScriptRoot and $PSCommandPath work.
+            // The script's own block, which keeps its file: $PSScriptRoot and $PSCommandPath work.
             shell.AddScript(FileInvocation(scriptPath, options.Arguments), useLocalScope: false);
         }
-
         else
         {
             shell.AddScript(options.Command, useLocalScope: false);
@@ -111,10 +110,8 @@ public static partial class ScriptRunner
             return Interrupted;
         }
 
-        // `exit N` wins over everything: at top level the engine tells the host; in a script file it
-        // sets $LASTEXITCODE (a native command can too, which pwsh -File also reports).
-        var requested = host.ExitCode ?? LastExitCode(runspace);
-        if (requested is int code)
+        // `exit N` wins over everything, `exit 0` after errors included: the script had the last word.
+        if (host.ExitCode is int code)
         {
             return code;
         }
@@ -175,10 +172,15 @@ public static partial class ScriptRunner
     /// <c>pwsh -File</c> would: <c>-Name value</c> pairs by name, a switch stays a switch. The hosting
     /// API cannot express that (a value-less CommandParameter binds $null, AddParameter(name) binds
     /// $true), so arguments become single-quoted literals and only parameter names stay bare.
+    /// It invokes the file's script block rather than the file itself: called as a file, the engine
+    /// turns <c>exit N</c> into $LASTEXITCODE, indistinguishable from a native command's code; from
+    /// its block, <c>exit</c> reaches the host as for a command, so only an explicit exit sets the
+    /// code and a script that ends normally after a failed native command still succeeds (as with
+    /// <c>pwsh -File</c>).
     /// </summary>
     internal static string FileInvocation(string scriptPath, IReadOnlyList<string> arguments)
     {
-        var text = new StringBuilder("& ").Append(Quote(scriptPath));
+        var text = new StringBuilder("& $ExecutionContext.InvokeCommand.GetCommand(").Append(Quote(scriptPath)).Append(", 'ExternalScript').ScriptBlock");
         foreach (var argument in arguments)
         {
             text.Append(' ');
@@ -213,9 +215,6 @@ public static partial class ScriptRunner
 
     [GeneratedRegex(@"^-(?<name>[A-Za-z_][A-Za-z0-9_]*)(?<colon>:(?<value>.*))?$", RegexOptions.Singleline)]
     private static partial Regex ParameterToken();
-
-    private static int? LastExitCode(Runspace runspace) =>
-        runspace.SessionStateProxy.GetVariable("global:LASTEXITCODE") is int code ? code : null;
 
     private static void WriteTerminatingError(TextWriter error, ErrorRecord record)
     {

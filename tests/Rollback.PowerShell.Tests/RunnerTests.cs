@@ -146,6 +146,28 @@ public sealed class RunnerTests : IDisposable
     }
 
     [Fact]
+    public void ExitInsideAFunctionOfAScriptFileEndsTheRun()
+    {
+        var script = WriteScript("exit4.ps1", "function Stop-Here { exit 4 }\nStop-Here\n'not reached'\n");
+
+        var run = Run(new RunnerOptions { File = script, ModulePath = _modulePath });
+
+        Assert.Equal(4, run.ExitCode);
+        Assert.Empty(run.Output);
+    }
+
+    [Fact]
+    public void NativeExitCodeLeftBehindDoesNotFailTheRun()
+    {
+        // What a failed native command leaves behind; like pwsh -File, only `exit` sets the code.
+        var script = WriteScript("native.ps1", "$global:LASTEXITCODE = 5\n'done'\n");
+
+        var run = Run(new RunnerOptions { File = script, ModulePath = _modulePath });
+
+        Assert.Equal(ScriptRunner.Success, run.ExitCode);
+    }
+
+    [Fact]
     public void UnhandledErrorRendersAndExitsWithOne()
     {
         var run = RunCommand("Get-NoSuchCommand; 'after'");
