@@ -11,8 +11,10 @@ namespace Rollback.PowerShell.Commands;
 /// Rolls a target back to a point: readiness gate, safety capture of the current (failed) state, restore, verification,
 /// journal. Takes a RollbackPoint (Target, Id) or a ReadinessReport from the pipeline; a report that is not ready is
 /// refused with a non-terminating RollbackNotReady error and the pipeline goes on.
+/// The report's set is the default: PowerShell tries the default set first when binding pipeline input, and a report
+/// also has Target and PointId properties, so with ById as the default its IsReady would never be seen.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "Rollback", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ByIdSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "Rollback", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ReadinessSet)]
 [OutputType(typeof(RollbackResult))]
 public sealed class InvokeRollbackCommand : RollbackCmdlet
 {

@@ -10,16 +10,16 @@ namespace Rollback.PowerShell.Commands;
 [OutputType(typeof(RollbackTarget))]
 public sealed class RegisterRollbackTargetCommand : RollbackCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = string.Empty;
 
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(KindCompleter))]
     public string Kind { get; set; } = string.Empty;
 
-    [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 2)]
     [AllowEmptyCollection]
     public Hashtable Settings { get; set; } = new();
 
