@@ -1,4 +1,5 @@
 using System;
+using System.Management.Automation;
 using Xunit;
 
 namespace Rollback.PowerShell.Tests;
@@ -6,6 +7,8 @@ namespace Rollback.PowerShell.Tests;
 /// <summary>Invoke-Rollback's pipeline binding and refusals that need no provider.</summary>
 public sealed class InvokeRollbackBindingTests
 {
+    private const int RollbackActivityId = 4201; // Rollback.Engine.ProgressActivity.Rollback
+
     private const string MakeReport = @"
 function New-Report([string] $Target, [bool] $Ready) {
     $checks = [System.Collections.Generic.List[Rollback.CheckResult]]::new()
@@ -33,6 +36,9 @@ function New-Report([string] $Target, [bool] $Ready) {
 
         // The ready report reached the engine, which refused the unknown target and journaled the refusal.
         Assert.StartsWith("TargetNotFound,", result.Errors[2].FullyQualifiedErrorId, StringComparison.Ordinal);
+
+        // The engine closes its progress activity even on a refusal, so no bar is left behind.
+        Assert.Contains(result.Progress, p => p.ActivityId == RollbackActivityId && p.RecordType == ProgressRecordType.Completed);
         var refused = session.Run("Get-RollbackHistory -Status Refused").All("HistoryEntry");
         var entry = Assert.Single(refused);
         Assert.Equal("ghost", entry.GetString("Target"));
