@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Rollback.Errors;
+
+namespace Rollback.PowerShell.Commands;
+
+/// <summary>Lists registered targets, by name (wildcards allowed) and kind.</summary>
+[Cmdlet(VerbsCommon.Get, "RollbackTarget")]
+[OutputType(typeof(RollbackTarget))]
+public sealed class GetRollbackTargetCommand : RollbackCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KindCompleter))]
+    public string? Kind { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        IReadOnlyList<RollbackTarget> all;
+        try
+        {
+            all = Engine.Store.Targets.GetAll();
+        }
+        catch (RollbackException ex)
+        {
+            ThrowRollbackError(ex);
+            return;
+        }
+
+        var ofKind = all.Where(t => Kind is null || string.Equals(t.Kind, Kind, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (Name is null)
+        {
+            WriteObject(ofKind, enumerateCollection: true);
+            return;
+        }
+
+        foreach (var name in Name)
+        {
+            if (WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+                WriteObject(ofKind.Where(t => pattern.IsMatch(t.Name)), enumerateCollection: true);
+                continue;
+            }
+
+            var match = ofKind.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (match is not null)
+            {
+                WriteObject(match);
+                continue;
+            }
+
+            if (all.Any(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue; // registered, but of another kind than -Kind asks for
+            }
+
+            try
+            {
+                // Not registered: the registry raises the catalogue's TargetNotFound, with its message and target object.
+                Engine.Store.Targets.Get(name);
+            }
+            catch (RollbackException ex)
+            {
+                WriteRollbackError(ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using Rollback.Engine;
+using Rollback.Errors;
+
+namespace Rollback.PowerShell.Commands;
+
+/// <summary>
+/// Rolls a target back to a point: readiness gate, safety capture of the current (failed) state, restore, verification,
+/// journal. Takes a RollbackPoint (Target, Id) or a ReadinessReport from the pipeline; a report that is not ready is
+/// refused with a non-terminating RollbackNotReady error and the pipeline goes on.
+/// The report's set is the default: PowerShell tries the default set first when binding pipeline input, and a report
+/// also has Target and PointId properties, so with ById as the default its IsReady would never be seen.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Rollback", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ReadinessSet)]
+[OutputType(typeof(RollbackResult))]
+public sealed class InvokeRollbackCommand : RollbackCmdlet
+{
+    private const string ByIdSet = "ById";
+    private const string ReadinessSet = "Readiness";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
+    [ValidateNotNullOrEmpty]
+    public string Target { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
+    [Alias("Id")]
+    [ValidateNotNullOrEmpty]
+    public string PointId { get; set; } = string.Empty;
+
+    /// <summary>A readiness report from Test-RollbackReadiness; refused unless IsReady.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ReadinessSet)]
+    public ReadinessReport? InputObject { get; set; }
+
+    /// <summary>Why: recorded in the journal and the result.</summary>
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string Reason { get; set; } = string.Empty;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] ApprovedBy { get; set; } = Array.Empty<string>();
+
+    /// <summary>Runs just before the switch (stop what serves the target); $args[0] is the target, $args[1] the point id.</summary>
+    [Parameter]
+    public ScriptBlock? BeforeSwitch { get; set; }
+
+    /// <summary>Runs just after the switch (start what serves the target); $args[0] is the target, $args[1] the point id.</summary>
+    [Parameter]
+    public ScriptBlock? AfterSwitch { get; set; }
+
+    /// <summary>Checks configuration content before it is written: $args[0] the candidate file, $args[1] the item; throw or return $false to refuse.</summary>
+    [Parameter]
+    public ScriptBlock? Validator { get; set; }
+
+    [Parameter]
+    public TimeSpan? MaxPointAge { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var target = Target;
+        var pointId = PointId;
+        if (InputObject is not null)
+        {
+            if (!InputObject.IsReady)
+            {
+                WriteRollbackError(NotReady(InputObject));
+                return;
+            }
+
+            target = InputObject.Target;
+            pointId = InputObject.PointId;
+        }
+
+        var description = string.Format(CultureInfo.CurrentCulture, CmdletStrings.RollbackDescription, target, pointId, Reason);
+        var warning = string.Format(CultureInfo.CurrentCulture, CmdletStrings.RollbackWarning, target, pointId);
+        if (!ShouldProcess(description, warning, CmdletStrings.RollbackCaption, out var declined))
+        {
+            if (declined == ShouldProcessReason.WhatIf)
+            {
+                Plan(target, pointId);
+            }
+
+            return;
+        }
+
+        RollbackResult result;
+        try
+        {
+            result = Engine.Rollback(new RollbackRequest
+            {
+                Target = target,
+                PointId = pointId,
+                Reason = Reason,
+                ApprovedBy = ApprovedBy,
+                BeforeSwitch = ScriptBlockAdapter.ToAction(BeforeSwitch, target, pointId),
+                AfterSwitch = ScriptBlockAdapter.ToAction(AfterSwitch, target, pointId),
+                Validator = ScriptBlockAdapter.ToValidator(Validator),
+                MaxPointAge = MaxPointAge,
+                Cancellation = Cancellation,
+            });
+        }
+        catch (RollbackException ex)
+        {
+            WriteRollbackError(ex);
+            return;
+        }
+
+        WriteObject(result);
+        switch (result.Status)
+        {
+            case RollbackStatus.Failed:
+            case RollbackStatus.VerificationFailed:
+                // The result is output for the record; the error makes -ErrorAction Stop stop a runbook.
+                var message = string.Format(CultureInfo.CurrentCulture, CmdletStrings.RollbackEnded, result.Target, result.PointId, result.Status, result.Message);
+                var category = result.Status == RollbackStatus.Failed ? RollbackErrorCategory.WriteError : RollbackErrorCategory.InvalidOperation;
+                WriteRollbackError(new RollbackException(result.ErrorId ?? RollbackErrorId.RollbackFailed, category, message, result));
+                break;
+            case RollbackStatus.AlreadyCurrent:
+                WriteWarning(result.Message ?? string.Format(CultureInfo.CurrentCulture, CmdletStrings.AlreadyCurrent, result.Target, result.ToVersion));
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void Plan(string target, string pointId)
+    {
+        try
+        {
+            WriteObject(Engine.PlanRollback(target, pointId, Reason, ApprovedBy));
+        }
+        catch (RollbackException ex)
+        {
+            WriteRollbackError(ex);
+        }
+    }
+
+    private static RollbackException NotReady(ReadinessReport report)
+    {
+        var failures = string.Join(" ", report.Failures.Select(f => $"[{f.Name}: {f.ErrorId}] {f.Message}"));
+        return new RollbackException(RollbackErrorId.RollbackNotReady, RollbackErrorCategory.InvalidOperation,
+            string.Format(CultureInfo.CurrentCulture, CmdletStrings.NotReady, report.Target, report.PointId, failures), report);
+    }
+}

@@ -1,0 +1,47 @@
+using System.Collections;
+using System.Globalization;
+using System.Management.Automation;
+using Rollback.Errors;
+
+namespace Rollback.PowerShell.Commands;
+
+/// <summary>Registers a system (a release folder, a directory, configuration files) as a target that can be captured and rolled back.</summary>
+[Cmdlet(VerbsLifecycle.Register, "RollbackTarget", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(RollbackTarget))]
+public sealed class RegisterRollbackTargetCommand : RollbackCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KindCompleter))]
+    public string Kind { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 2)]
+    [AllowEmptyCollection]
+    public Hashtable Settings { get; set; } = new();
+
+    /// <summary>Replaces the settings of a target that is already registered.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var action = string.Format(CultureInfo.CurrentCulture, Force ? CmdletStrings.ActionReplaceTarget : CmdletStrings.ActionRegisterTarget, Kind);
+        if (!ShouldProcess(Name, action))
+        {
+            return;
+        }
+
+        try
+        {
+            WriteObject(Engine.RegisterTarget(Name, Kind, SettingsConverter.Convert(Settings), Force));
+        }
+        catch (RollbackException ex)
+        {
+            WriteRollbackError(ex);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using Rollback.Errors;
+
+namespace Rollback.PowerShell.Commands;
+
+/// <summary>Deletes points by id, or all but the newest -KeepLast points (and the safety points older than the oldest kept).</summary>
+[Cmdlet(VerbsCommon.Remove, "RollbackPoint", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ByIdSet)]
+[OutputType(typeof(RollbackPoint))]
+public sealed class RemoveRollbackPointCommand : RollbackCmdlet
+{
+    private const string ByIdSet = "ById";
+    private const string KeepLastSet = "KeepLast";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name")]
+    [ValidateNotNullOrEmpty]
+    public string Target { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Id { get; set; } = Array.Empty<string>();
+
+    /// <summary>How many of the newest (non-safety) points to keep.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = KeepLastSet)]
+    [ValidateRange(1, int.MaxValue)]
+    public int KeepLast { get; set; }
+
+    /// <summary>Skips the confirmation prompt (-WhatIf still applies).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Writes each removed point to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == KeepLastSet)
+        {
+            IReadOnlyList<RollbackPoint> points;
+            try
+            {
+                points = Engine.GetPoints(Target);
+            }
+            catch (RollbackException ex)
+            {
+                WriteRollbackError(ex);
+                return;
+            }
+
+            foreach (var point in Expendable(points))
+            {
+                Remove(point);
+            }
+
+            return;
+        }
+
+        foreach (var id in Id)
+        {
+            RollbackPoint point;
+            try
+            {
+                point = Engine.GetPoint(Target, id);
+            }
+            catch (RollbackException ex)
+            {
+                WriteRollbackError(ex);
+                continue;
+            }
+
+            Remove(point);
+        }
+    }
+
+    private void Remove(RollbackPoint point)
+    {
+        var action = string.Format(CultureInfo.CurrentCulture, CmdletStrings.ActionRemovePoint, point.Id, point.Version, point.CreatedAt);
+        if (!ShouldProcessUnlessForced(point.Target, action, Force))
+        {
+            return;
+        }
+
+        try
+        {
+            Engine.RemovePoint(point);
+            if (PassThru)
+            {
+                WriteObject(point);
+            }
+        }
+        catch (RollbackException ex)
+        {
+            WriteRollbackError(ex);
+        }
+    }
+
+    /// <summary>All but the newest KeepLast regular points, and safety points older than the oldest regular point kept.</summary>
+    private List<RollbackPoint> Expendable(IReadOnlyList<RollbackPoint> oldestFirst)
+    {
+        var kept = oldestFirst.Where(p => !p.IsSafetyPoint).Reverse().Take(KeepLast).ToList();
+        if (kept.Count == 0)
+        {
+            return new List<RollbackPoint>();
+        }
+
+        var oldestKept = kept[kept.Count - 1];
+        return oldestFirst.Where(p => !kept.Contains(p) && (!p.IsSafetyPoint || string.CompareOrdinal(p.Id, oldestKept.Id) < 0)).ToList();
+    }
+}

@@ -1,0 +1,67 @@
+using System;
+using System.Globalization;
+using System.Management.Automation;
+using Rollback.Engine;
+using Rollback.Errors;
+
+namespace Rollback.PowerShell.Commands;
+
+/// <summary>
+/// Restores configuration items (files) of a target from a point, each validated before it is written, after a
+/// safety capture of the current files. Under -WhatIf it validates and reports what would change, writing nothing.
+/// </summary>
+[Cmdlet(VerbsData.Restore, "Configuration", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(ConfigurationRestoreResult))]
+public sealed class RestoreConfigurationCommand : RollbackCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Target { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("Id")]
+    [ValidateNotNullOrEmpty]
+    public string PointId { get; set; } = string.Empty;
+
+    /// <summary>Only these items (paths as the target lists them, or file names); all when omitted.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] Item { get; set; } = Array.Empty<string>();
+
+    /// <summary>Checks each file before it is written: $args[0] the candidate file, $args[1] the item; throw or return $false to refuse.</summary>
+    [Parameter]
+    public ScriptBlock? Validator { get; set; }
+
+    [Parameter]
+    public string Reason { get; set; } = string.Empty;
+
+    protected override void ProcessRecord()
+    {
+        var description = string.Format(CultureInfo.CurrentCulture, CmdletStrings.RestoreDescription, Target, PointId);
+        var warning = string.Format(CultureInfo.CurrentCulture, CmdletStrings.RestoreWarning, Target, PointId);
+        var proceed = ShouldProcess(description, warning, CmdletStrings.RestoreCaption, out var declined);
+        if (!proceed && declined != ShouldProcessReason.WhatIf)
+        {
+            return;
+        }
+
+        try
+        {
+            var results = Engine.RestoreConfiguration(new ConfigurationRestoreRequest
+            {
+                Target = Target,
+                PointId = PointId,
+                Reason = Reason,
+                Items = Item,
+                Validator = ScriptBlockAdapter.ToValidator(Validator),
+                WhatIf = !proceed,
+                Cancellation = Cancellation,
+            });
+            WriteObject(results, enumerateCollection: true);
+        }
+        catch (RollbackException ex)
+        {
+            WriteRollbackError(ex);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System;
+using System.Management.Automation;
+using Rollback.Errors;
+
+namespace Rollback.PowerShell.Commands;
+
+/// <summary>
+/// Checks whether rolling a target back to a point is safe to start: the point exists and its artifacts verify,
+/// the target is reachable and its preconditions hold, no other rollback holds it. Not ready is a report, not an error.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "RollbackReadiness")]
+[OutputType(typeof(ReadinessReport))]
+public sealed class TestRollbackReadinessCommand : RollbackCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Target { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("Id")]
+    [ValidateNotNullOrEmpty]
+    public string PointId { get; set; } = string.Empty;
+
+    /// <summary>Points older than this get a warning check; defaults to the target's MaxPointAge setting or 7 days.</summary>
+    [Parameter]
+    public TimeSpan? MaxPointAge { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            WriteObject(Engine.TestReadiness(Target, PointId, MaxPointAge, Cancellation));
+        }
+        catch (RollbackException ex)
+        {
+            WriteRollbackError(ex);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System;
+using System.Globalization;
+using System.Management.Automation;
+using System.Threading;
+using Rollback.Engine;
+using Rollback.Errors;
+using Rollback.Providers;
+using Rollback.Store;
+
+namespace Rollback.PowerShell;
+
+/// <summary>
+/// What every Rollback cmdlet shares: the store location, one engine per invocation, the reporter that
+/// maps engine progress onto the cmdlet's streams, cancellation on Ctrl+C, and the one mapping of a
+/// <see cref="RollbackException"/> to an <see cref="ErrorRecord"/>.
+/// </summary>
+public abstract class RollbackCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _cancellation = new();
+    private RollbackEngine? _engine;
+    private bool _disposed;
+
+    /// <summary>The store folder; defaults to $env:ROLLBACK_STORE, else a per-user folder.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StorePath { get; set; }
+
+    /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
+    protected CancellationToken Cancellation => _cancellation.Token;
+
+    /// <summary>The engine for this invocation, created on first use. A store that cannot be opened stops the command.</summary>
+    protected RollbackEngine Engine => _engine ??= CreateEngine();
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        if (disposing)
+        {
+            _cancellation.Dispose();
+        }
+
+        _disposed = true;
+    }
+
+    protected override void StopProcessing() => _cancellation.Cancel();
+
+    /// <summary>The one mapping from the engine's exception to PowerShell's error record.</summary>
+    protected static ErrorRecord ToErrorRecord(RollbackException exception)
+    {
+        var category = (ErrorCategory)Enum.Parse(typeof(ErrorCategory), exception.Category.ToString());
+        var record = new ErrorRecord(exception, exception.ErrorId, category, exception.TargetObject);
+        var action = RecommendedAction(exception.ErrorId);
+        if (action is not null)
+        {
+            record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = action };
+        }
+
+        return record;
+    }
+
+    /// <summary>One item failed: report it and let the command go on with the next.</summary>
+    protected void WriteRollbackError(RollbackException exception) => WriteError(ToErrorRecord(exception));
+
+    /// <summary>The whole command cannot go on (the store is unusable).</summary>
+    protected void ThrowRollbackError(RollbackException exception) => ThrowTerminatingError(ToErrorRecord(exception));
+
+    /// <summary>
+    /// ShouldProcess, except that -Force (without an explicit -Confirm) skips the confirmation prompt.
+    /// -WhatIf is always honoured.
+    /// </summary>
+    protected bool ShouldProcessUnlessForced(string target, string action, bool force)
+    {
+        if (force && !MyInvocation.BoundParameters.ContainsKey("Confirm") && !IsWhatIf())
+        {
+            WriteVerbose(string.Format(CultureInfo.CurrentCulture, CmdletStrings.ForcedOperation, action, target));
+            return true;
+        }
+
+        return ShouldProcess(target, action);
+    }
+
+    private bool IsWhatIf() =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+            ? LanguagePrimitives.IsTrue(whatIf)
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference", false));
+
+    private RollbackEngine CreateEngine()
+    {
+        var path = string.IsNullOrEmpty(StorePath) ? RollbackStore.DefaultPath : StorePath!;
+        try
+        {
+            var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            return new RollbackEngine(new RollbackStore(resolved), ProviderCatalog.Default, new CmdletReporter(this));
+        }
+        catch (RollbackException ex)
+        {
+            ThrowRollbackError(ex);
+            throw;
+        }
+        catch (Exception ex) when (ex is ItemNotFoundException or ProviderNotFoundException or DriveNotFoundException or NotSupportedException or PSInvalidOperationException)
+        {
+            ThrowRollbackError(new RollbackException(RollbackErrorId.StorePathUnavailable, RollbackErrorCategory.ResourceUnavailable,
+                string.Format(CultureInfo.CurrentCulture, CmdletStrings.StorePathNotFileSystem, path, ex.Message), path, ex));
+            throw;
+        }
+    }
+
+    private static string? RecommendedAction(string errorId) => errorId switch
+    {
+        RollbackErrorId.TargetNotFound => CmdletStrings.ActionTargetNotFound,
+        RollbackErrorId.PointNotFound => CmdletStrings.ActionPointNotFound,
+        RollbackErrorId.UnknownTargetKind => CmdletStrings.ActionUnknownTargetKind,
+        RollbackErrorId.StorePathUnavailable => CmdletStrings.ActionStorePathUnavailable,
+        RollbackErrorId.RollbackInProgress => CmdletStrings.ActionRollbackInProgress,
+        RollbackErrorId.RollbackNotReady => CmdletStrings.ActionRollbackNotReady,
+        RollbackErrorId.RollbackFailed => CmdletStrings.ActionRollbackFailed,
+        RollbackErrorId.JournalCorrupt or RollbackErrorId.JournalChainBroken => CmdletStrings.ActionJournalCorrupt,
+        _ => null,
+    };
+
+    /// <summary>Engine reports onto this cmdlet's streams. The engine calls it on the pipeline thread.</summary>
+    private sealed class CmdletReporter : IRollbackReporter
+    {
+        private readonly RollbackCmdlet _cmdlet;
+
+        public CmdletReporter(RollbackCmdlet cmdlet) => _cmdlet = cmdlet;
+
+        public void Progress(ProgressUpdate update)
+        {
+            var record = new ProgressRecord(update.ActivityId, update.Activity, string.IsNullOrEmpty(update.Status) ? CmdletStrings.ProgressWorking : update.Status)
+            {
+                PercentComplete = update.Completed ? 100 : Math.Min(100, update.PercentComplete),
+                RecordType = update.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            if (!string.IsNullOrEmpty(update.CurrentOperation))
+            {
+                record.CurrentOperation = update.CurrentOperation;
+            }
+
+            _cmdlet.WriteProgress(record);
+        }
+
+        public void Verbose(string message) => _cmdlet.WriteVerbose(message);
+
+        public void Warning(string message) => _cmdlet.WriteWarning(message);
+    }
+}
