@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
 using Xunit;
 
@@ -39,10 +40,11 @@ function New-Report([string] $Target, [bool] $Ready) {
 
         // The engine closes its progress activity even on a refusal, so no bar is left behind.
         Assert.Contains(result.Progress, p => p.ActivityId == RollbackActivityId && p.RecordType == ProgressRecordType.Completed);
+        // Every refusal is journaled: the two not-ready reports as RollbackNotReady, the unknown target as TargetNotFound.
         var refused = session.Run("Get-RollbackHistory -Status Refused").All("HistoryEntry");
-        var entry = Assert.Single(refused);
-        Assert.Equal("ghost", entry.GetString("Target"));
-        Assert.Equal("drill", entry.GetString("Reason"));
+        Assert.Equal(new[] { "api", "web", "ghost" }, refused.Select(e => e.GetString("Target")));
+        Assert.Equal(new[] { "RollbackNotReady", "RollbackNotReady", "TargetNotFound" }, refused.Select(e => e.GetString("ErrorId")));
+        Assert.All(refused, e => Assert.Equal("drill", e.GetString("Reason")));
     }
 
     [Fact]

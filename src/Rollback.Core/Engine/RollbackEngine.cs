@@ -335,6 +335,29 @@ public sealed class RollbackEngine
         }
     }
 
+    /// <summary>
+    /// Records the refusal of a rollback whose readiness report was not ready (the caller honours the report it
+    /// was given rather than re-checking), and returns the RollbackNotReady error to report.
+    /// </summary>
+    public RollbackException RefuseNotReady(ReadinessReport report, string reason, IReadOnlyList<string> approvedBy)
+    {
+        var refusal = NotReady(report);
+        Journal(new HistoryEntry
+        {
+            Target = report.Target,
+            Action = HistoryAction.Rollback,
+            PointId = report.PointId,
+            From = report.CurrentVersion,
+            To = report.PointVersion,
+            Reason = reason,
+            ApprovedBy = approvedBy,
+            Status = HistoryStatus.Refused,
+            ErrorId = refusal.ErrorId,
+            Message = refusal.Message,
+        });
+        return refusal;
+    }
+
     // ---- configuration -------------------------------------------------------------------------
 
     public IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(ConfigurationRestoreRequest request)

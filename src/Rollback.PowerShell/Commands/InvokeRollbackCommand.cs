@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using System.Linq;
 using System.Management.Automation;
 using Rollback.Engine;
 using Rollback.Errors;
@@ -66,7 +65,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
         {
             if (!InputObject.IsReady)
             {
-                WriteRollbackError(NotReady(InputObject));
+                WriteRollbackError(Engine.RefuseNotReady(InputObject, Reason, ApprovedBy));
                 return;
             }
 
@@ -136,12 +135,5 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
         {
             WriteRollbackError(ex);
         }
-    }
-
-    private static RollbackException NotReady(ReadinessReport report)
-    {
-        var failures = string.Join(" ", report.Failures.Select(f => $"[{f.Name}: {f.ErrorId}] {f.Message}"));
-        return new RollbackException(RollbackErrorId.RollbackNotReady, RollbackErrorCategory.InvalidOperation,
-            string.Format(CultureInfo.CurrentCulture, CmdletStrings.NotReady, report.Target, report.PointId, failures), report);
     }
 }
