@@ -39,8 +39,9 @@ public sealed class TargetRegistry
 
         try
         {
-            var targets = JsonSerializer.Deserialize<List<RollbackTarget>>(File.ReadAllText(path), StoreJson.Indented);
-            return targets ?? throw new JsonException("The file holds null.");
+            var targets = JsonSerializer.Deserialize<List<RollbackTarget>>(File.ReadAllText(path), StoreJson.Indented)
+                ?? throw new JsonException("The file holds null.");
+            return targets.Exists(t => t is null) ? throw new JsonException("An entry holds null.") : targets;
         }
         catch (JsonException ex)
         {
