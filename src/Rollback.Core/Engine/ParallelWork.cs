@@ -36,9 +36,11 @@ public static class ParallelWork
                 reporter.Progress(Update(template, Interlocked.Read(ref doneItems), items.Count, Interlocked.Read(ref doneBytes), totalBytes, completed: false));
             }
         }
-        catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+        catch (AggregateException ex)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerException!).Throw();
+            // Task.Wait wraps Parallel.ForEach's own AggregateException of worker failures: surface the first
+            // failure itself, so callers' IOException / RollbackException handling applies.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.Flatten().InnerExceptions[0]).Throw();
         }
         finally
         {

@@ -29,7 +29,8 @@ public sealed class Journal
         using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
         var (lastSequence, lastHash) = ReadTail();
         var chained = Chain(entry, lastSequence + 1, lastHash);
-        var line = JsonSerializer.Serialize(chained, StoreJson.Compact) + "\n";
+        // After a torn write (a last line without its newline) start a new line, or this entry would be glued onto the damage.
+        var line = (EndsInsideALine() ? "\n" : string.Empty) + JsonSerializer.Serialize(chained, StoreJson.Compact) + "\n";
         var bytes = Encoding.UTF8.GetBytes(line);
         using (var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read))
         {
@@ -152,6 +153,23 @@ public sealed class Journal
         }
 
         return (lines, Checksums.HashText(lastLine));
+    }
+
+    private bool EndsInsideALine()
+    {
+        if (!File.Exists(Path))
+        {
+            return false;
+        }
+
+        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (stream.Length == 0)
+        {
+            return false;
+        }
+
+        stream.Seek(-1, SeekOrigin.End);
+        return stream.ReadByte() != '\n';
     }
 
     private string? ReadLastLine()

@@ -20,7 +20,7 @@ public sealed class PointStore
     public const string ArtifactsFolderName = "artifacts";
 
     // Ids sort by creation time and are checked before they touch a path, so an id can never walk the store.
-    private static readonly Regex IdPattern = new("^[0-9]{8}-[0-9]{9}-[0-9a-f]{6}$", RegexOptions.CultureInvariant);
+    private static readonly Regex IdPattern = new(@"^[0-9]{8}-[0-9]{9}-[0-9a-f]{6}\z", RegexOptions.CultureInvariant);
 
     private readonly RollbackStore _store;
 

@@ -13,6 +13,9 @@ namespace Rollback.Store;
 /// </summary>
 public static class SafePath
 {
+    // As many links as Linux follows in one path lookup before giving up with ELOOP.
+    private const int MaxLinksFollowed = 40;
+
     private static readonly StringComparison PathComparison =
         NativeFileSystem.IsWindows ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
 
@@ -42,6 +45,12 @@ public static class SafePath
     /// <summary>Throws when any existing component of <paramref name="fullPath"/> below the base is a link that leads outside the base.</summary>
     public static void EnsureNoEscapingLink(string baseDirectory, string fullPath)
     {
+        var linksLeft = MaxLinksFollowed;
+        EnsureNoEscapingLink(baseDirectory, fullPath, ref linksLeft);
+    }
+
+    private static void EnsureNoEscapingLink(string baseDirectory, string fullPath, ref int linksLeft)
+    {
         var fullBase = Normalize(baseDirectory);
         var current = fullPath;
         while (current.Length > fullBase.Length && IsWithin(fullBase, current))
@@ -54,6 +63,14 @@ public static class SafePath
                 {
                     throw Escapes(baseDirectory, current.Substring(fullBase.Length + 1), $"it is a link to '{target}'");
                 }
+
+                // Inside, but the target may itself be a link, or lie below one, that leads out: follow it as the OS would.
+                if (--linksLeft < 0)
+                {
+                    throw Escapes(baseDirectory, current.Substring(fullBase.Length + 1), "its links form a cycle or are nested too deeply");
+                }
+
+                EnsureNoEscapingLink(baseDirectory, resolved, ref linksLeft);
             }
 
             current = Path.GetDirectoryName(current) ?? string.Empty;

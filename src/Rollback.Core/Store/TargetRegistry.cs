@@ -12,7 +12,8 @@ namespace Rollback.Store;
 public sealed class TargetRegistry
 {
     // Names become folder names under points/ and lock file names: keep them to a safe, portable set.
-    private static readonly Regex NamePattern = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
+    // \z, not $: in .NET, $ also matches before a final newline, which would let "api\n" through.
+    private static readonly Regex NamePattern = new(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z", RegexOptions.CultureInvariant);
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
 
     private readonly RollbackStore _store;
@@ -38,8 +39,9 @@ public sealed class TargetRegistry
 
         try
         {
-            var targets = JsonSerializer.Deserialize<List<RollbackTarget>>(File.ReadAllText(path), StoreJson.Indented);
-            return targets ?? throw new JsonException("The file holds null.");
+            var targets = JsonSerializer.Deserialize<List<RollbackTarget>>(File.ReadAllText(path), StoreJson.Indented)
+                ?? throw new JsonException("The file holds null.");
+            return targets.Exists(t => t is null) ? throw new JsonException("An entry holds null.") : targets;
         }
         catch (JsonException ex)
         {

@@ -1,0 +1,259 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Rollback.Errors;
+using Rollback.Store;
+using Xunit;
+
+namespace Rollback.Tests;
+
+public sealed class PointStoreTests : IDisposable
+{
+    private static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly TempFolder _temp = new();
+    private readonly RollbackStore _store;
+
+    public PointStoreTests() => _store = new RollbackStore(_temp.Path);
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void NewIdsAreValidAndSortByTime()
+    {
+        var times = new[]
+        {
+            Start,
+            Start.AddMilliseconds(1),
+            Start.AddSeconds(59),
+            Start.AddHours(11),
+            Start.AddDays(40),
+            new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.FromHours(-5)),
+        };
+
+        var ids = times.Select(PointStore.NewId).ToList();
+
+        foreach (var id in ids)
+        {
+            PointStore.ValidateId(id);
+        }
+
+        Assert.Equal(ids, ids.OrderBy(i => i, StringComparer.Ordinal));
+        Assert.StartsWith("20260301-120000000-", ids[0], StringComparison.Ordinal);
+        Assert.StartsWith("20270101-050000000-", ids[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NewIdsForTheSameInstantDiffer()
+    {
+        var ids = Enumerable.Range(0, 20).Select(_ => PointStore.NewId(Start)).ToHashSet(StringComparer.Ordinal);
+
+        Assert.True(ids.Count > 1);
+    }
+
+    [Theory]
+    [InlineData("../../etc")]
+    [InlineData("")]
+    [InlineData("20260301-120000000-ABCDEF")]
+    [InlineData("20260301-120000000-abcde")]
+    [InlineData("20260301-120000000-abcdef/..")]
+    [InlineData("20260301-120000000-abcdef\n")]
+    [InlineData("x20260301-120000000-abcdef")]
+    public void InvalidIdsAreRefused(string id)
+    {
+        var validate = Assert.Throws<RollbackException>(() => PointStore.ValidateId(id));
+        var get = Assert.Throws<RollbackException>(() => _store.Points.Get("api", id));
+
+        Assert.Equal(RollbackErrorId.InvalidPointId, validate.ErrorId);
+        Assert.Equal(RollbackErrorCategory.InvalidArgument, validate.Category);
+        Assert.Equal(RollbackErrorId.InvalidPointId, get.ErrorId);
+    }
+
+    [Fact]
+    public void CommittedPointIsReadBackWithItsArtifactsAndPath()
+    {
+        var point = NewPoint("api", Start, "v1");
+
+        var committed = Capture(point, ("app.dll", "binary"), ("conf/app.json", "{}"));
+
+        var expectedDirectory = Path.Combine(_store.PointsDirectory, "api", point.Id);
+        Assert.Equal(expectedDirectory, committed.Path);
+        Assert.True(File.Exists(Path.Combine(expectedDirectory, PointStore.ManifestFileName)));
+        Assert.Equal("binary", File.ReadAllText(Path.Combine(expectedDirectory, PointStore.ArtifactsFolderName, "app.dll")));
+        var read = new RollbackStore(_temp.Path).Points.Get("api", point.Id);
+        Assert.Equal(point.Id, read.Id);
+        Assert.Equal("api", read.Target);
+        Assert.Equal("v1", read.Version);
+        Assert.Equal(Start, read.CreatedAt);
+        Assert.Equal("bob", read.CreatedBy);
+        Assert.Equal("fp-v1", read.Fingerprint);
+        Assert.Equal("value", read.Metadata["key"]);
+        Assert.Equal(expectedDirectory, read.Path);
+        string[] paths = ["app.dll", "conf/app.json"];
+        Assert.Equal(paths, read.Artifacts.Select(a => a.RelativePath));
+    }
+
+    [Fact]
+    public void StagingIsInvisibleUntilCommit()
+    {
+        var point = NewPoint("api", Start, "v1");
+        var staging = _store.Points.CreateStaging("api", point.Id);
+        File.WriteAllText(Path.Combine(staging, PointStore.ArtifactsFolderName, "app.dll"), "binary");
+
+        Assert.Empty(_store.Points.List("api"));
+        Assert.Equal(RollbackErrorId.PointNotFound, Assert.Throws<RollbackException>(() => _store.Points.Get("api", point.Id)).ErrorId);
+
+        _store.Points.Commit(staging, point);
+
+        Assert.Equal(point.Id, Assert.Single(_store.Points.List("api")).Id);
+        Assert.False(Directory.Exists(staging));
+    }
+
+    [Fact]
+    public void DiscardedStagingLeavesNothing()
+    {
+        var staging = _store.Points.CreateStaging("api", PointStore.NewId(Start));
+        File.WriteAllText(Path.Combine(staging, PointStore.ArtifactsFolderName, "app.dll"), "binary");
+
+        PointStore.DiscardStaging(staging);
+
+        Assert.False(Directory.Exists(staging));
+        Assert.Empty(_store.Points.List("api"));
+    }
+
+    [Fact]
+    public void ListIsOldestFirstAndPerTarget()
+    {
+        var later = Capture(NewPoint("api", Start.AddMinutes(5), "v2"));
+        var earlier = Capture(NewPoint("api", Start, "v1"));
+        var latest = Capture(NewPoint("api", Start.AddDays(1), "v3"));
+        Capture(NewPoint("web", Start, "w1"));
+
+        var listed = _store.Points.List("api");
+
+        string[] oldestFirst = [earlier.Id, later.Id, latest.Id];
+        Assert.Equal(oldestFirst, listed.Select(p => p.Id));
+        Assert.Empty(_store.Points.List("unknown"));
+    }
+
+    [Fact]
+    public void UnknownPointIsNotFound()
+    {
+        var ex = Assert.Throws<RollbackException>(() => _store.Points.Get("api", PointStore.NewId(Start)));
+
+        Assert.Equal(RollbackErrorId.PointNotFound, ex.ErrorId);
+        Assert.Equal(RollbackErrorCategory.ObjectNotFound, ex.Category);
+    }
+
+    [Fact]
+    public void ManifestThatIsNotJsonIsCorrupt()
+    {
+        var point = Capture(NewPoint("api", Start, "v1"));
+        File.WriteAllText(Path.Combine(point.Path, PointStore.ManifestFileName), "not json at all");
+
+        AssertManifestCorrupt(() => _store.Points.Get("api", point.Id));
+        AssertManifestCorrupt(() => _store.Points.List("api"));
+    }
+
+    [Fact]
+    public void ManifestNamingAnotherTargetIsCorrupt()
+    {
+        var point = Capture(NewPoint("web", Start, "v1"));
+        var moved = Path.Combine(_store.Points.TargetDirectory("api"), point.Id);
+        Directory.CreateDirectory(_store.Points.TargetDirectory("api"));
+        Directory.Move(point.Path, moved);
+
+        AssertManifestCorrupt(() => _store.Points.Get("api", point.Id));
+    }
+
+    [Fact]
+    public void ManifestNamingAnotherPointIsCorrupt()
+    {
+        var point = Capture(NewPoint("api", Start, "v1"));
+        var otherId = PointStore.NewId(Start.AddHours(1));
+        Directory.Move(point.Path, Path.Combine(_store.Points.TargetDirectory("api"), otherId));
+
+        AssertManifestCorrupt(() => _store.Points.Get("api", otherId));
+    }
+
+    [Fact]
+    public void MissingManifestIsCorrupt()
+    {
+        var point = Capture(NewPoint("api", Start, "v1"));
+        File.Delete(Path.Combine(point.Path, PointStore.ManifestFileName));
+
+        AssertManifestCorrupt(() => _store.Points.Get("api", point.Id));
+    }
+
+    [Fact]
+    public void DeleteRemovesThePointAndKeepsTheOthers()
+    {
+        var doomed = Capture(NewPoint("api", Start, "v1"), ("app.dll", "one"));
+        var kept = Capture(NewPoint("api", Start.AddMinutes(1), "v2"), ("app.dll", "two"));
+
+        _store.Points.Delete(doomed);
+
+        Assert.False(Directory.Exists(doomed.Path));
+        Assert.Equal(kept.Id, Assert.Single(_store.Points.List("api")).Id);
+        Assert.Equal(kept.Id, Path.GetFileName(Assert.Single(Directory.GetFileSystemEntries(_store.Points.TargetDirectory("api")))));
+    }
+
+    [Fact]
+    public void DeleteAllRemovesTheTargetsFolderOnly()
+    {
+        Capture(NewPoint("api", Start, "v1"));
+        var other = Capture(NewPoint("web", Start, "w1"));
+
+        _store.Points.DeleteAll("api");
+
+        Assert.False(Directory.Exists(_store.Points.TargetDirectory("api")));
+        Assert.Equal(other.Id, Assert.Single(_store.Points.List("web")).Id);
+    }
+
+    private static void AssertManifestCorrupt(Func<object> action)
+    {
+        var ex = Assert.Throws<RollbackException>(action);
+        Assert.Equal(RollbackErrorId.ManifestCorrupt, ex.ErrorId);
+        Assert.Equal(RollbackErrorCategory.InvalidData, ex.Category);
+    }
+
+    private static RollbackPoint NewPoint(string target, DateTimeOffset createdAt, string version) => new()
+    {
+        Id = PointStore.NewId(createdAt),
+        Target = target,
+        Kind = "FileSystemRelease",
+        Version = version,
+        Fingerprint = "fp-" + version,
+        CreatedAt = createdAt,
+        CreatedBy = "bob",
+        Metadata = new Dictionary<string, string> { ["key"] = "value" },
+    };
+
+    private RollbackPoint Capture(RollbackPoint point, params (string Path, string Content)[] files)
+    {
+        var staging = _store.Points.CreateStaging(point.Target, point.Id);
+        var artifacts = new List<ArtifactEntry>();
+        foreach (var (relative, content) in files)
+        {
+            var full = Path.Combine(staging, PointStore.ArtifactsFolderName, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            File.WriteAllText(full, content);
+            artifacts.Add(new ArtifactEntry { RelativePath = relative, Size = content.Length, Sha256 = Checksums.HashFile(full) });
+        }
+
+        return _store.Points.Commit(staging, new RollbackPoint
+        {
+            Id = point.Id,
+            Target = point.Target,
+            Kind = point.Kind,
+            Version = point.Version,
+            Fingerprint = point.Fingerprint,
+            CreatedAt = point.CreatedAt,
+            CreatedBy = point.CreatedBy,
+            Metadata = point.Metadata,
+            Artifacts = artifacts,
+            TotalSize = artifacts.Sum(a => a.Size),
+        });
+    }
+}
