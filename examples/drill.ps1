@@ -76,8 +76,9 @@ function Get-CurrentVersion([string] $Root) {
     if ($health -match '"version":"([^"]+)"') { $Matches[1] }
 }
 
-$previousStore = $env:ROLLBACK_STORE
-$env:ROLLBACK_STORE = [System.IO.Path]::Combine($Sandbox, 'store')
+# The drill's own store, for this script's commands only (no process-wide environment change).
+$store = [System.IO.Path]::Combine($Sandbox, 'store')
+$PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store; 'Restore-Configuration:StorePath' = $store }
 try {
     # --- the service as it runs before the deployment ----------------------------------------
     $root = [System.IO.Path]::Combine($Sandbox, 'opt', 'api')
@@ -149,7 +150,6 @@ try {
     }
 }
 finally {
-    $env:ROLLBACK_STORE = $previousStore
     if (-not $Keep -and [System.IO.Directory]::Exists($Sandbox)) {
         [System.IO.Directory]::Delete($Sandbox, $true)
     }
