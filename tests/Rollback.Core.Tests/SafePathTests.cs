@@ -121,6 +121,22 @@ public sealed class SafePathTests : IDisposable
     }
 
     [Fact]
+    public void LinkWhoseDotDotClimbsThroughALinkedFolderEscapes()
+    {
+        // app.dll -> d/../secret.txt reads as base/secret.txt, but d is a link to a folder two levels outside,
+        // so the OS resolves it next to that folder: outside the base.
+        var deep = Path.Combine(Path.GetDirectoryName(_outside)!, "deep", "er");
+        Directory.CreateDirectory(deep);
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(deep)!, "secret.txt"), "outside");
+        File.WriteAllText(Path.Combine(_base, "secret.txt"), "inside");
+        NativeFileSystem.CreateDirectoryLink(Path.Combine(_base, "d"), deep);
+        var link = Path.Combine(_base, "app.dll");
+        NativeFileSystem.CreateDirectoryLink(link, "d/../secret.txt");
+
+        AssertEscapes(link);
+    }
+
+    [Fact]
     public void CyclicLinksEscape()
     {
         NativeFileSystem.CreateDirectoryLink(Path.Combine(_base, "a"), "b");

@@ -129,6 +129,24 @@ public static class NativeFileSystem
         return length < 0 ? null : Encoding.UTF8.GetString(buffer, 0, (int)length);
     }
 
+    /// <summary>The canonical path with every link resolved (realpath(3)), or null where it cannot be resolved (missing, Windows).</summary>
+    public static string? RealPath(string path)
+    {
+        if (IsWindows)
+        {
+            return null;
+        }
+
+        var buffer = new byte[4097];
+        if (UnixMethods.realpath(Utf8Z(path), buffer) == IntPtr.Zero)
+        {
+            return null;
+        }
+
+        var length = Array.IndexOf(buffer, (byte)0);
+        return Encoding.UTF8.GetString(buffer, 0, length < 0 ? buffer.Length : length);
+    }
+
     /// <summary>Reads the Unix permission bits of a file, or null where the runtime cannot (Windows, .NET Framework).</summary>
     public static object? GetUnixFileMode(string path)
     {
@@ -190,6 +208,10 @@ public static class NativeFileSystem
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int symlink(byte[] target, byte[] linkPath);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr realpath(byte[] path, byte[] resolved);
 
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

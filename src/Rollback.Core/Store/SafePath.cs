@@ -47,6 +47,15 @@ public static class SafePath
     {
         var linksLeft = MaxLinksFollowed;
         EnsureNoEscapingLink(baseDirectory, fullPath, ref linksLeft);
+
+        // The walk above reads link text; a target such as 'd/../x' where 'd' is itself a link resolves differently
+        // on disk than on paper. Where the OS can resolve the whole path, its answer is the final word.
+        var realBase = NativeFileSystem.RealPath(baseDirectory);
+        var realPath = NativeFileSystem.RealPath(fullPath);
+        if (realBase is not null && realPath is not null && !IsWithin(realBase, realPath))
+        {
+            throw Escapes(baseDirectory, fullPath.Substring(Math.Min(fullPath.Length, Normalize(baseDirectory).Length + 1)), $"on disk it resolves to '{realPath}'");
+        }
     }
 
     private static void EnsureNoEscapingLink(string baseDirectory, string fullPath, ref int linksLeft)
