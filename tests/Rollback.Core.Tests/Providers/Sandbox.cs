@@ -11,10 +11,11 @@ namespace Rollback.Tests.Providers;
 /// <summary>A temp folder with a store and an engine over the real file-system providers, removed afterwards.</summary>
 internal sealed class Sandbox : IDisposable
 {
+    private readonly TempFolder _folder = new();
+
     public Sandbox()
     {
-        Root = Path.Combine(Path.GetTempPath(), "rollback-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Root);
+        Root = _folder.Path;
         Store = new RollbackStore(Path.Combine(Root, "store"));
         Catalog = new ProviderCatalog(ProviderCatalog.FindIn(typeof(FileSystemReleaseProvider).Assembly));
         Engine = NewEngine();
@@ -89,17 +90,5 @@ internal sealed class Sandbox : IDisposable
         return files;
     }
 
-    public void Dispose()
-    {
-        foreach (var entry in Directory.GetFileSystemEntries(Root, "*", SearchOption.AllDirectories))
-        {
-            // Tests make things read-only on purpose; give write back so the folder can go.
-            if (!Platform.NativeFileSystem.IsLink(entry))
-            {
-                File.SetAttributes(entry, File.GetAttributes(entry) & ~FileAttributes.ReadOnly);
-            }
-        }
-
-        Directory.Delete(Root, recursive: true);
-    }
+    public void Dispose() => _folder.Dispose();
 }
