@@ -561,23 +561,7 @@ public sealed class RollbackEngine
     private ConfigurationRestoreContext ConfigurationContext(ConfigurationRestoreRequest request, RollbackPoint? safety) =>
         new(_reporter, request.Cancellation) { Items = request.Items, Validator = request.Validator, WhatIf = request.WhatIf, SafetyPoint = safety };
 
-    private HistoryEntry Journal(HistoryEntry entry) => Store.Journal.Append(new HistoryEntry
-    {
-        Time = _clock(),
-        User = User,
-        Target = entry.Target,
-        Action = entry.Action,
-        PointId = entry.PointId,
-        From = entry.From,
-        To = entry.To,
-        Reason = entry.Reason,
-        ApprovedBy = entry.ApprovedBy,
-        Duration = entry.Duration,
-        Status = entry.Status,
-        ErrorId = entry.ErrorId,
-        Message = entry.Message,
-        SafetyPointId = entry.SafetyPointId,
-    });
+    private HistoryEntry Journal(HistoryEntry entry) => Store.Journal.Append(entry with { Time = _clock(), User = User });
 
     private TargetLock AcquireTargetLock(string targetName, string purpose)
     {

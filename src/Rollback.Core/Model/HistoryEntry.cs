@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace Rollback;
 
 /// <summary>One line of the journal: an attempt to change a target or the store, whatever its outcome.</summary>
-public sealed class HistoryEntry
+public sealed record HistoryEntry
 {
     public long Sequence { get; init; }
 

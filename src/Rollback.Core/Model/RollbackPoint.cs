@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace Rollback;
 
 /// <summary>A captured known-good (or safety) state of a target. Immutable once written.</summary>
-public sealed class RollbackPoint
+public sealed record RollbackPoint
 {
     public required string Id { get; init; }
 

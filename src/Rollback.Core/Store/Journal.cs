@@ -210,31 +210,10 @@ public sealed class Journal
 
     private static HistoryEntry Chain(HistoryEntry entry, long sequence, string previousHash)
     {
-        var unsealed = Copy(entry, sequence, previousHash, string.Empty);
-        return Copy(entry, sequence, previousHash, ComputeHash(unsealed));
+        var unsealed = entry with { Sequence = sequence, PreviousHash = previousHash, Hash = string.Empty };
+        return unsealed with { Hash = ComputeHash(unsealed) };
     }
 
     private static string ComputeHash(HistoryEntry entry) =>
-        Checksums.HashText(JsonSerializer.Serialize(Copy(entry, entry.Sequence, entry.PreviousHash, string.Empty), StoreJson.Compact));
-
-    private static HistoryEntry Copy(HistoryEntry e, long sequence, string previousHash, string hash) => new()
-    {
-        Sequence = sequence,
-        Time = e.Time,
-        Target = e.Target,
-        Action = e.Action,
-        PointId = e.PointId,
-        From = e.From,
-        To = e.To,
-        Reason = e.Reason,
-        User = e.User,
-        ApprovedBy = e.ApprovedBy,
-        Duration = e.Duration,
-        Status = e.Status,
-        ErrorId = e.ErrorId,
-        Message = e.Message,
-        SafetyPointId = e.SafetyPointId,
-        PreviousHash = previousHash,
-        Hash = hash,
-    };
+        Checksums.HashText(JsonSerializer.Serialize(entry with { Hash = string.Empty }, StoreJson.Compact));
 }

@@ -67,7 +67,7 @@ public sealed class PointStore
         AtomicFile.WriteAllText(Path.Combine(stagingDirectory, ManifestFileName), JsonSerializer.Serialize(point, StoreJson.Indented));
         var final = PointDirectory(point.Target, point.Id);
         Directory.Move(stagingDirectory, final);
-        return WithPath(point, final);
+        return point with { Path = final };
     }
 
     public static void DiscardStaging(string stagingDirectory)
@@ -137,7 +137,7 @@ public sealed class PointStore
                 throw new JsonException($"it names target '{point.Target}' and point '{point.Id}', but lies in '{directory}'.");
             }
 
-            return WithPath(point, directory);
+            return point with { Path = directory };
         }
         catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException or InvalidOperationException)
         {
@@ -146,21 +146,4 @@ public sealed class PointStore
                 manifest, ex);
         }
     }
-
-    private static RollbackPoint WithPath(RollbackPoint point, string directory) => new()
-    {
-        Id = point.Id,
-        Target = point.Target,
-        Kind = point.Kind,
-        Version = point.Version,
-        Fingerprint = point.Fingerprint,
-        CreatedAt = point.CreatedAt,
-        CreatedBy = point.CreatedBy,
-        Note = point.Note,
-        IsSafetyPoint = point.IsSafetyPoint,
-        Artifacts = point.Artifacts,
-        TotalSize = point.TotalSize,
-        Metadata = point.Metadata,
-        Path = directory,
-    };
 }

@@ -8,3 +8,8 @@ internal sealed class NotNullWhenAttribute : Attribute
 
     public bool ReturnValue { get; }
 }
+
+[AttributeUsage(AttributeTargets.Constructor, AllowMultiple = false, Inherited = false)]
+internal sealed class SetsRequiredMembersAttribute : Attribute
+{
+}
