@@ -12,17 +12,8 @@ namespace Rollback.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Restore, "Configuration", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(ConfigurationRestoreResult))]
-public sealed class RestoreConfigurationCommand : RollbackCmdlet
+public sealed class RestoreConfigurationCommand : PointCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string Target { get; set; } = string.Empty;
-
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("Id")]
-    [ValidateNotNullOrEmpty]
-    public string PointId { get; set; } = string.Empty;
-
     /// <summary>Only these items (paths as the target lists them, or file names); all when omitted.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]

@@ -10,17 +10,8 @@ namespace Rollback.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "RollbackReadiness")]
 [OutputType(typeof(ReadinessReport))]
-public sealed class TestRollbackReadinessCommand : RollbackCmdlet
+public sealed class TestRollbackReadinessCommand : PointCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string Target { get; set; } = string.Empty;
-
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("Id")]
-    [ValidateNotNullOrEmpty]
-    public string PointId { get; set; } = string.Empty;
-
     /// <summary>Points older than this get a warning check; defaults to the target's MaxPointAge setting or 7 days.</summary>
     [Parameter]
     public TimeSpan? MaxPointAge { get; set; }
