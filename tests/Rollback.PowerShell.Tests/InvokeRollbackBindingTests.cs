@@ -67,7 +67,7 @@ function New-Report([string] $Target, [bool] $Ready) {
         var result = session.Run(
             "[pscustomobject]@{ Target = 'ghost'; Id = '20260101-000000000-abcdef' } | Invoke-Rollback -Reason r -WhatIf; " +
             "[pscustomobject]@{ Target = 'ghost'; Id = '20260101-000000000-abcdef' } | Test-RollbackReadiness; " +
-            "[pscustomobject]@{ Target = 'ghost'; PointId = '20260101-000000000-abcdef' } | Restore-Configuration -WhatIf");
+            "[pscustomobject]@{ Target = 'ghost'; PointId = '20260101-000000000-abcdef' } | Restore-Configuration -Reason r -WhatIf");
 
         Assert.Null(result.Terminating);
         Assert.Equal(3, result.Errors.Count);

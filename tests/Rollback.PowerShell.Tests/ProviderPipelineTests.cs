@@ -142,7 +142,7 @@ public sealed class ProviderPipelineTests
         session.Run("New-RollbackPoint -Target cfg").One("RollbackPoint");
         File.WriteAllText(file, "{ \"upstream\": \"bad\" }");
 
-        var preview = session.Run("Get-RollbackPoint -Target cfg -Latest | Restore-Configuration -WhatIf").All("ConfigurationRestoreResult");
+        var preview = session.Run("Get-RollbackPoint -Target cfg -Latest | Restore-Configuration -Reason r -WhatIf").All("ConfigurationRestoreResult");
         Assert.Equal(true, Assert.Single(preview).Get("WhatIf"));
         Assert.Contains("bad", File.ReadAllText(file), StringComparison.Ordinal);
 
@@ -163,7 +163,7 @@ public sealed class ProviderPipelineTests
         session.Run("New-RollbackPoint -Target cfg").One("RollbackPoint");
         File.WriteAllText(file, "{ \"upstream\": \"bad\" }");
 
-        var run = session.Run("Get-RollbackPoint -Target cfg -Latest | Restore-Configuration -Validator { 'upstream unreachable'; $false } -Confirm:$false");
+        var run = session.Run("Get-RollbackPoint -Target cfg -Latest | Restore-Configuration -Reason r -Validator { 'upstream unreachable'; $false } -Confirm:$false");
 
         var error = Assert.Single(run.Errors);
         Assert.StartsWith("ValidatorFailed,", error.FullyQualifiedErrorId, StringComparison.Ordinal);

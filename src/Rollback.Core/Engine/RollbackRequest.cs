@@ -37,6 +37,8 @@ public sealed class ConfigurationRestoreRequest
 
     public string Reason { get; init; } = string.Empty;
 
+    public IReadOnlyList<string> ApprovedBy { get; init; } = Array.Empty<string>();
+
     public IReadOnlyList<string> Items { get; init; } = Array.Empty<string>();
 
     public ConfigurationValidator? Validator { get; init; }

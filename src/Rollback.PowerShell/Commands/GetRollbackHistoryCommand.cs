@@ -27,7 +27,7 @@ public sealed class GetRollbackHistoryCommand : RollbackCmdlet
 
     /// <summary>Only entries with this status (Succeeded, Failed, Refused, AlreadyCurrent, VerificationFailed).</summary>
     [Parameter(ParameterSetName = ListSet)]
-    [ValidateNotNullOrEmpty]
+    [ValidateSet("Succeeded", "AlreadyCurrent", "Failed", "VerificationFailed", "Refused", "Cancelled")]
     public string? Status { get; set; }
 
     [Parameter(ParameterSetName = ListSet)]

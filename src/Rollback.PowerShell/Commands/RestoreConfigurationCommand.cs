@@ -23,8 +23,14 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
     [Parameter]
     public ScriptBlock? Validator { get; set; }
 
-    [Parameter]
+    /// <summary>Why: recorded in the journal, like every change to a target.</summary>
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
     public string Reason { get; set; } = string.Empty;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] ApprovedBy { get; set; } = Array.Empty<string>();
 
     protected override void ProcessRecord()
     {
@@ -43,6 +49,7 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
                 Target = Target,
                 PointId = PointId,
                 Reason = Reason,
+                ApprovedBy = ApprovedBy,
                 Items = Item,
                 Validator = ScriptBlockAdapter.ToValidator(Validator),
                 WhatIf = !proceed,

@@ -11,7 +11,7 @@ public sealed class UnregisterRollbackTargetCommand : RollbackCmdlet
     private const string ByNameSet = "ByName";
     private const string InputObjectSet = "InputObject";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByNameSet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByNameSet)]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = System.Array.Empty<string>();
 

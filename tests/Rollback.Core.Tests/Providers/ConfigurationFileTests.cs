@@ -53,7 +53,10 @@ public sealed class ConfigurationFileTests : IDisposable
         Assert.Equal("Yaml", results.Single(r => r.Item == _yaml).Validator);
         Assert.Equal("None", results.Single(r => r.Item == _conf).Validator);
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(_json)!, ".*.tmp"));
-        Assert.Equal("Succeeded", _sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single().Status);
+        var entry = _sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single();
+        Assert.Equal("Succeeded", entry.Status);
+        Assert.Equal("test", entry.Reason);
+        Assert.Equal(new[] { "oncall" }, entry.ApprovedBy);
     }
 
     [Theory]
@@ -212,5 +215,5 @@ public sealed class ConfigurationFileTests : IDisposable
     private void Register(string name) => _sandbox.Register(name, "ConfigurationFile", ("Path", new[] { _json, _yaml, _conf }));
 
     private System.Collections.Generic.IReadOnlyList<ConfigurationRestoreResult> Restore(string target, string pointId) =>
-        _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = target, PointId = pointId, Reason = "test" });
+        _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = target, PointId = pointId, Reason = "test", ApprovedBy = new[] { "oncall" } });
 }
