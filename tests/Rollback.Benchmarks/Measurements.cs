@@ -90,7 +90,6 @@ internal sealed class Measurements : IDisposable
         _points[(DirectoryTarget, GoodVersion)] = _engine.CreatePoint(DirectoryTarget, "known good").Id;
         var directoryCapture = capture.Elapsed;
         _big.Write(SiteFolder, BadVersion, changedOnly: true);
-        _points[(DirectoryTarget, BadVersion)] = _engine.CreatePoint(DirectoryTarget, "failed deployment").Id;
 
         return new SetupFigures(
             Files: items.Count,
@@ -232,9 +231,14 @@ internal sealed class Measurements : IDisposable
         File.WriteAllLines(sums, point.Artifacts.Where(a => a.LinkTarget is null).Select(a => a.Sha256 + "  " + a.RelativePath));
         var check = Repeat(runs, () => Shell($"sha256sum --quiet -c '{sums}'", GoodRelease));
 
-        // What the hashing alone costs in-process: one SHA-256 and one pooled buffer per worker, no manifest checks.
-        var lean = Repeat(runs, () => LeanParallelHash(point.Artifacts.Select(a => Path.Combine(GoodRelease, a.RelativePath)).ToList()));
-        return new ThroughputFigures(bytes, point.Artifacts.Count, ours, sequential, parallel, check, lean);
+        // Verify's two halves on their own: the per-file path proofs (one thread), then Checksums.HashFile on every core.
+        var files = point.Artifacts.Select(a => Path.Combine(GoodRelease, a.RelativePath)).ToList();
+        var pathChecks = Repeat(runs, () => PathChecks(GoodRelease, point.Artifacts));
+        var engineHash = Repeat(runs, () => Parallel.ForEach(files, file => Checksums.HashFile(file)));
+
+        // What the hashing alone costs in-process: one SHA-256 and one reused buffer per worker, no manifest checks.
+        var lean = Repeat(runs, () => LeanParallelHash(files));
+        return new ThroughputFigures(bytes, point.Artifacts.Count, ours, sequential, parallel, check, pathChecks, engineHash, lean);
     }
 
     private static void WarmPageCache(string folder)
@@ -249,6 +253,23 @@ internal sealed class Measurements : IDisposable
 
             return buffer;
         }, _ => { });
+    }
+
+    /// <summary>The checks FileTree.Verify makes before it opens any file, as it makes them.</summary>
+    private static void PathChecks(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts)
+    {
+        var checkedFolders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var artifact in artifacts)
+        {
+            var path = SafePath.Resolve(baseDirectory, artifact.RelativePath);
+            if (checkedFolders.Add(Path.GetDirectoryName(path)!))
+            {
+                SafePath.EnsureNoEscapingLink(baseDirectory, Path.GetDirectoryName(path)!);
+            }
+
+            SafePath.EnsureNoEscapingLink(baseDirectory, path);
+            _ = File.Exists(path);
+        }
     }
 
     private static void LeanParallelHash(IReadOnlyList<string> files)
@@ -305,6 +326,9 @@ internal sealed class Measurements : IDisposable
             throw new InvalidOperationException($"Rollback of {target} to {to} ended {result.Status}: {result.Message}");
         }
 
+        // The safety point holds the state just left: rolling back to it is the undo, and saves capturing that state at setup.
+        _points[(target, current)] = result.SafetyPointId!;
+
         return RollbackSample.From(result, wall, _clock);
     }
 
@@ -333,7 +357,7 @@ internal sealed record DowntimeFigures(IReadOnlyList<RollbackSample> Samples, lo
 
 internal sealed record OverheadFigures(string Target, IReadOnlyList<RollbackSample> Samples, IReadOnlyList<TimeSpan> ManifestLoad, IReadOnlyList<TimeSpan> Describe, IReadOnlyList<TimeSpan> JournalAppend, IReadOnlyList<TimeSpan> TargetLock);
 
-internal sealed record ThroughputFigures(long Bytes, int Files, IReadOnlyList<TimeSpan> Ours, IReadOnlyList<TimeSpan> Sha256sum, IReadOnlyList<TimeSpan> Sha256sumParallel, IReadOnlyList<TimeSpan> Sha256sumCheck, IReadOnlyList<TimeSpan> LeanInProcess);
+internal sealed record ThroughputFigures(long Bytes, int Files, IReadOnlyList<TimeSpan> Ours, IReadOnlyList<TimeSpan> Sha256sum, IReadOnlyList<TimeSpan> Sha256sumParallel, IReadOnlyList<TimeSpan> Sha256sumCheck, IReadOnlyList<TimeSpan> PathChecks, IReadOnlyList<TimeSpan> EngineHash, IReadOnlyList<TimeSpan> LeanInProcess);
 
 /// <summary>One rollback: the engine's figures and the phases read from the progress marks.</summary>
 internal sealed record RollbackSample(TimeSpan Wall, TimeSpan Duration, TimeSpan Downtime, TimeSpan Switch, IReadOnlyDictionary<string, TimeSpan> Phases)

@@ -40,7 +40,7 @@ internal static class Program
         Progress("(a) FileSystemRelease rollbacks under a watcher...");
         var releaseDowntime = measurements.ReleaseDowntime(runs: 3);
         Progress("(a) Directory rollbacks under a watcher...");
-        var directoryDowntime = measurements.DirectoryDowntime(runs: 3);
+        var directoryDowntime = measurements.DirectoryDowntime(runs: 2);
         Progress("(a) Baseline: delete and copy over...");
         var baseline = measurements.NaiveBaseline(runs: 3);
         Progress($"(b) {options.Iterations} rollbacks back and forth, {options.Files:N0} files...");
@@ -83,7 +83,7 @@ internal sealed class Options
         "  --files N        files per generated release (default 20000)\n" +
         "  --megabytes M    MiB per generated release (default 200)\n" +
         "  --small-files N  files in the small release that shows the fixed overhead (default 200)\n" +
-        "  --iterations N   rollbacks back and forth per release size, at least 7 (default 9)\n" +
+        "  --iterations N   rollbacks back and forth per release size, at least 7 (default 7)\n" +
         "  --work DIR       where the scratch folder is made (default the temp folder); it is removed afterwards\n" +
         "  --markdown       also print a Markdown table for the README";
 
@@ -93,7 +93,7 @@ internal sealed class Options
 
     public int SmallFiles { get; private set; } = 200;
 
-    public int Iterations { get; private set; } = 9;
+    public int Iterations { get; private set; } = 7;
 
     public string? Work { get; private set; }
 
