@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using Rollback.Engine;
+
+namespace Rollback.Benchmarks;
+
+/// <summary>
+/// A reporter that timestamps the engine's phase changes (its Rollback progress records) and the completion
+/// of each parallel file pass (verify, hash), so one real rollback can be split into phases without touching the engine.
+/// </summary>
+internal sealed class PhaseClock : IRollbackReporter
+{
+    public const string ArtifactsVerified = "artifacts verified";
+    public const string TreeHashed = "tree hashed";
+    public const string Finished = "finished";
+
+    private readonly Stopwatch _watch = new();
+    private readonly List<(string Name, TimeSpan At)> _marks = new();
+
+    public void Start()
+    {
+        _marks.Clear();
+        _watch.Restart();
+    }
+
+    public TimeSpan Elapsed => _watch.Elapsed;
+
+    /// <summary>When the first mark named <paramref name="name"/> at or after <paramref name="after"/> happened, or null.</summary>
+    public TimeSpan? First(string name, TimeSpan after)
+    {
+        foreach (var (markName, at) in _marks)
+        {
+            if (markName == name && at >= after)
+            {
+                return at;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The engine's phase marks are named by the percentage it reports (5 readiness, 20 safety capture, 50 restore, 90 verify).</summary>
+    public static string Phase(int percent) => "phase " + percent.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public void Progress(ProgressUpdate update)
+    {
+        var at = _watch.Elapsed;
+        switch (update.ActivityId)
+        {
+            case ProgressActivity.Rollback:
+                _marks.Add((update.Completed ? Finished : Phase(update.PercentComplete), at));
+                break;
+            case ProgressActivity.Verify when update.Completed:
+                _marks.Add((ArtifactsVerified, at));
+                break;
+            case ProgressActivity.Capture when update.Completed:
+                _marks.Add((TreeHashed, at));
+                break;
+            default:
+                break;
+        }
+    }
+
+    public void Verbose(string message)
+    {
+    }
+
+    public void Warning(string message)
+    {
+    }
+}
+
+/// <summary>
+/// What a client of the service sees: a thread that checks, in a tight loop, that a file of the live
+/// release is there, and records the longest stretch in which it was not (from the last poll that saw it
+/// to the next poll that saw it again), plus the poll resolution that bounds a zero.
+/// </summary>
+internal sealed class PresenceWatcher : IDisposable
+{
+    private readonly string _path;
+    private readonly Thread _thread;
+    private volatile bool _stop;
+
+    public PresenceWatcher(string path)
+    {
+        _path = path;
+        _thread = new Thread(Poll) { IsBackground = true, Name = "presence watcher" };
+        _thread.Start();
+    }
+
+    public long Polls { get; private set; }
+
+    public long MissingPolls { get; private set; }
+
+    public TimeSpan LongestGap { get; private set; }
+
+    public TimeSpan LongestPollInterval { get; private set; }
+
+    public void Dispose() => Stop();
+
+    /// <summary>Stops polling; the figures are final afterwards.</summary>
+    public void Stop()
+    {
+        _stop = true;
+        _thread.Join();
+    }
+
+    private void Poll()
+    {
+        long lastPresent = 0;
+        long previous = Stopwatch.GetTimestamp();
+        long longestGap = 0;
+        long longestInterval = 0;
+        long polls = 0;
+        long missing = 0;
+        var inGap = false;
+        while (!_stop)
+        {
+            var present = File.Exists(_path);
+            var now = Stopwatch.GetTimestamp();
+            polls++;
+            longestInterval = Math.Max(longestInterval, now - previous);
+            previous = now;
+            if (present)
+            {
+                if (inGap && lastPresent != 0)
+                {
+                    longestGap = Math.Max(longestGap, now - lastPresent);
+                }
+
+                inGap = false;
+                lastPresent = now;
+            }
+            else
+            {
+                missing++;
+                inGap = true;
+            }
+        }
+
+        if (inGap)
+        {
+            longestGap = Math.Max(longestGap, Stopwatch.GetTimestamp() - lastPresent);
+        }
+
+        Polls = polls;
+        MissingPolls = missing;
+        LongestGap = Stopwatch.GetElapsedTime(0, longestGap);
+        LongestPollInterval = Stopwatch.GetElapsedTime(0, longestInterval);
+    }
+}
