@@ -118,7 +118,8 @@ public static class FileTree
     /// </summary>
     public static void Verify(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts, IRollbackReporter reporter, CancellationToken cancellation)
     {
-        // Paths first, all of them, before any file is opened: a tampered manifest must not make us read outside.
+        // Every manifest path is proven to stay inside the base, and every folder on the way checked once for links
+        // that lead out, before any file is opened: a tampered manifest must not make us read outside.
         var resolved = artifacts.Select(a => (Artifact: a, Path: SafePath.Resolve(baseDirectory, a.RelativePath))).ToList();
         var checkedFolders = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (artifact, path) in resolved)
@@ -137,15 +138,6 @@ public static class FileTree
                     throw Mismatch(baseDirectory, artifact, actual is null ? "the link is missing" : $"the link now points at '{actual}', not '{artifact.LinkTarget}'");
                 }
             }
-            else
-            {
-                SafePath.EnsureNoEscapingLink(baseDirectory, path);
-                if (!File.Exists(path))
-                {
-                    throw new RollbackException(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ObjectNotFound,
-                        $"The artifact '{artifact.RelativePath}' is missing from '{baseDirectory}'. The point is incomplete; roll back to another point.", artifact.RelativePath);
-                }
-            }
         }
 
         var failures = new ConcurrentQueue<RollbackException>();
@@ -153,6 +145,18 @@ public static class FileTree
             resolved.Where(r => r.Artifact.LinkTarget is null).ToList(),
             item =>
             {
+                // Its folder is proven; only the file itself can still be a link that leads out (checked before it is opened).
+                if (NativeFileSystem.IsLink(item.Path))
+                {
+                    SafePath.EnsureNoEscapingLink(baseDirectory, item.Path);
+                }
+
+                if (!File.Exists(item.Path))
+                {
+                    throw new RollbackException(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ObjectNotFound,
+                        $"The artifact '{item.Artifact.RelativePath}' is missing from '{baseDirectory}'. The point is incomplete; roll back to another point.", item.Artifact.RelativePath);
+                }
+
                 var size = new FileInfo(item.Path).Length;
                 if (size != item.Artifact.Size || Checksums.HashFile(item.Path) != item.Artifact.Sha256)
                 {
