@@ -267,7 +267,11 @@ internal sealed class Measurements : IDisposable
                 SafePath.EnsureNoEscapingLink(baseDirectory, Path.GetDirectoryName(path)!);
             }
 
-            SafePath.EnsureNoEscapingLink(baseDirectory, path);
+            if (NativeFileSystem.IsLink(path))
+            {
+                SafePath.EnsureNoEscapingLink(baseDirectory, path);
+            }
+
             _ = File.Exists(path);
         }
     }

@@ -85,7 +85,7 @@ internal sealed class Report
         ThroughputRow(text, "find | xargs -0 sha256sum (one process at a time)", Throughput.Sha256sum);
         ThroughputRow(text, $"find | xargs -0 -P {Environment.ProcessorCount} -n 500 sha256sum", Throughput.Sha256sumParallel);
         ThroughputRow(text, "sha256sum -c (checksum file from the manifest)", Throughput.Sha256sumCheck);
-        ThroughputRow(text, "  of which path checks (SafePath, one thread)", Throughput.PathChecks);
+        ThroughputRow(text, "  of which path checks (one thread)", Throughput.PathChecks);
         ThroughputRow(text, $"  of which Checksums.HashFile ({Environment.ProcessorCount} workers)", Throughput.EngineHash);
         ThroughputRow(text, "reference: lean parallel SHA-256 in-process", Throughput.LeanInProcess);
         Line($"  Ratio ours / sha256sum: {FormatRatio(Ratio(Stats.Median(Throughput.Sha256sum), Stats.Median(Throughput.Ours)))} (xargs), {FormatRatio(Ratio(Stats.Median(Throughput.Sha256sumParallel), Stats.Median(Throughput.Ours)))} (xargs -P {Environment.ProcessorCount}), {FormatRatio(Ratio(Stats.Median(Throughput.Sha256sumCheck), Stats.Median(Throughput.Ours)))} (sha256sum -c)");
