@@ -117,6 +117,36 @@ public sealed class RollbackEngine
         return Store.Points.Get(target.Name, pointId);
     }
 
+    /// <summary>
+    /// The newest point captured on purpose: never a safety point, which holds a failed state. Throws PointNotFound
+    /// when the target has none.
+    /// </summary>
+    public RollbackPoint GetLatestKnownGoodPoint(string targetName)
+    {
+        var target = Store.Targets.Get(targetName);
+        return Store.Points.List(target.Name).LastOrDefault(p => !p.IsSafetyPoint)
+            ?? throw new RollbackException(RollbackErrorId.PointNotFound, RollbackErrorCategory.ObjectNotFound,
+                $"Target '{target.Name}' has no rollback point other than safety points. Capture one with New-RollbackPoint -Target {target.Name} before a deployment.",
+                target.Name);
+    }
+
+    /// <summary>
+    /// The retention rule: all but the newest <paramref name="keepLast"/> known-good points, and the safety points older
+    /// than the oldest one kept (newer safety points may still be needed to undo a recent rollback).
+    /// </summary>
+    public IReadOnlyList<RollbackPoint> SelectPointsToPrune(string targetName, int keepLast)
+    {
+        var oldestFirst = GetPoints(targetName);
+        var kept = oldestFirst.Where(p => !p.IsSafetyPoint).Reverse().Take(keepLast).ToList();
+        if (kept.Count == 0)
+        {
+            return Array.Empty<RollbackPoint>();
+        }
+
+        var oldestKept = kept[kept.Count - 1].Id;
+        return oldestFirst.Where(p => !kept.Contains(p) && (!p.IsSafetyPoint || string.CompareOrdinal(p.Id, oldestKept) < 0)).ToList();
+    }
+
     public void RemovePoint(RollbackPoint point)
     {
         using (AcquireTargetLock(point.Target, "RemovePoint"))

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using Rollback.Errors;
@@ -38,21 +37,13 @@ public sealed class GetRollbackPointCommand : RollbackCmdlet
     {
         try
         {
-            var points = Engine.GetPoints(Target);
             if (Latest)
             {
-                var latest = points.LastOrDefault(p => !p.IsSafetyPoint);
-                if (latest is null)
-                {
-                    WriteRollbackError(new RollbackException(RollbackErrorId.PointNotFound, RollbackErrorCategory.ObjectNotFound,
-                        string.Format(CultureInfo.CurrentCulture, CmdletStrings.NoUsablePoint, Target), Target));
-                    return;
-                }
-
-                WriteObject(latest);
+                WriteObject(Engine.GetLatestKnownGoodPoint(Target));
                 return;
             }
 
+            var points = Engine.GetPoints(Target);
             if (Id is null)
             {
                 WriteObject(points.Where(p => IncludeSafetyPoints || !p.IsSafetyPoint), enumerateCollection: true);

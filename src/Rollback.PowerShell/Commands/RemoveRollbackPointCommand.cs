@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using System.Management.Automation;
 using Rollback.Errors;
 
@@ -44,7 +43,7 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
             IReadOnlyList<RollbackPoint> points;
             try
             {
-                points = Engine.GetPoints(Target);
+                points = Engine.SelectPointsToPrune(Target, KeepLast);
             }
             catch (RollbackException ex)
             {
@@ -52,7 +51,7 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
                 return;
             }
 
-            foreach (var point in Expendable(points))
+            foreach (var point in points)
             {
                 Remove(point);
             }
@@ -97,18 +96,5 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
         {
             WriteRollbackError(ex);
         }
-    }
-
-    /// <summary>All but the newest KeepLast regular points, and safety points older than the oldest regular point kept.</summary>
-    private List<RollbackPoint> Expendable(IReadOnlyList<RollbackPoint> oldestFirst)
-    {
-        var kept = oldestFirst.Where(p => !p.IsSafetyPoint).Reverse().Take(KeepLast).ToList();
-        if (kept.Count == 0)
-        {
-            return new List<RollbackPoint>();
-        }
-
-        var oldestKept = kept[kept.Count - 1];
-        return oldestFirst.Where(p => !kept.Contains(p) && (!p.IsSafetyPoint || string.CompareOrdinal(p.Id, oldestKept.Id) < 0)).ToList();
     }
 }
