@@ -78,6 +78,7 @@ public sealed class ErrorRecordAnalyzer : DiagnosticAnalyzer
         IParenthesizedOperation parenthesized => IsCatalogueId(parenthesized.Operand, catalog),
         IFieldReferenceOperation field => field.Field.IsConst && IsCatalogue(field.Field.ContainingType, catalog),
         IPropertyReferenceOperation property => property.Property.Name == ErrorIdProperty,
+        IConditionalAccessOperation access => IsCatalogueId(access.WhenNotNull, catalog),
         ICoalesceOperation coalesce => IsCatalogueId(coalesce.Value, catalog) && IsCatalogueId(coalesce.WhenNull, catalog),
         IConditionalOperation conditional => conditional.WhenFalse is not null && IsCatalogueId(conditional.WhenTrue, catalog) && IsCatalogueId(conditional.WhenFalse, catalog),
         _ => false,

@@ -63,6 +63,14 @@ public sealed class LayeringAnalyzer : DiagnosticAnalyzer
         }
 
         var symbol = context.SemanticModel.GetSymbolInfo(name, context.CancellationToken).Symbol;
+
+        // A static member reached through a type name: the type name is the one reported.
+        if (symbol is not null and not ITypeSymbol and not INamespaceSymbol && name.Parent is MemberAccessExpressionSyntax member && member.Name == name
+            && context.SemanticModel.GetSymbolInfo(member.Expression, context.CancellationToken).Symbol is ITypeSymbol)
+        {
+            return;
+        }
+
         var subject = symbol switch
         {
             ITypeSymbol type => (ISymbol)type,

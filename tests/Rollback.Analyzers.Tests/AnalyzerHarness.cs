@@ -133,6 +133,18 @@ internal static class AnalyzerHarness
         return $"{id} {line}:{column}-{endLine}:{endColumn}";
     }
 
+    /// <summary>"ID line:col-line:col" of the first <paramref name="text"/> inside the only occurrence of <paramref name="context"/>.</summary>
+    public static string At(string id, string source, string context, string text)
+    {
+        var outer = source.IndexOf(context, StringComparison.Ordinal);
+        Assert.True(outer >= 0 && source.IndexOf(context, outer + 1, StringComparison.Ordinal) < 0, "Not unique in the snippet: " + context);
+        var start = source.IndexOf(text, outer, StringComparison.Ordinal);
+        Assert.True(start >= 0 && start + text.Length <= outer + context.Length, "Not inside the context: " + text);
+        var (line, column) = Position(source, start);
+        var (endLine, endColumn) = Position(source, start + text.Length);
+        return $"{id} {line}:{column}-{endLine}:{endColumn}";
+    }
+
     private static (int Line, int Column) Position(string source, int offset)
     {
         var before = source.Substring(0, offset);
