@@ -18,6 +18,7 @@ namespace Rollback.Runner;
 /// to the module assembly (which the module loads in its own way) and also counts deserialized results.
 /// </remarks>
 [Cmdlet(VerbsCommon.Watch, "RunnerOutput")]
+[OutputType(typeof(PSObject))]
 internal sealed class WatchRunnerOutputCommand : PSCmdlet
 {
     private static readonly string[] ResultTypeNames = ["Rollback.RollbackResult", "Deserialized.Rollback.RollbackResult"];

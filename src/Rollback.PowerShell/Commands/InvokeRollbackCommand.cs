@@ -65,7 +65,12 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
         {
             if (!InputObject.IsReady)
             {
+                // RB1002 is deliberately suppressed here: a refusal changes nothing on the target, it only journals the
+                // refused attempt (the design's "every attempt, refused ones included, is journaled"). Asking
+                // ShouldProcess first would prompt "Roll back?" for a rollback that can never start.
+#pragma warning disable RB1002
                 WriteRollbackError(Engine.RefuseNotReady(InputObject, Reason, ApprovedBy));
+#pragma warning restore RB1002
                 return;
             }
 
