@@ -89,7 +89,8 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         return ShouldProcess(target, action);
     }
 
-    private bool IsWhatIf() =>
+    /// <summary>True under -WhatIf or $WhatIfPreference: nothing may change on a target or in the store.</summary>
+    protected bool IsWhatIf() =>
         MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
             ? LanguagePrimitives.IsTrue(whatIf)
             : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference", false));

@@ -84,4 +84,15 @@ function New-Report([string] $Target, [bool] $Ready) {
 
         Assert.Empty(session.Run("Get-RollbackHistory").All("HistoryEntry"));
     }
+
+    [Fact]
+    public void NotReadyReportUnderWhatIfIsReportedButNotJournaled()
+    {
+        using var session = new RollbackSession();
+
+        var result = session.Run(MakeReport + "New-Report api $false | Invoke-Rollback -Reason r -WhatIf");
+
+        Assert.StartsWith("RollbackNotReady,", Assert.Single(result.Errors).FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Empty(session.Run("Get-RollbackHistory").All("HistoryEntry"));
+    }
 }

@@ -134,7 +134,7 @@ public sealed class RollbackEngine
     /// The retention rule: all but the newest <paramref name="keepLast"/> known-good points, and the safety points older
     /// than the oldest one kept (newer safety points may still be needed to undo a recent rollback).
     /// </summary>
-    public IReadOnlyList<RollbackPoint> SelectPointsToPrune(string targetName, int keepLast)
+    public IReadOnlyList<RollbackPoint> GetPointsToPrune(string targetName, int keepLast)
     {
         var oldestFirst = GetPoints(targetName);
         var kept = oldestFirst.Where(p => !p.IsSafetyPoint).Reverse().Take(keepLast).ToList();
@@ -291,7 +291,7 @@ public sealed class RollbackEngine
 
                 if (!readiness.IsReady)
                 {
-                    throw NotReady(readiness);
+                    throw readiness.ToNotReadyError();
                 }
 
                 // Readiness has just read the current state under the lock; reading it again would double the cost on big folders.
@@ -371,7 +371,7 @@ public sealed class RollbackEngine
     /// </summary>
     public RollbackException RefuseNotReady(ReadinessReport report, string reason, IReadOnlyList<string> approvedBy)
     {
-        var refusal = NotReady(report);
+        var refusal = report.ToNotReadyError();
         Journal(new HistoryEntry
         {
             Target = report.Target,
@@ -628,14 +628,6 @@ public sealed class RollbackEngine
         return text is not null && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed) ? parsed : DefaultMaxPointAge;
     }
 
-    private static RollbackException NotReady(ReadinessReport readiness)
-    {
-        var failures = readiness.Failures.ToList();
-        return new RollbackException(RollbackErrorId.RollbackNotReady, RollbackErrorCategory.InvalidOperation,
-            $"Target '{readiness.Target}' is not ready to roll back to {readiness.PointId}: " +
-            string.Join(" ", failures.Select(f => $"[{f.Name}: {f.ErrorId}] {f.Message}")),
-            readiness);
-    }
 
     /// <summary>Runs one readiness check; an expected failure becomes a failed check instead of an exception.</summary>
     private static CheckResult Guard(string name, Func<CheckResult> check)

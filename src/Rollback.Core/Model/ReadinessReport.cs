@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Rollback.Errors;
 
 namespace Rollback;
 
@@ -29,4 +30,10 @@ public sealed class ReadinessReport
     public IEnumerable<CheckResult> Failures => Checks.Where(c => c.Status == CheckStatus.Fail);
 
     public IEnumerable<CheckResult> Warnings => Checks.Where(c => c.Status == CheckStatus.Warn);
+
+    /// <summary>The RollbackNotReady error this report stands for when it is not ready, naming every failed check.</summary>
+    public RollbackException ToNotReadyError() =>
+        new(RollbackErrorId.RollbackNotReady, RollbackErrorCategory.InvalidOperation,
+            $"Target '{Target}' is not ready to roll back to {PointId}: " + string.Join(" ", Failures.Select(f => $"[{f.Name}: {f.ErrorId}] {f.Message}")),
+            this);
 }

@@ -65,10 +65,15 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
         {
             if (!InputObject.IsReady)
             {
-                // RB1002 is deliberately suppressed here: a refusal changes nothing on the target, it only journals the
-                // refused attempt (the design's "every attempt, refused ones included, is journaled"). Asking
-                // ShouldProcess first would prompt "Roll back?" for a rollback that can never start.
-#pragma warning disable RB1002
+                // Under -WhatIf nothing may reach the store, so the refusal is only reported. Otherwise it is journaled
+                // (every attempt is), without asking ShouldProcess: "Roll back?" for a rollback that cannot start would mislead.
+                if (IsWhatIf())
+                {
+                    WriteRollbackError(InputObject.ToNotReadyError());
+                    return;
+                }
+
+#pragma warning disable RB1002 // Journaling a refusal changes nothing on the target; see the comment above.
                 WriteRollbackError(Engine.RefuseNotReady(InputObject, Reason, ApprovedBy));
 #pragma warning restore RB1002
                 return;

@@ -43,7 +43,7 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
             IReadOnlyList<RollbackPoint> points;
             try
             {
-                points = Engine.SelectPointsToPrune(Target, KeepLast);
+                points = Engine.GetPointsToPrune(Target, KeepLast);
             }
             catch (RollbackException ex)
             {

@@ -53,7 +53,7 @@ public sealed class RetentionTests : IDisposable
         Sandbox.Deploy(_root, "v1");
         var newSafety = _sandbox.Rollback("api", third.Id).SafetyPointId;
 
-        var doomed = _sandbox.Engine.SelectPointsToPrune("api", keepLast: 2).Select(p => p.Id).ToList();
+        var doomed = _sandbox.Engine.GetPointsToPrune("api", keepLast: 2).Select(p => p.Id).ToList();
 
         Assert.Equal(new[] { first.Id, oldSafety }, doomed);
         Assert.DoesNotContain(second.Id, doomed);
