@@ -44,8 +44,6 @@ public sealed record RollbackPolicy
     /// <summary>"built-in", or the path of the policy file.</summary>
     public string Source { get; init; } = BuiltInSource;
 
-    public static RollbackPolicy Default { get; } = new();
-
     /// <summary>Seed 004's matrix. SEV-1's "&lt; 5% users" starts above zero affected users; SEV-3's "&gt; 25%" is strict.</summary>
     public static IReadOnlyList<SeverityRule> DefaultSeverities { get; } = new[]
     {
@@ -55,6 +53,9 @@ public sealed record RollbackPolicy
         new SeverityRule { Severity = RollbackSeverity.Sev3, Description = "Major outage, > 25% users", MinAffectedUsers = 0.25, MinAffectedUsersExclusive = true, ResponseTime = TimeSpan.FromMinutes(5), RequiredApprovals = 1, OnCallMayApprove = true },
         new SeverityRule { Severity = RollbackSeverity.Sev4, Description = "Complete outage, security breach", MinAffectedUsers = 1.0, ResponseTime = TimeSpan.Zero, RequiredApprovals = 1, OnCallMayApprove = true },
     };
+
+    /// <summary>The seeds' policy. Declared after <see cref="DefaultSeverities"/>: static initializers run in order.</summary>
+    public static RollbackPolicy Default { get; } = new();
 
     /// <summary>The longest time any threshold needs to hold: how far back a metrics source must look.</summary>
     public TimeSpan LongestDuration => new[] { AvailabilityFor, ErrorRateFor, AssessErrorRateFor }.Max();
