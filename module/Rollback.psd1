@@ -26,6 +26,7 @@
         'Invoke-Rollback'
         'Restore-Configuration'
         'Get-RollbackHistory'
+        'Get-RollbackDecision'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

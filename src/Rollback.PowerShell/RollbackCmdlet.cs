@@ -126,6 +126,11 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.RollbackNotReady => CmdletStrings.ActionRollbackNotReady,
         RollbackErrorId.RollbackFailed => CmdletStrings.ActionRollbackFailed,
         RollbackErrorId.JournalCorrupt or RollbackErrorId.JournalChainBroken => CmdletStrings.ActionJournalCorrupt,
+        RollbackErrorId.PolicyInvalid => CmdletStrings.ActionPolicyInvalid,
+        RollbackErrorId.PolicyContradictory => CmdletStrings.ActionPolicyContradictory,
+        RollbackErrorId.MetricsSourceUnreachable => CmdletStrings.ActionMetricsSourceUnreachable,
+        RollbackErrorId.MetricsQueryFailed => CmdletStrings.ActionMetricsQueryFailed,
+        RollbackErrorId.MetricsNoData => CmdletStrings.ActionMetricsNoData,
         _ => null,
     };
 

@@ -35,6 +35,8 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         { "ConfigurationRestoreResult", new[] { "Target", "Item", "Changed", "Validated", "Validator", "WhatIf", "From", "To" } },
         { "HistoryEntry", new[] { "Seq", "Time", "Target", "Action", "Status", "Change", "User", "Reason" } },
         { "JournalVerification", new[] { "IsValid", "EntryCount", "FirstBroken", "Message" } },
+        { "RollbackDecision", new[] { "Action", "Severity", "ResponseTime", "Approvals", "Reason" } },
+        { "FiredThreshold", new[] { "Name", "Kind", "Observed", "Threshold", "Held", "Required", "Message" } },
     };
 
     [Fact]
@@ -77,6 +79,9 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
     [InlineData("HistoryEntry", "Rollback")]
     [InlineData("HistoryEntry", "RestoreConfiguration")]
     [InlineData("JournalVerification", "True")]
+    [InlineData("RollbackDecision", "ImmediateRollback")]
+    [InlineData("RollbackDecision", "SEV-2")]
+    [InlineData("FiredThreshold", "ErrorRateAbove")]
     public void ViewRendersTheRowsOfTheRealObjects(string section, string expected)
     {
         var rows = _scenario.Section(section).Skip(2);
@@ -154,6 +159,9 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
                 Show ConfigurationRestoreResult (Get-RollbackPoint -Target api-config -Latest | Restore-Configuration -Reason 'truncated JSON' -Confirm:$false)
                 Show HistoryEntry (Get-RollbackHistory)
                 Show JournalVerification (Get-RollbackHistory -Verify)
+                $decision = Get-RollbackDecision -ErrorRate 0.123 -ErrorRateMinutes 4
+                Show RollbackDecision $decision
+                Show FiredThreshold $decision.FiredThresholds
                 """));
             Sections = Split(Output);
         }

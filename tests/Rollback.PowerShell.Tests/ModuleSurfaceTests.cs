@@ -16,11 +16,12 @@ public sealed class ModuleSurfaceTests
 {
     private const string SnapshotVariable = "ROLLBACK_UPDATE_SNAPSHOTS";
 
-    private static readonly string[] ExpectedCmdlets =
+    internal static readonly string[] ExpectedCmdlets = new[]
     {
         "Get-RollbackHistory", "Get-RollbackPoint", "Get-RollbackTarget", "Invoke-Rollback", "New-RollbackPoint",
         "Register-RollbackTarget", "Remove-RollbackPoint", "Restore-Configuration", "Test-RollbackReadiness", "Unregister-RollbackTarget",
-    };
+        "Get-RollbackDecision",
+    }.Order(StringComparer.Ordinal).ToArray();
 
     private static readonly Dictionary<string, ConfirmImpact> ChangingCmdlets = new(StringComparer.Ordinal)
     {
@@ -36,10 +37,11 @@ public sealed class ModuleSurfaceTests
     {
         "RollbackTarget", "RollbackPoint", "ReadinessReport", "CheckResult", "RollbackResult", "RollbackStep",
         "ConfigurationRestoreResult", "HistoryEntry", "JournalVerification",
+        "RollbackDecision", "FiredThreshold",
     };
 
     [Fact]
-    public void ModuleImportsAndExportsExactlyTheTenCmdlets()
+    public void ModuleImportsAndExportsExactlyTheExpectedCmdlets()
     {
         using var session = new RollbackSession();
 

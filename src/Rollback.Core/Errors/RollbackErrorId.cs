@@ -37,4 +37,11 @@ public static class RollbackErrorId
     public const string RollbackFailed = nameof(RollbackFailed);
     public const string SwitchHookFailed = nameof(SwitchHookFailed);
     public const string OperationCancelled = nameof(OperationCancelled);
+
+    // Decisions: the rollback policy and the metrics source behind Get-RollbackDecision.
+    public const string PolicyInvalid = nameof(PolicyInvalid);
+    public const string PolicyContradictory = nameof(PolicyContradictory);
+    public const string MetricsSourceUnreachable = nameof(MetricsSourceUnreachable);
+    public const string MetricsQueryFailed = nameof(MetricsQueryFailed);
+    public const string MetricsNoData = nameof(MetricsNoData);
 }

@@ -1,0 +1,327 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Rollback.Testing;
+
+/// <summary>How one scraped job of the test exporter behaves: the share of requests that fail, and their latency.</summary>
+public sealed record ExporterJob(string Name, double ErrorShare, double LatencySeconds);
+
+/// <summary>
+/// A real Prometheus (the Debian package's binary) on 127.0.0.1, scraping a test exporter every second, started once for
+/// a test class or collection. Each job of the exporter serves http_requests_total{status="200"|"500"} and an
+/// http_request_duration_seconds histogram that grow by 100 requests per scrape with the job's error share and latency,
+/// so rate() answers are exact. When Prometheus cannot be started, <see cref="SkipReason"/> says why and the tests skip.
+/// Shared by the engine and the cmdlet tests (linked source; it uses no Rollback type).
+/// </summary>
+public sealed class PrometheusServer : IDisposable
+{
+    public const string RateWindow = "5s";
+
+    public static readonly IReadOnlyList<ExporterJob> Jobs = new[]
+    {
+        new ExporterJob("errors20", 0.20, 0.03),
+        new ExporterJob("errors5", 0.05, 0.03),
+        new ExporterJob("healthy", 0.0, 0.03),
+        new ExporterJob("slow", 0.0, 0.5),
+    };
+
+    /// <summary>Time a decision window needs in these tests: the policy's longest duration plus a step, plus the rate window.</summary>
+    public static readonly TimeSpan NeededHistory = TimeSpan.FromSeconds(14);
+
+    private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DataPatience = TimeSpan.FromSeconds(60);
+
+    private readonly HttpListener? _exporter;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Process? _process;
+    private readonly string _root;
+    private readonly ConcurrentDictionary<string, long> _scrapes = new(StringComparer.Ordinal);
+    private readonly StringBuilder _log = new();
+
+    public PrometheusServer()
+    {
+        _root = Path.Combine(Path.GetTempPath(), "rollback-prometheus-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_root);
+        var binary = FindBinary();
+        if (binary is null)
+        {
+            SkipReason = "Prometheus is not installed (no 'prometheus' on PATH): apt-get install prometheus, as .ci/run does.";
+            return;
+        }
+
+        try
+        {
+            var exporterPort = FreePort();
+            _exporter = new HttpListener();
+            _exporter.Prefixes.Add($"http://127.0.0.1:{exporterPort}/");
+            _exporter.Start();
+            _ = Task.Run(ServeAsync);
+
+            var port = FreePort();
+            Url = new Uri($"http://127.0.0.1:{port}/");
+            File.WriteAllText(Path.Combine(_root, "prometheus.yml"), Config(exporterPort));
+            var start = new ProcessStartInfo(binary)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add("--config.file=" + Path.Combine(_root, "prometheus.yml"));
+            start.ArgumentList.Add("--storage.tsdb.path=" + Path.Combine(_root, "data"));
+            start.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
+            _process = Process.Start(start)!;
+            _process.ErrorDataReceived += (_, e) => Log(e.Data);
+            _process.OutputDataReceived += (_, e) => Log(e.Data);
+            _process.BeginErrorReadLine();
+            _process.BeginOutputReadLine();
+
+            SkipReason = WaitUntilReady();
+        }
+        catch (Exception ex) when (ex is HttpListenerException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            SkipReason = $"Prometheus could not be started: {ex.Message}";
+        }
+    }
+
+    /// <summary>Null when Prometheus runs and has the samples the tests need; else why the tests skip.</summary>
+    public string? SkipReason { get; }
+
+    public Uri Url { get; } = new("http://127.0.0.1:1/");
+
+    public string ProcessLog
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>A loopback address where nothing listens.</summary>
+    public static Uri UnusedUrl() => new($"http://127.0.0.1:{FreePort()}/");
+
+    /// <summary>A JSON policy whose durations are seconds, so real-Prometheus tests finish in seconds (default thresholds).</summary>
+    public static string FastPolicyJson => """{ "availabilityFor": "00:00:03", "errorRateFor": "00:00:03", "assessErrorRateFor": "00:00:05" }""";
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        if (_process is not null)
+        {
+            try
+            {
+                if (!_process.HasExited)
+                {
+                    _process.Kill(entireProcessTree: true);
+                    _process.WaitForExit(10_000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+
+            _process.Dispose();
+        }
+
+        if (_exporter is not null)
+        {
+            _exporter.Close();
+        }
+
+        _stop.Dispose();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+
+    private static string? FindBinary()
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, "prometheus"))
+            .FirstOrDefault(File.Exists);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Config(int exporterPort)
+    {
+        var text = new StringBuilder();
+        text.Append("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n");
+        foreach (var job in Jobs)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  - job_name: {job.Name}\n    metrics_path: /metrics/{job.Name}\n    static_configs:\n      - targets: ['127.0.0.1:{exporterPort}']\n");
+        }
+
+        return text.ToString();
+    }
+
+    private void Log(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            if (_log.Length < 64_000)
+            {
+                _log.AppendLine(line);
+            }
+        }
+    }
+
+    /// <summary>Bounded: ready within 30 s, then every job's error rate has a sample for each second of the needed history within 60 s.</summary>
+    private string? WaitUntilReady()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_process!.HasExited)
+            {
+                return $"Prometheus exited with code {_process.ExitCode}: {ProcessLog}";
+            }
+
+            try
+            {
+                using var response = http.GetAsync(new Uri(Url, "-/ready")).GetAwaiter().GetResult();
+                if (response.IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Not answering yet.
+            }
+
+            if (watch.Elapsed > StartPatience)
+            {
+                return $"Prometheus did not become ready within {StartPatience.TotalSeconds} s: {ProcessLog}";
+            }
+
+            Thread.Sleep(200);
+        }
+
+        watch.Restart();
+        var needed = (int)NeededHistory.TotalSeconds;
+        while (true)
+        {
+            var counts = Jobs.Select(job => SampleCount(http, job.Name)).ToList();
+            if (counts.All(c => c >= needed))
+            {
+                return null;
+            }
+
+            if (watch.Elapsed > DataPatience)
+            {
+                return $"Prometheus did not collect {needed} s of samples within {DataPatience.TotalSeconds} s (have {string.Join(", ", counts)}): {ProcessLog}";
+            }
+
+            Thread.Sleep(500);
+        }
+    }
+
+    private int SampleCount(HttpClient http, string job)
+    {
+        var end = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var query = $"sum(rate(http_requests_total{{job=\"{job}\"}}[{RateWindow}]))";
+        var uri = new Uri(Url, $"api/v1/query_range?query={Uri.EscapeDataString(query)}&start={end - (long)NeededHistory.TotalSeconds - 1}&end={end}&step=1");
+        try
+        {
+            var body = http.GetStringAsync(uri).GetAwaiter().GetResult();
+            using var document = JsonDocument.Parse(body);
+            var result = document.RootElement.GetProperty("data").GetProperty("result");
+            return result.GetArrayLength() == 0 ? 0 : result[0].GetProperty("values").GetArrayLength();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return 0;
+        }
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _exporter!.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            var name = context.Request.Url?.AbsolutePath.Split('/').LastOrDefault() ?? string.Empty;
+            var job = Jobs.FirstOrDefault(j => j.Name == name);
+            var bytes = Encoding.UTF8.GetBytes(job is null ? "unknown job\n" : Exposition(job, _scrapes.AddOrUpdate(job.Name, 1, (_, n) => n + 1)));
+            context.Response.StatusCode = job is null ? 404 : 200;
+            context.Response.ContentType = "text/plain; version=0.0.4";
+            context.Response.ContentLength64 = bytes.Length;
+            try
+            {
+                await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+                context.Response.Close();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
+            {
+                // The scraper went away; the next scrape gets the next answer.
+            }
+        }
+    }
+
+    /// <summary>The Prometheus text format after <paramref name="scrapes"/> scrapes: 100 requests per scrape.</summary>
+    private static string Exposition(ExporterJob job, long scrapes)
+    {
+        var total = scrapes * 100;
+        var errors = (long)Math.Round(total * job.ErrorShare);
+        double[] bounds = { 0.05, 0.1, 0.25, 0.5, 1, 2.5 };
+        var text = new StringBuilder();
+        text.Append("# HELP http_requests_total Requests served.\n# TYPE http_requests_total counter\n");
+        text.Append(CultureInfo.InvariantCulture, $"http_requests_total{{status=\"200\"}} {total - errors}\n");
+        text.Append(CultureInfo.InvariantCulture, $"http_requests_total{{status=\"500\"}} {errors}\n");
+        text.Append("# HELP http_request_duration_seconds Request latency.\n# TYPE http_request_duration_seconds histogram\n");
+        foreach (var bound in bounds)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_bucket{{le=\"{bound}\"}} {(job.LatencySeconds <= bound ? total : 0)}\n");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_bucket{{le=\"+Inf\"}} {total}\n");
+        text.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_sum {(total * job.LatencySeconds).ToString(CultureInfo.InvariantCulture)}\n");
+        text.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_count {total}\n");
+        return text.ToString();
+    }
+}
