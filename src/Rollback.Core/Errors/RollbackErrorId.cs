@@ -37,4 +37,12 @@ public static class RollbackErrorId
     public const string RollbackFailed = nameof(RollbackFailed);
     public const string SwitchHookFailed = nameof(SwitchHookFailed);
     public const string OperationCancelled = nameof(OperationCancelled);
+
+    // Health verification (Test-DeploymentHealth, Invoke-Rollback with HealthUri settings).
+    public const string HealthEndpointUnreachable = nameof(HealthEndpointUnreachable);
+    public const string HealthCheckFailed = nameof(HealthCheckFailed);
+    public const string HealthResponseInvalid = nameof(HealthResponseInvalid);
+    public const string VersionMismatch = nameof(VersionMismatch);
+    public const string TrustedCertificateInvalid = nameof(TrustedCertificateInvalid);
+    public const string InvalidHealthCheckArguments = nameof(InvalidHealthCheckArguments);
 }
