@@ -46,9 +46,8 @@ public sealed class HealthProbe : IHealthProbe
             {
                 cancellation.ThrowIfCancellationRequested();
                 attempts++;
-                var remaining = options.Timeout - watch.Elapsed;
-                var perRequest = remaining < options.RequestTimeout ? remaining : options.RequestTimeout;
-                attempt = Send(client, options, uri, perRequest < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : perRequest, cancellation);
+                // No attempt starts after the timeout, and each may take up to RequestTimeout (itself at most the timeout).
+                attempt = Send(client, options, uri, options.RequestTimeout < options.Timeout ? options.RequestTimeout : options.Timeout, cancellation);
                 reporter.Verbose($"Health check {attempts} of {uri}: {attempt.Detail}");
                 if (attempt.ErrorId is null)
                 {
@@ -57,7 +56,7 @@ public sealed class HealthProbe : IHealthProbe
 
                 lastFailure = attempt.Detail;
                 var wait = Backoff(options, attempts);
-                remaining = options.Timeout - watch.Elapsed;
+                var remaining = options.Timeout - watch.Elapsed;
                 if (remaining <= TimeSpan.Zero)
                 {
                     break;

@@ -40,7 +40,7 @@ public sealed class HealthProbeOptions
     /// <summary>An answer slower than this is unhealthy; null does not check latency.</summary>
     public TimeSpan? MaxLatency { get; init; }
 
-    /// <summary>How long to keep retrying, from the first attempt.</summary>
+    /// <summary>How long to keep retrying, from the first attempt: no attempt starts later (the last may run up to <see cref="RequestTimeout"/> beyond it).</summary>
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
 
     /// <summary>The first wait between attempts; each later wait doubles, up to <see cref="MaxRetryInterval"/>.</summary>
@@ -51,7 +51,7 @@ public sealed class HealthProbeOptions
     /// <summary>Waits a random 50-100% of each back-off step, so a fleet of checkers does not retry in step.</summary>
     public bool Jitter { get; init; }
 
-    /// <summary>The longest one attempt may take (also bounded by what is left of <see cref="Timeout"/>).</summary>
+    /// <summary>The longest one attempt may take (at most <see cref="Timeout"/>).</summary>
     public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
 
     /// <summary>The target the endpoint belongs to, copied into the result.</summary>
