@@ -26,6 +26,7 @@
         'Invoke-Rollback'
         'Restore-Configuration'
         'Get-RollbackHistory'
+        'Test-DeploymentHealth'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()
