@@ -59,7 +59,7 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(HealthAnswer.AspNetCore("Unhealthy", ("database", "Unhealthy"), ("cache", "Healthy")));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromMilliseconds(300), RetryInterval = TimeSpan.FromMilliseconds(50) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthCheckFailed, result.ErrorId);
@@ -78,7 +78,7 @@ public sealed class HealthProbeTests : IDisposable
               "disk":{"data":{},"duration":"00:00:00.0010000","status":"Healthy"}}}
             """));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromMilliseconds(200), RetryInterval = TimeSpan.FromMilliseconds(50) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthCheckFailed, result.ErrorId);
@@ -103,14 +103,14 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(HealthAnswer.Healthy("v2.4.0"));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), ExpectedVersion = "v2.3.1", Timeout = TimeSpan.FromMilliseconds(400), RetryInterval = TimeSpan.FromMilliseconds(50) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), ExpectedVersion = "v2.3.1", Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.True(RollbackErrorId.VersionMismatch == result.ErrorId, result.Detail + " | " + result.LastFailure);
         Assert.Equal("v2.4.0", result.ReportedVersion);
         Assert.True(result.Attempts >= 2, $"{result.Attempts} attempts");
         Assert.Contains("reports version v2.4.0, expected v2.3.1", result.LastFailure, StringComparison.Ordinal);
-        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(3));
+        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(3));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(HealthAnswer.Unavailable());
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromMilliseconds(300), RetryInterval = TimeSpan.FromMilliseconds(50) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthCheckFailed, result.ErrorId);
@@ -172,7 +172,7 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(new HealthAnswer(200, "<html><body>Service Unavailable</body></html>", "application/json"));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromMilliseconds(200), RetryInterval = TimeSpan.FromMilliseconds(50) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthResponseInvalid, result.ErrorId);
@@ -185,7 +185,7 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(new HealthAnswer(200, "<html>login</html>", "text/html"));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), ExpectedVersion = "v1", Timeout = TimeSpan.FromMilliseconds(200), RetryInterval = TimeSpan.FromMilliseconds(50) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), ExpectedVersion = "v1", Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.Equal(RollbackErrorId.VersionMismatch, result.ErrorId);
         Assert.Contains("not a version", result.Detail, StringComparison.Ordinal);
@@ -244,7 +244,7 @@ public sealed class HealthProbeTests : IDisposable
         // A debugging endpoint that echoes the request's headers in an error page.
         _server.Respond(r => new HealthAnswer(200, "<pre>Authorization: " + r.Headers["Authorization"] + "</pre> not json {", "application/json"));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), BearerToken = Secure(Token), Timeout = TimeSpan.FromMilliseconds(200), RetryInterval = TimeSpan.FromMilliseconds(50) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), BearerToken = Secure(Token), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.Equal(RollbackErrorId.HealthResponseInvalid, result.ErrorId);
         Assert.Contains("Bearer ***", result.Detail, StringComparison.Ordinal);

@@ -127,7 +127,7 @@ public sealed class HealthVerificationTests : IDisposable
     [InlineData("Point", "v2.3.1")]
     public void ExpectedVersionRuleChoosesWhatIsCompared(string rule, string? expected)
     {
-        Register(("ExpectedVersion", rule), ("HealthTimeout", "00:00:00.5"));
+        Register(("ExpectedVersion", rule), ("HealthTimeout", "00:00:01"));
         var point = _sandbox.Engine.CreatePoint("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
 
