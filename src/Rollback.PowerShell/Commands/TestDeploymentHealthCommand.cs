@@ -144,6 +144,12 @@ public sealed class TestDeploymentHealthCommand : RollbackCmdlet
         }
 
         using var targetCertificate = _trusted is null && settings.TrustedCertificate is not null ? LoadCertificateOrReport(settings.TrustedCertificate) : null;
+        if (_trusted is null && settings.TrustedCertificate is not null && targetCertificate is null)
+        {
+            // The error is written; checking without the certificate would only add a misleading TLS failure.
+            return;
+        }
+
         var expected = Bound(nameof(ExpectedVersion)) ? ExpectedVersion : settings.ExpectedVersionFor(InputObject.ToVersion);
         foreach (var uri in uris)
         {
