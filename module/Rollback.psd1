@@ -27,6 +27,7 @@
         'Restore-Configuration'
         'Get-RollbackHistory'
         'Get-RollbackDecision'
+        'Test-DeploymentHealth'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

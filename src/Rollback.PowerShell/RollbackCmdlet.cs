@@ -18,6 +18,7 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
     private RollbackEngine? _engine;
+    private IRollbackReporter? _reporter;
     private bool _disposed;
 
     /// <summary>The store folder; defaults to $env:ROLLBACK_STORE, else a per-user folder.</summary>
@@ -30,6 +31,9 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
 
     /// <summary>The engine for this invocation, created on first use. A store that cannot be opened stops the command.</summary>
     protected RollbackEngine Engine => _engine ??= CreateEngine();
+
+    /// <summary>The engine's view of this cmdlet's streams (progress, verbose, warning), for work that needs no store.</summary>
+    protected IRollbackReporter Reporter => _reporter ??= new CmdletReporter(this);
 
     public void Dispose()
     {
@@ -101,7 +105,7 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         try
         {
             var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-            return new RollbackEngine(new RollbackStore(resolved), ProviderCatalog.Default, new CmdletReporter(this));
+            return new RollbackEngine(new RollbackStore(resolved), ProviderCatalog.Default, Reporter);
         }
         catch (RollbackException ex)
         {
@@ -131,6 +135,11 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.MetricsSourceUnreachable => CmdletStrings.ActionMetricsSourceUnreachable,
         RollbackErrorId.MetricsQueryFailed => CmdletStrings.ActionMetricsQueryFailed,
         RollbackErrorId.MetricsNoData => CmdletStrings.ActionMetricsNoData,
+        RollbackErrorId.HealthEndpointUnreachable => CmdletStrings.ActionHealthEndpointUnreachable,
+        RollbackErrorId.HealthCheckFailed => CmdletStrings.ActionHealthCheckFailed,
+        RollbackErrorId.HealthResponseInvalid => CmdletStrings.ActionHealthResponseInvalid,
+        RollbackErrorId.VersionMismatch => CmdletStrings.ActionVersionMismatch,
+        RollbackErrorId.TrustedCertificateInvalid => CmdletStrings.ActionTrustedCertificateInvalid,
         _ => null,
     };
 

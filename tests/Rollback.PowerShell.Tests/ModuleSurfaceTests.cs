@@ -21,6 +21,7 @@ public sealed class ModuleSurfaceTests
         "Get-RollbackHistory", "Get-RollbackPoint", "Get-RollbackTarget", "Invoke-Rollback", "New-RollbackPoint",
         "Register-RollbackTarget", "Remove-RollbackPoint", "Restore-Configuration", "Test-RollbackReadiness", "Unregister-RollbackTarget",
         "Get-RollbackDecision",
+        "Test-DeploymentHealth",
     }.Order(StringComparer.Ordinal).ToArray();
 
     private static readonly Dictionary<string, ConfirmImpact> ChangingCmdlets = new(StringComparer.Ordinal)
@@ -37,7 +38,7 @@ public sealed class ModuleSurfaceTests
     {
         "RollbackTarget", "RollbackPoint", "ReadinessReport", "CheckResult", "RollbackResult", "RollbackStep",
         "ConfigurationRestoreResult", "HistoryEntry", "JournalVerification",
-        "RollbackDecision", "FiredThreshold",
+        "RollbackDecision", "FiredThreshold", "HealthCheckResult", "HealthCheckEntry",
     };
 
     [Fact]
@@ -54,7 +55,7 @@ public sealed class ModuleSurfaceTests
         Assert.Empty(info.ExportedVariables);
 
         var names = Commands(session).Select(c => c.Name).OrderBy(n => n, StringComparer.Ordinal);
-        Assert.Equal(ExpectedCmdlets, names);
+        Assert.Equal(ExpectedCmdlets.Order(StringComparer.Ordinal), names);
     }
 
     [Fact]
@@ -166,7 +167,7 @@ public sealed class ModuleSurfaceTests
         Assert.DoesNotContain("dev", data["ModuleVersion"]!.ToString(), StringComparison.Ordinal);
         Assert.True(Version.TryParse(data["ModuleVersion"]!.ToString(), out _));
         var exported = ((object[])data["CmdletsToExport"]!).Select(o => o.ToString()).OrderBy(n => n, StringComparer.Ordinal);
-        Assert.Equal(ExpectedCmdlets, exported);
+        Assert.Equal(ExpectedCmdlets.Order(StringComparer.Ordinal), exported);
     }
 
     private static List<CmdletInfo> Commands(RollbackSession session) =>

@@ -37,7 +37,7 @@ public sealed class RollbackSession : IDisposable
             throw new InvalidOperationException($"The module at {ManifestPath} did not import: {string.Join(" ", opened.Errors.Select(e => e.ToString()))}");
         }
 
-        _runspace.SessionStateProxy.SetVariable("PSDefaultParameterValues", new DefaultParameterDictionary { { "*-Rollback*:StorePath", StorePath }, { "Restore-Configuration:StorePath", StorePath } });
+        _runspace.SessionStateProxy.SetVariable("PSDefaultParameterValues", new DefaultParameterDictionary { { "*-Rollback*:StorePath", StorePath }, { "Restore-Configuration:StorePath", StorePath }, { "Test-DeploymentHealth:StorePath", StorePath } });
         _runspace.SessionStateProxy.SetVariable("TestRoot", Root);
         _runspace.SessionStateProxy.SetVariable("StorePath", StorePath);
     }

@@ -7,4 +7,5 @@ public static class ProgressActivity
     public const int Capture = 4202;
     public const int Verify = 4203;
     public const int Stage = 4204;
+    public const int Health = 4205;
 }

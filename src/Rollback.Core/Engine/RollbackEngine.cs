@@ -8,6 +8,7 @@ using System.Threading;
 using Rollback.Errors;
 using Rollback.Providers;
 using Rollback.Store;
+using Rollback.Verification;
 
 namespace Rollback.Engine;
 
@@ -20,18 +21,22 @@ public sealed class RollbackEngine
 {
     public const string MaxPointAgeSetting = "MaxPointAge";
     public static readonly TimeSpan DefaultMaxPointAge = TimeSpan.FromDays(7);
+    private static readonly TimeSpan MinimumHealthAttempt = TimeSpan.FromSeconds(1);
 
     private readonly ProviderCatalog _catalog;
     private readonly IRollbackReporter _reporter;
     private readonly Func<DateTimeOffset> _clock;
+    private readonly IHealthProbe _healthProbe;
 
-    public RollbackEngine(RollbackStore store, ProviderCatalog catalog, IRollbackReporter? reporter = null, Func<DateTimeOffset>? clock = null, string? user = null)
+    public RollbackEngine(RollbackStore store, ProviderCatalog catalog, IRollbackReporter? reporter = null, Func<DateTimeOffset>? clock = null, string? user = null,
+        IHealthProbe? healthProbe = null)
     {
         Store = store;
         _catalog = catalog;
         _reporter = reporter ?? NullReporter.Instance;
         _clock = clock ?? (() => DateTimeOffset.UtcNow);
         User = user ?? CurrentUser();
+        _healthProbe = healthProbe ?? new HealthProbe();
     }
 
     public RollbackStore Store { get; }
@@ -49,11 +54,13 @@ public sealed class RollbackEngine
     {
         TargetRegistry.ValidateName(name);
         var provider = _catalog.Get(kind);
+        var validated = provider.ValidateSettings(settings);
+        ValidateHealthSettings(validated);
         var target = new RollbackTarget
         {
             Name = name,
             Kind = provider.Kind,
-            Settings = provider.ValidateSettings(settings),
+            Settings = validated,
             RegisteredAt = _clock(),
             RegisteredBy = User,
         };
@@ -246,6 +253,12 @@ public sealed class RollbackEngine
         steps.Add(Planned("CaptureSafetyPoint", $"Capture the current state ({current.Version}) as a safety point."));
         steps.AddRange(provider.PlanRestore(target, point).Select(s => Planned(s.Name, s.Description)));
         steps.Add(Planned("Verify", $"Check that the target reports {point.Version}."));
+        var health = HealthSettings.Read(target.Settings);
+        if (health.IsConfigured)
+        {
+            var expected = health.ExpectedVersionFor(point.Version);
+            steps.Add(Planned("VerifyHealth", $"Check {string.Join(", ", health.Uris)} until healthy{(expected is null ? string.Empty : " at " + expected)} (at most {health.Timeout})."));
+        }
         return new RollbackResult
         {
             Target = target.Name,
@@ -328,11 +341,17 @@ public sealed class RollbackEngine
                 }
 
                 ReportPhase(target, "Verifying", 90);
+                var verifying = Stopwatch.StartNew();
                 var verification = Verify(target, provider, point);
-                var verified = verification.All(v => v.Status != CheckStatus.Fail);
+                var health = verification.All(v => v.Status != CheckStatus.Fail)
+                    ? VerifyHealth(target, point, verification, request.Cancellation)
+                    : new List<HealthCheckResult>();
+                var failures = verification.Where(v => v.Status == CheckStatus.Fail).ToList();
+                var verified = failures.Count == 0;
+                var verificationTime = new VerificationTime(verifying.Elapsed, verified ? watch.Elapsed : null);
                 return Finish(request, target, point, startedAt, watch, verified ? RollbackStatus.Succeeded : RollbackStatus.VerificationFailed,
-                    currentVersion, safety, context, verification, verified ? null : RollbackErrorId.RollbackFailed,
-                    verified ? null : string.Join(" ", verification.Where(v => v.Status == CheckStatus.Fail).Select(v => v.Message)));
+                    currentVersion, safety, context, verification, verified ? null : failures[0].ErrorId ?? RollbackErrorId.RollbackFailed,
+                    verified ? null : string.Join(" ", failures.Select(v => v.Message)), health, verificationTime);
             }
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
@@ -548,7 +567,8 @@ public sealed class RollbackEngine
     }
 
     private RollbackResult Finish(RollbackRequest request, RollbackTarget target, RollbackPoint point, DateTimeOffset startedAt, Stopwatch watch, RollbackStatus status,
-        string fromVersion, RollbackPoint? safety, RestoreContext? context, IReadOnlyList<CheckResult> verification, string? errorId, string? message)
+        string fromVersion, RollbackPoint? safety, RestoreContext? context, IReadOnlyList<CheckResult> verification, string? errorId, string? message,
+        IReadOnlyList<HealthCheckResult>? health = null, VerificationTime? verificationTime = null)
     {
         var duration = watch.Elapsed;
         var entry = Journal(new HistoryEntry
@@ -565,6 +585,8 @@ public sealed class RollbackEngine
             ErrorId = errorId,
             Message = message,
             SafetyPointId = safety?.Id,
+            VerificationDuration = verificationTime?.Duration,
+            RecoveryTime = verificationTime?.Recovery,
         });
         return new RollbackResult
         {
@@ -587,8 +609,97 @@ public sealed class RollbackEngine
             ErrorId = errorId,
             Message = message,
             ConfigurationItems = context?.ConfigurationItems.ToList() ?? new List<ConfigurationRestoreResult>(),
+            Health = health ?? Array.Empty<HealthCheckResult>(),
+            VerificationDuration = verificationTime?.Duration,
+            RecoveryTime = verificationTime?.Recovery,
         };
     }
+
+    // ---- health verification ---------------------------------------------------------------------
+
+    /// <summary>
+    /// Probes the target's health endpoints one after another within one overall timeout, adding a check per endpoint
+    /// (and per failing named check) to <paramref name="verification"/>. Never throws: after the switch every problem,
+    /// Ctrl+C included, becomes a failed check so the result says where the target stands.
+    /// </summary>
+    private List<HealthCheckResult> VerifyHealth(RollbackTarget target, RollbackPoint point, List<CheckResult> verification, CancellationToken cancellation)
+    {
+        var results = new List<HealthCheckResult>();
+        try
+        {
+            var settings = HealthSettings.Read(target.Settings);
+            if (!settings.IsConfigured)
+            {
+                return results;
+            }
+
+            using var certificate = settings.TrustedCertificate is null ? null : TrustedCertificate.Load(settings.TrustedCertificate);
+            var expected = settings.ExpectedVersionFor(point.Version);
+            var watch = Stopwatch.StartNew();
+            foreach (var uri in settings.Uris)
+            {
+                ReportPhase(target, $"Verifying health of {HealthProbe.WithoutUserInfo(uri)}", 95);
+                var remaining = settings.Timeout - watch.Elapsed;
+                var options = new HealthProbeOptions
+                {
+                    Uri = uri,
+                    ExpectedVersion = expected,
+                    ExpectedStatusCodes = settings.ExpectedStatusCodes,
+                    Headers = settings.Headers,
+                    TrustedCertificate = certificate,
+                    MaxLatency = settings.MaxLatency,
+                    RetryInterval = settings.RetryInterval,
+                    // Endpoints share the timeout; one that comes after it ran out still gets one short attempt.
+                    Timeout = remaining > MinimumHealthAttempt ? remaining : MinimumHealthAttempt,
+                    Target = target.Name,
+                };
+                var result = _healthProbe.Check(options, _reporter, cancellation);
+                results.Add(result);
+                verification.AddRange(HealthChecks(result));
+            }
+        }
+        catch (RollbackException ex)
+        {
+            verification.Add(CheckResult.Fail("HealthEndpoint", ex.ErrorId, $"The health endpoints of '{target.Name}' could not be checked: {ex.Message}"));
+        }
+        catch (OperationCanceledException)
+        {
+            verification.Add(CheckResult.Fail("HealthEndpoint", RollbackErrorId.OperationCancelled,
+                $"Health verification of '{target.Name}' was cancelled after the switch: the target runs {point.Version}, unverified. Run Test-DeploymentHealth to check it."));
+        }
+
+        return results;
+    }
+
+    private static IEnumerable<CheckResult> HealthChecks(HealthCheckResult result)
+    {
+        if (result.Healthy)
+        {
+            yield return CheckResult.Pass("HealthEndpoint", $"{result.Uri}: {result.Detail}");
+            yield break;
+        }
+
+        yield return CheckResult.Fail("HealthEndpoint", result.ErrorId ?? RollbackErrorId.HealthCheckFailed,
+            $"{result.Uri} is not healthy after {result.Attempts} attempt(s) in {result.Elapsed.TotalSeconds:N1} s: {result.Detail}");
+        foreach (var check in result.Checks.Where(c => !c.Healthy))
+        {
+            yield return CheckResult.Fail("HealthCheck." + check.Name, RollbackErrorId.HealthCheckFailed,
+                $"{result.Uri} reports {check.Name} {check.Status}{(check.Description is null ? string.Empty : ": " + check.Description)}.");
+        }
+    }
+
+    private static void ValidateHealthSettings(SettingsDictionary settings)
+    {
+        var health = HealthSettings.Read(settings);
+        if (health.TrustedCertificate is not null)
+        {
+            // Fail at registration, not in the middle of an incident, when the certificate cannot be read.
+            TrustedCertificate.Load(health.TrustedCertificate).Dispose();
+        }
+    }
+
+    /// <summary>How long verification took, and the time from the start to verified health (null when not verified).</summary>
+    private sealed record VerificationTime(TimeSpan Duration, TimeSpan? Recovery);
 
     private ConfigurationRestoreContext ConfigurationContext(ConfigurationRestoreRequest request, RollbackPoint? safety) =>
         new(_reporter, request.Cancellation) { Items = request.Items, Validator = request.Validator, WhatIf = request.WhatIf, SafetyPoint = safety };

@@ -44,4 +44,11 @@ public static class RollbackErrorId
     public const string MetricsSourceUnreachable = nameof(MetricsSourceUnreachable);
     public const string MetricsQueryFailed = nameof(MetricsQueryFailed);
     public const string MetricsNoData = nameof(MetricsNoData);
+    // Health verification (Test-DeploymentHealth, Invoke-Rollback with HealthUri settings).
+    public const string HealthEndpointUnreachable = nameof(HealthEndpointUnreachable);
+    public const string HealthCheckFailed = nameof(HealthCheckFailed);
+    public const string HealthResponseInvalid = nameof(HealthResponseInvalid);
+    public const string VersionMismatch = nameof(VersionMismatch);
+    public const string TrustedCertificateInvalid = nameof(TrustedCertificateInvalid);
+    public const string InvalidHealthCheckArguments = nameof(InvalidHealthCheckArguments);
 }

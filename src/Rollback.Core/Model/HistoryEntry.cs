@@ -36,6 +36,12 @@ public sealed record HistoryEntry
 
     public string? SafetyPointId { get; init; }
 
+    /// <summary>How long verification after the switch took. Null (and left out of the line, so older lines still hash the same) when none ran.</summary>
+    public TimeSpan? VerificationDuration { get; init; }
+
+    /// <summary>From the start of the rollback to verified health; null unless it Succeeded.</summary>
+    public TimeSpan? RecoveryTime { get; init; }
+
     public string Hash { get; init; } = string.Empty;
 
     public string PreviousHash { get; init; } = string.Empty;

@@ -76,4 +76,13 @@ public sealed class RollbackResult
     public string? Message { get; init; }
 
     public IReadOnlyList<ConfigurationRestoreResult> ConfigurationItems { get; init; } = Array.Empty<ConfigurationRestoreResult>();
+
+    /// <summary>What each of the target's health endpoints answered after the switch (empty when it has none).</summary>
+    public IReadOnlyList<HealthCheckResult> Health { get; init; } = Array.Empty<HealthCheckResult>();
+
+    /// <summary>How long verification after the switch took (state check and health endpoints); null when none ran.</summary>
+    public TimeSpan? VerificationDuration { get; init; }
+
+    /// <summary>From <see cref="StartedAt"/> to verified health (the recovery time, RTO); null unless the rollback Succeeded.</summary>
+    public TimeSpan? RecoveryTime { get; init; }
 }

@@ -1,0 +1,11 @@
+using System.Threading;
+using Rollback.Engine;
+
+namespace Rollback.Verification;
+
+/// <summary>Checks a health endpoint until it is healthy or the options' timeout passes. The engine's seam for tests.</summary>
+public interface IHealthProbe
+{
+    /// <summary>Never throws for an unhealthy or unreachable endpoint (that is the result); throws OperationCanceledException when cancelled.</summary>
+    HealthCheckResult Check(HealthProbeOptions options, IRollbackReporter reporter, CancellationToken cancellation);
+}
