@@ -16,6 +16,15 @@ public sealed class RollbackRequest
 
     public IReadOnlyList<string> ApprovedBy { get; init; } = Array.Empty<string>();
 
+    /// <summary>The incident's severity; when given, the policy's approvals for it are enforced (ApprovalRequired).</summary>
+    public RollbackSeverity? Severity { get; init; }
+
+    /// <summary>The automatic trigger that fired (seed 002), if any: the on-call may then proceed alone, and it is journaled.</summary>
+    public DecisionTrigger? AutomaticTrigger { get; init; }
+
+    /// <summary>A policy file to take the approvals from instead of the target's PolicyPath setting or the defaults.</summary>
+    public string? PolicyPath { get; init; }
+
     public Action? BeforeSwitch { get; init; }
 
     public Action? AfterSwitch { get; init; }
