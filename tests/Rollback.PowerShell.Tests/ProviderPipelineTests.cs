@@ -221,6 +221,33 @@ public sealed class ProviderPipelineTests
     private static System.Collections.Hashtable Args(string value) => new() { ["value"] = value };
 
     /// <summary>Registers 'api' over a release root with v1 and v2, v1 live.</summary>
+    [Fact]
+    public void SeverityApprovalsAreEnforcedAndAnAutomaticTriggerLetsTheOnCallProceedAlone()
+    {
+        using var session = new RollbackSession();
+        var root = RegisterRelease(session);
+        session.Run("New-RollbackPoint -Target api").One("RollbackPoint");
+        Deploy(root, "v2");
+
+        var refused = session.Run("Get-RollbackPoint -Target api -Latest | Invoke-Rollback -Reason 'p95 up 60%' -Severity SEV-1 -Confirm:$false");
+        refused.SingleError("ApprovalRequired");
+        Assert.Empty(refused.Output);
+        Assert.Equal(Path.Combine(root, "releases", "v2"), Directory.ResolveLinkTarget(Path.Combine(root, "current"), false)!.FullName);
+
+        var automatic = session.Run(
+            "$decision = Get-RollbackDecision -ErrorRate 0.23 -ErrorRateMinutes 4; " +
+            "Get-RollbackPoint -Target api -Latest | Invoke-Rollback -Reason 'error rate 23%' -Decision $decision -Confirm:$false");
+        automatic.AssertNoErrors();
+        var result = automatic.One("RollbackResult");
+        Assert.Equal("Succeeded", result.GetString("Status"));
+        Assert.Equal("ErrorRateAbove", result.GetString("Trigger"));
+
+        var journal = session.Run("Get-RollbackHistory -Action Rollback").All("HistoryEntry");
+        Assert.Equal(new[] { "Refused", "Succeeded" }, journal.Select(e => e.GetString("Status")));
+        Assert.Equal("SEV-1", journal[0].GetString("Severity"));
+        Assert.Equal("ErrorRateAbove", journal[1].GetString("Trigger"));
+    }
+
     private static string RegisterRelease(RollbackSession session)
     {
         var root = NewReleaseRoot(session, "v1", "v2");

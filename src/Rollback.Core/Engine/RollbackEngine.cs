@@ -291,6 +291,7 @@ public sealed class RollbackEngine
         {
             target = Store.Targets.Get(request.Target);
             var provider = _catalog.Get(target.Kind);
+            EnforceApprovals(target, request);
             using (AcquireTargetLock(target.Name, "Rollback to " + request.PointId))
             {
                 ReportPhase(target, "Checking readiness", 5);
@@ -368,6 +369,8 @@ public sealed class RollbackEngine
                 ApprovedBy = request.ApprovedBy,
                 Duration = watch.Elapsed,
                 Status = ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Refused,
+                Severity = SeverityLabel(request),
+                Trigger = request.AutomaticTrigger?.ToString(),
                 ErrorId = refusal.ErrorId,
                 Message = refusal.Message,
             });
@@ -585,6 +588,8 @@ public sealed class RollbackEngine
             ErrorId = errorId,
             Message = message,
             SafetyPointId = safety?.Id,
+            Severity = SeverityLabel(request),
+            Trigger = request.AutomaticTrigger?.ToString(),
             VerificationDuration = verificationTime?.Duration,
             RecoveryTime = verificationTime?.Recovery,
         });
@@ -605,6 +610,8 @@ public sealed class RollbackEngine
             Reason = request.Reason,
             ApprovedBy = request.ApprovedBy,
             User = User,
+            Severity = SeverityLabel(request),
+            Trigger = request.AutomaticTrigger?.ToString(),
             JournalSequence = entry.Sequence,
             ErrorId = errorId,
             Message = message,
@@ -739,6 +746,39 @@ public sealed class RollbackEngine
         return text is not null && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed) ? parsed : DefaultMaxPointAge;
     }
 
+
+    /// <summary>
+    /// The severity policy (seed 004): a rollback under a given severity needs that many distinct approvers, and below
+    /// the levels where the on-call may approve, the person running it cannot approve their own rollback. When an
+    /// automatic trigger (seed 002) fired, the on-call may proceed alone; the trigger is journaled.
+    /// </summary>
+    private void EnforceApprovals(RollbackTarget target, RollbackRequest request)
+    {
+        if (request.Severity is not RollbackSeverity severity || request.AutomaticTrigger is not null)
+        {
+            return;
+        }
+
+        var rule = RollbackPolicyFile.Resolve(request.PolicyPath, target.Settings).Rule(severity);
+        var approvers = request.ApprovedBy.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (!rule.OnCallMayApprove)
+        {
+            approvers.RemoveAll(a => string.Equals(a, User, StringComparison.OrdinalIgnoreCase));
+        }
+
+        if (approvers.Count < rule.RequiredApprovals)
+        {
+            var who = rule.OnCallMayApprove ? "the on-call engineer (or another approver)" : $"approvers other than '{User}'";
+            throw new RollbackException(RollbackErrorId.ApprovalRequired, RollbackErrorCategory.PermissionDenied,
+                $"A {rule.Label} rollback of '{target.Name}' needs {rule.RequiredApprovals} approval(s) from {who}; it has {approvers.Count}" +
+                (approvers.Count > 0 ? $" ({string.Join(", ", approvers)})" : string.Empty) +
+                ". Pass their names with -ApprovedBy, or roll back under the automatic trigger that fired.",
+                target.Name);
+        }
+    }
+
+    private static string? SeverityLabel(RollbackRequest request) =>
+        request.Severity is RollbackSeverity severity ? SeverityRule.LabelOf(severity) : null;
 
     /// <summary>Runs one readiness check; an expected failure becomes a failed check instead of an exception.</summary>
     private static CheckResult Guard(string name, Func<CheckResult> check)

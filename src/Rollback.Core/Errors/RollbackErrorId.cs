@@ -34,6 +34,7 @@ public static class RollbackErrorId
     public const string JournalChainBroken = nameof(JournalChainBroken);
     public const string RollbackInProgress = nameof(RollbackInProgress);
     public const string RollbackNotReady = nameof(RollbackNotReady);
+    public const string ApprovalRequired = nameof(ApprovalRequired);
     public const string RollbackFailed = nameof(RollbackFailed);
     public const string SwitchHookFailed = nameof(SwitchHookFailed);
     public const string OperationCancelled = nameof(OperationCancelled);

@@ -42,6 +42,12 @@ public sealed record HistoryEntry
     /// <summary>From the start of the rollback to verified health; null unless it Succeeded.</summary>
     public TimeSpan? RecoveryTime { get; init; }
 
+    /// <summary>The incident severity the rollback was approved under (SEV-0 … SEV-4), when one was given.</summary>
+    public string? Severity { get; init; }
+
+    /// <summary>The automatic trigger that let the on-call proceed alone, when one fired.</summary>
+    public string? Trigger { get; init; }
+
     public string Hash { get; init; } = string.Empty;
 
     public string PreviousHash { get; init; } = string.Empty;

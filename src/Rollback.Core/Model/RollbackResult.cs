@@ -68,6 +68,12 @@ public sealed class RollbackResult
 
     public string User { get; init; } = string.Empty;
 
+    /// <summary>The incident severity the rollback was approved under, when one was given.</summary>
+    public string? Severity { get; init; }
+
+    /// <summary>The automatic trigger that let the on-call proceed alone, when one fired.</summary>
+    public string? Trigger { get; init; }
+
     /// <summary>The journal entry that records this attempt; 0 under -WhatIf, which writes nothing.</summary>
     public long JournalSequence { get; init; }
 

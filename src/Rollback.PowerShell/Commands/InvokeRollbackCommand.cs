@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using Rollback.Engine;
 using Rollback.Errors;
@@ -57,6 +58,20 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
     [Parameter]
     public TimeSpan? MaxPointAge { get; set; }
 
+    /// <summary>The incident's severity (SEV-0 … SEV-4): its approvals from the policy are enforced (ApprovalRequired).</summary>
+    [Parameter]
+    [ValidateSet("SEV-0", "SEV-1", "SEV-2", "SEV-3", "SEV-4")]
+    public string? Severity { get; set; }
+
+    /// <summary>A decision from Get-RollbackDecision: its severity applies, and an automatic trigger that held lets the on-call proceed alone.</summary>
+    [Parameter]
+    public RollbackDecision? Decision { get; set; }
+
+    /// <summary>A policy file whose severity matrix overrides the target's PolicyPath setting and the defaults.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PolicyPath { get; set; }
+
     protected override void ProcessRecord()
     {
         var target = Target;
@@ -108,6 +123,9 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
                 AfterSwitch = ScriptBlockAdapter.ToAction(AfterSwitch, target, pointId),
                 Validator = ScriptBlockAdapter.ToValidator(Validator),
                 MaxPointAge = MaxPointAge,
+                Severity = RequestedSeverity(),
+                AutomaticTrigger = Decision?.FiredThresholds.FirstOrDefault(t => t.Kind == TriggerKind.Automatic && t.Held)?.Name,
+                PolicyPath = PolicyPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(PolicyPath),
                 Cancellation = Cancellation,
             });
         }
@@ -134,6 +152,10 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
                 break;
         }
     }
+
+    /// <summary>-Severity wins over the decision's severity: the person at the keyboard may know more than the metrics.</summary>
+    private RollbackSeverity? RequestedSeverity() =>
+        Severity is not null && SeverityRule.TryParse(Severity, out var severity) ? severity : Decision?.Severity;
 
     private void Plan(string target, string pointId)
     {
