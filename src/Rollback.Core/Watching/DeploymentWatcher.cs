@@ -177,7 +177,8 @@ public sealed class DeploymentWatcher
                 }
                 else
                 {
-                    var lastPoll = started.Elapsed + request.Interval > request.Duration;
+                    // Poll n is due at (n - 1) × interval; this is the last when the next is due after the window.
+                    var lastPoll = TimeSpan.FromTicks(request.Interval.Ticks * poll) > request.Duration || started.Elapsed >= request.Duration;
                     record = Observed(plan, observation, poll, started.Elapsed, lastPoll);
                 }
 
