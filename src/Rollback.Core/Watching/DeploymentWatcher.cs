@@ -173,16 +173,15 @@ public sealed class DeploymentWatcher
                 WatchRecord record;
                 if (automatic is not null)
                 {
-                    record = Act(plan, observation, automatic, breachSeen[automatic.Name], poll, started.Elapsed, cancellation);
+                    record = Act(plan, previous, observation, automatic, breachSeen[automatic.Name], poll, started.Elapsed, cancellation);
                 }
                 else
                 {
                     // Poll n is due at (n - 1) × interval; this is the last when the next is due after the window.
                     var lastPoll = TimeSpan.FromTicks(request.Interval.Ticks * poll) > request.Duration || started.Elapsed >= request.Duration;
-                    record = Observed(plan, observation, poll, started.Elapsed, lastPoll);
+                    record = Observed(plan, previous, observation, poll, started.Elapsed, lastPoll);
                 }
 
-                record = WithChange(record, previous);
                 _reporter.Verbose(record.Message);
                 previous = record;
                 yield return record;
@@ -195,7 +194,7 @@ public sealed class DeploymentWatcher
                 var wait = due - started.Elapsed;
                 if (wait > TimeSpan.Zero && cancellation.WaitHandle.WaitOne(wait))
                 {
-                    yield return WithChange(Cancelled(plan, previous, poll, started.Elapsed), previous);
+                    yield return Cancelled(plan, previous, poll, started.Elapsed);
                     yield break;
                 }
             }
@@ -301,7 +300,7 @@ public sealed class DeploymentWatcher
         Source = source,
     };
 
-    private WatchRecord Act(Plan plan, Observation observation, FiredThreshold trigger, DateTimeOffset breachSeenAt, int poll, TimeSpan elapsed, CancellationToken cancellation)
+    private WatchRecord Act(Plan plan, WatchRecord? previous, Observation observation, FiredThreshold trigger, DateTimeOffset breachSeenAt, int poll, TimeSpan elapsed, CancellationToken cancellation)
     {
         var request = plan.Request;
         var consent = request.Confirm?.Invoke(trigger) ?? RollbackConsent.Proceed;
@@ -310,10 +309,10 @@ public sealed class DeploymentWatcher
         {
             case RollbackConsent.WhatIf:
                 var planned = _engine.PlanRollback(plan.Target.Name, plan.Point.Id, Reason(request, trigger), request.ApprovedBy);
-                return Record(plan, observation, poll, elapsed, WatchAction.WhatIf, final: true, trigger, breachSeenAt, planned, null,
+                return Record(plan, previous, observation, poll, elapsed, WatchAction.WhatIf, final: true, trigger, breachSeenAt, planned, null,
                     $"{what}; what if: the watch would roll '{plan.Target.Name}' back to {plan.Point.Version} ({plan.Point.Id}). Nothing was changed.");
             case RollbackConsent.Declined:
-                return Record(plan, observation, poll, elapsed, WatchAction.Declined, final: true, trigger, breachSeenAt, null, null,
+                return Record(plan, previous, observation, poll, elapsed, WatchAction.Declined, final: true, trigger, breachSeenAt, null, null,
                     $"{what}; the rollback of '{plan.Target.Name}' to {plan.Point.Version} was declined. Nothing was changed; the watch ends.");
             default:
                 break;
@@ -337,7 +336,7 @@ public sealed class DeploymentWatcher
         catch (RollbackException ex)
         {
             // Refused (in progress, not ready, cancelled before the switch): the engine journaled it; nothing changed.
-            return Record(plan, observation, poll, elapsed, WatchAction.RollbackFailed, final: true, trigger, breachSeenAt, null, ex.ErrorId,
+            return Record(plan, previous, observation, poll, elapsed, WatchAction.RollbackFailed, final: true, trigger, breachSeenAt, null, ex.ErrorId,
                 $"{what}, but the rollback of '{plan.Target.Name}' was refused: {ex.Message}");
         }
 
@@ -346,11 +345,11 @@ public sealed class DeploymentWatcher
             ? $"{what}; rolled '{plan.Target.Name}' back from {result.FromVersion} to {result.ToVersion}: {result.Status}" +
               (result.RecoveryTime is { } recovery ? $", verified in {Durations.Describe(recovery)}." : ".")
             : $"{what}; the rollback of '{plan.Target.Name}' to {result.ToVersion} ended {result.Status}: {result.Message}";
-        return Record(plan, observation, poll, elapsed, succeeded ? WatchAction.RolledBack : WatchAction.RollbackFailed, final: true, trigger, breachSeenAt, result,
+        return Record(plan, previous, observation, poll, elapsed, succeeded ? WatchAction.RolledBack : WatchAction.RollbackFailed, final: true, trigger, breachSeenAt, result,
             succeeded ? null : result.ErrorId ?? RollbackErrorId.AutomaticRollbackFailed, message);
     }
 
-    private static WatchRecord Observed(Plan plan, Observation observation, int poll, TimeSpan elapsed, bool lastPoll)
+    private static WatchRecord Observed(Plan plan, WatchRecord? previous, Observation observation, int poll, TimeSpan elapsed, bool lastPoll)
     {
         var decision = observation.Decision;
         var pending = decision.PendingThresholds.Where(t => t.Kind == TriggerKind.Automatic).ToList();
@@ -363,10 +362,10 @@ public sealed class DeploymentWatcher
         };
         if (!lastPoll)
         {
-            return Record(plan, observation, poll, elapsed, action, final: false, null, null, null, null, $"Poll {poll.ToString(CultureInfo.InvariantCulture)}: {state}");
+            return Record(plan, previous, observation, poll, elapsed, action, final: false, null, null, null, null, $"Poll {poll.ToString(CultureInfo.InvariantCulture)}: {state}");
         }
 
-        return Record(plan, observation, poll, elapsed, WatchAction.WindowEnded, final: true, null, null, null, null,
+        return Record(plan, previous, observation, poll, elapsed, WatchAction.WindowEnded, final: true, null, null, null, null,
             $"The watch window of {Durations.Describe(plan.Request.Duration)} ended without an automatic trigger holding; nothing was changed. Last poll: {state}");
     }
 
@@ -390,59 +389,36 @@ public sealed class DeploymentWatcher
         Message = $"The watch of '{plan.Target.Name}' was stopped after {poll.ToString(CultureInfo.InvariantCulture)} poll(s) in {Durations.Describe(elapsed)}; no rollback was started and nothing was changed.",
     };
 
-    private static WatchRecord Record(Plan plan, Observation observation, int poll, TimeSpan elapsed, WatchAction action, bool final, FiredThreshold? trigger,
-        DateTimeOffset? breachSeenAt, RollbackResult? rollback, string? errorId, string message) => new()
+    private static WatchRecord Record(Plan plan, WatchRecord? previous, Observation observation, int poll, TimeSpan elapsed, WatchAction action, bool final, FiredThreshold? trigger,
+        DateTimeOffset? breachSeenAt, RollbackResult? rollback, string? errorId, string message)
     {
-        Target = plan.Target.Name,
-        PointId = plan.Point.Id,
-        Poll = poll,
-        Time = observation.Time,
-        Elapsed = elapsed,
-        Health = observation.Health,
-        HealthChecks = observation.HealthChecks,
-        Availability = observation.Decision.Inputs.Availability,
-        ErrorRate = observation.Decision.Inputs.ErrorRate,
-        LatencyP95 = observation.Decision.Inputs.LatencyP95,
-        Triggers = observation.Decision.FiredThresholds.Concat(observation.Decision.PendingThresholds).ToList(),
-        Decision = observation.Decision,
-        Action = action,
-        Trigger = trigger?.Name,
-        BreachSeenAt = breachSeenAt,
-        Rollback = rollback,
-        ErrorId = errorId,
-        Message = message,
-        Problems = observation.Problems,
-        IsFinal = final,
-    };
-
-    private static WatchRecord WithChange(WatchRecord record, WatchRecord? previous)
-    {
-        var changed = previous is null || record.IsFinal || record.Health != previous.Health || record.Action != previous.Action
-            || !record.Triggers.Select(Key).SequenceEqual(previous.Triggers.Select(Key))
-            || record.Problems.Count > 0 != previous.Problems.Count > 0;
-        return changed == record.Changed ? record : new WatchRecord
+        var health = observation.Health;
+        var triggers = observation.Decision.FiredThresholds.Concat(observation.Decision.PendingThresholds).ToList();
+        return new WatchRecord
         {
-            Target = record.Target,
-            PointId = record.PointId,
-            Poll = record.Poll,
-            Time = record.Time,
-            Elapsed = record.Elapsed,
-            Health = record.Health,
-            HealthChecks = record.HealthChecks,
-            Availability = record.Availability,
-            ErrorRate = record.ErrorRate,
-            LatencyP95 = record.LatencyP95,
-            Triggers = record.Triggers,
-            Decision = record.Decision,
-            Action = record.Action,
-            Trigger = record.Trigger,
-            BreachSeenAt = record.BreachSeenAt,
-            Rollback = record.Rollback,
-            ErrorId = record.ErrorId,
-            Message = record.Message,
-            Problems = record.Problems,
-            IsFinal = record.IsFinal,
-            Changed = changed,
+            Target = plan.Target.Name,
+            PointId = plan.Point.Id,
+            Poll = poll,
+            Time = observation.Time,
+            Elapsed = elapsed,
+            Health = health,
+            HealthChecks = observation.HealthChecks,
+            Availability = observation.Decision.Inputs.Availability,
+            ErrorRate = observation.Decision.Inputs.ErrorRate,
+            LatencyP95 = observation.Decision.Inputs.LatencyP95,
+            Triggers = triggers,
+            Decision = observation.Decision,
+            Action = action,
+            Trigger = trigger?.Name,
+            BreachSeenAt = breachSeenAt,
+            Rollback = rollback,
+            ErrorId = errorId,
+            Message = message,
+            Problems = observation.Problems,
+            IsFinal = final,
+            Changed = final || previous is null || health != previous.Health || action != previous.Action
+                || !triggers.Select(Key).SequenceEqual(previous.Triggers.Select(Key))
+                || observation.Problems.Count > 0 != previous.Problems.Count > 0,
         };
 
         static string Key(FiredThreshold t) => t.Name + (t.Held ? ":held" : ":pending");
