@@ -95,6 +95,8 @@ public sealed class WatchDeploymentTests : IDisposable
     [InlineData("-Interval 00:00:05 -Duration 00:00:01", "InvalidWatchArguments", ErrorCategory.InvalidArgument)]
     [InlineData("-Interval 00:00:00 -Duration 00:00:01", "InvalidWatchArguments", ErrorCategory.InvalidArgument)]
     [InlineData("-Step 00:00:00", "InvalidWatchArguments", ErrorCategory.InvalidArgument)]
+    [InlineData("-Uri ftp://127.0.0.1/health", "InvalidWatchArguments", ErrorCategory.InvalidArgument)]
+    [InlineData("-PolicyPath $root/no-such-policy.json", "PolicyInvalid", ErrorCategory.ReadError)]
     public void NonsenseArgumentsGetTheirErrorId(string arguments, string errorId, ErrorCategory category)
     {
         Setup(prometheusUrl: "http://127.0.0.1:1/");

@@ -77,7 +77,13 @@ public sealed class DeploymentWatcher
         List<HealthProbeOptions> endpoints;
         if (request.HealthUris is { } uris)
         {
-            endpoints = uris.Select(uri => Endpoint(HealthSettings.IsHttp(uri) ? uri : HealthSettings.ParseUri(uri.OriginalString), request, target.Name, probeTimeout,
+            var bad = uris.FirstOrDefault(uri => !HealthSettings.IsHttp(uri));
+            if (bad is not null)
+            {
+                throw InvalidArguments($"'{bad.OriginalString}' is not an absolute http:// or https:// address of a health endpoint.", request);
+            }
+
+            endpoints = uris.Select(uri => Endpoint(uri, request, target.Name, probeTimeout,
                 request.ExpectedStatusCodes, request.MaxLatency, new Dictionary<string, string>(), null)).ToList();
         }
         else
