@@ -28,6 +28,7 @@
         'Get-RollbackHistory'
         'Get-RollbackDecision'
         'Test-DeploymentHealth'
+        'Watch-Deployment'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

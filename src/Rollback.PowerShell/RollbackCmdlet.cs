@@ -140,6 +140,9 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.HealthResponseInvalid => CmdletStrings.ActionHealthResponseInvalid,
         RollbackErrorId.VersionMismatch => CmdletStrings.ActionVersionMismatch,
         RollbackErrorId.TrustedCertificateInvalid => CmdletStrings.ActionTrustedCertificateInvalid,
+        RollbackErrorId.InvalidWatchArguments => CmdletStrings.ActionInvalidWatchArguments,
+        RollbackErrorId.NothingToWatch => CmdletStrings.ActionNothingToWatch,
+        RollbackErrorId.AutomaticRollbackFailed => CmdletStrings.ActionAutomaticRollbackFailed,
         _ => null,
     };
 

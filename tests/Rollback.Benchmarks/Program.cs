@@ -32,6 +32,11 @@ internal static class Program
             return 0;
         }
 
+        if (options.Watch)
+        {
+            return WatchBenchmark.Run(options);
+        }
+
         var total = Stopwatch.StartNew();
         void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed.TotalSeconds,6:0.0} s] {message}");
         using var measurements = new Measurements(options);
@@ -80,6 +85,9 @@ internal sealed class Options
 {
     public const string Usage =
         "Usage: Rollback.Benchmarks [--files N] [--megabytes M] [--small-files N] [--iterations N] [--work DIR] [--markdown]\n" +
+        "       Rollback.Benchmarks --watch [--runs N] [--work DIR]\n" +
+        "  --watch          time Watch-Deployment's automatic rollback: error rate over the threshold to verified health\n" +
+        "  --runs N         watch runs, 1 to 3 (default 3)\n" +
         "  --files N        files per generated release (default 20000)\n" +
         "  --megabytes M    MiB per generated release (default 200)\n" +
         "  --small-files N  files in the small release that shows the fixed overhead (default 200)\n" +
@@ -98,6 +106,10 @@ internal sealed class Options
     public string? Work { get; private set; }
 
     public bool Markdown { get; private set; }
+
+    public bool Watch { get; private set; }
+
+    public int Runs { get; private set; } = 3;
 
     public bool Help { get; private set; }
 
@@ -122,6 +134,17 @@ internal sealed class Options
                     break;
                 case "--work":
                     options.Work = Path.GetFullPath(Value(args, ++i));
+                    break;
+                case "--watch":
+                    options.Watch = true;
+                    break;
+                case "--runs":
+                    options.Runs = Number(args, ++i, min: 1);
+                    if (options.Runs > 3)
+                    {
+                        throw new ArgumentException("--runs is at most 3: each run watches its own exporter job.");
+                    }
+
                     break;
                 case "--markdown":
                     options.Markdown = true;

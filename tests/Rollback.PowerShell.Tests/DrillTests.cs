@@ -51,3 +51,50 @@ public sealed class DrillTests
         Assert.DoesNotContain("ERROR", error.ToString(), StringComparison.OrdinalIgnoreCase);
     }
 }
+
+/// <summary>examples/watch-drill.ps1: Watch-Deployment rolls an unhealthy v2.4.0 back to v2.3.1 by itself, in a hosted runspace and through the runner.</summary>
+public sealed class WatchDrillTests
+{
+    private static string DrillPath => Path.Combine(RollbackSession.RepoRoot, "examples", "watch-drill.ps1");
+
+    [Fact]
+    public void WatchDrillRollsBackOnceWhenTheTriggerHolds()
+    {
+        using var session = new RollbackSession();
+
+        var run = session.Run("param($drill, $sandbox) & $drill -Sandbox $sandbox -HoldFor 00:00:01 -PassThru", new System.Collections.Hashtable
+        {
+            ["drill"] = DrillPath,
+            ["sandbox"] = Path.Combine(session.Root, "watch-drill"),
+        });
+
+        run.AssertNoErrors();
+        var drill = Assert.Single(run.Output);
+        Assert.Equal("v2.3.1", drill.GetString("Version"));
+        var final = PSObject.AsPSObject(drill.Get("Final")!);
+        RunResult.AssertIsRollbackType(final, "WatchRecord");
+        Assert.Equal("RolledBack", final.GetString("Action"));
+        Assert.Equal("AvailabilityBelow", final.GetString("Trigger"));
+        var rollback = PSObject.AsPSObject(drill.Get("Rollback")!);
+        Assert.Equal("Succeeded", rollback.GetString("Status"));
+        Assert.Equal("v2.4.0", rollback.GetString("FromVersion"));
+        Assert.False(Directory.Exists(Path.Combine(session.Root, "watch-drill")), "the drill removes its sandbox");
+    }
+
+    [Fact]
+    public void WatchDrillThroughTheRunnerPrintsItsRecordsAndExitsZero()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exitCode = ScriptRunner.Run(new RunnerOptions { File = DrillPath, ModulePath = RollbackSession.ManifestPath }, output, error, null);
+
+        var text = output.ToString();
+        Assert.True(exitCode == 0, $"exit {exitCode}: {error}\n{text}");
+        Assert.Contains("=== Watch ===", text, StringComparison.Ordinal);
+        Assert.Contains("Pending", text, StringComparison.Ordinal);
+        Assert.Contains("RolledBack", text, StringComparison.Ordinal);
+        Assert.Contains("Watch drill passed: api is back at v2.3.1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ERROR", error.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+}

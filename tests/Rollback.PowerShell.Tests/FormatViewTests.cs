@@ -37,6 +37,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         { "JournalVerification", new[] { "IsValid", "EntryCount", "FirstBroken", "Message" } },
         { "RollbackDecision", new[] { "Action", "Severity", "ResponseTime", "Approvals", "Reason" } },
         { "FiredThreshold", new[] { "Name", "Kind", "Observed", "Threshold", "Held", "Required", "Message" } },
+        { "WatchRecord", new[] { "Poll", "Time", "Health", "Available", "ErrorRate", "Action", "Triggers", "Message" } },
     };
 
     [Fact]
@@ -82,6 +83,9 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
     [InlineData("RollbackDecision", "ImmediateRollback")]
     [InlineData("RollbackDecision", "SEV-2")]
     [InlineData("FiredThreshold", "ErrorRateAbove")]
+    [InlineData("WatchRecord", "Unhealthy")]
+    [InlineData("WatchRecord", "WindowEnded")]
+    [InlineData("WatchRecord", "AvailabilityBelow")]
     public void ViewRendersTheRowsOfTheRealObjects(string section, string expected)
     {
         var rows = _scenario.Section(section).Skip(2);
@@ -162,6 +166,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
                 $decision = Get-RollbackDecision -ErrorRate 0.123 -ErrorRateMinutes 4
                 Show RollbackDecision $decision
                 Show FiredThreshold $decision.FiredThresholds
+                Show WatchRecord (Get-RollbackPoint -Target api -Latest | Watch-Deployment -Uri http://127.0.0.1:1/health -Interval 00:00:00.2 -Duration 00:00:00.5 -Reason 'format view drill' -Confirm:$false)
                 """));
             Sections = Split(Output);
         }
@@ -196,6 +201,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
             $ErrorActionPreference = 'Stop'
             $PSDefaultParameterValues['*-Rollback*:StorePath'] = '{{store}}'
             $PSDefaultParameterValues['Restore-Configuration:StorePath'] = '{{store}}'
+            $PSDefaultParameterValues['Watch-Deployment:StorePath'] = '{{store}}'
             function Show([string] $Name, $Value) {
                 if ($null -eq $Value -or @($Value).Count -eq 0) { throw "Nothing to show for $Name." }
                 '{{Marker}}' + $Name | Out-Default

@@ -37,7 +37,7 @@ public sealed class RollbackSession : IDisposable
             throw new InvalidOperationException($"The module at {ManifestPath} did not import: {string.Join(" ", opened.Errors.Select(e => e.ToString()))}");
         }
 
-        _runspace.SessionStateProxy.SetVariable("PSDefaultParameterValues", new DefaultParameterDictionary { { "*-Rollback*:StorePath", StorePath }, { "Restore-Configuration:StorePath", StorePath }, { "Test-DeploymentHealth:StorePath", StorePath } });
+        _runspace.SessionStateProxy.SetVariable("PSDefaultParameterValues", new DefaultParameterDictionary { { "*-Rollback*:StorePath", StorePath }, { "Restore-Configuration:StorePath", StorePath }, { "Test-DeploymentHealth:StorePath", StorePath }, { "Watch-Deployment:StorePath", StorePath } });
         _runspace.SessionStateProxy.SetVariable("TestRoot", Root);
         _runspace.SessionStateProxy.SetVariable("StorePath", StorePath);
     }
@@ -68,6 +68,15 @@ public sealed class RollbackSession : IDisposable
     public string StorePath { get; }
 
     public void SetVariable(string name, object? value) => _runspace.SessionStateProxy.SetVariable(name, value);
+
+    /// <summary>A PowerShell on this session's runspace, for tests that invoke in the background and stop it.</summary>
+    public System.Management.Automation.PowerShell Shell(string script)
+    {
+        var shell = System.Management.Automation.PowerShell.Create();
+        shell.Runspace = _runspace;
+        shell.AddScript(script);
+        return shell;
+    }
 
     /// <summary>Runs a script; a terminating error is caught and returned, not thrown.</summary>
     public RunResult Run(string script, IDictionary? parameters = null)

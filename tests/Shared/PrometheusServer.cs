@@ -35,6 +35,9 @@ public sealed class PrometheusServer : IDisposable
         new ExporterJob("errors5", 0.05, 0.03),
         new ExporterJob("healthy", 0.0, 0.03),
         new ExporterJob("slow", 0.0, 0.5),
+        new ExporterJob("driven1", 0.0, 0.03),
+        new ExporterJob("driven2", 0.0, 0.03),
+        new ExporterJob("driven3", 0.0, 0.03),
     };
 
     /// <summary>Time a decision window needs in these tests: the policy's longest duration plus a step, plus the rate window.</summary>
@@ -47,7 +50,8 @@ public sealed class PrometheusServer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Process? _process;
     private readonly string _root;
-    private readonly ConcurrentDictionary<string, long> _scrapes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Func<double>> _drivers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Total, long Errors)> _counters = new(StringComparer.Ordinal);
     private readonly StringBuilder _log = new();
 
     public PrometheusServer()
@@ -110,6 +114,14 @@ public sealed class PrometheusServer : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// From the next scrape on, <paramref name="job"/>'s new requests fail with the share <paramref name="errorShare"/>
+    /// returns (asked at every scrape, so it may follow the state of a test's service). The counters stay monotonic.
+    /// </summary>
+    public void Drive(string job, Func<double> errorShare) => _drivers[job] = errorShare;
+
+    public void SetErrorShare(string job, double errorShare) => Drive(job, () => errorShare);
 
     /// <summary>A loopback address where nothing listens.</summary>
     public static Uri UnusedUrl() => new($"http://127.0.0.1:{FreePort()}/");
@@ -287,7 +299,7 @@ public sealed class PrometheusServer : IDisposable
 
             var name = context.Request.Url?.AbsolutePath.Split('/').LastOrDefault() ?? string.Empty;
             var job = Jobs.FirstOrDefault(j => j.Name == name);
-            var bytes = Encoding.UTF8.GetBytes(job is null ? "unknown job\n" : Exposition(job, _scrapes.AddOrUpdate(job.Name, 1, (_, n) => n + 1)));
+            var bytes = Encoding.UTF8.GetBytes(job is null ? "unknown job\n" : Exposition(job, Scrape(job)));
             context.Response.StatusCode = job is null ? 404 : 200;
             context.Response.ContentType = "text/plain; version=0.0.4";
             context.Response.ContentLength64 = bytes.Length;
@@ -303,11 +315,23 @@ public sealed class PrometheusServer : IDisposable
         }
     }
 
-    /// <summary>The Prometheus text format after <paramref name="scrapes"/> scrapes: 100 requests per scrape.</summary>
-    private static string Exposition(ExporterJob job, long scrapes)
+    /// <summary>One more scrape of <paramref name="job"/>: 100 more requests, failing with the job's share or its driver's.</summary>
+    private (long Total, long Errors) Scrape(ExporterJob job)
     {
-        var total = scrapes * 100;
-        var errors = (long)Math.Round(total * job.ErrorShare);
+        var share = _drivers.TryGetValue(job.Name, out var driver) ? driver() : job.ErrorShare;
+        lock (_counters)
+        {
+            _counters.TryGetValue(job.Name, out var counters);
+            counters = (counters.Total + 100, counters.Errors + (long)Math.Round(100 * share));
+            _counters[job.Name] = counters;
+            return counters;
+        }
+    }
+
+    /// <summary>The Prometheus text format for the job's cumulative request and error counts.</summary>
+    private static string Exposition(ExporterJob job, (long Total, long Errors) counters)
+    {
+        var (total, errors) = counters;
         double[] bounds = { 0.05, 0.1, 0.25, 0.5, 1, 2.5 };
         var text = new StringBuilder();
         text.Append("# HELP http_requests_total Requests served.\n# TYPE http_requests_total counter\n");

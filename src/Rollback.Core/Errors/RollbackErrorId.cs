@@ -52,4 +52,8 @@ public static class RollbackErrorId
     public const string VersionMismatch = nameof(VersionMismatch);
     public const string TrustedCertificateInvalid = nameof(TrustedCertificateInvalid);
     public const string InvalidHealthCheckArguments = nameof(InvalidHealthCheckArguments);
+    // Watch-Deployment (automatic rollback).
+    public const string InvalidWatchArguments = nameof(InvalidWatchArguments);
+    public const string NothingToWatch = nameof(NothingToWatch);
+    public const string AutomaticRollbackFailed = nameof(AutomaticRollbackFailed);
 }

@@ -57,7 +57,7 @@ public sealed class HealthProbe : IHealthProbe
                 lastFailure = attempt.Detail;
                 var wait = Backoff(options, attempts);
                 var remaining = options.Timeout - watch.Elapsed;
-                if (remaining <= TimeSpan.Zero)
+                if (remaining <= TimeSpan.Zero || attempts >= options.MaxAttempts)
                 {
                     break;
                 }

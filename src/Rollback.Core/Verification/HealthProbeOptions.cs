@@ -51,6 +51,12 @@ public sealed class HealthProbeOptions
     /// <summary>Waits a random 50-100% of each back-off step, so a fleet of checkers does not retry in step.</summary>
     public bool Jitter { get; init; }
 
+    /// <summary>
+    /// At most this many attempts; null retries until <see cref="Timeout"/>. A watcher polls with one attempt per poll,
+    /// so a poll is one observation and the watch's own interval does the waiting.
+    /// </summary>
+    public int? MaxAttempts { get; init; }
+
     /// <summary>The longest one attempt may take (at most <see cref="Timeout"/>).</summary>
     public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
 

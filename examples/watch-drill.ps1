@@ -1,0 +1,208 @@
+<#
+.SYNOPSIS
+    An automatic-rollback drill: v2.4.0 goes out unhealthy, Watch-Deployment sees it, waits for the
+    automatic trigger to hold, rolls back to v2.3.1 and proves it.
+
+.DESCRIPTION
+    In a fresh temporary sandbox this drill sets up an application root with releases/v2.3.1 (healthy)
+    and releases/v2.4.0 (unhealthy) and a 'current' link, and serves the application's health endpoint
+    itself on 127.0.0.1: a background runspace answers each request with the health.json of the release
+    'current' names (HTTP 503 when it is not healthy), so a rollback heals the endpoint as it would
+    heal a real service. It captures a known-good point, deploys v2.4.0, and runs Watch-Deployment with
+    a drill policy whose availability trigger holds after 2 seconds (seed 002 says 5 minutes). The
+    watch must roll back once, to v2.3.1, verified; the drill throws otherwise.
+
+    It uses only PowerShell's core cmdlets and the module's own, so it runs in pwsh and in the module's
+    runner:  dotnet run --project src/Rollback.Runner -- --non-interactive --file examples/watch-drill.ps1
+
+.PARAMETER Sandbox
+    The folder to build the drill in. A new temporary folder by default; removed afterwards unless -Keep.
+
+.PARAMETER HoldFor
+    How long the availability trigger must hold before the watch acts (the drill policy's availabilityFor).
+
+.PARAMETER PassThru
+    Return the drill's results as one object instead of printing them (used by the tests).
+
+.PARAMETER Keep
+    Keep the sandbox folder for inspection.
+#>
+[CmdletBinding()]
+param(
+    [string] $Sandbox = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'rollback-watch-drill-' + [guid]::NewGuid().ToString('N').Substring(0, 8)),
+    [timespan] $HoldFor = '00:00:02',
+    [switch] $PassThru,
+    [switch] $Keep
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+if (-not (Get-Module -Name Rollback)) {
+    Import-Module ([System.IO.Path]::Combine($PSScriptRoot, '..', 'out', 'Rollback', 'Rollback.psd1'))
+}
+
+function Show([string] $Heading, $Value) {
+    if ($PassThru) { return }
+    '' | Out-Default
+    "=== $Heading ===" | Out-Default
+    $Value | Out-Default
+}
+
+function Write-TextFile([string] $Path, [string] $Content) {
+    [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path)) | Out-Null
+    [System.IO.File]::WriteAllText($Path, $Content)
+}
+
+function New-Release([string] $Root, [string] $Version, [string] $Status) {
+    $folder = [System.IO.Path]::Combine($Root, 'releases', $Version)
+    Write-TextFile ([System.IO.Path]::Combine($folder, 'bin', 'api.dll')) "api build $Version"
+    Write-TextFile ([System.IO.Path]::Combine($folder, 'health.json')) ('{"status":"' + $Status + '","version":"' + $Version + '"}')
+}
+
+# What a deploy tool does: point 'current' at a release (by link; by copy where links are not allowed).
+function Set-CurrentRelease([string] $Root, [string] $Version) {
+    $current = [System.IO.Path]::Combine($Root, 'current')
+    $release = [System.IO.Path]::Combine($Root, 'releases', $Version)
+    $item = [System.IO.DirectoryInfo]::new($current)
+    if ($item.Exists -or $item.LinkTarget) { $item.Delete($null -eq $item.LinkTarget) }
+    try {
+        [System.IO.Directory]::CreateSymbolicLink($current, $release) | Out-Null
+    }
+    catch [System.UnauthorizedAccessException], [System.IO.IOException] {
+        foreach ($file in [System.IO.Directory]::GetFiles($release, '*', 'AllDirectories')) {
+            Write-TextFile ([System.IO.Path]::Combine($current, [System.IO.Path]::GetRelativePath($release, $file))) ([System.IO.File]::ReadAllText($file))
+        }
+        Write-TextFile ([System.IO.Path]::Combine($current, '.rollback-release')) $Version
+    }
+}
+
+function Get-CurrentVersion([string] $Root) {
+    $health = [System.IO.File]::ReadAllText([System.IO.Path]::Combine($Root, 'current', 'health.json'))
+    if ($health -match '"version":"([^"]+)"') { $Matches[1] }
+}
+
+# The service's health endpoint on 127.0.0.1, served from a background runspace (a script block cannot run on
+# another thread without one): it answers with current/health.json, 200 when healthy and 503 otherwise.
+function Start-HealthEndpoint([string] $Root) {
+    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $probe.Start()
+    $port = $probe.LocalEndpoint.Port
+    $probe.Stop()
+    $listener = [System.Net.HttpListener]::new()
+    $listener.Prefixes.Add("http://127.0.0.1:$port/")
+    $listener.Start()
+    # CreateDefault2: the core engine only, which is all a hosted engine without the PowerShell SDK has.
+    $runspace = [runspacefactory]::CreateRunspace([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+    $runspace.Open()
+    $shell = [powershell]::Create()
+    $shell.Runspace = $runspace
+    $null = $shell.AddScript({
+            param($Listener, $Health)
+            while ($Listener.IsListening) {
+                try { $context = $Listener.GetContext() } catch { break }
+                try {
+                    $body = [System.IO.File]::ReadAllText($Health)
+                    $context.Response.StatusCode = if ($body -match '"status":"healthy"') { 200 } else { 503 }
+                    $context.Response.ContentType = 'application/json'
+                    $bytes = [System.Text.Encoding]::UTF8.GetBytes($body)
+                    $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
+                    $context.Response.Close()
+                }
+                catch { $context.Response.Abort() }
+            }
+        }).AddArgument($listener).AddArgument([System.IO.Path]::Combine($Root, 'current', 'health.json'))
+    [pscustomobject]@{ Uri = "http://127.0.0.1:$port/health"; Listener = $listener; Shell = $shell; Runspace = $runspace; Invocation = $shell.BeginInvoke() }
+}
+
+function Stop-HealthEndpoint($Endpoint) {
+    if ($null -eq $Endpoint) { return }
+    $Endpoint.Listener.Close()
+    $null = $Endpoint.Invocation.AsyncWaitHandle.WaitOne(5000)
+    $Endpoint.Shell.Dispose()
+    $Endpoint.Runspace.Dispose()
+}
+
+# The drill's own store, for this script's commands only (no process-wide environment change).
+$store = [System.IO.Path]::Combine($Sandbox, 'store')
+$PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store; 'Watch-Deployment:StorePath' = $store; 'Test-DeploymentHealth:StorePath' = $store }
+$endpoint = $null
+try {
+    # --- the service before the deployment: v2.3.1, healthy, its health endpoint up ------------
+    $root = [System.IO.Path]::Combine($Sandbox, 'opt', 'api')
+    New-Release $root 'v2.3.1' 'healthy'
+    New-Release $root 'v2.4.0' 'unhealthy'
+    Set-CurrentRelease $root 'v2.3.1'
+    $endpoint = Start-HealthEndpoint $root
+
+    # The drill's policy: seed 002's thresholds, with seconds where the seed says minutes.
+    $policy = [System.IO.Path]::Combine($Sandbox, 'drill-policy.json')
+    Write-TextFile $policy ('{ "availabilityFor": "' + $HoldFor.ToString() + '", "errorRateFor": "' + $HoldFor.ToString() + '" }')
+
+    # --- once: register the target with its health endpoint; before the deployment: capture ---
+    $target = Register-RollbackTarget -Name api -Kind FileSystemRelease -Confirm:$false -Settings @{
+        Root          = $root
+        HealthUri     = $endpoint.Uri
+        HealthTimeout = '00:00:10'
+        PolicyPath    = $policy
+    }
+    Show 'Target' $target
+    $point = New-RollbackPoint -Target api -Note 'known good before v2.4.0'
+    Show 'Known-good point' $point
+    $before = Test-DeploymentHealth -Uri $endpoint.Uri -ExpectedVersion v2.3.1 -Timeout 00:00:05
+    Show 'Health before the deployment' $before
+
+    # --- the deployment goes wrong, and the watch takes over ----------------------------------
+    Set-CurrentRelease $root 'v2.4.0'
+    $deployedAt = [datetimeoffset]::UtcNow
+    Show 'After the deployment' "api reports $(Get-CurrentVersion $root), and its health endpoint answers 503"
+    $records = @($point | Watch-Deployment -Reason 'Watch after the deployment of v2.4.0' -Interval 00:00:00.25 -Duration 00:01:00 -Confirm:$false)
+    Show 'Watch' $records
+    $final = $records[-1]
+    Show 'Automatic rollback' $final.Rollback
+    Show 'Verification' $final.Rollback.Verification
+
+    $after = Test-DeploymentHealth -Uri $endpoint.Uri -ExpectedVersion v2.3.1 -Timeout 00:00:05
+    Show 'Health after the watch' $after
+    $history = @(Get-RollbackHistory -Target api -Action Rollback)
+    $chain = Get-RollbackHistory -Verify
+    Show 'History' $history
+
+    # --- prove it worked ---------------------------------------------------------------------
+    $version = Get-CurrentVersion $root
+    $problems = @()
+    if ($final.Action -ne 'RolledBack') { $problems += "the watch ended $($final.Action): $($final.Message)" }
+    elseif ($final.Rollback.Status -ne 'Succeeded') { $problems += "the rollback ended $($final.Rollback.Status)" }
+    if (@($records | Where-Object { $null -ne $_.Rollback }).Count -ne 1) { $problems += 'the watch did not roll back exactly once' }
+    if (@($records | Where-Object { $_.Action -eq 'Pending' }).Count -eq 0) { $problems += 'the watch acted without waiting for the trigger to hold' }
+    if ($version -ne 'v2.3.1') { $problems += "api reports $version, not v2.3.1" }
+    if (-not $after.Healthy) { $problems += "the endpoint is not healthy at v2.3.1: $($after.Detail)" }
+    if ($history.Count -ne 1 -or $history[0].Trigger -ne 'AvailabilityBelow') { $problems += 'the journal does not hold one rollback under the AvailabilityBelow trigger' }
+    if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
+    if ($problems.Count -gt 0) { throw "Watch drill failed: $($problems -join '; ')" }
+
+    $detectToHealthy = $final.Time - $final.BreachSeenAt + $final.Rollback.RecoveryTime
+    if ($PassThru) {
+        [pscustomobject]@{
+            Records         = $records
+            Final           = $final
+            Rollback        = $final.Rollback
+            History         = $history
+            Journal         = $chain
+            Version         = $version
+            DetectToHealthy = $detectToHealthy
+        }
+    }
+    else {
+        '' | Out-Default
+        ("Watch drill passed: api is back at {0}. The watch saw the endpoint fail {1:N1} s after the deployment, waited {2:N1} s for the trigger to hold ({3}), rolled back and verified in {4:N0} ms: {5:N1} s from detection to verified health." -f
+            $version, ($final.BreachSeenAt - $deployedAt).TotalSeconds, ($final.Time - $final.BreachSeenAt).TotalSeconds, $HoldFor,
+            $final.Rollback.RecoveryTime.TotalMilliseconds, $detectToHealthy.TotalSeconds) | Out-Default
+    }
+}
+finally {
+    Stop-HealthEndpoint $endpoint
+    if (-not $Keep -and [System.IO.Directory]::Exists($Sandbox)) {
+        [System.IO.Directory]::Delete($Sandbox, $true)
+    }
+}

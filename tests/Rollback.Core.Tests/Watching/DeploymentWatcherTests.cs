@@ -1,0 +1,223 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using Rollback.Errors;
+using Rollback.Testing;
+using Rollback.Watching;
+using Xunit;
+
+namespace Rollback.Tests.Watching;
+
+/// <summary>
+/// The watcher against a real loopback health endpoint (health-only mode), with a policy whose durations are about a
+/// second so each test takes a few seconds: a trigger that holds rolls back once and is verified, a blip shorter than
+/// the required time does not, the window ends, Ctrl+C ends it, and a declined or -WhatIf confirmation changes nothing.
+/// </summary>
+public sealed class DeploymentWatcherTests : IDisposable
+{
+    private static readonly RollbackPolicy OneSecond = RollbackPolicyFile.Parse("""{ "availabilityFor": "00:00:01", "errorRateFor": "00:00:01" }""", "one-second.json");
+    private static readonly RollbackPolicy TwoSeconds = RollbackPolicyFile.Parse("""{ "availabilityFor": "00:00:02" }""", "two-seconds.json");
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+
+    private readonly WatchFixture _fixture = new();
+
+    public void Dispose() => _fixture.Dispose();
+
+    [Fact]
+    public void TriggerThatHoldsRollsBackOnceAndIsVerified()
+    {
+        var point = _fixture.RegisterCaptureAndDeploy();
+
+        var records = _fixture.Watch(WatchFixture.Request(point, OneSecond, Interval, TimeSpan.FromSeconds(20)));
+
+        var final = records[^1];
+        Assert.True(final.Action == WatchAction.RolledBack, final.Message);
+        Assert.True(final.IsFinal);
+        Assert.Equal(DecisionTrigger.AvailabilityBelow, final.Trigger);
+        Assert.Single(records, r => r.IsFinal);
+        Assert.Single(records, r => r.Rollback is not null);
+        var rollback = final.Rollback!;
+        Assert.True(rollback.Status == RollbackStatus.Succeeded, rollback.Message);
+        Assert.Equal("v2.4.0", rollback.FromVersion);
+        Assert.Equal("v2.3.1", rollback.ToVersion);
+        Assert.True(Assert.Single(rollback.Health).Healthy);
+        Assert.Equal("AvailabilityBelow", rollback.Trigger);
+        Assert.Equal("v2.3.1", _fixture.CurrentRelease);
+
+        // It waited for the hold: polls before the last saw the breach pending, and the last held it for the required second.
+        Assert.Contains(records, r => r.Action == WatchAction.Pending && r.Health == WatchHealth.Unhealthy);
+        var held = Assert.Single(final.Triggers, t => t.Name == DecisionTrigger.AvailabilityBelow);
+        Assert.True(held.Held);
+        Assert.True(held.Duration >= TimeSpan.FromSeconds(1), held.Message);
+        Assert.True(final.Time - final.BreachSeenAt >= TimeSpan.FromSeconds(1));
+
+        var entry = Assert.Single(_fixture.Rollbacks());
+        Assert.Equal("AvailabilityBelow", entry.Trigger);
+        Assert.Contains("automatic trigger AvailabilityBelow", entry.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BlipShorterThanTheRequiredTimeDoesNotRollBack()
+    {
+        _fixture.WriteHealth("v2.4.0", "healthy");
+        var point = _fixture.RegisterCaptureAndDeploy();
+        var blipUntil = DateTime.UtcNow.AddMilliseconds(500);
+        _fixture.Override = () => DateTime.UtcNow < blipUntil ? HealthAnswer.Unavailable() : null;
+
+        var records = _fixture.Watch(WatchFixture.Request(point, TwoSeconds, Interval, TimeSpan.FromSeconds(3)));
+
+        Assert.Contains(records, r => r.Action == WatchAction.Pending);
+        Assert.Equal(WatchAction.WindowEnded, records[^1].Action);
+        Assert.Equal(WatchHealth.Healthy, records[^1].Health);
+        Assert.DoesNotContain(records, r => r.Rollback is not null);
+        Assert.Empty(_fixture.Rollbacks());
+        Assert.Equal("v2.4.0", _fixture.CurrentRelease);
+    }
+
+    [Fact]
+    public void WindowEndsHealthyWithOneFinalRecord()
+    {
+        _fixture.WriteHealth("v2.4.0", "healthy");
+        var point = _fixture.RegisterCaptureAndDeploy();
+        var watch = Stopwatch.StartNew();
+
+        var records = _fixture.Watch(WatchFixture.Request(point, OneSecond, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1)));
+
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(5));
+        // Five polls on schedule (0, 0.25 ... 1 s); fewer only when a slow machine makes polls overrun the window.
+        Assert.InRange(records.Count, 2, 5);
+        Assert.Equal(Enumerable.Range(1, records.Count), records.Select(r => r.Poll));
+        Assert.All(records, r => Assert.Equal(WatchHealth.Healthy, r.Health));
+        Assert.All(records.Take(records.Count - 1), r => Assert.Equal(WatchAction.Monitor, r.Action));
+        var final = records[^1];
+        Assert.Equal(WatchAction.WindowEnded, final.Action);
+        Assert.True(final.IsFinal && final.Changed);
+        Assert.Contains("nothing was changed", final.Message, StringComparison.Ordinal);
+        Assert.True(records[0].Changed);
+        Assert.All(records.Skip(1).Take(records.Count - 2), r => Assert.False(r.Changed));
+        Assert.Equal(1.0, final.Availability);
+        Assert.Null(final.ErrorRate);
+    }
+
+    [Fact]
+    public void CancellationEndsTheWatchWithoutRollingBack()
+    {
+        _fixture.WriteHealth("v2.4.0", "healthy");
+        var point = _fixture.RegisterCaptureAndDeploy();
+        using var cancel = new CancellationTokenSource();
+        var records = new System.Collections.Generic.List<WatchRecord>();
+        var sinceCancel = new Stopwatch();
+
+        // Ctrl+C once the watch is under way: after its first record, during the wait for the next poll.
+        foreach (var record in new DeploymentWatcher(_fixture.Engine).Watch(new WatchRequest
+        {
+            Target = "api",
+            PointId = point.Id,
+            Reason = "watch",
+            Interval = Interval,
+            Duration = TimeSpan.FromMinutes(5),
+            Policy = OneSecond,
+            Cancellation = cancel.Token,
+        }))
+        {
+            records.Add(record);
+            if (records.Count == 1)
+            {
+                cancel.Cancel();
+                sinceCancel.Start();
+            }
+        }
+
+        Assert.True(sinceCancel.Elapsed < TimeSpan.FromSeconds(2), $"took {sinceCancel.Elapsed} after the cancel");
+        Assert.Equal(2, records.Count);
+        var final = records[^1];
+        Assert.Equal(WatchAction.Cancelled, final.Action);
+        Assert.True(final.IsFinal);
+        Assert.Equal(1, final.Poll);
+        Assert.Contains("nothing was changed", final.Message, StringComparison.Ordinal);
+        Assert.Empty(_fixture.Rollbacks());
+        Assert.Equal("v2.4.0", _fixture.CurrentRelease);
+    }
+
+    [Theory]
+    [InlineData(RollbackConsent.Declined, WatchAction.Declined)]
+    [InlineData(RollbackConsent.WhatIf, WatchAction.WhatIf)]
+    public void DeclinedOrWhatIfChangesNothing(RollbackConsent consent, WatchAction expected)
+    {
+        var point = _fixture.RegisterCaptureAndDeploy();
+        var asked = 0;
+        var request = WatchFixture.Request(point, OneSecond, Interval, TimeSpan.FromSeconds(20));
+
+        var records = _fixture.Watch(new WatchRequest
+        {
+            Target = request.Target,
+            PointId = request.PointId,
+            Reason = request.Reason,
+            Interval = request.Interval,
+            Duration = request.Duration,
+            Policy = request.Policy,
+            Confirm = trigger =>
+            {
+                asked++;
+                Assert.Equal(DecisionTrigger.AvailabilityBelow, trigger.Name);
+                return consent;
+            },
+        });
+
+        Assert.Equal(1, asked);
+        var final = records[^1];
+        Assert.Equal(expected, final.Action);
+        Assert.True(final.IsFinal);
+        Assert.Equal("v2.4.0", _fixture.CurrentRelease);
+        Assert.Empty(_fixture.Rollbacks());
+        if (expected == WatchAction.WhatIf)
+        {
+            Assert.Equal(RollbackStatus.WhatIf, final.Rollback!.Status);
+            Assert.Equal("v2.3.1", final.Rollback.ToVersion);
+        }
+        else
+        {
+            Assert.Null(final.Rollback);
+        }
+    }
+
+    [Theory]
+    [InlineData(2000, 1000)]
+    [InlineData(0, 1000)]
+    [InlineData(200, -1)]
+    public void NonsenseIntervalsAreRefusedBeforeAnyPoll(int intervalMs, int durationMs)
+    {
+        var point = _fixture.RegisterCaptureAndDeploy();
+
+        var error = Assert.Throws<RollbackException>(() => _fixture.Watch(WatchFixture.Request(point, OneSecond, TimeSpan.FromMilliseconds(intervalMs), TimeSpan.FromMilliseconds(durationMs))));
+
+        Assert.Equal(RollbackErrorId.InvalidWatchArguments, error.ErrorId);
+        Assert.Equal(RollbackErrorCategory.InvalidArgument, error.Category);
+        Assert.Empty(_fixture.Server.Requests);
+    }
+
+    [Fact]
+    public void TargetWithNothingToWatchIsRefused()
+    {
+        _fixture.Sandbox.Register("bare", "FileSystemRelease", ("Root", _fixture.Root));
+        var point = _fixture.Engine.CreatePoint("bare", null);
+
+        var error = Assert.Throws<RollbackException>(() => new DeploymentWatcher(_fixture.Engine).Watch(new WatchRequest { Target = "bare", PointId = point.Id, Reason = "r" }));
+
+        Assert.Equal(RollbackErrorId.NothingToWatch, error.ErrorId);
+        Assert.Contains("HealthUri", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownPointIsRefusedBeforeAnyPoll()
+    {
+        _fixture.RegisterCaptureAndDeploy();
+        _fixture.Sandbox.Register("other", "FileSystemRelease", ("Root", _fixture.Root));
+        var otherPoint = _fixture.Engine.CreatePoint("other", null);
+
+        var error = Assert.Throws<RollbackException>(() => new DeploymentWatcher(_fixture.Engine).Watch(new WatchRequest { Target = "api", PointId = otherPoint.Id, Reason = "r" }));
+
+        Assert.Equal(RollbackErrorId.PointNotFound, error.ErrorId);
+    }
+}
