@@ -16,14 +16,29 @@ namespace Rollback.Testing;
 /// </summary>
 public sealed class MotoFixture : IDisposable
 {
+    private static readonly string[] AwsVariables = { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_EC2_METADATA_DISABLED" };
+
     private readonly HttpClient _direct = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    public MotoFixture()
+    /// <summary>
+    /// The AWS variables as the process had them before any fixture replaced them with the test credentials (taken
+    /// when this type is first touched): the opt-in live test puts them back while it runs alone.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> OriginalAwsEnvironment { get; } = AwsVariables.ToDictionary(v => v, Environment.GetEnvironmentVariable);
+
+    /// <summary>Sets the test credentials (what every fixture does on creation).</summary>
+    public static void UseTestCredentials()
     {
         Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", AwsTestEndpoint.AccessKey);
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", AwsTestEndpoint.SecretKey);
         Environment.SetEnvironmentVariable("AWS_SESSION_TOKEN", null);
         Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+    }
+
+    public MotoFixture()
+    {
+        _ = OriginalAwsEnvironment.Count;
+        UseTestCredentials();
         Moto = new MotoServer();
         SkipReason = Moto.SkipReason;
         if (SkipReason is not null)
