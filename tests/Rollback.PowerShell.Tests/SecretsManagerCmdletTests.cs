@@ -55,6 +55,57 @@ public sealed class SecretsManagerCmdletTests : IClassFixture<MotoFixture>
     }
 
     [SkippableFact]
+    public void InvokeRollbackWhatIfPlansTheStageMoveAndSendsNoChange()
+    {
+        Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
+        using var session = new RollbackSession();
+        var name = MotoFixture.UniqueName("ps-whatif");
+        _aws.CreateSecret(name, "one", "two");
+        Register(session, name).One("RollbackTarget");
+        session.Run("New-RollbackPoint -Target db").One("RollbackPoint");
+        var bad = _aws.PutValue(name, "three");
+        var moves = _aws.Endpoint!.Count("UpdateSecretVersionStage");
+
+        var plan = session.Run("Get-RollbackPoint -Target db -Latest | Invoke-Rollback -Reason r -WhatIf").One("RollbackResult");
+
+        Assert.Equal("WhatIf", plan.GetString("Status"));
+        var steps = ((IEnumerable)plan.Get("Steps")!).Cast<object>().Select(s => PSObject.AsPSObject(s).GetString("Name")).ToList();
+        Assert.Contains("MoveCurrentStage", steps);
+        Assert.Contains("VerifyStages", steps);
+        Assert.Equal(moves, _aws.Endpoint.Count("UpdateSecretVersionStage"));
+        Assert.Contains("AWSCURRENT", _aws.Stages(name)[bad]);
+    }
+
+    [SkippableFact]
+    public void TheRealAwsCliSignsRequestsTheEndpointAccepts()
+    {
+        Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
+        var cli = File.Exists("/usr/bin/aws") ? "/usr/bin/aws" : MotoServer.FindOnPath("aws");
+        Skip.If(cli is null, "No AWS CLI (Debian's awscli, as .ci/run installs it): the check of the verifier against an independent client skips.");
+        var name = MotoFixture.UniqueName("cli");
+        _aws.CreateSecret(name, "one");
+        var start = new System.Diagnostics.ProcessStartInfo(cli!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "secretsmanager", "describe-secret", "--secret-id", name, "--endpoint-url", _aws.EndpointUrl.ToString(), "--region", AwsTestEndpoint.Region, "--output", "json" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["AWS_ACCESS_KEY_ID"] = AwsTestEndpoint.AccessKey;
+        start.Environment["AWS_SECRET_ACCESS_KEY"] = AwsTestEndpoint.SecretKey;
+        start.Environment["AWS_CONFIG_FILE"] = "/dev/null";
+        start.Environment["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(60_000), "the AWS CLI did not finish within 60 s");
+
+        // The verifier accepts a signature made by a client that is neither the module nor the verifier's own code path.
+        Assert.True(process.ExitCode == 0, $"aws exited {process.ExitCode}: {error.Result}");
+        Assert.Contains(name, output.Result, StringComparison.Ordinal);
+        Assert.Empty(_aws.Endpoint!.FailuresOfMainKey);
+    }
+
+    [SkippableFact]
     public void RestoreConfigurationPreviousAndWhatIf()
     {
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);

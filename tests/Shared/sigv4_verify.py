@@ -49,8 +49,8 @@ def check(item):
         if name not in headers:
             return "signed header %s is missing from the request" % name
         request.headers[name] = headers[name]
-    if "x-amz-content-sha256" not in names:
-        request.headers.pop("X-Amz-Content-SHA256", None)
+    if "x-amz-content-sha256" not in names and "X-Amz-Content-SHA256" in request.headers:
+        del request.headers["X-Amz-Content-SHA256"]
     request.context["timestamp"] = amz_date
     signer = SigV4Auth(Credentials(key, secret, headers.get("x-amz-security-token")), service, region)
     # botocore's own canonical request (path, query, headers, payload hash) over exactly the signed headers.
