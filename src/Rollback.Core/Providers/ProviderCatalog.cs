@@ -16,6 +16,10 @@ public sealed class ProviderCatalog
     private const string ProviderAssemblyPattern = "Rollback.Providers.*.dll";
     private static readonly Lazy<ProviderCatalog> DefaultCatalog = new(Discover);
 
+    // Load contexts exist on .NET (PowerShell 7), not on .NET Framework (Windows PowerShell 5.1), where the
+    // ProviderLoadContext type must never even be loaded.
+    private static readonly bool LoadContextsExist = !System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
+
     private readonly Dictionary<string, IRollbackProvider> _providers;
 
     public ProviderCatalog(IEnumerable<IRollbackProvider> providers)
@@ -69,6 +73,16 @@ public sealed class ProviderCatalog
         // Prefer an already loaded copy (the host may have loaded it through a reference) to avoid two type identities.
         var name = AssemblyName.GetAssemblyName(path);
         var loaded = AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), name));
-        return loaded ?? Assembly.LoadFrom(path);
+        if (loaded is not null)
+        {
+            return loaded;
+        }
+
+        // On PowerShell 7 a provider and its dependencies get a load context of their own (see ProviderLoadContext).
+        return LoadContextsExist ? LoadIsolated(path) : Assembly.LoadFrom(path);
     }
+
+    // Kept out of LoadBesideEngine so that on .NET Framework the AssemblyLoadContext type is never touched.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Assembly LoadIsolated(string path) => ProviderLoadContext.LoadIsolated(path);
 }
