@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json.Nodes;
+using Rollback.Testing;
+using Xunit;
+
+namespace Rollback.Tests.Aws;
+
+/// <summary>
+/// What moto implements of CodeDeploy (applications, deployment groups, CreateDeployment, GetDeployment,
+/// ListDeployments, BatchGetDeployments), driven by the real AWS CLI against moto and against the loopback endpoint
+/// with the same commands: both are accepted, and every member moto answers with the endpoint answers with too.
+/// moto's deployments never leave Created, which is why the lifecycle is proven against the endpoint instead.
+/// Skipped, with the reason, without moto or the CLI.
+/// </summary>
+public sealed class CodeDeployMotoTests : IClassFixture<MotoProcess>, IDisposable
+{
+    private readonly MotoProcess _moto;
+    private readonly CodeDeployEndpoint _endpoint = new();
+    private readonly AwsCli? _cli;
+    private readonly string? _skip;
+
+    public CodeDeployMotoTests(MotoProcess moto)
+    {
+        _moto = moto;
+        _cli = AwsCli.Find(out _skip);
+        _skip ??= moto.SkipReason;
+    }
+
+    public void Dispose() => _endpoint.Dispose();
+
+    private JsonObject Ok(Uri url, params string[] arguments)
+    {
+        var result = _cli!.Call(url, CodeDeployEndpoint.Region, CodeDeployEndpoint.AccessKeyId, CodeDeployEndpoint.SecretAccessKey, arguments);
+        Assert.True(result.ExitCode == 0, $"{url}: aws {string.Join(' ', arguments)}\n{result}\n{(url == _moto.Url ? _moto.Log() : string.Empty)}");
+        return result.Json ?? new JsonObject();
+    }
+
+    /// <summary>The members that carry something (moto fills members it does not implement with {}, [] or "").</summary>
+    private static IEnumerable<string> Members(JsonNode? node) =>
+        node is JsonObject o
+            ? o.Where(p => p.Value switch
+            {
+                null => false,
+                JsonObject child => child.Count > 0,
+                JsonArray array => array.Count > 0,
+                JsonValue value => !(value.TryGetValue<string>(out var text) && text.Length == 0),
+                _ => true,
+            }).Select(p => p.Key)
+            : Enumerable.Empty<string>();
+
+    [SkippableFact]
+    public void TheSameCommandsWorkAgainstMotoAndTheEndpointAndTheEndpointAnswersEveryMemberMotoDoes()
+    {
+        Skip.If(_cli is null || _moto.SkipReason is not null, _skip);
+        var application = "moto-app-" + Guid.NewGuid().ToString("N")[..8];
+        var answers = new Dictionary<string, Dictionary<Uri, JsonObject>>();
+
+        foreach (var url in new[] { _moto.Url, _endpoint.Url })
+        {
+            void Keep(string operation, JsonObject answer)
+            {
+                if (!answers.TryGetValue(operation, out var byUrl))
+                {
+                    answers[operation] = byUrl = new Dictionary<Uri, JsonObject>();
+                }
+
+                byUrl[url] = answer;
+            }
+
+            Assert.False(string.IsNullOrEmpty(Ok(url, "deploy", "create-application", "--application-name", application)["applicationId"]?.GetValue<string>()));
+            Keep("GetApplication", Ok(url, "deploy", "get-application", "--application-name", application));
+            Assert.False(string.IsNullOrEmpty(Ok(url, "deploy", "create-deployment-group", "--application-name", application, "--deployment-group-name", "Production",
+                "--service-role-arn", $"arn:aws:iam::{CodeDeployEndpoint.AccountId}:role/CodeDeployServiceRole",
+                "--deployment-config-name", "CodeDeployDefault.OneAtATime",
+                "--auto-rollback-configuration", "enabled=true,events=DEPLOYMENT_FAILURE,DEPLOYMENT_STOP_ON_ALARM")["deploymentGroupId"]?.GetValue<string>()));
+            var id = Ok(url, "deploy", "create-deployment", "--application-name", application, "--deployment-group-name", "Production",
+                "--s3-location", "bucket=chargeworx-deployments,key=previous-version.zip,bundleType=zip",
+                "--description", "Rollback to previous version")["deploymentId"]!.GetValue<string>();
+            Assert.False(string.IsNullOrEmpty(id)); // AWS and the endpoint: d-XXXXXXXXX; moto: a UUID.
+
+            var deployment = Ok(url, "deploy", "get-deployment", "--deployment-id", id);
+            Keep("GetDeployment", deployment);
+            var info = deployment["deploymentInfo"]!;
+            Assert.Equal("Rollback to previous version", info["description"]!.GetValue<string>());
+            Assert.Equal("previous-version.zip", info["revision"]!["s3Location"]!["key"]!.GetValue<string>());
+
+            var group = Ok(url, "deploy", "get-deployment-group", "--application-name", application, "--deployment-group-name", "Production");
+            Keep("GetDeploymentGroup", group);
+            var auto = group["deploymentGroupInfo"]!["autoRollbackConfiguration"]!;
+            Assert.True(auto["enabled"]!.GetValue<bool>());
+            Assert.Equal(new[] { "DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM" }, auto["events"]!.AsArray().Select(e => e!.GetValue<string>()));
+
+            var listed = Ok(url, "deploy", "list-deployments", "--application-name", application, "--deployment-group-name", "Production");
+            Assert.Contains(id, listed["deployments"]!.AsArray().Select(d => d!.GetValue<string>()));
+            var batch = Ok(url, "deploy", "batch-get-deployments", "--deployment-ids", id);
+            Assert.Equal(id, batch["deploymentsInfo"]![0]!["deploymentId"]!.GetValue<string>());
+        }
+
+        Assert.Equal("Created", answers["GetDeployment"][_moto.Url]["deploymentInfo"]!["status"]!.GetValue<string>());
+        Assert.All(new[] { ("GetApplication", "application"), ("GetDeployment", "deploymentInfo"), ("GetDeploymentGroup", "deploymentGroupInfo") }, pair =>
+        {
+            var fromMoto = Members(answers[pair.Item1][_moto.Url][pair.Item2]).ToHashSet(StringComparer.Ordinal);
+            var fromEndpoint = Members(answers[pair.Item1][_endpoint.Url][pair.Item2]).ToHashSet(StringComparer.Ordinal);
+            fromMoto.ExceptWith(fromEndpoint);
+            Assert.True(fromMoto.Count == 0, $"{pair.Item1}: members moto answers and the endpoint does not: {string.Join(", ", fromMoto)}\nmoto: {answers[pair.Item1][_moto.Url]}");
+        });
+        Assert.Empty(_endpoint.Rejections);
+    }
+}
