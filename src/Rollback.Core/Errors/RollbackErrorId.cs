@@ -52,4 +52,21 @@ public static class RollbackErrorId
     public const string VersionMismatch = nameof(VersionMismatch);
     public const string TrustedCertificateInvalid = nameof(TrustedCertificateInvalid);
     public const string InvalidHealthCheckArguments = nameof(InvalidHealthCheckArguments);
+    // AWS (the client in Rollback.Providers.Aws and every AWS kind). The message carries the AWS request id when there is one.
+    public const string AwsResourceNotFound = nameof(AwsResourceNotFound);
+    public const string AwsAccessDenied = nameof(AwsAccessDenied);
+    public const string AwsThrottled = nameof(AwsThrottled);
+    public const string AwsCredentialsExpired = nameof(AwsCredentialsExpired);
+    public const string AwsCredentialsInvalid = nameof(AwsCredentialsInvalid);
+    public const string AwsCredentialsMissing = nameof(AwsCredentialsMissing);
+    public const string AwsInvalidRequest = nameof(AwsInvalidRequest);
+    public const string AwsRequestFailed = nameof(AwsRequestFailed);
+    public const string AwsEndpointUnreachable = nameof(AwsEndpointUnreachable);
+    public const string AwsRegionMissing = nameof(AwsRegionMissing);
+    public const string AwsResponseInvalid = nameof(AwsResponseInvalid);
+    // Secrets Manager (SecretsManagerSecret kind).
+    public const string SecretVersionMissing = nameof(SecretVersionMissing);
+    public const string SecretPendingDeletion = nameof(SecretPendingDeletion);
+    public const string SecretStageNotMoved = nameof(SecretStageNotMoved);
+    public const string SecretPreviousVersionMissing = nameof(SecretPreviousVersionMissing);
 }

@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using Amazon.Runtime;
+using Rollback.Errors;
+
+namespace Rollback.Providers.Aws.Client;
+
+/// <summary>
+/// Turns an AWS error response into the module's ErrorIds. Not-found comes in two shapes: AWS itself answers 400 with
+/// a ResourceNotFoundException (or XxxDoesNotExistException) type, emulators and some front ends answer 404; both
+/// map to AwsResourceNotFound. The AWS error (code, request id, status) stays on the inner AmazonServiceException.
+/// </summary>
+internal static class AwsErrors
+{
+    private static readonly HashSet<string> ThrottlingCodes = new(StringComparer.Ordinal)
+    {
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+        "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
+        "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    };
+
+    private static readonly HashSet<string> ExpiredCodes = new(StringComparer.Ordinal)
+    {
+        "ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired",
+    };
+
+    private static readonly HashSet<string> InvalidCredentialCodes = new(StringComparer.Ordinal)
+    {
+        "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch",
+        "IncompleteSignature", "MissingAuthenticationToken", "AuthFailure", "InvalidAccessKeyId",
+    };
+
+    private static readonly HashSet<string> AccessDeniedCodes = new(StringComparer.Ordinal)
+    {
+        "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException", "NotAuthorized",
+    };
+
+    private static readonly HashSet<string> InvalidRequestCodes = new(StringComparer.Ordinal)
+    {
+        "ValidationException", "InvalidParameterException", "InvalidParameterValue", "InvalidParameterValueException",
+        "InvalidRequestException", "MissingParameter", "SerializationException",
+    };
+
+    /// <summary>The AWS error code without a namespace ("aws.protocols#X", "com.amazonaws.x#X") or URL suffix ("X:http://...").</summary>
+    public static string NormalizeCode(string? raw)
+    {
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return string.Empty;
+        }
+
+        var code = raw!.Trim();
+        var colon = code.IndexOf(':');
+        if (colon > 0)
+        {
+            code = code.Substring(0, colon);
+        }
+
+        var hash = code.LastIndexOf('#');
+        return hash >= 0 ? code.Substring(hash + 1) : code;
+    }
+
+    public static bool IsThrottling(string code, HttpStatusCode status) => ThrottlingCodes.Contains(code) || (int)status == 429;
+
+    public static bool IsTransientServerError(HttpStatusCode status) =>
+        status is HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+
+    public static bool IsNotFound(string code, HttpStatusCode status) =>
+        code.EndsWith("NotFoundException", StringComparison.Ordinal) || code.EndsWith("NotFound", StringComparison.Ordinal)
+        || code.EndsWith("DoesNotExistException", StringComparison.Ordinal) || (status == HttpStatusCode.NotFound && code.Length == 0);
+
+    /// <summary>The AWS error code behind a RollbackException from this client, or empty.</summary>
+    public static string CodeOf(Exception exception) => exception.InnerException is AmazonServiceException service ? service.ErrorCode ?? string.Empty : string.Empty;
+
+    public static RollbackException FromResponse(AwsServiceInfo service, string operation, HttpStatusCode status, string code, string? message, string? requestId, int attempts)
+    {
+        var errorType = (int)status >= 500 ? ErrorType.Receiver : ErrorType.Sender;
+        var awsText = string.IsNullOrWhiteSpace(message) ? code : $"{(code.Length == 0 ? "error" : code)}: {message}";
+        var where = $"{service.ServiceId} {operation} failed: {awsText} (HTTP {(int)status}, AWS request id {requestId ?? "none"}{(attempts > 1 ? $", after {attempts} attempts" : string.Empty)}).";
+        var inner = new AmazonServiceException(where, errorType, code, requestId, status);
+
+        if (IsNotFound(code, status))
+        {
+            return new RollbackException(RollbackErrorId.AwsResourceNotFound, RollbackErrorCategory.ObjectNotFound,
+                where + " Check the name or id, the region and the account the credentials belong to.", operation, inner);
+        }
+
+        if (ExpiredCodes.Contains(code))
+        {
+            return new RollbackException(RollbackErrorId.AwsCredentialsExpired, RollbackErrorCategory.SecurityError,
+                where + " The credentials have expired: refresh them (aws sso login, a new session token) and try again.", operation, inner);
+        }
+
+        if (InvalidCredentialCodes.Contains(code))
+        {
+            return new RollbackException(RollbackErrorId.AwsCredentialsInvalid, RollbackErrorCategory.SecurityError,
+                where + " The endpoint did not accept the credentials or their signature: check the access key, the secret key, the region and the clock.", operation, inner);
+        }
+
+        if (AccessDeniedCodes.Contains(code) || (status == HttpStatusCode.Forbidden && code.Length == 0))
+        {
+            return new RollbackException(RollbackErrorId.AwsAccessDenied, RollbackErrorCategory.PermissionDenied,
+                where + $" Grant the caller's IAM policy the permission {service.SigningName}:{operation} on this resource, or use another profile.", operation, inner);
+        }
+
+        if (IsThrottling(code, status))
+        {
+            return new RollbackException(RollbackErrorId.AwsThrottled, RollbackErrorCategory.ResourceBusy,
+                where + " AWS kept throttling the request past the retry budget: wait and try again, or lower the request rate.", operation, inner);
+        }
+
+        if (InvalidRequestCodes.Contains(code))
+        {
+            return new RollbackException(RollbackErrorId.AwsInvalidRequest, RollbackErrorCategory.InvalidOperation,
+                where + " The service refused the request as it stands; the message says why.", operation, inner);
+        }
+
+        return new RollbackException(RollbackErrorId.AwsRequestFailed,
+            (int)status >= 500 ? RollbackErrorCategory.ResourceUnavailable : RollbackErrorCategory.InvalidOperation,
+            where + ((int)status >= 500 ? " The service failed on its side; try again later." : string.Empty), operation, inner);
+    }
+
+    public static RollbackException Unreachable(AwsServiceInfo service, string operation, Uri endpoint, string why, int attempts, Exception? inner) =>
+        new(RollbackErrorId.AwsEndpointUnreachable, RollbackErrorCategory.ResourceUnavailable,
+            $"{service.ServiceId} {operation}: the endpoint {endpoint} {why} ({attempts} attempt{(attempts == 1 ? string.Empty : "s")}). Check the endpoint URL, the region and the network (proxy, VPC endpoint, DNS).",
+            operation, inner);
+
+    public static RollbackException InvalidResponse(AwsServiceInfo service, string operation, string? requestId, Exception inner) =>
+        new(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData,
+            $"{service.ServiceId} {operation}: the response could not be read as the service's JSON (AWS request id {requestId ?? "none"}): {inner.Message}",
+            operation, inner);
+}

@@ -1,0 +1,35 @@
+namespace Rollback.Providers.Aws.Client;
+
+/// <summary>
+/// What the client needs to know about one awsJson service: the SigV4 signing name, the endpoint prefix, the
+/// X-Amz-Target prefix and the service id (for AWS_ENDPOINT_URL_&lt;SERVICE_ID&gt;). Values come from the published
+/// service models (botocore's <c>metadata</c>).
+/// </summary>
+internal sealed class AwsServiceInfo
+{
+    public AwsServiceInfo(string signingName, string endpointPrefix, string targetPrefix, string serviceId, string jsonVersion = "1.1")
+    {
+        SigningName = signingName;
+        EndpointPrefix = endpointPrefix;
+        TargetPrefix = targetPrefix;
+        ServiceId = serviceId;
+        JsonVersion = jsonVersion;
+    }
+
+    public static AwsServiceInfo SecretsManager { get; } = new("secretsmanager", "secretsmanager", "secretsmanager", "Secrets Manager");
+
+    public static AwsServiceInfo CodeDeploy { get; } = new("codedeploy", "codedeploy", "CodeDeploy_20141006", "CodeDeploy");
+
+    public string SigningName { get; }
+
+    public string EndpointPrefix { get; }
+
+    public string TargetPrefix { get; }
+
+    public string ServiceId { get; }
+
+    /// <summary>1.1 for awsJson1_1 (Content-Type application/x-amz-json-1.1), 1.0 for awsJson1_0.</summary>
+    public string JsonVersion { get; }
+
+    public string ContentType => "application/x-amz-json-" + JsonVersion;
+}
