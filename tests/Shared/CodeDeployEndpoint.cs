@@ -27,8 +27,8 @@ namespace Rollback.Testing;
 /// </summary>
 public sealed class CodeDeployEndpoint : IDisposable
 {
-    public const string AccessKeyId = "AKIDROLLBACKTESTKEY1";
-    public const string SecretAccessKey = "rollback+test/Secret0Key1For2SigV4Checks";
+    public const string AccessKeyId = "AKIDROLLBACKTEST0001";
+    public const string SecretAccessKey = "rollback/test/secret+key/0123456789abcdef";
     public const string Region = "us-east-1";
     public const string AccountId = "123456789012";
     public const string TargetPrefix = "CodeDeploy_20141006.";

@@ -17,7 +17,7 @@ namespace Rollback.Engine;
 /// of the failed state, timing and downtime, verification, and the journal entry for every attempt.
 /// Created per command invocation; holds no state beyond what it is given.
 /// </summary>
-public sealed class RollbackEngine
+public sealed partial class RollbackEngine
 {
     public const string MaxPointAgeSetting = "MaxPointAge";
     public static readonly TimeSpan DefaultMaxPointAge = TimeSpan.FromDays(7);
@@ -319,6 +319,7 @@ public sealed class RollbackEngine
 
                 var context = new RestoreContext(_reporter, request.Cancellation)
                 {
+                    Reason = request.Reason,
                     BeforeSwitch = request.BeforeSwitch,
                     AfterSwitch = request.AfterSwitch,
                     Validator = request.Validator,
@@ -544,6 +545,11 @@ public sealed class RollbackEngine
         {
             return provider.Describe(target);
         }
+        catch (RollbackException ex)
+        {
+            // Keep the provider's id (AwsResourceNotFound, AwsAccessDenied...): it says more than "unreachable".
+            throw new RollbackException(ex.ErrorId, ex.Category, $"Cannot read the state of target '{target.Name}': {ex.Message}", target.Name, ex);
+        }
         catch (Exception ex) when (IsRestoreFailure(ex))
         {
             throw new RollbackException(RollbackErrorId.TargetUnreachable, RollbackErrorCategory.ResourceUnavailable,
@@ -592,6 +598,7 @@ public sealed class RollbackEngine
             Trigger = request.AutomaticTrigger?.ToString(),
             VerificationDuration = verificationTime?.Duration,
             RecoveryTime = verificationTime?.Recovery,
+            Details = context is null || context.Details.Count == 0 ? null : new Dictionary<string, string>(context.Details),
         });
         return new RollbackResult
         {
@@ -616,6 +623,7 @@ public sealed class RollbackEngine
             ErrorId = errorId,
             Message = message,
             ConfigurationItems = context?.ConfigurationItems.ToList() ?? new List<ConfigurationRestoreResult>(),
+            Details = context is null ? new Dictionary<string, string>() : new Dictionary<string, string>(context.Details),
             Health = health ?? Array.Empty<HealthCheckResult>(),
             VerificationDuration = verificationTime?.Duration,
             RecoveryTime = verificationTime?.Recovery,
