@@ -268,8 +268,11 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
                     var stop = Wait(client.StopDeploymentAsync(new StopDeploymentRequest { DeploymentId = active, AutoRollbackEnabled = true }, context.Cancellation));
                     context.Reporter.Warning($"Stopped CodeDeploy deployment {active} of {Resource(target)} before the rollback (StopDeployment with automatic rollback: {stop.Status}).");
                     context.Details[StoppedDeploymentIdDetail] = active;
-                    WaitUntilFinished(client, target, active, context);
                 }
+
+                // A stop with automatic rollback makes CodeDeploy start a rollback deployment of its own: CodeDeploy
+                // runs one deployment per group, so wait until the group is idle.
+                WaitUntilIdle(client, target, context);
             });
         }
 
@@ -400,22 +403,29 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         return new RollbackException(RollbackErrorId.OperationCancelled, RollbackErrorCategory.OperationStopped, message, deploymentId, cancelled);
     }
 
-    private static void WaitUntilFinished(ICodeDeployClient client, RollbackTarget target, string deploymentId, RestoreContext context)
+    private static void WaitUntilIdle(ICodeDeployClient client, RollbackTarget target, RestoreContext context)
     {
         var poll = TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 5));
+        var patience = TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60));
         var watch = Stopwatch.StartNew();
         while (true)
         {
-            var status = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = deploymentId }, context.Cancellation)).DeploymentInfo?.Status;
-            if (status is not null && !DeploymentStatus.Active.Contains(status))
+            var active = ActiveDeployments(client, target, context.Cancellation);
+            if (active.Count == 0)
             {
                 return;
             }
 
-            if (watch.Elapsed > TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60)))
+            foreach (var id in active)
+            {
+                var info = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = id }, context.Cancellation)).DeploymentInfo;
+                context.Reporter.Verbose($"Waiting for deployment {id} of {Resource(target)} ({info?.Creator}) to end: {info?.Status}.");
+            }
+
+            if (watch.Elapsed > patience)
             {
                 throw new RollbackException(RollbackErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
-                    $"Deployment {deploymentId} of {Resource(target)} was asked to stop but is still {status}.", deploymentId);
+                    $"Deployment {string.Join(", ", active)} of {Resource(target)} is still running {patience.TotalMinutes:0.#} minutes after the stop; nothing was deployed.", active[0]);
             }
 
             Wait(Task.Delay(poll, context.Cancellation));
