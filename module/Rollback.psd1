@@ -28,6 +28,8 @@
         'Get-RollbackHistory'
         'Get-RollbackDecision'
         'Test-DeploymentHealth'
+        'Get-AutoRollbackConfiguration'
+        'Set-AutoRollbackConfiguration'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

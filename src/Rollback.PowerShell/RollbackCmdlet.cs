@@ -140,6 +140,10 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.HealthResponseInvalid => CmdletStrings.ActionHealthResponseInvalid,
         RollbackErrorId.VersionMismatch => CmdletStrings.ActionVersionMismatch,
         RollbackErrorId.TrustedCertificateInvalid => CmdletStrings.ActionTrustedCertificateInvalid,
+        RollbackErrorId.AutoRollbackNotSupported => CmdletStrings.ActionAutoRollbackNotSupported,
+        RollbackErrorId.CodeDeployDeploymentInProgress => CmdletStrings.ActionCodeDeployDeploymentInProgress,
+        RollbackErrorId.CodeDeployRevisionMissing => CmdletStrings.ActionCodeDeployRevisionMissing,
+        RollbackErrorId.CodeDeployDeploymentFailed => CmdletStrings.ActionCodeDeployDeploymentFailed,
         _ => null,
     };
 
