@@ -37,6 +37,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         { "JournalVerification", new[] { "IsValid", "EntryCount", "FirstBroken", "Message" } },
         { "RollbackDecision", new[] { "Action", "Severity", "ResponseTime", "Approvals", "Reason" } },
         { "FiredThreshold", new[] { "Name", "Kind", "Observed", "Threshold", "Held", "Required", "Message" } },
+        { "AutoRollbackConfiguration", new[] { "Target", "Resource", "Enabled", "Events", "MissingRecommended", "Changed" } },
     };
 
     [Fact]
@@ -82,6 +83,8 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
     [InlineData("RollbackDecision", "ImmediateRollback")]
     [InlineData("RollbackDecision", "SEV-2")]
     [InlineData("FiredThreshold", "ErrorRateAbove")]
+    [InlineData("AutoRollbackConfiguration", "Chargeworx/Production")]
+    [InlineData("AutoRollbackConfiguration", "FAILURE, STOP_ON_ALARM")]
     public void ViewRendersTheRowsOfTheRealObjects(string section, string expected)
     {
         var rows = _scenario.Section(section).Skip(2);
@@ -109,9 +112,16 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
         private readonly string _root;
+        private readonly Rollback.Testing.CodeDeployEndpoint _codeDeploy = new();
 
         public RenderedScenario()
         {
+            // A CodeDeploy group for the automatic-rollback view (the endpoint verifies the module's SigV4 signatures).
+            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", Rollback.Testing.CodeDeployEndpoint.AccessKeyId);
+            Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", Rollback.Testing.CodeDeployEndpoint.SecretAccessKey);
+            _codeDeploy.AddApplication("Chargeworx");
+            _codeDeploy.AddDeploymentGroup("Chargeworx", "Production");
+
             _root = Path.Combine(Path.GetTempPath(), "rollback-format-" + Guid.NewGuid().ToString("N"));
             var app = Path.Combine(_root, "app");
             var config = Path.Combine(_root, "config", "app.json");
@@ -133,6 +143,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
                 Register-RollbackTarget -Name api-config -Kind ConfigurationFile -Settings @{ Path = '{{config}}' } -Confirm:$false | Out-Null
                 New-RollbackPoint -Target api -Note 'known good before v2' | Out-Null
                 New-RollbackPoint -Target api-config -Note 'known good before v2' | Out-Null
+                Register-RollbackTarget -Name deploy -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; Region = 'us-east-1'; EndpointUrl = '{{_codeDeploy.Url}}' } -Confirm:$false | Out-Null
                 """));
             if (setup.ExitCode != ScriptRunner.Success)
             {
@@ -144,7 +155,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
             Directory.CreateSymbolicLink(current, Path.Combine(app, "releases", "v2"));
             File.WriteAllText(config, """{ "FeatureFlags": { "NewCheckout": true """);
 
-            (ExitCode, Output, Error) = Run(Script(store, """
+            (ExitCode, Output, Error) = Run(Script(store, $$"""
                 Show RollbackTarget (Get-RollbackTarget)
                 Show RollbackPoint (Get-RollbackPoint -Target api)
                 $report = Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness
@@ -162,6 +173,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
                 $decision = Get-RollbackDecision -ErrorRate 0.123 -ErrorRateMinutes 4
                 Show RollbackDecision $decision
                 Show FiredThreshold $decision.FiredThresholds
+                Show AutoRollbackConfiguration @((Get-AutoRollbackConfiguration -Target deploy -StorePath '{{store}}'), (Set-AutoRollbackConfiguration -Target deploy -Enable -StorePath '{{store}}' -Confirm:$false))
                 """));
             Sections = Split(Output);
         }
@@ -180,6 +192,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
 
         public void Dispose()
         {
+            _codeDeploy.Dispose();
             try
             {
                 Directory.Delete(_root, recursive: true);

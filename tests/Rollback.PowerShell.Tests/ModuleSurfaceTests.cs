@@ -22,6 +22,7 @@ public sealed class ModuleSurfaceTests
         "Register-RollbackTarget", "Remove-RollbackPoint", "Restore-Configuration", "Test-RollbackReadiness", "Unregister-RollbackTarget",
         "Get-RollbackDecision",
         "Test-DeploymentHealth",
+        "Get-AutoRollbackConfiguration", "Set-AutoRollbackConfiguration",
     }.Order(StringComparer.Ordinal).ToArray();
 
     private static readonly Dictionary<string, ConfirmImpact> ChangingCmdlets = new(StringComparer.Ordinal)
@@ -32,6 +33,7 @@ public sealed class ModuleSurfaceTests
         ["Remove-RollbackPoint"] = ConfirmImpact.High,
         ["Invoke-Rollback"] = ConfirmImpact.High,
         ["Restore-Configuration"] = ConfirmImpact.High,
+        ["Set-AutoRollbackConfiguration"] = ConfirmImpact.Medium,
     };
 
     private static readonly string[] ResultTypes =
@@ -39,6 +41,7 @@ public sealed class ModuleSurfaceTests
         "RollbackTarget", "RollbackPoint", "ReadinessReport", "CheckResult", "RollbackResult", "RollbackStep",
         "ConfigurationRestoreResult", "HistoryEntry", "JournalVerification",
         "RollbackDecision", "FiredThreshold", "HealthCheckResult", "HealthCheckEntry",
+        "AutoRollbackConfiguration",
     };
 
     [Fact]
