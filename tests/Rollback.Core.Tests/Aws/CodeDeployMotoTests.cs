@@ -1,7 +1,16 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.IO;
 using System.Text.Json.Nodes;
+using System.Threading;
+using Amazon.Runtime;
+using Rollback.Engine;
+using Rollback.Errors;
+using Rollback.Providers;
+using Rollback.Providers.Aws.Client;
+using Rollback.Providers.Aws.CodeDeploy;
+using Rollback.Store;
 using Rollback.Testing;
 using Xunit;
 
@@ -107,5 +116,55 @@ public sealed class CodeDeployMotoTests : IClassFixture<MotoProcess>, IDisposabl
             Assert.True(fromMoto.Count == 0, $"{pair.Item1}: members moto answers and the endpoint does not: {string.Join(", ", fromMoto)}\nmoto: {answers[pair.Item1][_moto.Url]}");
         });
         Assert.Empty(_endpoint.Rejections);
+    }
+    [SkippableFact]
+    public void TheModulesClientReadsAGroupAndItsDeploymentsFromMoto()
+    {
+        Skip.If(_cli is null || _moto.SkipReason is not null, _skip);
+        var application = "moto-module-" + Guid.NewGuid().ToString("N")[..8];
+        Ok(_moto.Url, "deploy", "create-application", "--application-name", application);
+        Ok(_moto.Url, "deploy", "create-deployment-group", "--application-name", application, "--deployment-group-name", "Production",
+            "--service-role-arn", $"arn:aws:iam::{CodeDeployEndpoint.AccountId}:role/CodeDeployServiceRole",
+            "--auto-rollback-configuration", "enabled=true,events=DEPLOYMENT_FAILURE");
+
+        using var folder = new TempFolder();
+        var provider = new CodeDeployDeploymentGroupProvider(target => new CodeDeployClient(new AwsClientOptions
+        {
+            Region = CodeDeployEndpoint.Region,
+            EndpointUrl = _moto.Url,
+            MaxAttempts = 1,
+            Credentials = new BasicAWSCredentials(CodeDeployEndpoint.AccessKeyId, CodeDeployEndpoint.SecretAccessKey),
+        }));
+        var engine = new RollbackEngine(new RollbackStore(Path.Combine(folder.Path, "store")), new ProviderCatalog(new IRollbackProvider[] { provider }), NullReporter.Instance, null, "tester");
+        engine.RegisterTarget("moto", CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(new KeyValuePair<string, object?>[]
+        {
+            new("ApplicationName", application),
+            new("DeploymentGroupName", "Production"),
+            new("Region", CodeDeployEndpoint.Region),
+            new("EndpointUrl", _moto.Url.ToString()),
+        }), replace: false);
+
+        // GetDeploymentGroup through the module's SDK-signed client.
+        Assert.Equal("(no deployment)", engine.DescribeTarget("moto").Version);
+        var auto = engine.GetAutoRollback("moto");
+        Assert.True(auto.Enabled);
+        Assert.Equal(new[] { "DEPLOYMENT_FAILURE" }, auto.Events);
+        Assert.Equal(new[] { "DEPLOYMENT_STOP_ON_ALARM" }, auto.MissingRecommendedEvents);
+
+        // moto's deployments stay Created, so the group never has a successful deployment to capture.
+        Ok(_moto.Url, "deploy", "create-deployment", "--application-name", application, "--deployment-group-name", "Production",
+            "--s3-location", "bucket=chargeworx-deployments,key=v1.zip,bundleType=zip");
+        var capture = Assert.Throws<RollbackException>(() => engine.CreatePoint("moto", null, CancellationToken.None));
+        Assert.Equal(RollbackErrorId.CodeDeployNoSuccessfulDeployment, capture.ErrorId);
+
+        // An unknown group is moto's DeploymentGroupDoesNotExistException, mapped like AWS's.
+        engine.RegisterTarget("missing", CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(new KeyValuePair<string, object?>[]
+        {
+            new("ApplicationName", application),
+            new("DeploymentGroupName", "Nope"),
+            new("Region", CodeDeployEndpoint.Region),
+            new("EndpointUrl", _moto.Url.ToString()),
+        }), replace: false);
+        Assert.Equal(RollbackErrorId.AwsResourceNotFound, Assert.Throws<RollbackException>(() => engine.DescribeTarget("missing")).ErrorId);
     }
 }
