@@ -26,9 +26,8 @@ public sealed class CodeDeployCmdletTests : IDisposable
 
     public CodeDeployCmdletTests()
     {
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", CodeDeployEndpoint.AccessKeyId);
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", CodeDeployEndpoint.SecretAccessKey);
-        Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+        _ = MotoFixture.OriginalAwsEnvironment.Count;
+        MotoFixture.UseTestCredentials();
         _endpoint.AddApplication(App);
         _endpoint.AddDeploymentGroup(App, Group, instances: 3);
         _endpoint.AddDeployment(App, Group, Good, "Succeeded", "v1.2.2");

@@ -117,8 +117,8 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         public RenderedScenario()
         {
             // A CodeDeploy group for the automatic-rollback view (the endpoint verifies the module's SigV4 signatures).
-            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", Rollback.Testing.CodeDeployEndpoint.AccessKeyId);
-            Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", Rollback.Testing.CodeDeployEndpoint.SecretAccessKey);
+            _ = Rollback.Testing.MotoFixture.OriginalAwsEnvironment.Count;
+            Rollback.Testing.MotoFixture.UseTestCredentials();
             _codeDeploy.AddApplication("Chargeworx");
             _codeDeploy.AddDeploymentGroup("Chargeworx", "Production");
 

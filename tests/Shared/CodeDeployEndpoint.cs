@@ -27,8 +27,10 @@ namespace Rollback.Testing;
 /// </summary>
 public sealed class CodeDeployEndpoint : IDisposable
 {
-    public const string AccessKeyId = "AKIDROLLBACKTEST0001";
-    public const string SecretAccessKey = "rollback/test/secret+key/0123456789abcdef";
+    /// <summary>The one test key of the AWS tests (the Secrets Manager endpoint's too), so tests side by side agree on the environment.</summary>
+    public const string AccessKeyId = AwsTestEndpoint.AccessKey;
+
+    public const string SecretAccessKey = AwsTestEndpoint.SecretKey;
     public const string Region = "us-east-1";
     public const string AccountId = "123456789012";
     public const string TargetPrefix = "CodeDeploy_20141006.";

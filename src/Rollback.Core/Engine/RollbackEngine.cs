@@ -424,6 +424,12 @@ public sealed partial class RollbackEngine
                 $"Target '{target.Name}' is of kind {target.Kind}, which holds no configuration items. Use Invoke-Rollback for it.", target.Name);
         }
 
+        if (request.Previous && provider is not IPreviousVersionProvider)
+        {
+            throw new RollbackException(RollbackErrorId.ConfigurationNotSupported, RollbackErrorCategory.InvalidOperation,
+                $"Target '{target.Name}' is of kind {target.Kind}, which keeps no previous version of its own: -Previous does not apply. Restore from a point instead (omit -Previous).", target.Name);
+        }
+
         var point = Store.Points.Get(target.Name, request.PointId);
         if (request.WhatIf)
         {
@@ -446,13 +452,13 @@ public sealed partial class RollbackEngine
                     Action = HistoryAction.RestoreConfiguration,
                     PointId = point.Id,
                     From = safety.Version,
-                    To = point.Version,
+                    To = request.Previous ? string.Join(", ", results.Select(r => r.To)) : point.Version,
                     Reason = request.Reason,
                     ApprovedBy = request.ApprovedBy,
                     Duration = watch.Elapsed,
                     Status = HistoryStatus.Succeeded,
                     SafetyPointId = safety.Id,
-                    Message = $"{results.Count(r => r.Changed)} of {results.Count} items changed.",
+                    Message = $"{results.Count(r => r.Changed)} of {results.Count} items changed{(request.Previous ? " (to their previous version)" : string.Empty)}.",
                 });
                 return results;
             }
@@ -717,7 +723,7 @@ public sealed partial class RollbackEngine
     private sealed record VerificationTime(TimeSpan Duration, TimeSpan? Recovery);
 
     private ConfigurationRestoreContext ConfigurationContext(ConfigurationRestoreRequest request, RollbackPoint? safety) =>
-        new(_reporter, request.Cancellation) { Items = request.Items, Validator = request.Validator, WhatIf = request.WhatIf, SafetyPoint = safety };
+        new(_reporter, request.Cancellation) { Items = request.Items, Validator = request.Validator, WhatIf = request.WhatIf, Previous = request.Previous, SafetyPoint = safety };
 
     private HistoryEntry Journal(HistoryEntry entry) => Store.Journal.Append(entry with { Time = _clock(), User = User });
 

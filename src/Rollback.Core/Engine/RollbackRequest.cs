@@ -54,6 +54,13 @@ public sealed class ConfigurationRestoreRequest
 
     public bool WhatIf { get; init; }
 
+    /// <summary>
+    /// Restore the item's previous version as the system itself labels it (Secrets Manager's AWSPREVIOUS) instead of
+    /// the point's; the point still names the target and is journaled. Only kinds that implement
+    /// <see cref="IPreviousVersionProvider"/> support it.
+    /// </summary>
+    public bool Previous { get; init; }
+
     public CancellationToken Cancellation { get; init; }
 }
 

@@ -9,6 +9,7 @@ public enum RollbackErrorCategory
     InvalidArgument,
     InvalidData,
     InvalidOperation,
+    InvalidResult,
     ObjectNotFound,
     ResourceExists,
     ResourceBusy,

@@ -178,4 +178,7 @@ public sealed class ConfigurationRestoreContext : RestoreContext
 
     /// <summary>Validate only and report what would change; write nothing.</summary>
     public bool WhatIf { get; init; }
+
+    /// <summary>Restore the system's own previous version instead of the point's (see <see cref="IPreviousVersionProvider"/>).</summary>
+    public bool Previous { get; init; }
 }

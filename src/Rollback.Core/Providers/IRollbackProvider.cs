@@ -42,6 +42,16 @@ public interface IConfigurationProvider
     IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(RollbackTarget target, RollbackPoint point, ConfigurationRestoreContext context);
 }
 
+/// <summary>
+/// An optional capability: configuration kinds whose system keeps its own "previous version" label (Secrets Manager's
+/// AWSPREVIOUS), so Restore-Configuration -Previous can go back one version without a point's content.
+/// </summary>
+public interface IPreviousVersionProvider : IConfigurationProvider
+{
+    /// <summary>What -Previous restores for this kind, for messages and -WhatIf (e.g. "the version labelled AWSPREVIOUS").</summary>
+    string PreviousVersionDescription { get; }
+}
+
 /// <summary>A target's current state as its provider reads it.</summary>
 public sealed class TargetState
 {

@@ -69,6 +69,16 @@ public sealed class ProviderCatalog
         // Prefer an already loaded copy (the host may have loaded it through a reference) to avoid two type identities.
         var name = AssemblyName.GetAssemblyName(path);
         var loaded = AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), name));
-        return loaded ?? Assembly.LoadFrom(path);
+        if (loaded is not null)
+        {
+            return loaded;
+        }
+
+        // On PowerShell 7 a provider and its dependencies get a load context of their own (see ProviderLoadContext).
+        return ProviderLoadContext.IsSupported ? LoadIsolated(path) : Assembly.LoadFrom(path);
     }
+
+    // Kept out of LoadBesideEngine so that on .NET Framework the AssemblyLoadContext type is never touched.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Assembly LoadIsolated(string path) => ProviderLoadContext.LoadIsolated(path);
 }

@@ -23,6 +23,21 @@ public sealed class RegisterRollbackTargetCommand : RollbackCmdlet
     [AllowEmptyCollection]
     public Hashtable Settings { get; set; } = new();
 
+    /// <summary>AWS kinds: the region (else the profile's, AWS_REGION, then AWS_DEFAULT_REGION); stored as the Region setting.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Region { get; set; }
+
+    /// <summary>AWS kinds: the shared config/credentials profile to take credentials (and region) from; stored as the Profile setting.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ProfileName { get; set; }
+
+    /// <summary>AWS kinds: any endpoint speaking the service's API (a VPC endpoint, moto); stored as the EndpointUrl setting.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EndpointUrl { get; set; }
+
     /// <summary>Replaces the settings of a target that is already registered.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -37,7 +52,11 @@ public sealed class RegisterRollbackTargetCommand : RollbackCmdlet
 
         try
         {
-            WriteObject(Engine.RegisterTarget(Name, Kind, SettingsConverter.Convert(Settings), Force));
+            var settings = SettingsConverter.Convert(Settings);
+            settings = Region is null ? settings : settings.With("Region", Region);
+            settings = ProfileName is null ? settings : settings.With("Profile", ProfileName);
+            settings = EndpointUrl is null ? settings : settings.With("EndpointUrl", EndpointUrl);
+            WriteObject(Engine.RegisterTarget(Name, Kind, settings, Force));
         }
         catch (RollbackException ex)
         {

@@ -7,8 +7,9 @@ using Rollback.Errors;
 namespace Rollback.PowerShell.Commands;
 
 /// <summary>
-/// Restores configuration items (files) of a target from a point, each validated before it is written, after a
-/// safety capture of the current files. Under -WhatIf it validates and reports what would change, writing nothing.
+/// Restores configuration items (files, a Secrets Manager secret's AWSCURRENT version) of a target from a point, each
+/// validated before it is written, after a safety capture of the current state. Under -WhatIf it validates and reports
+/// what would change, writing nothing. -Previous restores the version the system itself labels previous (AWSPREVIOUS).
 /// </summary>
 [Cmdlet(VerbsData.Restore, "Configuration", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(ConfigurationRestoreResult))]
@@ -23,6 +24,10 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
     [Parameter]
     public ScriptBlock? Validator { get; set; }
 
+    /// <summary>Restore the system's own previous version (Secrets Manager: the version labelled AWSPREVIOUS) instead of the point's.</summary>
+    [Parameter]
+    public SwitchParameter Previous { get; set; }
+
     /// <summary>Why: recorded in the journal, like every change to a target.</summary>
     [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
@@ -34,8 +39,12 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
 
     protected override void ProcessRecord()
     {
-        var description = string.Format(CultureInfo.CurrentCulture, CmdletStrings.RestoreDescription, Target, PointId);
-        var warning = string.Format(CultureInfo.CurrentCulture, CmdletStrings.RestoreWarning, Target, PointId);
+        var description = Previous
+            ? string.Format(CultureInfo.CurrentCulture, CmdletStrings.RestorePreviousDescription, Target)
+            : string.Format(CultureInfo.CurrentCulture, CmdletStrings.RestoreDescription, Target, PointId);
+        var warning = Previous
+            ? string.Format(CultureInfo.CurrentCulture, CmdletStrings.RestorePreviousWarning, Target)
+            : string.Format(CultureInfo.CurrentCulture, CmdletStrings.RestoreWarning, Target, PointId);
         var proceed = ShouldProcess(description, warning, CmdletStrings.RestoreCaption, out var declined);
         if (!proceed && declined != ShouldProcessReason.WhatIf)
         {
@@ -53,6 +62,7 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
                 Items = Item,
                 Validator = ScriptBlockAdapter.ToValidator(Validator),
                 WhatIf = !proceed,
+                Previous = Previous,
                 Cancellation = Cancellation,
             });
             WriteObject(results, enumerateCollection: true);

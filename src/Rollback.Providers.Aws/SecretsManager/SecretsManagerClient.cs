@@ -28,5 +28,8 @@ internal sealed class SecretsManagerClient : ISecretsManagerClient
     public Task<UpdateSecretVersionStageResponse> UpdateSecretVersionStageAsync(UpdateSecretVersionStageRequest request, CancellationToken cancellationToken = default) =>
         _client.InvokeAsync<UpdateSecretVersionStageRequest, UpdateSecretVersionStageResponse>("UpdateSecretVersionStage", request, cancellationToken);
 
+    /// <summary>The shared client underneath (endpoint, region, retry budget).</summary>
+    public AwsJsonClient Transport => _client;
+
     public void Dispose() => _client.Dispose();
 }

@@ -23,14 +23,14 @@ namespace Rollback.Tests.Aws;
 /// moto's deployments never leave Created, which is why the lifecycle is proven against the endpoint instead.
 /// Skipped, with the reason, without moto or the CLI.
 /// </summary>
-public sealed class CodeDeployMotoTests : IClassFixture<MotoProcess>, IDisposable
+public sealed class CodeDeployMotoTests : IClassFixture<MotoServer>, IDisposable
 {
-    private readonly MotoProcess _moto;
+    private readonly MotoServer _moto;
     private readonly CodeDeployEndpoint _endpoint = new();
     private readonly AwsCli? _cli;
     private readonly string? _skip;
 
-    public CodeDeployMotoTests(MotoProcess moto)
+    public CodeDeployMotoTests(MotoServer moto)
     {
         _moto = moto;
         _cli = AwsCli.Find(out _skip);
@@ -42,7 +42,7 @@ public sealed class CodeDeployMotoTests : IClassFixture<MotoProcess>, IDisposabl
     private JsonObject Ok(Uri url, params string[] arguments)
     {
         var result = _cli!.Call(url, CodeDeployEndpoint.Region, CodeDeployEndpoint.AccessKeyId, CodeDeployEndpoint.SecretAccessKey, arguments);
-        Assert.True(result.ExitCode == 0, $"{url}: aws {string.Join(' ', arguments)}\n{result}\n{(url == _moto.Url ? _moto.Log() : string.Empty)}");
+        Assert.True(result.ExitCode == 0, $"{url}: aws {string.Join(' ', arguments)}\n{result}\n{(url == _moto.Url ? _moto.ProcessLog : string.Empty)}");
         return result.Json ?? new JsonObject();
     }
 

@@ -1,0 +1,63 @@
+using System;
+using System.IO;
+using Rollback.Runner;
+using Rollback.Testing;
+using Xunit;
+
+namespace Rollback.PowerShell.Tests;
+
+/// <summary>examples/aws-drill.ps1: in a hosted runspace against the signature-checking endpoint, and through the runner with a moto it starts itself.</summary>
+public sealed class AwsDrillTests : IClassFixture<MotoFixture>
+{
+    private readonly MotoFixture _aws;
+
+    public AwsDrillTests(MotoFixture aws)
+    {
+        _aws = aws;
+    }
+
+    private static string DrillPath => Path.Combine(RollbackSession.RepoRoot, "examples", "aws-drill.ps1");
+
+    [SkippableFact]
+    public void TheAwsDrillMovesAwsCurrentBackWithEveryRequestSigned()
+    {
+        Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
+        using var session = new RollbackSession();
+
+        var run = session.Run("param($drill, $url, $moto, $sandbox) & $drill -EndpointUrl $url -EmulatorUrl $moto -Sandbox $sandbox -PassThru", new System.Collections.Hashtable
+        {
+            ["drill"] = DrillPath,
+            ["url"] = _aws.EndpointUrl.ToString(),
+            ["moto"] = _aws.Moto.Url.ToString(),
+            ["sandbox"] = Path.Combine(session.Root, "aws-drill"),
+        });
+
+        run.AssertNoErrors();
+        var drill = Assert.Single(run.Output);
+        var good = drill.GetString("Good")!;
+        var bad = drill.GetString("Bad")!;
+        Assert.Contains("AWSCURRENT", _aws.Stages(drill.GetString("SecretId")!)[good]);
+        Assert.Contains("AWSPREVIOUS", _aws.Stages(drill.GetString("SecretId")!)[bad]);
+        Assert.Empty(_aws.Endpoint!.FailuresOfMainKey);
+        Assert.True(_aws.Endpoint.Count("UpdateSecretVersionStage") >= 1);
+        Assert.False(Directory.Exists(Path.Combine(session.Root, "aws-drill")), "the drill removes its sandbox");
+    }
+
+    [SkippableFact]
+    public void TheAwsDrillThroughTheRunnerStartsMotoAndExitsZero()
+    {
+        Skip.If(MotoServer.FindOnPath("moto_server") is null, "moto is not installed (no 'moto_server' on PATH): pip install 'moto[server]', as .ci/run does.");
+        Skip.If(Environment.GetEnvironmentVariable("ROLLBACK_DRILL_AWS_ENDPOINT") is not null, "ROLLBACK_DRILL_AWS_ENDPOINT is set: the drill would use it instead of starting moto.");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exitCode = ScriptRunner.Run(new RunnerOptions { File = DrillPath, ModulePath = RollbackSession.ManifestPath }, output, error, null);
+
+        var text = output.ToString();
+        Assert.True(exitCode == 0, $"exit {exitCode}: {error}");
+        Assert.Contains("=== Rollback ===", text, StringComparison.Ordinal);
+        Assert.Contains("Succeeded", text, StringComparison.Ordinal);
+        Assert.Contains("AWS drill passed: AWSCURRENT of", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ERROR", error.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+}

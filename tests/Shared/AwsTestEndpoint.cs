@@ -1,0 +1,278 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Rollback.Testing;
+
+/// <summary>A scripted answer the endpoint gives instead of forwarding (throttling, 500s, access denied...).</summary>
+public sealed record ScriptedAnswer(int Status, string Body, string? Operation = null);
+
+/// <summary>
+/// A loopback HTTP endpoint in front of moto that checks every request's SigV4 signature with botocore (the AWS CLI's
+/// signer, run as a python helper: an implementation independent of the SDK for .NET that signs the module's requests)
+/// against the test credentials. A request that is unsigned or wrongly signed is answered 403
+/// InvalidSignatureException and recorded in <see cref="SignatureFailures"/>, which every test asserts empty (or, for
+/// the wrong-key test, not). Scripted answers stand in for the faults moto cannot produce. Every request's operation and
+/// body and every response body are recorded for assertions (no GetSecretValue, no canary).
+/// </summary>
+public sealed class AwsTestEndpoint : IDisposable
+{
+    public const string AccessKey = "AKIDROLLBACKTEST0001";
+    public const string SecretKey = "rollback/test/secret+key/0123456789abcdef";
+    public const string Region = "us-east-1";
+
+    /// <summary>A second test credential, for the tests that sign wrongly on purpose: their failures never mix with the others'.</summary>
+    public const string OtherAccessKey = "AKIDROLLBACKTEST0002";
+    public const string OtherSecretKey = "rollback/test/other+key/fedcba9876543210";
+
+    private static readonly HashSet<string> Hop = new(StringComparer.OrdinalIgnoreCase) { "Host", "Content-Length", "Content-Type", "Connection", "Expect", "Transfer-Encoding" };
+
+    private readonly HttpListener _listener = new();
+    private readonly HttpClient _forward = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly Process _verifier;
+    private readonly object _verifierGate = new();
+    private readonly ConcurrentQueue<ScriptedAnswer> _script = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Uri _upstream;
+    private readonly string _service;
+
+    public AwsTestEndpoint(Uri upstream, string service, string verifierScript)
+    {
+        _upstream = upstream;
+        _service = service;
+        var start = new ProcessStartInfo("python3")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(verifierScript);
+        _verifier = Process.Start(start)!;
+
+        var port = MotoServer.FreePort();
+        Url = new Uri($"http://127.0.0.1:{port}/");
+        _listener.Prefixes.Add(Url.ToString());
+        _listener.Start();
+        _ = Task.Run(ServeAsync);
+    }
+
+    public Uri Url { get; }
+
+    /// <summary>Every failed check, as "access key: why" ("unsigned: ..." without a signature).</summary>
+    public ConcurrentQueue<string> SignatureFailures { get; } = new();
+
+    /// <summary>Failures of requests signed with the main test key (or not signed at all): what every test asserts empty.</summary>
+    public IReadOnlyList<string> FailuresOfMainKey => SignatureFailures.Where(f => !f.StartsWith(OtherAccessKey, StringComparison.Ordinal)).ToList();
+
+    /// <summary>Every X-Amz-Target operation received, in order (after the signature check).</summary>
+    public ConcurrentQueue<string> Operations { get; } = new();
+
+    /// <summary>Every request and response body that passed through.</summary>
+    public ConcurrentQueue<string> Traffic { get; } = new();
+
+    /// <summary>The next request (for that operation, or any) gets this answer instead of moto's.</summary>
+    public void Enqueue(ScriptedAnswer answer) => _script.Enqueue(answer);
+
+    public void ClearScript()
+    {
+        while (_script.TryDequeue(out _))
+        {
+        }
+    }
+
+    public int Count(string operation) => Operations.Count(o => o.EndsWith("." + operation, StringComparison.Ordinal));
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Close();
+        try
+        {
+            _verifier.StandardInput.Close();
+            if (!_verifier.WaitForExit(5_000))
+            {
+                _verifier.Kill();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        _verifier.Dispose();
+        _forward.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        try
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(buffer).ConfigureAwait(false);
+            var body = buffer.ToArray();
+            var headers = context.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
+            Traffic.Enqueue(Encoding.UTF8.GetString(body));
+
+            var why = Verify(context.Request.HttpMethod, new Uri(Url, context.Request.RawUrl), headers, body);
+            if (why is not null)
+            {
+                SignatureFailures.Enqueue(why);
+                await RespondAsync(context, 403, "{\"__type\":\"InvalidSignatureException\",\"message\":\"" + JsonEncodedText.Encode(why) + "\"}").ConfigureAwait(false);
+                return;
+            }
+
+            headers.TryGetValue("X-Amz-Target", out var target);
+            Operations.Enqueue(target ?? string.Empty);
+            var operation = target?.Split('.').Last();
+            if (_script.TryPeek(out var scripted) && (scripted.Operation is null || scripted.Operation == operation) && _script.TryDequeue(out scripted))
+            {
+                await RespondAsync(context, scripted.Status, scripted.Body).ConfigureAwait(false);
+                return;
+            }
+
+            using var forward = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), new Uri(_upstream, context.Request.RawUrl)) { Content = new ByteArrayContent(body) };
+            foreach (var header in headers.Where(h => !Hop.Contains(h.Key)))
+            {
+                forward.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+
+            if (headers.TryGetValue("Content-Type", out var contentType))
+            {
+                forward.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            }
+
+            using var answer = await _forward.SendAsync(forward).ConfigureAwait(false);
+            var text = await answer.Content.ReadAsStringAsync().ConfigureAwait(false);
+            Traffic.Enqueue(text);
+            foreach (var header in answer.Headers.Where(h => h.Key.StartsWith("x-amz", StringComparison.OrdinalIgnoreCase)))
+            {
+                context.Response.Headers[header.Key] = header.Value.First();
+            }
+
+            await RespondAsync(context, (int)answer.StatusCode, text).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpListenerException or IOException or HttpRequestException or ObjectDisposedException)
+        {
+            // The client went away or the test is over.
+        }
+    }
+
+    private static async Task RespondAsync(HttpListenerContext context, int status, string body)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/x-amz-json-1.1";
+        context.Response.Headers["x-amzn-RequestId"] = "test-" + Guid.NewGuid().ToString("N");
+        context.Response.ContentLength64 = bytes.Length;
+        await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+        context.Response.Close();
+    }
+
+    private string? Verify(string method, Uri url, Dictionary<string, string> headers, byte[] body)
+    {
+        var line = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["method"] = method,
+            ["url"] = url.ToString(),
+            ["headers"] = headers,
+            ["body"] = Convert.ToBase64String(body),
+            ["keys"] = new Dictionary<string, string> { [AccessKey] = SecretKey, [OtherAccessKey] = OtherSecretKey },
+            ["region"] = Region,
+            ["service"] = _service,
+        });
+        string? answer;
+        lock (_verifierGate)
+        {
+            _verifier.StandardInput.WriteLine(line);
+            _verifier.StandardInput.Flush();
+            answer = _verifier.StandardOutput.ReadLine();
+        }
+
+        if (answer is null)
+        {
+            return "the botocore verifier did not answer";
+        }
+
+        using var document = JsonDocument.Parse(answer);
+        return document.RootElement.GetProperty("ok").GetBoolean() ? null : document.RootElement.GetProperty("why").GetString();
+    }
+}
+
+/// <summary>A loopback port that accepts connections and never answers: an endpoint that hangs.</summary>
+public sealed class SilentEndpoint : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly List<Socket> _held = new();
+    private readonly CancellationTokenSource _stop = new();
+
+    public SilentEndpoint()
+    {
+        _listener.Start();
+        Url = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
+        _ = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    var socket = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
+                    lock (_held)
+                    {
+                        _held.Add(socket);
+                    }
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        });
+    }
+
+    public Uri Url { get; }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        lock (_held)
+        {
+            foreach (var socket in _held)
+            {
+                socket.Dispose();
+            }
+        }
+
+        _stop.Dispose();
+    }
+}
