@@ -11,13 +11,16 @@ namespace Rollback.Providers.Aws.Client;
 /// </summary>
 internal static class AwsJson
 {
-    public static JsonSerializerOptions Options { get; } = Create();
+    public static JsonSerializerOptions Options { get; } = Create(null);
 
-    private static JsonSerializerOptions Create()
+    /// <summary>For services whose model spells members in camelCase (CodeDeploy); reading stays case-insensitive.</summary>
+    public static JsonSerializerOptions CamelCaseOptions { get; } = Create(JsonNamingPolicy.CamelCase);
+
+    private static JsonSerializerOptions Create(JsonNamingPolicy? naming)
     {
         var options = new JsonSerializerOptions
         {
-            PropertyNamingPolicy = null,
+            PropertyNamingPolicy = naming,
             PropertyNameCaseInsensitive = true,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         };

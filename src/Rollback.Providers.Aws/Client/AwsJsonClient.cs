@@ -72,11 +72,11 @@ internal sealed class AwsJsonClient : IDisposable
     public async Task<TResponse> InvokeAsync<TRequest, TResponse>(string operation, TRequest request, CancellationToken cancellation)
         where TResponse : class, new()
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(request, AwsJson.Options);
+        var body = JsonSerializer.SerializeToUtf8Bytes(request, _service.JsonOptions);
         var (text, requestId) = await SendWithRetriesAsync(operation, body, cancellation).ConfigureAwait(false);
         try
         {
-            return string.IsNullOrWhiteSpace(text) ? new TResponse() : JsonSerializer.Deserialize<TResponse>(text, AwsJson.Options) ?? new TResponse();
+            return string.IsNullOrWhiteSpace(text) ? new TResponse() : JsonSerializer.Deserialize<TResponse>(text, _service.JsonOptions) ?? new TResponse();
         }
         catch (JsonException ex)
         {

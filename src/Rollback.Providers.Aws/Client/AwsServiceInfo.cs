@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Rollback.Providers.Aws.Client;
 
 /// <summary>
@@ -7,8 +9,9 @@ namespace Rollback.Providers.Aws.Client;
 /// </summary>
 internal sealed class AwsServiceInfo
 {
-    public AwsServiceInfo(string signingName, string endpointPrefix, string targetPrefix, string serviceId, string jsonVersion = "1.1")
+    public AwsServiceInfo(string signingName, string endpointPrefix, string targetPrefix, string serviceId, string jsonVersion = "1.1", bool camelCaseMembers = false)
     {
+        CamelCaseMembers = camelCaseMembers;
         SigningName = signingName;
         EndpointPrefix = endpointPrefix;
         TargetPrefix = targetPrefix;
@@ -18,7 +21,8 @@ internal sealed class AwsServiceInfo
 
     public static AwsServiceInfo SecretsManager { get; } = new("secretsmanager", "secretsmanager", "secretsmanager", "Secrets Manager");
 
-    public static AwsServiceInfo CodeDeploy { get; } = new("codedeploy", "codedeploy", "CodeDeploy_20141006", "CodeDeploy");
+    /// <summary>CodeDeploy's model spells members in camelCase (applicationName, s3Location, eTag).</summary>
+    public static AwsServiceInfo CodeDeploy { get; } = new("codedeploy", "codedeploy", "CodeDeploy_20141006", "CodeDeploy", camelCaseMembers: true);
 
     public string SigningName { get; }
 
@@ -32,4 +36,13 @@ internal sealed class AwsServiceInfo
     public string JsonVersion { get; }
 
     public string ContentType => "application/x-amz-json-" + JsonVersion;
+
+    /// <summary>
+    /// True where the service model spells members in camelCase (CodeDeploy): request and response types keep the
+    /// official SDK's PascalCase property names, and the JSON uses camelCase. False: names as declared (Secrets Manager).
+    /// </summary>
+    public bool CamelCaseMembers { get; }
+
+    /// <summary>The JSON settings for this service's bodies.</summary>
+    public JsonSerializerOptions JsonOptions => CamelCaseMembers ? AwsJson.CamelCaseOptions : AwsJson.Options;
 }

@@ -274,6 +274,18 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
         Assert.Equal("CodeDeploy_20141006", AwsServiceInfo.CodeDeploy.TargetPrefix);
     }
 
+    [Fact]
+    public void CodeDeployBodiesAreCamelCaseWhileTheTypesKeepTheSdkNames()
+    {
+        var body = System.Text.Json.JsonSerializer.Serialize(new CodeDeployProbe { ApplicationName = "app", S3Location = new S3Probe { ETag = "e" } }, AwsServiceInfo.CodeDeploy.JsonOptions);
+        var back = System.Text.Json.JsonSerializer.Deserialize<CodeDeployProbe>("{\"applicationName\":\"app\",\"createTime\":1700000000.5}", AwsServiceInfo.CodeDeploy.JsonOptions)!;
+
+        Assert.Equal("{\"applicationName\":\"app\",\"s3Location\":{\"eTag\":\"e\"}}", body);
+        Assert.Equal("app", back.ApplicationName);
+        Assert.Equal(new DateTime(2023, 11, 14, 22, 13, 20, 500, DateTimeKind.Utc), back.CreateTime);
+        Assert.Equal("{\"SecretId\":\"s\"}", System.Text.Json.JsonSerializer.Serialize(new DescribeSecretRequest { SecretId = "s" }, AwsServiceInfo.SecretsManager.JsonOptions));
+    }
+
     private SecretsManagerClient Client(AWSCredentials? credentials = null, int maxAttempts = 3, int budget = 500) =>
         new(new AwsClientOptions
         {
@@ -295,5 +307,19 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
 
         using var document = System.Text.Json.JsonDocument.Parse(body);
         return document.RootElement.GetProperty("__type").GetString()!;
+    }
+
+    private sealed class CodeDeployProbe
+    {
+        public string? ApplicationName { get; set; }
+
+        public S3Probe? S3Location { get; set; }
+
+        public DateTime? CreateTime { get; set; }
+    }
+
+    private sealed class S3Probe
+    {
+        public string? ETag { get; set; }
     }
 }
