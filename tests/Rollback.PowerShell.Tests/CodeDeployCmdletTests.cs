@@ -2,6 +2,8 @@ using System;
 using System.Collections;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading.Tasks;
+using Rollback.Runner;
 using Rollback.Testing;
 using Xunit;
 
@@ -172,5 +174,47 @@ public sealed class CodeDeployCmdletTests : IDisposable
 
         run.SingleError("AutoRollbackNotSupported");
         Assert.Equal("api", Assert.Single(run.Output).GetString("Target"));
+    }
+    [Fact]
+    public async Task CtrlCDuringTheRedeploymentStopsTheAwsDeploymentAndTheJournalSaysSo()
+    {
+        _session.Run("New-RollbackPoint -Target api").One("RollbackPoint");
+        _endpoint.AddDeployment(App, Group, Bad, "Failed");
+        _endpoint.Script = DeploymentScript.Hangs;
+
+        // The runner (the module's host for machines without pwsh) cancels the pipeline as Ctrl+C does.
+        using var ctrlC = new System.Threading.CancellationTokenSource();
+        using var output = new System.IO.StringWriter();
+        using var error = new System.IO.StringWriter();
+        var command = $"Get-RollbackPoint -Target api -Latest -StorePath '{_session.StorePath}' | Invoke-Rollback -Reason 'error rate' -Confirm:$false -StorePath '{_session.StorePath}'";
+        var run = Task.Run(() => ScriptRunner.Run(new RunnerOptions { Command = command, ModulePath = RollbackSession.ManifestPath, Cancellation = ctrlC.Token }, output, error, input: null));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!(_endpoint.Count("CreateDeployment") == 1 && _endpoint.Count("GetDeployment") >= 3) && waited.Elapsed < TimeSpan.FromSeconds(60) && !run.IsCompleted)
+        {
+            await Task.Delay(20);
+        }
+
+        ctrlC.Cancel();
+        var exitCode = await run.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(ScriptRunner.Interrupted == exitCode, $"exit {exitCode}\n{output}\n{error}");
+        var created = Assert.Single(_endpoint.Deployments(App, Group), d => d.Description.Contains("error rate", StringComparison.Ordinal));
+        Assert.True(created.StopRequested, "Ctrl+C left the AWS deployment running.");
+        Assert.True(created.StopAutoRollback);
+        Assert.Equal("Stopped", created.Status);
+
+        // The runner returns as soon as the pipeline is told to stop; the cmdlet finishes its journal entry right after.
+        RunResult history;
+        var journal = System.Diagnostics.Stopwatch.StartNew();
+        while ((history = _session.Run("Get-RollbackHistory -Target api -Action Rollback -Last 1")).Output.Count == 0 && journal.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50);
+        }
+
+        var entry = history.One("HistoryEntry");
+        Assert.Equal("OperationCancelled", entry.GetString("ErrorId"));
+        Assert.Contains("stopped in AWS", entry.GetString("Message"), StringComparison.Ordinal);
+        Assert.Equal(created.Id, ((IDictionary)entry.Get("Details")!)["CodeDeploy.DeploymentId"]);
+        AssertEverySignatureVerified();
     }
 }
