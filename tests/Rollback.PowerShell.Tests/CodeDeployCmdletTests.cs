@@ -217,4 +217,27 @@ public sealed class CodeDeployCmdletTests : IDisposable
         Assert.Equal(created.Id, ((IDictionary)entry.Get("Details")!)["CodeDeploy.DeploymentId"]);
         AssertEverySignatureVerified();
     }
+    [Fact]
+    public void StopInProgressLetsTheRollbackStopARunningDeploymentFirst()
+    {
+        _session.Run("New-RollbackPoint -Target api").One("RollbackPoint");
+        var running = _endpoint.AddDeployment(App, Group, Bad, "InProgress");
+
+        var refused = _session.Run("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness | Invoke-Rollback -Reason r -Confirm:$false");
+        Assert.Contains("CodeDeployDeploymentInProgress", refused.SingleError("RollbackNotReady").Exception.Message, StringComparison.Ordinal);
+
+        var report = _session.Run("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness -StopInProgress").One("ReadinessReport");
+        Assert.Equal(true, report.Get("IsReady"));
+        var plan = _session.Run("Get-RollbackPoint -Target api -Latest | Invoke-Rollback -Reason r -StopInProgress -WhatIf").One("RollbackResult");
+        Assert.Contains(((IEnumerable)plan.Get("Steps")!).Cast<object>().Select(PSObject.AsPSObject), s => s.GetString("Name") == "StopInProgressDeployment");
+        Assert.False(_endpoint.Deployment(running).StopRequested);
+
+        var result = _session.Run("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness -StopInProgress | Invoke-Rollback -Reason 'error rate' -StopInProgress -Confirm:$false").One("RollbackResult");
+
+        Assert.Equal("Succeeded", result.GetString("Status"));
+        Assert.True(_endpoint.Deployment(running).StopRequested);
+        Assert.True(_endpoint.Deployment(running).StopAutoRollback);
+        Assert.Equal(running, ((IDictionary)result.Get("Details")!)["CodeDeploy.StoppedDeploymentId"]);
+        AssertEverySignatureVerified();
+    }
 }

@@ -166,9 +166,13 @@ public sealed partial class RollbackEngine
 
     // ---- readiness -----------------------------------------------------------------------------
 
-    public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge = null, CancellationToken cancellation = default)
+    public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge = null, CancellationToken cancellation = default) =>
+        TestReadiness(targetName, pointId, maxPointAge, stopInProgress: false, cancellation);
+
+    /// <summary>Readiness as a rollback with <see cref="RollbackRequest.StopInProgress"/> would see it.</summary>
+    public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge, bool stopInProgress, CancellationToken cancellation = default)
     {
-        var target = Store.Targets.Get(targetName);
+        var target = RollbackRequest.WithStopInProgress(Store.Targets.Get(targetName), stopInProgress);
         return Readiness(target, _catalog.Get(target.Kind), pointId, maxPointAge, lockHeldByCaller: false, cancellation);
     }
 
@@ -243,9 +247,9 @@ public sealed partial class RollbackEngine
     // ---- rollback ------------------------------------------------------------------------------
 
     /// <summary>What a rollback would do, for -WhatIf: the planned steps, with nothing changed on the target or the store.</summary>
-    public RollbackResult PlanRollback(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy)
+    public RollbackResult PlanRollback(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy, bool stopInProgress = false)
     {
-        var target = Store.Targets.Get(targetName);
+        var target = RollbackRequest.WithStopInProgress(Store.Targets.Get(targetName), stopInProgress);
         var provider = _catalog.Get(target.Kind);
         var point = Store.Points.Get(target.Name, pointId);
         var current = Describe(target, provider);
@@ -289,7 +293,7 @@ public sealed partial class RollbackEngine
         string? toVersion = null;
         try
         {
-            target = Store.Targets.Get(request.Target);
+            target = RollbackRequest.WithStopInProgress(Store.Targets.Get(request.Target), request.StopInProgress);
             var provider = _catalog.Get(target.Kind);
             EnforceApprovals(target, request);
             using (AcquireTargetLock(target.Name, "Rollback to " + request.PointId))

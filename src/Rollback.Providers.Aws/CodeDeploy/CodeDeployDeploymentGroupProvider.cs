@@ -221,9 +221,9 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             }
 
             return StopInProgress(target)
-                ? CheckResult.Warn("NoDeploymentInProgress", $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress; the rollback will stop it first (StopDeployment with automatic rollback), as the target's {StopInProgressSetting} setting says.")
+                ? CheckResult.Warn("NoDeploymentInProgress", $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress; the rollback will stop it first (StopDeployment with automatic rollback), as -StopInProgress or the target's {StopInProgressSetting} setting asks.")
                 : CheckResult.Fail("NoDeploymentInProgress", RollbackErrorId.CodeDeployDeploymentInProgress,
-                    $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress, and CodeDeploy runs one deployment per group at a time. Wait for it, stop it (aws deploy stop-deployment --deployment-id {active[0]}), or set the target's {StopInProgressSetting} setting to stop it as part of the rollback.");
+                    $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress, and CodeDeploy runs one deployment per group at a time. Wait for it, stop it (aws deploy stop-deployment --deployment-id {active[0]}), or let the rollback stop it first: Invoke-Rollback -StopInProgress (Test-RollbackReadiness -StopInProgress to check), or the target's {StopInProgressSetting} setting.");
         }));
 
         if (group is not null)
