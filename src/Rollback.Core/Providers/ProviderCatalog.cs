@@ -16,6 +16,10 @@ public sealed class ProviderCatalog
     private const string ProviderAssemblyPattern = "Rollback.Providers.*.dll";
     private static readonly Lazy<ProviderCatalog> DefaultCatalog = new(Discover);
 
+    // Load contexts exist on .NET (PowerShell 7), not on .NET Framework (Windows PowerShell 5.1), where the
+    // ProviderLoadContext type must never even be loaded.
+    private static readonly bool LoadContextsExist = !System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
+
     private readonly Dictionary<string, IRollbackProvider> _providers;
 
     public ProviderCatalog(IEnumerable<IRollbackProvider> providers)
@@ -75,7 +79,7 @@ public sealed class ProviderCatalog
         }
 
         // On PowerShell 7 a provider and its dependencies get a load context of their own (see ProviderLoadContext).
-        return ProviderLoadContext.IsSupported ? LoadIsolated(path) : Assembly.LoadFrom(path);
+        return LoadContextsExist ? LoadIsolated(path) : Assembly.LoadFrom(path);
     }
 
     // Kept out of LoadBesideEngine so that on .NET Framework the AssemblyLoadContext type is never touched.

@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
 namespace Rollback.Providers;
@@ -23,10 +22,7 @@ internal sealed class ProviderLoadContext : AssemblyLoadContext
         _folder = folder;
     }
 
-    /// <summary>True where load contexts exist (.NET Core 3+/.NET 5+); false on .NET Framework.</summary>
-    public static bool IsSupported { get; } = !RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
-
-    /// <summary>Loads <paramref name="path"/> into a new context of its own. Only call where <see cref="IsSupported"/>.</summary>
+    /// <summary>Loads <paramref name="path"/> into a new context of its own. Only call on .NET (see ProviderCatalog), never on .NET Framework.</summary>
     public static Assembly LoadIsolated(string path)
     {
         var context = new ProviderLoadContext(Path.GetDirectoryName(path)!);
@@ -53,7 +49,14 @@ internal sealed class ProviderLoadContext : AssemblyLoadContext
 
         if (IsShared(name))
         {
-            return null;
+            try
+            {
+                return Default.LoadFromAssemblyName(assemblyName);
+            }
+            catch (FileNotFoundException)
+            {
+                // The host does not carry it (Microsoft.Bcl.AsyncInterfaces on some PowerShell builds): the module's copy.
+            }
         }
 
         var candidate = Path.Combine(_folder, name + ".dll");

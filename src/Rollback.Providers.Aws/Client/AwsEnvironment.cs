@@ -25,7 +25,7 @@ internal static class AwsEnvironment
             return region!.Trim();
         }
 
-        if (!string.IsNullOrWhiteSpace(profile) && new CredentialProfileStoreChain().TryGetProfile(profile, out var named) && named.Region is not null)
+        if (!string.IsNullOrWhiteSpace(profile) && ProfileStore().TryGetProfile(profile, out var named) && named.Region is not null)
         {
             return named.Region.SystemName;
         }
@@ -57,6 +57,17 @@ internal static class AwsEnvironment
     }
 
     /// <summary>
+    /// The SDK's profile store. The SDK takes AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE once per process; passing
+    /// the credentials file explicitly honours a change made later in the session ($env:AWS_SHARED_CREDENTIALS_FILE).
+    /// The config file's location stays as the SDK first read it.
+    /// </summary>
+    private static CredentialProfileStoreChain ProfileStore()
+    {
+        var credentialsFile = Environment.GetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE");
+        return string.IsNullOrWhiteSpace(credentialsFile) ? new CredentialProfileStoreChain() : new CredentialProfileStoreChain(credentialsFile);
+    }
+
+    /// <summary>
     /// Credentials from the named profile (shared credentials/config files, SSO, assume-role, process), or the SDK's
     /// default chain: environment, the default/AWS_PROFILE profile, web identity, container and instance roles.
     /// </summary>
@@ -64,7 +75,7 @@ internal static class AwsEnvironment
     {
         if (!string.IsNullOrWhiteSpace(profile))
         {
-            if (new CredentialProfileStoreChain().TryGetAWSCredentials(profile, out var fromProfile))
+            if (ProfileStore().TryGetAWSCredentials(profile, out var fromProfile))
             {
                 return fromProfile;
             }
