@@ -107,7 +107,9 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             return new TargetState { Version = "(no deployment)", Fingerprint = "codedeploy:none", Detail = $"{Resource(target)} has had no deployment." };
         }
 
-        var revision = group.TargetRevision ?? Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = attempted.DeploymentId }, CancellationToken.None)).DeploymentInfo?.Revision;
+        // The deployment's own revision, read the way Capture reads it, so a point and the state it produced compare equal.
+        var revision = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = attempted.DeploymentId }, CancellationToken.None)).DeploymentInfo?.Revision
+            ?? group.TargetRevision;
         var label = revision is null ? "(unknown revision)" : CodeDeployRevision.Label(revision);
         if (attempted.DeploymentId == group.LastSuccessfulDeployment?.DeploymentId && revision is not null)
         {
