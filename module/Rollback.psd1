@@ -37,7 +37,7 @@
 
     PrivateData            = @{
         PSData = @{
-            Tags         = @('Rollback', 'Deployment', 'Release', 'Incident', 'DevOps', 'SRE', 'Configuration', 'AWS', 'SecretsManager', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            Tags         = @('Rollback', 'Deployment', 'Release', 'Incident', 'DevOps', 'SRE', 'Configuration', 'AWS', 'SecretsManager', 'CodeDeploy', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://github.com/rollback-module/Rollback/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/rollback-module/Rollback'
             ReleaseNotes = 'First release: targets, points, readiness, rollback with safety points, configuration restore, hash-chained history. File-system release, directory and configuration-file kinds.'
