@@ -278,6 +278,8 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             });
         }
 
+        // Once sent, CreateDeployment is not cancelled half-way: AWS may have created the deployment, and its id is what
+        // lets a Ctrl+C that arrives meanwhile stop it (the follow step sees the cancellation first thing).
         var description = Describe(point, context.Reason);
         var deploymentId = context.Step("CreateDeployment", () => Wait(client.CreateDeploymentAsync(new CreateDeploymentRequest
         {
@@ -286,10 +288,16 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             Revision = captured.Revision,
             DeploymentConfigName = captured.DeploymentConfigName,
             Description = description,
-        }, context.Cancellation)).DeploymentId ?? throw new RollbackException(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData,
+        }, CancellationToken.None)).DeploymentId ?? throw new RollbackException(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData,
             $"CreateDeployment for {Resource(target)} answered without a deployment id.", Resource(target)));
         context.Details[DeploymentIdDetail] = deploymentId;
         context.Reporter.Verbose($"CodeDeploy deployment {deploymentId} of {CodeDeployRevision.Label(captured.Revision!)} to {Resource(target)} created: {description}");
+
+        if (context.Cancellation.IsCancellationRequested)
+        {
+            // Ctrl+C arrived while CreateDeployment was on its way: the deployment exists, so stop it and say so.
+            throw StopOnCancel(client, target, deploymentId, "Created", context, new OperationCanceledException(context.Cancellation));
+        }
 
         context.Step("FollowDeployment", () => Follow(client, target, deploymentId, context));
     }
@@ -326,6 +334,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         {
             while (true)
             {
+                context.Cancellation.ThrowIfCancellationRequested();
                 var info = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = deploymentId }, context.Cancellation)).DeploymentInfo
                     ?? throw new RollbackException(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeployment {deploymentId} answered without deploymentInfo.", deploymentId);
                 var status = info.Status ?? "(unknown)";

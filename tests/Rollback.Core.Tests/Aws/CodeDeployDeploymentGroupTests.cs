@@ -349,6 +349,30 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         AssertEverySignatureVerified();
     }
 
+    [Fact]
+    public void CtrlCWhileCreateDeploymentIsOnItsWayStillStopsTheDeploymentItCreated()
+    {
+        var (point, _, _) = Incident();
+        _endpoint.Script = DeploymentScript.Hangs;
+        using var cancel = new CancellationTokenSource();
+        _reporter.OnVerbose = message =>
+        {
+            if (message == "Step 'CreateDeployment'.")
+            {
+                cancel.Cancel();
+            }
+        };
+
+        var result = Rollback(point, cancel.Token);
+
+        Assert.Equal(RollbackStatus.Failed, result.Status);
+        Assert.Equal(RollbackErrorId.OperationCancelled, result.ErrorId);
+        var id = result.Details[CodeDeployDeploymentGroupProvider.DeploymentIdDetail];
+        Assert.True(_endpoint.Deployment(id).StopRequested, "The deployment created as Ctrl+C arrived was left running.");
+        Assert.Contains("stopped in AWS", result.Message, StringComparison.Ordinal);
+        AssertEverySignatureVerified();
+    }
+
     public static TheoryData<string, string> Faults() => new()
     {
         { "ApplicationDoesNotExistException", RollbackErrorId.AwsResourceNotFound },
@@ -548,9 +572,9 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
             OnProgress?.Invoke(update);
         }
 
-        public void Verbose(string message)
-        {
-        }
+        public Action<string>? OnVerbose { get; set; }
+
+        public void Verbose(string message) => OnVerbose?.Invoke(message);
 
         public void Warning(string message) => _warnings.Enqueue(message);
     }
