@@ -8,5 +8,5 @@ public static class ProgressActivity
     public const int Verify = 4203;
     public const int Stage = 4204;
     public const int Health = 4205;
-    public const int Deployment = 4206;
+    public const int Deployment = 4207;
 }
