@@ -29,6 +29,8 @@
         'Get-RollbackDecision'
         'Test-DeploymentHealth'
         'Watch-Deployment'
+        'Get-AutoRollbackConfiguration'
+        'Set-AutoRollbackConfiguration'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()
@@ -36,7 +38,7 @@
 
     PrivateData            = @{
         PSData = @{
-            Tags         = @('Rollback', 'Deployment', 'Release', 'Incident', 'DevOps', 'SRE', 'Configuration', 'AWS', 'SecretsManager', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            Tags         = @('Rollback', 'Deployment', 'Release', 'Incident', 'DevOps', 'SRE', 'Configuration', 'AWS', 'SecretsManager', 'CodeDeploy', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://github.com/rollback-module/Rollback/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/rollback-module/Rollback'
             ReleaseNotes = 'First release: targets, points, readiness, rollback with safety points, configuration restore, hash-chained history. File-system release, directory and configuration-file kinds.'

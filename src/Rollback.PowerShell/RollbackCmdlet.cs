@@ -143,6 +143,10 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.InvalidWatchArguments => CmdletStrings.ActionInvalidWatchArguments,
         RollbackErrorId.NothingToWatch => CmdletStrings.ActionNothingToWatch,
         RollbackErrorId.AutomaticRollbackFailed => CmdletStrings.ActionAutomaticRollbackFailed,
+        RollbackErrorId.AutoRollbackNotSupported => CmdletStrings.ActionAutoRollbackNotSupported,
+        RollbackErrorId.CodeDeployDeploymentInProgress => CmdletStrings.ActionCodeDeployDeploymentInProgress,
+        RollbackErrorId.CodeDeployRevisionMissing => CmdletStrings.ActionCodeDeployRevisionMissing,
+        RollbackErrorId.CodeDeployDeploymentFailed => CmdletStrings.ActionCodeDeployDeploymentFailed,
         _ => null,
     };
 
@@ -165,11 +169,33 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
                 record.CurrentOperation = update.CurrentOperation;
             }
 
-            _cmdlet.WriteProgress(record);
+            Write(() => _cmdlet.WriteProgress(record));
         }
 
-        public void Verbose(string message) => _cmdlet.WriteVerbose(message);
+        public void Verbose(string message) => Write(() => _cmdlet.WriteVerbose(message));
 
-        public void Warning(string message) => _cmdlet.WriteWarning(message);
+        public void Warning(string message) => Write(() => _cmdlet.WriteWarning(message));
+
+        /// <summary>
+        /// Once Ctrl+C stops the pipeline, PowerShell refuses every write (PipelineStoppedException). The engine and the
+        /// providers still have work to finish then (stop a cloud deployment, journal the attempt), so a report that can
+        /// no longer be shown is dropped instead of cutting that work short.
+        /// </summary>
+        private void Write(Action write)
+        {
+            if (_cmdlet._cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                write();
+            }
+            catch (PipelineStoppedException)
+            {
+                // Stopping before StopProcessing cancelled the token, or between the check and the write: as above.
+            }
+        }
     }
 }

@@ -38,6 +38,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         { "RollbackDecision", new[] { "Action", "Severity", "ResponseTime", "Approvals", "Reason" } },
         { "FiredThreshold", new[] { "Name", "Kind", "Observed", "Threshold", "Held", "Required", "Message" } },
         { "WatchRecord", new[] { "Poll", "Time", "Health", "Available", "ErrorRate", "Action", "Triggers", "Message" } },
+        { "AutoRollbackConfiguration", new[] { "Target", "Resource", "Enabled", "Events", "MissingRecommended", "Changed" } },
     };
 
     [Fact]
@@ -86,6 +87,8 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
     [InlineData("WatchRecord", "Unhealthy")]
     [InlineData("WatchRecord", "WindowEnded")]
     [InlineData("WatchRecord", "AvailabilityBelow")]
+    [InlineData("AutoRollbackConfiguration", "Chargeworx/Production")]
+    [InlineData("AutoRollbackConfiguration", "FAILURE, STOP_ON_ALARM")]
     public void ViewRendersTheRowsOfTheRealObjects(string section, string expected)
     {
         var rows = _scenario.Section(section).Skip(2);
@@ -113,9 +116,16 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
         private readonly string _root;
+        private readonly Rollback.Testing.CodeDeployEndpoint _codeDeploy = new();
 
         public RenderedScenario()
         {
+            // A CodeDeploy group for the automatic-rollback view (the endpoint verifies the module's SigV4 signatures).
+            _ = Rollback.Testing.MotoFixture.OriginalAwsEnvironment.Count;
+            Rollback.Testing.MotoFixture.UseTestCredentials();
+            _codeDeploy.AddApplication("Chargeworx");
+            _codeDeploy.AddDeploymentGroup("Chargeworx", "Production");
+
             _root = Path.Combine(Path.GetTempPath(), "rollback-format-" + Guid.NewGuid().ToString("N"));
             var app = Path.Combine(_root, "app");
             var config = Path.Combine(_root, "config", "app.json");
@@ -137,6 +147,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
                 Register-RollbackTarget -Name api-config -Kind ConfigurationFile -Settings @{ Path = '{{config}}' } -Confirm:$false | Out-Null
                 New-RollbackPoint -Target api -Note 'known good before v2' | Out-Null
                 New-RollbackPoint -Target api-config -Note 'known good before v2' | Out-Null
+                Register-RollbackTarget -Name deploy -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; Region = 'us-east-1'; EndpointUrl = '{{_codeDeploy.Url}}' } -Confirm:$false | Out-Null
                 """));
             if (setup.ExitCode != ScriptRunner.Success)
             {
@@ -148,7 +159,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
             Directory.CreateSymbolicLink(current, Path.Combine(app, "releases", "v2"));
             File.WriteAllText(config, """{ "FeatureFlags": { "NewCheckout": true """);
 
-            (ExitCode, Output, Error) = Run(Script(store, """
+            (ExitCode, Output, Error) = Run(Script(store, $$"""
                 Show RollbackTarget (Get-RollbackTarget)
                 Show RollbackPoint (Get-RollbackPoint -Target api)
                 $report = Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness
@@ -167,6 +178,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
                 Show RollbackDecision $decision
                 Show FiredThreshold $decision.FiredThresholds
                 Show WatchRecord (Get-RollbackPoint -Target api -Latest | Watch-Deployment -Uri http://127.0.0.1:1/health -Interval 00:00:00.2 -Duration 00:00:00.5 -Reason 'format view drill' -Confirm:$false)
+                Show AutoRollbackConfiguration @((Get-AutoRollbackConfiguration -Target deploy -StorePath '{{store}}'), (Set-AutoRollbackConfiguration -Target deploy -Enable -StorePath '{{store}}' -Confirm:$false))
                 """));
             Sections = Split(Output);
         }
@@ -185,6 +197,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
 
         public void Dispose()
         {
+            _codeDeploy.Dispose();
             try
             {
                 Directory.Delete(_root, recursive: true);

@@ -23,6 +23,7 @@ public sealed class ModuleSurfaceTests
         "Get-RollbackDecision",
         "Test-DeploymentHealth",
         "Watch-Deployment",
+        "Get-AutoRollbackConfiguration", "Set-AutoRollbackConfiguration",
     }.Order(StringComparer.Ordinal).ToArray();
 
     private static readonly Dictionary<string, ConfirmImpact> ChangingCmdlets = new(StringComparer.Ordinal)
@@ -34,6 +35,7 @@ public sealed class ModuleSurfaceTests
         ["Invoke-Rollback"] = ConfirmImpact.High,
         ["Restore-Configuration"] = ConfirmImpact.High,
         ["Watch-Deployment"] = ConfirmImpact.High,
+        ["Set-AutoRollbackConfiguration"] = ConfirmImpact.Medium,
     };
 
     private static readonly string[] ResultTypes =
@@ -42,6 +44,7 @@ public sealed class ModuleSurfaceTests
         "ConfigurationRestoreResult", "HistoryEntry", "JournalVerification",
         "RollbackDecision", "FiredThreshold", "HealthCheckResult", "HealthCheckEntry",
         "WatchRecord",
+        "AutoRollbackConfiguration",
     };
 
     [Fact]

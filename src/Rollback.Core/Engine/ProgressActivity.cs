@@ -9,4 +9,5 @@ public static class ProgressActivity
     public const int Stage = 4204;
     public const int Health = 4205;
     public const int Watch = 4206;
+    public const int Deployment = 4207;
 }

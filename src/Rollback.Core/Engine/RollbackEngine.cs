@@ -17,7 +17,7 @@ namespace Rollback.Engine;
 /// of the failed state, timing and downtime, verification, and the journal entry for every attempt.
 /// Created per command invocation; holds no state beyond what it is given.
 /// </summary>
-public sealed class RollbackEngine
+public sealed partial class RollbackEngine
 {
     public const string MaxPointAgeSetting = "MaxPointAge";
     public static readonly TimeSpan DefaultMaxPointAge = TimeSpan.FromDays(7);
@@ -166,9 +166,13 @@ public sealed class RollbackEngine
 
     // ---- readiness -----------------------------------------------------------------------------
 
-    public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge = null, CancellationToken cancellation = default)
+    public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge = null, CancellationToken cancellation = default) =>
+        TestReadiness(targetName, pointId, maxPointAge, stopInProgress: false, cancellation);
+
+    /// <summary>Readiness as a rollback with <see cref="RollbackRequest.StopInProgress"/> would see it.</summary>
+    public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge, bool stopInProgress, CancellationToken cancellation = default)
     {
-        var target = Store.Targets.Get(targetName);
+        var target = RollbackRequest.WithStopInProgress(Store.Targets.Get(targetName), stopInProgress);
         return Readiness(target, _catalog.Get(target.Kind), pointId, maxPointAge, lockHeldByCaller: false, cancellation);
     }
 
@@ -243,9 +247,9 @@ public sealed class RollbackEngine
     // ---- rollback ------------------------------------------------------------------------------
 
     /// <summary>What a rollback would do, for -WhatIf: the planned steps, with nothing changed on the target or the store.</summary>
-    public RollbackResult PlanRollback(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy)
+    public RollbackResult PlanRollback(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy, bool stopInProgress = false)
     {
-        var target = Store.Targets.Get(targetName);
+        var target = RollbackRequest.WithStopInProgress(Store.Targets.Get(targetName), stopInProgress);
         var provider = _catalog.Get(target.Kind);
         var point = Store.Points.Get(target.Name, pointId);
         var current = Describe(target, provider);
@@ -289,7 +293,7 @@ public sealed class RollbackEngine
         string? toVersion = null;
         try
         {
-            target = Store.Targets.Get(request.Target);
+            target = RollbackRequest.WithStopInProgress(Store.Targets.Get(request.Target), request.StopInProgress);
             var provider = _catalog.Get(target.Kind);
             EnforceApprovals(target, request);
             using (AcquireTargetLock(target.Name, "Rollback to " + request.PointId))
@@ -319,6 +323,7 @@ public sealed class RollbackEngine
 
                 var context = new RestoreContext(_reporter, request.Cancellation)
                 {
+                    Reason = request.Reason,
                     BeforeSwitch = request.BeforeSwitch,
                     AfterSwitch = request.AfterSwitch,
                     Validator = request.Validator,
@@ -603,6 +608,7 @@ public sealed class RollbackEngine
             Trigger = request.AutomaticTrigger?.ToString(),
             VerificationDuration = verificationTime?.Duration,
             RecoveryTime = verificationTime?.Recovery,
+            Details = context is null || context.Details.Count == 0 ? null : new Dictionary<string, string>(context.Details),
         });
         return new RollbackResult
         {
@@ -627,6 +633,7 @@ public sealed class RollbackEngine
             ErrorId = errorId,
             Message = message,
             ConfigurationItems = context?.ConfigurationItems.ToList() ?? new List<ConfigurationRestoreResult>(),
+            Details = context is null ? new Dictionary<string, string>() : new Dictionary<string, string>(context.Details),
             Health = health ?? Array.Empty<HealthCheckResult>(),
             VerificationDuration = verificationTime?.Duration,
             RecoveryTime = verificationTime?.Recovery,

@@ -34,7 +34,26 @@ public sealed class RollbackRequest
     /// <summary>Points older than this get a readiness warning; null takes the target's MaxPointAge setting or the default.</summary>
     public TimeSpan? MaxPointAge { get; init; }
 
+    /// <summary>
+    /// For this attempt, as if the target had <see cref="StopInProgressSetting"/> = true: a kind whose system runs
+    /// deployments of its own (CodeDeployDeploymentGroup) stops one in progress first instead of refusing. Other kinds ignore it.
+    /// </summary>
+    public bool StopInProgress { get; init; }
+
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>The target setting that <see cref="StopInProgress"/> sets for one attempt.</summary>
+    public const string StopInProgressSetting = "StopInProgress";
+
+    /// <summary>The target as this request sees it: with StopInProgress = true when the request asks for it.</summary>
+    internal static RollbackTarget WithStopInProgress(RollbackTarget target, bool stopInProgress) => !stopInProgress ? target : new RollbackTarget
+    {
+        Name = target.Name,
+        Kind = target.Kind,
+        Settings = target.Settings.With(StopInProgressSetting, true),
+        RegisteredAt = target.RegisteredAt,
+        RegisteredBy = target.RegisteredBy,
+    };
 }
 
 /// <summary>What Restore-Configuration asks of the engine.</summary>

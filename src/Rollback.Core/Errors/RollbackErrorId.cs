@@ -73,4 +73,12 @@ public static class RollbackErrorId
     public const string SecretPendingDeletion = nameof(SecretPendingDeletion);
     public const string SecretStageNotMoved = nameof(SecretStageNotMoved);
     public const string SecretPreviousVersionMissing = nameof(SecretPreviousVersionMissing);
+    // CodeDeploy (CodeDeployDeploymentGroup kind) and automatic-rollback configuration (Get-/Set-AutoRollbackConfiguration).
+    public const string CodeDeployNoSuccessfulDeployment = nameof(CodeDeployNoSuccessfulDeployment);
+    public const string CodeDeployRevisionMissing = nameof(CodeDeployRevisionMissing);
+    public const string CodeDeployDeploymentInProgress = nameof(CodeDeployDeploymentInProgress);
+    public const string CodeDeployDeploymentFailed = nameof(CodeDeployDeploymentFailed);
+    public const string CodeDeployDeploymentStopped = nameof(CodeDeployDeploymentStopped);
+    public const string AutoRollbackNotSupported = nameof(AutoRollbackNotSupported);
+    public const string AutoRollbackEventInvalid = nameof(AutoRollbackEventInvalid);
 }

@@ -9,6 +9,7 @@ public static class HistoryAction
     public const string RemovePoint = nameof(RemovePoint);
     public const string Rollback = nameof(Rollback);
     public const string RestoreConfiguration = nameof(RestoreConfiguration);
+    public const string SetAutoRollback = nameof(SetAutoRollback);
 }
 
 /// <summary>The journal's status names beyond the RollbackStatus values.</summary>

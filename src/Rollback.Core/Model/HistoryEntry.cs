@@ -48,6 +48,9 @@ public sealed record HistoryEntry
     /// <summary>The automatic trigger that let the on-call proceed alone, when one fired.</summary>
     public string? Trigger { get; init; }
 
+    /// <summary>Facts the target's system assigned (e.g. both CodeDeploy deployment ids). Null (and left out of the line) when there are none.</summary>
+    public IReadOnlyDictionary<string, string>? Details { get; init; }
+
     public string Hash { get; init; } = string.Empty;
 
     public string PreviousHash { get; init; } = string.Empty;

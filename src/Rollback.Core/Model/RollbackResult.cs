@@ -83,6 +83,9 @@ public sealed class RollbackResult
 
     public IReadOnlyList<ConfigurationRestoreResult> ConfigurationItems { get; init; } = Array.Empty<ConfigurationRestoreResult>();
 
+    /// <summary>Facts the target's system assigned during the restore (e.g. CodeDeploy.DeploymentId, CodeDeploy.Succeeded); empty for most kinds.</summary>
+    public IReadOnlyDictionary<string, string> Details { get; init; } = new Dictionary<string, string>();
+
     /// <summary>What each of the target's health endpoints answered after the switch (empty when it has none).</summary>
     public IReadOnlyList<HealthCheckResult> Health { get; init; } = Array.Empty<HealthCheckResult>();
 

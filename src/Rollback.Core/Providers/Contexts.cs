@@ -64,6 +64,15 @@ public class RestoreContext
 
     public IReadOnlyList<RollbackStep> Steps => _steps;
 
+    /// <summary>Why the rollback runs, as the user gave it (a provider may name it on the system it changes, e.g. a deployment's description).</summary>
+    public string Reason { get; init; } = string.Empty;
+
+    /// <summary>
+    /// Facts of the restore that the system itself assigned (a CodeDeploy deployment id, its instance counts), carried
+    /// into the result's and the journal entry's Details. Never a secret value.
+    /// </summary>
+    public IDictionary<string, string> Details { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
     public TimeSpan Downtime { get; private set; }
 
     /// <summary>Configuration items a provider restored, reported into the result.</summary>

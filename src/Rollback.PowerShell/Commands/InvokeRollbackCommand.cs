@@ -72,6 +72,10 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
     [ValidateNotNullOrEmpty]
     public string? PolicyPath { get; set; }
 
+    /// <summary>Kinds with deployments of their own (CodeDeployDeploymentGroup): stop one in progress first instead of refusing.</summary>
+    [Parameter]
+    public SwitchParameter StopInProgress { get; set; }
+
     protected override void ProcessRecord()
     {
         var target = Target;
@@ -126,6 +130,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
                 Severity = RequestedSeverity(),
                 AutomaticTrigger = Decision?.FiredThresholds.FirstOrDefault(t => t.Kind == TriggerKind.Automatic && t.Held)?.Name,
                 PolicyPath = PolicyPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(PolicyPath),
+                StopInProgress = StopInProgress.IsPresent,
                 Cancellation = Cancellation,
             });
         }
@@ -161,7 +166,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
     {
         try
         {
-            WriteObject(Engine.PlanRollback(target, pointId, Reason, ApprovedBy));
+            WriteObject(Engine.PlanRollback(target, pointId, Reason, ApprovedBy, StopInProgress.IsPresent));
         }
         catch (RollbackException ex)
         {

@@ -16,11 +16,15 @@ public sealed class TestRollbackReadinessCommand : PointCmdlet
     [Parameter]
     public TimeSpan? MaxPointAge { get; set; }
 
+    /// <summary>Check as Invoke-Rollback -StopInProgress would: a deployment in progress is a warning, not a failure.</summary>
+    [Parameter]
+    public SwitchParameter StopInProgress { get; set; }
+
     protected override void ProcessRecord()
     {
         try
         {
-            WriteObject(Engine.TestReadiness(Target, PointId, MaxPointAge, Cancellation));
+            WriteObject(Engine.TestReadiness(Target, PointId, MaxPointAge, StopInProgress.IsPresent, Cancellation));
         }
         catch (RollbackException ex)
         {

@@ -1,0 +1,47 @@
+using System.Threading;
+using System.Threading.Tasks;
+using Rollback.Providers.Aws.Client;
+
+namespace Rollback.Providers.Aws.CodeDeploy;
+
+/// <summary>CodeDeploy over the shared awsJson client (target prefix "CodeDeploy_20141006", signing name "codedeploy").</summary>
+internal sealed class CodeDeployClient : ICodeDeployClient
+{
+    private readonly AwsJsonClient _client;
+
+    public CodeDeployClient(AwsClientOptions options)
+        : this(new AwsJsonClient(AwsServiceInfo.CodeDeploy, options))
+    {
+    }
+
+    public CodeDeployClient(AwsJsonClient client)
+    {
+        _client = client;
+    }
+
+    public Task<GetApplicationResponse> GetApplicationAsync(GetApplicationRequest request, CancellationToken cancellationToken = default) =>
+        _client.InvokeAsync<GetApplicationRequest, GetApplicationResponse>("GetApplication", request, cancellationToken);
+
+    public Task<GetDeploymentGroupResponse> GetDeploymentGroupAsync(GetDeploymentGroupRequest request, CancellationToken cancellationToken = default) =>
+        _client.InvokeAsync<GetDeploymentGroupRequest, GetDeploymentGroupResponse>("GetDeploymentGroup", request, cancellationToken);
+
+    public Task<ListDeploymentsResponse> ListDeploymentsAsync(ListDeploymentsRequest request, CancellationToken cancellationToken = default) =>
+        _client.InvokeAsync<ListDeploymentsRequest, ListDeploymentsResponse>("ListDeployments", request, cancellationToken);
+
+    public Task<GetDeploymentResponse> GetDeploymentAsync(GetDeploymentRequest request, CancellationToken cancellationToken = default) =>
+        _client.InvokeAsync<GetDeploymentRequest, GetDeploymentResponse>("GetDeployment", request, cancellationToken);
+
+    public Task<GetApplicationRevisionResponse> GetApplicationRevisionAsync(GetApplicationRevisionRequest request, CancellationToken cancellationToken = default) =>
+        _client.InvokeAsync<GetApplicationRevisionRequest, GetApplicationRevisionResponse>("GetApplicationRevision", request, cancellationToken);
+
+    public Task<CreateDeploymentResponse> CreateDeploymentAsync(CreateDeploymentRequest request, CancellationToken cancellationToken = default) =>
+        _client.InvokeAsync<CreateDeploymentRequest, CreateDeploymentResponse>("CreateDeployment", request, cancellationToken);
+
+    public Task<StopDeploymentResponse> StopDeploymentAsync(StopDeploymentRequest request, CancellationToken cancellationToken = default) =>
+        _client.InvokeAsync<StopDeploymentRequest, StopDeploymentResponse>("StopDeployment", request, cancellationToken);
+
+    public Task<UpdateDeploymentGroupResponse> UpdateDeploymentGroupAsync(UpdateDeploymentGroupRequest request, CancellationToken cancellationToken = default) =>
+        _client.InvokeAsync<UpdateDeploymentGroupRequest, UpdateDeploymentGroupResponse>("UpdateDeploymentGroup", request, cancellationToken);
+
+    public void Dispose() => _client.Dispose();
+}

@@ -1,0 +1,590 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Rollback.Engine;
+using Rollback.Errors;
+using Rollback.Providers.Aws.Client;
+using Rollback.Store;
+
+namespace Rollback.Providers.Aws.CodeDeploy;
+
+/// <summary>
+/// An AWS CodeDeploy deployment group (seed 000: "redeploy the previous revision"). A point records the group's last
+/// successful deployment and its revision (S3 bundle with version/ETag, GitHub commit, or AppSpec content), the
+/// deployment config and the automatic rollback configuration. Rolling back creates a deployment of that revision,
+/// described with the reason and the point, and follows it instance by instance until it Succeeded, Failed or was
+/// Stopped; Ctrl+C stops the AWS deployment (with automatic rollback) and says so. The group's current state is the
+/// revision of its last attempted deployment when that one succeeded, else that deployment and its status, which
+/// no point matches.
+/// </summary>
+public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAutoRollbackProvider
+{
+    public const string KindName = "CodeDeployDeploymentGroup";
+    public const string ApplicationNameSetting = "ApplicationName";
+    public const string DeploymentGroupNameSetting = "DeploymentGroupName";
+
+    /// <summary>True: a deployment in progress is no readiness failure; the rollback stops it (StopDeployment with automatic rollback) first.</summary>
+    public const string StopInProgressSetting = "StopInProgress";
+
+    /// <summary>Seconds between two reads of a deployment being followed (default 5).</summary>
+    public const string PollSecondsSetting = "PollSeconds";
+
+    /// <summary>How long to follow a deployment before giving up on it (default 60 minutes); it goes on in AWS.</summary>
+    public const string FollowMinutesSetting = "FollowMinutes";
+
+    public const string FailureEvent = "DEPLOYMENT_FAILURE";
+    public const string AlarmEvent = "DEPLOYMENT_STOP_ON_ALARM";
+    public const string RequestEvent = "DEPLOYMENT_STOP_ON_REQUEST";
+
+    // Keys of the result's and the journal's Details.
+    public const string DeploymentIdDetail = "CodeDeploy.DeploymentId";
+    public const string CapturedDeploymentIdDetail = "CodeDeploy.CapturedDeploymentId";
+    public const string StatusDetail = "CodeDeploy.Status";
+    public const string StoppedDeploymentIdDetail = "CodeDeploy.StoppedDeploymentId";
+    public const string StopStatusDetail = "CodeDeploy.StopStatus";
+    public const string InstancesDetailPrefix = "CodeDeploy.Instances.";
+
+    private const string ArtifactFile = "codedeploy-deployment.json";
+    private const string DeploymentIdKey = "DeploymentId";
+    private const string RevisionTypeKey = "RevisionType";
+    private const string DeploymentConfigKey = "DeploymentConfigName";
+    private const string AutoRollbackKey = "AutoRollback";
+    private const string LastAttemptedKey = "LastAttemptedDeployment";
+    private const int DescriptionLimit = 1024;
+
+    private static readonly string[] AllEvents = { FailureEvent, AlarmEvent, RequestEvent };
+    private static readonly string[] Recommended = { FailureEvent, AlarmEvent };
+
+    private readonly Func<RollbackTarget, ICodeDeployClient> _clients;
+
+    public CodeDeployDeploymentGroupProvider()
+        : this(target => new CodeDeployClient(AwsClientOptions.FromSettings(target.Settings)))
+    {
+    }
+
+    /// <summary>For tests: the client for a target (an endpoint and credentials of their own).</summary>
+    internal CodeDeployDeploymentGroupProvider(Func<RollbackTarget, ICodeDeployClient> clients)
+    {
+        _clients = clients;
+    }
+
+    public string Kind => KindName;
+
+    public string Description => "An AWS CodeDeploy deployment group: redeploys the revision of a captured successful deployment and follows it per instance.";
+
+    public IReadOnlyList<string> AutoRollbackEvents => AllEvents;
+
+    public IReadOnlyList<string> RecommendedAutoRollbackEvents => Recommended;
+
+    public SettingsDictionary ValidateSettings(SettingsDictionary settings)
+    {
+        var application = Required(settings, ApplicationNameSetting, "the CodeDeploy application");
+        var group = Required(settings, DeploymentGroupNameSetting, "the deployment group");
+        _ = AwsClientOptions.FromSettings(settings);
+        _ = Positive(settings, PollSecondsSetting, 5);
+        _ = Positive(settings, FollowMinutesSetting, 60);
+        if (settings.ContainsKey(StopInProgressSetting))
+        {
+            _ = settings.GetBoolean(StopInProgressSetting, false);
+        }
+
+        return settings.With(ApplicationNameSetting, application).With(DeploymentGroupNameSetting, group);
+    }
+
+    public TargetState Describe(RollbackTarget target)
+    {
+        using var client = _clients(target);
+        var group = GetGroup(client, target, CancellationToken.None);
+        var attempted = group.LastAttemptedDeployment;
+        if (attempted?.DeploymentId is null)
+        {
+            return new TargetState { Version = "(no deployment)", Fingerprint = "codedeploy:none", Detail = $"{Resource(target)} has had no deployment." };
+        }
+
+        // The deployment's own revision, read the way Capture reads it, so a point and the state it produced compare equal.
+        var revision = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = attempted.DeploymentId }, CancellationToken.None)).DeploymentInfo?.Revision
+            ?? group.TargetRevision;
+        var label = revision is null ? "(unknown revision)" : CodeDeployRevision.Label(revision);
+        if (attempted.DeploymentId == group.LastSuccessfulDeployment?.DeploymentId && revision is not null)
+        {
+            return new TargetState { Version = label, Fingerprint = CodeDeployRevision.Fingerprint(revision), Detail = $"Deployment {attempted.DeploymentId} Succeeded." };
+        }
+
+        return new TargetState
+        {
+            Version = $"{label} ({attempted.Status})",
+            Fingerprint = $"codedeploy:deployment:{attempted.DeploymentId}:{attempted.Status}",
+            Detail = $"The last deployment, {attempted.DeploymentId}, is {attempted.Status}; the last successful one is {group.LastSuccessfulDeployment?.DeploymentId ?? "(none)"}.",
+        };
+    }
+
+    public CapturedState Capture(RollbackTarget target, CaptureContext context)
+    {
+        var activity = "Capturing CodeDeploy deployment group " + Resource(target);
+        context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Status = "GetDeploymentGroup" });
+        try
+        {
+            using var client = _clients(target);
+            var group = GetGroup(client, target, context.Cancellation);
+            var succeeded = group.LastSuccessfulDeployment?.DeploymentId ?? throw new RollbackException(RollbackErrorId.CodeDeployNoSuccessfulDeployment, RollbackErrorCategory.ObjectNotFound,
+                $"Deployment group {Resource(target)} has no successful deployment to capture. Capture after a deployment has succeeded.", Resource(target));
+            context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Status = "GetDeployment " + succeeded });
+            var deployment = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = succeeded }, context.Cancellation)).DeploymentInfo;
+            var revision = deployment?.Revision ?? throw new RollbackException(RollbackErrorId.CaptureFailed, RollbackErrorCategory.InvalidData,
+                $"Deployment {succeeded} of {Resource(target)} reports no revision, so there is nothing to redeploy.", succeeded);
+
+            var captured = new CapturedDeployment
+            {
+                ApplicationName = Application(target),
+                DeploymentGroupName = Group(target),
+                DeploymentId = succeeded,
+                DeploymentConfigName = deployment.DeploymentConfigName ?? group.DeploymentConfigName,
+                Revision = revision,
+                AutoRollbackConfiguration = group.AutoRollbackConfiguration,
+                CompleteTime = deployment.CompleteTime,
+            };
+            Directory.CreateDirectory(context.ArtifactsDirectory);
+            var path = Path.Combine(context.ArtifactsDirectory, ArtifactFile);
+            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(captured, StoreJson.Indented));
+
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [ApplicationNameSetting] = Application(target),
+                [DeploymentGroupNameSetting] = Group(target),
+                [DeploymentIdKey] = succeeded,
+                [RevisionTypeKey] = revision.RevisionType ?? string.Empty,
+                [DeploymentConfigKey] = captured.DeploymentConfigName ?? string.Empty,
+                [AutoRollbackKey] = AutoRollbackLabel(group.AutoRollbackConfiguration),
+            };
+            if (group.LastAttemptedDeployment is { DeploymentId: { } attempted } last && attempted != succeeded)
+            {
+                // A safety point taken during an incident records the failed deployment it was taken after.
+                metadata[LastAttemptedKey] = $"{attempted} ({last.Status})";
+            }
+
+            return new CapturedState
+            {
+                Version = CodeDeployRevision.Label(revision),
+                Fingerprint = CodeDeployRevision.Fingerprint(revision),
+                Artifacts = new[] { new ArtifactEntry { RelativePath = ArtifactFile, Size = new FileInfo(path).Length, Sha256 = Checksums.HashFile(path) } },
+                Metadata = metadata,
+            };
+        }
+        finally
+        {
+            context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Completed = true });
+        }
+    }
+
+    public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => Path.Combine(point.Path, PointStore.ArtifactsFolderName);
+
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current)
+    {
+        var checks = new List<CheckResult>();
+        using var client = _clients(target);
+        var captured = ReadCaptured(target, point);
+
+        DeploymentGroupInfo? group = null;
+        checks.Add(Guard("DeploymentGroupReachable", () =>
+        {
+            group = GetGroup(client, target, CancellationToken.None);
+            return CheckResult.Pass("DeploymentGroupReachable",
+                $"{Resource(target)} answers GetDeploymentGroup with these credentials (config {group.DeploymentConfigName}, {group.ComputePlatform ?? "Server"}).");
+        }));
+
+        checks.Add(Guard("RevisionRegistered", () =>
+        {
+            try
+            {
+                var found = Wait(client.GetApplicationRevisionAsync(new GetApplicationRevisionRequest { ApplicationName = Application(target), Revision = captured.Revision }, CancellationToken.None));
+                return CheckResult.Pass("RevisionRegistered",
+                    $"Revision {CodeDeployRevision.Label(captured.Revision!)} of deployment {captured.DeploymentId} is registered with {Application(target)}"
+                    + (found.RevisionInfo?.RegisterTime is { } registered ? $" (since {registered.ToString("u", CultureInfo.InvariantCulture)})." : "."));
+            }
+            catch (RollbackException ex) when (AwsErrors.CodeOf(ex) == "RevisionDoesNotExistException")
+            {
+                return CheckResult.Fail("RevisionRegistered", RollbackErrorId.CodeDeployRevisionMissing,
+                    $"Revision {CodeDeployRevision.Label(captured.Revision!)} of deployment {captured.DeploymentId} is no longer registered with {Application(target)}: {ex.Message} Register it again (aws deploy register-application-revision) or roll back to another point.");
+            }
+        }));
+
+        checks.Add(Guard("NoDeploymentInProgress", () =>
+        {
+            var active = ActiveDeployments(client, target, CancellationToken.None);
+            if (active.Count == 0)
+            {
+                return CheckResult.Pass("NoDeploymentInProgress", $"No deployment of {Resource(target)} is in progress.");
+            }
+
+            return StopInProgress(target)
+                ? CheckResult.Warn("NoDeploymentInProgress", $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress; the rollback will stop it first (StopDeployment with automatic rollback), as -StopInProgress or the target's {StopInProgressSetting} setting asks.")
+                : CheckResult.Fail("NoDeploymentInProgress", RollbackErrorId.CodeDeployDeploymentInProgress,
+                    $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress, and CodeDeploy runs one deployment per group at a time. Wait for it, stop it (aws deploy stop-deployment --deployment-id {active[0]}), or let the rollback stop it first: Invoke-Rollback -StopInProgress (Test-RollbackReadiness -StopInProgress to check), or the target's {StopInProgressSetting} setting.");
+        }));
+
+        if (group is not null)
+        {
+            var missing = MissingRecommended(group.AutoRollbackConfiguration);
+            checks.Add(missing.Count == 0
+                ? CheckResult.Pass("AutoRollbackEnabled", $"CodeDeploy rolls {Resource(target)} back by itself on {string.Join(", ", group.AutoRollbackConfiguration!.Events!)}.")
+                : CheckResult.Warn("AutoRollbackEnabled",
+                    $"Automatic rollback of {Resource(target)} is not enabled for {string.Join(" and ", missing)} (it is {AutoRollbackLabel(group.AutoRollbackConfiguration)}); seed 000 recommends both. Turn it on with Set-AutoRollbackConfiguration -Target {target.Name} -Enable."));
+        }
+
+        return checks;
+    }
+
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point)
+    {
+        var captured = ReadCaptured(target, point);
+        var steps = new List<PlannedStep>();
+        if (StopInProgress(target))
+        {
+            steps.Add(new PlannedStep("StopInProgressDeployment", $"Stop any deployment of {Resource(target)} in progress (StopDeployment with automatic rollback) and wait until it has stopped."));
+        }
+
+        steps.Add(new PlannedStep("CreateDeployment",
+            $"Create a deployment of {CodeDeployRevision.Label(captured.Revision!)} (the revision of {captured.DeploymentId}) to {Resource(target)} with config {captured.DeploymentConfigName ?? "(the group's)"}, described with the reason and point {point.Id}."));
+        steps.Add(new PlannedStep("FollowDeployment", "Follow the deployment per instance (GetDeployment) until it Succeeded, Failed or was Stopped."));
+        return steps;
+    }
+
+    public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context)
+    {
+        var captured = ReadCaptured(target, point);
+        using var client = _clients(target);
+        context.Details[CapturedDeploymentIdDetail] = captured.DeploymentId ?? string.Empty;
+
+        if (StopInProgress(target))
+        {
+            context.Step("StopInProgressDeployment", () =>
+            {
+                foreach (var active in ActiveDeployments(client, target, context.Cancellation))
+                {
+                    var stop = Wait(client.StopDeploymentAsync(new StopDeploymentRequest { DeploymentId = active, AutoRollbackEnabled = true }, context.Cancellation));
+                    context.Reporter.Warning($"Stopped CodeDeploy deployment {active} of {Resource(target)} before the rollback (StopDeployment with automatic rollback: {stop.Status}).");
+                    context.Details[StoppedDeploymentIdDetail] = active;
+                }
+
+                // A stop with automatic rollback makes CodeDeploy start a rollback deployment of its own: CodeDeploy
+                // runs one deployment per group, so wait until the group is idle.
+                WaitUntilIdle(client, target, context);
+            });
+        }
+
+        // Once sent, CreateDeployment is not cancelled half-way: AWS may have created the deployment, and its id is what
+        // lets a Ctrl+C that arrives meanwhile stop it (the follow step sees the cancellation first thing).
+        var description = Describe(point, context.Reason);
+        var deploymentId = context.Step("CreateDeployment", () => Wait(client.CreateDeploymentAsync(new CreateDeploymentRequest
+        {
+            ApplicationName = Application(target),
+            DeploymentGroupName = Group(target),
+            Revision = captured.Revision,
+            DeploymentConfigName = captured.DeploymentConfigName,
+            Description = description,
+        }, CancellationToken.None)).DeploymentId ?? throw new RollbackException(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData,
+            $"CreateDeployment for {Resource(target)} answered without a deployment id.", Resource(target)));
+        context.Details[DeploymentIdDetail] = deploymentId;
+        context.Reporter.Verbose($"CodeDeploy deployment {deploymentId} of {CodeDeployRevision.Label(captured.Revision!)} to {Resource(target)} created: {description}");
+
+        if (context.Cancellation.IsCancellationRequested)
+        {
+            // Ctrl+C arrived while CreateDeployment was on its way: the deployment exists, so stop it and say so.
+            throw StopOnCancel(client, target, deploymentId, "Created", context, new OperationCanceledException(context.Cancellation));
+        }
+
+        context.Step("FollowDeployment", () => Follow(client, target, deploymentId, context));
+    }
+
+    public AutoRollbackState GetAutoRollback(RollbackTarget target, CancellationToken cancellation)
+    {
+        using var client = _clients(target);
+        var configuration = GetGroup(client, target, cancellation).AutoRollbackConfiguration;
+        return new AutoRollbackState(Resource(target), configuration?.Enabled == true, (IReadOnlyList<string>?)configuration?.Events ?? Array.Empty<string>());
+    }
+
+    public void SetAutoRollback(RollbackTarget target, bool enabled, IReadOnlyList<string> events, CancellationToken cancellation)
+    {
+        using var client = _clients(target);
+        _ = Wait(client.UpdateDeploymentGroupAsync(new UpdateDeploymentGroupRequest
+        {
+            ApplicationName = Application(target),
+            CurrentDeploymentGroupName = Group(target),
+            AutoRollbackConfiguration = new AutoRollbackConfiguration { Enabled = enabled, Events = events.ToList() },
+        }, cancellation));
+    }
+
+    // ---- following a deployment ---------------------------------------------------------------------------------
+
+    /// <summary>Reads the deployment until it ends, reporting per-instance progress. Ctrl+C stops the AWS deployment and says so.</summary>
+    private static void Follow(ICodeDeployClient client, RollbackTarget target, string deploymentId, RestoreContext context)
+    {
+        var activity = $"CodeDeploy deployment {deploymentId} to {Resource(target)}";
+        var poll = TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 5));
+        var patience = TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60));
+        var watch = Stopwatch.StartNew();
+        var lastStatus = "Created";
+        try
+        {
+            while (true)
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                var info = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = deploymentId }, context.Cancellation)).DeploymentInfo
+                    ?? throw new RollbackException(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeployment {deploymentId} answered without deploymentInfo.", deploymentId);
+                var status = info.Status ?? "(unknown)";
+                var overview = info.DeploymentOverview ?? new DeploymentOverview();
+                Record(context, status, overview);
+                if (status != lastStatus)
+                {
+                    context.Reporter.Verbose($"Deployment {deploymentId}: {status} ({Summary(overview)}).");
+                    lastStatus = status;
+                }
+
+                var total = overview.Pending + overview.InProgress + overview.Succeeded + overview.Failed + overview.Skipped;
+                var done = overview.Succeeded + overview.Failed + overview.Skipped;
+                context.Reporter.Progress(new ProgressUpdate
+                {
+                    ActivityId = ProgressActivity.Deployment,
+                    Activity = activity,
+                    Status = $"{status}: {Summary(overview)}",
+                    PercentComplete = total == 0 ? 0 : (int)(done * 100 / total),
+                });
+
+                switch (status)
+                {
+                    case DeploymentStatus.Succeeded:
+                        return;
+                    case DeploymentStatus.Failed:
+                        throw new RollbackException(RollbackErrorId.CodeDeployDeploymentFailed, RollbackErrorCategory.InvalidOperation,
+                            $"CodeDeploy deployment {deploymentId} to {Resource(target)} Failed ({Summary(overview)})"
+                            + (info.ErrorInformation is { } error ? $": {error.Code}: {error.Message}" : ".")
+                            + $" See its instance events: aws deploy list-deployment-targets --deployment-id {deploymentId}.", deploymentId);
+                    case DeploymentStatus.Stopped:
+                        throw new RollbackException(RollbackErrorId.CodeDeployDeploymentStopped, RollbackErrorCategory.OperationStopped,
+                            $"CodeDeploy deployment {deploymentId} to {Resource(target)} was Stopped ({Summary(overview)})"
+                            + (info.RollbackInfo?.RollbackDeploymentId is { } rollback ? $"; CodeDeploy rolled it back with {rollback}." : "."), deploymentId);
+                }
+
+                if (watch.Elapsed > patience)
+                {
+                    throw new RollbackException(RollbackErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
+                        $"CodeDeploy deployment {deploymentId} to {Resource(target)} is still {status} after {patience.TotalMinutes:0.#} minutes ({Summary(overview)}); it goes on in AWS. Follow it with aws deploy get-deployment --deployment-id {deploymentId}.", deploymentId);
+                }
+
+                Wait(Task.Delay(poll, context.Cancellation));
+            }
+        }
+        catch (OperationCanceledException ex) when (context.Cancellation.IsCancellationRequested)
+        {
+            throw StopOnCancel(client, target, deploymentId, lastStatus, context, ex);
+        }
+        finally
+        {
+            context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Deployment, Activity = activity, Completed = true });
+        }
+    }
+
+    /// <summary>Ctrl+C while a rollback deployment runs: stop it in AWS (with automatic rollback), never leave it unreported.</summary>
+    private static RollbackException StopOnCancel(ICodeDeployClient client, RollbackTarget target, string deploymentId, string status, RestoreContext context, OperationCanceledException cancelled)
+    {
+        string outcome;
+        using (var budget = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            try
+            {
+                var stop = Wait(client.StopDeploymentAsync(new StopDeploymentRequest { DeploymentId = deploymentId, AutoRollbackEnabled = true }, budget.Token));
+                context.Details[StopStatusDetail] = stop.Status ?? string.Empty;
+                outcome = $"It was stopped in AWS (StopDeployment with automatic rollback: {stop.Status}{(string.IsNullOrEmpty(stop.StatusMessage) ? string.Empty : ", " + stop.StatusMessage)}).";
+            }
+            catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
+            {
+                context.Details[StopStatusDetail] = "NotStopped";
+                outcome = $"Stopping it failed ({(ex as RollbackException)?.ErrorId ?? "timed out"}: {ex.Message}); it may still be running. Stop it by hand: aws deploy stop-deployment --deployment-id {deploymentId} --auto-rollback-enabled.";
+            }
+        }
+
+        var message = $"Cancelled while CodeDeploy deployment {deploymentId} to {Resource(target)} was {status}. {outcome}";
+        context.Reporter.Warning(message);
+        return new RollbackException(RollbackErrorId.OperationCancelled, RollbackErrorCategory.OperationStopped, message, deploymentId, cancelled);
+    }
+
+    private static void WaitUntilIdle(ICodeDeployClient client, RollbackTarget target, RestoreContext context)
+    {
+        var poll = TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 5));
+        var patience = TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60));
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var active = ActiveDeployments(client, target, context.Cancellation);
+            if (active.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var id in active)
+            {
+                var info = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = id }, context.Cancellation)).DeploymentInfo;
+                context.Reporter.Verbose($"Waiting for deployment {id} of {Resource(target)} ({info?.Creator}) to end: {info?.Status}.");
+            }
+
+            if (watch.Elapsed > patience)
+            {
+                throw new RollbackException(RollbackErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
+                    $"Deployment {string.Join(", ", active)} of {Resource(target)} is still running {patience.TotalMinutes:0.#} minutes after the stop; nothing was deployed.", active[0]);
+            }
+
+            Wait(Task.Delay(poll, context.Cancellation));
+        }
+    }
+
+    private static void Record(RestoreContext context, string status, DeploymentOverview overview)
+    {
+        context.Details[StatusDetail] = status;
+        context.Details[InstancesDetailPrefix + "Pending"] = overview.Pending.ToString(CultureInfo.InvariantCulture);
+        context.Details[InstancesDetailPrefix + "InProgress"] = overview.InProgress.ToString(CultureInfo.InvariantCulture);
+        context.Details[InstancesDetailPrefix + "Succeeded"] = overview.Succeeded.ToString(CultureInfo.InvariantCulture);
+        context.Details[InstancesDetailPrefix + "Failed"] = overview.Failed.ToString(CultureInfo.InvariantCulture);
+        context.Details[InstancesDetailPrefix + "Skipped"] = overview.Skipped.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string Summary(DeploymentOverview o) =>
+        $"{o.Succeeded} succeeded, {o.InProgress} in progress, {o.Pending} pending, {o.Failed} failed, {o.Skipped} skipped";
+
+    // ---- helpers --------------------------------------------------------------------------------------------------
+
+    /// <summary>The new deployment's description: the point and the reason, within CodeDeploy's 1,024 characters.</summary>
+    private static string Describe(RollbackPoint point, string reason)
+    {
+        var text = $"Rollback to point {point.Id} ({point.Version}, deployment {(point.Metadata.TryGetValue(DeploymentIdKey, out var id) ? id : "?")})"
+            + (string.IsNullOrWhiteSpace(reason) ? "." : ": " + reason.Trim());
+        return text.Length <= DescriptionLimit ? text : text.Substring(0, DescriptionLimit - 3) + "...";
+    }
+
+    private static List<string> ActiveDeployments(ICodeDeployClient client, RollbackTarget target, CancellationToken cancellation)
+    {
+        var ids = new List<string>();
+        string? next = null;
+        do
+        {
+            var page = Wait(client.ListDeploymentsAsync(new ListDeploymentsRequest
+            {
+                ApplicationName = Application(target),
+                DeploymentGroupName = Group(target),
+                IncludeOnlyStatuses = DeploymentStatus.Active.ToList(),
+                NextToken = next,
+            }, cancellation));
+            ids.AddRange(page.Deployments ?? new List<string>());
+            next = page.NextToken;
+        }
+        while (!string.IsNullOrEmpty(next) && ids.Count < 1000);
+
+        return ids;
+    }
+
+    private static DeploymentGroupInfo GetGroup(ICodeDeployClient client, RollbackTarget target, CancellationToken cancellation) =>
+        Wait(client.GetDeploymentGroupAsync(new GetDeploymentGroupRequest { ApplicationName = Application(target), DeploymentGroupName = Group(target) }, cancellation)).DeploymentGroupInfo
+        ?? throw new RollbackException(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeploymentGroup for {Resource(target)} answered without deploymentGroupInfo.", Resource(target));
+
+    private static CapturedDeployment ReadCaptured(RollbackTarget target, RollbackPoint point)
+    {
+        var path = Path.Combine(point.Path, PointStore.ArtifactsFolderName, ArtifactFile);
+        try
+        {
+            var captured = JsonSerializer.Deserialize<CapturedDeployment>(File.ReadAllText(path), StoreJson.Indented);
+            if (captured?.Revision is null)
+            {
+                throw new JsonException("no revision");
+            }
+
+            return captured;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new RollbackException(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ReadError,
+                $"Point {point.Id} of '{target.Name}' has no readable {ArtifactFile} ({ex.Message}); capture a new point.", point.Id, ex);
+        }
+    }
+
+    private static List<string> MissingRecommended(AutoRollbackConfiguration? configuration) =>
+        Recommended.Where(e => configuration?.Enabled != true || configuration.Events?.Contains(e) != true).ToList();
+
+    private static string AutoRollbackLabel(AutoRollbackConfiguration? configuration) =>
+        configuration?.Enabled == true ? "enabled for " + string.Join(", ", configuration.Events ?? new List<string>()) : "disabled";
+
+    private static bool StopInProgress(RollbackTarget target) => target.Settings.GetBoolean(StopInProgressSetting, false);
+
+    private static string Application(RollbackTarget target) => target.Settings.GetString(ApplicationNameSetting)!;
+
+    private static string Group(RollbackTarget target) => target.Settings.GetString(DeploymentGroupNameSetting)!;
+
+    private static string Resource(RollbackTarget target) => $"{Application(target)}/{Group(target)}";
+
+    private static CheckResult Guard(string name, Func<CheckResult> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (RollbackException ex)
+        {
+            return CheckResult.Fail(name, ex.ErrorId, ex.Message);
+        }
+    }
+
+    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    private static void Wait(Task task) => task.GetAwaiter().GetResult();
+
+    private static string Required(SettingsDictionary settings, string key, string what)
+    {
+        var value = settings.GetString(key);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
+                $"A {KindName} target needs the setting '{key}' naming {what}, e.g. @{{ {ApplicationNameSetting} = 'Chargeworx'; {DeploymentGroupNameSetting} = 'Production'; Region = 'eu-west-1' }}.", key);
+        }
+
+        return value!.Trim();
+    }
+
+    private static double Positive(SettingsDictionary settings, string key, double defaultValue)
+    {
+        var text = settings.GetString(key);
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= 100_000)
+        {
+            return value;
+        }
+
+        throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
+            $"The setting {key} of a {KindName} target must be a positive number (got '{text}').", key);
+    }
+
+    /// <summary>The point's one artifact: what was captured, in CodeDeploy's own spelling.</summary>
+    private sealed class CapturedDeployment
+    {
+        public string? ApplicationName { get; set; }
+
+        public string? DeploymentGroupName { get; set; }
+
+        public string? DeploymentId { get; set; }
+
+        public string? DeploymentConfigName { get; set; }
+
+        public RevisionLocation? Revision { get; set; }
+
+        public AutoRollbackConfiguration? AutoRollbackConfiguration { get; set; }
+
+        public DateTime? CompleteTime { get; set; }
+    }
+}
