@@ -40,16 +40,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
-if (-not (Get-Module -Name Rollback)) {
-    Import-Module ([System.IO.Path]::Combine($PSScriptRoot, '..', 'out', 'Rollback', 'Rollback.psd1'))
-}
-
-function Show([string] $Heading, $Value) {
-    if ($PassThru) { return }
-    '' | Out-Default
-    "=== $Heading ===" | Out-Default
-    $Value | Out-Default
-}
+# The drills' shared functions (module import, Show, the stand-in deploy tool).
+. ([System.IO.Path]::Combine($PSScriptRoot, 'DrillSupport.ps1'))
 
 # moto on a free loopback port, ready within 30 s (bounded), or a clear failure.
 function Start-Moto {

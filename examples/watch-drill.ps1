@@ -38,49 +38,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
-if (-not (Get-Module -Name Rollback)) {
-    Import-Module ([System.IO.Path]::Combine($PSScriptRoot, '..', 'out', 'Rollback', 'Rollback.psd1'))
-}
-
-function Show([string] $Heading, $Value) {
-    if ($PassThru) { return }
-    '' | Out-Default
-    "=== $Heading ===" | Out-Default
-    $Value | Out-Default
-}
-
-function Write-TextFile([string] $Path, [string] $Content) {
-    [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path)) | Out-Null
-    [System.IO.File]::WriteAllText($Path, $Content)
-}
-
-function New-Release([string] $Root, [string] $Version, [string] $Status) {
-    $folder = [System.IO.Path]::Combine($Root, 'releases', $Version)
-    Write-TextFile ([System.IO.Path]::Combine($folder, 'bin', 'api.dll')) "api build $Version"
-    Write-TextFile ([System.IO.Path]::Combine($folder, 'health.json')) ('{"status":"' + $Status + '","version":"' + $Version + '"}')
-}
-
-# What a deploy tool does: point 'current' at a release (by link; by copy where links are not allowed).
-function Set-CurrentRelease([string] $Root, [string] $Version) {
-    $current = [System.IO.Path]::Combine($Root, 'current')
-    $release = [System.IO.Path]::Combine($Root, 'releases', $Version)
-    $item = [System.IO.DirectoryInfo]::new($current)
-    if ($item.Exists -or $item.LinkTarget) { $item.Delete($null -eq $item.LinkTarget) }
-    try {
-        [System.IO.Directory]::CreateSymbolicLink($current, $release) | Out-Null
-    }
-    catch [System.UnauthorizedAccessException], [System.IO.IOException] {
-        foreach ($file in [System.IO.Directory]::GetFiles($release, '*', 'AllDirectories')) {
-            Write-TextFile ([System.IO.Path]::Combine($current, [System.IO.Path]::GetRelativePath($release, $file))) ([System.IO.File]::ReadAllText($file))
-        }
-        Write-TextFile ([System.IO.Path]::Combine($current, '.rollback-release')) $Version
-    }
-}
-
-function Get-CurrentVersion([string] $Root) {
-    $health = [System.IO.File]::ReadAllText([System.IO.Path]::Combine($Root, 'current', 'health.json'))
-    if ($health -match '"version":"([^"]+)"') { $Matches[1] }
-}
+# The drills' shared functions (module import, Show, the stand-in deploy tool).
+. ([System.IO.Path]::Combine($PSScriptRoot, 'DrillSupport.ps1'))
 
 # The service's health endpoint on 127.0.0.1, served from a background runspace (a script block cannot run on
 # another thread without one): it answers with current/health.json, 200 when healthy and 503 otherwise.
