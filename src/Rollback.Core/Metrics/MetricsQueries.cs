@@ -60,6 +60,16 @@ public sealed record MetricsQueries
 
     public TimeSpan Step { get; init; } = DefaultStep;
 
+    /// <summary>These queries with a person's overrides laid over them (from cmdlet parameters); a null keeps what is set.</summary>
+    public MetricsQueries WithOverrides(string? errorRateQuery, string? latencyP95Query, string? availabilityQuery, TimeSpan? step) =>
+        this with
+        {
+            ErrorRateQuery = errorRateQuery ?? ErrorRateQuery,
+            LatencyP95Query = latencyP95Query ?? LatencyP95Query,
+            AvailabilityQuery = availabilityQuery ?? AvailabilityQuery,
+            Step = step ?? Step,
+        };
+
     /// <summary>A query with {job} and {window} filled in.</summary>
     public string Expand(string query) =>
         query.Replace("{job}", EscapeLabelValue(Job)).Replace("{window}", RateWindow);

@@ -154,33 +154,13 @@ public sealed class GetRollbackDecisionCommand : RollbackCmdlet
     private MetricsQueries ExplicitQueries()
     {
         var queries = new MetricsQueries { PrometheusUrl = MetricsQueries.ParseUrl(PrometheusUrl!.OriginalString, PrometheusUrl), Job = Job ?? string.Empty };
-        if (ErrorRateQuery is not null)
+        if (Step <= TimeSpan.Zero)
         {
-            queries = queries with { ErrorRateQuery = ErrorRateQuery };
+            throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
+                string.Format(CultureInfo.CurrentCulture, CmdletStrings.DecisionStepNotPositive, Step), Step);
         }
 
-        if (LatencyP95Query is not null)
-        {
-            queries = queries with { LatencyP95Query = LatencyP95Query };
-        }
-
-        if (AvailabilityQuery is not null)
-        {
-            queries = queries with { AvailabilityQuery = AvailabilityQuery };
-        }
-
-        if (Step is { } step)
-        {
-            if (step <= TimeSpan.Zero)
-            {
-                throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
-                    string.Format(CultureInfo.CurrentCulture, CmdletStrings.DecisionStepNotPositive, step), step);
-            }
-
-            queries = queries with { Step = step };
-        }
-
-        return queries;
+        return queries.WithOverrides(ErrorRateQuery, LatencyP95Query, AvailabilityQuery, Step);
     }
 
     /// <summary>What the person running the command states: the measurements of the Parameters set, and the facts of every set.</summary>

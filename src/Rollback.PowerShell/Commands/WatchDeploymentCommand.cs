@@ -200,37 +200,17 @@ public sealed class WatchDeploymentCommand : RollbackCmdlet
             queries = queries with { Job = Job };
         }
 
-        if (ErrorRateQuery is not null)
-        {
-            queries = queries with { ErrorRateQuery = ErrorRateQuery };
-        }
-
-        if (LatencyP95Query is not null)
-        {
-            queries = queries with { LatencyP95Query = LatencyP95Query };
-        }
-
-        if (AvailabilityQuery is not null)
-        {
-            queries = queries with { AvailabilityQuery = AvailabilityQuery };
-        }
-
         if (LatencyBaseline is { } baseline)
         {
             queries = queries with { LatencyBaseline = baseline };
         }
 
-        if (Step is { } step)
+        if (Step <= TimeSpan.Zero)
         {
-            if (step <= TimeSpan.Zero)
-            {
-                throw new RollbackException(RollbackErrorId.InvalidWatchArguments, RollbackErrorCategory.InvalidArgument,
-                    string.Format(CultureInfo.CurrentCulture, CmdletStrings.DecisionStepNotPositive, step), step);
-            }
-
-            queries = queries with { Step = step };
+            throw new RollbackException(RollbackErrorId.InvalidWatchArguments, RollbackErrorCategory.InvalidArgument,
+                string.Format(CultureInfo.CurrentCulture, CmdletStrings.DecisionStepNotPositive, Step), Step);
         }
 
-        return queries;
+        return queries.WithOverrides(ErrorRateQuery, LatencyP95Query, AvailabilityQuery, Step);
     }
 }
