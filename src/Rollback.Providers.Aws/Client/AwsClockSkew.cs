@@ -95,7 +95,7 @@ internal static class AwsClockSkew
     /// <summary>"20 min 3 s ahead of" / "4 s behind": how this machine's clock compares with the endpoint's.</summary>
     public static string Describe(TimeSpan correction)
     {
-        var size = correction.Duration();
+        var size = TimeSpan.FromSeconds(Math.Round(correction.Duration().TotalSeconds));
         var text = size.TotalHours >= 1
             ? string.Format(CultureInfo.InvariantCulture, "{0} h {1} min", (int)size.TotalHours, size.Minutes)
             : size.TotalMinutes >= 1

@@ -200,7 +200,7 @@ internal sealed class AwsJsonClient : IDisposable
                     attempt--;
                     var correction = ClockCorrection;
                     _notices.Enqueue($"{_service.ServiceId} {operation}: {SigningEndpoint.Scheme}://{SigningEndpoint.Authority} refused the request's time ({(code.Length == 0 ? "HTTP " + ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture) : code)}); "
-                        + $"this machine's clock is {AwsClockSkew.Describe(correction)} the endpoint's, so its requests are now signed with the corrected time (correction {correction.TotalSeconds:+0;-0} s, kept for this endpoint until the process ends). Sending the request again.");
+                        + $"this machine's clock is {AwsClockSkew.Describe(correction)} the endpoint's, so requests to it are now signed with the corrected time (correction {correction.TotalSeconds:+0;-0} s, kept for this endpoint until the process ends). Sending the request again.");
                     continue;
                 }
 
