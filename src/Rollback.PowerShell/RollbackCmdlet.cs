@@ -147,6 +147,7 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.CodeDeployDeploymentInProgress => CmdletStrings.ActionCodeDeployDeploymentInProgress,
         RollbackErrorId.CodeDeployRevisionMissing => CmdletStrings.ActionCodeDeployRevisionMissing,
         RollbackErrorId.CodeDeployDeploymentFailed => CmdletStrings.ActionCodeDeployDeploymentFailed,
+        RollbackErrorId.AwsClockSkewed => CmdletStrings.ActionAwsClockSkewed,
         _ => null,
     };
 

@@ -91,6 +91,31 @@ public sealed class AwsTestEndpoint : IDisposable
         }
     }
 
+    /// <summary>
+    /// How far this endpoint's clock is from the machine's. It judges request times by its own clock (with
+    /// <see cref="AllowedSkew"/>) and stamps every answer's Date header with it, as a real service whose clock is right
+    /// does when the client's is wrong.
+    /// </summary>
+    public TimeSpan ClockOffset { get; set; }
+
+    /// <summary>
+    /// Null (the default): request times are not checked. Set: a request signed further than this from the endpoint's
+    /// clock is refused as AWS refuses it (403 InvalidSignatureException, "Signature expired" / "Signature not yet current").
+    /// </summary>
+    public TimeSpan? AllowedSkew { get; set; }
+
+    /// <summary>Refuse every request as expired, whatever its time: a skew no correction can fix.</summary>
+    public bool RefuseEveryTime { get; set; }
+
+    /// <summary>The endpoint's clock.</summary>
+    public DateTimeOffset Now => DateTimeOffset.UtcNow + ClockOffset;
+
+    /// <summary>The X-Amz-Date of every request received, refused ones included, in order.</summary>
+    public ConcurrentQueue<string> RequestDates { get; } = new();
+
+    /// <summary>Every request refused for its time, as "X-Amz-Date: message".</summary>
+    public ConcurrentQueue<string> TimeRefusals { get; } = new();
+
     public int Count(string operation) => Operations.Count(o => o.EndsWith("." + operation, StringComparison.Ordinal));
 
     public void Dispose()
@@ -142,6 +167,8 @@ public sealed class AwsTestEndpoint : IDisposable
             var body = buffer.ToArray();
             var headers = context.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
             Traffic.Enqueue(Encoding.UTF8.GetString(body));
+            headers.TryGetValue("X-Amz-Date", out var amzDate);
+            RequestDates.Enqueue(amzDate ?? string.Empty);
 
             var why = Verify(context.Request.HttpMethod, new Uri(Url, context.Request.RawUrl), headers, body);
             if (why is not null)
@@ -149,6 +176,19 @@ public sealed class AwsTestEndpoint : IDisposable
                 SignatureFailures.Enqueue(why);
                 await RespondAsync(context, 403, "{\"__type\":\"InvalidSignatureException\",\"message\":\"" + JsonEncodedText.Encode(why) + "\"}").ConfigureAwait(false);
                 return;
+            }
+
+            if (AllowedSkew is not null || RefuseEveryTime)
+            {
+                var window = AllowedSkew ?? TimeSpan.FromMinutes(5);
+                var now = Now;
+                var late = RefuseEveryTime ? SigV4Verifier.Expired(amzDate ?? string.Empty, now, window) : SigV4Verifier.TimeFault(amzDate ?? string.Empty, now, window);
+                if (late is not null)
+                {
+                    TimeRefusals.Enqueue($"{amzDate}: {late.Message}");
+                    await RespondAsync(context, 403, "{\"__type\":\"" + late.ErrorType + "\",\"message\":\"" + JsonEncodedText.Encode(late.Message) + "\"}").ConfigureAwait(false);
+                    return;
+                }
             }
 
             headers.TryGetValue("X-Amz-Target", out var target);
@@ -187,9 +227,10 @@ public sealed class AwsTestEndpoint : IDisposable
         }
     }
 
-    private static async Task RespondAsync(HttpListenerContext context, int status, string body)
+    private async Task RespondAsync(HttpListenerContext context, int status, string body)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
+        context.Response.Headers["Date"] = Now.UtcDateTime.ToString("r", System.Globalization.CultureInfo.InvariantCulture);
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/x-amz-json-1.1";
         context.Response.Headers["x-amzn-RequestId"] = "test-" + Guid.NewGuid().ToString("N");

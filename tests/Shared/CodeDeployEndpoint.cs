@@ -412,9 +412,11 @@ public sealed class CodeDeployEndpoint : IDisposable
         }
     }
 
-    private static async Task Write(HttpListenerContext context, int status, JsonObject body, string requestId, string? errorType)
+    private async Task Write(HttpListenerContext context, int status, JsonObject body, string requestId, string? errorType)
     {
         var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        // The Date header tells the endpoint's time, by the clock its signature check uses (what a client corrects by).
+        context.Response.Headers["Date"] = Verifier.Clock().UtcDateTime.ToString("r", System.Globalization.CultureInfo.InvariantCulture);
         context.Response.StatusCode = status;
         context.Response.ContentType = ContentType;
         context.Response.Headers["x-amzn-RequestId"] = requestId;

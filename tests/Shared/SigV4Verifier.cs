@@ -17,7 +17,7 @@ namespace Rollback.Testing;
 public sealed class SigV4Verifier
 {
     private const string Algorithm = "AWS4-HMAC-SHA256";
-    private static readonly TimeSpan AllowedSkew = TimeSpan.FromMinutes(15);
+    private const string AmzDateFormat = "yyyyMMdd'T'HHmmss'Z'";
 
     public SigV4Verifier(string accessKeyId, string secretAccessKey, string region, string service)
     {
@@ -37,6 +37,39 @@ public sealed class SigV4Verifier
 
     /// <summary>The clock the endpoint judges request dates by (a test moves it to provoke clock-skew errors).</summary>
     public Func<DateTimeOffset> Clock { get; set; } = () => DateTimeOffset.UtcNow;
+
+    /// <summary>How far a request's X-Amz-Date may be from <see cref="Clock"/> (15 minutes, as most services allow; some allow 5).</summary>
+    public TimeSpan AllowedSkew { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Null when <paramref name="amzDate"/> is within <paramref name="allowed"/> of <paramref name="now"/>; else the
+    /// InvalidSignatureException a service answers, in AWS's words, with the server time in parentheses:
+    /// "Signature expired: X is now earlier than Y (NOW - 5 min.)" or "Signature not yet current: X is still later than Y (NOW + 5 min.)".
+    /// </summary>
+    public static SignatureFault? TimeFault(string amzDate, DateTimeOffset now, TimeSpan allowed)
+    {
+        if (!DateTimeOffset.TryParseExact(amzDate, AmzDateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var signedAt))
+        {
+            return new SignatureFault("IncompleteSignatureException", "The request carries no valid X-Amz-Date header.");
+        }
+
+        if (signedAt < now - allowed)
+        {
+            return Expired(amzDate, now, allowed);
+        }
+
+        if (signedAt > now + allowed)
+        {
+            return new SignatureFault("InvalidSignatureException",
+                $"Signature not yet current: {amzDate} is still later than {Format(now + allowed)} ({Format(now)} + {allowed.TotalMinutes:0} min.)");
+        }
+
+        return null;
+    }
+
+    /// <summary>The refusal of an expired signature, whatever the request's date (an endpoint that refuses every time).</summary>
+    public static SignatureFault Expired(string amzDate, DateTimeOffset now, TimeSpan allowed) =>
+        new("InvalidSignatureException", $"Signature expired: {amzDate} is now earlier than {Format(now - allowed)} ({Format(now)} - {allowed.TotalMinutes:0} min.)");
 
     /// <summary>
     /// Null when the request is signed correctly with the test credentials; else the AWS error type and message a real
@@ -86,7 +119,7 @@ public sealed class SigV4Verifier
         }
 
         if (!headers.TryGetValue("X-Amz-Date", out var amzDate) ||
-            !DateTimeOffset.TryParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var signedAt))
+            !DateTimeOffset.TryParseExact(amzDate, AmzDateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
         {
             return new SignatureFault("IncompleteSignatureException", "The request carries no valid X-Amz-Date header.");
         }
@@ -96,11 +129,10 @@ public sealed class SigV4Verifier
             return new SignatureFault("InvalidSignatureException", $"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope[1]}' != '{amzDate.Substring(0, 8)}'.");
         }
 
-        var now = Clock();
-        if ((now - signedAt).Duration() > AllowedSkew)
+        var timeFault = TimeFault(amzDate, Clock(), AllowedSkew);
+        if (timeFault is not null)
         {
-            return new SignatureFault("InvalidSignatureException",
-                $"Signature expired: {amzDate} is now earlier than {now.UtcDateTime.Add(-AllowedSkew).ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)} ({now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)} - 15 min.)");
+            return timeFault;
         }
 
         var signedHeaders = signedHeaderList.Split(';');
@@ -177,6 +209,8 @@ public sealed class SigV4Verifier
         key = Hmac(key, "aws4_request");
         return Hex(Hmac(key, stringToSign));
     }
+
+    private static string Format(DateTimeOffset time) => time.UtcDateTime.ToString(AmzDateFormat, CultureInfo.InvariantCulture);
 
     private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));
 

@@ -62,6 +62,8 @@ public static class RollbackErrorId
     public const string AwsThrottled = nameof(AwsThrottled);
     public const string AwsCredentialsExpired = nameof(AwsCredentialsExpired);
     public const string AwsCredentialsInvalid = nameof(AwsCredentialsInvalid);
+    /// <summary>The endpoint refused the request's time (a skewed clock) even after the SDK's clock-skew correction.</summary>
+    public const string AwsClockSkewed = nameof(AwsClockSkewed);
     public const string AwsCredentialsMissing = nameof(AwsCredentialsMissing);
     public const string AwsInvalidRequest = nameof(AwsInvalidRequest);
     public const string AwsRequestFailed = nameof(AwsRequestFailed);

@@ -23,7 +23,7 @@ internal static class AwsErrors
 
     private static readonly HashSet<string> ExpiredCodes = new(StringComparer.Ordinal)
     {
-        "ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired",
+        "ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired",
     };
 
     private static readonly HashSet<string> InvalidCredentialCodes = new(StringComparer.Ordinal)
@@ -87,6 +87,11 @@ internal static class AwsErrors
                 where + " Check the name or id, the region and the account the credentials belong to.", operation, inner);
         }
 
+        if (AwsClockSkew.IsSkewError(status, code, message))
+        {
+            return ClockSkewed(service, operation, null, status, code, message, requestId, attempts, null, null);
+        }
+
         if (ExpiredCodes.Contains(code))
         {
             return new RollbackException(RollbackErrorId.AwsCredentialsExpired, RollbackErrorCategory.SecurityError,
@@ -120,6 +125,23 @@ internal static class AwsErrors
         return new RollbackException(RollbackErrorId.AwsRequestFailed,
             (int)status >= 500 ? RollbackErrorCategory.ResourceUnavailable : RollbackErrorCategory.InvalidOperation,
             where + ((int)status >= 500 ? " The service failed on its side; try again later." : string.Empty), operation, inner);
+    }
+
+    /// <summary>
+    /// The endpoint refused the request's time and the SDK's correction did not help (the skew persisted after one
+    /// correction, the answer carried no server time to correct from, or correction is turned off in AWSConfigs).
+    /// </summary>
+    public static RollbackException ClockSkewed(AwsServiceInfo service, string operation, Uri? endpoint, HttpStatusCode status, string code, string? message, string? requestId, int attempts, DateTime? signedAt, TimeSpan? correction)
+    {
+        var awsText = string.IsNullOrWhiteSpace(message) ? code : $"{(code.Length == 0 ? "error" : code)}: {message}";
+        var where = $"{service.ServiceId} {operation} failed: {awsText} (HTTP {(int)status}, AWS request id {requestId ?? "none"}{(attempts > 1 ? $", after {attempts} attempts" : string.Empty)}).";
+        var clock = signedAt is null
+            ? string.Empty
+            : string.Format(System.Globalization.CultureInfo.InvariantCulture, " The last attempt was signed at {0:yyyy-MM-dd HH:mm:ss}Z{1}.", signedAt.Value,
+                correction is { } c && c != TimeSpan.Zero ? $" (local clock corrected by {c.TotalSeconds:+0;-0} s for {endpoint?.Authority ?? "this endpoint"})" : string.Empty);
+        return new RollbackException(RollbackErrorId.AwsClockSkewed, RollbackErrorCategory.SecurityError,
+            where + clock + " The endpoint refused the request's time and correcting for its clock did not help: set this machine's clock right (NTP: timedatectl, chronyc or w32tm /resync), check the endpoint's own clock, and try again.",
+            operation, new AmazonServiceException(where, ErrorType.Sender, code, requestId, status));
     }
 
     public static RollbackException Unreachable(AwsServiceInfo service, string operation, Uri endpoint, string why, int attempts, Exception? inner) =>

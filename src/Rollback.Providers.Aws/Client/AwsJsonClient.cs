@@ -25,8 +25,10 @@ namespace Rollback.Providers.Aws.Client;
 /// chain and its profile store, and the request signed by its own SigV4 signer (<see cref="AWS4Signer"/>, never
 /// hand-rolled). It adds what the pipeline would have brought: bounded retries with exponential backoff and full
 /// jitter on throttling, 5xx and connection failures, a per-client retry budget (token bucket, as in the SDK's standard
-/// mode), a timeout per attempt, and the error mapping in <see cref="AwsErrors"/>. Not done: clock-skew correction
-/// (a skewed clock surfaces as AwsCredentialsInvalid with the service's message).
+/// mode), a timeout per attempt, and the error mapping in <see cref="AwsErrors"/>. Clock-skew correction is the SDK's
+/// own (<see cref="AwsClockSkew"/>): a skew error sets the endpoint's correction in the SDK, the request is signed again
+/// with the corrected time and sent once more (outside the attempts and the retry budget, as the SDK bypasses its
+/// retry capacity for it), and the signer uses that correction for every later request to the endpoint.
 /// </para>
 /// </summary>
 internal sealed class AwsJsonClient : IDisposable
@@ -41,6 +43,7 @@ internal sealed class AwsJsonClient : IDisposable
     private readonly AwsRetryBudget _budget;
     private readonly Random _jitter = new();
     private readonly object _jitterGate = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _notices = new();
     private AWSCredentials? _credentials;
 
     public AwsJsonClient(AwsServiceInfo service, AwsClientOptions options)
@@ -65,6 +68,28 @@ internal sealed class AwsJsonClient : IDisposable
     public Uri Endpoint { get; }
 
     public AwsServiceInfo Service => _service;
+
+    /// <summary>The endpoint as the signer sees it: scheme, host and port. The SDK keys its clock correction by it.</summary>
+    public Uri SigningEndpoint => new(Endpoint.GetLeftPart(UriPartial.Authority));
+
+    /// <summary>The clock correction the SDK applies to requests to this endpoint (server time minus local time).</summary>
+    public TimeSpan ClockCorrection => AwsClockSkew.CorrectionFor(SigningEndpoint);
+
+    /// <summary>
+    /// What the client did that the user may want to know (a clock-skew correction), oldest first, emptied by the read.
+    /// The client runs on thread-pool threads, so it never writes to a reporter itself: the caller passes these on
+    /// from its own thread (PowerShell's streams accept writes from the pipeline thread only).
+    /// </summary>
+    public System.Collections.Generic.IReadOnlyList<string> TakeNotices()
+    {
+        var taken = new System.Collections.Generic.List<string>();
+        while (_notices.TryDequeue(out var notice))
+        {
+            taken.Add(notice);
+        }
+
+        return taken;
+    }
 
     /// <summary>Tokens left in the retry budget (for tests and diagnostics).</summary>
     public int RetryBudgetAvailable => _budget.Available;
@@ -111,6 +136,7 @@ internal sealed class AwsJsonClient : IDisposable
     private async Task<(string Text, string? RequestId)> SendWithRetriesAsync(string operation, byte[] body, CancellationToken cancellation)
     {
         var retryCost = 0;
+        var skewRetries = 0;
         for (var attempt = 1; ; attempt++)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -119,17 +145,20 @@ internal sealed class AwsJsonClient : IDisposable
             HttpStatusCode status = 0;
             string text = string.Empty;
             string? requestId = null;
+            string? serverDate = null;
+            DateTime signedAt = default;
 
             using (var attemptCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
             {
                 attemptCancellation.CancelAfter(_options.AttemptTimeout);
                 try
                 {
-                    using var message = Sign(operation, body);
+                    using var message = Sign(operation, body, out signedAt);
                     using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, attemptCancellation.Token).ConfigureAwait(false);
                     status = response.StatusCode;
                     text = response.Content is null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
                     requestId = RequestIdHeaders.Select(h => response.Headers.TryGetValues(h, out var v) ? v.FirstOrDefault() : null).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+                    serverDate = response.Headers.TryGetValues("Date", out var dates) ? dates.FirstOrDefault() : null;
                 }
                 catch (OperationCanceledException ex) when (!cancellation.IsCancellationRequested)
                 {
@@ -152,7 +181,7 @@ internal sealed class AwsJsonClient : IDisposable
                     continue;
                 }
 
-                throw AwsErrors.Unreachable(_service, operation, Endpoint, transportWhy!, attempt, transportFailure);
+                throw AwsErrors.Unreachable(_service, operation, Endpoint, transportWhy!, attempt + skewRetries, transportFailure);
             }
 
             if ((int)status >= 200 && (int)status < 300)
@@ -162,6 +191,22 @@ internal sealed class AwsJsonClient : IDisposable
             }
 
             var (code, awsMessage) = ReadError(text);
+            if (AwsClockSkew.IsSkewError(status, code, awsMessage))
+            {
+                // Once per request: a skew that survives the correction is not a clock the SDK can correct for.
+                if (skewRetries == 0 && AwsClockSkew.TryCorrect(SigningEndpoint, signedAt, status, code, awsMessage, serverDate))
+                {
+                    skewRetries++;
+                    attempt--;
+                    var correction = ClockCorrection;
+                    _notices.Enqueue($"{_service.ServiceId} {operation}: {SigningEndpoint.Scheme}://{SigningEndpoint.Authority} refused the request's time ({(code.Length == 0 ? "HTTP " + ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture) : code)}); "
+                        + $"this machine's clock is {AwsClockSkew.Describe(correction)} the endpoint's, so requests to it are now signed with the corrected time (correction {correction.TotalSeconds:+0;-0} s, kept for this endpoint until the process ends). Sending the request again.");
+                    continue;
+                }
+
+                throw AwsErrors.ClockSkewed(_service, operation, Endpoint, status, code, awsMessage, requestId, attempt + skewRetries, signedAt, ClockCorrection);
+            }
+
             var retryable = AwsErrors.IsThrottling(code, status) || AwsErrors.IsTransientServerError(status);
             if (retryable && attempt < _options.MaxAttempts && _budget.TryAcquire(AwsRetryBudget.RetryCost))
             {
@@ -170,16 +215,16 @@ internal sealed class AwsJsonClient : IDisposable
                 continue;
             }
 
-            throw AwsErrors.FromResponse(_service, operation, status, code, awsMessage, requestId, attempt);
+            throw AwsErrors.FromResponse(_service, operation, status, code, awsMessage, requestId, attempt + skewRetries);
         }
     }
 
-    private HttpRequestMessage Sign(string operation, byte[] body)
+    private HttpRequestMessage Sign(string operation, byte[] body, out DateTime signedAt)
     {
         var request = new DefaultRequest(new SignedOperation(), _service.SigningName)
         {
             HttpMethod = "POST",
-            Endpoint = new Uri(Endpoint.GetLeftPart(UriPartial.Authority)),
+            Endpoint = SigningEndpoint,
             ResourcePath = Endpoint.AbsolutePath,
             Content = body,
             AuthenticationRegion = Region,
@@ -190,6 +235,7 @@ internal sealed class AwsJsonClient : IDisposable
         try
         {
             _credentials ??= _options.Credentials ?? AwsEnvironment.ResolveCredentials(_options.Profile, _config);
+            // The signer takes the time from the SDK's clock with the endpoint's correction applied.
             _signer.Sign(request, _config, new RequestMetrics(), _credentials);
         }
         catch (AmazonClientException ex)
@@ -198,6 +244,7 @@ internal sealed class AwsJsonClient : IDisposable
                 $"{_service.ServiceId} {operation}: the AWS credentials could not be obtained: {ex.Message}", operation, ex);
         }
 
+        signedAt = AwsClockSkew.ParseAmzDate(request.Headers.TryGetValue("X-Amz-Date", out var amzDate) ? amzDate : null) ?? DateTime.UtcNow;
         var message = new HttpRequestMessage(HttpMethod.Post, Endpoint) { Content = new ByteArrayContent(body) };
         foreach (var header in request.Headers)
         {

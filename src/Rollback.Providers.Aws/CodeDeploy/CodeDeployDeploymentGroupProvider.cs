@@ -130,7 +130,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Status = "GetDeploymentGroup" });
         try
         {
-            using var client = _clients(target);
+            using var client = Reporting(_clients(target), context.Reporter);
             var group = GetGroup(client, target, context.Cancellation);
             var succeeded = group.LastSuccessfulDeployment?.DeploymentId ?? throw new RollbackException(RollbackErrorId.CodeDeployNoSuccessfulDeployment, RollbackErrorCategory.ObjectNotFound,
                 $"Deployment group {Resource(target)} has no successful deployment to capture. Capture after a deployment has succeeded.", Resource(target));
@@ -258,7 +258,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context)
     {
         var captured = ReadCaptured(target, point);
-        using var client = _clients(target);
+        using var client = Reporting(_clients(target), context.Reporter);
         context.Details[CapturedDeploymentIdDetail] = captured.DeploymentId ?? string.Empty;
 
         if (StopInProgress(target))
@@ -323,6 +323,17 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     // ---- following a deployment ---------------------------------------------------------------------------------
 
     /// <summary>Reads the deployment until it ends, reporting per-instance progress. Ctrl+C stops the AWS deployment and says so.</summary>
+    /// <summary>A clock-skew correction made while capturing or restoring is told as verbose when the client is disposed.</summary>
+    private static ICodeDeployClient Reporting(ICodeDeployClient client, IRollbackReporter reporter)
+    {
+        if (client is CodeDeployClient real)
+        {
+            real.Reporter = reporter;
+        }
+
+        return client;
+    }
+
     private static void Follow(ICodeDeployClient client, RollbackTarget target, string deploymentId, RestoreContext context)
     {
         var activity = $"CodeDeploy deployment {deploymentId} to {Resource(target)}";

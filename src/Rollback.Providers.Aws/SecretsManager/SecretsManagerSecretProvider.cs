@@ -63,7 +63,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = "Capturing secret version stages", Status = SecretId(target) });
         try
         {
-            var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), context.Cancellation);
+            var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), context.Cancellation, context.Reporter);
             var state = StateOf(target, secret);
             var versions = ListVersions(target, context.Cancellation);
             if (secret.DeletedDate is not null)
@@ -143,7 +143,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         string wanted;
         if (context.Previous)
         {
-            var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation);
+            var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation, context.Reporter);
             wanted = VersionWith(secret, PreviousStage) ?? throw new RollbackException(RollbackErrorId.SecretPreviousVersionMissing, RollbackErrorCategory.ObjectNotFound,
                 $"No version of secret '{secretId}' is labelled {PreviousStage}, so -Previous has nothing to restore. Restore from a point instead (omit -Previous). Nothing was changed.", secretId);
         }
@@ -158,7 +158,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
     private static ConfigurationRestoreResult MoveCurrent(RollbackTarget target, RollbackPoint point, string wanted, RestoreContext context, bool whatIf, bool useSwitch)
     {
         var secretId = SecretId(target);
-        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation);
+        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation, context.Reporter);
         if (secret.DeletedDate is not null)
         {
             throw new RollbackException(RollbackErrorId.SecretPendingDeletion, RollbackErrorCategory.InvalidOperation, PendingDeletionMessage(target, secret) + " Nothing was changed.", secretId);
@@ -180,7 +180,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
                 VersionStage = CurrentStage,
                 MoveToVersionId = wanted,
                 RemoveFromVersionId = current,
-            }, ct), context.Cancellation);
+            }, ct), context.Cancellation, context.Reporter);
 
             context.Reporter.Verbose($"UpdateSecretVersionStage: {CurrentStage} of '{secretId}' from {current ?? "(none)"} to {wanted}.");
             if (useSwitch)
@@ -295,10 +295,23 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
     private static RollbackException Invalid(string why) =>
         new(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument, $"Invalid settings for a {KindName} target: {why}.", KindName);
 
-    /// <summary>One client per call: the target's settings name region, profile and endpoint, and the engine may run calls from any thread.</summary>
-    private static T Call<T>(RollbackTarget target, Func<ISecretsManagerClient, CancellationToken, Task<T>> call, CancellationToken cancellation)
+    /// <summary>
+    /// One client per call: the target's settings name region, profile and endpoint, and the engine may run calls from
+    /// any thread. What the client did on the way (a clock-skew correction) goes to the reporter, from this thread.
+    /// </summary>
+    private static T Call<T>(RollbackTarget target, Func<ISecretsManagerClient, CancellationToken, Task<T>> call, CancellationToken cancellation, IRollbackReporter? reporter = null)
     {
         using var client = new SecretsManagerClient(AwsClientOptions.FromSettings(target.Settings));
-        return call(client, cancellation).GetAwaiter().GetResult();
+        try
+        {
+            return call(client, cancellation).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            foreach (var notice in client.Transport.TakeNotices())
+            {
+                reporter?.Verbose(notice);
+            }
+        }
     }
 }
