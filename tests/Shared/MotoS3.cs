@@ -73,3 +73,31 @@ public sealed class MotoS3 : IDisposable
         return response;
     }
 }
+
+/// <summary>
+/// A fresh versioned bucket in moto for one test, with the SigV4-checking endpoint for S3 in front of moto: what the
+/// module sends goes to <see cref="Endpoint"/> (checked with botocore's S3 signer), the setup goes to moto through
+/// <see cref="Objects"/>.
+/// </summary>
+public sealed class S3TestBucket : IDisposable
+{
+    public S3TestBucket(Uri moto, string prefix)
+    {
+        Endpoint = new AwsTestEndpoint(moto, "s3", System.IO.Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
+        Objects = new MotoS3(moto);
+        Name = MotoS3.UniqueBucket(prefix);
+        Objects.CreateVersionedBucket(Name);
+    }
+
+    public AwsTestEndpoint Endpoint { get; }
+
+    public MotoS3 Objects { get; }
+
+    public string Name { get; }
+
+    public void Dispose()
+    {
+        Endpoint.Dispose();
+        Objects.Dispose();
+    }
+}

@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Linq;
 using System.Threading;
 using Rollback.Errors;
@@ -19,31 +18,26 @@ namespace Rollback.Tests.Aws;
 public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
 {
     private readonly MotoFixture _aws;
-    private readonly AwsTestEndpoint? _s3;
-    private readonly MotoS3? _moto;
-    private readonly string _bucket = MotoS3.UniqueBucket("rollback-bundles");
+    private readonly S3TestBucket? _bundles;
+
+    /// <summary>The test's bucket (set when moto runs, which every test checks first).</summary>
+    private S3TestBucket Bundles => _bundles!;
 
     public S3ClientMotoTests(MotoFixture aws)
     {
         _aws = aws;
-        if (aws.SkipReason is null)
-        {
-            _s3 = new AwsTestEndpoint(aws.Moto.Url, "s3", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
-            _moto = new MotoS3(aws.Moto.Url);
-            _moto.CreateVersionedBucket(_bucket);
-        }
+        _bundles = aws.SkipReason is null ? new S3TestBucket(aws.Moto.Url, "rollback-bundles") : null;
     }
 
     public void Dispose()
     {
-        _s3?.Dispose();
-        _moto?.Dispose();
+        _bundles?.Dispose();
     }
 
     private S3Client Client(int maxAttempts = 1) => new(new AwsClientOptions
     {
         Region = AwsTestEndpoint.Region,
-        EndpointUrl = _s3!.Url,
+        EndpointUrl = Bundles.Endpoint.Url,
         MaxAttempts = maxAttempts,
         BaseDelay = TimeSpan.FromMilliseconds(5),
     });
@@ -51,7 +45,7 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
     private GetObjectMetadataResponse Head(string key, string? version, string? bucket = null)
     {
         using var client = Client();
-        return client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket ?? _bucket, Key = key, VersionId = version }, CancellationToken.None).GetAwaiter().GetResult();
+        return client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket ?? Bundles.Name, Key = key, VersionId = version }, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     private RollbackException HeadFails(string key, string? version, string? bucket = null) =>
@@ -59,16 +53,16 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
 
     private void AssertEverySignatureVerified()
     {
-        Assert.Empty(_s3!.FailuresOfMainKey);
-        Assert.Contains(_s3.Operations, o => o.StartsWith("HEAD /" + _bucket + "/", StringComparison.Ordinal));
+        Assert.Empty(Bundles.Endpoint.FailuresOfMainKey);
+        Assert.Contains(Bundles.Endpoint.Operations, o => o.StartsWith("HEAD /" + Bundles.Name + "/", StringComparison.Ordinal));
     }
 
     [SkippableFact]
     public void HeadReadsEachVersionAndTheCurrentOneWithTheirETagsAndSizes()
     {
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
-        var one = _moto!.Put(_bucket, "api/v1.2.2.zip", "bundle one");
-        var two = _moto.Put(_bucket, "api/v1.2.2.zip", "bundle two, longer");
+        var one = Bundles.Objects.Put(Bundles.Name, "api/v1.2.2.zip", "bundle one");
+        var two = Bundles.Objects.Put(Bundles.Name, "api/v1.2.2.zip", "bundle two, longer");
 
         var first = Head("api/v1.2.2.zip", one.VersionId);
         var current = Head("api/v1.2.2.zip", null);
@@ -88,10 +82,10 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
     public void MissingBucketKeyDeletedVersionAndDeleteMarkerAreAwsResourceNotFound()
     {
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
-        var one = _moto!.Put(_bucket, "api/v1.zip", "bundle one");
-        _moto.Put(_bucket, "api/v1.zip", "bundle two");
-        _moto.DeleteVersion(one);
-        var marker = _moto.PutDeleteMarker(_bucket, "api/v1.zip");
+        var one = Bundles.Objects.Put(Bundles.Name, "api/v1.zip", "bundle one");
+        Bundles.Objects.Put(Bundles.Name, "api/v1.zip", "bundle two");
+        Bundles.Objects.DeleteVersion(one);
+        var marker = Bundles.Objects.PutDeleteMarker(Bundles.Name, "api/v1.zip");
 
         Assert.Equal(RollbackErrorId.AwsResourceNotFound, HeadFails("api/v1.zip", one.VersionId).ErrorId);
         var current = HeadFails("api/v1.zip", null);
@@ -107,29 +101,29 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
     public void AccessDeniedThrottlingAndA500StormMapByStatusAlone()
     {
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
-        var one = _moto!.Put(_bucket, "api/v1.zip", "bundle one");
+        var one = Bundles.Objects.Put(Bundles.Name, "api/v1.zip", "bundle one");
 
         // HEAD answers carry no error body: the status is all there is (scripted, as moto grants everything).
-        _s3!.Enqueue(new ScriptedAnswer(403, string.Empty, "HEAD"));
+        Bundles.Endpoint.Enqueue(new ScriptedAnswer(403, string.Empty, "HEAD"));
         var denied = HeadFails("api/v1.zip", one.VersionId);
         Assert.Equal(RollbackErrorId.AwsAccessDenied, denied.ErrorId);
         Assert.Contains("s3:GetObjectVersion", denied.Message, StringComparison.Ordinal);
 
-        _s3.Enqueue(new ScriptedAnswer(503, string.Empty, "HEAD"));
+        Bundles.Endpoint.Enqueue(new ScriptedAnswer(503, string.Empty, "HEAD"));
         using (var client = Client(maxAttempts: 3))
         {
-            var read = client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = "api/v1.zip", VersionId = one.VersionId }).GetAwaiter().GetResult();
+            var read = client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bundles.Name, Key = "api/v1.zip", VersionId = one.VersionId }).GetAwaiter().GetResult();
             Assert.Equal(one.VersionId, read.VersionId);
         }
 
         for (var i = 0; i < 3; i++)
         {
-            _s3.Enqueue(new ScriptedAnswer(500, string.Empty, "HEAD"));
+            Bundles.Endpoint.Enqueue(new ScriptedAnswer(500, string.Empty, "HEAD"));
         }
 
         using (var client = Client(maxAttempts: 3))
         {
-            var storm = Assert.Throws<RollbackException>(() => client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = "api/v1.zip" }).GetAwaiter().GetResult());
+            var storm = Assert.Throws<RollbackException>(() => client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bundles.Name, Key = "api/v1.zip" }).GetAwaiter().GetResult());
             Assert.Equal(RollbackErrorId.AwsRequestFailed, storm.ErrorId);
             Assert.Contains("after 3 attempts", storm.Message, StringComparison.Ordinal);
         }
@@ -143,13 +137,13 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
         var cli = AwsCli.Find(out var noCli);
         Skip.If(cli is null, noCli);
-        var one = _moto!.Put(_bucket, "api/v1.2.2.zip", "bundle one");
-        var two = _moto.Put(_bucket, "api/v1.2.2.zip", "bundle two, longer");
-        _moto.DeleteVersion(two);
+        var one = Bundles.Objects.Put(Bundles.Name, "api/v1.2.2.zip", "bundle one");
+        var two = Bundles.Objects.Put(Bundles.Name, "api/v1.2.2.zip", "bundle two, longer");
+        Bundles.Objects.DeleteVersion(two);
 
         var ours = Head("api/v1.2.2.zip", one.VersionId);
-        var theirs = cli!.Call(_s3!.Url, AwsTestEndpoint.Region, AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey,
-            "s3api", "head-object", "--bucket", _bucket, "--key", "api/v1.2.2.zip", "--version-id", one.VersionId);
+        var theirs = cli!.Call(Bundles.Endpoint.Url, AwsTestEndpoint.Region, AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey,
+            "s3api", "head-object", "--bucket", Bundles.Name, "--key", "api/v1.2.2.zip", "--version-id", one.VersionId);
         Assert.True(theirs.ExitCode == 0, theirs.ToString());
         var json = theirs.Json!;
         Assert.Equal(ours.VersionId, json["VersionId"]!.GetValue<string>());
@@ -158,13 +152,13 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
 
         // The deleted version: the CLI also reads 404, as the module's AwsResourceNotFound.
         Assert.Equal(RollbackErrorId.AwsResourceNotFound, HeadFails("api/v1.2.2.zip", two.VersionId).ErrorId);
-        var gone = cli.Call(_s3.Url, AwsTestEndpoint.Region, AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey,
-            "s3api", "head-object", "--bucket", _bucket, "--key", "api/v1.2.2.zip", "--version-id", two.VersionId);
+        var gone = cli.Call(Bundles.Endpoint.Url, AwsTestEndpoint.Region, AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey,
+            "s3api", "head-object", "--bucket", Bundles.Name, "--key", "api/v1.2.2.zip", "--version-id", two.VersionId);
         Assert.NotEqual(0, gone.ExitCode);
         Assert.Contains("404", gone.StandardError, StringComparison.Ordinal);
 
         // The CLI's own requests passed the same botocore check as the module's.
-        Assert.Empty(_s3.FailuresOfMainKey);
-        Assert.True(_s3.Operations.Count(o => o.StartsWith("HEAD ", StringComparison.Ordinal)) >= 4);
+        Assert.Empty(Bundles.Endpoint.FailuresOfMainKey);
+        Assert.True(Bundles.Endpoint.Operations.Count(o => o.StartsWith("HEAD ", StringComparison.Ordinal)) >= 4);
     }
 }
