@@ -335,10 +335,13 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         AssertEverySignatureVerified();
     }
 
-    [Fact]
-    public void CancellingWhileFollowingStopsTheAwsDeploymentWithAutomaticRollbackAndReportsIt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CancellingWhileFollowingStopsTheAwsDeploymentWithAutomaticRollbackAndReportsIt(bool stopDeploymentOnCancelSet)
     {
-        var (point, _, _) = Incident();
+        // StopDeploymentOnCancel defaults to $true: unset and set explicitly behave alike.
+        var (point, _, _) = stopDeploymentOnCancelSet ? Incident(("StopDeploymentOnCancel", true)) : Incident();
         var result = RollbackCancelledWhileFollowing(point);
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
