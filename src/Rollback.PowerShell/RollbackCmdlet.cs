@@ -146,6 +146,8 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.AutoRollbackNotSupported => CmdletStrings.ActionAutoRollbackNotSupported,
         RollbackErrorId.CodeDeployDeploymentInProgress => CmdletStrings.ActionCodeDeployDeploymentInProgress,
         RollbackErrorId.CodeDeployRevisionMissing => CmdletStrings.ActionCodeDeployRevisionMissing,
+        RollbackErrorId.RevisionBundleMissing => CmdletStrings.ActionRevisionBundleMissing,
+        RollbackErrorId.RevisionBundleChanged => CmdletStrings.ActionRevisionBundleChanged,
         RollbackErrorId.CodeDeployDeploymentFailed => CmdletStrings.ActionCodeDeployDeploymentFailed,
         RollbackErrorId.AwsClockSkewed => CmdletStrings.ActionAwsClockSkewed,
         _ => null,

@@ -34,7 +34,7 @@ public sealed class CodeDeployCmdletTests : IDisposable
         _endpoint.AddDeploymentGroup(App, Group, instances: 3);
         _endpoint.AddDeployment(App, Group, Good, "Succeeded", "v1.2.2");
         _session.SetVariable("EndpointUrl", _endpoint.Url.ToString());
-        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; PollSeconds = 0.01 } -Region us-east-1 -EndpointUrl $EndpointUrl")
+        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; PollSeconds = 0.01; CheckRevisionBundle = $false } -Region us-east-1 -EndpointUrl $EndpointUrl")
             .One("RollbackTarget");
     }
 

@@ -24,7 +24,8 @@ public sealed record ScriptedAnswer(int Status, string Body, string? Operation =
 /// against the test credentials. A request that is unsigned or wrongly signed is answered 403
 /// InvalidSignatureException and recorded in <see cref="SignatureFailures"/>, which every test asserts empty (or, for
 /// the wrong-key test, not). Scripted answers stand in for the faults moto cannot produce. Every request's operation and
-/// body and every response body are recorded for assertions (no GetSecretValue, no canary).
+/// body and every response body are recorded for assertions (no GetSecretValue, no canary). With the service "s3" it
+/// checks S3's signatures (botocore's S3 signer) and passes HEAD Object answers on with their headers.
 /// </summary>
 public sealed class AwsTestEndpoint : IDisposable
 {
@@ -35,6 +36,9 @@ public sealed class AwsTestEndpoint : IDisposable
     /// <summary>A second test credential, for the tests that sign wrongly on purpose: their failures never mix with the others'.</summary>
     public const string OtherAccessKey = "AKIDROLLBACKTEST0002";
     public const string OtherSecretKey = "rollback/test/other+key/fedcba9876543210";
+
+    /// <summary>The headers S3 answers HEAD Object with besides the x-amz-* ones.</summary>
+    private static readonly HashSet<string> S3Headers = new(StringComparer.OrdinalIgnoreCase) { "ETag", "Accept-Ranges" };
 
     private static readonly HashSet<string> Hop = new(StringComparer.OrdinalIgnoreCase) { "Host", "Content-Length", "Content-Type", "Connection", "Expect", "Transfer-Encoding" };
 
@@ -191,9 +195,10 @@ public sealed class AwsTestEndpoint : IDisposable
                 }
             }
 
+            // awsJson names the operation in X-Amz-Target; S3's REST requests are recorded as "METHOD /path?query".
             headers.TryGetValue("X-Amz-Target", out var target);
-            Operations.Enqueue(target ?? string.Empty);
-            var operation = target?.Split('.').Last();
+            Operations.Enqueue(target ?? $"{context.Request.HttpMethod} {context.Request.RawUrl}");
+            var operation = target is null ? context.Request.HttpMethod : target.Split('.').Last();
             if (_script.TryPeek(out var scripted) && (scripted.Operation is null || scripted.Operation == operation) && _script.TryDequeue(out scripted))
             {
                 await RespondAsync(context, scripted.Status, scripted.Body).ConfigureAwait(false);
@@ -214,9 +219,23 @@ public sealed class AwsTestEndpoint : IDisposable
             using var answer = await _forward.SendAsync(forward).ConfigureAwait(false);
             var text = await answer.Content.ReadAsStringAsync().ConfigureAwait(false);
             Traffic.Enqueue(text);
-            foreach (var header in answer.Headers.Where(h => h.Key.StartsWith("x-amz", StringComparison.OrdinalIgnoreCase)))
+            foreach (var header in answer.Headers.Where(h => h.Key.StartsWith("x-amz", StringComparison.OrdinalIgnoreCase) || S3Headers.Contains(h.Key)))
             {
                 context.Response.Headers[header.Key] = header.Value.First();
+            }
+
+            if (answer.Content.Headers.LastModified is { } modified)
+            {
+                context.Response.Headers["Last-Modified"] = modified.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (context.Request.HttpMethod == "HEAD")
+            {
+                // A HEAD answer says how long the object is and carries no body.
+                context.Response.StatusCode = (int)answer.StatusCode;
+                context.Response.ContentLength64 = answer.Content.Headers.ContentLength ?? 0;
+                context.Response.Close();
+                return;
             }
 
             await RespondAsync(context, (int)answer.StatusCode, text).ConfigureAwait(false);

@@ -12,7 +12,7 @@ import json
 import re
 import sys
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth, UNSIGNED_PAYLOAD
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -42,7 +42,11 @@ def check(item):
         if required not in names:
             return "header %s is not signed" % required
     content_hash = headers.get("x-amz-content-sha256")
-    if content_hash is not None and content_hash != hashlib.sha256(body).hexdigest():
+    if service == "s3" and content_hash is None:
+        return "S3 requests must carry X-Amz-Content-SHA256"
+    # S3 alone may sign the literal UNSIGNED-PAYLOAD instead of the body's hash.
+    unsigned = service == "s3" and content_hash == UNSIGNED_PAYLOAD
+    if content_hash is not None and not unsigned and content_hash != hashlib.sha256(body).hexdigest():
         return "X-Amz-Content-SHA256 does not match the body"
     request = AWSRequest(method=item["method"], url=item["url"], data=body)
     for name in names:
@@ -52,7 +56,9 @@ def check(item):
     if "x-amz-content-sha256" not in names and "X-Amz-Content-SHA256" in request.headers:
         del request.headers["X-Amz-Content-SHA256"]
     request.context["timestamp"] = amz_date
-    signer = SigV4Auth(Credentials(key, secret, headers.get("x-amz-security-token")), service, region)
+    # S3's signer canonicalizes the path as sent (no normalization, no double encoding) and signs the payload header.
+    signer_type = S3SigV4Auth if service == "s3" else SigV4Auth
+    signer = signer_type(Credentials(key, secret, headers.get("x-amz-security-token")), service, region)
     # botocore's own canonical request (path, query, headers, payload hash) over exactly the signed headers.
     if signer.signed_headers(signer.headers_to_sign(request)) != signed:
         return "signed headers %s are not the ones botocore would sign (%s)" % (signed, signer.signed_headers(signer.headers_to_sign(request)))

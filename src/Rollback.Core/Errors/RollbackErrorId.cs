@@ -78,6 +78,10 @@ public static class RollbackErrorId
     // CodeDeploy (CodeDeployDeploymentGroup kind) and automatic-rollback configuration (Get-/Set-AutoRollbackConfiguration).
     public const string CodeDeployNoSuccessfulDeployment = nameof(CodeDeployNoSuccessfulDeployment);
     public const string CodeDeployRevisionMissing = nameof(CodeDeployRevisionMissing);
+    /// <summary>The captured S3 revision's bundle (that version, or the object with that ETag) is gone: deleted, behind a delete marker, or its bucket.</summary>
+    public const string RevisionBundleMissing = nameof(RevisionBundleMissing);
+    /// <summary>The object at the captured S3 revision's bucket and key no longer has the captured ETag (a bundle captured without a version was overwritten).</summary>
+    public const string RevisionBundleChanged = nameof(RevisionBundleChanged);
     public const string CodeDeployDeploymentInProgress = nameof(CodeDeployDeploymentInProgress);
     public const string CodeDeployDeploymentFailed = nameof(CodeDeployDeploymentFailed);
     public const string CodeDeployDeploymentStopped = nameof(CodeDeployDeploymentStopped);

@@ -6,7 +6,7 @@ namespace Rollback.Providers.Aws.Client;
 
 /// <summary>
 /// The SDK signer reads the signing region and service from an <see cref="IClientConfig"/>; this is the smallest one
-/// that carries them. Endpoints are resolved by <see cref="AwsJsonClient"/>, never through this config.
+/// that carries them. Endpoints are resolved by <see cref="AwsHttpPipeline"/>, never through this config.
 /// </summary>
 internal sealed class AwsSigningConfig : ClientConfig
 {

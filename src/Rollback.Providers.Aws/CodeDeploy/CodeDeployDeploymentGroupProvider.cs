@@ -10,6 +10,7 @@ using System.Threading.Tasks;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers.Aws.Client;
+using Rollback.Providers.Aws.S3;
 using Rollback.Store;
 
 namespace Rollback.Providers.Aws.CodeDeploy;
@@ -17,9 +18,11 @@ namespace Rollback.Providers.Aws.CodeDeploy;
 /// <summary>
 /// An AWS CodeDeploy deployment group (seed 000: "redeploy the previous revision"). A point records the group's last
 /// successful deployment and its revision (S3 bundle with version/ETag, GitHub commit, or AppSpec content), the
-/// deployment config and the automatic rollback configuration. Rolling back creates a deployment of that revision,
+/// deployment config and the automatic rollback configuration. Readiness also reads an S3 bundle's metadata (HEAD
+/// Object of the captured version, or the object compared by ETag). Rolling back creates a deployment of that revision,
 /// described with the reason and the point, and follows it instance by instance until it Succeeded, Failed or was
-/// Stopped; Ctrl+C stops the AWS deployment (with automatic rollback) and says so. The group's current state is the
+/// Stopped; Ctrl+C stops the AWS deployment (with automatic rollback), or with StopDeploymentOnCancel = $false leaves
+/// it running, and says which. The group's current state is the
 /// revision of its last attempted deployment when that one succeeded, else that deployment and its status, which
 /// no point matches.
 /// </summary>
@@ -37,6 +40,15 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
     /// <summary>How long to follow a deployment before giving up on it (default 60 minutes); it goes on in AWS.</summary>
     public const string FollowMinutesSetting = "FollowMinutes";
+
+    /// <summary>The S3 endpoint for the revision bundle check (moto, a VPC endpoint); falls back to EndpointUrl.</summary>
+    public const string S3EndpointUrlSetting = "S3EndpointUrl";
+
+    /// <summary>True (default): readiness reads the captured S3 bundle (HEAD Object); false skips that check and says so.</summary>
+    public const string CheckRevisionBundleSetting = "CheckRevisionBundle";
+
+    /// <summary>True (default): Ctrl+C during the redeployment stops it in AWS with automatic rollback; false leaves it running and says how to follow it.</summary>
+    public const string StopDeploymentOnCancelSetting = "StopDeploymentOnCancel";
 
     public const string FailureEvent = "DEPLOYMENT_FAILURE";
     public const string AlarmEvent = "DEPLOYMENT_STOP_ON_ALARM";
@@ -57,21 +69,33 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     private const string AutoRollbackKey = "AutoRollback";
     private const string LastAttemptedKey = "LastAttemptedDeployment";
     private const int DescriptionLimit = 1024;
+    private const string BundleCheck = "RevisionBundlePresent";
+
+    /// <summary>The StopStatus detail when Ctrl+C left the deployment running (StopDeploymentOnCancel = $false).</summary>
+    public const string LeftRunning = "LeftRunning";
 
     private static readonly string[] AllEvents = { FailureEvent, AlarmEvent, RequestEvent };
     private static readonly string[] Recommended = { FailureEvent, AlarmEvent };
 
     private readonly Func<RollbackTarget, ICodeDeployClient> _clients;
+    private readonly Func<RollbackTarget, IS3Client> _s3Clients;
 
     public CodeDeployDeploymentGroupProvider()
         : this(target => new CodeDeployClient(AwsClientOptions.FromSettings(target.Settings)))
     {
     }
 
-    /// <summary>For tests: the client for a target (an endpoint and credentials of their own).</summary>
+    /// <summary>For tests: the CodeDeploy client for a target (an endpoint and credentials of their own); S3 as the settings say.</summary>
     internal CodeDeployDeploymentGroupProvider(Func<RollbackTarget, ICodeDeployClient> clients)
+        : this(clients, target => new S3Client(S3Options(target.Settings)))
+    {
+    }
+
+    /// <summary>For tests: the CodeDeploy and the S3 client for a target.</summary>
+    internal CodeDeployDeploymentGroupProvider(Func<RollbackTarget, ICodeDeployClient> clients, Func<RollbackTarget, IS3Client> s3Clients)
     {
         _clients = clients;
+        _s3Clients = s3Clients;
     }
 
     public string Kind => KindName;
@@ -87,11 +111,18 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         var application = Required(settings, ApplicationNameSetting, "the CodeDeploy application");
         var group = Required(settings, DeploymentGroupNameSetting, "the deployment group");
         _ = AwsClientOptions.FromSettings(settings);
+        _ = S3Options(settings);
         _ = Positive(settings, PollSecondsSetting, 5);
         _ = Positive(settings, FollowMinutesSetting, 60);
-        if (settings.ContainsKey(StopInProgressSetting))
+        foreach (var flag in new[] { StopInProgressSetting, CheckRevisionBundleSetting, StopDeploymentOnCancelSetting })
         {
-            _ = settings.GetBoolean(StopInProgressSetting, false);
+            // A typo must not quietly read as $false (StopDeploymentOnCancel = 'ture' would leave a deployment running).
+            var text = settings.GetString(flag);
+            if (text is not null && !bool.TryParse(text, out _) && text != "1" && text != "0")
+            {
+                throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
+                    $"The setting {flag} of a {KindName} target must be $true or $false (got '{text}').", flag);
+            }
         }
 
         return settings.With(ApplicationNameSetting, application).With(DeploymentGroupNameSetting, group);
@@ -213,6 +244,13 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
                     $"Revision {CodeDeployRevision.Label(captured.Revision!)} of deployment {captured.DeploymentId} is no longer registered with {Application(target)}: {ex.Message} Register it again (aws deploy register-application-revision) or roll back to another point.");
             }
         }));
+
+        if (captured.Revision!.RevisionType == CodeDeployRevision.S3 && captured.Revision.S3Location is { } bundle)
+        {
+            checks.Add(target.Settings.GetBoolean(CheckRevisionBundleSetting, true)
+                ? CheckBundle(target, captured, bundle)
+                : CheckResult.Warn(BundleCheck, $"The bundle {BundleLabel(bundle)} was not checked: the target's {CheckRevisionBundleSetting} setting is $false."));
+        }
 
         checks.Add(Guard("NoDeploymentInProgress", () =>
         {
@@ -401,8 +439,30 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         }
     }
 
-    /// <summary>Ctrl+C while a rollback deployment runs: stop it in AWS (with automatic rollback), never leave it unreported.</summary>
+    /// <summary>
+    /// Ctrl+C while a rollback deployment runs: stop it in AWS (with automatic rollback), or with StopDeploymentOnCancel
+    /// = $false leave it running; either way the warning, the error and the journal say which, with the deployment id.
+    /// </summary>
     private static RollbackException StopOnCancel(ICodeDeployClient client, RollbackTarget target, string deploymentId, string status, RestoreContext context, OperationCanceledException cancelled)
+    {
+        string outcome;
+        if (!target.Settings.GetBoolean(StopDeploymentOnCancelSetting, true))
+        {
+            context.Details[StopStatusDetail] = LeftRunning;
+            outcome = $"It was left running in AWS, as the target's {StopDeploymentOnCancelSetting} setting is $false: follow it with aws deploy get-deployment --deployment-id {deploymentId}, and stop it if need be with aws deploy stop-deployment --deployment-id {deploymentId} --auto-rollback-enabled.";
+        }
+        else
+        {
+            outcome = StopAfterCancel(client, deploymentId, context);
+        }
+
+        var message = $"Cancelled while CodeDeploy deployment {deploymentId} to {Resource(target)} was {status}. {outcome}";
+        context.Reporter.Warning(message);
+        return new RollbackException(RollbackErrorId.OperationCancelled, RollbackErrorCategory.OperationStopped, message, deploymentId, cancelled);
+    }
+
+    /// <summary>StopDeployment with automatic rollback, within 30 seconds of its own (the command's token is already cancelled).</summary>
+    private static string StopAfterCancel(ICodeDeployClient client, string deploymentId, RestoreContext context)
     {
         string outcome;
         using (var budget = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
@@ -420,9 +480,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             }
         }
 
-        var message = $"Cancelled while CodeDeploy deployment {deploymentId} to {Resource(target)} was {status}. {outcome}";
-        context.Reporter.Warning(message);
-        return new RollbackException(RollbackErrorId.OperationCancelled, RollbackErrorCategory.OperationStopped, message, deploymentId, cancelled);
+        return outcome;
     }
 
     private static void WaitUntilIdle(ICodeDeployClient client, RollbackTarget target, RestoreContext context)
@@ -476,6 +534,62 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             + (string.IsNullOrWhiteSpace(reason) ? "." : ": " + reason.Trim());
         return text.Length <= DescriptionLimit ? text : text.Substring(0, DescriptionLimit - 3) + "...";
     }
+
+    /// <summary>
+    /// The captured S3 bundle is still there: HEAD of the captured version (or of the object, compared by ETag). Gone is
+    /// a failure; access denied is a warning, since CodeDeploy reads the bundle with its own role, which may still be
+    /// allowed to; any other error fails the check with its ErrorId.
+    /// </summary>
+    private CheckResult CheckBundle(RollbackTarget target, CapturedDeployment captured, S3Location bundle) => Guard(BundleCheck, () =>
+    {
+        var label = BundleLabel(bundle);
+        var capturedETag = Unquote(bundle.ETag);
+        try
+        {
+            using var s3 = _s3Clients(target);
+            var head = Wait(s3.GetObjectMetadataAsync(new GetObjectMetadataRequest
+            {
+                BucketName = bundle.Bucket,
+                Key = bundle.Key,
+                VersionId = string.IsNullOrEmpty(bundle.Version) ? null : bundle.Version,
+            }, CancellationToken.None));
+            if (string.Equals(head.DeleteMarker, "true", StringComparison.OrdinalIgnoreCase))
+            {
+                return CheckResult.Fail(BundleCheck, RollbackErrorId.RevisionBundleMissing,
+                    $"The bundle {label} of deployment {captured.DeploymentId} is a delete marker in S3, so CodeDeploy has nothing to deploy. Restore the object version, or roll back to another point.");
+            }
+
+            var found = Unquote(head.ETag);
+            if (capturedETag.Length > 0 && !string.Equals(found, capturedETag, StringComparison.Ordinal))
+            {
+                return CheckResult.Fail(BundleCheck, RollbackErrorId.RevisionBundleChanged,
+                    $"The bundle {label} of deployment {captured.DeploymentId} has ETag {found} in S3, not the captured {capturedETag}: the object was overwritten, and CodeDeploy would refuse it (or deploy other content). Put the captured bundle back, or roll back to another point.");
+            }
+
+            return CheckResult.Pass(BundleCheck,
+                $"The bundle {label} of deployment {captured.DeploymentId} is in S3 ({head.ContentLength.ToString(CultureInfo.InvariantCulture)} bytes, ETag {found}"
+                + (head.LastModified is { } modified ? $", written {modified.ToString("u", CultureInfo.InvariantCulture)}" : string.Empty) + ").");
+        }
+        catch (RollbackException ex) when (ex.ErrorId == RollbackErrorId.AwsResourceNotFound)
+        {
+            return CheckResult.Fail(BundleCheck, RollbackErrorId.RevisionBundleMissing,
+                $"The bundle {label} of deployment {captured.DeploymentId} is gone from S3 (deleted version or object, delete marker, or no such bucket): {ex.Message} Restore it, or roll back to another point.");
+        }
+        catch (RollbackException ex) when (ex.ErrorId == RollbackErrorId.AwsAccessDenied)
+        {
+            return CheckResult.Warn(BundleCheck,
+                $"The bundle {label} of deployment {captured.DeploymentId} could not be checked: these credentials may not read it ({ex.Message}). CodeDeploy reads it with the deployment's own role, which may still be allowed to; the rollback would go on without this check.");
+        }
+    });
+
+    private static string BundleLabel(S3Location bundle) =>
+        $"s3://{bundle.Bucket}/{bundle.Key}" + (string.IsNullOrEmpty(bundle.Version) ? string.Empty : $" (version {bundle.Version})");
+
+    private static string Unquote(string? eTag) => (eTag ?? string.Empty).Trim().Trim('"');
+
+    /// <summary>The S3 client's options: the target's, with S3EndpointUrl (when set) in place of EndpointUrl.</summary>
+    private static AwsClientOptions S3Options(SettingsDictionary settings) =>
+        AwsClientOptions.FromSettings(settings, endpointOverride: settings.GetString(S3EndpointUrlSetting));
 
     private static List<string> ActiveDeployments(ICodeDeployClient client, RollbackTarget target, CancellationToken cancellation)
     {

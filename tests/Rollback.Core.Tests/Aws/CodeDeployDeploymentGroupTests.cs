@@ -74,6 +74,8 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
             new("Region", CodeDeployEndpoint.Region),
             new("EndpointUrl", _endpoint.Url.ToString()),
             new("PollSeconds", "0.01"),
+            // These tests' bundles live in no S3: CodeDeployS3ReadinessTests check real ones in moto.
+            new("CheckRevisionBundle", false),
         };
         settings.AddRange(extra.Select(e => new KeyValuePair<string, object?>(e.Key, e.Value)));
         return _engine.RegisterTarget(TargetName, CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(settings), replace: false);
@@ -91,6 +93,23 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
 
     private RollbackResult Rollback(RollbackPoint point, CancellationToken cancellation = default) =>
         _engine.Rollback(new RollbackRequest { Target = TargetName, PointId = point.Id, Reason = "Error rate 12.3% > 10%", ApprovedBy = new[] { "oncall" }, Cancellation = cancellation });
+
+    /// <summary>Rolls back while the new deployment hangs, with Ctrl+C at the third read of it.</summary>
+    private RollbackResult RollbackCancelledWhileFollowing(RollbackPoint point)
+    {
+        _endpoint.Script = DeploymentScript.Hangs;
+        using var cancel = new CancellationTokenSource();
+        var reads = 0;
+        _reporter.OnProgress = update =>
+        {
+            if (update.ActivityId == ProgressActivity.Deployment && !update.Completed && ++reads == 3)
+            {
+                cancel.Cancel();
+            }
+        };
+
+        return Rollback(point, cancel.Token);
+    }
 
     private void AssertEverySignatureVerified()
     {
@@ -204,6 +223,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
             new KeyValuePair<string, object?>("EndpointUrl", _endpoint.Url.ToString()),
             new KeyValuePair<string, object?>("PollSeconds", "0.01"),
             new KeyValuePair<string, object?>("StopInProgress", true),
+            new KeyValuePair<string, object?>("CheckRevisionBundle", false),
         }), replace: true);
         Assert.Equal(CheckStatus.Warn, _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None).Checks.Single(c => c.Name == "NoDeploymentInProgress").Status);
 
@@ -315,22 +335,14 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         AssertEverySignatureVerified();
     }
 
-    [Fact]
-    public void CancellingWhileFollowingStopsTheAwsDeploymentWithAutomaticRollbackAndReportsIt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CancellingWhileFollowingStopsTheAwsDeploymentWithAutomaticRollbackAndReportsIt(bool stopDeploymentOnCancelSet)
     {
-        var (point, _, _) = Incident();
-        _endpoint.Script = DeploymentScript.Hangs;
-        using var cancel = new CancellationTokenSource();
-        var reads = 0;
-        _reporter.OnProgress = update =>
-        {
-            if (update.ActivityId == ProgressActivity.Deployment && !update.Completed && ++reads == 3)
-            {
-                cancel.Cancel();
-            }
-        };
-
-        var result = Rollback(point, cancel.Token);
+        // StopDeploymentOnCancel defaults to $true: unset and set explicitly behave alike.
+        var (point, _, _) = stopDeploymentOnCancelSet ? Incident(("StopDeploymentOnCancel", true)) : Incident();
+        var result = RollbackCancelledWhileFollowing(point);
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
         Assert.Equal(RollbackErrorId.OperationCancelled, result.ErrorId);
@@ -347,6 +359,38 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         Assert.Equal(id, entry.Details![CodeDeployDeploymentGroupProvider.DeploymentIdDetail]);
         Assert.Contains("stopped in AWS", entry.Message, StringComparison.Ordinal);
         AssertEverySignatureVerified();
+    }
+
+    [Fact]
+    public void WithStopDeploymentOnCancelFalseCtrlCLeavesTheDeploymentRunningAndSaysHowToFollowIt()
+    {
+        var (point, _, _) = Incident(("StopDeploymentOnCancel", false));
+        var result = RollbackCancelledWhileFollowing(point);
+
+        Assert.Equal(RollbackStatus.Failed, result.Status);
+        Assert.Equal(RollbackErrorId.OperationCancelled, result.ErrorId);
+        var id = result.Details[CodeDeployDeploymentGroupProvider.DeploymentIdDetail];
+        var deployment = _endpoint.Deployment(id);
+        Assert.False(deployment.StopRequested, "StopDeploymentOnCancel = $false, yet the deployment was stopped.");
+        Assert.Equal(0, _endpoint.Count("StopDeployment"));
+        Assert.NotEqual("Stopped", deployment.Status);
+        Assert.Equal(CodeDeployDeploymentGroupProvider.LeftRunning, result.Details[CodeDeployDeploymentGroupProvider.StopStatusDetail]);
+        Assert.Contains("left running", result.Message, StringComparison.Ordinal);
+        var warning = Assert.Single(_reporter.Warnings, w => w.Contains(id, StringComparison.Ordinal));
+        Assert.Contains("aws deploy get-deployment --deployment-id " + id, warning, StringComparison.Ordinal);
+        var entry = _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
+        Assert.Equal(id, entry.Details![CodeDeployDeploymentGroupProvider.DeploymentIdDetail]);
+        Assert.Equal(CodeDeployDeploymentGroupProvider.LeftRunning, entry.Details[CodeDeployDeploymentGroupProvider.StopStatusDetail]);
+        Assert.Contains("left running", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("aws deploy get-deployment --deployment-id " + id, entry.Message, StringComparison.Ordinal);
+        AssertEverySignatureVerified();
+    }
+
+    [Fact]
+    public void StopDeploymentOnCancelMustBeABoolean()
+    {
+        var invalid = Assert.Throws<RollbackException>(() => Register(("StopDeploymentOnCancel", "sometimes")));
+        Assert.Equal(RollbackErrorId.InvalidTargetSettings, invalid.ErrorId);
     }
 
     [Fact]

@@ -1,0 +1,103 @@
+using System;
+using System.Net.Http;
+using System.Text;
+
+namespace Rollback.Testing;
+
+/// <summary>One object version put into moto's S3: its version id and ETag (quotes removed, as CodeDeploy records it).</summary>
+public sealed record S3ObjectVersion(string Bucket, string Key, string VersionId, string ETag);
+
+/// <summary>
+/// Test setup against moto's S3 itself (never through the checking endpoint: the module's requests are what gets
+/// checked): versioned buckets, object versions, deleted versions and delete markers, over S3's REST API, path style.
+/// </summary>
+public sealed class MotoS3 : IDisposable
+{
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly Uri _moto;
+
+    public MotoS3(Uri moto)
+    {
+        _moto = moto;
+    }
+
+    /// <summary>A bucket name no other test uses (lower case, a valid host label).</summary>
+    public static string UniqueBucket(string prefix) => $"{prefix}-{Guid.NewGuid():N}".Substring(0, Math.Min(63, prefix.Length + 33));
+
+    public void CreateVersionedBucket(string bucket)
+    {
+        Send(HttpMethod.Put, bucket, null).Dispose();
+        Send(HttpMethod.Put, bucket + "?versioning",
+            "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></VersioningConfiguration>").Dispose();
+    }
+
+    public S3ObjectVersion Put(string bucket, string key, string content)
+    {
+        using var response = Send(HttpMethod.Put, $"{bucket}/{key}", content);
+        var version = response.Headers.TryGetValues("x-amz-version-id", out var versions) ? string.Join(",", versions) : throw new InvalidOperationException("moto answered PUT without x-amz-version-id: is versioning on?");
+        return new S3ObjectVersion(bucket, key, version, response.Headers.ETag!.Tag.Trim('"'));
+    }
+
+    /// <summary>Deletes one version for good (DELETE ?versionId=).</summary>
+    public void DeleteVersion(S3ObjectVersion version) => Send(HttpMethod.Delete, $"{version.Bucket}/{version.Key}?versionId={Uri.EscapeDataString(version.VersionId)}", null).Dispose();
+
+    /// <summary>DELETE without a version: S3 puts a delete marker on top; returns the marker's version id.</summary>
+    public string PutDeleteMarker(string bucket, string key)
+    {
+        using var response = Send(HttpMethod.Delete, $"{bucket}/{key}", null);
+        return response.Headers.TryGetValues("x-amz-version-id", out var versions) ? string.Join(",", versions) : throw new InvalidOperationException("moto put no delete marker.");
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private HttpResponseMessage Send(HttpMethod method, string pathAndQuery, string? body)
+    {
+        var request = new HttpRequestMessage(method, new Uri(_moto, pathAndQuery));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/octet-stream");
+        }
+
+        // moto takes the account from the credential scope; the signature itself is not checked there.
+        request.Headers.TryAddWithoutValidation("Authorization",
+            $"AWS4-HMAC-SHA256 Credential={AwsTestEndpoint.AccessKey}/20250101/{AwsTestEndpoint.Region}/s3/aws4_request, SignedHeaders=host, Signature=0");
+        var response = _http.Send(request);
+        request.Dispose();
+        if (!response.IsSuccessStatusCode)
+        {
+            var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            response.Dispose();
+            throw new InvalidOperationException($"moto S3 {method} /{pathAndQuery} failed: {(int)response.StatusCode} {text}");
+        }
+
+        return response;
+    }
+}
+
+/// <summary>
+/// A fresh versioned bucket in moto for one test, with the SigV4-checking endpoint for S3 in front of moto: what the
+/// module sends goes to <see cref="Endpoint"/> (checked with botocore's S3 signer), the setup goes to moto through
+/// <see cref="Objects"/>.
+/// </summary>
+public sealed class S3TestBucket : IDisposable
+{
+    public S3TestBucket(Uri moto, string prefix)
+    {
+        Endpoint = new AwsTestEndpoint(moto, "s3", System.IO.Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
+        Objects = new MotoS3(moto);
+        Name = MotoS3.UniqueBucket(prefix);
+        Objects.CreateVersionedBucket(Name);
+    }
+
+    public AwsTestEndpoint Endpoint { get; }
+
+    public MotoS3 Objects { get; }
+
+    public string Name { get; }
+
+    public void Dispose()
+    {
+        Endpoint.Dispose();
+        Objects.Dispose();
+    }
+}
