@@ -7,7 +7,6 @@ using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
@@ -48,17 +47,16 @@ public sealed class PrometheusServer : IDisposable
 
     private readonly HttpListener? _exporter;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Process? _process;
+    private readonly LoopbackProcess? _process;
     private readonly string _root;
     private readonly ConcurrentDictionary<string, Func<double>> _drivers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Total, long Errors)> _counters = new(StringComparer.Ordinal);
-    private readonly StringBuilder _log = new();
 
     public PrometheusServer()
     {
         _root = Path.Combine(Path.GetTempPath(), "rollback-prometheus-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
-        var binary = FindBinary();
+        var binary = LoopbackProcess.FindOnPath("prometheus");
         if (binary is null)
         {
             SkipReason = "Prometheus is not installed (no 'prometheus' on PATH): apt-get install prometheus, as .ci/run does.";
@@ -67,31 +65,23 @@ public sealed class PrometheusServer : IDisposable
 
         try
         {
-            var exporterPort = FreePort();
+            var exporterPort = Loopback.FreePort();
             _exporter = new HttpListener();
             _exporter.Prefixes.Add($"http://127.0.0.1:{exporterPort}/");
             _exporter.Start();
             _ = Task.Run(ServeAsync);
 
-            var port = FreePort();
-            Url = new Uri($"http://127.0.0.1:{port}/");
+            var port = Loopback.FreePort();
+            Url = Loopback.Url(port);
             File.WriteAllText(Path.Combine(_root, "prometheus.yml"), Config(exporterPort));
-            var start = new ProcessStartInfo(binary)
+            var arguments = new[]
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
+                "--config.file=" + Path.Combine(_root, "prometheus.yml"),
+                "--storage.tsdb.path=" + Path.Combine(_root, "data"),
+                $"--web.listen-address=127.0.0.1:{port}",
             };
-            start.ArgumentList.Add("--config.file=" + Path.Combine(_root, "prometheus.yml"));
-            start.ArgumentList.Add("--storage.tsdb.path=" + Path.Combine(_root, "data"));
-            start.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
-            _process = Process.Start(start)!;
-            _process.ErrorDataReceived += (_, e) => Log(e.Data);
-            _process.OutputDataReceived += (_, e) => Log(e.Data);
-            _process.BeginErrorReadLine();
-            _process.BeginOutputReadLine();
-
-            SkipReason = WaitUntilReady();
+            _process = new LoopbackProcess("Prometheus", binary, arguments, logLimit: 64_000);
+            SkipReason = WaitUntilReady(_process);
         }
         catch (Exception ex) when (ex is HttpListenerException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
@@ -104,16 +94,7 @@ public sealed class PrometheusServer : IDisposable
 
     public Uri Url { get; } = new("http://127.0.0.1:1/");
 
-    public string ProcessLog
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string ProcessLog => _process?.Log ?? string.Empty;
 
     /// <summary>
     /// From the next scrape on, <paramref name="job"/>'s new requests fail with the share <paramref name="errorShare"/>
@@ -124,7 +105,7 @@ public sealed class PrometheusServer : IDisposable
     public void SetErrorShare(string job, double errorShare) => Drive(job, () => errorShare);
 
     /// <summary>A loopback address where nothing listens.</summary>
-    public static Uri UnusedUrl() => new($"http://127.0.0.1:{FreePort()}/");
+    public static Uri UnusedUrl() => Loopback.Url(Loopback.FreePort());
 
     /// <summary>A JSON policy whose durations are seconds, so real-Prometheus tests finish in seconds (default thresholds).</summary>
     public static string FastPolicyJson => """{ "availabilityFor": "00:00:03", "errorRateFor": "00:00:03", "assessErrorRateFor": "00:00:05" }""";
@@ -132,24 +113,7 @@ public sealed class PrometheusServer : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        if (_process is not null)
-        {
-            try
-            {
-                if (!_process.HasExited)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    _process.WaitForExit(10_000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-
-            _process.Dispose();
-        }
-
+        _process?.Dispose();
         if (_exporter is not null)
         {
             _exporter.Close();
@@ -166,21 +130,6 @@ public sealed class PrometheusServer : IDisposable
         }
     }
 
-    private static string? FindBinary()
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, "prometheus"))
-            .FirstOrDefault(File.Exists);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static string Config(int exporterPort)
     {
         var text = new StringBuilder();
@@ -193,60 +142,17 @@ public sealed class PrometheusServer : IDisposable
         return text.ToString();
     }
 
-    private void Log(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            if (_log.Length < 64_000)
-            {
-                _log.AppendLine(line);
-            }
-        }
-    }
-
     /// <summary>Bounded: ready within 30 s, then every job's error rate has a sample for each second of the needed history within 60 s.</summary>
-    private string? WaitUntilReady()
+    private string? WaitUntilReady(LoopbackProcess process)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var watch = Stopwatch.StartNew();
-        while (true)
+        var notReady = process.WaitUntilReady(http, new Uri(Url, "-/ready"), response => response.IsSuccessStatusCode, StartPatience);
+        if (notReady is not null)
         {
-            if (_process!.HasExited)
-            {
-                return $"Prometheus exited with code {_process.ExitCode}: {ProcessLog}";
-            }
-
-            try
-            {
-                using var response = http.GetAsync(new Uri(Url, "-/ready")).GetAwaiter().GetResult();
-                if (response.IsSuccessStatusCode)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Not answering yet.
-            }
-
-            if (watch.Elapsed > StartPatience)
-            {
-                return $"Prometheus did not become ready within {StartPatience.TotalSeconds} s: {ProcessLog}";
-            }
-
-            Thread.Sleep(200);
+            return notReady;
         }
 
-        watch.Restart();
+        var watch = Stopwatch.StartNew();
         var needed = (int)NeededHistory.TotalSeconds;
         while (true)
         {
