@@ -45,8 +45,7 @@ public sealed class PrometheusServer : IDisposable
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DataPatience = TimeSpan.FromSeconds(60);
 
-    private readonly HttpListener? _exporter;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly Exporter? _exporter;
     private readonly LoopbackProcess? _process;
     private readonly string _root;
     private readonly ConcurrentDictionary<string, Func<double>> _drivers = new(StringComparer.Ordinal);
@@ -65,11 +64,8 @@ public sealed class PrometheusServer : IDisposable
 
         try
         {
-            var exporterPort = Loopback.FreePort();
-            _exporter = new HttpListener();
-            _exporter.Prefixes.Add($"http://127.0.0.1:{exporterPort}/");
-            _exporter.Start();
-            _ = Task.Run(ServeAsync);
+            _exporter = new Exporter(Metrics);
+            var exporterPort = _exporter.Url.Port;
 
             var port = Loopback.FreePort();
             Url = Loopback.Url(port);
@@ -112,14 +108,8 @@ public sealed class PrometheusServer : IDisposable
 
     public void Dispose()
     {
-        _stop.Cancel();
         _process?.Dispose();
-        if (_exporter is not null)
-        {
-            _exporter.Close();
-        }
-
-        _stop.Dispose();
+        _exporter?.Dispose();
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -189,36 +179,11 @@ public sealed class PrometheusServer : IDisposable
         }
     }
 
-    private async Task ServeAsync()
+    /// <summary>The exposition of the job named <paramref name="name"/> after one more scrape; null for no such job.</summary>
+    private string? Metrics(string name)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _exporter!.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            var name = context.Request.Url?.AbsolutePath.Split('/').LastOrDefault() ?? string.Empty;
-            var job = Jobs.FirstOrDefault(j => j.Name == name);
-            var bytes = Encoding.UTF8.GetBytes(job is null ? "unknown job\n" : Exposition(job, Scrape(job)));
-            context.Response.StatusCode = job is null ? 404 : 200;
-            context.Response.ContentType = "text/plain; version=0.0.4";
-            context.Response.ContentLength64 = bytes.Length;
-            try
-            {
-                await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-                context.Response.Close();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
-            {
-                // The scraper went away; the next scrape gets the next answer.
-            }
-        }
+        var job = Jobs.FirstOrDefault(j => j.Name == name);
+        return job is null ? null : Exposition(job, Scrape(job));
     }
 
     /// <summary>One more scrape of <paramref name="job"/>: 100 more requests, failing with the job's share or its driver's.</summary>
@@ -253,5 +218,23 @@ public sealed class PrometheusServer : IDisposable
         text.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_sum {(total * job.LatencySeconds).ToString(CultureInfo.InvariantCulture)}\n");
         text.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_count {total}\n");
         return text.ToString();
+    }
+
+    /// <summary>The scraped test exporter: /metrics/JOB answers the job's exposition, any other path 404.</summary>
+    private sealed class Exporter : LoopbackHttpServer
+    {
+        private readonly Func<string, string?> _metrics;
+
+        public Exporter(Func<string, string?> metrics)
+        {
+            _metrics = metrics;
+        }
+
+        protected override Task HandleAsync(HttpListenerContext context)
+        {
+            var name = context.Request.Url?.AbsolutePath.Split('/').LastOrDefault() ?? string.Empty;
+            var text = _metrics(name);
+            return RespondAsync(context, text is null ? 404 : 200, "text/plain; version=0.0.4", text ?? "unknown job\n");
+        }
     }
 }
