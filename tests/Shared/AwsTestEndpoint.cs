@@ -2,7 +2,6 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
@@ -27,7 +26,7 @@ public sealed record ScriptedAnswer(int Status, string Body, string? Operation =
 /// body and every response body are recorded for assertions (no GetSecretValue, no canary). With the service "s3" it
 /// checks S3's signatures (botocore's S3 signer) and passes HEAD Object answers on with their headers.
 /// </summary>
-public sealed class AwsTestEndpoint : IDisposable
+public sealed class AwsTestEndpoint : LoopbackHttpServer
 {
     public const string AccessKey = "AKIDROLLBACKTEST0001";
     public const string SecretKey = "rollback/test/secret+key/0123456789abcdef";
@@ -42,12 +41,10 @@ public sealed class AwsTestEndpoint : IDisposable
 
     private static readonly HashSet<string> Hop = new(StringComparer.OrdinalIgnoreCase) { "Host", "Content-Length", "Content-Type", "Connection", "Expect", "Transfer-Encoding" };
 
-    private readonly HttpListener _listener = new();
     private readonly HttpClient _forward = new() { Timeout = TimeSpan.FromSeconds(30) };
     private readonly Process _verifier;
     private readonly object _verifierGate = new();
     private readonly ConcurrentQueue<ScriptedAnswer> _script = new();
-    private readonly CancellationTokenSource _stop = new();
     private readonly Uri _upstream;
     private readonly string _service;
 
@@ -63,15 +60,7 @@ public sealed class AwsTestEndpoint : IDisposable
         };
         start.ArgumentList.Add(verifierScript);
         _verifier = Process.Start(start)!;
-
-        var port = MotoServer.FreePort();
-        Url = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(Url.ToString());
-        _listener.Start();
-        _ = Task.Run(ServeAsync);
     }
-
-    public Uri Url { get; }
 
     /// <summary>Every failed check, as "access key: why" ("unsigned: ..." without a signature).</summary>
     public ConcurrentQueue<string> SignatureFailures { get; } = new();
@@ -122,10 +111,14 @@ public sealed class AwsTestEndpoint : IDisposable
 
     public int Count(string operation) => Operations.Count(o => o.EndsWith("." + operation, StringComparison.Ordinal));
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _stop.Cancel();
-        _listener.Close();
+        base.Dispose(disposing);
+        if (!disposing)
+        {
+            return;
+        }
+
         try
         {
             _verifier.StandardInput.Close();
@@ -141,121 +134,88 @@ public sealed class AwsTestEndpoint : IDisposable
 
         _verifier.Dispose();
         _forward.Dispose();
-        _stop.Dispose();
     }
 
-    private async Task ServeAsync()
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
-        while (!_stop.IsCancellationRequested)
+        var body = await ReadBodyAsync(context.Request).ConfigureAwait(false);
+        var headers = HeadersOf(context.Request);
+        Traffic.Enqueue(Encoding.UTF8.GetString(body));
+        headers.TryGetValue("X-Amz-Date", out var amzDate);
+        RequestDates.Enqueue(amzDate ?? string.Empty);
+
+        var why = Verify(context.Request.HttpMethod, new Uri(Url, context.Request.RawUrl), headers, body);
+        if (why is not null)
         {
-            HttpListenerContext context;
-            try
+            SignatureFailures.Enqueue(why);
+            await RespondAsync(context, 403, "{\"__type\":\"InvalidSignatureException\",\"message\":\"" + JsonEncodedText.Encode(why) + "\"}").ConfigureAwait(false);
+            return;
+        }
+
+        if (AllowedSkew is not null || RefuseEveryTime)
+        {
+            var window = AllowedSkew ?? TimeSpan.FromMinutes(5);
+            var now = Now;
+            var late = RefuseEveryTime ? SigV4Verifier.Expired(amzDate ?? string.Empty, now, window) : SigV4Verifier.TimeFault(amzDate ?? string.Empty, now, window);
+            if (late is not null)
             {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
+                TimeRefusals.Enqueue($"{amzDate}: {late.Message}");
+                await RespondAsync(context, 403, "{\"__type\":\"" + late.ErrorType + "\",\"message\":\"" + JsonEncodedText.Encode(late.Message) + "\"}").ConfigureAwait(false);
                 return;
             }
-
-            _ = Task.Run(() => HandleAsync(context));
         }
+
+        // awsJson names the operation in X-Amz-Target; S3's REST requests are recorded as "METHOD /path?query".
+        headers.TryGetValue("X-Amz-Target", out var target);
+        Operations.Enqueue(target ?? $"{context.Request.HttpMethod} {context.Request.RawUrl}");
+        var operation = target is null ? context.Request.HttpMethod : target.Split('.').Last();
+        if (_script.TryPeek(out var scripted) && (scripted.Operation is null || scripted.Operation == operation) && _script.TryDequeue(out scripted))
+        {
+            await RespondAsync(context, scripted.Status, scripted.Body).ConfigureAwait(false);
+            return;
+        }
+
+        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), new Uri(_upstream, context.Request.RawUrl)) { Content = new ByteArrayContent(body) };
+        foreach (var header in headers.Where(h => !Hop.Contains(h.Key)))
+        {
+            forward.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        if (headers.TryGetValue("Content-Type", out var contentType))
+        {
+            forward.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        using var answer = await _forward.SendAsync(forward).ConfigureAwait(false);
+        var text = await answer.Content.ReadAsStringAsync().ConfigureAwait(false);
+        Traffic.Enqueue(text);
+        foreach (var header in answer.Headers.Where(h => h.Key.StartsWith("x-amz", StringComparison.OrdinalIgnoreCase) || S3Headers.Contains(h.Key)))
+        {
+            context.Response.Headers[header.Key] = header.Value.First();
+        }
+
+        if (answer.Content.Headers.LastModified is { } modified)
+        {
+            context.Response.Headers["Last-Modified"] = modified.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (context.Request.HttpMethod == "HEAD")
+        {
+            // A HEAD answer says how long the object is and carries no body.
+            context.Response.StatusCode = (int)answer.StatusCode;
+            context.Response.ContentLength64 = answer.Content.Headers.ContentLength ?? 0;
+            context.Response.Close();
+            return;
+        }
+
+        await RespondAsync(context, (int)answer.StatusCode, text).ConfigureAwait(false);
     }
 
-    private async Task HandleAsync(HttpListenerContext context)
+    private Task RespondAsync(HttpListenerContext context, int status, string body)
     {
-        try
-        {
-            using var buffer = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(buffer).ConfigureAwait(false);
-            var body = buffer.ToArray();
-            var headers = context.Request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
-            Traffic.Enqueue(Encoding.UTF8.GetString(body));
-            headers.TryGetValue("X-Amz-Date", out var amzDate);
-            RequestDates.Enqueue(amzDate ?? string.Empty);
-
-            var why = Verify(context.Request.HttpMethod, new Uri(Url, context.Request.RawUrl), headers, body);
-            if (why is not null)
-            {
-                SignatureFailures.Enqueue(why);
-                await RespondAsync(context, 403, "{\"__type\":\"InvalidSignatureException\",\"message\":\"" + JsonEncodedText.Encode(why) + "\"}").ConfigureAwait(false);
-                return;
-            }
-
-            if (AllowedSkew is not null || RefuseEveryTime)
-            {
-                var window = AllowedSkew ?? TimeSpan.FromMinutes(5);
-                var now = Now;
-                var late = RefuseEveryTime ? SigV4Verifier.Expired(amzDate ?? string.Empty, now, window) : SigV4Verifier.TimeFault(amzDate ?? string.Empty, now, window);
-                if (late is not null)
-                {
-                    TimeRefusals.Enqueue($"{amzDate}: {late.Message}");
-                    await RespondAsync(context, 403, "{\"__type\":\"" + late.ErrorType + "\",\"message\":\"" + JsonEncodedText.Encode(late.Message) + "\"}").ConfigureAwait(false);
-                    return;
-                }
-            }
-
-            // awsJson names the operation in X-Amz-Target; S3's REST requests are recorded as "METHOD /path?query".
-            headers.TryGetValue("X-Amz-Target", out var target);
-            Operations.Enqueue(target ?? $"{context.Request.HttpMethod} {context.Request.RawUrl}");
-            var operation = target is null ? context.Request.HttpMethod : target.Split('.').Last();
-            if (_script.TryPeek(out var scripted) && (scripted.Operation is null || scripted.Operation == operation) && _script.TryDequeue(out scripted))
-            {
-                await RespondAsync(context, scripted.Status, scripted.Body).ConfigureAwait(false);
-                return;
-            }
-
-            using var forward = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), new Uri(_upstream, context.Request.RawUrl)) { Content = new ByteArrayContent(body) };
-            foreach (var header in headers.Where(h => !Hop.Contains(h.Key)))
-            {
-                forward.Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
-
-            if (headers.TryGetValue("Content-Type", out var contentType))
-            {
-                forward.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-            }
-
-            using var answer = await _forward.SendAsync(forward).ConfigureAwait(false);
-            var text = await answer.Content.ReadAsStringAsync().ConfigureAwait(false);
-            Traffic.Enqueue(text);
-            foreach (var header in answer.Headers.Where(h => h.Key.StartsWith("x-amz", StringComparison.OrdinalIgnoreCase) || S3Headers.Contains(h.Key)))
-            {
-                context.Response.Headers[header.Key] = header.Value.First();
-            }
-
-            if (answer.Content.Headers.LastModified is { } modified)
-            {
-                context.Response.Headers["Last-Modified"] = modified.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            if (context.Request.HttpMethod == "HEAD")
-            {
-                // A HEAD answer says how long the object is and carries no body.
-                context.Response.StatusCode = (int)answer.StatusCode;
-                context.Response.ContentLength64 = answer.Content.Headers.ContentLength ?? 0;
-                context.Response.Close();
-                return;
-            }
-
-            await RespondAsync(context, (int)answer.StatusCode, text).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is HttpListenerException or IOException or HttpRequestException or ObjectDisposedException)
-        {
-            // The client went away or the test is over.
-        }
-    }
-
-    private async Task RespondAsync(HttpListenerContext context, int status, string body)
-    {
-        var bytes = Encoding.UTF8.GetBytes(body);
         context.Response.Headers["Date"] = Now.UtcDateTime.ToString("r", System.Globalization.CultureInfo.InvariantCulture);
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/x-amz-json-1.1";
         context.Response.Headers["x-amzn-RequestId"] = "test-" + Guid.NewGuid().ToString("N");
-        context.Response.ContentLength64 = bytes.Length;
-        await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-        context.Response.Close();
+        return RespondAsync(context, status, "application/x-amz-json-1.1", body);
     }
 
     private string? Verify(string method, Uri url, Dictionary<string, string> headers, byte[] body)

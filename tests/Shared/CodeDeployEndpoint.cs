@@ -2,10 +2,8 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -25,7 +23,7 @@ namespace Rollback.Testing;
 /// refused as AWS refuses it and recorded in <see cref="Rejections"/>. Faults are injected per operation.
 /// Uses no Rollback type: it is linked into every test project that needs it.
 /// </summary>
-public sealed class CodeDeployEndpoint : IDisposable
+public sealed class CodeDeployEndpoint : LoopbackHttpServer
 {
     /// <summary>The one test key of the AWS tests (the Secrets Manager endpoint's too), so tests side by side agree on the environment.</summary>
     public const string AccessKeyId = AwsTestEndpoint.AccessKey;
@@ -37,9 +35,6 @@ public sealed class CodeDeployEndpoint : IDisposable
     public const string ContentType = "application/x-amz-json-1.1";
 
     private readonly object _gate = new();
-    private readonly HttpListener _listener;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _loop;
     private readonly ConcurrentQueue<CodeDeployCall> _calls = new();
     private readonly ConcurrentQueue<SignatureFault> _rejections = new();
     private readonly Dictionary<string, ApplicationState> _applications = new(StringComparer.Ordinal);
@@ -51,11 +46,7 @@ public sealed class CodeDeployEndpoint : IDisposable
     public CodeDeployEndpoint()
     {
         Verifier = new SigV4Verifier(AccessKeyId, SecretAccessKey, Region, "codedeploy");
-        (_listener, Url) = Listen();
-        _loop = Task.Run(Serve);
     }
-
-    public Uri Url { get; }
 
     public SigV4Verifier Verifier { get; }
 
@@ -69,22 +60,6 @@ public sealed class CodeDeployEndpoint : IDisposable
     public IReadOnlyList<SignatureFault> Rejections => _rejections.ToList();
 
     public int Count(string operation) => _calls.Count(c => c.Operation == operation);
-
-    public void Dispose()
-    {
-        _stopping.Cancel();
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-            // The loop ends with the listener.
-        }
-
-        _stopping.Dispose();
-    }
 
     // ---- State the test sets up directly (no HTTP) -------------------------------------------------------------------
 
@@ -293,141 +268,79 @@ public sealed class CodeDeployEndpoint : IDisposable
 
     // ---- HTTP -------------------------------------------------------------------------------------------------------
 
-    private static (HttpListener Listener, Uri Url) Listen()
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
-        for (var attempt = 0; ; attempt++)
+        var body = await ReadBodyAsync(context.Request).ConfigureAwait(false);
+        var headers = HeadersOf(context.Request);
+        var target = headers.TryGetValue("X-Amz-Target", out var t) ? t : string.Empty;
+        var operation = target.StartsWith(TargetPrefix, StringComparison.Ordinal) ? target.Substring(TargetPrefix.Length) : target;
+        var requestId = Guid.NewGuid().ToString();
+
+        var signatureFault = Verifier.Verify(context.Request.HttpMethod, context.Request.RawUrl ?? "/", headers, body);
+        if (signatureFault is not null)
         {
-            int port;
-            using (var probe = new TcpListenerScope())
-            {
-                port = probe.Port;
-            }
-
-            var prefix = $"http://127.0.0.1:{port}/";
-            var listener = new HttpListener();
-            listener.Prefixes.Add(prefix);
-            try
-            {
-                listener.Start();
-                return (listener, new Uri(prefix));
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                listener.Close();
-            }
+            _rejections.Enqueue(signatureFault);
+            var status = signatureFault.ErrorType == "IncompleteSignatureException" ? 400 : 403;
+            _calls.Enqueue(new CodeDeployCall(operation, null, status, signatureFault.ErrorType, SignatureValid: false));
+            await Write(context, status, Error(signatureFault.ErrorType, signatureFault.Message), requestId, signatureFault.ErrorType).ConfigureAwait(false);
+            return;
         }
-    }
 
-    private async Task Serve()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => Answer(context));
-        }
-    }
-
-    private async Task Answer(HttpListenerContext context)
-    {
+        JsonObject input;
         try
         {
-            byte[] body;
-            using (var buffer = new MemoryStream())
-            {
-                await context.Request.InputStream.CopyToAsync(buffer, _stopping.Token).ConfigureAwait(false);
-                body = buffer.ToArray();
-            }
-
-            var headers = context.Request.Headers.AllKeys.Where(k => k is not null)
-                .ToDictionary(k => k!, k => context.Request.Headers[k] ?? string.Empty, StringComparer.OrdinalIgnoreCase);
-            var target = headers.TryGetValue("X-Amz-Target", out var t) ? t : string.Empty;
-            var operation = target.StartsWith(TargetPrefix, StringComparison.Ordinal) ? target.Substring(TargetPrefix.Length) : target;
-            var requestId = Guid.NewGuid().ToString();
-
-            var signatureFault = Verifier.Verify(context.Request.HttpMethod, context.Request.RawUrl ?? "/", headers, body);
-            if (signatureFault is not null)
-            {
-                _rejections.Enqueue(signatureFault);
-                var status = signatureFault.ErrorType == "IncompleteSignatureException" ? 400 : 403;
-                _calls.Enqueue(new CodeDeployCall(operation, null, status, signatureFault.ErrorType, SignatureValid: false));
-                await Write(context, status, Error(signatureFault.ErrorType, signatureFault.Message), requestId, signatureFault.ErrorType).ConfigureAwait(false);
-                return;
-            }
-
-            JsonObject input;
-            try
-            {
-                input = body.Length == 0 ? new JsonObject() : JsonNode.Parse(body) as JsonObject ?? throw new JsonException("not an object");
-            }
-            catch (JsonException)
-            {
-                _calls.Enqueue(new CodeDeployCall(operation, null, 400, "SerializationException", SignatureValid: true));
-                await Write(context, 400, Error("SerializationException", "Start of structure or map found where not expected."), requestId, "SerializationException").ConfigureAwait(false);
-                return;
-            }
-
-            var fault = TakeFault(operation);
-            if (fault is not null)
-            {
-                _calls.Enqueue(new CodeDeployCall(operation, input, fault.NoAnswer ? 0 : fault.Status, fault.ErrorType, SignatureValid: true));
-                if (fault.NoAnswer)
-                {
-                    // Hold the connection open without a byte of answer until the client gives up or the endpoint stops.
-                    await Task.Delay(Timeout.Infinite, _stopping.Token).ConfigureAwait(false);
-                    return;
-                }
-
-                await Write(context, fault.Status, Error(fault.ErrorType, fault.Message), requestId, fault.ErrorType).ConfigureAwait(false);
-                return;
-            }
-
-            Reply reply;
-            if (context.Request.HttpMethod != "POST" || !(headers.TryGetValue("Content-Type", out var type) && type.StartsWith(ContentType, StringComparison.Ordinal)))
-            {
-                reply = Reply.Fail(400, "SerializationException", $"Expected a POST of {ContentType}.");
-            }
-            else
-            {
-                lock (_gate)
-                {
-                    reply = Dispatch(operation, input);
-                }
-            }
-
-            _calls.Enqueue(new CodeDeployCall(operation, input, reply.Status, reply.ErrorType, SignatureValid: true));
-            await Write(context, reply.Status, reply.Body, requestId, reply.ErrorType).ConfigureAwait(false);
+            input = body.Length == 0 ? new JsonObject() : JsonNode.Parse(body) as JsonObject ?? throw new JsonException("not an object");
         }
-        catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        catch (JsonException)
         {
-            // The client gave up or the endpoint is stopping.
+            _calls.Enqueue(new CodeDeployCall(operation, null, 400, "SerializationException", SignatureValid: true));
+            await Write(context, 400, Error("SerializationException", "Start of structure or map found where not expected."), requestId, "SerializationException").ConfigureAwait(false);
+            return;
         }
+
+        var fault = TakeFault(operation);
+        if (fault is not null)
+        {
+            _calls.Enqueue(new CodeDeployCall(operation, input, fault.NoAnswer ? 0 : fault.Status, fault.ErrorType, SignatureValid: true));
+            if (fault.NoAnswer)
+            {
+                // Hold the connection open without a byte of answer until the client gives up or the endpoint stops.
+                await Task.Delay(Timeout.Infinite, Stopping).ConfigureAwait(false);
+                return;
+            }
+
+            await Write(context, fault.Status, Error(fault.ErrorType, fault.Message), requestId, fault.ErrorType).ConfigureAwait(false);
+            return;
+        }
+
+        Reply reply;
+        if (context.Request.HttpMethod != "POST" || !(headers.TryGetValue("Content-Type", out var type) && type.StartsWith(ContentType, StringComparison.Ordinal)))
+        {
+            reply = Reply.Fail(400, "SerializationException", $"Expected a POST of {ContentType}.");
+        }
+        else
+        {
+            lock (_gate)
+            {
+                reply = Dispatch(operation, input);
+            }
+        }
+
+        _calls.Enqueue(new CodeDeployCall(operation, input, reply.Status, reply.ErrorType, SignatureValid: true));
+        await Write(context, reply.Status, reply.Body, requestId, reply.ErrorType).ConfigureAwait(false);
     }
 
-    private async Task Write(HttpListenerContext context, int status, JsonObject body, string requestId, string? errorType)
+    private Task Write(HttpListenerContext context, int status, JsonObject body, string requestId, string? errorType)
     {
-        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
         // The Date header tells the endpoint's time, by the clock its signature check uses (what a client corrects by).
         context.Response.Headers["Date"] = Verifier.Clock().UtcDateTime.ToString("r", System.Globalization.CultureInfo.InvariantCulture);
-        context.Response.StatusCode = status;
-        context.Response.ContentType = ContentType;
         context.Response.Headers["x-amzn-RequestId"] = requestId;
         if (errorType is not null)
         {
             context.Response.Headers["x-amzn-ErrorType"] = errorType;
         }
 
-        context.Response.ContentLength64 = bytes.Length;
-        await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-        context.Response.Close();
+        return RespondAsync(context, status, ContentType, body.ToJsonString());
     }
 
     private static JsonObject Error(string type, string message) => new() { ["__type"] = type, ["message"] = message };
@@ -1107,21 +1020,6 @@ public sealed class CodeDeployEndpoint : IDisposable
     {
         const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         return new string(Enumerable.Range(0, 9).Select(_ => alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)]).ToArray());
-    }
-
-    private sealed class TcpListenerScope : IDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-
-        public TcpListenerScope()
-        {
-            _listener.Start();
-            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        }
-
-        public int Port { get; }
-
-        public void Dispose() => _listener.Stop();
     }
 
     private sealed class ServiceError : Exception

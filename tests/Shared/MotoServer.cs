@@ -1,12 +1,7 @@
 using System;
-using System.Diagnostics;
+using System.Globalization;
 using System.IO;
-using System.Linq;
-using System.Net;
 using System.Net.Http;
-using System.Net.Sockets;
-using System.Text;
-using System.Threading;
 
 namespace Rollback.Testing;
 
@@ -19,8 +14,7 @@ public sealed class MotoServer : IDisposable
 {
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(30);
 
-    private readonly Process? _process;
-    private readonly StringBuilder _log = new();
+    private readonly LoopbackProcess? _process;
 
     public MotoServer()
     {
@@ -34,23 +28,10 @@ public sealed class MotoServer : IDisposable
         try
         {
             var port = FreePort();
-            Url = new Uri($"http://127.0.0.1:{port}/");
-            var start = new ProcessStartInfo(binary)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add("-H");
-            start.ArgumentList.Add("127.0.0.1");
-            start.ArgumentList.Add("-p");
-            start.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            _process = Process.Start(start)!;
-            _process.ErrorDataReceived += (_, e) => Log(e.Data);
-            _process.OutputDataReceived += (_, e) => Log(e.Data);
-            _process.BeginErrorReadLine();
-            _process.BeginOutputReadLine();
-            SkipReason = WaitUntilReady();
+            Url = Loopback.Url(port);
+            _process = new LoopbackProcess("moto_server", binary, new[] { "-H", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture) }, logLimit: 32_000);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            SkipReason = _process.WaitUntilReady(http, new Uri(Url, "moto-api/"), response => (int)response.StatusCode < 500, StartPatience);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
@@ -63,98 +44,11 @@ public sealed class MotoServer : IDisposable
 
     public Uri Url { get; } = new("http://127.0.0.1:1/");
 
-    public string ProcessLog
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string ProcessLog => _process?.Log ?? string.Empty;
 
-    public static string? FindOnPath(string name)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, name))
-            .FirstOrDefault(File.Exists);
-    }
+    public static string? FindOnPath(string name) => LoopbackProcess.FindOnPath(name);
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Loopback.FreePort();
 
-    public void Dispose()
-    {
-        if (_process is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-
-        _process.Dispose();
-    }
-
-    private string? WaitUntilReady()
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < StartPatience)
-        {
-            if (_process!.HasExited)
-            {
-                return $"moto_server exited with code {_process.ExitCode}: {ProcessLog}";
-            }
-
-            try
-            {
-                using var response = http.GetAsync(new Uri(Url, "moto-api/")).GetAwaiter().GetResult();
-                if ((int)response.StatusCode < 500)
-                {
-                    return null;
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or System.Threading.Tasks.TaskCanceledException)
-            {
-                // Not listening yet.
-            }
-
-            Thread.Sleep(200);
-        }
-
-        return $"moto_server did not answer within {StartPatience.TotalSeconds} s: {ProcessLog}";
-    }
-
-    private void Log(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            if (_log.Length < 32_000)
-            {
-                _log.AppendLine(line);
-            }
-        }
-    }
+    public void Dispose() => _process?.Dispose();
 }

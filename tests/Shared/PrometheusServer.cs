@@ -7,7 +7,6 @@ using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
@@ -46,19 +45,17 @@ public sealed class PrometheusServer : IDisposable
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DataPatience = TimeSpan.FromSeconds(60);
 
-    private readonly HttpListener? _exporter;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Process? _process;
+    private readonly Exporter? _exporter;
+    private readonly LoopbackProcess? _process;
     private readonly string _root;
     private readonly ConcurrentDictionary<string, Func<double>> _drivers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Total, long Errors)> _counters = new(StringComparer.Ordinal);
-    private readonly StringBuilder _log = new();
 
     public PrometheusServer()
     {
         _root = Path.Combine(Path.GetTempPath(), "rollback-prometheus-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
-        var binary = FindBinary();
+        var binary = LoopbackProcess.FindOnPath("prometheus");
         if (binary is null)
         {
             SkipReason = "Prometheus is not installed (no 'prometheus' on PATH): apt-get install prometheus, as .ci/run does.";
@@ -67,31 +64,20 @@ public sealed class PrometheusServer : IDisposable
 
         try
         {
-            var exporterPort = FreePort();
-            _exporter = new HttpListener();
-            _exporter.Prefixes.Add($"http://127.0.0.1:{exporterPort}/");
-            _exporter.Start();
-            _ = Task.Run(ServeAsync);
+            _exporter = new Exporter(Metrics);
+            var exporterPort = _exporter.Url.Port;
 
-            var port = FreePort();
-            Url = new Uri($"http://127.0.0.1:{port}/");
+            var port = Loopback.FreePort();
+            Url = Loopback.Url(port);
             File.WriteAllText(Path.Combine(_root, "prometheus.yml"), Config(exporterPort));
-            var start = new ProcessStartInfo(binary)
+            var arguments = new[]
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
+                "--config.file=" + Path.Combine(_root, "prometheus.yml"),
+                "--storage.tsdb.path=" + Path.Combine(_root, "data"),
+                $"--web.listen-address=127.0.0.1:{port}",
             };
-            start.ArgumentList.Add("--config.file=" + Path.Combine(_root, "prometheus.yml"));
-            start.ArgumentList.Add("--storage.tsdb.path=" + Path.Combine(_root, "data"));
-            start.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
-            _process = Process.Start(start)!;
-            _process.ErrorDataReceived += (_, e) => Log(e.Data);
-            _process.OutputDataReceived += (_, e) => Log(e.Data);
-            _process.BeginErrorReadLine();
-            _process.BeginOutputReadLine();
-
-            SkipReason = WaitUntilReady();
+            _process = new LoopbackProcess("Prometheus", binary, arguments, logLimit: 64_000);
+            SkipReason = WaitUntilReady(_process);
         }
         catch (Exception ex) when (ex is HttpListenerException or IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
@@ -104,16 +90,7 @@ public sealed class PrometheusServer : IDisposable
 
     public Uri Url { get; } = new("http://127.0.0.1:1/");
 
-    public string ProcessLog
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string ProcessLog => _process?.Log ?? string.Empty;
 
     /// <summary>
     /// From the next scrape on, <paramref name="job"/>'s new requests fail with the share <paramref name="errorShare"/>
@@ -124,38 +101,15 @@ public sealed class PrometheusServer : IDisposable
     public void SetErrorShare(string job, double errorShare) => Drive(job, () => errorShare);
 
     /// <summary>A loopback address where nothing listens.</summary>
-    public static Uri UnusedUrl() => new($"http://127.0.0.1:{FreePort()}/");
+    public static Uri UnusedUrl() => Loopback.Url(Loopback.FreePort());
 
     /// <summary>A JSON policy whose durations are seconds, so real-Prometheus tests finish in seconds (default thresholds).</summary>
     public static string FastPolicyJson => """{ "availabilityFor": "00:00:03", "errorRateFor": "00:00:03", "assessErrorRateFor": "00:00:05" }""";
 
     public void Dispose()
     {
-        _stop.Cancel();
-        if (_process is not null)
-        {
-            try
-            {
-                if (!_process.HasExited)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    _process.WaitForExit(10_000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-
-            _process.Dispose();
-        }
-
-        if (_exporter is not null)
-        {
-            _exporter.Close();
-        }
-
-        _stop.Dispose();
+        _process?.Dispose();
+        _exporter?.Dispose();
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -164,21 +118,6 @@ public sealed class PrometheusServer : IDisposable
         {
             // A leftover temp folder is harmless.
         }
-    }
-
-    private static string? FindBinary()
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, "prometheus"))
-            .FirstOrDefault(File.Exists);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Config(int exporterPort)
@@ -193,60 +132,17 @@ public sealed class PrometheusServer : IDisposable
         return text.ToString();
     }
 
-    private void Log(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            if (_log.Length < 64_000)
-            {
-                _log.AppendLine(line);
-            }
-        }
-    }
-
     /// <summary>Bounded: ready within 30 s, then every job's error rate has a sample for each second of the needed history within 60 s.</summary>
-    private string? WaitUntilReady()
+    private string? WaitUntilReady(LoopbackProcess process)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var watch = Stopwatch.StartNew();
-        while (true)
+        var notReady = process.WaitUntilReady(http, new Uri(Url, "-/ready"), response => response.IsSuccessStatusCode, StartPatience);
+        if (notReady is not null)
         {
-            if (_process!.HasExited)
-            {
-                return $"Prometheus exited with code {_process.ExitCode}: {ProcessLog}";
-            }
-
-            try
-            {
-                using var response = http.GetAsync(new Uri(Url, "-/ready")).GetAwaiter().GetResult();
-                if (response.IsSuccessStatusCode)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Not answering yet.
-            }
-
-            if (watch.Elapsed > StartPatience)
-            {
-                return $"Prometheus did not become ready within {StartPatience.TotalSeconds} s: {ProcessLog}";
-            }
-
-            Thread.Sleep(200);
+            return notReady;
         }
 
-        watch.Restart();
+        var watch = Stopwatch.StartNew();
         var needed = (int)NeededHistory.TotalSeconds;
         while (true)
         {
@@ -283,36 +179,11 @@ public sealed class PrometheusServer : IDisposable
         }
     }
 
-    private async Task ServeAsync()
+    /// <summary>The exposition of the job named <paramref name="name"/> after one more scrape; null for no such job.</summary>
+    private string? Metrics(string name)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _exporter!.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            var name = context.Request.Url?.AbsolutePath.Split('/').LastOrDefault() ?? string.Empty;
-            var job = Jobs.FirstOrDefault(j => j.Name == name);
-            var bytes = Encoding.UTF8.GetBytes(job is null ? "unknown job\n" : Exposition(job, Scrape(job)));
-            context.Response.StatusCode = job is null ? 404 : 200;
-            context.Response.ContentType = "text/plain; version=0.0.4";
-            context.Response.ContentLength64 = bytes.Length;
-            try
-            {
-                await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-                context.Response.Close();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
-            {
-                // The scraper went away; the next scrape gets the next answer.
-            }
-        }
+        var job = Jobs.FirstOrDefault(j => j.Name == name);
+        return job is null ? null : Exposition(job, Scrape(job));
     }
 
     /// <summary>One more scrape of <paramref name="job"/>: 100 more requests, failing with the job's share or its driver's.</summary>
@@ -347,5 +218,23 @@ public sealed class PrometheusServer : IDisposable
         text.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_sum {(total * job.LatencySeconds).ToString(CultureInfo.InvariantCulture)}\n");
         text.Append(CultureInfo.InvariantCulture, $"http_request_duration_seconds_count {total}\n");
         return text.ToString();
+    }
+
+    /// <summary>The scraped test exporter: /metrics/JOB answers the job's exposition, any other path 404.</summary>
+    private sealed class Exporter : LoopbackHttpServer
+    {
+        private readonly Func<string, string?> _metrics;
+
+        public Exporter(Func<string, string?> metrics)
+        {
+            _metrics = metrics;
+        }
+
+        protected override Task HandleAsync(HttpListenerContext context)
+        {
+            var name = context.Request.Url?.AbsolutePath.Split('/').LastOrDefault() ?? string.Empty;
+            var text = _metrics(name);
+            return RespondAsync(context, text is null ? 404 : 200, "text/plain; version=0.0.4", text ?? "unknown job\n");
+        }
     }
 }
