@@ -360,7 +360,6 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
     // ---- following a deployment ---------------------------------------------------------------------------------
 
-    /// <summary>Reads the deployment until it ends, reporting per-instance progress. Ctrl+C stops the AWS deployment and says so.</summary>
     /// <summary>A clock-skew correction made while capturing or restoring is told as verbose when the client is disposed.</summary>
     private static ICodeDeployClient Reporting(ICodeDeployClient client, IRollbackReporter reporter)
     {
@@ -372,6 +371,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         return client;
     }
 
+    /// <summary>Reads the deployment until it ends, reporting per-instance progress. Ctrl+C stops the AWS deployment and says so.</summary>
     private static void Follow(ICodeDeployClient client, RollbackTarget target, string deploymentId, RestoreContext context)
     {
         var activity = $"CodeDeploy deployment {deploymentId} to {Resource(target)}";
