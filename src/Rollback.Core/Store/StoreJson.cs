@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -11,6 +12,19 @@ public static class StoreJson
     public static JsonSerializerOptions Indented { get; } = Create(indented: true);
 
     public static JsonSerializerOptions Compact { get; } = Create(indented: false);
+
+    /// <summary>
+    /// Writes <paramref name="value"/> as an indented JSON artifact of a point (atomically, into
+    /// <paramref name="artifactsDirectory"/>) and returns its manifest entry: for kinds whose captured state is a record
+    /// of the system (a secret's version stages, a deployment's revision) rather than copied files.
+    /// </summary>
+    public static ArtifactEntry WriteArtifact<T>(string artifactsDirectory, string fileName, T value)
+    {
+        Directory.CreateDirectory(artifactsDirectory);
+        var path = Path.Combine(artifactsDirectory, fileName);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value, Indented));
+        return new ArtifactEntry { RelativePath = fileName, Size = new FileInfo(path).Length, Sha256 = Checksums.HashFile(path) };
+    }
 
     private static JsonSerializerOptions Create(bool indented)
     {

@@ -94,7 +94,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
 
 #pragma warning disable RB1002 // Journaling a refusal changes nothing on the target; see the comment above.
                 WriteRollbackError(Engine.RefuseNotReady(InputObject, Reason, ApprovedBy));
-#pragma warning restore RB1002
+#pragma warning restore RB1002 // Only the journaled refusal above is exempt; the rest of the method is checked again.
                 return;
             }
 

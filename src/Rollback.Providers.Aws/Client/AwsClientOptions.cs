@@ -41,13 +41,14 @@ internal sealed class AwsClientOptions
     /// <summary>The client's retry budget (token bucket, as in the SDK's standard mode): a retry costs 5, a retry after a timeout 10.</summary>
     public int RetryBudget { get; init; } = 500;
 
-    public static AwsClientOptions FromSettings(SettingsDictionary settings, string? regionOverride = null, string? profileOverride = null, string? endpointOverride = null)
+    /// <summary>The client options a target's settings name; <paramref name="endpointOverride"/> (when set) wins over its EndpointUrl.</summary>
+    public static AwsClientOptions FromSettings(SettingsDictionary settings, string? endpointOverride = null)
     {
         var endpoint = NonEmpty(endpointOverride) ?? NonEmpty(settings.GetString(EndpointUrlSetting));
         return new AwsClientOptions
         {
-            Region = NonEmpty(regionOverride) ?? NonEmpty(settings.GetString(RegionSetting)),
-            Profile = NonEmpty(profileOverride) ?? NonEmpty(settings.GetString(ProfileSetting)),
+            Region = NonEmpty(settings.GetString(RegionSetting)),
+            Profile = NonEmpty(settings.GetString(ProfileSetting)),
             EndpointUrl = endpoint is null ? null : ParseEndpoint(endpoint),
             AttemptTimeout = TimeSpan.FromSeconds(PositiveNumber(settings, TimeoutSecondsSetting, 20)),
             MaxAttempts = (int)PositiveNumber(settings, MaxAttemptsSetting, 3),
@@ -65,7 +66,8 @@ internal sealed class AwsClientOptions
             $"The endpoint URL '{value}' is not an absolute http or https URL. Pass one like https://secretsmanager.eu-west-1.amazonaws.com or http://127.0.0.1:5000.", value);
     }
 
-    private static double PositiveNumber(SettingsDictionary settings, string key, double defaultValue)
+    /// <summary>A positive number setting up to <paramref name="max"/>, or the default when absent; <paramref name="owner"/> completes the message (" of a ... target").</summary>
+    internal static double PositiveNumber(SettingsDictionary settings, string key, double defaultValue, double max = 3600, string owner = "")
     {
         var text = settings.GetString(key);
         if (text is null)
@@ -73,13 +75,13 @@ internal sealed class AwsClientOptions
             return defaultValue;
         }
 
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= 3600)
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= max)
         {
             return value;
         }
 
         throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
-            $"The setting {key} must be a positive number (got '{text}').", key);
+            $"The setting {key}{owner} must be a positive number (got '{text}').", key);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value!.Trim();

@@ -19,9 +19,6 @@ internal sealed class CodeDeployClient : ICodeDeployClient
         _client = client;
     }
 
-    public Task<GetApplicationResponse> GetApplicationAsync(GetApplicationRequest request, CancellationToken cancellationToken = default) =>
-        _client.InvokeAsync<GetApplicationRequest, GetApplicationResponse>("GetApplication", request, cancellationToken);
-
     public Task<GetDeploymentGroupResponse> GetDeploymentGroupAsync(GetDeploymentGroupRequest request, CancellationToken cancellationToken = default) =>
         _client.InvokeAsync<GetDeploymentGroupRequest, GetDeploymentGroupResponse>("GetDeploymentGroup", request, cancellationToken);
 

@@ -117,11 +117,10 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         foreach (var flag in new[] { StopInProgressSetting, CheckRevisionBundleSetting, StopDeploymentOnCancelSetting })
         {
             // A typo must not quietly read as $false (StopDeploymentOnCancel = 'ture' would leave a deployment running).
-            var text = settings.GetString(flag);
-            if (text is not null && !bool.TryParse(text, out _) && text != "1" && text != "0")
+            if (!settings.IsBooleanOrAbsent(flag))
             {
                 throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
-                    $"The setting {flag} of a {KindName} target must be $true or $false (got '{text}').", flag);
+                    $"The setting {flag} of a {KindName} target must be $true or $false (got '{settings.GetString(flag)}').", flag);
             }
         }
 
@@ -180,9 +179,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
                 AutoRollbackConfiguration = group.AutoRollbackConfiguration,
                 CompleteTime = deployment.CompleteTime,
             };
-            Directory.CreateDirectory(context.ArtifactsDirectory);
-            var path = Path.Combine(context.ArtifactsDirectory, ArtifactFile);
-            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(captured, StoreJson.Indented));
+            var artifact = StoreJson.WriteArtifact(context.ArtifactsDirectory, ArtifactFile, captured);
 
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -203,7 +200,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             {
                 Version = CodeDeployRevision.Label(revision),
                 Fingerprint = CodeDeployRevision.Fingerprint(revision),
-                Artifacts = new[] { new ArtifactEntry { RelativePath = ArtifactFile, Size = new FileInfo(path).Length, Sha256 = Checksums.HashFile(path) } },
+                Artifacts = new[] { artifact },
                 Metadata = metadata,
             };
         }
@@ -249,7 +246,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         {
             checks.Add(target.Settings.GetBoolean(CheckRevisionBundleSetting, true)
                 ? CheckBundle(target, captured, bundle)
-                : CheckResult.Warn(BundleCheck, $"The bundle {BundleLabel(bundle)} was not checked: the target's {CheckRevisionBundleSetting} setting is $false."));
+                : CheckResult.Warn(BundleCheck, $"The bundle {S3Client.Describe(BundleRequest(bundle))} was not checked: the target's {CheckRevisionBundleSetting} setting is $false."));
         }
 
         checks.Add(Guard("NoDeploymentInProgress", () =>
@@ -542,17 +539,13 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     /// </summary>
     private CheckResult CheckBundle(RollbackTarget target, CapturedDeployment captured, S3Location bundle) => Guard(BundleCheck, () =>
     {
-        var label = BundleLabel(bundle);
+        var request = BundleRequest(bundle);
+        var label = S3Client.Describe(request);
         var capturedETag = Unquote(bundle.ETag);
         try
         {
             using var s3 = _s3Clients(target);
-            var head = Wait(s3.GetObjectMetadataAsync(new GetObjectMetadataRequest
-            {
-                BucketName = bundle.Bucket,
-                Key = bundle.Key,
-                VersionId = string.IsNullOrEmpty(bundle.Version) ? null : bundle.Version,
-            }, CancellationToken.None));
+            var head = Wait(s3.GetObjectMetadataAsync(request, CancellationToken.None));
             if (string.Equals(head.DeleteMarker, "true", StringComparison.OrdinalIgnoreCase))
             {
                 return CheckResult.Fail(BundleCheck, RollbackErrorId.RevisionBundleMissing,
@@ -582,8 +575,13 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         }
     });
 
-    private static string BundleLabel(S3Location bundle) =>
-        $"s3://{bundle.Bucket}/{bundle.Key}" + (string.IsNullOrEmpty(bundle.Version) ? string.Empty : $" (version {bundle.Version})");
+    /// <summary>The HEAD Object request for a captured bundle: its version when one was captured, else the current object.</summary>
+    private static GetObjectMetadataRequest BundleRequest(S3Location bundle) => new()
+    {
+        BucketName = bundle.Bucket,
+        Key = bundle.Key,
+        VersionId = string.IsNullOrEmpty(bundle.Version) ? null : bundle.Version,
+    };
 
     private static string Unquote(string? eTag) => (eTag ?? string.Empty).Trim().Trim('"');
 
@@ -678,22 +676,8 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         return value!.Trim();
     }
 
-    private static double Positive(SettingsDictionary settings, string key, double defaultValue)
-    {
-        var text = settings.GetString(key);
-        if (text is null)
-        {
-            return defaultValue;
-        }
-
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= 100_000)
-        {
-            return value;
-        }
-
-        throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
-            $"The setting {key} of a {KindName} target must be a positive number (got '{text}').", key);
-    }
+    private static double Positive(SettingsDictionary settings, string key, double defaultValue) =>
+        AwsClientOptions.PositiveNumber(settings, key, defaultValue, 100_000, $" of a {KindName} target");
 
     /// <summary>The point's one artifact: what was captured, in CodeDeploy's own spelling.</summary>
     private sealed class CapturedDeployment

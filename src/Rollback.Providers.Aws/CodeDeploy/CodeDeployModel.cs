@@ -8,30 +8,6 @@ namespace Rollback.Providers.Aws.CodeDeploy;
 // this module uses. CodeDeploy's wire names are camelCase (service model codedeploy 2014-10-06, awsJson1_1), so each
 // member names its wire spelling; enumerations are the model's strings (DeploymentStatus, RevisionLocationType, ...).
 
-internal sealed class GetApplicationRequest
-{
-    [JsonPropertyName("applicationName")]
-    public string? ApplicationName { get; set; }
-}
-
-internal sealed class GetApplicationResponse
-{
-    [JsonPropertyName("application")]
-    public ApplicationInfo? Application { get; set; }
-}
-
-internal sealed class ApplicationInfo
-{
-    [JsonPropertyName("applicationId")]
-    public string? ApplicationId { get; set; }
-
-    [JsonPropertyName("applicationName")]
-    public string? ApplicationName { get; set; }
-
-    [JsonPropertyName("computePlatform")]
-    public string? ComputePlatform { get; set; }
-}
-
 internal sealed class GetDeploymentGroupRequest
 {
     [JsonPropertyName("applicationName")]

@@ -1,7 +1,5 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Rollback.Errors;
+using Rollback.Store;
 
 namespace Rollback.Providers.Aws.CodeDeploy;
 
@@ -38,15 +36,7 @@ internal static class CodeDeployRevision
             return spec.Sha256!.ToLowerInvariant();
         }
 
-        using var sha = SHA256.Create();
-        var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(spec.Content ?? string.Empty));
-        var text = new StringBuilder(hash.Length * 2);
-        foreach (var b in hash)
-        {
-            text.Append(b.ToString("x2", CultureInfo.InvariantCulture));
-        }
-
-        return text.ToString();
+        return Checksums.HashText(spec.Content ?? string.Empty);
     }
 
     private static RollbackException Unsupported(RevisionLocation revision) =>

@@ -10,8 +10,6 @@ namespace Rollback.Providers.Aws.CodeDeploy;
 /// </summary>
 internal interface ICodeDeployClient : IDisposable
 {
-    Task<GetApplicationResponse> GetApplicationAsync(GetApplicationRequest request, CancellationToken cancellationToken = default);
-
     Task<GetDeploymentGroupResponse> GetDeploymentGroupAsync(GetDeploymentGroupRequest request, CancellationToken cancellationToken = default);
 
     Task<ListDeploymentsResponse> ListDeploymentsAsync(ListDeploymentsRequest request, CancellationToken cancellationToken = default);

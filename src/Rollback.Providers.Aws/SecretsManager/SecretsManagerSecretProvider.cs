@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Rollback.Engine;
@@ -72,10 +71,8 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
             }
 
             // The point's one artifact: version ids and their stages (never a value), checksummed like any other.
-            Directory.CreateDirectory(context.ArtifactsDirectory);
-            var path = Path.Combine(context.ArtifactsDirectory, StagesFile);
             var stages = versions.ToDictionary(v => v.VersionId!, v => (IReadOnlyList<string>)(v.VersionStages ?? new List<string>()), StringComparer.Ordinal);
-            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new SortedDictionary<string, IReadOnlyList<string>>(stages, StringComparer.Ordinal), StoreJson.Indented));
+            var artifact = StoreJson.WriteArtifact(context.ArtifactsDirectory, StagesFile, new SortedDictionary<string, IReadOnlyList<string>>(stages, StringComparer.Ordinal));
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [SecretIdSetting] = SecretId(target),
@@ -91,7 +88,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
             {
                 Version = state.Version,
                 Fingerprint = state.Fingerprint,
-                Artifacts = new[] { new ArtifactEntry { RelativePath = StagesFile, Size = new FileInfo(path).Length, Sha256 = Checksums.HashFile(path) } },
+                Artifacts = new[] { artifact },
                 Metadata = metadata,
             };
         }
@@ -141,9 +138,10 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         }
 
         string wanted;
+        DescribeSecretResponse? previousSecret = null;
         if (context.Previous)
         {
-            var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation, context.Reporter);
+            var secret = previousSecret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation, context.Reporter);
             wanted = VersionWith(secret, PreviousStage) ?? throw new RollbackException(RollbackErrorId.SecretPreviousVersionMissing, RollbackErrorCategory.ObjectNotFound,
                 $"No version of secret '{secretId}' is labelled {PreviousStage}, so -Previous has nothing to restore. Restore from a point instead (omit -Previous). Nothing was changed.", secretId);
         }
@@ -152,13 +150,14 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
             wanted = CapturedVersion(point);
         }
 
-        return new[] { MoveCurrent(target, point, wanted, context, context.WhatIf, useSwitch: false) };
+        return new[] { MoveCurrent(target, point, wanted, context, context.WhatIf, useSwitch: false, previousSecret) };
     }
 
-    private static ConfigurationRestoreResult MoveCurrent(RollbackTarget target, RollbackPoint point, string wanted, RestoreContext context, bool whatIf, bool useSwitch)
+    // described: the secret as the caller has just described it (-Previous), to spare a second DescribeSecret.
+    private static ConfigurationRestoreResult MoveCurrent(RollbackTarget target, RollbackPoint point, string wanted, RestoreContext context, bool whatIf, bool useSwitch, DescribeSecretResponse? described = null)
     {
         var secretId = SecretId(target);
-        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation, context.Reporter);
+        var secret = described ?? Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation, context.Reporter);
         if (secret.DeletedDate is not null)
         {
             throw new RollbackException(RollbackErrorId.SecretPendingDeletion, RollbackErrorCategory.InvalidOperation, PendingDeletionMessage(target, secret) + " Nothing was changed.", secretId);
