@@ -72,7 +72,21 @@ internal sealed class AwsJsonClient : IDisposable
         }
     }
 
-    public void Dispose() => _pipeline.Dispose();
+    /// <summary>
+    /// Where what the client did on the way (a clock-skew correction) is told as verbose, when the client is disposed:
+    /// from the thread that disposes it, since PowerShell's streams accept writes from the pipeline thread only.
+    /// </summary>
+    public Rollback.Engine.IRollbackReporter? Reporter { get; set; }
+
+    public void Dispose()
+    {
+        foreach (var notice in _pipeline.TakeNotices())
+        {
+            Reporter?.Verbose(notice);
+        }
+
+        _pipeline.Dispose();
+    }
 
     private HttpRequestMessage Sign(string operation, byte[] body)
     {

@@ -40,16 +40,12 @@ internal sealed class CodeDeployClient : ICodeDeployClient
     public Task<UpdateDeploymentGroupResponse> UpdateDeploymentGroupAsync(UpdateDeploymentGroupRequest request, CancellationToken cancellationToken = default) =>
         _client.InvokeAsync<UpdateDeploymentGroupRequest, UpdateDeploymentGroupResponse>("UpdateDeploymentGroup", request, cancellationToken);
 
-    /// <summary>Where what the client did on the way (a clock-skew correction) is told, from the thread that disposes it.</summary>
-    public Rollback.Engine.IRollbackReporter? Reporter { get; set; }
-
-    public void Dispose()
+    /// <summary>Where what the client did on the way (a clock-skew correction) is told (see <see cref="AwsJsonClient.Reporter"/>).</summary>
+    public Rollback.Engine.IRollbackReporter? Reporter
     {
-        foreach (var notice in _client.TakeNotices())
-        {
-            Reporter?.Verbose(notice);
-        }
-
-        _client.Dispose();
+        get => _client.Reporter;
+        set => _client.Reporter = value;
     }
+
+    public void Dispose() => _client.Dispose();
 }

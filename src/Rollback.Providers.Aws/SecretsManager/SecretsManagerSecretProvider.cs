@@ -64,7 +64,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         {
             var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), context.Cancellation, context.Reporter);
             var state = StateOf(target, secret);
-            var versions = ListVersions(target, context.Cancellation);
+            var versions = ListVersions(target, context.Cancellation, context.Reporter);
             if (secret.DeletedDate is not null)
             {
                 context.Reporter.Warning($"Secret '{SecretId(target)}' is scheduled for deletion ({secret.DeletedDate:u}); the point records it, but a rollback will refuse until it is restored.");
@@ -163,7 +163,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
             throw new RollbackException(RollbackErrorId.SecretPendingDeletion, RollbackErrorCategory.InvalidOperation, PendingDeletionMessage(target, secret) + " Nothing was changed.", secretId);
         }
 
-        var problem = VersionProblem(target, wanted, ListVersions(target, context.Cancellation));
+        var problem = VersionProblem(target, wanted, ListVersions(target, context.Cancellation, context.Reporter));
         if (problem is not null)
         {
             throw new RollbackException(RollbackErrorId.SecretVersionMissing, RollbackErrorCategory.ObjectNotFound, problem + " Nothing was changed.", secretId);
@@ -191,7 +191,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
                 context.Step("MoveCurrentStage", Move);
             }
 
-            context.Step("VerifyStages", () => VerifyStages(target, wanted, current, context.Cancellation));
+            context.Step("VerifyStages", () => VerifyStages(target, wanted, current, context.Reporter, context.Cancellation));
         }
 
         return new ConfigurationRestoreResult
@@ -209,9 +209,9 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         };
     }
 
-    private static void VerifyStages(RollbackTarget target, string wanted, string? previous, CancellationToken cancellation)
+    private static void VerifyStages(RollbackTarget target, string wanted, string? previous, IRollbackReporter reporter, CancellationToken cancellation)
     {
-        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), cancellation);
+        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), cancellation, reporter);
         var stages = secret.VersionIdsToStages ?? new Dictionary<string, List<string>>();
         var onWanted = stages.TryGetValue(wanted, out var list) && list.Contains(CurrentStage);
         var leftOld = previous is null || !(stages.TryGetValue(previous, out var old) && old.Contains(CurrentStage));
@@ -260,7 +260,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
 
     private static string StagesText(SecretVersionsListEntry version) => string.Join("+", version.VersionStages ?? new List<string>());
 
-    private static List<SecretVersionsListEntry> ListVersions(RollbackTarget target, CancellationToken cancellation)
+    private static List<SecretVersionsListEntry> ListVersions(RollbackTarget target, CancellationToken cancellation, IRollbackReporter? reporter = null)
     {
         var all = new List<SecretVersionsListEntry>();
         string? next = null;
@@ -271,7 +271,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
                 SecretId = SecretId(target),
                 IncludeDeprecated = true,
                 NextToken = next,
-            }, ct), cancellation);
+            }, ct), cancellation, reporter);
             all.AddRange((response.Versions ?? new List<SecretVersionsListEntry>()).Where(v => v.VersionId is not null));
             next = response.NextToken;
             if (string.IsNullOrEmpty(next))
@@ -301,16 +301,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
     private static T Call<T>(RollbackTarget target, Func<ISecretsManagerClient, CancellationToken, Task<T>> call, CancellationToken cancellation, IRollbackReporter? reporter = null)
     {
         using var client = new SecretsManagerClient(AwsClientOptions.FromSettings(target.Settings));
-        try
-        {
-            return call(client, cancellation).GetAwaiter().GetResult();
-        }
-        finally
-        {
-            foreach (var notice in client.Transport.TakeNotices())
-            {
-                reporter?.Verbose(notice);
-            }
-        }
+        client.Transport.Reporter = reporter;
+        return call(client, cancellation).GetAwaiter().GetResult();
     }
 }
