@@ -52,6 +52,23 @@ public sealed class PointStoreTests : IDisposable
         Assert.True(ids.Count > 1);
     }
 
+    [Fact]
+    public void NextIdSortsAfterTheNewestPointWhateverTheClockSays()
+    {
+        Assert.StartsWith("20260301-120000000-", _store.Points.NextId("api", Start), StringComparison.Ordinal);
+        var newest = Capture(NewPoint("api", Start.AddMinutes(5), "v2"));
+
+        var sameInstant = _store.Points.NextId("api", Start.AddMinutes(5));
+        var steppedBack = _store.Points.NextId("api", Start);
+        var later = _store.Points.NextId("api", Start.AddMinutes(6));
+
+        Assert.StartsWith("20260301-120500001-", sameInstant, StringComparison.Ordinal);
+        Assert.StartsWith("20260301-120500001-", steppedBack, StringComparison.Ordinal);
+        Assert.StartsWith("20260301-120600000-", later, StringComparison.Ordinal);
+        Assert.StartsWith("20260301-120000000-", _store.Points.NextId("web", Start), StringComparison.Ordinal);
+        Assert.True(string.CompareOrdinal(sameInstant, newest.Id) > 0);
+    }
+
     [Theory]
     [InlineData("../../etc")]
     [InlineData("")]

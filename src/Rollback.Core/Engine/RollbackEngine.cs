@@ -508,7 +508,7 @@ public sealed partial class RollbackEngine
     {
         var provider = _catalog.Get(target.Kind);
         var createdAt = _clock();
-        var id = PointStore.NewId(createdAt);
+        var id = Store.Points.NextId(target.Name, createdAt);
         var staging = Store.Points.CreateStaging(target.Name, id);
         try
         {

@@ -22,6 +22,10 @@ public sealed class PointStore
     // Ids sort by creation time and are checked before they touch a path, so an id can never walk the store.
     private static readonly Regex IdPattern = new(@"^[0-9]{8}-[0-9]{9}-[0-9a-f]{6}\z", RegexOptions.CultureInvariant);
 
+    // The time part of an id ("20261123-183015123"): what orders points.
+    private const string TimeFormat = "yyyyMMdd-HHmmssfff";
+    private const int TimePartLength = 18;
+
     private readonly RollbackStore _store;
 
     internal PointStore(RollbackStore store) => _store = store;
@@ -34,7 +38,24 @@ public sealed class PointStore
             generator.GetBytes(random);
         }
 
-        return now.UtcDateTime.ToString("yyyyMMdd-HHmmssfff", CultureInfo.InvariantCulture) + "-" + Checksums.ToHex(random);
+        return now.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture) + "-" + Checksums.ToHex(random);
+    }
+
+    /// <summary>
+    /// The id for a new point of <paramref name="target"/>: from <paramref name="now"/>, but always sorting after the
+    /// target's newest point, because "latest" and retention go by id order. Two captures in one millisecond, or a clock
+    /// stepped back by NTP, would otherwise order by the random suffix. Call it under the target's lock.
+    /// </summary>
+    public string NextId(string target, DateTimeOffset now)
+    {
+        var newest = ListIds(target).LastOrDefault();
+        if (newest is null || string.CompareOrdinal(NewId(now), 0, newest, 0, TimePartLength) > 0)
+        {
+            return NewId(now);
+        }
+
+        var newestTime = DateTime.ParseExact(newest.Substring(0, TimePartLength), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        return NewId(new DateTimeOffset(newestTime, TimeSpan.Zero).AddMilliseconds(1));
     }
 
     public static void ValidateId(string id)
@@ -94,16 +115,16 @@ public sealed class PointStore
     public IReadOnlyList<RollbackPoint> List(string target)
     {
         var directory = TargetDirectory(target);
-        if (!Directory.Exists(directory))
-        {
-            return Array.Empty<RollbackPoint>();
-        }
+        return ListIds(target).Select(id => Load(target, Path.Combine(directory, id))).ToList();
+    }
 
-        return Directory.GetDirectories(directory)
-            .Where(d => IdPattern.IsMatch(Path.GetFileName(d)))
-            .OrderBy(d => Path.GetFileName(d), StringComparer.Ordinal)
-            .Select(d => Load(target, d))
-            .ToList();
+    /// <summary>The ids of the target's points, oldest first (ids sort by creation time).</summary>
+    private IEnumerable<string> ListIds(string target)
+    {
+        var directory = TargetDirectory(target);
+        return Directory.Exists(directory)
+            ? Directory.GetDirectories(directory).Select(Path.GetFileName).OfType<string>().Where(name => IdPattern.IsMatch(name)).OrderBy(id => id, StringComparer.Ordinal)
+            : Enumerable.Empty<string>();
     }
 
     public void Delete(RollbackPoint point)

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Platform;
 using Rollback.Providers.FileSystem;
@@ -65,6 +66,27 @@ public sealed class FileSystemReleaseTests : IDisposable
         Assert.Equal("Succeeded", entry.Status);
         Assert.Equal(new[] { "oncall" }, entry.ApprovedBy);
         Assert.Equal(result.SafetyPointId, entry.SafetyPointId);
+    }
+
+    [Theory]
+    [InlineData(0)] // two captures in the same millisecond
+    [InlineData(-3600)] // the clock stepped back an hour between them (NTP)
+    public void LatestIsTheLastCapturedEvenWhenTheClockDoesNotMoveOn(int secondsBetween)
+    {
+        var now = new DateTimeOffset(2026, 11, 30, 5, 0, 0, TimeSpan.Zero);
+        var engine = _sandbox.NewEngine(() => now);
+        var first = engine.CreatePoint("api", "first");
+        now = now.AddSeconds(secondsBetween);
+        Sandbox.Deploy(_root, "v2.4.0");
+
+        var second = engine.CreatePoint("api", "second");
+        var rollback = engine.Rollback(new RollbackRequest { Target = "api", PointId = first.Id, Reason = "test", ApprovedBy = new[] { "oncall" } });
+
+        Assert.True(string.CompareOrdinal(second.Id, first.Id) > 0, $"{second.Id} sorts before {first.Id}");
+        Assert.True(string.CompareOrdinal(rollback.SafetyPointId, second.Id) > 0, $"{rollback.SafetyPointId} sorts before {second.Id}");
+        Assert.Equal(new[] { first.Id, second.Id, rollback.SafetyPointId }, engine.GetPoints("api").Select(p => p.Id));
+        Assert.Equal("v2.4.0", engine.GetLatestKnownGoodPoint("api").Version);
+        Assert.Equal(new[] { first.Id }, engine.GetPointsToPrune("api", keepLast: 1).Select(p => p.Id));
     }
 
     [Fact]
