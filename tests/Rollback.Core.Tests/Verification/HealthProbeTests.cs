@@ -110,7 +110,8 @@ public sealed class HealthProbeTests : IDisposable
         Assert.Equal("v2.4.0", result.ReportedVersion);
         Assert.True(result.Attempts >= 2, $"{result.Attempts} attempts");
         Assert.Contains("reports version v2.4.0, expected v2.3.1", result.LastFailure, StringComparison.Ordinal);
-        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(3));
+        // It retried until the 1 s timeout and then stopped: the upper bound only has to tell "stopped" from "went on".
+        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -276,7 +277,7 @@ public sealed class HealthProbeTests : IDisposable
         Assert.ThrowsAny<OperationCanceledException>(() =>
             _probe.Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(30), RetryInterval = TimeSpan.FromMilliseconds(100) }, _reporter, cancellation.Token));
 
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15), "the probe went on towards its 30 s timeout after the cancel");
         Assert.Contains(_reporter.Progress, p => p.ActivityId == ProgressActivity.Health && p.Completed);
     }
 
