@@ -62,8 +62,17 @@ public sealed class DeploymentWatcherTests : IDisposable
     {
         _fixture.WriteHealth("v2.4.0", "healthy");
         var point = _fixture.RegisterCaptureAndDeploy();
-        var blipUntil = DateTime.UtcNow.AddMilliseconds(500);
-        _fixture.Override = () => DateTime.UtcNow < blipUntil ? HealthAnswer.Unavailable() : null;
+        // The blip starts with the first poll it answers (not when the test starts, which a loaded machine could make
+        // the watch miss), and lasts 500 ms.
+        var blip = new System.Diagnostics.Stopwatch();
+        _fixture.Override = () =>
+        {
+            lock (blip)
+            {
+                blip.Start();
+                return blip.Elapsed < TimeSpan.FromMilliseconds(500) ? HealthAnswer.Unavailable() : null;
+            }
+        };
 
         var records = _fixture.Watch(WatchFixture.Request(point, TwoSeconds, Interval, TimeSpan.FromSeconds(3)));
 
