@@ -241,7 +241,8 @@ public sealed class FileTreeTests : IDisposable
         File.Delete(Path.Combine(copy, "a.txt"));
         NativeFileSystem.CreateDirectoryLink(Path.Combine(copy, "a.txt"), fifo);
 
-        var verify = Task.Run(() => FileTree.Verify(copy, manifest, NullReporter.Instance, CancellationToken.None));
+        // A thread of its own: a busy test run's thread pool could start it late and fail the 10 s bound below.
+        var verify = Task.Factory.StartNew(() => FileTree.Verify(copy, manifest, NullReporter.Instance, CancellationToken.None), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var finished = await Task.WhenAny(verify, Task.Delay(TimeSpan.FromSeconds(10))) == verify;
         if (!finished)
         {

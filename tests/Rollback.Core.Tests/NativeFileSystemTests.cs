@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.IO;
-using System.Threading;
 using System.Threading.Tasks;
 using Rollback.Platform;
 using Xunit;
@@ -100,33 +99,25 @@ public sealed class NativeFileSystemTests : IDisposable
         var current = _temp["current"];
         NativeFileSystem.CreateDirectoryLink(current, "releases/v1");
         var failures = new ConcurrentQueue<string>();
-        var observations = 0;
-        using var stop = new CancellationTokenSource();
-
-        var watcher = Task.Run(() =>
+        using var observer = new BackgroundObserver(() =>
         {
-            while (!stop.IsCancellationRequested)
+            var target = NativeFileSystem.ReadLink(current);
+            if (target is not ("releases/v1" or "releases/v2"))
             {
-                var target = NativeFileSystem.ReadLink(current);
-                if (target is not ("releases/v1" or "releases/v2"))
-                {
-                    failures.Enqueue($"link target '{target ?? "<missing>"}'");
-                }
+                failures.Enqueue($"link target '{target ?? "<missing>"}'");
+            }
 
-                try
+            try
+            {
+                var version = File.ReadAllText(Path.Combine(current, "version.txt"));
+                if (version is not ("v1" or "v2"))
                 {
-                    var version = File.ReadAllText(Path.Combine(current, "version.txt"));
-                    if (version is not ("v1" or "v2"))
-                    {
-                        failures.Enqueue($"version '{version}'");
-                    }
+                    failures.Enqueue($"version '{version}'");
                 }
-                catch (IOException ex)
-                {
-                    failures.Enqueue(ex.Message);
-                }
-
-                Interlocked.Increment(ref observations);
+            }
+            catch (IOException ex)
+            {
+                failures.Enqueue(ex.Message);
             }
         });
 
@@ -143,11 +134,10 @@ public sealed class NativeFileSystemTests : IDisposable
             }
         }
 
-        await stop.CancelAsync();
-        await watcher;
+        var observations = observer.Stop();
 
         Assert.Empty(failures);
-        Assert.True(Volatile.Read(ref observations) > 0);
+        Assert.True(observations > 1, $"{observations} observations");
         Assert.Equal("releases/v1", NativeFileSystem.ReadLink(current));
         Assert.False(File.Exists(_temp[".current-0"]) || NativeFileSystem.IsLink(_temp[".current-0"]));
     }
