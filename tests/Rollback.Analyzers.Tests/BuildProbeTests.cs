@@ -10,7 +10,8 @@ namespace Rollback.Analyzers.Tests;
 /// <summary>
 /// Proves the analyzers run in a real build: `dotnet build` of tests/AnalyzerProbe/BadCmdlet (a cmdlet with a
 /// state-changing verb and no SupportsShouldProcess, kept out of the solution) must fail with RB1002. The build
-/// writes only into a fresh temp artifacts folder (the analyzer is rebuilt there too), so it races with nothing.
+/// writes only into a fresh temp artifacts folder (the analyzer is rebuilt there too), so it races with nothing, and
+/// skips NuGet's vulnerability audit, the one part of its restore that would need the network.
 /// </summary>
 public sealed class BuildProbeTests
 {
@@ -24,7 +25,7 @@ public sealed class BuildProbeTests
         var artifacts = Path.Combine(Path.GetTempPath(), "rollback-analyzer-probe-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var (exitCode, output) = await RunAsync("dotnet", ["build", project, "--artifacts-path", artifacts, "-nologo", "-clp:NoSummary", "-p:UseSharedCompilation=false"]);
+            var (exitCode, output) = await RunAsync("dotnet", ["build", project, "--artifacts-path", artifacts, "-nologo", "-clp:NoSummary", "-p:UseSharedCompilation=false", "-p:NuGetAudit=false"]);
             Assert.True(exitCode != 0, "The probe build should fail but exited 0:\n" + output);
             Assert.Contains("RemoveWidgetCommand.cs(6,2): error RB1002: Cmdlet 'Remove-Widget' changes state (verb 'Remove') but does not declare SupportsShouldProcess", output, StringComparison.Ordinal);
             Assert.DoesNotContain("error CS", output, StringComparison.Ordinal);
