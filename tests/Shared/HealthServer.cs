@@ -37,7 +37,7 @@ public sealed class HealthServer : LoopbackHttpServer
     public void Respond(HealthAnswer answer) => Respond(_ => answer);
 
     /// <summary>An address on 127.0.0.1 where nothing listens: connecting is refused.</summary>
-    public static Uri ClosedPort() => new(Loopback.Url(Loopback.FreePort()), "health");
+    public static Uri ClosedPort() => new(Loopback.Url(Loopback.ClosedPort()), "health");
 
     protected override async Task HandleAsync(HttpListenerContext context)
     {

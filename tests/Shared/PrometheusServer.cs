@@ -101,7 +101,7 @@ public sealed class PrometheusServer : IDisposable
     public void SetErrorShare(string job, double errorShare) => Drive(job, () => errorShare);
 
     /// <summary>A loopback address where nothing listens.</summary>
-    public static Uri UnusedUrl() => Loopback.Url(Loopback.FreePort());
+    public static Uri UnusedUrl() => Loopback.Url(Loopback.ClosedPort());
 
     /// <summary>A JSON policy whose durations are seconds, so real-Prometheus tests finish in seconds (default thresholds).</summary>
     public static string FastPolicyJson => """{ "availabilityFor": "00:00:03", "errorRateFor": "00:00:03", "assessErrorRateFor": "00:00:05" }""";

@@ -232,7 +232,7 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
         using var client = new SecretsManagerClient(new AwsClientOptions
         {
             Region = "us-east-1",
-            EndpointUrl = new Uri($"http://127.0.0.1:{MotoServer.FreePort()}/"),
+            EndpointUrl = Loopback.Url(Loopback.ClosedPort()),
             Credentials = new BasicAWSCredentials(AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey),
             MaxAttempts = 2,
             BaseDelay = TimeSpan.FromMilliseconds(10),
