@@ -59,7 +59,7 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(HealthAnswer.AspNetCore("Unhealthy", ("database", "Unhealthy"), ("cache", "Healthy")));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthCheckFailed, result.ErrorId);
@@ -78,7 +78,7 @@ public sealed class HealthProbeTests : IDisposable
               "disk":{"data":{},"duration":"00:00:00.0010000","status":"Healthy"}}}
             """));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthCheckFailed, result.ErrorId);
@@ -103,15 +103,15 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(HealthAnswer.Healthy("v2.4.0"));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), ExpectedVersion = "v2.3.1", Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), ExpectedVersion = "v2.3.1", Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.True(RollbackErrorId.VersionMismatch == result.ErrorId, result.Detail + " | " + result.LastFailure);
         Assert.Equal("v2.4.0", result.ReportedVersion);
         Assert.True(result.Attempts >= 2, $"{result.Attempts} attempts");
         Assert.Contains("reports version v2.4.0, expected v2.3.1", result.LastFailure, StringComparison.Ordinal);
-        // It retried until the 1 s timeout and then stopped: the upper bound only has to tell "stopped" from "went on".
-        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(10));
+        // It retried until the 2 s timeout and then stopped: the upper bound only has to tell "stopped" from "went on".
+        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(1900), TimeSpan.FromSeconds(12));
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(HealthAnswer.Unavailable());
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthCheckFailed, result.ErrorId);
@@ -147,7 +147,7 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(HealthAnswer.Healthy("v1") with { Delay = TimeSpan.FromMilliseconds(300) });
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), MaxLatency = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(400) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), MaxLatency = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(400) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthCheckFailed, result.ErrorId);
@@ -173,7 +173,7 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(new HealthAnswer(200, "<html><body>Service Unavailable</body></html>", "application/json"));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthResponseInvalid, result.ErrorId);
@@ -186,7 +186,7 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(new HealthAnswer(200, "<html>login</html>", "text/html"));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), ExpectedVersion = "v1", Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), ExpectedVersion = "v1", Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.Equal(RollbackErrorId.VersionMismatch, result.ErrorId);
         Assert.Contains("not a version", result.Detail, StringComparison.Ordinal);
@@ -195,7 +195,8 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public void ClosedPortIsUnreachable()
     {
-        var result = Check(new HealthProbeOptions { Uri = HealthServer.ClosedPort(), Timeout = TimeSpan.FromMilliseconds(300), RetryInterval = TimeSpan.FromMilliseconds(50) });
+        // Room for a second attempt even when the first refusal of a loaded test process takes most of a second.
+        var result = Check(new HealthProbeOptions { Uri = HealthServer.ClosedPort(), Timeout = TimeSpan.FromSeconds(3), RetryInterval = TimeSpan.FromMilliseconds(50) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthEndpointUnreachable, result.ErrorId);
@@ -245,7 +246,7 @@ public sealed class HealthProbeTests : IDisposable
         // A debugging endpoint that echoes the request's headers in an error page.
         _server.Respond(r => new HealthAnswer(200, "<pre>Authorization: " + r.Headers["Authorization"] + "</pre> not json {", "application/json"));
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), BearerToken = Secure(Token), Timeout = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(200) });
+        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), BearerToken = Secure(Token), Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(200) });
 
         Assert.Equal(RollbackErrorId.HealthResponseInvalid, result.ErrorId);
         Assert.Contains("Bearer ***", result.Detail, StringComparison.Ordinal);
