@@ -4,7 +4,7 @@
 
 .DESCRIPTION
     Dot-sourced by drill.ps1, watch-drill.ps1 and aws-drill.ps1 (`. $PSScriptRoot/DrillSupport.ps1`), so its functions
-    land in the drill's own scope. Show reads the drill's -PassThru switch from that scope. Only core cmdlets and .NET
+    land in the drill's own scope. Show and Complete-Drill read the drill's -PassThru switch from that scope. Only core cmdlets and .NET
     types are used: hosted runspaces (the runner, the tests) have nothing else.
 #>
 
@@ -18,6 +18,15 @@ function Show([string] $Heading, $Value) {
     '' | Out-Default
     "=== $Heading ===" | Out-Default
     $Value | Out-Default
+}
+
+# A drill's last word: throw with every problem it found; else return its results (-PassThru) or print its summary
+# line. The summary is a script block, worked out only for a drill that passed.
+function Complete-Drill([string] $Name, [string[]] $Problems, [System.Collections.IDictionary] $Results, [scriptblock] $Summary) {
+    if ($Problems.Count -gt 0) { throw "$Name failed: $($Problems -join '; ')" }
+    if ($PassThru) { return [pscustomobject]$Results }
+    '' | Out-Default
+    & $Summary | Out-Default
 }
 
 function Write-TextFile([string] $Path, [string] $Content) {

@@ -154,10 +154,7 @@ try {
     if ($stages[$bad] -notcontains 'AWSPREVIOUS') { $problems += "the bad version $bad is not AWSPREVIOUS" }
     if ($previous.To -ne $bad -or -not $previous.WhatIf) { $problems += '-Previous -WhatIf did not report the move to the bad version' }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
-    if ($problems.Count -gt 0) { throw "AWS drill failed: $($problems -join '; ')" }
-
-    if ($PassThru) {
-        [pscustomobject]@{
+    Complete-Drill 'AWS drill' $problems ([ordered]@{
             SecretId  = $secretId
             Good      = $good
             Bad       = $bad
@@ -165,11 +162,8 @@ try {
             Rollback  = $rollback
             Previous  = $previous
             Journal   = $chain
-        }
-    }
-    else {
-        '' | Out-Default
-        "AWS drill passed: AWSCURRENT of $secretId is back on $good in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms; $bad is AWSPREVIOUS; journal verified." | Out-Default
+        }) {
+        "AWS drill passed: AWSCURRENT of $secretId is back on $good in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms; $bad is AWSPREVIOUS; journal verified."
     }
 }
 finally {

@@ -90,21 +90,15 @@ try {
     if ($version -ne 'v2.3.1') { $problems += "api reports $version, not v2.3.1" }
     if ([System.IO.File]::ReadAllText($appsettings) -ne $goodSettings) { $problems += 'appsettings.Production.json was not restored' }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
-    if ($problems.Count -gt 0) { throw "Drill failed: $($problems -join '; ')" }
-
-    if ($PassThru) {
-        [pscustomobject]@{
+    Complete-Drill 'Drill' $problems ([ordered]@{
             Readiness     = $readiness
             Rollback      = $rollback
             Configuration = $configuration
             History       = $history
             Journal       = $chain
             Version       = $version
-        }
-    }
-    else {
-        '' | Out-Default
-        "Drill passed: api is back at $version in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (downtime $([math]::Round($rollback.Downtime.TotalMilliseconds, 3)) ms); configuration restored; journal verified." | Out-Default
+        }) {
+        "Drill passed: api is back at $version in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (downtime $([math]::Round($rollback.Downtime.TotalMilliseconds, 3)) ms); configuration restored; journal verified."
     }
 }
 finally {

@@ -138,11 +138,9 @@ try {
     if (-not $after.Healthy) { $problems += "the endpoint is not healthy at v2.3.1: $($after.Detail)" }
     if ($history.Count -ne 1 -or $history[0].Trigger -ne 'AvailabilityBelow') { $problems += 'the journal does not hold one rollback under the AvailabilityBelow trigger' }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
-    if ($problems.Count -gt 0) { throw "Watch drill failed: $($problems -join '; ')" }
-
-    $detectToHealthy = $final.Time - $final.BreachSeenAt + $final.Rollback.RecoveryTime
-    if ($PassThru) {
-        [pscustomobject]@{
+    # Worked out only once the problems are known: with no rollback there is no recovery time.
+    $detectToHealthy = if ($problems.Count -eq 0) { $final.Time - $final.BreachSeenAt + $final.Rollback.RecoveryTime }
+    Complete-Drill 'Watch drill' $problems ([ordered]@{
             Records         = $records
             Final           = $final
             Rollback        = $final.Rollback
@@ -150,13 +148,10 @@ try {
             Journal         = $chain
             Version         = $version
             DetectToHealthy = $detectToHealthy
-        }
-    }
-    else {
-        '' | Out-Default
+        }) {
         ("Watch drill passed: api is back at {0}. The watch saw the endpoint fail {1:N1} s after the deployment, waited {2:N1} s for the trigger to hold ({3}), rolled back and verified in {4:N0} ms: {5:N1} s from detection to verified health." -f
             $version, ($final.BreachSeenAt - $deployedAt).TotalSeconds, ($final.Time - $final.BreachSeenAt).TotalSeconds, $HoldFor,
-            $final.Rollback.RecoveryTime.TotalMilliseconds, $detectToHealthy.TotalSeconds) | Out-Default
+            $final.Rollback.RecoveryTime.TotalMilliseconds, $detectToHealthy.TotalSeconds)
     }
 }
 finally {

@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using Rollback.Runner;
 using Rollback.Testing;
 using Xunit;
 
@@ -48,16 +47,6 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
     {
         Skip.If(MotoServer.FindOnPath("moto_server") is null, "moto is not installed (no 'moto_server' on PATH): pip install 'moto[server]', as .ci/run does.");
         Skip.If(Environment.GetEnvironmentVariable("ROLLBACK_DRILL_AWS_ENDPOINT") is not null, "ROLLBACK_DRILL_AWS_ENDPOINT is set: the drill would use it instead of starting moto.");
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-
-        var exitCode = ScriptRunner.Run(new RunnerOptions { File = DrillPath, ModulePath = RollbackSession.ManifestPath }, output, error, null);
-
-        var text = output.ToString();
-        Assert.True(exitCode == 0, $"exit {exitCode}: {error}");
-        Assert.Contains("=== Rollback ===", text, StringComparison.Ordinal);
-        Assert.Contains("Succeeded", text, StringComparison.Ordinal);
-        Assert.Contains("AWS drill passed: AWSCURRENT of", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("ERROR", error.ToString(), StringComparison.OrdinalIgnoreCase);
+        DrillThroughTheRunner.AssertPasses(DrillPath, "=== Rollback ===", "Succeeded", "AWS drill passed: AWSCURRENT of");
     }
 }
