@@ -48,10 +48,11 @@ public sealed class PointStore
     /// </summary>
     public string NextId(string target, DateTimeOffset now)
     {
+        var id = NewId(now);
         var newest = ListIds(target).LastOrDefault();
-        if (newest is null || string.CompareOrdinal(NewId(now), 0, newest, 0, TimePartLength) > 0)
+        if (newest is null || string.CompareOrdinal(id, 0, newest, 0, TimePartLength) > 0)
         {
-            return NewId(now);
+            return id;
         }
 
         var newestTime = DateTime.ParseExact(newest.Substring(0, TimePartLength), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
