@@ -13,10 +13,19 @@ public sealed class KindCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var prefix = (wordToComplete ?? string.Empty).Trim('\'', '"');
-        return ProviderCatalog.Default.Providers
-            .Where(p => p.Kind.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-            .OrderBy(p => p.Kind, StringComparer.Ordinal)
-            .Select(p => new CompletionResult(p.Kind, p.Kind, CompletionResultType.ParameterValue, p.Description));
+        var pattern = CompletionStore.Pattern(wordToComplete);
+        try
+        {
+            return ProviderCatalog.Default.Providers
+                .Where(p => pattern.IsMatch(p.Kind))
+                .OrderBy(p => p.Kind, StringComparer.Ordinal)
+                .Select(p => new CompletionResult(p.Kind, p.Kind, CompletionResultType.ParameterValue, p.Description))
+                .ToList();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.IO.IOException or BadImageFormatException or TypeLoadException or System.Reflection.ReflectionTypeLoadException)
+        {
+            // A provider assembly that cannot load is reported when its kind is used; completion offers nothing instead of failing.
+            return Array.Empty<CompletionResult>();
+        }
     }
 }

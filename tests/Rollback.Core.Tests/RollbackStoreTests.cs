@@ -38,6 +38,24 @@ public sealed class RollbackStoreTests
     }
 
     [Fact]
+    public void OpenExistingReadsAStoreAndCreatesNothingWhereThereIsNone()
+    {
+        using var temp = new TempFolder();
+        var empty = temp["empty"];
+        Directory.CreateDirectory(empty);
+        new RollbackStore(temp["store"]).Targets.Save(new RollbackTarget { Name = "api", Kind = "Directory", Settings = SettingsDictionary.Empty }, replace: false);
+
+        var opened = RollbackStore.OpenExisting(temp["store"]);
+
+        Assert.Null(RollbackStore.OpenExisting(empty));
+        Assert.Null(RollbackStore.OpenExisting(temp["missing"]));
+        Assert.Null(RollbackStore.OpenExisting(string.Empty));
+        Assert.Empty(Directory.GetFileSystemEntries(empty));
+        Assert.False(Directory.Exists(temp["missing"]));
+        Assert.Equal("api", Assert.Single(opened!.Targets.GetAll()).Name);
+    }
+
+    [Fact]
     public void StorePathUnderAFileIsUnavailable()
     {
         using var temp = new TempFolder();

@@ -119,8 +119,8 @@ public sealed class PointStore
         return ListIds(target).Select(id => Load(target, Path.Combine(directory, id))).ToList();
     }
 
-    /// <summary>The ids of the target's points, oldest first (ids sort by creation time).</summary>
-    private IEnumerable<string> ListIds(string target)
+    /// <summary>The ids of the target's points, oldest first (ids sort by creation time), without reading a manifest.</summary>
+    public IEnumerable<string> ListIds(string target)
     {
         var directory = TargetDirectory(target);
         return Directory.Exists(directory)

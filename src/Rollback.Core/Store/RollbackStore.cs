@@ -13,13 +13,21 @@ public sealed class RollbackStore
     public const string EnvironmentVariable = "ROLLBACK_STORE";
 
     public RollbackStore(string root)
+        : this(root, create: true)
+    {
+    }
+
+    private RollbackStore(string root, bool create)
     {
         try
         {
             Root = Path.GetFullPath(root);
-            Directory.CreateDirectory(Root);
-            Directory.CreateDirectory(PointsDirectory);
-            Directory.CreateDirectory(LocksDirectory);
+            if (create)
+            {
+                Directory.CreateDirectory(Root);
+                Directory.CreateDirectory(PointsDirectory);
+                Directory.CreateDirectory(LocksDirectory);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -68,6 +76,25 @@ public sealed class RollbackStore
 
             return Path.Combine(baseDirectory, "Rollback", "store");
         }
+    }
+
+    /// <summary>
+    /// The store at <paramref name="root"/> if one is there (it has a target registry), else null; creates nothing.
+    /// For readers such as tab completion, which must not leave a store behind in a folder the user was still typing.
+    /// </summary>
+    public static RollbackStore? OpenExisting(string root)
+    {
+        RollbackStore store;
+        try
+        {
+            store = new RollbackStore(root, create: false);
+        }
+        catch (RollbackException)
+        {
+            return null;
+        }
+
+        return File.Exists(store.TargetsFile) ? store : null;
     }
 
     public string LockPath(string name) => Path.Combine(LocksDirectory, name + ".lock");

@@ -16,6 +16,7 @@ public sealed class GetAutoRollbackConfigurationCommand : RollbackCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string[] Target { get; set; } = Array.Empty<string>();
 
     protected override void ProcessRecord()

@@ -45,6 +45,7 @@ public sealed class GetRollbackDecisionCommand : RollbackCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSet)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string Target { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, ParameterSetName = PrometheusSet)]

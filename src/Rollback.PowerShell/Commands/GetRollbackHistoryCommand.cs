@@ -18,6 +18,7 @@ public sealed class GetRollbackHistoryCommand : RollbackCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ListSet)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string? Target { get; set; }
 
     /// <summary>Only entries of this action (Rollback, Capture, RestoreConfiguration, RegisterTarget, ...).</summary>

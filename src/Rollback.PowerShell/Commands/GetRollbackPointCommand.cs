@@ -18,11 +18,13 @@ public sealed class GetRollbackPointCommand : RollbackCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string Target { get; set; } = string.Empty;
 
     [Parameter(Position = 1, ParameterSetName = ListSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PointIdCompleter))]
     public string[]? Id { get; set; }
 
     /// <summary>Only the newest point that is not a safety point.</summary>

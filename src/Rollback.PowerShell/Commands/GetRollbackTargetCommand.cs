@@ -14,6 +14,7 @@ public sealed class GetRollbackTargetCommand : RollbackCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter]

@@ -23,11 +23,13 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string Target { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
     [Alias("Id")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PointIdCompleter))]
     public string PointId { get; set; } = string.Empty;
 
     /// <summary>A readiness report from Test-RollbackReadiness; refused unless IsReady.</summary>

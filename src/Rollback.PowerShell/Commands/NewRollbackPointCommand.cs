@@ -11,6 +11,7 @@ public sealed class NewRollbackPointCommand : RollbackCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string Target { get; set; } = string.Empty;
 
     /// <summary>Why the point was captured (e.g. the deployment it precedes).</summary>

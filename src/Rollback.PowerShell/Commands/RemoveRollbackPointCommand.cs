@@ -17,10 +17,12 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string Target { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIdSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PointIdCompleter))]
     public string[] Id { get; set; } = Array.Empty<string>();
 
     /// <summary>How many of the newest (non-safety) points to keep.</summary>

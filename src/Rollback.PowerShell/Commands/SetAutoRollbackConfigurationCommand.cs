@@ -22,6 +22,7 @@ public sealed class SetAutoRollbackConfigurationCommand : RollbackCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string[] Target { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, ParameterSetName = EnableSet)]

@@ -23,12 +23,14 @@ public sealed class WatchDeploymentCommand : RollbackCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TargetCompleter))]
     public string Target { get; set; } = string.Empty;
 
     /// <summary>The point to roll back to; the target's latest known-good point when omitted.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("Id", "Point")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PointIdCompleter))]
     public string? PointId { get; set; }
 
     /// <summary>Why the watch may roll back: recorded in the journal with the trigger that held.</summary>
