@@ -57,7 +57,7 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
         return settings.With(PathSetting, full);
     }
 
-    public TargetState Describe(RollbackTarget target)
+    public TargetState Describe(RollbackTarget target, OperationContext context)
     {
         var hashes = PathsOf(target).Select(p => File.Exists(p) ? Checksums.HashFile(p) : null).ToList();
         return State(PathsOf(target), hashes);
@@ -86,9 +86,9 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
 
     public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => Path.Combine(point.Path, PointStore.ArtifactsFolderName);
 
-    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current) => WritableChecks(Items(target, point));
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context) => WritableChecks(Items(target, point));
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point) =>
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context) =>
         Items(target, point).SelectMany(i => new[]
         {
             new PlannedStep("Validate " + Path.GetFileName(i.Path), $"Check the captured '{i.Path}' with {ValidatorName(target, i.Path, null)}."),

@@ -39,7 +39,7 @@ public sealed class DirectoryProvider : IRollbackProvider
         return settings.With(PathSetting, folder);
     }
 
-    public TargetState Describe(RollbackTarget target)
+    public TargetState Describe(RollbackTarget target, OperationContext context)
     {
         var folder = FolderOf(target);
         if (!Directory.Exists(folder))
@@ -69,7 +69,7 @@ public sealed class DirectoryProvider : IRollbackProvider
     public string GetArtifactBase(RollbackTarget target, RollbackPoint point) =>
         Path.Combine(point.Path, Store.PointStore.ArtifactsFolderName);
 
-    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current)
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
         var folder = FolderOf(target);
         var parent = Path.GetDirectoryName(folder)!;
@@ -77,7 +77,7 @@ public sealed class DirectoryProvider : IRollbackProvider
         yield return FileSystemChecks.SpaceFor(parent, point.TotalSize);
     }
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point)
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
     {
         var folder = FolderOf(target);
         return new[]

@@ -46,7 +46,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
         return settings.With(RootSetting, root).With(ReleasesFolderSetting, releases).With(CurrentLinkSetting, current);
     }
 
-    public TargetState Describe(RollbackTarget target)
+    public TargetState Describe(RollbackTarget target, OperationContext context)
     {
         var layout = new Layout(target);
         var release = CurrentRelease(layout);
@@ -85,7 +85,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
         return folder;
     }
 
-    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current)
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
         var layout = new Layout(target);
         yield return FileSystemChecks.Writable(layout.Root, "The release root");
@@ -99,7 +99,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
         }
     }
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point)
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
     {
         var layout = new Layout(target);
         var release = layout.ReleaseFolder(point.Version);

@@ -81,15 +81,15 @@ internal sealed class TestProvider(string kind) : IRollbackProvider
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings) => settings;
 
-    public TargetState Describe(RollbackTarget target) => throw new NotSupportedException();
+    public TargetState Describe(RollbackTarget target, OperationContext context) => throw new NotSupportedException();
 
     public CapturedState Capture(RollbackTarget target, CaptureContext context) => throw new NotSupportedException();
 
     public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => throw new NotSupportedException();
 
-    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current) => [];
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context) => [];
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point) => [];
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context) => [];
 
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) => throw new NotSupportedException();
 }
@@ -103,15 +103,15 @@ public sealed class DiscoverableTestProvider : IRollbackProvider
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings) => settings;
 
-    public TargetState Describe(RollbackTarget target) => throw new NotSupportedException();
+    public TargetState Describe(RollbackTarget target, OperationContext context) => throw new NotSupportedException();
 
     public CapturedState Capture(RollbackTarget target, CaptureContext context) => throw new NotSupportedException();
 
     public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => throw new NotSupportedException();
 
-    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current) => [];
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context) => [];
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point) => [];
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context) => [];
 
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) => throw new NotSupportedException();
 }

@@ -176,6 +176,34 @@ public sealed class CodeDeployCmdletTests : IDisposable
         Assert.Equal("api", Assert.Single(run.Output).GetString("Target"));
     }
     [Fact]
+    public async Task CtrlCDuringReadinessReachesTheAwsCallThatGetsNoAnswer()
+    {
+        _session.Run("New-RollbackPoint -Target api").One("RollbackPoint");
+        // One attempt that may wait ten minutes for its answer: only Ctrl+C reaching the call can end it sooner.
+        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; CheckRevisionBundle = $false; TimeoutSeconds = 600; MaxAttempts = 1 } -Region us-east-1 -EndpointUrl $EndpointUrl -Force")
+            .One("RollbackTarget");
+        _endpoint.Inject(new EndpointFault(0, string.Empty, string.Empty, NoAnswer: true), "GetDeploymentGroup");
+        var callsBefore = _endpoint.Calls.Count;
+
+        using var shell = _session.Shell("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness");
+        var invocation = shell.BeginInvoke();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (_endpoint.Calls.Count == callsBefore && waited.Elapsed < TimeSpan.FromSeconds(60) && !invocation.IsCompleted)
+        {
+            await Task.Delay(20);
+        }
+
+        shell.BeginStop(null, null);
+
+        // A guard against hanging, not a timing: without the cancellation the call would wait out its ten minutes.
+        Assert.True(invocation.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)), "Ctrl+C did not reach the GetDeploymentGroup call in flight.");
+        Assert.Equal(PSInvocationState.Stopped, shell.InvocationStateInfo.State);
+        // Nothing after the call the stop ended: no retry of it, none of the checks that come after it.
+        Assert.Equal(new[] { "GetDeploymentGroup" }, _endpoint.Calls.Skip(callsBefore).Select(c => c.Operation));
+        AssertEverySignatureVerified();
+    }
+
+    [Fact]
     public async Task CtrlCDuringTheRedeploymentStopsTheAwsDeploymentAndTheJournalSaysSo()
     {
         _session.Run("New-RollbackPoint -Target api").One("RollbackPoint");

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using Rollback.Errors;
@@ -16,7 +15,7 @@ public sealed partial class RollbackEngine
     {
         var target = Store.Targets.Get(targetName);
         var provider = AutoRollbackProviderOf(target);
-        return Describe(target, provider, provider.GetAutoRollback(target, cancellation), changed: false, previous: null, sequence: 0);
+        return Describe(target, provider, provider.GetAutoRollback(target, Context(cancellation)), changed: false, previous: null, sequence: 0);
     }
 
     /// <summary>
@@ -25,7 +24,8 @@ public sealed partial class RollbackEngine
     /// </summary>
     public AutoRollbackConfiguration SetAutoRollback(string targetName, bool enabled, IReadOnlyList<string> events, CancellationToken cancellation = default)
     {
-        var watch = Stopwatch.StartNew();
+        var watch = _time.GetTimestamp();
+        var context = Context(cancellation);
         var target = Store.Targets.Get(targetName);
         var provider = AutoRollbackProviderOf(target);
         var unknown = events.Where(e => !provider.AutoRollbackEvents.Contains(e, StringComparer.Ordinal)).ToList();
@@ -40,22 +40,22 @@ public sealed partial class RollbackEngine
         AutoRollbackState? before = null;
         try
         {
-            before = provider.GetAutoRollback(target, cancellation);
+            before = provider.GetAutoRollback(target, context);
             var same = before.Enabled == enabled && before.Events.OrderBy(e => e, StringComparer.Ordinal).SequenceEqual(wanted, StringComparer.Ordinal);
             if (same)
             {
                 return Describe(target, provider, before, changed: false, previous: before, sequence: 0);
             }
 
-            provider.SetAutoRollback(target, enabled, wanted, cancellation);
-            var after = provider.GetAutoRollback(target, cancellation);
+            provider.SetAutoRollback(target, enabled, wanted, context);
+            var after = provider.GetAutoRollback(target, context);
             var entry = Journal(new HistoryEntry
             {
                 Target = target.Name,
                 Action = HistoryAction.SetAutoRollback,
                 From = Label(before),
                 To = Label(after),
-                Duration = watch.Elapsed,
+                Duration = _time.GetElapsedTime(watch),
                 Status = HistoryStatus.Succeeded,
                 Message = $"Automatic rollback of {after.Resource}: {Label(before)} -> {Label(after)}.",
             });
@@ -71,7 +71,7 @@ public sealed partial class RollbackEngine
                 Action = HistoryAction.SetAutoRollback,
                 From = before is null ? null : Label(before),
                 To = Label(new AutoRollbackState(string.Empty, enabled, wanted)),
-                Duration = watch.Elapsed,
+                Duration = _time.GetElapsedTime(watch),
                 Status = ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Failed,
                 ErrorId = failure.ErrorId,
                 Message = failure.Message,

@@ -25,16 +25,17 @@ public sealed partial class RollbackEngine
 
     private readonly ProviderCatalog _catalog;
     private readonly IRollbackReporter _reporter;
-    private readonly Func<DateTimeOffset> _clock;
+    private readonly TimeProvider _time;
     private readonly IHealthProbe _healthProbe;
 
-    public RollbackEngine(RollbackStore store, ProviderCatalog catalog, IRollbackReporter? reporter = null, Func<DateTimeOffset>? clock = null, string? user = null,
+    /// <summary>An engine over a store and a catalogue; <paramref name="time"/> is the clock and the waits of every operation (the system's by default).</summary>
+    public RollbackEngine(RollbackStore store, ProviderCatalog catalog, IRollbackReporter? reporter = null, TimeProvider? time = null, string? user = null,
         IHealthProbe? healthProbe = null)
     {
         Store = store;
         _catalog = catalog;
         _reporter = reporter ?? NullReporter.Instance;
-        _clock = clock ?? (() => DateTimeOffset.UtcNow);
+        _time = time ?? TimeProvider.System;
         User = user ?? CurrentUser();
         _healthProbe = healthProbe ?? new HealthProbe();
     }
@@ -44,6 +45,11 @@ public sealed partial class RollbackEngine
     public string User { get; }
 
     public ProviderCatalog Catalog => _catalog;
+
+    /// <summary>The time source every operation of this engine runs on (the watcher and the probe share it).</summary>
+    public TimeProvider Time => _time;
+
+    public IRollbackReporter Reporter => _reporter;
 
     public static string CurrentUser() =>
         Platform.NativeFileSystem.IsWindows ? Environment.UserDomainName + "\\" + Environment.UserName : Environment.UserName;
@@ -61,7 +67,7 @@ public sealed partial class RollbackEngine
             Name = name,
             Kind = provider.Kind,
             Settings = validated,
-            RegisteredAt = _clock(),
+            RegisteredAt = _time.GetUtcNow(),
             RegisteredBy = User,
         };
         Store.Targets.Save(target, replace);
@@ -84,10 +90,10 @@ public sealed partial class RollbackEngine
         Journal(new HistoryEntry { Target = target.Name, Action = HistoryAction.UnregisterTarget, Status = HistoryStatus.Succeeded, Message = removePoints ? "Points removed." : "Points kept." });
     }
 
-    public TargetState DescribeTarget(string name)
+    public TargetState DescribeTarget(string name, CancellationToken cancellation = default)
     {
         var target = Store.Targets.Get(name);
-        return Describe(target, _catalog.Get(target.Kind));
+        return Describe(target, _catalog.Get(target.Kind), Context(cancellation));
     }
 
     // ---- points --------------------------------------------------------------------------------
@@ -95,19 +101,19 @@ public sealed partial class RollbackEngine
     public RollbackPoint CreatePoint(string targetName, string? note, CancellationToken cancellation = default)
     {
         var target = Store.Targets.Get(targetName);
-        var watch = Stopwatch.StartNew();
+        var started = _time.GetTimestamp();
         try
         {
             using (AcquireTargetLock(target.Name, "Capture"))
             {
                 var point = Capture(target, note, isSafetyPoint: false, cancellation);
-                Journal(new HistoryEntry { Target = target.Name, Action = HistoryAction.Capture, PointId = point.Id, To = point.Version, Reason = note, Duration = watch.Elapsed, Status = HistoryStatus.Succeeded });
+                Journal(new HistoryEntry { Target = target.Name, Action = HistoryAction.Capture, PointId = point.Id, To = point.Version, Reason = note, Duration = _time.GetElapsedTime(started), Status = HistoryStatus.Succeeded });
                 return point;
             }
         }
         catch (RollbackException ex)
         {
-            Journal(new HistoryEntry { Target = target.Name, Action = HistoryAction.Capture, Reason = note, Duration = watch.Elapsed, Status = HistoryStatus.Failed, ErrorId = ex.ErrorId, Message = ex.Message });
+            Journal(new HistoryEntry { Target = target.Name, Action = HistoryAction.Capture, Reason = note, Duration = _time.GetElapsedTime(started), Status = HistoryStatus.Failed, ErrorId = ex.ErrorId, Message = ex.Message });
             throw;
         }
     }
@@ -201,15 +207,16 @@ public sealed partial class RollbackEngine
 
             try
             {
-                current = Describe(target, provider);
-                checks.AddRange(provider.Check(target, point, current));
+                var context = Context(cancellation);
+                current = Describe(target, provider, context);
+                checks.AddRange(provider.Check(target, point, current, context));
             }
             catch (RollbackException ex)
             {
                 checks.Add(CheckResult.Fail("TargetReachable", ex.ErrorId, ex.Message));
             }
 
-            var age = _clock() - point.CreatedAt;
+            var age = _time.GetUtcNow() - point.CreatedAt;
             var window = maxPointAge ?? MaxPointAgeOf(target);
             checks.Add(age > window
                 ? CheckResult.Warn("PointAge", $"The point is {FormatAge(age)} old, older than {FormatAge(window)}: data and dependencies may have moved on since.")
@@ -240,22 +247,23 @@ public sealed partial class RollbackEngine
             CurrentFingerprint = current?.Fingerprint,
             PointVersion = point?.Version,
             Checks = checks,
-            CheckedAt = _clock(),
+            CheckedAt = _time.GetUtcNow(),
         };
     }
 
     // ---- rollback ------------------------------------------------------------------------------
 
     /// <summary>What a rollback would do, for -WhatIf: the planned steps, with nothing changed on the target or the store.</summary>
-    public RollbackResult PlanRollback(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy, bool stopInProgress = false)
+    public RollbackResult PlanRollback(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy, bool stopInProgress = false, CancellationToken cancellation = default)
     {
         var target = RollbackRequest.WithStopInProgress(Store.Targets.Get(targetName), stopInProgress);
         var provider = _catalog.Get(target.Kind);
         var point = Store.Points.Get(target.Name, pointId);
-        var current = Describe(target, provider);
+        var context = Context(cancellation);
+        var current = Describe(target, provider, context);
         var steps = new List<RollbackStep> { Planned("CheckReadiness", "Verify the point's artifacts and the target's preconditions.") };
         steps.Add(Planned("CaptureSafetyPoint", $"Capture the current state ({current.Version}) as a safety point."));
-        steps.AddRange(provider.PlanRestore(target, point).Select(s => Planned(s.Name, s.Description)));
+        steps.AddRange(provider.PlanRestore(target, point, context).Select(s => Planned(s.Name, s.Description)));
         steps.Add(Planned("Verify", $"Check that the target reports {point.Version}."));
         var health = HealthSettings.Read(target.Settings);
         if (health.IsConfigured)
@@ -271,7 +279,7 @@ public sealed partial class RollbackEngine
             FromVersion = current.Version,
             ToVersion = point.Version,
             Status = RollbackStatus.WhatIf,
-            StartedAt = _clock(),
+            StartedAt = _time.GetUtcNow(),
             Steps = steps,
             Reason = reason,
             ApprovedBy = approvedBy,
@@ -286,8 +294,8 @@ public sealed partial class RollbackEngine
     /// </summary>
     public RollbackResult Rollback(RollbackRequest request)
     {
-        var startedAt = _clock();
-        var watch = Stopwatch.StartNew();
+        var startedAt = _time.GetUtcNow();
+        var watch = _time.GetTimestamp();
         RollbackTarget? target = null;
         string? fromVersion = null;
         string? toVersion = null;
@@ -321,7 +329,7 @@ public sealed partial class RollbackEngine
                         Array.Empty<CheckResult>(), null, $"The target is already at {point.Version}; nothing was changed.");
                 }
 
-                var context = new RestoreContext(_reporter, request.Cancellation)
+                var context = new RestoreContext(_reporter, _time, request.Cancellation)
                 {
                     Reason = request.Reason,
                     BeforeSwitch = request.BeforeSwitch,
@@ -341,20 +349,20 @@ public sealed partial class RollbackEngine
                 {
                     // Say where the target stands now: a failure or Ctrl+C may come before or after the switch.
                     var failure = AsRollbackException(ex, target.Name);
-                    var state = Verify(target, provider, point);
+                    var state = Verify(target, provider, point, context);
                     return Finish(request, target, point, startedAt, watch, RollbackStatus.Failed, currentVersion, safety, context, state, failure.ErrorId,
                         $"{failure.Message} {state[0].Message} The safety point {safety.Id} holds the state before this attempt.");
                 }
 
                 ReportPhase(target, "Verifying", 90);
-                var verifying = Stopwatch.StartNew();
-                var verification = Verify(target, provider, point);
+                var verifying = _time.GetTimestamp();
+                var verification = Verify(target, provider, point, context);
                 var health = verification.All(v => v.Status != CheckStatus.Fail)
-                    ? VerifyHealth(target, point, verification, request.Cancellation)
+                    ? VerifyHealth(target, point, verification, context)
                     : new List<HealthCheckResult>();
                 var failures = verification.Where(v => v.Status == CheckStatus.Fail).ToList();
                 var verified = failures.Count == 0;
-                var verificationTime = new VerificationTime(verifying.Elapsed, verified ? watch.Elapsed : null);
+                var verificationTime = new VerificationTime(_time.GetElapsedTime(verifying), verified ? _time.GetElapsedTime(watch) : null);
                 return Finish(request, target, point, startedAt, watch, verified ? RollbackStatus.Succeeded : RollbackStatus.VerificationFailed,
                     currentVersion, safety, context, verification, verified ? null : failures[0].ErrorId ?? RollbackErrorId.RollbackFailed,
                     verified ? null : string.Join(" ", failures.Select(v => v.Message)), health, verificationTime);
@@ -372,7 +380,7 @@ public sealed partial class RollbackEngine
                 To = toVersion,
                 Reason = request.Reason,
                 ApprovedBy = request.ApprovedBy,
-                Duration = watch.Elapsed,
+                Duration = _time.GetElapsedTime(watch),
                 Status = ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Refused,
                 Severity = SeverityLabel(request),
                 Trigger = request.AutomaticTrigger?.ToString(),
@@ -419,7 +427,7 @@ public sealed partial class RollbackEngine
 
     public IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(ConfigurationRestoreRequest request)
     {
-        var watch = Stopwatch.StartNew();
+        var watch = _time.GetTimestamp();
         var target = Store.Targets.Get(request.Target);
         var provider = _catalog.Get(target.Kind);
         if (provider is not IConfigurationProvider configurationProvider)
@@ -459,7 +467,7 @@ public sealed partial class RollbackEngine
                     To = request.Previous ? string.Join(", ", results.Select(r => r.To)) : point.Version,
                     Reason = request.Reason,
                     ApprovedBy = request.ApprovedBy,
-                    Duration = watch.Elapsed,
+                    Duration = _time.GetElapsedTime(watch),
                     Status = HistoryStatus.Succeeded,
                     SafetyPointId = safety.Id,
                     Message = $"{results.Count(r => r.Changed)} of {results.Count} items changed{(request.Previous ? " (to their previous version)" : string.Empty)}.",
@@ -478,7 +486,7 @@ public sealed partial class RollbackEngine
                 To = point.Version,
                 Reason = request.Reason,
                 ApprovedBy = request.ApprovedBy,
-                Duration = watch.Elapsed,
+                Duration = _time.GetElapsedTime(watch),
                 Status = HistoryStatus.Failed,
                 ErrorId = failure.ErrorId,
                 Message = failure.Message,
@@ -507,17 +515,12 @@ public sealed partial class RollbackEngine
     private RollbackPoint Capture(RollbackTarget target, string? note, bool isSafetyPoint, CancellationToken cancellation)
     {
         var provider = _catalog.Get(target.Kind);
-        var createdAt = _clock();
+        var createdAt = _time.GetUtcNow();
         var id = Store.Points.NextId(target.Name, createdAt);
         var staging = Store.Points.CreateStaging(target.Name, id);
         try
         {
-            var captured = provider.Capture(target, new CaptureContext
-            {
-                ArtifactsDirectory = Path.Combine(staging, PointStore.ArtifactsFolderName),
-                Reporter = _reporter,
-                Cancellation = cancellation,
-            });
+            var captured = provider.Capture(target, new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), _reporter, _time, cancellation));
             var point = new RollbackPoint
             {
                 Id = id,
@@ -549,11 +552,11 @@ public sealed partial class RollbackEngine
         }
     }
 
-    private static TargetState Describe(RollbackTarget target, IRollbackProvider provider)
+    private static TargetState Describe(RollbackTarget target, IRollbackProvider provider, OperationContext context)
     {
         try
         {
-            return provider.Describe(target);
+            return provider.Describe(target, context);
         }
         catch (RollbackException ex)
         {
@@ -567,11 +570,15 @@ public sealed partial class RollbackEngine
         }
     }
 
-    private static List<CheckResult> Verify(RollbackTarget target, IRollbackProvider provider, RollbackPoint point)
+    /// <summary>
+    /// Whether the target now reports the point's state. Runs after the switch even when Ctrl+C stopped the restore, so
+    /// the result can say where the target stands: it reads with a context of its own that Ctrl+C does not cancel.
+    /// </summary>
+    private static List<CheckResult> Verify(RollbackTarget target, IRollbackProvider provider, RollbackPoint point, OperationContext context)
     {
         try
         {
-            var after = provider.Describe(target);
+            var after = provider.Describe(target, context.WithCancellation(CancellationToken.None));
             return new List<CheckResult>
             {
                 after.Fingerprint == point.Fingerprint
@@ -585,11 +592,11 @@ public sealed partial class RollbackEngine
         }
     }
 
-    private RollbackResult Finish(RollbackRequest request, RollbackTarget target, RollbackPoint point, DateTimeOffset startedAt, Stopwatch watch, RollbackStatus status,
+    private RollbackResult Finish(RollbackRequest request, RollbackTarget target, RollbackPoint point, DateTimeOffset startedAt, long watch, RollbackStatus status,
         string fromVersion, RollbackPoint? safety, RestoreContext? context, IReadOnlyList<CheckResult> verification, string? errorId, string? message,
         IReadOnlyList<HealthCheckResult>? health = null, VerificationTime? verificationTime = null)
     {
-        var duration = watch.Elapsed;
+        var duration = _time.GetElapsedTime(watch);
         var entry = Journal(new HistoryEntry
         {
             Target = target.Name,
@@ -647,7 +654,7 @@ public sealed partial class RollbackEngine
     /// (and per failing named check) to <paramref name="verification"/>. Never throws: after the switch every problem,
     /// Ctrl+C included, becomes a failed check so the result says where the target stands.
     /// </summary>
-    private List<HealthCheckResult> VerifyHealth(RollbackTarget target, RollbackPoint point, List<CheckResult> verification, CancellationToken cancellation)
+    private List<HealthCheckResult> VerifyHealth(RollbackTarget target, RollbackPoint point, List<CheckResult> verification, OperationContext context)
     {
         var results = new List<HealthCheckResult>();
         try
@@ -660,11 +667,11 @@ public sealed partial class RollbackEngine
 
             using var certificate = settings.TrustedCertificate is null ? null : TrustedCertificate.Load(settings.TrustedCertificate);
             var expected = settings.ExpectedVersionFor(point.Version);
-            var watch = Stopwatch.StartNew();
+            var started = _time.GetTimestamp();
             foreach (var uri in settings.Uris)
             {
                 ReportPhase(target, $"Verifying health of {HealthProbe.WithoutUserInfo(uri)}", 95);
-                var remaining = settings.Timeout - watch.Elapsed;
+                var remaining = settings.Timeout - _time.GetElapsedTime(started);
                 var options = new HealthProbeOptions
                 {
                     Uri = uri,
@@ -678,7 +685,7 @@ public sealed partial class RollbackEngine
                     Timeout = remaining > MinimumHealthAttempt ? remaining : MinimumHealthAttempt,
                     Target = target.Name,
                 };
-                var result = _healthProbe.Check(options, _reporter, cancellation);
+                var result = _healthProbe.Check(options, context);
                 results.Add(result);
                 verification.AddRange(HealthChecks(result));
             }
@@ -727,9 +734,11 @@ public sealed partial class RollbackEngine
     private sealed record VerificationTime(TimeSpan Duration, TimeSpan? Recovery);
 
     private ConfigurationRestoreContext ConfigurationContext(ConfigurationRestoreRequest request, RollbackPoint? safety) =>
-        new(_reporter, request.Cancellation) { Items = request.Items, Validator = request.Validator, WhatIf = request.WhatIf, Previous = request.Previous, SafetyPoint = safety };
+        new(_reporter, _time, request.Cancellation) { Items = request.Items, Validator = request.Validator, WhatIf = request.WhatIf, Previous = request.Previous, SafetyPoint = safety };
 
-    private HistoryEntry Journal(HistoryEntry entry) => Store.Journal.Append(entry with { Time = _clock(), User = User });
+    private HistoryEntry Journal(HistoryEntry entry) => Store.Journal.Append(entry with { Time = _time.GetUtcNow(), User = User });
+
+    private OperationContext Context(CancellationToken cancellation) => new(_reporter, _time, cancellation);
 
     private TargetLock AcquireTargetLock(string targetName, string purpose)
     {
@@ -740,7 +749,7 @@ public sealed partial class RollbackEngine
         }
 
         var holder = HolderPath(targetName);
-        AtomicFile.WriteAllText(holder, string.Format(CultureInfo.InvariantCulture, "{0} (user {1}, process {2}, since {3:u})", purpose, User, Process.GetCurrentProcess().Id, _clock()));
+        AtomicFile.WriteAllText(holder, string.Format(CultureInfo.InvariantCulture, "{0} (user {1}, process {2}, since {3:u})", purpose, User, Process.GetCurrentProcess().Id, _time.GetUtcNow()));
         return new TargetLock(held, holder);
     }
 

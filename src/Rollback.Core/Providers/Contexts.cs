@@ -1,20 +1,21 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Threading;
 using Rollback.Engine;
 using Rollback.Errors;
 
 namespace Rollback.Providers;
 
-/// <summary>What a provider gets while capturing.</summary>
-public sealed class CaptureContext
+/// <summary>What a provider gets while capturing: the operation's context and the folder to write the artifacts into.</summary>
+public sealed class CaptureContext : OperationContext
 {
-    public required string ArtifactsDirectory { get; init; }
+    public CaptureContext(string artifactsDirectory, IRollbackReporter reporter, TimeProvider time, CancellationToken cancellation)
+        : base(reporter, time, cancellation)
+    {
+        ArtifactsDirectory = artifactsDirectory;
+    }
 
-    public required IRollbackReporter Reporter { get; init; }
-
-    public CancellationToken Cancellation { get; init; }
+    public string ArtifactsDirectory { get; }
 }
 
 /// <summary>A user-supplied check of a configuration file before it is written (an nginx -t, a script block).</summary>
@@ -35,20 +36,15 @@ public sealed class ValidationOutcome
     public string Message { get; }
 }
 
-/// <summary>What a provider gets while restoring: steps, the switch with its hooks and downtime, cancellation.</summary>
-public class RestoreContext
+/// <summary>What a provider gets while restoring: the operation's context, steps, the switch with its hooks and downtime.</summary>
+public class RestoreContext : OperationContext
 {
     private readonly List<RollbackStep> _steps = new();
 
-    public RestoreContext(IRollbackReporter reporter, CancellationToken cancellation)
+    public RestoreContext(IRollbackReporter reporter, TimeProvider time, CancellationToken cancellation)
+        : base(reporter, time, cancellation)
     {
-        Reporter = reporter;
-        Cancellation = cancellation;
     }
-
-    public IRollbackReporter Reporter { get; }
-
-    public CancellationToken Cancellation { get; }
 
     /// <summary>Runs just before the switch (stop what serves the target).</summary>
     public Action? BeforeSwitch { get; init; }
@@ -95,7 +91,7 @@ public class RestoreContext
     /// </summary>
     public void Switch(string name, Action change)
     {
-        var watch = Stopwatch.StartNew();
+        var started = Timestamp();
         try
         {
             if (BeforeSwitch is not null)
@@ -125,7 +121,7 @@ public class RestoreContext
         }
         finally
         {
-            Downtime += watch.Elapsed;
+            Downtime += ElapsedSince(started);
         }
     }
 
@@ -137,16 +133,16 @@ public class RestoreContext
         }
 
         Reporter.Verbose($"Step '{name}'.");
-        var watch = Stopwatch.StartNew();
+        var started = Timestamp();
         try
         {
             var result = action();
-            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Succeeded, Duration = watch.Elapsed });
+            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Succeeded, Duration = ElapsedSince(started) });
             return result;
         }
         catch (Exception ex)
         {
-            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Failed, Duration = watch.Elapsed, Message = ex.Message });
+            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Failed, Duration = ElapsedSince(started), Message = ex.Message });
             throw;
         }
     }
@@ -168,8 +164,8 @@ public class RestoreContext
 /// <summary>What a configuration provider gets from Restore-Configuration.</summary>
 public sealed class ConfigurationRestoreContext : RestoreContext
 {
-    public ConfigurationRestoreContext(IRollbackReporter reporter, CancellationToken cancellation)
-        : base(reporter, cancellation)
+    public ConfigurationRestoreContext(IRollbackReporter reporter, TimeProvider time, CancellationToken cancellation)
+        : base(reporter, time, cancellation)
     {
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Threading;
 
 namespace Rollback.Providers;
 
@@ -16,10 +15,10 @@ public interface IAutoRollbackProvider
     IReadOnlyList<string> RecommendedAutoRollbackEvents { get; }
 
     /// <summary>Reads the target's automatic rollback setting. No side effects.</summary>
-    AutoRollbackState GetAutoRollback(RollbackTarget target, CancellationToken cancellation);
+    AutoRollbackState GetAutoRollback(RollbackTarget target, OperationContext context);
 
     /// <summary>Sets it: <paramref name="events"/> replaces the events (empty with enabled=false turns it off).</summary>
-    void SetAutoRollback(RollbackTarget target, bool enabled, IReadOnlyList<string> events, CancellationToken cancellation);
+    void SetAutoRollback(RollbackTarget target, bool enabled, IReadOnlyList<string> events, OperationContext context);
 }
 
 /// <summary>A target's automatic rollback setting as its system reports it.</summary>

@@ -17,8 +17,8 @@ public interface IRollbackProvider
     /// <summary>Checks settings when a target is registered (fail fast) and returns them normalised (full paths, defaults).</summary>
     SettingsDictionary ValidateSettings(SettingsDictionary settings);
 
-    /// <summary>Reads the target's current state. No side effects.</summary>
-    TargetState Describe(RollbackTarget target);
+    /// <summary>Reads the target's current state. No side effects; honours the context's cancellation.</summary>
+    TargetState Describe(RollbackTarget target, OperationContext context);
 
     /// <summary>Captures the current state into <see cref="CaptureContext.ArtifactsDirectory"/> (or records it in place), with checksums.</summary>
     CapturedState Capture(RollbackTarget target, CaptureContext context);
@@ -26,11 +26,11 @@ public interface IRollbackProvider
     /// <summary>The folder the point's artifact paths are relative to (the point's artifacts folder, or data left in place such as a release folder).</summary>
     string GetArtifactBase(RollbackTarget target, RollbackPoint point);
 
-    /// <summary>Kind-specific readiness checks: reachable, writable, preconditions. The engine adds the generic ones.</summary>
-    IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current);
+    /// <summary>Kind-specific readiness checks: reachable, writable, preconditions. The engine adds the generic ones. Honours the context's cancellation.</summary>
+    IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context);
 
     /// <summary>The steps <see cref="Restore"/> would take, for -WhatIf. Changes nothing.</summary>
-    IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point);
+    IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context);
 
     /// <summary>Brings the target to the point as named steps reported through <paramref name="context"/>; honours its cancellation.</summary>
     void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context);

@@ -47,6 +47,13 @@ internal sealed class ProviderLoadContext : AssemblyLoadContext
             return typeof(ProviderLoadContext).Assembly;
         }
 
+        var time = typeof(TimeProvider).Assembly;
+        if (name.Equals(time.GetName().Name, StringComparison.OrdinalIgnoreCase))
+        {
+            // The contract's time source (Microsoft.Bcl.TimeProvider where the host has no TimeProvider of its own): the engine's copy.
+            return time;
+        }
+
         if (IsShared(name))
         {
             try

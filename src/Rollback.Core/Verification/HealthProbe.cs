@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Net.Http;
@@ -7,10 +6,9 @@ using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using System.Security;
 using System.Text;
-using System.Threading;
-using System.Threading.Tasks;
 using Rollback.Engine;
 using Rollback.Errors;
+using Rollback.Providers;
 
 namespace Rollback.Verification;
 
@@ -26,10 +24,12 @@ public sealed class HealthProbe : IHealthProbe
 
     private readonly Random _random = new();
 
-    public HealthCheckResult Check(HealthProbeOptions options, IRollbackReporter reporter, CancellationToken cancellation)
+    public HealthCheckResult Check(HealthProbeOptions options, OperationContext context)
     {
+        var reporter = context.Reporter;
+        var cancellation = context.Cancellation;
         var uri = WithoutUserInfo(options.Uri);
-        var watch = Stopwatch.StartNew();
+        var started = context.Timestamp();
         var attempts = 0;
         string? lastFailure = null;
         Attempt attempt;
@@ -47,7 +47,7 @@ public sealed class HealthProbe : IHealthProbe
                 cancellation.ThrowIfCancellationRequested();
                 attempts++;
                 // No attempt starts after the timeout, and each may take up to RequestTimeout (itself at most the timeout).
-                attempt = Send(client, options, uri, options.RequestTimeout < options.Timeout ? options.RequestTimeout : options.Timeout, cancellation);
+                attempt = Send(client, options, uri, options.RequestTimeout < options.Timeout ? options.RequestTimeout : options.Timeout, context);
                 reporter.Verbose($"Health check {attempts} of {uri}: {attempt.Detail}");
                 if (attempt.ErrorId is null)
                 {
@@ -56,7 +56,7 @@ public sealed class HealthProbe : IHealthProbe
 
                 lastFailure = attempt.Detail;
                 var wait = Backoff(options, attempts);
-                var remaining = options.Timeout - watch.Elapsed;
+                var remaining = options.Timeout - context.ElapsedSince(started);
                 if (remaining <= TimeSpan.Zero || attempts >= options.MaxAttempts)
                 {
                     break;
@@ -73,9 +73,9 @@ public sealed class HealthProbe : IHealthProbe
                     Activity = $"Health check of {uri}",
                     Status = $"Attempt {attempts.ToString(CultureInfo.InvariantCulture)} failed; retrying in {wait.TotalSeconds:N1} s",
                     CurrentOperation = attempt.Detail,
-                    PercentComplete = (int)Math.Min(99, 100 * watch.Elapsed.TotalMilliseconds / Math.Max(1, options.Timeout.TotalMilliseconds)),
+                    PercentComplete = (int)Math.Min(99, 100 * context.ElapsedSince(started).TotalMilliseconds / Math.Max(1, options.Timeout.TotalMilliseconds)),
                 });
-                Task.Delay(wait, cancellation).GetAwaiter().GetResult();
+                context.Wait(wait);
             }
         }
         finally
@@ -93,12 +93,12 @@ public sealed class HealthProbe : IHealthProbe
             ExpectedVersion = options.ExpectedVersion,
             Latency = attempt.Latency,
             Attempts = attempts,
-            Elapsed = watch.Elapsed,
+            Elapsed = context.ElapsedSince(started),
             Detail = attempt.Detail,
             Checks = attempt.Response?.Checks ?? Array.Empty<HealthCheckEntry>(),
             LastFailure = lastFailure,
             ErrorId = attempt.ErrorId,
-            CheckedAt = DateTimeOffset.UtcNow,
+            CheckedAt = context.Now,
             Target = options.Target,
         };
     }
@@ -126,11 +126,11 @@ public sealed class HealthProbe : IHealthProbe
     public static Uri WithoutUserInfo(Uri uri) =>
         uri.IsAbsoluteUri && uri.UserInfo.Length > 0 ? new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty }.Uri : uri;
 
-    private static Attempt Send(HttpClient client, HealthProbeOptions options, Uri display, TimeSpan timeout, CancellationToken cancellation)
+    private static Attempt Send(HttpClient client, HealthProbeOptions options, Uri display, TimeSpan timeout, OperationContext context)
     {
-        using var attemptCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        attemptCancellation.CancelAfter(timeout);
-        var watch = Stopwatch.StartNew();
+        var cancellation = context.Cancellation;
+        using var attemptCancellation = context.Time.Deadline(timeout, cancellation);
+        var started = context.Timestamp();
         try
         {
             using var request = new HttpRequestMessage(new HttpMethod(options.Method.ToUpperInvariant()), options.Uri);
@@ -160,20 +160,20 @@ public sealed class HealthProbe : IHealthProbe
 
             using var response = client.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptCancellation.Token).GetAwaiter().GetResult();
             var body = response.Content is null ? string.Empty : response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-            var latency = watch.Elapsed;
+            var latency = context.ElapsedSince(started);
             return Judge(options, (int)response.StatusCode, response.ReasonPhrase, response.Content?.Headers.ContentType?.MediaType, Scrub(body, options), latency);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
-            return Attempt.Failed(RollbackErrorId.HealthEndpointUnreachable, $"No answer from {display} within {timeout.TotalSeconds:N1} s.", watch.Elapsed);
+            return Attempt.Failed(RollbackErrorId.HealthEndpointUnreachable, $"No answer from {display} within {timeout.TotalSeconds:N1} s.", context.ElapsedSince(started));
         }
         catch (HttpRequestException ex)
         {
             var reason = Scrub(Innermost(ex), options);
             var tooLarge = reason.IndexOf("buffer", StringComparison.OrdinalIgnoreCase) >= 0 && reason.IndexOf("size", StringComparison.OrdinalIgnoreCase) >= 0;
             return tooLarge
-                ? Attempt.Failed(RollbackErrorId.HealthResponseInvalid, $"{display} answered with a body larger than {MaxBodyBytes / 1024} KiB.", watch.Elapsed)
-                : Attempt.Failed(RollbackErrorId.HealthEndpointUnreachable, $"{display} cannot be reached: {reason}", watch.Elapsed);
+                ? Attempt.Failed(RollbackErrorId.HealthResponseInvalid, $"{display} answered with a body larger than {MaxBodyBytes / 1024} KiB.", context.ElapsedSince(started))
+                : Attempt.Failed(RollbackErrorId.HealthEndpointUnreachable, $"{display} cannot be reached: {reason}", context.ElapsedSince(started));
         }
     }
 

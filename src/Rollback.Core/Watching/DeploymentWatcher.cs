@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Security.Cryptography.X509Certificates;
@@ -8,6 +7,7 @@ using System.Threading;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Metrics;
+using Rollback.Providers;
 using Rollback.Verification;
 
 namespace Rollback.Watching;
@@ -30,14 +30,15 @@ public sealed class DeploymentWatcher
     private readonly RollbackEngine _engine;
     private readonly IRollbackReporter _reporter;
     private readonly IHealthProbe _probe;
-    private readonly Func<DateTimeOffset> _clock;
+    private readonly TimeProvider _time;
 
-    public DeploymentWatcher(RollbackEngine engine, IRollbackReporter? reporter = null, IHealthProbe? probe = null, Func<DateTimeOffset>? clock = null)
+    /// <summary>A watcher on the engine's reporter and time (polls, holds and the window are measured on it).</summary>
+    public DeploymentWatcher(RollbackEngine engine, IHealthProbe? probe = null)
     {
         _engine = engine;
-        _reporter = reporter ?? NullReporter.Instance;
+        _reporter = engine.Reporter;
         _probe = probe ?? new HealthProbe();
-        _clock = clock ?? (() => DateTimeOffset.UtcNow);
+        _time = engine.Time;
     }
 
     /// <summary>
@@ -128,7 +129,8 @@ public sealed class DeploymentWatcher
     {
         var request = plan.Request;
         var cancellation = request.Cancellation;
-        var started = Stopwatch.StartNew();
+        var context = new OperationContext(_reporter, _time, cancellation);
+        var started = _time.GetTimestamp();
         var breachSeen = new Dictionary<DecisionTrigger, DateTimeOffset>();
         DateTimeOffset? unavailableSince = null;
         WatchRecord? previous = null;
@@ -140,16 +142,16 @@ public sealed class DeploymentWatcher
             {
                 if (cancellation.IsCancellationRequested)
                 {
-                    yield return Cancelled(plan, previous, poll, started.Elapsed);
+                    yield return Cancelled(plan, previous, poll, Elapsed(started));
                     yield break;
                 }
 
                 poll++;
-                Progress(plan, poll, started.Elapsed, previous);
+                Progress(plan, poll, Elapsed(started), previous);
                 Observation? observation;
                 try
                 {
-                    observation = Observe(plan, metrics, ref unavailableSince, cancellation);
+                    observation = Observe(plan, metrics, ref unavailableSince, context);
                 }
                 catch (OperationCanceledException)
                 {
@@ -158,7 +160,7 @@ public sealed class DeploymentWatcher
 
                 if (observation is null)
                 {
-                    yield return Cancelled(plan, previous, poll - 1, started.Elapsed);
+                    yield return Cancelled(plan, previous, poll - 1, Elapsed(started));
                     yield break;
                 }
 
@@ -179,13 +181,13 @@ public sealed class DeploymentWatcher
                 WatchRecord record;
                 if (automatic is not null)
                 {
-                    record = Act(plan, previous, observation, automatic, breachSeen[automatic.Name], poll, started.Elapsed, cancellation);
+                    record = Act(plan, previous, observation, automatic, breachSeen[automatic.Name], poll, Elapsed(started), cancellation);
                 }
                 else
                 {
                     // Poll n is due at (n - 1) × interval; this is the last when the next is due after the window.
-                    var lastPoll = TimeSpan.FromTicks(request.Interval.Ticks * poll) > request.Duration || started.Elapsed >= request.Duration;
-                    record = Observed(plan, previous, observation, poll, started.Elapsed, lastPoll);
+                    var lastPoll = TimeSpan.FromTicks(request.Interval.Ticks * poll) > request.Duration || Elapsed(started) >= request.Duration;
+                    record = Observed(plan, previous, observation, poll, Elapsed(started), lastPoll);
                 }
 
                 _reporter.Verbose(record.Message);
@@ -197,10 +199,9 @@ public sealed class DeploymentWatcher
                 }
 
                 var due = TimeSpan.FromTicks(request.Interval.Ticks * poll);
-                var wait = due - started.Elapsed;
-                if (wait > TimeSpan.Zero && cancellation.WaitHandle.WaitOne(wait))
+                if (!WaitUntil(context, started, due))
                 {
-                    yield return Cancelled(plan, previous, poll, started.Elapsed);
+                    yield return Cancelled(plan, previous, poll, Elapsed(started));
                     yield break;
                 }
             }
@@ -212,15 +213,16 @@ public sealed class DeploymentWatcher
         }
     }
 
-    private Observation Observe(Plan plan, MetricsDecisionSource? metrics, ref DateTimeOffset? unavailableSince, CancellationToken cancellation)
+    private Observation Observe(Plan plan, MetricsDecisionSource? metrics, ref DateTimeOffset? unavailableSince, OperationContext context)
     {
+        var cancellation = context.Cancellation;
         var results = new List<HealthCheckResult>();
         foreach (var endpoint in plan.Endpoints)
         {
-            results.Add(_probe.Check(endpoint, _reporter, cancellation));
+            results.Add(_probe.Check(endpoint, context));
         }
 
-        var time = _clock();
+        var time = context.Now;
         var problems = new List<string>();
         DecisionInputs? measured = null;
         if (metrics is not null)
@@ -314,7 +316,7 @@ public sealed class DeploymentWatcher
         switch (consent)
         {
             case RollbackConsent.WhatIf:
-                var planned = _engine.PlanRollback(plan.Target.Name, plan.Point.Id, Reason(request, trigger), request.ApprovedBy);
+                var planned = _engine.PlanRollback(plan.Target.Name, plan.Point.Id, Reason(request, trigger), request.ApprovedBy, cancellation: cancellation);
                 return Record(plan, previous, observation, poll, elapsed, WatchAction.WhatIf, final: true, trigger, breachSeenAt, planned, null,
                     $"{what}; what if: the watch would roll '{plan.Target.Name}' back to {plan.Point.Version} ({plan.Point.Id}). Nothing was changed.");
             case RollbackConsent.Declined:
@@ -375,12 +377,12 @@ public sealed class DeploymentWatcher
             $"The watch window of {Durations.Describe(plan.Request.Duration)} ended without an automatic trigger holding; nothing was changed. Last poll: {state}");
     }
 
-    private static WatchRecord Cancelled(Plan plan, WatchRecord? previous, int poll, TimeSpan elapsed) => new()
+    private WatchRecord Cancelled(Plan plan, WatchRecord? previous, int poll, TimeSpan elapsed) => new()
     {
         Target = plan.Target.Name,
         PointId = plan.Point.Id,
         Poll = poll,
-        Time = DateTimeOffset.UtcNow,
+        Time = _time.GetUtcNow(),
         Elapsed = elapsed,
         Health = previous?.Health ?? WatchHealth.Unknown,
         HealthChecks = previous?.HealthChecks ?? Array.Empty<HealthCheckResult>(),
@@ -455,6 +457,22 @@ public sealed class DeploymentWatcher
         WatchHealth.Unhealthy => "the endpoints are unhealthy",
         _ => "no endpoint is watched",
     };
+
+    private TimeSpan Elapsed(long started) => _time.GetElapsedTime(started);
+
+    /// <summary>Waits until <paramref name="due"/> after <paramref name="started"/>; false when Ctrl+C ended the wait.</summary>
+    private static bool WaitUntil(OperationContext context, long started, TimeSpan due)
+    {
+        try
+        {
+            context.Wait(due - context.ElapsedSince(started));
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 
     private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
 

@@ -6,6 +6,7 @@ using System.Management.Automation;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using Rollback.Errors;
+using Rollback.Providers;
 using Rollback.Verification;
 
 namespace Rollback.PowerShell.Commands;
@@ -178,7 +179,7 @@ public sealed class TestDeploymentHealthCommand : RollbackCmdlet
         HealthCheckResult result;
         try
         {
-            result = _probe.Check(options, Reporter, Cancellation);
+            result = _probe.Check(options, new OperationContext(Reporter, TimeProvider.System, Cancellation));
         }
         catch (OperationCanceledException)
         {

@@ -114,7 +114,7 @@ public sealed class WatchDeploymentCommand : RollbackCmdlet
         try
         {
             var request = Request();
-            var watcher = new DeploymentWatcher(Engine, Reporter);
+            var watcher = new DeploymentWatcher(Engine);
             foreach (var record in watcher.Watch(request))
             {
                 if (!Quiet || record.Changed || record.IsFinal)

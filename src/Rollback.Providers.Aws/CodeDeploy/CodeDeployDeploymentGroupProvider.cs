@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -127,10 +126,10 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         return settings.With(ApplicationNameSetting, application).With(DeploymentGroupNameSetting, group);
     }
 
-    public TargetState Describe(RollbackTarget target)
+    public TargetState Describe(RollbackTarget target, OperationContext context)
     {
-        using var client = _clients(target);
-        var group = GetGroup(client, target, CancellationToken.None);
+        using var client = Reporting(_clients(target), context.Reporter);
+        var group = GetGroup(client, target, context.Cancellation);
         var attempted = group.LastAttemptedDeployment;
         if (attempted?.DeploymentId is null)
         {
@@ -138,7 +137,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         }
 
         // The deployment's own revision, read the way Capture reads it, so a point and the state it produced compare equal.
-        var revision = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = attempted.DeploymentId }, CancellationToken.None)).DeploymentInfo?.Revision
+        var revision = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = attempted.DeploymentId }, context.Cancellation)).DeploymentInfo?.Revision
             ?? group.TargetRevision;
         var label = revision is null ? "(unknown revision)" : CodeDeployRevision.Label(revision);
         if (attempted.DeploymentId == group.LastSuccessfulDeployment?.DeploymentId && revision is not null)
@@ -212,16 +211,16 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
     public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => Path.Combine(point.Path, PointStore.ArtifactsFolderName);
 
-    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current)
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
         var checks = new List<CheckResult>();
-        using var client = _clients(target);
+        using var client = Reporting(_clients(target), context.Reporter);
         var captured = ReadCaptured(target, point);
 
         DeploymentGroupInfo? group = null;
         checks.Add(Guard("DeploymentGroupReachable", () =>
         {
-            group = GetGroup(client, target, CancellationToken.None);
+            group = GetGroup(client, target, context.Cancellation);
             return CheckResult.Pass("DeploymentGroupReachable",
                 $"{Resource(target)} answers GetDeploymentGroup with these credentials (config {group.DeploymentConfigName}, {group.ComputePlatform ?? "Server"}).");
         }));
@@ -230,7 +229,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         {
             try
             {
-                var found = Wait(client.GetApplicationRevisionAsync(new GetApplicationRevisionRequest { ApplicationName = Application(target), Revision = captured.Revision }, CancellationToken.None));
+                var found = Wait(client.GetApplicationRevisionAsync(new GetApplicationRevisionRequest { ApplicationName = Application(target), Revision = captured.Revision }, context.Cancellation));
                 return CheckResult.Pass("RevisionRegistered",
                     $"Revision {CodeDeployRevision.Label(captured.Revision!)} of deployment {captured.DeploymentId} is registered with {Application(target)}"
                     + (found.RevisionInfo?.RegisterTime is { } registered ? $" (since {registered.ToString("u", CultureInfo.InvariantCulture)})." : "."));
@@ -245,13 +244,13 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         if (captured.Revision!.RevisionType == CodeDeployRevision.S3 && captured.Revision.S3Location is { } bundle)
         {
             checks.Add(target.Settings.GetBoolean(CheckRevisionBundleSetting, true)
-                ? CheckBundle(target, captured, bundle)
+                ? CheckBundle(target, captured, bundle, context)
                 : CheckResult.Warn(BundleCheck, $"The bundle {S3Client.Describe(BundleRequest(bundle))} was not checked: the target's {CheckRevisionBundleSetting} setting is $false."));
         }
 
         checks.Add(Guard("NoDeploymentInProgress", () =>
         {
-            var active = ActiveDeployments(client, target, CancellationToken.None);
+            var active = ActiveDeployments(client, target, context.Cancellation);
             if (active.Count == 0)
             {
                 return CheckResult.Pass("NoDeploymentInProgress", $"No deployment of {Resource(target)} is in progress.");
@@ -275,7 +274,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         return checks;
     }
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point)
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
     {
         var captured = ReadCaptured(target, point);
         var steps = new List<PlannedStep>();
@@ -337,22 +336,22 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         context.Step("FollowDeployment", () => Follow(client, target, deploymentId, context));
     }
 
-    public AutoRollbackState GetAutoRollback(RollbackTarget target, CancellationToken cancellation)
+    public AutoRollbackState GetAutoRollback(RollbackTarget target, OperationContext context)
     {
-        using var client = _clients(target);
-        var configuration = GetGroup(client, target, cancellation).AutoRollbackConfiguration;
+        using var client = Reporting(_clients(target), context.Reporter);
+        var configuration = GetGroup(client, target, context.Cancellation).AutoRollbackConfiguration;
         return new AutoRollbackState(Resource(target), configuration?.Enabled == true, (IReadOnlyList<string>?)configuration?.Events ?? Array.Empty<string>());
     }
 
-    public void SetAutoRollback(RollbackTarget target, bool enabled, IReadOnlyList<string> events, CancellationToken cancellation)
+    public void SetAutoRollback(RollbackTarget target, bool enabled, IReadOnlyList<string> events, OperationContext context)
     {
-        using var client = _clients(target);
+        using var client = Reporting(_clients(target), context.Reporter);
         _ = Wait(client.UpdateDeploymentGroupAsync(new UpdateDeploymentGroupRequest
         {
             ApplicationName = Application(target),
             CurrentDeploymentGroupName = Group(target),
             AutoRollbackConfiguration = new AutoRollbackConfiguration { Enabled = enabled, Events = events.ToList() },
-        }, cancellation));
+        }, context.Cancellation));
     }
 
     // ---- following a deployment ---------------------------------------------------------------------------------
@@ -374,7 +373,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         var activity = $"CodeDeploy deployment {deploymentId} to {Resource(target)}";
         var poll = TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 5));
         var patience = TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60));
-        var watch = Stopwatch.StartNew();
+        var started = context.Timestamp();
         var lastStatus = "Created";
         try
         {
@@ -417,13 +416,13 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
                             + (info.RollbackInfo?.RollbackDeploymentId is { } rollback ? $"; CodeDeploy rolled it back with {rollback}." : "."), deploymentId);
                 }
 
-                if (watch.Elapsed > patience)
+                if (context.ElapsedSince(started) > patience)
                 {
                     throw new RollbackException(RollbackErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
                         $"CodeDeploy deployment {deploymentId} to {Resource(target)} is still {status} after {patience.TotalMinutes:0.#} minutes ({Summary(overview)}); it goes on in AWS. Follow it with aws deploy get-deployment --deployment-id {deploymentId}.", deploymentId);
                 }
 
-                Wait(Task.Delay(poll, context.Cancellation));
+                context.Wait(poll);
             }
         }
         catch (OperationCanceledException ex) when (context.Cancellation.IsCancellationRequested)
@@ -462,7 +461,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     private static string StopAfterCancel(ICodeDeployClient client, string deploymentId, RestoreContext context)
     {
         string outcome;
-        using (var budget = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        using (var budget = context.Time.Deadline(TimeSpan.FromSeconds(30), CancellationToken.None))
         {
             try
             {
@@ -484,7 +483,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     {
         var poll = TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 5));
         var patience = TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60));
-        var watch = Stopwatch.StartNew();
+        var started = context.Timestamp();
         while (true)
         {
             var active = ActiveDeployments(client, target, context.Cancellation);
@@ -499,13 +498,13 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
                 context.Reporter.Verbose($"Waiting for deployment {id} of {Resource(target)} ({info?.Creator}) to end: {info?.Status}.");
             }
 
-            if (watch.Elapsed > patience)
+            if (context.ElapsedSince(started) > patience)
             {
                 throw new RollbackException(RollbackErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
                     $"Deployment {string.Join(", ", active)} of {Resource(target)} is still running {patience.TotalMinutes:0.#} minutes after the stop; nothing was deployed.", active[0]);
             }
 
-            Wait(Task.Delay(poll, context.Cancellation));
+            context.Wait(poll);
         }
     }
 
@@ -537,7 +536,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     /// a failure; access denied is a warning, since CodeDeploy reads the bundle with its own role, which may still be
     /// allowed to; any other error fails the check with its ErrorId.
     /// </summary>
-    private CheckResult CheckBundle(RollbackTarget target, CapturedDeployment captured, S3Location bundle) => Guard(BundleCheck, () =>
+    private CheckResult CheckBundle(RollbackTarget target, CapturedDeployment captured, S3Location bundle, OperationContext context) => Guard(BundleCheck, () =>
     {
         var request = BundleRequest(bundle);
         var label = S3Client.Describe(request);
@@ -545,7 +544,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         try
         {
             using var s3 = _s3Clients(target);
-            var head = Wait(s3.GetObjectMetadataAsync(request, CancellationToken.None));
+            var head = Wait(s3.GetObjectMetadataAsync(request, context.Cancellation));
             if (string.Equals(head.DeleteMarker, "true", StringComparison.OrdinalIgnoreCase))
             {
                 return CheckResult.Fail(BundleCheck, RollbackErrorId.RevisionBundleMissing,
@@ -661,8 +660,6 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     }
 
     private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
-
-    private static void Wait(Task task) => task.GetAwaiter().GetResult();
 
     private static string Required(SettingsDictionary settings, string key, string what)
     {

@@ -51,9 +51,9 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         return settings.With(SecretIdSetting, secretId!.Trim());
     }
 
-    public TargetState Describe(RollbackTarget target)
+    public TargetState Describe(RollbackTarget target, OperationContext context)
     {
-        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), CancellationToken.None);
+        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), context);
         return StateOf(target, secret);
     }
 
@@ -62,9 +62,9 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = "Capturing secret version stages", Status = SecretId(target) });
         try
         {
-            var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), context.Cancellation, context.Reporter);
+            var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), context);
             var state = StateOf(target, secret);
-            var versions = ListVersions(target, context.Cancellation, context.Reporter);
+            var versions = ListVersions(target, context);
             if (secret.DeletedDate is not null)
             {
                 context.Reporter.Warning($"Secret '{SecretId(target)}' is scheduled for deletion ({secret.DeletedDate:u}); the point records it, but a rollback will refuse until it is restored.");
@@ -100,17 +100,17 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
 
     public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => Path.Combine(point.Path, PointStore.ArtifactsFolderName);
 
-    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current)
+    public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
         var checks = new List<CheckResult>();
-        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), CancellationToken.None);
+        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), context);
         checks.Add(CheckResult.Pass("SecretReachable", $"Secret '{secret.Name}' ({secret.ARN}) answers DescribeSecret with these credentials."));
         checks.Add(secret.DeletedDate is null
             ? CheckResult.Pass("SecretNotPendingDeletion", "The secret is not scheduled for deletion.")
             : CheckResult.Fail("SecretNotPendingDeletion", RollbackErrorId.SecretPendingDeletion, PendingDeletionMessage(target, secret)));
 
         var captured = CapturedVersion(point);
-        var versions = ListVersions(target, CancellationToken.None);
+        var versions = ListVersions(target, context);
         var problem = VersionProblem(target, captured, versions);
         checks.Add(problem is null
             ? CheckResult.Pass("CapturedVersionExists", $"Version {captured} still exists with stages {StagesText(versions.First(v => v.VersionId == captured))}.")
@@ -118,7 +118,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         return checks;
     }
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point) => new[]
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context) => new[]
     {
         new PlannedStep("MoveCurrentStage", $"Move {CurrentStage} of secret '{SecretId(target)}' to version {CapturedVersion(point)} with UpdateSecretVersionStage (the version it leaves becomes {PreviousStage})."),
         new PlannedStep("VerifyStages", $"Check with DescribeSecret that {CurrentStage} is on version {CapturedVersion(point)}."),
@@ -141,7 +141,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         DescribeSecretResponse? previousSecret = null;
         if (context.Previous)
         {
-            var secret = previousSecret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation, context.Reporter);
+            var secret = previousSecret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context);
             wanted = VersionWith(secret, PreviousStage) ?? throw new RollbackException(RollbackErrorId.SecretPreviousVersionMissing, RollbackErrorCategory.ObjectNotFound,
                 $"No version of secret '{secretId}' is labelled {PreviousStage}, so -Previous has nothing to restore. Restore from a point instead (omit -Previous). Nothing was changed.", secretId);
         }
@@ -157,13 +157,13 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
     private static ConfigurationRestoreResult MoveCurrent(RollbackTarget target, RollbackPoint point, string wanted, RestoreContext context, bool whatIf, bool useSwitch, DescribeSecretResponse? described = null)
     {
         var secretId = SecretId(target);
-        var secret = described ?? Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context.Cancellation, context.Reporter);
+        var secret = described ?? Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context);
         if (secret.DeletedDate is not null)
         {
             throw new RollbackException(RollbackErrorId.SecretPendingDeletion, RollbackErrorCategory.InvalidOperation, PendingDeletionMessage(target, secret) + " Nothing was changed.", secretId);
         }
 
-        var problem = VersionProblem(target, wanted, ListVersions(target, context.Cancellation, context.Reporter));
+        var problem = VersionProblem(target, wanted, ListVersions(target, context));
         if (problem is not null)
         {
             throw new RollbackException(RollbackErrorId.SecretVersionMissing, RollbackErrorCategory.ObjectNotFound, problem + " Nothing was changed.", secretId);
@@ -179,7 +179,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
                 VersionStage = CurrentStage,
                 MoveToVersionId = wanted,
                 RemoveFromVersionId = current,
-            }, ct), context.Cancellation, context.Reporter);
+            }, ct), context);
 
             context.Reporter.Verbose($"UpdateSecretVersionStage: {CurrentStage} of '{secretId}' from {current ?? "(none)"} to {wanted}.");
             if (useSwitch)
@@ -191,7 +191,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
                 context.Step("MoveCurrentStage", Move);
             }
 
-            context.Step("VerifyStages", () => VerifyStages(target, wanted, current, context.Reporter, context.Cancellation));
+            context.Step("VerifyStages", () => VerifyStages(target, wanted, current, context));
         }
 
         return new ConfigurationRestoreResult
@@ -209,9 +209,9 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         };
     }
 
-    private static void VerifyStages(RollbackTarget target, string wanted, string? previous, IRollbackReporter reporter, CancellationToken cancellation)
+    private static void VerifyStages(RollbackTarget target, string wanted, string? previous, OperationContext context)
     {
-        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), cancellation, reporter);
+        var secret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = SecretId(target) }, ct), context);
         var stages = secret.VersionIdsToStages ?? new Dictionary<string, List<string>>();
         var onWanted = stages.TryGetValue(wanted, out var list) && list.Contains(CurrentStage);
         var leftOld = previous is null || !(stages.TryGetValue(previous, out var old) && old.Contains(CurrentStage));
@@ -260,7 +260,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
 
     private static string StagesText(SecretVersionsListEntry version) => string.Join("+", version.VersionStages ?? new List<string>());
 
-    private static List<SecretVersionsListEntry> ListVersions(RollbackTarget target, CancellationToken cancellation, IRollbackReporter? reporter = null)
+    private static List<SecretVersionsListEntry> ListVersions(RollbackTarget target, OperationContext context)
     {
         var all = new List<SecretVersionsListEntry>();
         string? next = null;
@@ -271,7 +271,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
                 SecretId = SecretId(target),
                 IncludeDeprecated = true,
                 NextToken = next,
-            }, ct), cancellation, reporter);
+            }, ct), context);
             all.AddRange((response.Versions ?? new List<SecretVersionsListEntry>()).Where(v => v.VersionId is not null));
             next = response.NextToken;
             if (string.IsNullOrEmpty(next))
@@ -298,10 +298,10 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
     /// One client per call: the target's settings name region, profile and endpoint, and the engine may run calls from
     /// any thread. What the client did on the way (a clock-skew correction) goes to the reporter, from this thread.
     /// </summary>
-    private static T Call<T>(RollbackTarget target, Func<ISecretsManagerClient, CancellationToken, Task<T>> call, CancellationToken cancellation, IRollbackReporter? reporter = null)
+    private static T Call<T>(RollbackTarget target, Func<ISecretsManagerClient, CancellationToken, Task<T>> call, OperationContext context)
     {
         using var client = new SecretsManagerClient(AwsClientOptions.FromSettings(target.Settings));
-        client.Transport.Reporter = reporter;
-        return call(client, cancellation).GetAwaiter().GetResult();
+        client.Transport.Reporter = context.Reporter;
+        return call(client, context.Cancellation).GetAwaiter().GetResult();
     }
 }

@@ -73,10 +73,10 @@ public sealed class FileSystemReleaseTests : IDisposable
     [InlineData(-3600)] // the clock stepped back an hour between them (NTP)
     public void LatestIsTheLastCapturedEvenWhenTheClockDoesNotMoveOn(int secondsBetween)
     {
-        var now = new DateTimeOffset(2026, 11, 30, 5, 0, 0, TimeSpan.Zero);
-        var engine = _sandbox.NewEngine(() => now);
+        var clock = new SetClock(new DateTimeOffset(2026, 11, 30, 5, 0, 0, TimeSpan.Zero));
+        var engine = _sandbox.NewEngine(clock);
         var first = engine.CreatePoint("api", "first");
-        now = now.AddSeconds(secondsBetween);
+        clock.Now = clock.Now.AddSeconds(secondsBetween);
         Sandbox.Deploy(_root, "v2.4.0");
 
         var second = engine.CreatePoint("api", "second");
@@ -191,7 +191,7 @@ public sealed class FileSystemReleaseTests : IDisposable
     public void ReadinessWarnsForOldPointAndSameVersion()
     {
         var point = _sandbox.Engine.CreatePoint("api", null);
-        var later = _sandbox.NewEngine(() => DateTimeOffset.UtcNow.AddDays(30));
+        var later = _sandbox.NewEngine(new SetClock(DateTimeOffset.UtcNow.AddDays(30)));
 
         var report = later.TestReadiness("api", point.Id);
 
@@ -325,5 +325,15 @@ public sealed class FileSystemReleaseTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
+    }
+
+    /// <summary>A clock the test sets, backwards too (a fake time source only moves forward, an NTP step need not).</summary>
+    private sealed class SetClock : TimeProvider
+    {
+        public SetClock(DateTimeOffset now) => Now = now;
+
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

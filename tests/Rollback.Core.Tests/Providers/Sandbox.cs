@@ -29,7 +29,7 @@ internal sealed class Sandbox : IDisposable
 
     public RollbackEngine Engine { get; }
 
-    public RollbackEngine NewEngine(Func<DateTimeOffset>? clock = null) => new(Store, Catalog, NullReporter.Instance, clock, "tester");
+    public RollbackEngine NewEngine(TimeProvider? time = null) => new(Store, Catalog, NullReporter.Instance, time, "tester");
 
     public string PathOf(params string[] parts) => Path.Combine(Root, Path.Combine(parts));
 

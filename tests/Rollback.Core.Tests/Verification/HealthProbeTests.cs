@@ -5,13 +5,18 @@ using System.Security;
 using System.Threading;
 using Rollback.Engine;
 using Rollback.Errors;
+using Rollback.Providers;
 using Rollback.Testing;
 using Rollback.Verification;
 using Xunit;
 
 namespace Rollback.Tests.Verification;
 
-/// <summary>The probe against a real HTTP server on 127.0.0.1 whose answers each test switches.</summary>
+/// <summary>
+/// The probe against a real HTTP server on 127.0.0.1 whose answers each test switches. Retries and timeouts run on
+/// virtual time (each back-off passes at once, so the schedule is exact); latency and request timeouts, which measure
+/// the real server, run on real time.
+/// </summary>
 public sealed class HealthProbeTests : IDisposable
 {
     private const string Token = "s3cr3t-bearer-token-0xC0FFEE";
@@ -19,6 +24,7 @@ public sealed class HealthProbeTests : IDisposable
     private readonly HealthServer _server = new();
     private readonly HealthProbe _probe = new();
     private readonly RecordingReporter _reporter = new();
+    private readonly VirtualTime _time = new();
 
     public void Dispose() => _server.Dispose();
 
@@ -108,10 +114,12 @@ public sealed class HealthProbeTests : IDisposable
         Assert.False(result.Healthy);
         Assert.True(RollbackErrorId.VersionMismatch == result.ErrorId, result.Detail + " | " + result.LastFailure);
         Assert.Equal("v2.4.0", result.ReportedVersion);
-        Assert.True(result.Attempts >= 2, $"{result.Attempts} attempts");
         Assert.Contains("reports version v2.4.0, expected v2.3.1", result.LastFailure, StringComparison.Ordinal);
-        // It retried until the 2 s timeout and then stopped: the upper bound only has to tell "stopped" from "went on".
-        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(1900), TimeSpan.FromSeconds(12));
+        // Back-off from 200 ms doubling (0.2, 0.4, 0.8 s, then the 0.6 s left of the 2 s), one last attempt at the timeout, no more.
+        Assert.Equal(5, result.Attempts);
+        Assert.Equal(5, _server.Requests.Count);
+        Assert.Equal(new[] { 200.0, 400, 800, 600 }, _time.Waits.Select(w => w.TotalMilliseconds));
+        Assert.Equal(TimeSpan.FromSeconds(2), result.Elapsed);
     }
 
     [Fact]
@@ -140,6 +148,7 @@ public sealed class HealthProbeTests : IDisposable
         Assert.Equal(3, result.Attempts);
         Assert.StartsWith("500", result.LastFailure, StringComparison.Ordinal);
         Assert.Equal(3, _server.Requests.Count);
+        Assert.Equal(new[] { 20.0, 40 }, _time.Waits.Select(w => w.TotalMilliseconds));
     }
 
     [Fact]
@@ -147,7 +156,8 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(HealthAnswer.Healthy("v1") with { Delay = TimeSpan.FromMilliseconds(300) });
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), MaxLatency = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(400) });
+        // Latency is the real server's: real time.
+        var result = CheckOnRealTime(new HealthProbeOptions { Uri = _server.Uri(), MaxLatency = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromSeconds(2), RetryInterval = TimeSpan.FromMilliseconds(400) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthCheckFailed, result.ErrorId);
@@ -160,7 +170,8 @@ public sealed class HealthProbeTests : IDisposable
     {
         _server.Respond(HealthAnswer.Healthy("v1") with { Delay = TimeSpan.FromSeconds(3) });
 
-        var result = Check(new HealthProbeOptions { Uri = _server.Uri(), RequestTimeout = TimeSpan.FromMilliseconds(200), Timeout = TimeSpan.FromMilliseconds(300), RetryInterval = TimeSpan.FromMilliseconds(50) });
+        // A real server that answers late: real time, end to end.
+        var result = CheckOnRealTime(new HealthProbeOptions { Uri = _server.Uri(), RequestTimeout = TimeSpan.FromMilliseconds(200), Timeout = TimeSpan.FromMilliseconds(300), RetryInterval = TimeSpan.FromMilliseconds(50) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthEndpointUnreachable, result.ErrorId);
@@ -195,13 +206,13 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public void ClosedPortIsUnreachable()
     {
-        // Room for a second attempt even when the first refusal of a loaded test process takes most of a second.
         var result = Check(new HealthProbeOptions { Uri = HealthServer.ClosedPort(), Timeout = TimeSpan.FromSeconds(3), RetryInterval = TimeSpan.FromMilliseconds(50) });
 
         Assert.False(result.Healthy);
         Assert.Equal(RollbackErrorId.HealthEndpointUnreachable, result.ErrorId);
         Assert.Null(result.StatusCode);
-        Assert.True(result.Attempts >= 2, $"{result.Attempts} attempts");
+        // 50 ms doubling to 1.6 s, cut to the 1.45 s left of the 3 s: seven attempts, however slow each refusal is.
+        Assert.Equal(7, result.Attempts);
         Assert.Contains("cannot be reached", result.Detail, StringComparison.Ordinal);
     }
 
@@ -272,13 +283,37 @@ public sealed class HealthProbeTests : IDisposable
     public void CancellationStopsRetrying()
     {
         _server.Respond(HealthAnswer.Unavailable());
-        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var started = DateTime.UtcNow;
+        using var cancellation = new CancellationTokenSource();
+        // Ctrl+C as the first retry is announced: the wait before the second attempt ends it.
+        _reporter.OnProgress = p =>
+        {
+            if (!p.Completed)
+            {
+                cancellation.Cancel();
+            }
+        };
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            _probe.Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(30), RetryInterval = TimeSpan.FromMilliseconds(100) }, _reporter, cancellation.Token));
+            _probe.Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromSeconds(30), RetryInterval = TimeSpan.FromMilliseconds(100) },
+                new OperationContext(_reporter, _time, cancellation.Token)));
 
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15), "the probe went on towards its 30 s timeout after the cancel");
+        Assert.Single(_server.Requests);
+        Assert.Empty(_time.Waits);
+        Assert.Contains(_reporter.Progress, p => p.ActivityId == ProgressActivity.Health && p.Completed);
+    }
+
+    [Fact]
+    public void CancellationDuringARealWaitEndsItPromptly()
+    {
+        // Real time end to end: a cancel from another thread ends the real back-off wait, not only the next attempt.
+        _server.Respond(HealthAnswer.Unavailable());
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            _probe.Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromMinutes(5), RetryInterval = TimeSpan.FromMinutes(1) },
+                new OperationContext(_reporter, TimeProvider.System, cancellation.Token)));
+
+        Assert.Single(_server.Requests);
         Assert.Contains(_reporter.Progress, p => p.ActivityId == ProgressActivity.Health && p.Completed);
     }
 
@@ -315,7 +350,9 @@ public sealed class HealthProbeTests : IDisposable
         return secure;
     }
 
-    private HealthCheckResult Check(HealthProbeOptions options) => _probe.Check(options, _reporter, CancellationToken.None);
+    private HealthCheckResult Check(HealthProbeOptions options) => _probe.Check(options, new OperationContext(_reporter, _time, CancellationToken.None));
+
+    private HealthCheckResult CheckOnRealTime(HealthProbeOptions options) => _probe.Check(options, new OperationContext(_reporter, TimeProvider.System, CancellationToken.None));
 
     private sealed class RecordingReporter : IRollbackReporter
     {
@@ -325,7 +362,13 @@ public sealed class HealthProbeTests : IDisposable
 
         public List<string> Warnings { get; } = new();
 
-        void IRollbackReporter.Progress(ProgressUpdate update) => Progress.Add(update);
+        public Action<ProgressUpdate>? OnProgress { get; set; }
+
+        void IRollbackReporter.Progress(ProgressUpdate update)
+        {
+            Progress.Add(update);
+            OnProgress?.Invoke(update);
+        }
 
         void IRollbackReporter.Verbose(string message) => Verbose.Add(message);
 

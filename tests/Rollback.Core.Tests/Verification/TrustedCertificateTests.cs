@@ -7,10 +7,9 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Threading;
 using System.Threading.Tasks;
-using Rollback.Engine;
 using Rollback.Errors;
+using Rollback.Providers;
 using Rollback.Verification;
 using Xunit;
 
@@ -105,9 +104,9 @@ public sealed class TrustedCertificateTests : IDisposable
         var probe = new HealthProbe();
         var options = new HealthProbeOptions { Uri = server.Uri, ExpectedVersion = "v2.3.1", Timeout = TimeSpan.FromMilliseconds(500), RetryInterval = TimeSpan.FromMilliseconds(200) };
 
-        var untrusted = probe.Check(options, NullReporter.Instance, CancellationToken.None);
-        var pinned = probe.Check(new HealthProbeOptions { Uri = server.Uri, ExpectedVersion = "v2.3.1", TrustedCertificate = trusted }, NullReporter.Instance, CancellationToken.None);
-        var wrongPin = probe.Check(new HealthProbeOptions { Uri = server.Uri, TrustedCertificate = _otherCertificate, Timeout = TimeSpan.FromMilliseconds(500) }, NullReporter.Instance, CancellationToken.None);
+        var untrusted = probe.Check(options, OperationContext.None);
+        var pinned = probe.Check(new HealthProbeOptions { Uri = server.Uri, ExpectedVersion = "v2.3.1", TrustedCertificate = trusted }, OperationContext.None);
+        var wrongPin = probe.Check(new HealthProbeOptions { Uri = server.Uri, TrustedCertificate = _otherCertificate, Timeout = TimeSpan.FromMilliseconds(500) }, OperationContext.None);
 
         Assert.Equal(RollbackErrorId.HealthEndpointUnreachable, untrusted.ErrorId);
         Assert.True(pinned.Healthy, pinned.Detail);

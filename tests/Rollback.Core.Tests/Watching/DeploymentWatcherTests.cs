@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using Rollback.Errors;
@@ -10,9 +9,10 @@ using Xunit;
 namespace Rollback.Tests.Watching;
 
 /// <summary>
-/// The watcher against a real loopback health endpoint (health-only mode), with a policy whose durations are about a
-/// second so each test takes a few seconds: a trigger that holds rolls back once and is verified, a blip shorter than
-/// the required time does not, the window ends, Ctrl+C ends it, and a declined or -WhatIf confirmation changes nothing.
+/// The watcher against a real loopback health endpoint (health-only mode) on virtual time, so polls, holds and windows
+/// are exact and take no real time: a trigger that holds rolls back once and is verified, a blip shorter than the
+/// required time does not, the window ends, Ctrl+C ends it, and a declined or -WhatIf confirmation changes nothing.
+/// One watch runs on real time end to end.
 /// </summary>
 public sealed class DeploymentWatcherTests : IDisposable
 {
@@ -29,10 +29,14 @@ public sealed class DeploymentWatcherTests : IDisposable
     {
         var point = _fixture.RegisterCaptureAndDeploy();
 
-        var records = _fixture.Watch(WatchFixture.Request(point, OneSecond, Interval, TimeSpan.FromSeconds(20)));
+        var records = _fixture.WatchOnVirtualTime(WatchFixture.Request(point, OneSecond, Interval, TimeSpan.FromSeconds(20)));
 
         var final = records[^1];
         Assert.True(final.Action == WatchAction.RolledBack, final.Message);
+        // Polls every 200 ms from 0 s: the breach seen at the first holds its second at the sixth, and not before.
+        Assert.Equal(6, final.Poll);
+        Assert.Equal(TimeSpan.FromSeconds(1), final.Elapsed);
+        Assert.All(records.Take(5), r => Assert.Equal(WatchAction.Pending, r.Action));
         Assert.True(final.IsFinal);
         Assert.Equal(DecisionTrigger.AvailabilityBelow, final.Trigger);
         Assert.Single(records, r => r.IsFinal);
@@ -49,8 +53,8 @@ public sealed class DeploymentWatcherTests : IDisposable
         Assert.Contains(records, r => r.Action == WatchAction.Pending && r.Health == WatchHealth.Unhealthy);
         var held = Assert.Single(final.Triggers, t => t.Name == DecisionTrigger.AvailabilityBelow);
         Assert.True(held.Held);
-        Assert.True(held.Duration >= TimeSpan.FromSeconds(1), held.Message);
-        Assert.True(final.Time - final.BreachSeenAt >= TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromSeconds(1), held.Duration);
+        Assert.Equal(TimeSpan.FromSeconds(1), final.Time - final.BreachSeenAt);
 
         var entry = Assert.Single(_fixture.Rollbacks());
         Assert.Equal("AvailabilityBelow", entry.Trigger);
@@ -62,21 +66,14 @@ public sealed class DeploymentWatcherTests : IDisposable
     {
         _fixture.WriteHealth("v2.4.0", "healthy");
         var point = _fixture.RegisterCaptureAndDeploy();
-        // The blip starts with the first poll it answers (not when the test starts, which a loaded machine could make
-        // the watch miss), and lasts 500 ms.
-        var blip = new System.Diagnostics.Stopwatch();
-        _fixture.Override = () =>
-        {
-            lock (blip)
-            {
-                blip.Start();
-                return blip.Elapsed < TimeSpan.FromMilliseconds(500) ? HealthAnswer.Unavailable() : null;
-            }
-        };
+        // The blip: the first three polls (0, 0.2 and 0.4 s) see the endpoint down, 0.6 s of the 2 s the trigger needs.
+        var answered = 0;
+        _fixture.Override = () => Interlocked.Increment(ref answered) <= 3 ? HealthAnswer.Unavailable() : null;
 
-        var records = _fixture.Watch(WatchFixture.Request(point, TwoSeconds, Interval, TimeSpan.FromSeconds(3)));
+        var records = _fixture.WatchOnVirtualTime(WatchFixture.Request(point, TwoSeconds, Interval, TimeSpan.FromSeconds(3)));
 
-        Assert.Contains(records, r => r.Action == WatchAction.Pending);
+        Assert.Equal(new[] { WatchAction.Pending, WatchAction.Pending, WatchAction.Pending, WatchAction.Monitor }, records.Take(4).Select(r => r.Action));
+        Assert.Equal(16, records.Count);
         Assert.Equal(WatchAction.WindowEnded, records[^1].Action);
         Assert.Equal(WatchHealth.Healthy, records[^1].Health);
         Assert.DoesNotContain(records, r => r.Rollback is not null);
@@ -89,14 +86,13 @@ public sealed class DeploymentWatcherTests : IDisposable
     {
         _fixture.WriteHealth("v2.4.0", "healthy");
         var point = _fixture.RegisterCaptureAndDeploy();
-        var watch = Stopwatch.StartNew();
 
-        var records = _fixture.Watch(WatchFixture.Request(point, OneSecond, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1)));
+        var records = _fixture.WatchOnVirtualTime(WatchFixture.Request(point, OneSecond, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1)));
 
-        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(15));
-        // Five polls on schedule (0, 0.25 ... 1 s); fewer only when a slow machine makes polls overrun the window.
-        Assert.InRange(records.Count, 2, 5);
-        Assert.Equal(Enumerable.Range(1, records.Count), records.Select(r => r.Poll));
+        // Five polls on schedule (0, 0.25 ... 1 s), the last at the end of the window.
+        Assert.Equal(Enumerable.Range(1, 5), records.Select(r => r.Poll));
+        Assert.Equal(TimeSpan.FromSeconds(1), records[^1].Elapsed);
+        Assert.Equal(Enumerable.Repeat(TimeSpan.FromMilliseconds(250), 4), _fixture.Time.Waits);
         Assert.All(records, r => Assert.Equal(WatchHealth.Healthy, r.Health));
         Assert.All(records.Take(records.Count - 1), r => Assert.Equal(WatchAction.Monitor, r.Action));
         var final = records[^1];
@@ -116,10 +112,9 @@ public sealed class DeploymentWatcherTests : IDisposable
         var point = _fixture.RegisterCaptureAndDeploy();
         using var cancel = new CancellationTokenSource();
         var records = new System.Collections.Generic.List<WatchRecord>();
-        var sinceCancel = new Stopwatch();
 
-        // Ctrl+C once the watch is under way: after its first record, during the wait for the next poll.
-        foreach (var record in new DeploymentWatcher(_fixture.Engine).Watch(new WatchRequest
+        // Ctrl+C once the watch is under way: after its first record, before the wait for the next poll.
+        foreach (var record in _fixture.VirtualTimeWatcher().Watch(new WatchRequest
         {
             Target = "api",
             PointId = point.Id,
@@ -134,12 +129,11 @@ public sealed class DeploymentWatcherTests : IDisposable
             if (records.Count == 1)
             {
                 cancel.Cancel();
-                sinceCancel.Start();
             }
         }
 
-        // Well short of the 5-minute window: the cancel ended the wait for the next poll, not the window.
-        Assert.True(sinceCancel.Elapsed < TimeSpan.FromSeconds(10), $"took {sinceCancel.Elapsed} after the cancel");
+        // The cancel ended the watch instead of the wait for the next poll: no time passed in the 5-minute window.
+        Assert.Empty(_fixture.Time.Waits);
         Assert.Equal(2, records.Count);
         var final = records[^1];
         Assert.Equal(WatchAction.Cancelled, final.Action);
@@ -159,7 +153,7 @@ public sealed class DeploymentWatcherTests : IDisposable
         var asked = 0;
         var request = WatchFixture.Request(point, OneSecond, Interval, TimeSpan.FromSeconds(20));
 
-        var records = _fixture.Watch(new WatchRequest
+        var records = _fixture.WatchOnVirtualTime(new WatchRequest
         {
             Target = request.Target,
             PointId = request.PointId,
@@ -229,5 +223,38 @@ public sealed class DeploymentWatcherTests : IDisposable
         var error = Assert.Throws<RollbackException>(() => new DeploymentWatcher(_fixture.Engine).Watch(new WatchRequest { Target = "api", PointId = otherPoint.Id, Reason = "r" }));
 
         Assert.Equal(RollbackErrorId.PointNotFound, error.ErrorId);
+    }
+
+    [Fact]
+    public void CancellationFromAnotherThreadEndsARealWait()
+    {
+        // Real time end to end: Ctrl+C arrives from another thread while the watch waits (for real) for its next poll.
+        _fixture.WriteHealth("v2.4.0", "healthy");
+        var point = _fixture.RegisterCaptureAndDeploy();
+        using var cancel = new CancellationTokenSource();
+        var request = WatchFixture.Request(point, OneSecond, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10));
+        var records = new System.Collections.Generic.List<WatchRecord>();
+
+        foreach (var record in new DeploymentWatcher(_fixture.Engine).Watch(new WatchRequest
+        {
+            Target = request.Target,
+            PointId = request.PointId,
+            Reason = request.Reason,
+            Interval = request.Interval,
+            Duration = request.Duration,
+            Policy = request.Policy,
+            Cancellation = cancel.Token,
+        }))
+        {
+            records.Add(record);
+            if (records.Count == 1)
+            {
+                cancel.CancelAfter(TimeSpan.FromMilliseconds(100));
+            }
+        }
+
+        Assert.Equal(new[] { WatchAction.Monitor, WatchAction.Cancelled }, records.Select(r => r.Action));
+        Assert.Equal(1, records[^1].Poll);
+        Assert.Single(_fixture.Server.Requests);
     }
 }

@@ -33,6 +33,9 @@ internal sealed class WatchFixture : IDisposable
 
     public RollbackEngine Engine => Sandbox.Engine;
 
+    /// <summary>The time of <see cref="WatchOnVirtualTime"/>: polls, holds and the window pass at once.</summary>
+    public VirtualTime Time { get; } = new();
+
     /// <summary>When set, the endpoint answers with this instead of the current release's health.</summary>
     public Func<HealthAnswer?> Override { get; set; } = () => null;
 
@@ -62,7 +65,13 @@ internal sealed class WatchFixture : IDisposable
         Policy = policy,
     };
 
+    /// <summary>A watch on real time, end to end (a real Prometheus's ranges are on real time too).</summary>
     public List<WatchRecord> Watch(WatchRequest request) => new DeploymentWatcher(Engine).Watch(request).ToList();
+
+    /// <summary>A watcher whose polls, holds and window run on <see cref="Time"/>: no real waiting, exact schedules.</summary>
+    public DeploymentWatcher VirtualTimeWatcher() => new(Sandbox.NewEngine(Time));
+
+    public List<WatchRecord> WatchOnVirtualTime(WatchRequest request) => VirtualTimeWatcher().Watch(request).ToList();
 
     public IReadOnlyList<HistoryEntry> Rollbacks() => Engine.GetHistory(new HistoryFilter { Target = "api", Action = HistoryAction.Rollback });
 
