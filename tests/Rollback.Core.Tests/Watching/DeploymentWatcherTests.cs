@@ -110,27 +110,9 @@ public sealed class DeploymentWatcherTests : IDisposable
     {
         _fixture.WriteHealth("v2.4.0", "healthy");
         var point = _fixture.RegisterCaptureAndDeploy();
-        using var cancel = new CancellationTokenSource();
-        var records = new System.Collections.Generic.List<WatchRecord>();
 
         // Ctrl+C once the watch is under way: after its first record, before the wait for the next poll.
-        foreach (var record in _fixture.VirtualTimeWatcher().Watch(new WatchRequest
-        {
-            Target = "api",
-            PointId = point.Id,
-            Reason = "watch",
-            Interval = Interval,
-            Duration = TimeSpan.FromMinutes(5),
-            Policy = OneSecond,
-            Cancellation = cancel.Token,
-        }))
-        {
-            records.Add(record);
-            if (records.Count == 1)
-            {
-                cancel.Cancel();
-            }
-        }
+        var records = WatchCancelledAfterTheFirstRecord(_fixture.VirtualTimeWatcher(), point, Interval, TimeSpan.FromMinutes(5), cancel => cancel.Cancel());
 
         // The cancel ended the watch instead of the wait for the next poll: no time passed in the 5-minute window.
         Assert.Empty(_fixture.Time.Waits);
@@ -151,23 +133,13 @@ public sealed class DeploymentWatcherTests : IDisposable
     {
         var point = _fixture.RegisterCaptureAndDeploy();
         var asked = 0;
-        var request = WatchFixture.Request(point, OneSecond, Interval, TimeSpan.FromSeconds(20));
 
-        var records = _fixture.WatchOnVirtualTime(new WatchRequest
+        var records = _fixture.WatchOnVirtualTime(WatchFixture.Request(point, OneSecond, Interval, TimeSpan.FromSeconds(20), confirm: trigger =>
         {
-            Target = request.Target,
-            PointId = request.PointId,
-            Reason = request.Reason,
-            Interval = request.Interval,
-            Duration = request.Duration,
-            Policy = request.Policy,
-            Confirm = trigger =>
-            {
-                asked++;
-                Assert.Equal(DecisionTrigger.AvailabilityBelow, trigger.Name);
-                return consent;
-            },
-        });
+            asked++;
+            Assert.Equal(DecisionTrigger.AvailabilityBelow, trigger.Name);
+            return consent;
+        }));
 
         Assert.Equal(1, asked);
         var final = records[^1];
@@ -231,30 +203,30 @@ public sealed class DeploymentWatcherTests : IDisposable
         // Real time end to end: Ctrl+C arrives from another thread while the watch waits (for real) for its next poll.
         _fixture.WriteHealth("v2.4.0", "healthy");
         var point = _fixture.RegisterCaptureAndDeploy();
-        using var cancel = new CancellationTokenSource();
-        var request = WatchFixture.Request(point, OneSecond, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10));
-        var records = new System.Collections.Generic.List<WatchRecord>();
 
-        foreach (var record in new DeploymentWatcher(_fixture.Engine).Watch(new WatchRequest
-        {
-            Target = request.Target,
-            PointId = request.PointId,
-            Reason = request.Reason,
-            Interval = request.Interval,
-            Duration = request.Duration,
-            Policy = request.Policy,
-            Cancellation = cancel.Token,
-        }))
-        {
-            records.Add(record);
-            if (records.Count == 1)
-            {
-                cancel.CancelAfter(TimeSpan.FromMilliseconds(100));
-            }
-        }
+        var records = WatchCancelledAfterTheFirstRecord(new DeploymentWatcher(_fixture.Engine), point, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10),
+            cancel => cancel.CancelAfter(TimeSpan.FromMilliseconds(100)));
 
         Assert.Equal(new[] { WatchAction.Monitor, WatchAction.Cancelled }, records.Select(r => r.Action));
         Assert.Equal(1, records[^1].Poll);
         Assert.Single(_fixture.Server.Requests);
+    }
+
+    /// <summary>Watches until the end, calling <paramref name="cancelAfterFirst"/> with the watch's cancellation once the first record is in.</summary>
+    private static System.Collections.Generic.List<WatchRecord> WatchCancelledAfterTheFirstRecord(DeploymentWatcher watcher, RollbackPoint point, TimeSpan interval, TimeSpan duration,
+        Action<CancellationTokenSource> cancelAfterFirst)
+    {
+        using var cancel = new CancellationTokenSource();
+        var records = new System.Collections.Generic.List<WatchRecord>();
+        foreach (var record in watcher.Watch(WatchFixture.Request(point, OneSecond, interval, duration, cancellation: cancel.Token)))
+        {
+            records.Add(record);
+            if (records.Count == 1)
+            {
+                cancelAfterFirst(cancel);
+            }
+        }
+
+        return records;
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using Rollback.Engine;
 using Rollback.Testing;
 using Rollback.Tests.Providers;
@@ -55,7 +56,8 @@ internal sealed class WatchFixture : IDisposable
         return point;
     }
 
-    public static WatchRequest Request(RollbackPoint point, RollbackPolicy policy, TimeSpan interval, TimeSpan duration) => new()
+    public static WatchRequest Request(RollbackPoint point, RollbackPolicy policy, TimeSpan interval, TimeSpan duration,
+        Func<FiredThreshold, RollbackConsent>? confirm = null, CancellationToken cancellation = default) => new()
     {
         Target = "api",
         PointId = point.Id,
@@ -63,6 +65,8 @@ internal sealed class WatchFixture : IDisposable
         Interval = interval,
         Duration = duration,
         Policy = policy,
+        Confirm = confirm,
+        Cancellation = cancellation,
     };
 
     /// <summary>A watch on real time, end to end (a real Prometheus's ranges are on real time too).</summary>
