@@ -34,7 +34,7 @@ function Write-TextFile([string] $Path, [string] $Content) {
     [System.IO.File]::WriteAllText($Path, $Content)
 }
 
-# A release as seed 002 lays it out: releases/<version>/ with the health document its endpoint serves.
+# A release in the usual layout: releases/<version>/ with the health document its endpoint serves.
 function New-Release([string] $Root, [string] $Version, [string] $Status) {
     $folder = [System.IO.Path]::Combine($Root, 'releases', $Version)
     Write-TextFile ([System.IO.Path]::Combine($folder, 'bin', 'api.dll')) "api build $Version"

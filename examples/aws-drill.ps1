@@ -3,7 +3,7 @@
     An AWS drill: a secret rotation goes bad, and Rollback moves AWSCURRENT back to the known-good version.
 
 .DESCRIPTION
-    Seed 004's "aws secretsmanager update-secret-version-stage" as a rehearsed drill, against moto (a third-party AWS
+    The manual fix for a bad rotation, "aws secretsmanager update-secret-version-stage", as a rehearsed drill, against moto (a third-party AWS
     emulator) on 127.0.0.1. The drill creates a secret with two versions, registers it as a SecretsManagerSecret
     target, captures a known-good point, "rotates" a bad version in, then checks readiness, rolls back through the
     pipeline, shows Restore-Configuration -Previous under -WhatIf, checks the stages and the journal. It throws if

@@ -3,7 +3,7 @@
     A rollback drill: a release goes bad, and Rollback takes the service back to v2.3.1 and proves it.
 
 .DESCRIPTION
-    In a fresh temporary sandbox this drill sets up what seed 002's runbook describes: an application
+    In a fresh temporary sandbox this drill sets up the usual release layout: an application
     root with releases/v2.3.1 (good) and releases/v2.4.0 (bad), a 'current' link, and the
     application's configuration files. It captures a known-good point, "deploys" v2.4.0 with a broken
     configuration, then checks readiness, rolls back, restores the configuration, and shows the results

@@ -9,7 +9,7 @@
     itself on 127.0.0.1: a background runspace answers each request with the health.json of the release
     'current' names (HTTP 503 when it is not healthy), so a rollback heals the endpoint as it would
     heal a real service. It captures a known-good point, deploys v2.4.0, and runs Watch-Deployment with
-    a drill policy whose availability trigger holds after 2 seconds (seed 002 says 5 minutes). The
+    a drill policy whose availability trigger holds after 2 seconds (production policy: 5 minutes). The
     watch must roll back once, to v2.3.1, verified; the drill throws otherwise.
 
     It uses only PowerShell's core cmdlets and the module's own, so it runs in pwsh and in the module's
@@ -94,7 +94,7 @@ try {
     Set-CurrentRelease $root 'v2.3.1'
     $endpoint = Start-HealthEndpoint $root
 
-    # The drill's policy: seed 002's thresholds, with seconds where the seed says minutes.
+    # The drill's policy: the production thresholds, with seconds where production says minutes.
     $policy = [System.IO.Path]::Combine($Sandbox, 'drill-policy.json')
     Write-TextFile $policy ('{ "availabilityFor": "' + $HoldFor.ToString() + '", "errorRateFor": "' + $HoldFor.ToString() + '" }')
 

@@ -41,7 +41,12 @@
             Tags         = @('Rollback', 'Deployment', 'Release', 'Incident', 'DevOps', 'SRE', 'Configuration', 'AWS', 'SecretsManager', 'CodeDeploy', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://github.com/rollback-module/Rollback/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/rollback-module/Rollback'
-            ReleaseNotes = 'First release: targets, points, readiness, rollback with safety points, configuration restore, hash-chained history. File-system release, directory and configuration-file kinds.'
+            ReleaseNotes = @'
+Takes a target back to a captured known-good point and proves it: readiness checked before (the point's SHA-256, the target's preconditions), a safety point of the failed state and a lock during, health and version verified after; every attempt in a hash-chained journal (Get-RollbackHistory -Verify).
+Kinds: FileSystemRelease (releases folder and a 'current' link swapped by rename), Directory (a staged copy exchanged atomically), ConfigurationFile (validated, then written atomically), SecretsManagerSecret (AWSCURRENT moved back, no value read) and CodeDeployDeploymentGroup (the last good revision redeployed and followed). See about_Rollback_Kinds.
+Decisions and automation: Get-RollbackDecision (rollback triggers and a severity matrix, from parameters or Prometheus, approvals enforced by Invoke-Rollback), Watch-Deployment (rolls back once when an automatic trigger holds), Test-DeploymentHealth, Get-/Set-AutoRollbackConfiguration.
+Help: Get-Help for every cmdlet with examples; about_Rollback, about_Rollback_Kinds, about_Rollback_Safety (every ErrorId). Windows PowerShell 5.1 and PowerShell 7.4+.
+'@
         }
     }
 }

@@ -145,7 +145,7 @@ internal sealed class Measurements : IDisposable
     }
 
     /// <summary>
-    /// Seed 000's manual procedure on the same tree, stop and start as no-ops: delete the live folder's contents,
+    /// The manual procedure (stop, delete, copy over, start) on the same tree, stop and start as no-ops: delete the live folder's contents,
     /// then copy the known-good files over it one File.Copy at a time (what Copy-Item does). The whole of it is
     /// the window in which the folder is not a complete known-good tree.
     /// </summary>

@@ -54,7 +54,7 @@ internal sealed class Report
         Line($"                                      watcher on current/{ShortProbe()}: longest gap {Stats.Format(ReleaseDowntime.LongestGap)}, {ReleaseDowntime.MissingPolls:N0} of {ReleaseDowntime.Polls:N0} polls missing (poll interval <= {Stats.Format(ReleaseDowntime.LongestPollInterval)})");
         Line($"  Directory, swap + empty hooks       engine Downtime {Spread(DirectoryDowntime.Samples.Select(s => s.Downtime))}");
         Line($"                                      watcher on the live folder: longest gap {Stats.Format(DirectoryDowntime.LongestGap)}, {DirectoryDowntime.MissingPolls:N0} of {DirectoryDowntime.Polls:N0} polls missing (poll interval <= {Stats.Format(DirectoryDowntime.LongestPollInterval)})");
-        Line($"  Baseline, seed 000 stop/copy/start  delete + File.Copy per file {Spread(Baseline)}");
+        Line($"  Baseline, manual stop/copy/start    delete + File.Copy per file {Spread(Baseline)}");
         Line($"  Ratio baseline / ours               FileSystemRelease {FormatRatio(BaselineOverRelease)}, Directory {FormatRatio(BaselineOverDirectory)} (goal >= 100x)");
         Line($"  (whole Directory rollback, for scale: {Stats.Format(Stats.Median(DirectoryDowntime.Samples.Select(s => s.Wall)))} wall, done while the old tree keeps serving)");
         Line();

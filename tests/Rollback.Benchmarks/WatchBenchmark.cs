@@ -19,7 +19,7 @@ namespace Rollback.Benchmarks;
 /// --watch: the drill with an unhealthy v2.4.0, measured end to end on real parts. A FileSystemRelease target whose
 /// loopback health endpoint serves the current release, and a real Prometheus (1 s scrapes) whose exporter fails 50% of
 /// requests while v2.4.0 is current. The deployment of v2.4.0 starts the errors; DeploymentWatcher polls, the error-rate
-/// trigger (policy: above 10% for 3 s, seed 002's 3 minutes in seconds) holds, the engine rolls back and verifies.
+/// trigger (policy: above 10% for 3 s, production's 3 minutes in seconds) holds, the engine rolls back and verifies.
 /// The moment the error rate crossed 10% is read back from Prometheus afterwards (the first 100 ms range sample above
 /// it), and the time from there to verified health on v2.3.1 is split into detection (crossing to the first poll that
 /// saw the breach), decision (the hold, until the rollback starts), rollback (the engine, verification excluded) and
@@ -30,7 +30,7 @@ internal static class WatchBenchmark
     private const string Good = "v2.3.1";
     private const string Bad = "v2.4.0";
     private const double Threshold = 0.10;
-    private const double SeedAverageSeconds = 47;
+    private const double DocumentedAverageRecoverySeconds = 47;
 
     private static readonly TimeSpan Hold = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Scrape = TimeSpan.FromSeconds(1);
@@ -161,7 +161,7 @@ internal static class WatchBenchmark
         static string S(TimeSpan t) => t.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s";
         var text = new System.Text.StringBuilder();
         text.AppendLine("Watch-Deployment: error rate above 10% -> verified health on v2.3.1 (real Prometheus, loopback health endpoint)");
-        text.AppendLine(CultureInfo.InvariantCulture, $"policy: error rate > 10% for {S(Hold)} (seed 002: 3 min); scrape {S(Scrape)}, rate window {PrometheusServer.RateWindow}, range step 1 s, poll {S(Poll)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"policy: error rate > 10% for {S(Hold)} (production: 3 min); scrape {S(Scrape)}, rate window {PrometheusServer.RateWindow}, range step 1 s, poll {S(Poll)}");
         text.AppendLine();
         text.AppendLine("run  crossed after deploy  detection  decision  rollback  verification  total  polls");
         for (var i = 0; i < samples.Count; i++)
@@ -184,9 +184,9 @@ internal static class WatchBenchmark
         text.AppendLine(CultureInfo.InvariantCulture,
             $"floor set by the policy and the sampling: the {S(Hold)} hold (3 samples at a {S(Step)} step: at least {S(least)} of wall time) + up to {S(Scrape)} scrape + up to {S(Poll)} poll = {S(least)} to {S(floor)}");
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"seed 003: average recovery {SeedAverageSeconds:0} s (goal: under a tenth, {SeedAverageSeconds / 10:0.0} s): mean total {S(mean.Total)} = {(mean.Total.TotalSeconds / SeedAverageSeconds).ToString("P1", CultureInfo.InvariantCulture)} of it");
+            $"the documented average recovery of an automated rollback, {DocumentedAverageRecoverySeconds:0} s (goal: under a tenth, {DocumentedAverageRecoverySeconds / 10:0.0} s): mean total {S(mean.Total)} = {(mean.Total.TotalSeconds / DocumentedAverageRecoverySeconds).ToString("P1", CultureInfo.InvariantCulture)} of it");
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"tooling beyond the policy's hold (detection + rollback + verification): {S(overhead)}; with seed 002's own 3 min hold, recovery is the hold plus about that");
+            $"tooling beyond the policy's hold (detection + rollback + verification): {S(overhead)}; with production's 3 min hold, recovery is the hold plus about that");
         return text.ToString();
     }
 

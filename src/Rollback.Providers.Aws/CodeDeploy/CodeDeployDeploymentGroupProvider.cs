@@ -268,7 +268,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             checks.Add(missing.Count == 0
                 ? CheckResult.Pass("AutoRollbackEnabled", $"CodeDeploy rolls {Resource(target)} back by itself on {string.Join(", ", group.AutoRollbackConfiguration!.Events!)}.")
                 : CheckResult.Warn("AutoRollbackEnabled",
-                    $"Automatic rollback of {Resource(target)} is not enabled for {string.Join(" and ", missing)} (it is {AutoRollbackLabel(group.AutoRollbackConfiguration)}); seed 000 recommends both. Turn it on with Set-AutoRollbackConfiguration -Target {target.Name} -Enable."));
+                    $"Automatic rollback of {Resource(target)} is not enabled for {string.Join(" and ", missing)} (it is {AutoRollbackLabel(group.AutoRollbackConfiguration)}); roll back on both, so a failed or alarmed deployment undoes itself. Turn it on with Set-AutoRollbackConfiguration -Target {target.Name} -Enable."));
         }
 
         return checks;
