@@ -19,5 +19,4 @@ public enum RollbackErrorCategory
     WriteError,
     ReadError,
     OperationStopped,
-    NotEnabled,
 }

@@ -16,7 +16,6 @@ public enum StepStatus
 {
     Succeeded,
     Failed,
-    Skipped,
     Planned,
 }
 
