@@ -8,8 +8,8 @@ using Xunit;
 namespace Rollback.PowerShell.Tests;
 
 /// <summary>
-/// Words for users: what ships or is read by users (help, about topics, messages, README, docs, examples, benchmark
-/// output) never cites the internal documents the module was designed from ("seed 002 says ..."). Users have never
+/// Words for users: what ships or is read by users (help, about topics, messages, the module's code and doc comments,
+/// README, docs, examples, benchmark output) never cites the internal documents the module was designed from ("seed 002 says ..."). Users have never
 /// seen them; the text says what the practice is instead.
 /// </summary>
 public sealed partial class UserTextTests
@@ -20,21 +20,21 @@ public sealed partial class UserTextTests
         var root = RollbackSession.RepoRoot;
         var problems = new List<string>();
 
-        // Prose: every line counts.
+        // Every line counts: prose, messages, and the module's code with its doc comments (IntelliSense shows them).
         var prose = Files(root, "module", "*")
             .Concat(Files(root, "docs", "*.md"))
             .Concat(Files(root, "examples", "*"))
             .Concat(Files(root, "src", "*.resx"))
+            .Concat(Files(root, "src", "*.cs"))
             .Append(Path.Combine(root, "README.md"));
         foreach (var file in prose)
         {
             problems.AddRange(Find(root, file, line => line));
         }
 
-        // Code: the text of its string literals (exception messages, check messages, benchmark output), not comments
-        // or identifiers (a random generator's seed is a seed).
-        var code = Files(root, "src", "*.cs").Concat(Files(root, Path.Combine("tests", "Rollback.Benchmarks"), "*.cs"));
-        foreach (var file in code)
+        // The benchmarks: the text of their string literals (the figures they print), not their identifiers (a random
+        // generator's seed is a seed).
+        foreach (var file in Files(root, Path.Combine("tests", "Rollback.Benchmarks"), "*.cs"))
         {
             problems.AddRange(Find(root, file, line => string.Join(" ", StringLiteral().Matches(line).Select(m => m.Value))));
         }

@@ -5,11 +5,11 @@ using System.Linq;
 namespace Rollback;
 
 /// <summary>
-/// Seed 002's decision flowchart over a <see cref="RollbackPolicy"/>: availability, error rate above the automatic
+/// The decision flowchart over a <see cref="RollbackPolicy"/>: availability, error rate above the automatic
 /// threshold, data corruption (then the other automatic triggers: a security vulnerability, loss of a critical
 /// function), error rate in the assessed band, latency against the baseline (then partial loss of non-critical
 /// features). Every trigger is evaluated so the reasons are complete; the first that fired, in that order, decides the
-/// action. Then seed 004's matrix gives severity, response time and approvals. Pure: no clock, no I/O.
+/// action. Then the severity matrix gives severity, response time and approvals. Pure: no clock, no I/O.
 /// </summary>
 public static class RollbackDecider
 {
@@ -156,7 +156,7 @@ public static class RollbackDecider
 
     /// <summary>
     /// The highest row whose share of users applies; at least SEV-1 once any trigger fired (some degradation), at least
-    /// SEV-3 for data corruption or a lost critical function, SEV-4 for a security vulnerability (seed 004's "security breach").
+    /// SEV-3 for data corruption or a lost critical function, SEV-4 for a security vulnerability (the matrix's "security breach").
     /// </summary>
     private static RollbackSeverity Severity(DecisionInputs inputs, RollbackPolicy policy, RollbackAction action, double? affected)
     {

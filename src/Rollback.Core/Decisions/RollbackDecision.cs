@@ -3,7 +3,7 @@ using System.Collections.Generic;
 
 namespace Rollback;
 
-/// <summary>What to do about a degraded deployment (seed 002's decision flowchart).</summary>
+/// <summary>What to do about a degraded deployment (the decision flowchart).</summary>
 public enum RollbackAction
 {
     /// <summary>No trigger fired: monitor and consider a forward-fix.</summary>
@@ -16,7 +16,7 @@ public enum RollbackAction
     ImmediateRollback,
 }
 
-/// <summary>Seed 004's severity levels, SEV-0 (informational) to SEV-4 (complete outage, security breach).</summary>
+/// <summary>The severity levels, SEV-0 (informational) to SEV-4 (complete outage, security breach).</summary>
 public enum RollbackSeverity
 {
     Sev0,
@@ -33,7 +33,7 @@ public enum TriggerKind
     Assessed,
 }
 
-/// <summary>The triggers of seed 002, in the order its flowchart asks about them.</summary>
+/// <summary>The rollback triggers, in the order the decision flowchart asks about them.</summary>
 public enum DecisionTrigger
 {
     AvailabilityBelow,
@@ -74,7 +74,7 @@ public sealed class FiredThreshold
 }
 
 /// <summary>
-/// The decision: the action, why, the severity and what it requires (seed 004's matrix), and the inputs it was made from.
+/// The decision: the action, why, the severity and what it requires (the severity matrix), and the inputs it was made from.
 /// </summary>
 public sealed class RollbackDecision
 {

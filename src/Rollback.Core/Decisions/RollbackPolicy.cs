@@ -6,7 +6,7 @@ using Rollback.Errors;
 namespace Rollback;
 
 /// <summary>
-/// The thresholds of seed 002 and the severity matrix of seed 004. <see cref="Default"/> holds the seeds' values; a
+/// The rollback triggers' thresholds and the severity matrix. <see cref="Default"/> holds the built-in values; a
 /// policy file (<see cref="RollbackPolicyFile"/>) overrides any of them per target. Rates and shares are fractions.
 /// Immutable: copies are made with 'with'.
 /// </summary>
@@ -44,7 +44,7 @@ public sealed record RollbackPolicy
     /// <summary>"built-in", or the path of the policy file.</summary>
     public string Source { get; init; } = BuiltInSource;
 
-    /// <summary>Seed 004's matrix. SEV-1's "&lt; 5% users" starts above zero affected users; SEV-3's "&gt; 25%" is strict.</summary>
+    /// <summary>The built-in severity matrix. SEV-1's "&lt; 5% users" starts above zero affected users; SEV-3's "&gt; 25%" is strict.</summary>
     public static IReadOnlyList<SeverityRule> DefaultSeverities { get; } = new[]
     {
         new SeverityRule { Severity = RollbackSeverity.Sev0, Description = "Informational, no impact", MinAffectedUsers = 0, ResponseTime = null, RequiredApprovals = 2, OnCallMayApprove = false },
@@ -54,7 +54,7 @@ public sealed record RollbackPolicy
         new SeverityRule { Severity = RollbackSeverity.Sev4, Description = "Complete outage, security breach", MinAffectedUsers = 1.0, ResponseTime = TimeSpan.Zero, RequiredApprovals = 1, OnCallMayApprove = true },
     };
 
-    /// <summary>The seeds' policy. Declared after <see cref="DefaultSeverities"/>: static initializers run in order.</summary>
+    /// <summary>The built-in policy. Declared after <see cref="DefaultSeverities"/>: static initializers run in order.</summary>
     public static RollbackPolicy Default { get; } = new();
 
     /// <summary>The longest time any threshold needs to hold: how far back a metrics source must look.</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Rollback;
 
-/// <summary>One row of the severity matrix (seed 004): who is affected, how fast to respond, who must approve.</summary>
+/// <summary>One row of the severity matrix: who is affected, how fast to respond, who must approve.</summary>
 public sealed record SeverityRule
 {
     public required RollbackSeverity Severity { get; init; }
@@ -13,7 +13,7 @@ public sealed record SeverityRule
     /// <summary>The share of users (0..1) from which this row applies.</summary>
     public double MinAffectedUsers { get; init; }
 
-    /// <summary>True when the row needs strictly more than <see cref="MinAffectedUsers"/> (seed 004's "> 25% users").</summary>
+    /// <summary>True when the row needs strictly more than <see cref="MinAffectedUsers"/> (the matrix's "> 25% users").</summary>
     public bool MinAffectedUsersExclusive { get; init; }
 
     /// <summary>Null for the standard change process; zero for immediately.</summary>

@@ -775,9 +775,9 @@ public sealed partial class RollbackEngine
 
 
     /// <summary>
-    /// The severity policy (seed 004): a rollback under a given severity needs that many distinct approvers, and below
+    /// The severity policy: a rollback under a given severity needs that many distinct approvers, and below
     /// the levels where the on-call may approve, the person running it cannot approve their own rollback. When an
-    /// automatic trigger (seed 002) fired, the on-call may proceed alone; the trigger is journaled.
+    /// automatic trigger fired, the on-call may proceed alone; the trigger is journaled.
     /// </summary>
     private void EnforceApprovals(RollbackTarget target, RollbackRequest request)
     {

@@ -19,7 +19,7 @@ public sealed class RollbackRequest
     /// <summary>The incident's severity; when given, the policy's approvals for it are enforced (ApprovalRequired).</summary>
     public RollbackSeverity? Severity { get; init; }
 
-    /// <summary>The automatic trigger that fired (seed 002), if any: the on-call may then proceed alone, and it is journaled.</summary>
+    /// <summary>The automatic trigger that fired, if any: the on-call may then proceed alone, and it is journaled.</summary>
     public DecisionTrigger? AutomaticTrigger { get; init; }
 
     /// <summary>A policy file to take the approvals from instead of the target's PolicyPath setting or the defaults.</summary>

@@ -22,11 +22,11 @@ public sealed record MetricsQueries
     public const string RateWindowSetting = "MetricsRateWindow";
     public const string StepSetting = "MetricsStep";
 
-    /// <summary>Seed 002's 5xx rate, as a share of all requests: the error rate of transactions.</summary>
+    /// <summary>The 5xx rate, as a share of all requests: the error rate of transactions.</summary>
     public const string DefaultErrorRateQuery =
         "sum(rate(http_requests_total{job=\"{job}\",status=~\"5..\"}[{window}])) / sum(rate(http_requests_total{job=\"{job}\"}[{window}]))";
 
-    /// <summary>Seed 002's p95 response time from the request-duration histogram, in seconds.</summary>
+    /// <summary>The p95 response time from the request-duration histogram, in seconds.</summary>
     public const string DefaultLatencyP95Query =
         "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job=\"{job}\"}[{window}])))";
 

@@ -20,7 +20,7 @@ public sealed class AutoRollbackConfiguration
 
     public IReadOnlyList<string> Events { get; init; } = Array.Empty<string>();
 
-    /// <summary>Recommended events (seed 000) that are not enabled; empty when the setting follows the recommendation.</summary>
+    /// <summary>Recommended events that are not enabled; empty when the setting follows the recommendation.</summary>
     public IReadOnlyList<string> MissingRecommendedEvents { get; init; } = Array.Empty<string>();
 
     /// <summary>True when Set-AutoRollbackConfiguration changed the setting; false when it already was so, or for Get.</summary>

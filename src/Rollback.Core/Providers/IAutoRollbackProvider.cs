@@ -4,14 +4,14 @@ namespace Rollback.Providers;
 
 /// <summary>
 /// An optional capability: kinds whose system can roll itself back automatically (CodeDeploy's
-/// autoRollbackConfiguration, seed 000), so Get-/Set-AutoRollbackConfiguration can show and change that setting.
+/// autoRollbackConfiguration), so Get-/Set-AutoRollbackConfiguration can show and change that setting.
 /// </summary>
 public interface IAutoRollbackProvider
 {
     /// <summary>The events the system can roll back on (e.g. DEPLOYMENT_FAILURE).</summary>
     IReadOnlyList<string> AutoRollbackEvents { get; }
 
-    /// <summary>The events the runbooks recommend enabling (seed 000: DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM).</summary>
+    /// <summary>The events recommended for enabling (for CodeDeploy: DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM).</summary>
     IReadOnlyList<string> RecommendedAutoRollbackEvents { get; }
 
     /// <summary>Reads the target's automatic rollback setting. No side effects.</summary>

@@ -13,7 +13,7 @@ using Rollback.Verification;
 namespace Rollback.Watching;
 
 /// <summary>
-/// Watches a deployment for a bounded window and rolls it back when one of seed 002's automatic triggers holds for its
+/// Watches a deployment for a bounded window and rolls it back when one of the automatic triggers holds for its
 /// required time. Each poll checks the health endpoints (one attempt each) and reads the metrics, decides with
 /// <see cref="RollbackDecider"/> under the policy, and yields a <see cref="WatchRecord"/>. The endpoints' healthy share is
 /// an availability measurement whose hold the watch times itself, from the first poll that saw it below the threshold;

@@ -88,7 +88,7 @@ public sealed class WatchRecord
     /// <summary>Every breached threshold, held or still pending, with how long it has held and how long it must.</summary>
     public IReadOnlyList<FiredThreshold> Triggers { get; init; } = Array.Empty<FiredThreshold>();
 
-    /// <summary>The decision made from this poll's measurements (seed 002's flowchart under the policy).</summary>
+    /// <summary>The decision made from this poll's measurements (the decision flowchart under the policy).</summary>
     public RollbackDecision? Decision { get; init; }
 
     public WatchAction Action { get; init; }

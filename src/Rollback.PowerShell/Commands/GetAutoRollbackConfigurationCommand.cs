@@ -6,7 +6,7 @@ namespace Rollback.PowerShell.Commands;
 
 /// <summary>
 /// Shows a target's automatic rollback setting as its own system holds it (a CodeDeploy group's
-/// autoRollbackConfiguration), with the recommended events (seed 000) that are missing.
+/// autoRollbackConfiguration), with the recommended events that are missing.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "AutoRollbackConfiguration")]
 [OutputType(typeof(AutoRollbackConfiguration))]

@@ -7,7 +7,7 @@ using Rollback.Metrics;
 namespace Rollback.PowerShell.Commands;
 
 /// <summary>
-/// Decides whether to roll back: seed 002's automatic and assessed triggers in its flowchart's order, mapped to seed 004's
+/// Decides whether to roll back: the automatic and assessed triggers in the decision flowchart's order, mapped to the
 /// severity matrix, with thresholds from the built-in policy, the target's PolicyPath or -PolicyPath. The measurements
 /// come from parameters (a person's account), from a registered target's Prometheus settings, or from -PrometheusUrl.
 /// Rates and shares are fractions (0.123 is 12.3%), latencies seconds. Reads only.

@@ -6,7 +6,7 @@ using Rollback.Errors;
 namespace Rollback.PowerShell.Commands;
 
 /// <summary>
-/// Turns a target's own automatic rollback on (for the events given, by default seed 000's DEPLOYMENT_FAILURE and
+/// Turns a target's own automatic rollback on (for the events given, by default the recommended DEPLOYMENT_FAILURE and
 /// DEPLOYMENT_STOP_ON_ALARM) or off, e.g. a CodeDeploy group's autoRollbackConfiguration through UpdateDeploymentGroup.
 /// Journaled; nothing is sent when the setting already is so.
 /// </summary>

@@ -9,7 +9,7 @@ namespace Rollback.PowerShell.Commands;
 
 /// <summary>
 /// Watches a target after a deployment: polls its health endpoints and metrics every -Interval for -Duration, emits a
-/// WatchRecord per poll (per change with -Quiet, and always the final one), and when one of seed 002's automatic
+/// WatchRecord per poll (per change with -Quiet, and always the final one), and when one of the automatic
 /// triggers has held for its required time, rolls back to the point (asking ShouldProcess first; -Confirm:$false for
 /// runbooks) and verifies. It never rolls back twice: acting ends the watch. Ctrl+C ends it with a Cancelled record.
 /// Takes -Target/-PointId, a RollbackPoint (Target, Id) or a RollbackTarget (Name) by property name.

@@ -15,7 +15,7 @@ using Rollback.Store;
 namespace Rollback.Providers.Aws.CodeDeploy;
 
 /// <summary>
-/// An AWS CodeDeploy deployment group (seed 000: "redeploy the previous revision"). A point records the group's last
+/// An AWS CodeDeploy deployment group (rolled back by redeploying the previous revision). A point records the group's last
 /// successful deployment and its revision (S3 bundle with version/ETag, GitHub commit, or AppSpec content), the
 /// deployment config and the automatic rollback configuration. Readiness also reads an S3 bundle's metadata (HEAD
 /// Object of the captured version, or the object compared by ETag). Rolling back creates a deployment of that revision,

@@ -13,7 +13,7 @@ using Rollback.Store;
 namespace Rollback.Providers.Aws.SecretsManager;
 
 /// <summary>
-/// An AWS Secrets Manager secret (seed 004: "aws secretsmanager update-secret-version-stage"). A point records which
+/// An AWS Secrets Manager secret (what "aws secretsmanager update-secret-version-stage" does by hand). A point records which
 /// version carries AWSCURRENT and the stages of the others, never a value: no operation used here returns one.
 /// Rolling back moves AWSCURRENT to the captured version with UpdateSecretVersionStage (MoveToVersionId +
 /// RemoveFromVersionId; Secrets Manager then labels the version it came from AWSPREVIOUS) and checks the stages with
