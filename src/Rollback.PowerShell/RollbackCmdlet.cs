@@ -104,6 +104,8 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         var path = string.IsNullOrEmpty(StorePath) ? RollbackStore.DefaultPath : StorePath!;
         try
         {
+            // Before PowerShell resolves it: on Linux a UNC path would become a relative folder name.
+            RollbackStore.RefuseUncPathOffWindows(path);
             var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
             return new RollbackEngine(new RollbackStore(resolved), ProviderCatalog.Default, Reporter);
         }

@@ -228,6 +228,169 @@ public sealed class PointStoreTests : IDisposable
         Assert.Equal(other.Id, Assert.Single(_store.Points.List("web")).Id);
     }
 
+    [Theory]
+    [InlineData("artifacts", "null")]
+    [InlineData("artifacts", "[null]")]
+    [InlineData("metadata", "null")]
+    [InlineData("metadata", "{\"key\":null}")]
+    [InlineData("kind", "null")]
+    [InlineData("version", "null")]
+    [InlineData("fingerprint", "null")]
+    [InlineData("id", "\"20260301-120000000-abcdef/../x\"")]
+    [InlineData("target", "\"../victim\"")]
+    [InlineData("artifacts", "[{\"relativePath\":null,\"size\":1,\"sha256\":\"ab\"}]")]
+    [InlineData("artifacts", "[{\"relativePath\":\"app.dll\",\"size\":1,\"sha256\":null}]")]
+    [InlineData("artifacts", "[{\"relativePath\":\"app.dll\",\"size\":-1,\"sha256\":\"ab\"}]")]
+    [InlineData("artifacts", "[{\"relativePath\":\"../../../../etc/passwd\",\"size\":1,\"sha256\":\"ab\"}]")]
+    [InlineData("artifacts", "[{\"relativePath\":\"conf/../../x\",\"size\":1,\"sha256\":\"ab\"}]")]
+    [InlineData("artifacts", "[{\"relativePath\":\"/etc/passwd\",\"size\":1,\"sha256\":\"ab\"}]")]
+    [InlineData("artifacts", "[{\"relativePath\":\"C:/Windows/x\",\"size\":1,\"sha256\":\"ab\"}]")]
+    [InlineData("artifacts", "[{\"relativePath\":\"a\\\\..\\\\..\\\\x\",\"size\":1,\"sha256\":\"ab\"}]")]
+    [InlineData("artifacts", "[{\"relativePath\":\"a\\u0000b\",\"size\":1,\"sha256\":\"ab\"}]")]
+    [InlineData("artifacts", "{}")]
+    public void ManifestValuesAreValidatedOnReadAsOnWrite(string property, string json)
+    {
+        var point = Capture(NewPoint("api", Start, "v1"), ("app.dll", "binary"));
+        var manifestPath = Path.Combine(point.Path, PointStore.ManifestFileName);
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+        manifest[property] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+        var before = StoreSnapshot();
+
+        var get = Assert.Throws<RollbackException>(() => _store.Points.Get("api", point.Id));
+        var list = Assert.Throws<RollbackException>(() => _store.Points.List("api"));
+
+        Assert.Equal(RollbackErrorId.ManifestCorrupt, get.ErrorId);
+        Assert.Equal(RollbackErrorId.ManifestCorrupt, list.ErrorId);
+        Assert.Equal(get.Message.Contains("escapes", StringComparison.Ordinal) ? RollbackErrorCategory.SecurityError : RollbackErrorCategory.InvalidData, get.Category);
+        Assert.Contains("Remove-RollbackPoint", get.Message, StringComparison.Ordinal);
+        Assert.Equal(before, StoreSnapshot());
+    }
+
+    [Fact]
+    public void ListingCanSkipADamagedPointAndNameIt()
+    {
+        var damaged = Capture(NewPoint("api", Start, "v1"));
+        var good = Capture(NewPoint("api", Start.AddMinutes(1), "v2"));
+        File.WriteAllText(Path.Combine(damaged.Path, PointStore.ManifestFileName), "{ torn");
+        var skipped = new List<RollbackException>();
+
+        var listed = _store.Points.List("api", skipped.Add);
+
+        Assert.Equal(good.Id, Assert.Single(listed).Id);
+        var reported = Assert.Single(skipped);
+        Assert.Equal(RollbackErrorId.ManifestCorrupt, reported.ErrorId);
+        Assert.Contains(damaged.Id, reported.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADamagedPointCanBeDeletedById()
+    {
+        var damaged = Capture(NewPoint("api", Start, "v1"), ("app.dll", "one"));
+        File.WriteAllText(Path.Combine(damaged.Path, PointStore.ManifestFileName), "null");
+
+        _store.Points.Delete("api", damaged.Id);
+
+        Assert.False(Directory.Exists(damaged.Path));
+        Assert.Empty(Directory.GetFileSystemEntries(_store.Points.TargetDirectory("api")));
+    }
+
+    [Theory]
+    [InlineData("x/../../../victim")]
+    [InlineData("..")]
+    [InlineData("a\\b")]
+    [InlineData("")]
+    public void TargetFoldersAreOnlyForValidNames(string target)
+    {
+        var ex = Assert.Throws<RollbackException>(() => _store.Points.TargetDirectory(target));
+        Assert.Equal(RollbackErrorId.InvalidTargetName, ex.ErrorId);
+        Assert.Equal(RollbackErrorId.InvalidTargetName, Assert.Throws<RollbackException>(() => _store.Points.DeleteAll(target)).ErrorId);
+        Assert.Equal(RollbackErrorId.InvalidTargetName, Assert.Throws<RollbackException>(() => _store.Points.Delete(target, PointStore.NewId(Start))).ErrorId);
+        Assert.Equal(RollbackErrorId.InvalidTargetName, Assert.Throws<RollbackException>(() => _store.Points.CreateStaging(target, PointStore.NewId(Start))).ErrorId);
+    }
+
+    [Theory]
+    [InlineData("artifacts")]
+    [InlineData("point")]
+    [InlineData("manifest")]
+    public void APointReachedThroughALinkIsCorruptAndNotFollowed(string linked)
+    {
+        using var elsewhere = new TempFolder();
+        var point = Capture(NewPoint("api", Start, "v1"), ("app.dll", "binary"));
+        var artifacts = Path.Combine(point.Path, PointStore.ArtifactsFolderName);
+        switch (linked)
+        {
+            case "artifacts":
+                elsewhere.WriteFile("app.dll", "binary");
+                Directory.Delete(artifacts, recursive: true);
+                Directory.CreateSymbolicLink(artifacts, elsewhere.Path);
+                break;
+            case "point":
+                var real = elsewhere["point"];
+                Directory.Move(point.Path, real);
+                Directory.CreateSymbolicLink(point.Path, real);
+                break;
+            default:
+                var manifest = Path.Combine(point.Path, PointStore.ManifestFileName);
+                File.Move(manifest, elsewhere["manifest.json"]);
+                File.CreateSymbolicLink(manifest, elsewhere["manifest.json"]);
+                break;
+        }
+
+        var ex = Assert.Throws<RollbackException>(() => _store.Points.Get("api", point.Id));
+
+        Assert.Equal(RollbackErrorId.ManifestCorrupt, ex.ErrorId);
+        Assert.Equal(RollbackErrorCategory.SecurityError, ex.Category);
+        Assert.Contains("is a link", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("point")]
+    [InlineData("all")]
+    public void DeletingNeverReachesThroughALinkOutOfTheStore(string what)
+    {
+        using var victim = new TempFolder();
+        victim.WriteFile("keep/precious.txt", "do not delete");
+        var point = Capture(NewPoint("api", Start, "v1"), ("app.dll", "binary"));
+        Directory.CreateSymbolicLink(Path.Combine(point.Path, PointStore.ArtifactsFolderName, "escape"), victim.Path);
+        File.CreateSymbolicLink(Path.Combine(point.Path, "file-escape"), victim["keep/precious.txt"]);
+
+        if (what == "point")
+        {
+            _store.Points.Delete("api", point.Id);
+        }
+        else
+        {
+            _store.Points.DeleteAll("api");
+        }
+
+        Assert.False(Directory.Exists(point.Path));
+        Assert.Equal("do not delete", File.ReadAllText(victim["keep/precious.txt"]));
+    }
+
+    [Fact]
+    public void ATargetsPointsFolderThatIsALinkIsRefusedAndNotDeletedThrough()
+    {
+        using var victim = new TempFolder();
+        victim.WriteFile("precious.txt", "do not delete");
+        Directory.CreateDirectory(_store.PointsDirectory);
+        Directory.CreateSymbolicLink(_store.Points.TargetDirectory("api"), victim.Path);
+
+        var list = Assert.Throws<RollbackException>(() => _store.Points.List("api"));
+        var stage = Assert.Throws<RollbackException>(() => _store.Points.CreateStaging("api", PointStore.NewId(Start)));
+        _store.Points.DeleteAll("api");
+
+        Assert.Equal(RollbackErrorId.StoreLayoutInvalid, list.ErrorId);
+        Assert.Equal(RollbackErrorCategory.SecurityError, list.Category);
+        Assert.Equal(RollbackErrorId.StoreLayoutInvalid, stage.ErrorId);
+        Assert.Equal(["precious.txt"], Directory.GetFileSystemEntries(victim.Path).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(_store.Points.TargetDirectory("api")));
+    }
+
+    /// <summary>Every file under the store with its bytes, to prove a refused read changed nothing.</summary>
+    private string StoreSnapshot() => string.Join("\n", Directory.GetFiles(_store.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+        .Select(f => f + "=" + Checksums.HashFile(f)));
+
     private static void AssertManifestCorrupt(Func<object> action)
     {
         var ex = Assert.Throws<RollbackException>(action);

@@ -26,6 +26,99 @@ public sealed class RollbackStoreTests
     }
 
     [Fact]
+    public void EverythingTheStoreWritesIsTheOwnersAlone()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using var temp = new TempFolder();
+        var store = new RollbackStore(temp["store"]);
+        store.Targets.Save(new RollbackTarget { Name = "api", Kind = "Directory", Settings = SettingsDictionary.Empty }, replace: false);
+        store.Journal.Append(new HistoryEntry { Target = "api", Action = HistoryAction.Capture });
+        var id = store.Points.NextId("api", DateTimeOffset.UtcNow);
+        var point = store.Points.Commit(store.Points.CreateStaging("api", id), new RollbackPoint { Id = id, Target = "api", Kind = "Directory", Version = "v1", Fingerprint = "fp" });
+
+        var folders = new[] { store.Root, store.PointsDirectory, store.LocksDirectory };
+        var files = new[] { store.TargetsFile, store.JournalFile, store.Journal.HeadPath, Path.Combine(point.Path, PointStore.ManifestFileName) };
+
+        foreach (var folder in folders)
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        }
+
+        foreach (var file in files)
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+    }
+
+    [Fact]
+    public void AnExistingWorldReadableStoreIsTightenedWhenOpenedAndItsFilesWhenWritten()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using var temp = new TempFolder();
+        var root = temp["store"];
+        const UnixFileMode Open = (UnixFileMode)0x1ED; // 0755
+        const UnixFileMode OpenFile = (UnixFileMode)0x1A4; // 0644
+        foreach (var folder in new[] { root, Path.Combine(root, "points"), Path.Combine(root, "locks") })
+        {
+            Directory.CreateDirectory(folder);
+            File.SetUnixFileMode(folder, Open);
+        }
+
+        File.WriteAllText(Path.Combine(root, "targets.json"), "[]");
+        File.WriteAllText(Path.Combine(root, "journal.jsonl"), string.Empty);
+        File.SetUnixFileMode(Path.Combine(root, "targets.json"), OpenFile);
+        File.SetUnixFileMode(Path.Combine(root, "journal.jsonl"), OpenFile);
+
+        var store = new RollbackStore(root);
+        store.Targets.Save(new RollbackTarget { Name = "api", Kind = "Directory", Settings = SettingsDictionary.Empty }, replace: false);
+        store.Journal.Append(new HistoryEntry { Target = "api", Action = HistoryAction.RegisterTarget });
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(root));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(store.PointsDirectory));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.TargetsFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.JournalFile));
+    }
+
+    [Theory]
+    [InlineData(@"\\server\share\store")]
+    [InlineData(@"\\?\C:\store")]
+    public void AUncStorePathIsRefusedOffWindowsAndNothingIsCreated(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var ex = Assert.Throws<RollbackException>(() => new RollbackStore(path));
+
+        Assert.Equal(RollbackErrorId.StorePathInvalid, ex.ErrorId);
+        Assert.Equal(RollbackErrorCategory.InvalidArgument, ex.Category);
+        Assert.False(Directory.Exists(Path.GetFullPath(path)));
+    }
+
+    [Fact]
+    public void APointsFolderThatIsALinkIsRefused()
+    {
+        using var temp = new TempFolder();
+        using var elsewhere = new TempFolder();
+        Directory.CreateDirectory(temp["store"]);
+        Directory.CreateSymbolicLink(temp["store/points"], elsewhere.Path);
+
+        var ex = Assert.Throws<RollbackException>(() => new RollbackStore(temp["store"]));
+
+        Assert.Equal(RollbackErrorId.StoreLayoutInvalid, ex.ErrorId);
+        Assert.Equal(RollbackErrorCategory.SecurityError, ex.Category);
+    }
+
+    [Fact]
     public void OpensAnExistingStoreWithoutLosingItsContent()
     {
         using var temp = new TempFolder();

@@ -146,6 +146,14 @@ public sealed class TargetRegistryTests : IDisposable
     [InlineData("[{\"name\":\"api\",\"kind\":\"K\",\"settings\":{\"Root\":5}}]")]
     [InlineData("[{\"name\":\"api\",\"kind\":\"K\",\"settings\":[]}]")]
     [InlineData("[null]")]
+    [InlineData("[{\"name\":\"api\",\"kind\":\"K\",\"settings\":null}]")]
+    [InlineData("[{\"name\":\"x/../../../victim\",\"kind\":\"K\",\"settings\":{}}]")]
+    [InlineData("[{\"name\":\"..\",\"kind\":\"K\",\"settings\":{}}]")]
+    [InlineData("[{\"name\":\"a\\\\b\",\"kind\":\"K\",\"settings\":{}}]")]
+    [InlineData("[{\"name\":null,\"kind\":\"K\",\"settings\":{}}]")]
+    [InlineData("[{\"name\":\"api\",\"kind\":\"\",\"settings\":{}}]")]
+    [InlineData("[{\"name\":\"api\",\"kind\":\"K\",\"settings\":{}},{\"name\":\"API\",\"kind\":\"K\",\"settings\":{}}]")]
+    [InlineData("[{\"name\":\"api\",\"kind\":\"K\",\"settings\":{\"Keep\":[{}]}}]")]
     public void MalformedRegistryIsCorrupt(string content)
     {
         File.WriteAllText(_store.TargetsFile, content);
@@ -157,6 +165,21 @@ public sealed class TargetRegistryTests : IDisposable
         Assert.Equal(RollbackErrorCategory.InvalidData, read.Category);
         Assert.Equal(RollbackErrorId.TargetRegistryCorrupt, write.ErrorId);
         Assert.Equal(content, File.ReadAllText(_store.TargetsFile));
+    }
+
+    [Fact]
+    public void RegistryThatIsAFolderIsCorruptNotEmpty()
+    {
+        Directory.CreateDirectory(_store.TargetsFile);
+
+        var read = Assert.Throws<RollbackException>(() => _store.Targets.Get("api"));
+        var write = Assert.Throws<RollbackException>(() => _store.Targets.Save(Target("web"), replace: false));
+
+        Assert.Equal(RollbackErrorId.TargetRegistryCorrupt, read.ErrorId);
+        Assert.Equal(RollbackErrorCategory.InvalidData, read.Category);
+        Assert.Contains("is a folder", read.Message, StringComparison.Ordinal);
+        Assert.Equal(RollbackErrorId.TargetRegistryCorrupt, write.ErrorId);
+        Assert.Empty(Directory.GetFileSystemEntries(_store.TargetsFile));
     }
 
     [Fact]

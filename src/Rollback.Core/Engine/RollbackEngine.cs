@@ -118,10 +118,11 @@ public sealed partial class RollbackEngine
         }
     }
 
+    /// <summary>The target's points, oldest first; a point whose manifest is damaged is left out with a warning that names it.</summary>
     public IReadOnlyList<RollbackPoint> GetPoints(string targetName)
     {
         var target = Store.Targets.Get(targetName);
-        return Store.Points.List(target.Name);
+        return Store.Points.List(target.Name, skipped: ex => _reporter.Warning(ex.Message));
     }
 
     public RollbackPoint GetPoint(string targetName, string pointId)
@@ -137,7 +138,7 @@ public sealed partial class RollbackEngine
     public RollbackPoint GetLatestKnownGoodPoint(string targetName)
     {
         var target = Store.Targets.Get(targetName);
-        return Store.Points.List(target.Name).LastOrDefault(p => !p.IsSafetyPoint)
+        return GetPoints(target.Name).LastOrDefault(p => !p.IsSafetyPoint)
             ?? throw new RollbackException(RollbackErrorId.PointNotFound, RollbackErrorCategory.ObjectNotFound,
                 $"Target '{target.Name}' has no rollback point other than safety points. Capture one with New-RollbackPoint -Target {target.Name} before a deployment.",
                 target.Name);
@@ -160,14 +161,18 @@ public sealed partial class RollbackEngine
         return oldestFirst.Where(p => !kept.Contains(p) && (!p.IsSafetyPoint || string.CompareOrdinal(p.Id, oldestKept) < 0)).ToList();
     }
 
-    public void RemovePoint(RollbackPoint point)
+    public void RemovePoint(RollbackPoint point) => RemovePoint(point.Target, point.Id, point.Version);
+
+    /// <summary>Removes a point by id whatever its manifest holds: the way out for a point whose manifest is damaged.</summary>
+    public void RemovePoint(string targetName, string pointId, string? version = null)
     {
-        using (AcquireTargetLock(point.Target, "RemovePoint"))
+        var target = Store.Targets.Get(targetName);
+        using (AcquireTargetLock(target.Name, "RemovePoint"))
         {
-            Store.Points.Delete(point);
+            Store.Points.Delete(target.Name, pointId);
         }
 
-        Journal(new HistoryEntry { Target = point.Target, Action = HistoryAction.RemovePoint, PointId = point.Id, From = point.Version, Status = HistoryStatus.Succeeded });
+        Journal(new HistoryEntry { Target = target.Name, Action = HistoryAction.RemovePoint, PointId = pointId, From = version, Status = HistoryStatus.Succeeded });
     }
 
     // ---- readiness -----------------------------------------------------------------------------
@@ -500,7 +505,7 @@ public sealed partial class RollbackEngine
 
     public IReadOnlyList<HistoryEntry> GetHistory(HistoryFilter filter)
     {
-        var entries = Store.Journal.Read().Where(e =>
+        var entries = Store.Journal.Read(_reporter.Warning).Where(e =>
             (filter.Target is null || string.Equals(e.Target, filter.Target, StringComparison.OrdinalIgnoreCase)) &&
             (filter.Action is null || string.Equals(e.Action, filter.Action, StringComparison.OrdinalIgnoreCase)) &&
             (filter.Status is null || string.Equals(e.Status, filter.Status, StringComparison.OrdinalIgnoreCase)) &&
@@ -637,6 +642,7 @@ public sealed partial class RollbackEngine
             Severity = SeverityLabel(request),
             Trigger = request.AutomaticTrigger?.ToString(),
             JournalSequence = entry.Sequence,
+            JournalHash = entry.Hash,
             ErrorId = errorId,
             Message = message,
             ConfigurationItems = context?.ConfigurationItems.ToList() ?? new List<ConfigurationRestoreResult>(),

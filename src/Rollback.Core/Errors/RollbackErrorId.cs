@@ -87,4 +87,11 @@ public static class RollbackErrorId
     public const string CodeDeployDeploymentStopped = nameof(CodeDeployDeploymentStopped);
     public const string AutoRollbackNotSupported = nameof(AutoRollbackNotSupported);
     public const string AutoRollbackEventInvalid = nameof(AutoRollbackEventInvalid);
+    // The embedded store (targets.json, points/, journal.jsonl).
+    /// <summary>A folder or file of the store is a link, or of the wrong type: the store never follows a link out of itself.</summary>
+    public const string StoreLayoutInvalid = nameof(StoreLayoutInvalid);
+    /// <summary>A store path this platform cannot use as given (a UNC path on Linux or macOS).</summary>
+    public const string StorePathInvalid = nameof(StorePathInvalid);
+    /// <summary>The journal cannot be appended to, so nothing that must be journaled may start.</summary>
+    public const string JournalUnwritable = nameof(JournalUnwritable);
 }

@@ -51,6 +51,9 @@ public sealed record HistoryEntry
     /// <summary>Facts the target's system assigned (e.g. both CodeDeploy deployment ids). Null (and left out of the line) when there are none.</summary>
     public IReadOnlyDictionary<string, string>? Details { get; init; }
 
+    /// <summary>True when the journal's last line was a write cut short when this entry was appended after it. Null (and left out of the line) otherwise.</summary>
+    public bool? FollowsTornLine { get; init; }
+
     public string Hash { get; init; } = string.Empty;
 
     public string PreviousHash { get; init; } = string.Empty;
@@ -69,4 +72,10 @@ public sealed class JournalVerification
     public string Message { get; init; } = string.Empty;
 
     public string Path { get; init; } = string.Empty;
+
+    /// <summary>How many point manifests recorded a journal position that was checked against the chain.</summary>
+    public int AnchorsChecked { get; init; }
+
+    /// <summary>What is not a break but worth knowing: torn writes read past, point manifests that could not be read.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
 }

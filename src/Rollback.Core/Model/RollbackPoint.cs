@@ -34,6 +34,15 @@ public sealed record RollbackPoint
 
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The journal's last sequence when the point was written (its anchor outside the journal: Get-RollbackHistory -Verify
+    /// checks the journal still holds that entry with <see cref="JournalHash"/>). Null in points written before anchors.
+    /// </summary>
+    public long? JournalSequence { get; init; }
+
+    /// <summary>The hash of the journal's entry <see cref="JournalSequence"/> when the point was written.</summary>
+    public string? JournalHash { get; init; }
+
     /// <summary>The point's folder in the store (not stored in the manifest: it follows the folder).</summary>
     [JsonIgnore]
     public string Path { get; init; } = string.Empty;

@@ -76,6 +76,12 @@ public sealed class RollbackResult
     /// <summary>The journal entry that records this attempt; 0 under -WhatIf, which writes nothing.</summary>
     public long JournalSequence { get; init; }
 
+    /// <summary>
+    /// The hash of that journal entry: kept with the result (a CI log, a ticket), it anchors the journal outside its file,
+    /// since Get-RollbackHistory shows the hash entry <see cref="JournalSequence"/> has now. Empty under -WhatIf.
+    /// </summary>
+    public string JournalHash { get; init; } = string.Empty;
+
     public string? ErrorId { get; init; }
 
     public string? Message { get; init; }

@@ -166,6 +166,13 @@ public static class NativeFileSystem
         method?.Invoke(null, new[] { path, mode });
     }
 
+    /// <summary>
+    /// Sets the Unix permission bits of <paramref name="path"/> (chmod(2), which acts on a link's target, so callers pass
+    /// no links) and says whether it could. Nothing on Windows, where permissions are ACLs inherited from the parent.
+    /// </summary>
+    public static bool RestrictPermissions(string path, int mode) =>
+        IsWindows || UnixMethods.chmod(Utf8Z(path), mode) == 0;
+
     private static bool IsDanglingLink(string path)
     {
         if (IsWindows)
@@ -200,6 +207,10 @@ public static class NativeFileSystem
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int rename(byte[] oldPath, byte[] newPath);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int chmod(byte[] path, int mode);
 
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

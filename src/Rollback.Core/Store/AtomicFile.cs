@@ -10,6 +10,7 @@ public static class AtomicFile
 {
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
 
+    /// <summary>Writes a store file (user-only on Unix) whole or not at all.</summary>
     public static void WriteAllText(string path, string content) => WriteAllBytes(path, Utf8NoBom.GetBytes(content));
 
     public static void WriteAllBytes(string path, byte[] content)
@@ -19,6 +20,8 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
+                // Store files are the owner's alone, from before their first byte: an existing file rewritten is tightened too.
+                StoreFiles.RestrictToOwner(temp);
                 stream.Write(content, 0, content.Length);
                 stream.Flush(flushToDisk: true);
             }

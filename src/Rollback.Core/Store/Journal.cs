@@ -1,21 +1,32 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Rollback.Errors;
 
 namespace Rollback.Store;
 
 /// <summary>
-/// journal.jsonl: one JSON entry per line, append-only, each entry's hash covering its content and the
-/// previous entry's hash, so an edited, removed or reordered line breaks the chain. Every append is
-/// flushed to disk before the call returns.
+/// journal.jsonl: one JSON entry per line, append-only, each entry's hash covering the exact bytes of its line (up to
+/// the hash itself) and so the previous entry's hash, so an edited, added-to, removed or reordered line breaks the chain.
+/// Every append is flushed to disk before the call returns, and the new head (last sequence and hash) is recorded
+/// outside the file too: in journal.head, and in every point manifest written afterwards.
 /// </summary>
 public sealed class Journal
 {
     public const string GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
+    public const string HeadFileName = "journal.head";
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+    private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    // The current line format ends with the hash, which covers every byte before it: {...,"hash":"<sha256 hex>"}.
+    // Lines written before it (hash, then previousHash, last) are "legacy": their hash covers the re-serialised entry,
+    // so they are also required to be exactly that serialisation, byte for byte.
+    private const string HashPropertyPrefix = ",\"hash\":\"";
+    private static readonly Regex SealedLine = new("^(?<signed>\\{.*,\"hash\":\")(?<hash>[0-9a-f]{64})\"\\}\\z", RegexOptions.CultureInvariant | RegexOptions.Singleline);
 
     private readonly RollbackStore _store;
 
@@ -23,113 +34,389 @@ public sealed class Journal
 
     public string Path => _store.JournalFile;
 
+    /// <summary>journal.head: the sequence and hash of the last entry the module wrote, kept outside the journal file.</summary>
+    public string HeadPath => System.IO.Path.Combine(_store.Root, HeadFileName);
+
+    /// <summary>The last sequence and hash now (sequence 0 and <see cref="GenesisHash"/> for an empty journal): what a new point records as its anchor.</summary>
+    public JournalHead Head()
+    {
+        using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
+        var (sequence, hash, _) = ReadTail();
+        return new JournalHead(sequence, hash);
+    }
+
+    /// <summary>
+    /// Throws JournalUnwritable unless an entry could be appended now: checked before anything that must be journaled
+    /// starts, so a rollback never switches a target it then cannot record.
+    /// </summary>
+    public void EnsureWritable()
+    {
+        try
+        {
+            using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
+            using var stream = OpenForAppend();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unwritable(ex);
+        }
+    }
+
     /// <summary>Appends an entry, assigning its sequence and chain hashes, and returns what was written.</summary>
     public HistoryEntry Append(HistoryEntry entry)
     {
-        using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
-        var (lastSequence, lastHash) = ReadTail();
-        var chained = Chain(entry, lastSequence + 1, lastHash);
-        // After a torn write (a last line without its newline) start a new line, or this entry would be glued onto the damage.
-        var line = (EndsInsideALine() ? "\n" : string.Empty) + JsonSerializer.Serialize(chained, StoreJson.Compact) + "\n";
-        var bytes = Encoding.UTF8.GetBytes(line);
-        using (var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read))
+        try
         {
-            stream.Write(bytes, 0, bytes.Length);
-            stream.Flush(flushToDisk: true);
-        }
+            using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
+            var (lastSequence, lastHash, lastIsDamaged) = ReadTail();
 
-        return chained;
+            // After a torn write (a last line without its newline) start a new line, or this entry would be glued onto the
+            // damage, and say so in the entry: -Verify and Read then know the damaged line was torn, not tampered with.
+            var torn = EndsInsideALine();
+            var unsealed = entry with
+            {
+                Sequence = lastSequence + 1,
+                PreviousHash = lastHash,
+                Hash = string.Empty,
+                FollowsTornLine = torn && lastIsDamaged ? true : null,
+            };
+            var (line, hash) = Seal(unsealed);
+            var bytes = Utf8NoBom.GetBytes((torn ? "\n" : string.Empty) + line + "\n");
+            using (var stream = OpenForAppend())
+            {
+                stream.Write(bytes, 0, bytes.Length);
+                stream.Flush(flushToDisk: true);
+            }
+
+            StoreFiles.RestrictToOwner(Path);
+            var sealedEntry = unsealed with { Hash = hash };
+            AtomicFile.WriteAllText(HeadPath, JsonSerializer.Serialize(new JournalHead(sealedEntry.Sequence, hash), StoreJson.Compact));
+            return sealedEntry;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unwritable(ex);
+        }
     }
 
-    /// <summary>Reads every entry in order. A line that is not a valid entry raises JournalCorrupt with its line number.</summary>
-    public IEnumerable<HistoryEntry> Read()
+    /// <summary>Reads every entry in order. A line torn by a crash is skipped with a warning; any other damaged line raises JournalCorrupt with its line number.</summary>
+    public IEnumerable<HistoryEntry> Read() => Read(warning: null);
+
+    /// <summary>As <see cref="Read()"/>, handing the warning about each torn line to <paramref name="warning"/>.</summary>
+    public IEnumerable<HistoryEntry> Read(Action<string>? warning)
+    {
+        foreach (var line in ReadLines())
+        {
+            switch (line.Kind)
+            {
+                case LineKind.Entry:
+                    yield return line.Entry!;
+                    break;
+                case LineKind.Torn:
+                    warning?.Invoke(TornMessage(line.Number));
+                    break;
+                default:
+                    throw new RollbackException(RollbackErrorId.JournalCorrupt, RollbackErrorCategory.InvalidData,
+                        $"Line {line.Number} of the journal '{Path}' is not a valid entry: {line.Problem} Run Get-RollbackHistory -Verify to see where the damage starts; the journal is never rewritten by the module.",
+                        Path);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks the chain: every line is a sealed entry (or a torn line that the next entry recorded as such), sequences run
+    /// 1..n, each hash matches the bytes of its line and the line before; then the anchors kept outside the file: the
+    /// head record, and the journal position every point manifest recorded when it was written.
+    /// </summary>
+    public JournalVerification Verify()
+    {
+        var warnings = new List<string>();
+        var hashes = new Dictionary<long, string>();
+        var previousHash = GenesisHash;
+        long count = 0;
+        var sawSealed = false;
+        var endsTorn = false;
+        foreach (var line in ReadLines())
+        {
+            endsTorn = line.Kind == LineKind.Torn;
+            if (line.Kind == LineKind.Damaged)
+            {
+                return Broken(line.Number, count, $"Line {line.Number} is not a valid entry: {line.Problem}");
+            }
+
+            if (line.Kind == LineKind.Torn)
+            {
+                // A torn line took a sequence number: the entry after it (if any) chains to the hash of its text.
+                warnings.Add(TornMessage(line.Number));
+                previousHash = Checksums.HashText(line.Text);
+                hashes[++count] = previousHash;
+                continue;
+            }
+
+            var entry = line.Entry!;
+            if (entry.Sequence != count + 1)
+            {
+                return Broken(entry.Sequence, count, $"Entry {entry.Sequence} follows entry {count}: an entry was removed, inserted or reordered.");
+            }
+
+            if (entry.PreviousHash != previousHash)
+            {
+                return Broken(entry.Sequence, count, $"Entry {entry.Sequence} does not chain to the entry before it: an earlier entry was removed or changed.");
+            }
+
+            if (line.IsSealed)
+            {
+                sawSealed = true;
+            }
+            else if (sawSealed)
+            {
+                return Broken(entry.Sequence, count, $"Entry {entry.Sequence} is in the old line format after entries in the current one: it was written from outside the module.");
+            }
+
+            if (!line.HashMatches)
+            {
+                return Broken(entry.Sequence, count, $"Entry {entry.Sequence} has been altered: its line no longer matches its hash.");
+            }
+
+            previousHash = entry.Hash;
+            hashes[++count] = previousHash;
+        }
+
+        // A torn last line is the write that never finished: the head record still names the entry before it.
+        var headSequence = endsTorn ? count - 1 : count;
+        var headHash = headSequence == 0 ? GenesisHash : hashes[headSequence];
+        var anchors = 0;
+        var anchorProblem = CheckHeadRecord(headSequence, headHash, sawSealed) ?? CheckPointAnchors(hashes, count, warnings, out anchors);
+        if (anchorProblem is not null)
+        {
+            return new JournalVerification
+            {
+                IsValid = false,
+                EntryCount = count,
+                FirstBrokenSequence = count + 1,
+                Message = anchorProblem,
+                Path = Path,
+                Warnings = warnings,
+            };
+        }
+
+        return new JournalVerification
+        {
+            IsValid = true,
+            EntryCount = count,
+            Message = $"All {count} entries chain correctly, and agree with journal.head and the {anchors} point manifest(s) that recorded a journal position.",
+            Path = Path,
+            Warnings = warnings,
+            AnchorsChecked = anchors,
+        };
+    }
+
+    private string? CheckHeadRecord(long count, string lastHash, bool sawSealed)
+    {
+        if (!File.Exists(HeadPath))
+        {
+            // Journals written before the head record existed have none; once sealed entries exist, every append wrote one.
+            return sawSealed
+                ? "journal.head, the record of the last entry written, is missing beside the journal: it was removed from outside the module."
+                : null;
+        }
+
+        JournalHead? head;
+        try
+        {
+            head = JsonSerializer.Deserialize<JournalHead>(StoreFiles.ReadAllText(HeadPath), StoreJson.Compact);
+        }
+        catch (JsonException ex)
+        {
+            return $"journal.head is not valid: {ex.Message}";
+        }
+
+        if (head is null || head.Sequence == count && head.Hash == lastHash)
+        {
+            return head is null ? "journal.head holds null." : null;
+        }
+
+        if (head.Sequence > count)
+        {
+            return count == 0
+                ? $"The journal is empty or missing, but the module last wrote entry {head.Sequence}: the journal was emptied or deleted."
+                : $"The journal ends at entry {count}, but the module last wrote entry {head.Sequence}: entries were removed from its end.";
+        }
+
+        return head.Sequence < count
+            ? $"The journal holds {count} entries, but the module last wrote entry {head.Sequence}: entries after it were appended from outside the module (or the process stopped between writing an entry and its head record)."
+            : $"Entry {count} is not the entry the module wrote last (its hash differs from journal.head): it was replaced.";
+    }
+
+    private string? CheckPointAnchors(Dictionary<long, string> hashes, long count, List<string> warnings, out int anchors)
+    {
+        anchors = 0;
+        foreach (var point in AnchoredPoints(warnings))
+        {
+            anchors++;
+            var sequence = point.JournalSequence!.Value;
+            var expected = sequence == 0 ? GenesisHash : hashes.TryGetValue(sequence, out var hash) ? hash : null;
+            if (expected is null)
+            {
+                return $"Point '{point.Id}' of '{point.Target}' was captured when the journal had {sequence} entries, but it now has {count}: entries were removed.";
+            }
+
+            if (!string.Equals(expected, point.JournalHash, StringComparison.Ordinal))
+            {
+                return $"Entry {sequence} is not the entry point '{point.Id}' of '{point.Target}' saw when it was captured: the journal was edited and re-chained.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Every readable point manifest that recorded a journal position; damaged ones are named in the warnings and skipped.</summary>
+    private IEnumerable<RollbackPoint> AnchoredPoints(List<string> warnings)
+    {
+        if (!Directory.Exists(_store.PointsDirectory))
+        {
+            return Enumerable.Empty<RollbackPoint>();
+        }
+
+        var points = new List<RollbackPoint>();
+        var targets = Directory.GetDirectories(_store.PointsDirectory).Select(System.IO.Path.GetFileName).OfType<string>().Where(TargetRegistry.IsValidName);
+        foreach (var target in targets.OrderBy(name => name, StringComparer.Ordinal))
+        {
+            try
+            {
+                points.AddRange(_store.Points.List(target, skipped: ex => warnings.Add(ex.Message)).Where(point => point.JournalSequence is not null));
+            }
+            catch (RollbackException ex)
+            {
+                warnings.Add(ex.Message);
+            }
+        }
+
+        return points;
+    }
+
+    private JournalVerification Broken(long sequence, long validCount, string message) =>
+        new() { IsValid = false, EntryCount = validCount, FirstBrokenSequence = sequence, Message = message, Path = Path };
+
+    private string TornMessage(long lineNumber) =>
+        $"Line {lineNumber} of the journal '{Path}' is a write cut short (the process or machine stopped while writing it); it is skipped. The entries after it are intact.";
+
+    private RollbackException Unwritable(Exception ex) =>
+        new(RollbackErrorId.JournalUnwritable, ex is UnauthorizedAccessException || ex.InnerException is UnauthorizedAccessException ? RollbackErrorCategory.PermissionDenied : RollbackErrorCategory.WriteError,
+            $"The journal '{Path}' cannot be written: {ex.Message} Nothing that must be journaled is done until it can: make it a writable file of the store's owner, or choose another store with -StorePath.",
+            Path, ex);
+
+    private FileStream OpenForAppend()
+    {
+        if (Directory.Exists(Path))
+        {
+            throw new IOException($"'{Path}' is a folder, not a file.");
+        }
+
+        return new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
+    }
+
+    /// <summary>
+    /// The line for an entry whose sequence and previous hash are set: its JSON without the hash, then the hash of every
+    /// byte before it. What is hashed is exactly what is written, so a field added to the line is caught as an edit.
+    /// </summary>
+    private static (string Line, string Hash) Seal(HistoryEntry unsealed)
+    {
+        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(unsealed, StoreJson.Compact));
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = StoreJson.Compact.Encoder }))
+        {
+            writer.WriteStartObject();
+            foreach (var property in document.RootElement.EnumerateObject().Where(p => !p.NameEquals("hash")))
+            {
+                property.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        var content = Utf8NoBom.GetString(buffer.ToArray());
+        var signed = content.Substring(0, content.Length - 1) + HashPropertyPrefix;
+        var hash = Checksums.HashText(signed);
+        return (signed + hash + "\"}", hash);
+    }
+
+    private static string LegacyHash(HistoryEntry entry) =>
+        Checksums.HashText(JsonSerializer.Serialize(entry with { Hash = string.Empty }, StoreJson.Compact));
+
+    /// <summary>Every non-empty line, classified: an entry (with whether its hash matches its bytes), a torn write, or damage.</summary>
+    private IEnumerable<JournalLine> ReadLines()
     {
         if (!File.Exists(Path))
         {
             yield break;
         }
 
+        var endsInsideALine = EndsInsideALine();
+        JournalLine? pendingDamage = null;
         long lineNumber = 0;
-        foreach (var line in File.ReadLines(Path))
+        foreach (var text in File.ReadLines(Path))
         {
             lineNumber++;
-            if (line.Length == 0)
+            if (text.Length == 0)
             {
                 continue;
             }
 
-            yield return Parse(line, lineNumber);
-        }
-    }
-
-    /// <summary>Checks every line parses, sequences run 1..n, and each hash matches its content and predecessor.</summary>
-    public JournalVerification Verify()
-    {
-        var previousHash = GenesisHash;
-        long count = 0;
-        if (File.Exists(Path))
-        {
-            long lineNumber = 0;
-            foreach (var line in File.ReadLines(Path))
+            var line = Classify(text, lineNumber);
+            if (pendingDamage is not null)
             {
-                lineNumber++;
-                HistoryEntry entry;
-                try
-                {
-                    entry = Parse(line, lineNumber);
-                }
-                catch (RollbackException ex)
-                {
-                    return Broken(lineNumber, count, ex.Message);
-                }
-
-                if (entry.Sequence != count + 1)
-                {
-                    return Broken(entry.Sequence, count, $"Entry {entry.Sequence} follows entry {count}: an entry was removed, inserted or reordered.");
-                }
-
-                if (entry.PreviousHash != previousHash)
-                {
-                    return Broken(entry.Sequence, count, $"Entry {entry.Sequence} does not chain to the entry before it: an earlier entry was removed or changed.");
-                }
-
-                if (ComputeHash(entry) != entry.Hash)
-                {
-                    return Broken(entry.Sequence, count, $"Entry {entry.Sequence} has been altered: its content no longer matches its hash.");
-                }
-
-                previousHash = entry.Hash;
-                count++;
+                // A damaged line is a torn write only if the next entry, appended after it, said it found it torn.
+                yield return pendingDamage with { Kind = line.Entry?.FollowsTornLine == true ? LineKind.Torn : LineKind.Damaged };
+                pendingDamage = null;
             }
+
+            if (line.Kind == LineKind.Damaged)
+            {
+                pendingDamage = line;
+                continue;
+            }
+
+            yield return line;
         }
 
-        return new JournalVerification { IsValid = true, EntryCount = count, Message = $"All {count} entries chain correctly.", Path = Path };
+        if (pendingDamage is not null)
+        {
+            yield return pendingDamage with { Kind = endsInsideALine ? LineKind.Torn : LineKind.Damaged };
+        }
     }
 
-    private JournalVerification Broken(long sequence, long validCount, string message) =>
-        new() { IsValid = false, EntryCount = validCount, FirstBrokenSequence = sequence, Message = message, Path = Path };
-
-    private HistoryEntry Parse(string line, long lineNumber)
+    private static JournalLine Classify(string text, long lineNumber)
     {
+        HistoryEntry? entry;
         try
         {
-            return JsonSerializer.Deserialize<HistoryEntry>(line, StoreJson.Compact) ?? throw new JsonException("The line holds null.");
+            entry = JsonSerializer.Deserialize<HistoryEntry>(text, StoreJson.Compact);
         }
         catch (JsonException ex)
         {
-            throw new RollbackException(RollbackErrorId.JournalCorrupt, RollbackErrorCategory.InvalidData,
-                $"Line {lineNumber} of the journal '{Path}' is not a valid entry: {ex.Message} Run Get-RollbackHistory -Verify to see where the damage starts; the journal is never rewritten by the module.",
-                Path, ex);
+            return new JournalLine(LineKind.Damaged, lineNumber, text, ex.Message);
         }
+
+        if (entry is null)
+        {
+            return new JournalLine(LineKind.Damaged, lineNumber, text, "The line holds null.");
+        }
+
+        var sealedLine = SealedLine.Match(text);
+        var hashMatches = sealedLine.Success
+            ? sealedLine.Groups["hash"].Value == entry.Hash && Checksums.HashText(sealedLine.Groups["signed"].Value) == entry.Hash
+            : LegacyHash(entry) == entry.Hash && JsonSerializer.Serialize(entry, StoreJson.Compact) == text;
+        return new JournalLine(LineKind.Entry, lineNumber, text, null) { Entry = entry, IsSealed = sealedLine.Success, HashMatches = hashMatches };
     }
 
     /// <summary>The last sequence and hash, read from the end of the file so appends stay cheap on a long journal.</summary>
-    private (long Sequence, string Hash) ReadTail()
+    private (long Sequence, string Hash, bool IsDamaged) ReadTail()
     {
         var lastLine = ReadLastLine();
         if (lastLine is null)
         {
-            return (0, GenesisHash);
+            return (0, GenesisHash, false);
         }
 
         try
@@ -137,7 +424,7 @@ public sealed class Journal
             var last = JsonSerializer.Deserialize<HistoryEntry>(lastLine, StoreJson.Compact);
             if (last is not null && last.Sequence > 0)
             {
-                return (last.Sequence, last.Hash);
+                return (last.Sequence, last.Hash, false);
             }
         }
         catch (JsonException)
@@ -152,7 +439,7 @@ public sealed class Journal
             lines += line.Length > 0 ? 1 : 0;
         }
 
-        return (lines, Checksums.HashText(lastLine));
+        return (lines, Checksums.HashText(lastLine), true);
     }
 
     private bool EndsInsideALine()
@@ -208,12 +495,22 @@ public sealed class Journal
         }
     }
 
-    private static HistoryEntry Chain(HistoryEntry entry, long sequence, string previousHash)
+    private enum LineKind
     {
-        var unsealed = entry with { Sequence = sequence, PreviousHash = previousHash, Hash = string.Empty };
-        return unsealed with { Hash = ComputeHash(unsealed) };
+        Entry,
+        Torn,
+        Damaged,
     }
 
-    private static string ComputeHash(HistoryEntry entry) =>
-        Checksums.HashText(JsonSerializer.Serialize(entry with { Hash = string.Empty }, StoreJson.Compact));
+    private sealed record JournalLine(LineKind Kind, long Number, string Text, string? Problem)
+    {
+        public HistoryEntry? Entry { get; init; }
+
+        public bool IsSealed { get; init; }
+
+        public bool HashMatches { get; init; }
+    }
 }
+
+/// <summary>Where the journal stood: the last entry's sequence and hash (0 and the genesis hash when empty).</summary>
+public sealed record JournalHead(long Sequence, string Hash);

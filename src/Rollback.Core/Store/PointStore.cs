@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Rollback.Errors;
+using Rollback.Platform;
 
 namespace Rollback.Store;
 
@@ -68,7 +69,12 @@ public sealed class PointStore
         }
     }
 
-    public string TargetDirectory(string target) => Path.Combine(_store.PointsDirectory, target);
+    /// <summary>points/&lt;target&gt;: the name is checked again here, so no caller can walk the store with a name that was never validated.</summary>
+    public string TargetDirectory(string target)
+    {
+        TargetRegistry.ValidateName(target);
+        return Path.Combine(_store.PointsDirectory, target);
+    }
 
     public string PointDirectory(string target, string id)
     {
@@ -79,6 +85,7 @@ public sealed class PointStore
     /// <summary>Creates a hidden staging folder for a new point; <see cref="Commit"/> renames it into place.</summary>
     public string CreateStaging(string target, string id)
     {
+        EnsureTargetDirectoryIsReal(target);
         var staging = Path.Combine(TargetDirectory(target), ".staging-" + id);
         Directory.CreateDirectory(Path.Combine(staging, ArtifactsFolderName));
         return staging;
@@ -86,19 +93,15 @@ public sealed class PointStore
 
     public RollbackPoint Commit(string stagingDirectory, RollbackPoint point)
     {
+        var head = _store.Journal.Head();
+        point = point with { JournalSequence = head.Sequence, JournalHash = head.Hash };
         AtomicFile.WriteAllText(Path.Combine(stagingDirectory, ManifestFileName), JsonSerializer.Serialize(point, StoreJson.Indented));
         var final = PointDirectory(point.Target, point.Id);
         Directory.Move(stagingDirectory, final);
         return point with { Path = final };
     }
 
-    public static void DiscardStaging(string stagingDirectory)
-    {
-        if (Directory.Exists(stagingDirectory))
-        {
-            Directory.Delete(stagingDirectory, recursive: true);
-        }
-    }
+    public static void DiscardStaging(string stagingDirectory) => StoreFiles.DeleteWithoutFollowingLinks(stagingDirectory);
 
     public RollbackPoint Get(string target, string id)
     {
@@ -112,60 +115,149 @@ public sealed class PointStore
         return Load(target, directory);
     }
 
-    /// <summary>All points of a target, oldest first.</summary>
-    public IReadOnlyList<RollbackPoint> List(string target)
+    /// <summary>All points of a target, oldest first. A point whose manifest is damaged raises ManifestCorrupt.</summary>
+    public IReadOnlyList<RollbackPoint> List(string target) => List(target, skipped: null);
+
+    /// <summary>
+    /// All points of a target, oldest first. With <paramref name="skipped"/>, a point whose manifest is damaged is handed
+    /// to it and left out instead of failing the whole list: one bad old point must not hide the good ones.
+    /// </summary>
+    public IReadOnlyList<RollbackPoint> List(string target, Action<RollbackException>? skipped)
     {
         var directory = TargetDirectory(target);
-        return ListIds(target).Select(id => Load(target, Path.Combine(directory, id))).ToList();
+        var points = new List<RollbackPoint>();
+        foreach (var id in ListIds(target))
+        {
+            try
+            {
+                points.Add(Load(target, Path.Combine(directory, id)));
+            }
+            catch (RollbackException ex) when (skipped is not null && ex.ErrorId == RollbackErrorId.ManifestCorrupt)
+            {
+                skipped(ex);
+            }
+        }
+
+        return points;
     }
 
     /// <summary>The ids of the target's points, oldest first (ids sort by creation time), without reading a manifest.</summary>
     public IEnumerable<string> ListIds(string target)
     {
         var directory = TargetDirectory(target);
-        return Directory.Exists(directory)
-            ? Directory.GetDirectories(directory).Select(Path.GetFileName).OfType<string>().Where(name => IdPattern.IsMatch(name)).OrderBy(id => id, StringComparer.Ordinal)
-            : Enumerable.Empty<string>();
+        if (!Directory.Exists(directory))
+        {
+            return Enumerable.Empty<string>();
+        }
+
+        StoreFiles.EnsureNotLink(directory, $"The points folder of target '{target}'");
+        return Directory.GetDirectories(directory).Select(Path.GetFileName).OfType<string>().Where(name => IdPattern.IsMatch(name)).OrderBy(id => id, StringComparer.Ordinal);
     }
 
-    public void Delete(RollbackPoint point)
+    public void Delete(RollbackPoint point) => Delete(point.Target, point.Id);
+
+    /// <summary>
+    /// Deletes a point by target and id, whatever its manifest holds (a damaged point can be removed too). Only the point's
+    /// own folder goes: links inside it are removed as links, never followed.
+    /// </summary>
+    public void Delete(string target, string id)
     {
-        var directory = PointDirectory(point.Target, point.Id);
-        var doomed = Path.Combine(TargetDirectory(point.Target), ".deleting-" + point.Id);
+        var directory = PointDirectory(target, id);
+        var doomed = Path.Combine(TargetDirectory(target), ".deleting-" + id);
+        EnsureTargetDirectoryIsReal(target);
 
         // Rename first so a half-deleted point is never listed.
         Directory.Move(directory, doomed);
-        Directory.Delete(doomed, recursive: true);
+        StoreFiles.DeleteWithoutFollowingLinks(doomed);
     }
 
     public void DeleteAll(string target)
     {
         var directory = TargetDirectory(target);
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        StoreFiles.DeleteWithoutFollowingLinks(directory);
+    }
+
+    private void EnsureTargetDirectoryIsReal(string target)
+    {
+        StoreFiles.EnsureNotLink(_store.PointsDirectory, "The store's points folder");
+        StoreFiles.EnsureNotLink(TargetDirectory(target), $"The points folder of target '{target}'");
     }
 
     private static RollbackPoint Load(string target, string directory)
     {
         var manifest = Path.Combine(directory, ManifestFileName);
+        var link = new[] { directory, manifest, Path.Combine(directory, ArtifactsFolderName) }.FirstOrDefault(NativeFileSystem.IsLink);
+        if (link is not null)
+        {
+            // Followed, a linked artifacts folder would let readiness and restore read (and checksums pass on) files outside the store.
+            throw Corrupt(directory, manifest, $"'{link}' is a link to '{NativeFileSystem.ReadLink(link)}'; the store never follows links.", RollbackErrorCategory.SecurityError);
+        }
+
+        RollbackPoint? point;
         try
         {
-            var point = JsonSerializer.Deserialize<RollbackPoint>(File.ReadAllText(manifest), StoreJson.Indented)
-                ?? throw new JsonException("The manifest holds null.");
-            if (!string.Equals(point.Target, target, StringComparison.OrdinalIgnoreCase) || point.Id != Path.GetFileName(directory))
-            {
-                throw new JsonException($"it names target '{point.Target}' and point '{point.Id}', but lies in '{directory}'.");
-            }
-
-            return point with { Path = directory };
+            point = JsonSerializer.Deserialize<RollbackPoint>(StoreFiles.ReadAllText(manifest), StoreJson.Indented);
         }
         catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException or InvalidOperationException)
         {
-            throw new RollbackException(RollbackErrorId.ManifestCorrupt, RollbackErrorCategory.InvalidData,
-                $"The manifest of point '{Path.GetFileName(directory)}' ('{manifest}') is unreadable or invalid: {ex.Message} Do not use this point; remove it with Remove-RollbackPoint and capture a new one.",
-                manifest, ex);
+            throw Corrupt(directory, manifest, ex.Message, RollbackErrorCategory.InvalidData, ex);
         }
+
+        var problem = Problem(point, target, directory);
+        if (problem is not null)
+        {
+            throw Corrupt(directory, manifest, problem, problem.StartsWith(EscapeProblem, StringComparison.Ordinal) ? RollbackErrorCategory.SecurityError : RollbackErrorCategory.InvalidData);
+        }
+
+        return point! with { Path = directory };
     }
+
+    private const string EscapeProblem = "the artifact path";
+
+    /// <summary>What is wrong with a manifest as read, or null: every id and path in it is held to the rules it was written under.</summary>
+    private static string? Problem(RollbackPoint? point, string target, string directory)
+    {
+        if (point is null)
+        {
+            return "the manifest holds null.";
+        }
+
+        if (!string.Equals(point.Target, target, StringComparison.OrdinalIgnoreCase) || point.Id != Path.GetFileName(directory))
+        {
+            return $"it names target '{point.Target}' and point '{point.Id}', but lies in '{directory}'.";
+        }
+
+        if (string.IsNullOrWhiteSpace(point.Kind) || point.Version is null || point.Fingerprint is null)
+        {
+            return "its kind, version or fingerprint is missing.";
+        }
+
+        if (point.Artifacts is null || point.Metadata is null)
+        {
+            return point.Artifacts is null ? "its 'artifacts' list is null." : "its 'metadata' is null.";
+        }
+
+        for (var index = 0; index < point.Artifacts.Count; index++)
+        {
+            var artifact = point.Artifacts[index];
+            if (artifact is null || artifact.RelativePath is null || artifact.Sha256 is null || artifact.Size < 0)
+            {
+                return $"artifact {index + 1} is null or lacks its path, size or checksum.";
+            }
+
+            var escapes = SafePath.RelativePathProblem(artifact.RelativePath);
+            if (escapes is not null)
+            {
+                return $"{EscapeProblem} '{artifact.RelativePath}' escapes the point's folder: {escapes}.";
+            }
+        }
+
+        var nullValue = point.Metadata.FirstOrDefault(pair => pair.Value is null);
+        return nullValue.Key is null ? null : $"its metadata '{nullValue.Key}' is null.";
+    }
+
+    private static RollbackException Corrupt(string directory, string manifest, string problem, RollbackErrorCategory category, Exception? inner = null) =>
+        new(RollbackErrorId.ManifestCorrupt, category,
+            $"The manifest of point '{Path.GetFileName(directory)}' ('{manifest}') is unreadable or invalid: {problem} Do not use this point; remove it with Remove-RollbackPoint and capture a new one.",
+            manifest, inner);
 }

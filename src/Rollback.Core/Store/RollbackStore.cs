@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using Rollback.Errors;
+using Rollback.Platform;
 
 namespace Rollback.Store;
 
@@ -19,14 +20,18 @@ public sealed class RollbackStore
 
     private RollbackStore(string root, bool create)
     {
+        RefuseUncPathOffWindows(root);
         try
         {
             Root = Path.GetFullPath(root);
+            StoreFiles.EnsureNotLink(PointsDirectory, "The store's points folder");
             if (create)
             {
-                Directory.CreateDirectory(Root);
-                Directory.CreateDirectory(PointsDirectory);
-                Directory.CreateDirectory(LocksDirectory);
+                // User-only (0700 on Unix), and an existing store is tightened when opened: it holds copies of files with
+                // passwords in them. A store shared through group permissions is not supported; teams use the shared store.
+                StoreFiles.CreateOwnerOnlyDirectory(Root);
+                StoreFiles.CreateOwnerOnlyDirectory(PointsDirectory);
+                StoreFiles.CreateOwnerOnlyDirectory(LocksDirectory);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
@@ -95,6 +100,20 @@ public sealed class RollbackStore
         }
 
         return File.Exists(store.TargetsFile) ? store : null;
+    }
+
+    /// <summary>
+    /// A UNC path (\\server\share\...) means a Windows share. Elsewhere it is no path at all: Linux and macOS would
+    /// create a folder literally named so in the current folder, so it is refused. Mount the share and give its mount point.
+    /// </summary>
+    public static void RefuseUncPathOffWindows(string path)
+    {
+        if (!NativeFileSystem.IsWindows && path.StartsWith(@"\\", StringComparison.Ordinal))
+        {
+            throw new RollbackException(RollbackErrorId.StorePathInvalid, RollbackErrorCategory.InvalidArgument,
+                $"The store path '{path}' is a Windows (UNC) share path, which this system cannot open. Mount the share and give the mount point's path with -StorePath or {EnvironmentVariable}.",
+                path);
+        }
     }
 
     public string LockPath(string name) => Path.Combine(LocksDirectory, name + ".lock");

@@ -21,17 +21,13 @@ public static class SafePath
 
     public static string Resolve(string baseDirectory, string relativePath)
     {
-        if (string.IsNullOrWhiteSpace(relativePath) || Path.IsPathRooted(relativePath) || relativePath.IndexOf(':') >= 0)
+        var problem = RelativePathProblem(relativePath);
+        if (problem is not null)
         {
-            throw Escapes(baseDirectory, relativePath, "it is absolute or empty");
+            throw Escapes(baseDirectory, relativePath, problem);
         }
 
         var segments = relativePath.Split('/', '\\');
-        if (segments.Any(s => s == ".." || s.Length == 0 || s == "."))
-        {
-            throw Escapes(baseDirectory, relativePath, "it contains '..', '.' or an empty segment");
-        }
-
         var fullBase = Normalize(baseDirectory);
         var full = Path.GetFullPath(Path.Combine(fullBase, string.Join(Path.DirectorySeparatorChar.ToString(), segments)));
         if (!IsWithin(fullBase, full))
@@ -40,6 +36,27 @@ public static class SafePath
         }
 
         return full;
+    }
+
+    /// <summary>
+    /// Why <paramref name="relativePath"/> cannot name a place inside a folder on paper (absolute, empty, a drive, '..',
+    /// '.', an empty segment or a NUL), or null when it can. The check a manifest entry passes before it touches a path.
+    /// </summary>
+    public static string? RelativePathProblem(string? relativePath)
+    {
+        if (string.IsNullOrWhiteSpace(relativePath) || Path.IsPathRooted(relativePath) || relativePath!.IndexOf(':') >= 0)
+        {
+            return "it is absolute or empty";
+        }
+
+        if (relativePath.IndexOf('\0') >= 0)
+        {
+            return "it contains a NUL character";
+        }
+
+        return relativePath.Split('/', '\\').Any(s => s == ".." || s.Length == 0 || s == ".")
+            ? "it contains '..', '.' or an empty segment"
+            : null;
     }
 
     /// <summary>Throws when any existing component of <paramref name="fullPath"/> below the base is a link that leads outside the base.</summary>

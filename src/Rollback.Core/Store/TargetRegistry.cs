@@ -22,34 +22,90 @@ public sealed class TargetRegistry
 
     public static void ValidateName(string name)
     {
-        if (!NamePattern.IsMatch(name) || name.EndsWith(".", StringComparison.Ordinal))
+        if (!IsValidName(name))
         {
             throw new RollbackException(RollbackErrorId.InvalidTargetName, RollbackErrorCategory.InvalidArgument,
                 $"'{name}' is not a valid target name. Use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.", name);
         }
     }
 
+    public static bool IsValidName(string? name) =>
+        name is not null && NamePattern.IsMatch(name) && !name.EndsWith(".", StringComparison.Ordinal);
+
     public IReadOnlyList<RollbackTarget> GetAll()
     {
         var path = _store.TargetsFile;
+        if (Directory.Exists(path))
+        {
+            throw Corrupt(path, "it is a folder, not a file.");
+        }
+
         if (!File.Exists(path))
         {
             return Array.Empty<RollbackTarget>();
         }
 
+        List<RollbackTarget>? targets;
         try
         {
-            var targets = JsonSerializer.Deserialize<List<RollbackTarget>>(File.ReadAllText(path), StoreJson.Indented)
-                ?? throw new JsonException("The file holds null.");
-            return targets.Exists(t => t is null) ? throw new JsonException("An entry holds null.") : targets;
+            targets = JsonSerializer.Deserialize<List<RollbackTarget>>(StoreFiles.ReadAllText(path), StoreJson.Indented);
         }
         catch (JsonException ex)
         {
-            throw new RollbackException(RollbackErrorId.TargetRegistryCorrupt, RollbackErrorCategory.InvalidData,
-                $"The target registry '{path}' is not valid: {ex.Message} Fix or restore the file (every write to it is atomic, so this is damage from outside the module).",
-                path, ex);
+            throw Corrupt(path, ex.Message, ex);
         }
+
+        if (targets is null)
+        {
+            throw Corrupt(path, "the file holds null.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var target in targets)
+        {
+            var problem = Problem(target, seen);
+            if (problem is not null)
+            {
+                throw Corrupt(path, problem);
+            }
+        }
+
+        return targets;
     }
+
+    /// <summary>
+    /// What is wrong with an entry read from the file, or null. A name becomes a folder under points/ and a lock file name,
+    /// so a name read back is held to the same rule as one typed at registration: the file may have been edited.
+    /// </summary>
+    private static string? Problem(RollbackTarget? target, HashSet<string> seen)
+    {
+        if (target is null)
+        {
+            return "an entry holds null.";
+        }
+
+        if (!IsValidName(target.Name))
+        {
+            return $"the entry named '{target.Name}' does not have a valid target name (1-64 letters, digits, '.', '_' or '-').";
+        }
+
+        if (!seen.Add(target.Name))
+        {
+            return $"the name '{target.Name}' is registered twice.";
+        }
+
+        if (string.IsNullOrWhiteSpace(target.Kind))
+        {
+            return $"target '{target.Name}' has no kind.";
+        }
+
+        return target.Settings is null ? $"target '{target.Name}' has no settings object." : null;
+    }
+
+    private static RollbackException Corrupt(string path, string problem, Exception? inner = null) =>
+        new(RollbackErrorId.TargetRegistryCorrupt, RollbackErrorCategory.InvalidData,
+            $"The target registry '{path}' is not valid: {problem} Fix or restore the file (every write to it is atomic, so this is damage from outside the module).",
+            path, inner);
 
     public RollbackTarget Get(string name) =>
         Find(name) ?? throw new RollbackException(RollbackErrorId.TargetNotFound, RollbackErrorCategory.ObjectNotFound,

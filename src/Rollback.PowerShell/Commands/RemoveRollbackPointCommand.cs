@@ -68,6 +68,12 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
             {
                 point = Engine.GetPoint(Target, id);
             }
+            catch (RollbackException ex) when (ex.ErrorId == RollbackErrorId.ManifestCorrupt)
+            {
+                // The error that reports a damaged manifest says to remove the point: that must work.
+                RemoveDamaged(id, ex);
+                continue;
+            }
             catch (RollbackException ex)
             {
                 WriteRollbackError(ex);
@@ -75,6 +81,25 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
             }
 
             Remove(point);
+        }
+    }
+
+    private void RemoveDamaged(string id, RollbackException damage)
+    {
+        WriteVerbose(damage.Message);
+        var action = string.Format(CultureInfo.CurrentCulture, CmdletStrings.ActionRemoveDamagedPoint, id);
+        if (!ShouldProcessUnlessForced(Target, action, Force))
+        {
+            return;
+        }
+
+        try
+        {
+            Engine.RemovePoint(Target, id);
+        }
+        catch (RollbackException ex)
+        {
+            WriteRollbackError(ex);
         }
     }
 
