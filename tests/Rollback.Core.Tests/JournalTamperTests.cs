@@ -12,19 +12,8 @@ namespace Rollback.Tests;
 /// Tampering that -Verify must catch: each case edits the files as an attacker with write access to the store but
 /// without the module would, and the verification must say the journal is not intact.
 /// </summary>
-public sealed class JournalTamperTests : IDisposable
+public sealed partial class JournalTests
 {
-    private static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-
-    private readonly TempFolder _temp = new();
-    private readonly RollbackStore _store;
-
-    public JournalTamperTests() => _store = new RollbackStore(_temp.Path);
-
-    public void Dispose() => _temp.Dispose();
-
-    private Journal Journal => _store.Journal;
-
     public static TheoryData<string> Tampers() => new()
     {
         "delete the last two entries",
@@ -80,7 +69,7 @@ public sealed class JournalTamperTests : IDisposable
     [Fact]
     public void TheHashCoversTheBytesAsWritten()
     {
-        var entry = Journal.Append(JournalTests.Entry(1));
+        var entry = Journal.Append(Entry(1));
         var line = File.ReadAllLines(Journal.Path).Single();
 
         Assert.EndsWith(",\"hash\":\"" + entry.Hash + "\"}", line, StringComparison.Ordinal);
@@ -90,10 +79,10 @@ public sealed class JournalTamperTests : IDisposable
     [Fact]
     public void AJournalInTheOldFormatStaysVerifiableAndNewEntriesChainToIt()
     {
-        File.WriteAllText(Journal.Path, string.Join("\n", JournalForger.LegacyLines(JournalTests.Entry(1), JournalTests.Entry(2))) + "\n");
+        File.WriteAllText(Journal.Path, string.Join("\n", JournalForger.LegacyLines(Entry(1), Entry(2))) + "\n");
         Assert.True(Journal.Verify().IsValid, Journal.Verify().Message);
 
-        var appended = Journal.Append(JournalTests.Entry(3));
+        var appended = Journal.Append(Entry(3));
 
         var verification = Journal.Verify();
         Assert.True(verification.IsValid, verification.Message);
@@ -101,31 +90,29 @@ public sealed class JournalTamperTests : IDisposable
         Assert.Equal(3, appended.Sequence);
     }
 
-    [Fact]
-    public void AFieldAddedToAnOldFormatEntryIsDetected()
+    [Theory]
+    [InlineData("a field added to an entry in the old format", 1)]
+    [InlineData("a damaged last line that still has its newline", 3)]
+    public void DamageIsReportedWhereItIs(string damage, long brokenAt)
     {
-        var lines = JournalForger.LegacyLines(JournalTests.Entry(1), JournalTests.Entry(2));
-        lines[0] = lines[0].Replace("{\"sequence\"", "{\"note\":\"hi\",\"sequence\"", StringComparison.Ordinal);
-        File.WriteAllText(Journal.Path, string.Join("\n", lines) + "\n");
+        string[] lines;
+        if (damage.Contains("old format", StringComparison.Ordinal))
+        {
+            lines = JournalForger.LegacyLines(Entry(1), Entry(2));
+            lines[0] = lines[0].Replace("{\"sequence\"", "{\"note\":\"hi\",\"sequence\"", StringComparison.Ordinal);
+        }
+        else
+        {
+            AppendMany(1, 3);
+            lines = File.ReadAllLines(Journal.Path);
+            lines[2] = lines[2][..20];
+        }
 
+        WriteLines(lines);
         var verification = Journal.Verify();
 
-        Assert.False(verification.IsValid);
-        Assert.Equal(1, verification.FirstBrokenSequence);
-    }
-
-    [Fact]
-    public void ADamagedLastLineWithItsNewlineIsNotTakenForATornWrite()
-    {
-        AppendMany(1, 3);
-        var lines = File.ReadAllLines(Journal.Path);
-        lines[2] = lines[2][..20];
-        File.WriteAllText(Journal.Path, string.Join("\n", lines) + "\n");
-
-        var verification = Journal.Verify();
-
-        Assert.False(verification.IsValid);
-        Assert.Equal(3, verification.FirstBrokenSequence);
+        Assert.False(verification.IsValid, damage);
+        Assert.Equal(brokenAt, verification.FirstBrokenSequence);
     }
 
     [Fact]
@@ -151,7 +138,7 @@ public sealed class JournalTamperTests : IDisposable
         switch (tamper)
         {
             case "delete the last two entries":
-                Write(lines[..^2]);
+                WriteLines(lines[..^2]);
                 break;
             case "empty the journal":
                 File.WriteAllText(Journal.Path, string.Empty);
@@ -166,57 +153,55 @@ public sealed class JournalTamperTests : IDisposable
             case "edit an entry and re-chain the rest":
                 lines[1] = lines[1].Replace("deploy 2", "deploy X", StringComparison.Ordinal);
                 JournalForger.Rechain(lines, 1);
-                Write(lines);
+                WriteLines(lines);
                 break;
             case "edit an entry, re-chain the rest and rewrite the head record":
                 lines[1] = lines[1].Replace("deploy 2", "deploy X", StringComparison.Ordinal);
                 var head = JournalForger.Rechain(lines, 1);
-                Write(lines);
+                WriteLines(lines);
                 File.WriteAllText(Journal.HeadPath, JsonSerializer.Serialize(new JournalHead(lines.Length, head), StoreJson.Compact));
                 break;
             case "append a correctly chained forgery":
                 var last = JsonSerializer.Deserialize<HistoryEntry>(lines[^1], StoreJson.Compact)!;
-                var forged = JournalForger.Seal(JournalTests.Entry(99) with { Sequence = last.Sequence + 1, PreviousHash = last.Hash });
-                Write([.. lines, forged.Line]);
+                var forged = JournalForger.Seal(Entry(99) with { Sequence = last.Sequence + 1, PreviousHash = last.Hash });
+                WriteLines([.. lines, forged.Line]);
                 break;
             case "add a field inside an entry":
                 lines[4] = lines[4].Replace("\"reason\":", "\"extra\":1,\"reason\":", StringComparison.Ordinal);
-                Write(lines);
+                WriteLines(lines);
                 break;
             case "add a field after an entry's hash":
                 lines[4] = lines[4][..^1] + ",\"extra\":1}";
-                Write(lines);
+                WriteLines(lines);
                 break;
             case "put an entry in the old format after current ones":
                 var entry = JsonSerializer.Deserialize<HistoryEntry>(lines[4], StoreJson.Compact)!;
                 var unsealed = entry with { Reason = "rewritten", Hash = string.Empty };
                 lines[4] = JsonSerializer.Serialize(unsealed with { Hash = Checksums.HashText(JsonSerializer.Serialize(unsealed, StoreJson.Compact)) }, StoreJson.Compact);
-                Write(lines);
+                WriteLines(lines);
                 break;
             case "replace the last entry with a re-sealed one":
                 var lastEntry = JsonSerializer.Deserialize<HistoryEntry>(lines[^1], StoreJson.Compact)!;
                 lines[^1] = JournalForger.Seal(lastEntry with { Reason = "rewritten" }).Line;
-                Write(lines);
+                WriteLines(lines);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(tamper), tamper, "Unknown tamper case.");
         }
     }
 
-    private void Write(IEnumerable<string> lines) => File.WriteAllText(Journal.Path, string.Concat(lines.Select(l => l + "\n")));
-
     private void AppendMany(int first, int count)
     {
         for (var i = first; i < first + count; i++)
         {
-            Journal.Append(JournalTests.Entry(i));
+            Journal.Append(Entry(i));
         }
     }
 
     private RollbackPoint CapturePoint()
     {
-        var id = _store.Points.NextId("api", Start);
+        var id = _store.Points.NextId("api", DateTimeOffset.UnixEpoch);
         var staging = _store.Points.CreateStaging("api", id);
-        return _store.Points.Commit(staging, new RollbackPoint { Id = id, Target = "api", Kind = "Directory", Version = "v1", Fingerprint = "fp", CreatedAt = Start });
+        return _store.Points.Commit(staging, new RollbackPoint { Id = id, Target = "api", Kind = "Directory", Version = "v1", Fingerprint = "fp", CreatedAt = DateTimeOffset.UnixEpoch });
     }
 }

@@ -11,7 +11,7 @@ using Xunit;
 
 namespace Rollback.Tests;
 
-public sealed class JournalTests : IDisposable
+public sealed partial class JournalTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, TimeSpan.FromHours(1));
 
@@ -290,7 +290,7 @@ public sealed class JournalTests : IDisposable
         Assert.Equal(Threads * PerThread, Journal.Read().Select(e => e.Reason).Distinct(StringComparer.Ordinal).Count());
     }
 
-    internal static HistoryEntry Entry(int n) => new()
+    private static HistoryEntry Entry(int n) => new()
     {
         Time = Start.AddMinutes(n),
         Target = "api",
@@ -304,13 +304,7 @@ public sealed class JournalTests : IDisposable
         Status = HistoryStatus.Succeeded,
     };
 
-    private void AppendMany(int count)
-    {
-        for (var i = 1; i <= count; i++)
-        {
-            Journal.Append(Entry(i));
-        }
-    }
+    private void AppendMany(int count) => AppendMany(1, count);
 
     private void WriteLines(System.Collections.Generic.IEnumerable<string> lines) =>
         File.WriteAllText(Journal.Path, string.Join("\n", lines) + "\n");

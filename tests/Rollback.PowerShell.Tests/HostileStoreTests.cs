@@ -166,6 +166,28 @@ public sealed class HostileStoreTests
         Assert.Contains(result.Warnings, w => w.Contains("removed from its end", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void AJournalThatCannotBeWrittenStopsTheRollbackBeforeTheSwitch()
+    {
+        using var session = new RollbackSession();
+        var (older, _) = CaptureTwoPoints(session);
+        var journal = Path.Combine(session.StorePath, "journal.jsonl");
+        File.Delete(journal);
+        Directory.CreateDirectory(journal);
+        var before = Snapshot(session.Root);
+
+        var readiness = session.Run($"Test-RollbackReadiness -Target site -PointId {older}");
+        var rollback = session.Run($"Invoke-Rollback -Target site -PointId {older} -Reason test -Confirm:$false");
+
+        var report = readiness.One("ReadinessReport");
+        Assert.Equal(false, report.Get("IsReady"));
+        var error = rollback.SingleError("JournalUnwritable");
+        Assert.Equal(ErrorCategory.WriteError, error.CategoryInfo.Category);
+        Assert.Empty(rollback.Output);
+        Assert.Equal("v2", File.ReadAllText(Path.Combine(session.Root, "site", "index.html")));
+        Assert.Equal(before, Snapshot(session.Root));
+    }
+
     private static (string Older, string Newer) CaptureTwoPoints(RollbackSession session)
     {
         var site = Path.Combine(session.Root, "site");

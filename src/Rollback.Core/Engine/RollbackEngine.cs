@@ -243,6 +243,8 @@ public sealed partial class RollbackEngine
                 : CheckResult.Pass("NoRollbackInProgress", "No other rollback holds the target."));
         }
 
+        checks.Add(JournalWritable());
+
         return new ReadinessReport
         {
             Target = target.Name,
@@ -254,6 +256,20 @@ public sealed partial class RollbackEngine
             Checks = checks,
             CheckedAt = _time.GetUtcNow(),
         };
+    }
+
+    /// <summary>A rollback whose switch could not be journaled must not start: the journal is checked before anything changes.</summary>
+    private CheckResult JournalWritable()
+    {
+        try
+        {
+            Store.Journal.EnsureWritable();
+            return CheckResult.Pass("JournalWritable", "The journal can record this attempt.");
+        }
+        catch (RollbackException ex)
+        {
+            return CheckResult.Fail("JournalWritable", ex.ErrorId, ex.Message);
+        }
     }
 
     // ---- rollback ------------------------------------------------------------------------------

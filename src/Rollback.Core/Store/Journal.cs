@@ -54,7 +54,11 @@ public sealed class Journal
         try
         {
             using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
-            using var stream = OpenForAppend();
+            if (Directory.Exists(Path) || File.Exists(Path))
+            {
+                // Opened for writing and closed unwritten: a check that changes nothing (a missing journal is created by the first append).
+                OpenForAppend().Dispose();
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
