@@ -125,7 +125,7 @@ try {
     $good = (Invoke-Moto 'PutSecretValue' @{ SecretId = $secretId; SecretString = 'Host=db1;Password=good'; ClientRequestToken = [guid]::NewGuid().ToString() }).GetProperty('VersionId').GetString()
 
     # --- once: register the target; before the rotation: capture the known-good version ---------
-    $target = Register-RollbackTarget -Name db-credentials -Kind SecretsManagerSecret -Settings @{ SecretId = $secretId } -Region us-east-1 -EndpointUrl $EndpointUrl -Confirm:$false
+    $target = Register-RollbackTarget -Name db-credentials -Kind SecretsManagerSecret -Settings @{ SecretId = $secretId; Region = 'us-east-1'; EndpointUrl = $EndpointUrl } -Confirm:$false
     Show 'Target' $target
     $point = New-RollbackPoint -Target db-credentials -Note 'known good before the rotation'
     Show 'Known-good point' $point

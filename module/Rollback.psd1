@@ -31,6 +31,7 @@
         'Watch-Deployment'
         'Get-AutoRollbackConfiguration'
         'Set-AutoRollbackConfiguration'
+        'Get-RollbackKind'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

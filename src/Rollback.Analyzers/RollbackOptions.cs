@@ -16,13 +16,15 @@ internal static class RollbackOptions
     public const string LayerProperty = "build_property.RollbackLayer";
     public const string ErrorIdCatalogKey = "rollback_error_id_catalog";
     public const string ErrorIdCarriersKey = "rollback_error_id_carriers";
+    public const string ErrorIdCatalogAttributeKey = "rollback_error_id_catalog_attribute";
     public const string EngineTypesKey = "rollback_engine_types";
     public const string EngineQueryPrefixesKey = "rollback_engine_query_prefixes";
     public const string ProviderAssemblyPrefixKey = "rollback_provider_assembly_prefix";
     public const string ProviderContractKey = "rollback_provider_contract";
 
     public const string DefaultErrorIdCatalog = "Rollback.Errors.RollbackErrorId";
-    public const string DefaultErrorIdCarriers = "Rollback.Errors.RollbackException";
+    public const string DefaultErrorIdCarriers = "Rollback.Errors.RollbackException,Rollback.Errors.ErrorIdInfo";
+    public const string DefaultErrorIdCatalogAttribute = "Rollback.Errors.ErrorIdCatalogAttribute";
     public const string DefaultEngineTypes = "Rollback.Engine.RollbackEngine";
     public const string DefaultEngineQueryPrefixes = "Get,Test,Plan,Verify,Describe,Find,Read";
     public const string DefaultProviderAssemblyPrefix = "Rollback.Providers.";

@@ -59,7 +59,7 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing() => _cancellation.Cancel();
 
     /// <summary>The one mapping from the engine's exception to PowerShell's error record.</summary>
-    protected static ErrorRecord ToErrorRecord(RollbackException exception)
+    internal static ErrorRecord ToErrorRecord(RollbackException exception)
     {
         var category = (ErrorCategory)Enum.Parse(typeof(ErrorCategory), exception.Category.ToString());
         var record = new ErrorRecord(exception, exception.ErrorId, category, exception.TargetObject);
@@ -146,13 +146,10 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.NothingToWatch => CmdletStrings.ActionNothingToWatch,
         RollbackErrorId.AutomaticRollbackFailed => CmdletStrings.ActionAutomaticRollbackFailed,
         RollbackErrorId.AutoRollbackNotSupported => CmdletStrings.ActionAutoRollbackNotSupported,
-        RollbackErrorId.CodeDeployDeploymentInProgress => CmdletStrings.ActionCodeDeployDeploymentInProgress,
-        RollbackErrorId.CodeDeployRevisionMissing => CmdletStrings.ActionCodeDeployRevisionMissing,
-        RollbackErrorId.RevisionBundleMissing => CmdletStrings.ActionRevisionBundleMissing,
-        RollbackErrorId.RevisionBundleChanged => CmdletStrings.ActionRevisionBundleChanged,
-        RollbackErrorId.CodeDeployDeploymentFailed => CmdletStrings.ActionCodeDeployDeploymentFailed,
-        RollbackErrorId.AwsClockSkewed => CmdletStrings.ActionAwsClockSkewed,
-        _ => null,
+        RollbackErrorId.UnknownSetting or RollbackErrorId.InvalidSetting => CmdletStrings.ActionUnknownSetting,
+        RollbackErrorId.ProviderLoadFailed => CmdletStrings.ActionProviderLoadFailed,
+        // A kind's own ids carry the action its provider declares.
+        _ => ProviderCatalog.Default.RecommendedAction(errorId),
     };
 
     /// <summary>Engine reports onto this cmdlet's streams. The engine calls it on the pipeline thread.</summary>

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using Rollback.Engine;
 using Rollback.Errors;
+using Rollback.Settings;
 using Rollback.Store;
 
 namespace Rollback.Providers.FileSystem;
@@ -25,6 +26,12 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
     public string Kind => KindName;
 
     public string Description => "Configuration files, validated before they are written and replaced atomically.";
+
+    public KindSchema Schema { get; } = new(new[]
+    {
+        new SettingDefinition { Name = PathSetting, Type = SettingType.Text, IsList = true, Required = true, Description = "The configuration files (one or more); their folders must exist." },
+        new SettingDefinition { Name = ValidatorSetting, Type = SettingType.Text, Description = "A command that checks a file before it is written, {0} standing for the file (e.g. 'nginx -t -c {0}')." },
+    });
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings)
     {

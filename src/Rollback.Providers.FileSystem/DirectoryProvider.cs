@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Rollback.Engine;
 using Rollback.Errors;
+using Rollback.Settings;
 
 namespace Rollback.Providers.FileSystem;
 
@@ -21,6 +22,12 @@ public sealed class DirectoryProvider : IRollbackProvider
     public string Kind => KindName;
 
     public string Description => "A plain application folder, restored by staging a copy beside it and swapping by rename.";
+
+    public KindSchema Schema { get; } = new(new[]
+    {
+        new SettingDefinition { Name = PathSetting, Type = SettingType.Text, Required = true, Description = "The application folder." },
+        new SettingDefinition { Name = VersionFileSetting, Type = SettingType.Text, Description = "A file under Path whose first line is the version; the folder's content hash when absent." },
+    });
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings)
     {

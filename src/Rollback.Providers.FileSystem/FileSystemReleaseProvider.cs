@@ -4,6 +4,7 @@ using System.IO;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Platform;
+using Rollback.Settings;
 using Rollback.Store;
 
 namespace Rollback.Providers.FileSystem;
@@ -32,12 +33,23 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
 
     public string Description => "A releases/<version>/ folder per release and a 'current' link to the live one (Capistrano layout).";
 
+    public KindSchema Schema { get; } = new(new[]
+    {
+        new SettingDefinition { Name = RootSetting, Type = SettingType.Text, Required = true, Description = "The folder that holds the releases folder and the current link." },
+        new SettingDefinition { Name = ReleasesFolderSetting, Type = SettingType.Text, Default = "releases", Description = "The folder under Root with one folder per release (a plain name)." },
+        new SettingDefinition { Name = CurrentLinkSetting, Type = SettingType.Text, Default = "current", Description = "The link (or folder) under Root that names the live release (a plain name)." },
+        new SettingDefinition
+        {
+            Name = StrategySetting, Type = SettingType.Text, AllowedValues = new[] { LinkStrategy, CopyStrategy },
+            Description = "Link: rename a new link over current; Copy: stage a copy of the release and swap it in. When absent, what the deployment left: Copy where current is a real folder, else Link.",
+        },
+    });
+
     public SettingsDictionary ValidateSettings(SettingsDictionary settings)
     {
         var root = ProviderSettings.RequiredDirectory(settings, RootSetting, Kind);
         var releases = ProviderSettings.PlainName(settings, ReleasesFolderSetting, "releases", Kind);
         var current = ProviderSettings.PlainName(settings, CurrentLinkSetting, "current", Kind);
-        ProviderSettings.OneOf(settings, StrategySetting, new[] { LinkStrategy, CopyStrategy }, Kind);
         if (!Directory.Exists(Path.Combine(root, releases)))
         {
             throw ProviderSettings.Invalid(Kind, $"'{root}' has no '{releases}' folder");

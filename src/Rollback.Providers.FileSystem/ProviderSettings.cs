@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using System.IO;
 using Rollback.Errors;
 
@@ -45,29 +43,7 @@ internal static class ProviderSettings
         return value;
     }
 
-    public static void OneOf(SettingsDictionary settings, string key, IReadOnlyCollection<string> allowed, string kind)
-    {
-        var value = settings.GetString(key);
-        if (value is not null && !Contains(allowed, value))
-        {
-            throw Invalid(kind, $"{key} must be one of {string.Join(", ", allowed)}, not '{value}'");
-        }
-    }
-
     public static RollbackException Invalid(string kind, string why) =>
         new(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
             $"The settings for a {kind} target are not valid: {why}.", kind);
-
-    private static bool Contains(IReadOnlyCollection<string> allowed, string value)
-    {
-        foreach (var item in allowed)
-        {
-            if (string.Equals(item, value, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }

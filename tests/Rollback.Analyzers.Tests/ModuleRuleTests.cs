@@ -63,6 +63,57 @@ public sealed class ModuleRuleTests
         Assert.Empty(await AnalyzeAsync(source, options: new Dictionary<string, string> { ["rollback_error_id_catalog"] = "MyIds" }));
     }
 
+    [Fact]
+    public async Task Rb1004AcceptsAProvidersOwnMarkedCatalogueAndStillRejectsStringsAndUnmarkedClasses()
+    {
+        var source = """
+            using System;
+            using System.Management.Automation;
+            using Rollback.Errors;
+
+            namespace Rollback.Errors
+            {
+                [AttributeUsage(AttributeTargets.Class)]
+                public sealed class ErrorIdCatalogAttribute : Attribute { }
+
+                public sealed class ErrorIdInfo
+                {
+                    public ErrorIdInfo(string errorId, string recommendedAction) { ErrorId = errorId; }
+                    public string ErrorId { get; }
+                }
+            }
+
+            [ErrorIdCatalog]
+            public static class QueueErrorId
+            {
+                public const string QueueMissing = nameof(QueueMissing);
+            }
+
+            public static class LooseErrorId
+            {
+                public const string Loose = nameof(Loose);
+            }
+
+            public static class Errors
+            {
+                public static RollbackException Owned() => new RollbackException(QueueErrorId.QueueMissing, RollbackErrorCategory.ObjectNotFound, "m");
+                public static ErrorRecord OwnedRecord(Exception e) => new ErrorRecord(e, QueueErrorId.QueueMissing, ErrorCategory.ObjectNotFound, null);
+                public static ErrorIdInfo Declared() => new ErrorIdInfo(QueueErrorId.QueueMissing, "Create the queue.");
+                public static RollbackException Unmarked() => new RollbackException(LooseErrorId.Loose, RollbackErrorCategory.ObjectNotFound, "m");
+                public static RollbackException Inline() => new RollbackException("QueueMissing", RollbackErrorCategory.ObjectNotFound, "m");
+                public static ErrorIdInfo DeclaredInline() => new ErrorIdInfo("QueueMissing", "Create the queue.");
+            }
+            """;
+
+        Assert.Equal(
+            [
+                At("RB1004", source, "LooseErrorId.Loose"),
+                At("RB1004", source, "\"QueueMissing\", RollbackErrorCategory", "\"QueueMissing\""),
+                At("RB1004", source, "\"QueueMissing\", \"Create", "\"QueueMissing\""),
+            ],
+            await AnalyzeAsync(source));
+    }
+
     [Theory]
     [InlineData("Engine")]
     [InlineData("Provider")]

@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using Rollback.Errors;
 using Rollback.Providers;
+using Rollback.Settings;
 using Xunit;
 
 namespace Rollback.Tests;
@@ -54,11 +56,40 @@ public sealed class ProviderCatalogTests
     }
 
     [Fact]
-    public void DuplicateKindsAreRefusedRegardlessOfCase()
+    public void ADuplicateKindIsUnusableAndTheOthersStillWork()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => new ProviderCatalog([new TestProvider("Directory"), new TestProvider("DIRECTORY")]));
+        var other = new TestProvider("FileSystemRelease");
+        var catalog = new ProviderCatalog([new TestProvider("Directory"), new TestProvider("DIRECTORY"), other]);
 
-        Assert.Contains("DIRECTORY", ex.Message, StringComparison.Ordinal);
+        var ex = Assert.Throws<RollbackException>(() => catalog.Get("directory"));
+
+        Assert.Equal(RollbackErrorId.ProviderLoadFailed, ex.ErrorId);
+        Assert.Equal(RollbackErrorCategory.ResourceUnavailable, ex.Category);
+        Assert.Contains("claimed by 2 providers", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Rollback.Core.Tests.dll", ex.Message, StringComparison.Ordinal);
+        Assert.Same(other, catalog.Get("FileSystemRelease"));
+        Assert.Equal(["FileSystemRelease"], catalog.Kinds);
+        Assert.Equal("Directory", Assert.Single(catalog.Failures).Kind);
+    }
+
+    [Fact]
+    public void AGarbageProviderAssemblyBesideAWorkingOneCostsOnlyItsOwnKinds()
+    {
+        using var folder = new TempFolder();
+        var working = typeof(Rollback.Providers.FileSystem.DirectoryProvider).Assembly.Location;
+        File.Copy(working, Path.Combine(folder.Path, Path.GetFileName(working)));
+        File.WriteAllText(Path.Combine(folder.Path, "Rollback.Providers.Broken.dll"), "this is not an assembly");
+
+        var catalog = ProviderCatalog.Discover(folder.Path);
+
+        Assert.Equal(["ConfigurationFile", "Directory", "FileSystemRelease"], catalog.Kinds);
+        var failure = Assert.Single(catalog.Failures);
+        Assert.Equal("Rollback.Providers.Broken.dll", failure.Assembly);
+        Assert.Contains("BadImageFormatException", failure.Cause, StringComparison.Ordinal);
+        var ex = Assert.Throws<RollbackException>(() => catalog.Get("PostgreSql"));
+        Assert.Equal(RollbackErrorId.ProviderLoadFailed, ex.ErrorId);
+        Assert.Contains("Rollback.Providers.Broken.dll", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("ConfigurationFile, Directory, FileSystemRelease", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -78,6 +109,8 @@ internal sealed class TestProvider(string kind) : IRollbackProvider
     public string Kind { get; } = kind;
 
     public string Description => "Test provider";
+
+    public KindSchema Schema => KindSchema.Empty;
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings) => settings;
 
@@ -100,6 +133,8 @@ public sealed class DiscoverableTestProvider : IRollbackProvider
     public string Kind => "DiscoverableTest";
 
     public string Description => "Found by reflection";
+
+    public KindSchema Schema => KindSchema.Empty;
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings) => settings;
 

@@ -28,7 +28,7 @@ public sealed class AwsClockSkewCmdletTests : IDisposable
         _endpoint.AddDeploymentGroup("Chargeworx", "Production", instances: 1);
         _endpoint.AddDeployment("Chargeworx", "Production", Good, "Succeeded", "v1.2.2");
         _session.SetVariable("EndpointUrl", _endpoint.Url.ToString());
-        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; CheckRevisionBundle = $false } -Region us-east-1 -EndpointUrl $EndpointUrl")
+        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; CheckRevisionBundle = $false; Region = 'us-east-1'; EndpointUrl = $EndpointUrl }")
             .One("RollbackTarget");
         _endpoint.Verifier.AllowedSkew = TimeSpan.FromMinutes(5);
     }

@@ -34,7 +34,7 @@ public sealed class CodeDeployCmdletTests : IDisposable
         _endpoint.AddDeploymentGroup(App, Group, instances: 3);
         _endpoint.AddDeployment(App, Group, Good, "Succeeded", "v1.2.2");
         _session.SetVariable("EndpointUrl", _endpoint.Url.ToString());
-        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; PollSeconds = 0.01; CheckRevisionBundle = $false } -Region us-east-1 -EndpointUrl $EndpointUrl")
+        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; PollSeconds = 0.01; CheckRevisionBundle = $false; Region = 'us-east-1'; EndpointUrl = $EndpointUrl }")
             .One("RollbackTarget");
     }
 
@@ -180,7 +180,7 @@ public sealed class CodeDeployCmdletTests : IDisposable
     {
         _session.Run("New-RollbackPoint -Target api").One("RollbackPoint");
         // One attempt that may wait ten minutes for its answer: only Ctrl+C reaching the call can end it sooner.
-        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; CheckRevisionBundle = $false; TimeoutSeconds = 600; MaxAttempts = 1 } -Region us-east-1 -EndpointUrl $EndpointUrl -Force")
+        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; CheckRevisionBundle = $false; TimeoutSeconds = 600; MaxAttempts = 1; Region = 'us-east-1'; EndpointUrl = $EndpointUrl } -Force")
             .One("RollbackTarget");
         _endpoint.Inject(new EndpointFault(0, string.Empty, string.Empty, NoAnswer: true), "GetDeploymentGroup");
         var callsBefore = _endpoint.Calls.Count;
@@ -254,13 +254,13 @@ public sealed class CodeDeployCmdletTests : IDisposable
         var refused = _session.Run("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness | Invoke-Rollback -Reason r -Confirm:$false");
         Assert.Contains("CodeDeployDeploymentInProgress", refused.SingleError("RollbackNotReady").Exception.Message, StringComparison.Ordinal);
 
-        var report = _session.Run("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness -StopInProgress").One("ReadinessReport");
+        var report = _session.Run("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness -Option @{ StopInProgress = $true }").One("ReadinessReport");
         Assert.Equal(true, report.Get("IsReady"));
-        var plan = _session.Run("Get-RollbackPoint -Target api -Latest | Invoke-Rollback -Reason r -StopInProgress -WhatIf").One("RollbackResult");
+        var plan = _session.Run("Get-RollbackPoint -Target api -Latest | Invoke-Rollback -Reason r -Option @{ StopInProgress = $true } -WhatIf").One("RollbackResult");
         Assert.Contains(((IEnumerable)plan.Get("Steps")!).Cast<object>().Select(PSObject.AsPSObject), s => s.GetString("Name") == "StopInProgressDeployment");
         Assert.False(_endpoint.Deployment(running).StopRequested);
 
-        var result = _session.Run("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness -StopInProgress | Invoke-Rollback -Reason 'error rate' -StopInProgress -Confirm:$false").One("RollbackResult");
+        var result = _session.Run("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness -Option @{ StopInProgress = $true } | Invoke-Rollback -Reason 'error rate' -Option @{ StopInProgress = $true } -Confirm:$false").One("RollbackResult");
 
         Assert.Equal("Succeeded", result.GetString("Status"));
         Assert.True(_endpoint.Deployment(running).StopRequested);

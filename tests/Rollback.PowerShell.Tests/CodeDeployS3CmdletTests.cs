@@ -48,7 +48,7 @@ public sealed class CodeDeployS3CmdletTests : IClassFixture<MotoFixture>, IDispo
         _endpoint.AddDeployment(App, Group, CodeDeployEndpoint.S3Revision(bundles.Name, Key, "zip", good.VersionId, good.ETag), "Succeeded", "v1.2.2");
         _session.SetVariable("EndpointUrl", _endpoint.Url.ToString());
         _session.SetVariable("S3EndpointUrl", bundles.Endpoint.Url.ToString());
-        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; S3EndpointUrl = $S3EndpointUrl } -Region us-east-1 -EndpointUrl $EndpointUrl")
+        _session.Run("Register-RollbackTarget -Name api -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; S3EndpointUrl = $S3EndpointUrl; Region = 'us-east-1'; EndpointUrl = $EndpointUrl }")
             .One("RollbackTarget");
         _session.Run("New-RollbackPoint -Target api -Note 'before v1.2.3'").One("RollbackPoint");
         var ready = _session.Run("Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness").One("ReadinessReport");

@@ -39,6 +39,8 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         { "FiredThreshold", new[] { "Name", "Kind", "Observed", "Threshold", "Held", "Required", "Message" } },
         { "WatchRecord", new[] { "Poll", "Time", "Health", "Available", "ErrorRate", "Action", "Triggers", "Message" } },
         { "AutoRollbackConfiguration", new[] { "Target", "Resource", "Enabled", "Events", "MissingRecommended", "Changed" } },
+        { "RollbackKindInfo", new[] { "Name", "Capabilities", "Settings", "Options" } },
+        { "SettingDefinition", new[] { "Name", "Type", "Default", "Required", "PerCall", "Description" } },
     };
 
     [Fact]
@@ -89,11 +91,21 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
     [InlineData("WatchRecord", "AvailabilityBelow")]
     [InlineData("AutoRollbackConfiguration", "Chargeworx/Production")]
     [InlineData("AutoRollbackConfiguration", "FAILURE, STOP_ON_ALARM")]
+    [InlineData("RollbackKindInfo", "CodeDeployDeploymentGroup")]
+    [InlineData("RollbackKindInfo", "Root*")]
+    [InlineData("RollbackKindInfo", "AutoRollbackConfig")]
+    [InlineData("SettingDefinition", "StopInProgress")]
     public void ViewRendersTheRowsOfTheRealObjects(string section, string expected)
     {
         var rows = _scenario.Section(section).Skip(2);
 
         Assert.Contains(rows, row => row.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SettingRowsShowTypeDefaultAndWhetherPerCall()
+    {
+        Assert.Contains(_scenario.Section("SettingDefinition").Skip(2), row => Regex.IsMatch(row, @"^StopInProgress\s+Boolean\s+False\s+False\s+True\s"));
     }
 
     [Fact]
@@ -178,6 +190,8 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
                 Show RollbackDecision $decision
                 Show FiredThreshold $decision.FiredThresholds
                 Show WatchRecord (Get-RollbackPoint -Target api -Latest | Watch-Deployment -Uri http://127.0.0.1:1/health -Interval 00:00:00.2 -Duration 00:00:00.5 -Reason 'format view drill' -Confirm:$false)
+                Show RollbackKindInfo (Get-RollbackKind)
+                Show SettingDefinition (Get-RollbackKind -Name CodeDeployDeploymentGroup).Settings
                 Show AutoRollbackConfiguration @((Get-AutoRollbackConfiguration -Target deploy -StorePath '{{store}}'), (Set-AutoRollbackConfiguration -Target deploy -Enable -StorePath '{{store}}' -Confirm:$false))
                 """));
             Sections = Split(Output);

@@ -179,7 +179,7 @@ public sealed class SecretsManagerCmdletTests : IClassFixture<MotoFixture>
             "An AWS region or profile is set in this environment, so there is always a region.");
         using var session = new RollbackSession();
         session.SetVariable("url", _aws.EndpointUrl.ToString());
-        session.Run("Register-RollbackTarget -Name db -Kind SecretsManagerSecret -Settings @{ SecretId = 'x' } -EndpointUrl $url").One("RollbackTarget");
+        session.Run("Register-RollbackTarget -Name db -Kind SecretsManagerSecret -Settings @{ SecretId = 'x'; EndpointUrl = $url }").One("RollbackTarget");
 
         session.Run("New-RollbackPoint -Target db").SingleError("AwsRegionMissing");
     }
@@ -238,7 +238,7 @@ public sealed class SecretsManagerCmdletTests : IClassFixture<MotoFixture>
         using var session = new RollbackSession();
         // Registering loads the providers; AWSSDK.Core loads when a client is first built, here for a capture that
         // meets a closed loopback port (so the test needs no moto and runs alone as well as in the suite).
-        session.Run("Register-RollbackTarget -Name x -Kind SecretsManagerSecret -Settings @{ SecretId = 'x'; MaxAttempts = 1 } -Region us-east-1 -EndpointUrl http://127.0.0.1:1/").AssertNoErrors();
+        session.Run("Register-RollbackTarget -Name x -Kind SecretsManagerSecret -Settings @{ SecretId = 'x'; MaxAttempts = 1; Region = 'us-east-1'; EndpointUrl = 'http://127.0.0.1:1/' }").AssertNoErrors();
         session.Run("New-RollbackPoint -Target x").SingleError("AwsEndpointUnreachable");
 
         var provider = AppDomain.CurrentDomain.GetAssemblies().Single(a => a.GetName().Name == "Rollback.Providers.Aws");
@@ -255,7 +255,7 @@ public sealed class SecretsManagerCmdletTests : IClassFixture<MotoFixture>
     {
         session.SetVariable("secretId", secretId);
         session.SetVariable("url", _aws.EndpointUrl.ToString());
-        return session.Run("Register-RollbackTarget -Name db -Kind SecretsManagerSecret -Settings @{ SecretId = $secretId } -Region us-east-1 -EndpointUrl $url" + (force ? " -Force" : string.Empty));
+        return session.Run("Register-RollbackTarget -Name db -Kind SecretsManagerSecret -Settings @{ SecretId = $secretId; Region = 'us-east-1'; EndpointUrl = $url }" + (force ? " -Force" : string.Empty));
     }
 
     private static string Describe(PSObject item)

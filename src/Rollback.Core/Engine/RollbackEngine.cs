@@ -7,6 +7,7 @@ using System.Linq;
 using System.Threading;
 using Rollback.Errors;
 using Rollback.Providers;
+using Rollback.Settings;
 using Rollback.Store;
 using Rollback.Verification;
 
@@ -60,6 +61,7 @@ public sealed partial class RollbackEngine
     {
         TargetRegistry.ValidateName(name);
         var provider = _catalog.Get(kind);
+        SettingsCheck.Settings(provider.Kind, settings, DeclaredSettings(provider));
         var validated = provider.ValidateSettings(settings);
         ValidateHealthSettings(validated);
         var target = new RollbackTarget
@@ -178,13 +180,13 @@ public sealed partial class RollbackEngine
     // ---- readiness -----------------------------------------------------------------------------
 
     public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge = null, CancellationToken cancellation = default) =>
-        TestReadiness(targetName, pointId, maxPointAge, stopInProgress: false, cancellation);
+        TestReadiness(targetName, pointId, maxPointAge, SettingsDictionary.Empty, cancellation);
 
-    /// <summary>Readiness as a rollback with <see cref="RollbackRequest.StopInProgress"/> would see it.</summary>
-    public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge, bool stopInProgress, CancellationToken cancellation = default)
+    /// <summary>Readiness as a rollback with these per-call <paramref name="options"/> (<see cref="RollbackRequest.Options"/>) would see it.</summary>
+    public ReadinessReport TestReadiness(string targetName, string pointId, TimeSpan? maxPointAge, SettingsDictionary options, CancellationToken cancellation = default)
     {
-        var target = RollbackRequest.WithStopInProgress(Store.Targets.Get(targetName), stopInProgress);
-        return Readiness(target, _catalog.Get(target.Kind), pointId, maxPointAge, lockHeldByCaller: false, cancellation);
+        var (target, provider) = WithOptions(Store.Targets.Get(targetName), options);
+        return Readiness(target, provider, pointId, maxPointAge, lockHeldByCaller: false, cancellation);
     }
 
     private ReadinessReport Readiness(RollbackTarget target, IRollbackProvider provider, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, CancellationToken cancellation)
@@ -275,10 +277,9 @@ public sealed partial class RollbackEngine
     // ---- rollback ------------------------------------------------------------------------------
 
     /// <summary>What a rollback would do, for -WhatIf: the planned steps, with nothing changed on the target or the store.</summary>
-    public RollbackResult PlanRollback(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy, bool stopInProgress = false, CancellationToken cancellation = default)
+    public RollbackResult PlanRollback(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy, SettingsDictionary? options = null, CancellationToken cancellation = default)
     {
-        var target = RollbackRequest.WithStopInProgress(Store.Targets.Get(targetName), stopInProgress);
-        var provider = _catalog.Get(target.Kind);
+        var (target, provider) = WithOptions(Store.Targets.Get(targetName), options ?? SettingsDictionary.Empty);
         var point = Store.Points.Get(target.Name, pointId);
         var context = Context(cancellation);
         var current = Describe(target, provider, context);
@@ -322,8 +323,7 @@ public sealed partial class RollbackEngine
         string? toVersion = null;
         try
         {
-            target = RollbackRequest.WithStopInProgress(Store.Targets.Get(request.Target), request.StopInProgress);
-            var provider = _catalog.Get(target.Kind);
+            (target, var provider) = WithOptions(Store.Targets.Get(request.Target), request.Options);
             EnforceApprovals(target, request);
             using (AcquireTargetLock(target.Name, "Rollback to " + request.PointId))
             {
@@ -449,8 +449,7 @@ public sealed partial class RollbackEngine
     public IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(ConfigurationRestoreRequest request)
     {
         var watch = _time.GetTimestamp();
-        var target = Store.Targets.Get(request.Target);
-        var provider = _catalog.Get(target.Kind);
+        var (target, provider) = WithOptions(Store.Targets.Get(request.Target), request.Options);
         if (provider is not IConfigurationProvider configurationProvider)
         {
             throw new RollbackException(RollbackErrorId.ConfigurationNotSupported, RollbackErrorCategory.InvalidOperation,
@@ -788,6 +787,23 @@ public sealed partial class RollbackEngine
 
     private void ReportPhase(RollbackTarget target, string status, int percent) =>
         _reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Rollback, Activity = $"Rollback of {target.Name}", Status = status, PercentComplete = percent });
+
+    /// <summary>The settings a target of this provider's kind may have: the engine's own and the kind's.</summary>
+    public static IReadOnlyList<SettingDefinition> DeclaredSettings(IRollbackProvider provider) => EngineSettings.All.Concat(provider.Schema.Settings).ToList();
+
+    /// <summary>The target as one call sees it: its settings with the per-call <paramref name="options"/> laid over them, once they check out.</summary>
+    private (RollbackTarget Target, IRollbackProvider Provider) WithOptions(RollbackTarget target, SettingsDictionary options)
+    {
+        var provider = _catalog.Get(target.Kind);
+        if (options.Count == 0)
+        {
+            return (target, provider);
+        }
+
+        SettingsCheck.Options(provider.Kind, options, DeclaredSettings(provider));
+        var settings = options.Aggregate(target.Settings, (merged, option) => merged.With(option.Key, option.Value));
+        return (new RollbackTarget { Name = target.Name, Kind = target.Kind, Settings = settings, RegisteredAt = target.RegisteredAt, RegisteredBy = target.RegisteredBy }, provider);
+    }
 
     private static TimeSpan MaxPointAgeOf(RollbackTarget target)
     {

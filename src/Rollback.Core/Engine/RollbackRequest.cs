@@ -35,25 +35,13 @@ public sealed class RollbackRequest
     public TimeSpan? MaxPointAge { get; init; }
 
     /// <summary>
-    /// For this attempt, as if the target had <see cref="StopInProgressSetting"/> = true: a kind whose system runs
-    /// deployments of its own (CodeDeployDeploymentGroup) stops one in progress first instead of refusing. Other kinds ignore it.
+    /// Per-call options: settings the kind (or the engine) declares as overridable for one call, laid over the
+    /// target's settings for this attempt only (e.g. a CodeDeploy group's StopInProgress). Checked against the
+    /// declarations first: an unknown name is UnknownSetting, a setting that is not per-call or a wrong value InvalidSetting.
     /// </summary>
-    public bool StopInProgress { get; init; }
+    public SettingsDictionary Options { get; init; } = SettingsDictionary.Empty;
 
     public CancellationToken Cancellation { get; init; }
-
-    /// <summary>The target setting that <see cref="StopInProgress"/> sets for one attempt.</summary>
-    public const string StopInProgressSetting = "StopInProgress";
-
-    /// <summary>The target as this request sees it: with StopInProgress = true when the request asks for it.</summary>
-    internal static RollbackTarget WithStopInProgress(RollbackTarget target, bool stopInProgress) => !stopInProgress ? target : new RollbackTarget
-    {
-        Name = target.Name,
-        Kind = target.Kind,
-        Settings = target.Settings.With(StopInProgressSetting, true),
-        RegisteredAt = target.RegisteredAt,
-        RegisteredBy = target.RegisteredBy,
-    };
 }
 
 /// <summary>What Restore-Configuration asks of the engine.</summary>
@@ -79,6 +67,9 @@ public sealed class ConfigurationRestoreRequest
     /// <see cref="IPreviousVersionProvider"/> support it.
     /// </summary>
     public bool Previous { get; init; }
+
+    /// <summary>Per-call options, as for <see cref="RollbackRequest.Options"/>.</summary>
+    public SettingsDictionary Options { get; init; } = SettingsDictionary.Empty;
 
     public CancellationToken Cancellation { get; init; }
 }

@@ -1,9 +1,11 @@
 namespace Rollback.Errors;
 
 /// <summary>
-/// The one catalogue of ErrorIds. Each is a contract: scripts catch by
+/// The engine's catalogue of ErrorIds, for what every kind shares; a kind's own ids live in its provider
+/// assembly, in a static class marked <see cref="ErrorIdCatalogAttribute"/>. Each is a contract: scripts catch by
 /// <c>FullyQualifiedErrorId</c>, so an id never changes once shipped.
 /// </summary>
+[ErrorIdCatalog]
 public static class RollbackErrorId
 {
     public const string TargetNotFound = nameof(TargetNotFound);
@@ -56,35 +58,14 @@ public static class RollbackErrorId
     public const string InvalidWatchArguments = nameof(InvalidWatchArguments);
     public const string NothingToWatch = nameof(NothingToWatch);
     public const string AutomaticRollbackFailed = nameof(AutomaticRollbackFailed);
-    // AWS (the client in Rollback.Providers.Aws and every AWS kind). The message carries the AWS request id when there is one.
-    public const string AwsResourceNotFound = nameof(AwsResourceNotFound);
-    public const string AwsAccessDenied = nameof(AwsAccessDenied);
-    public const string AwsThrottled = nameof(AwsThrottled);
-    public const string AwsCredentialsExpired = nameof(AwsCredentialsExpired);
-    public const string AwsCredentialsInvalid = nameof(AwsCredentialsInvalid);
-    /// <summary>The endpoint refused the request's time (a skewed clock) even after the SDK's clock-skew correction.</summary>
-    public const string AwsClockSkewed = nameof(AwsClockSkewed);
-    public const string AwsCredentialsMissing = nameof(AwsCredentialsMissing);
-    public const string AwsInvalidRequest = nameof(AwsInvalidRequest);
-    public const string AwsRequestFailed = nameof(AwsRequestFailed);
-    public const string AwsEndpointUnreachable = nameof(AwsEndpointUnreachable);
-    public const string AwsRegionMissing = nameof(AwsRegionMissing);
-    public const string AwsResponseInvalid = nameof(AwsResponseInvalid);
-    // Secrets Manager (SecretsManagerSecret kind).
-    public const string SecretVersionMissing = nameof(SecretVersionMissing);
-    public const string SecretPendingDeletion = nameof(SecretPendingDeletion);
-    public const string SecretStageNotMoved = nameof(SecretStageNotMoved);
-    public const string SecretPreviousVersionMissing = nameof(SecretPreviousVersionMissing);
-    // CodeDeploy (CodeDeployDeploymentGroup kind) and automatic-rollback configuration (Get-/Set-AutoRollbackConfiguration).
-    public const string CodeDeployNoSuccessfulDeployment = nameof(CodeDeployNoSuccessfulDeployment);
-    public const string CodeDeployRevisionMissing = nameof(CodeDeployRevisionMissing);
-    /// <summary>The captured S3 revision's bundle (that version, or the object with that ETag) is gone: deleted, behind a delete marker, or its bucket.</summary>
-    public const string RevisionBundleMissing = nameof(RevisionBundleMissing);
-    /// <summary>The object at the captured S3 revision's bucket and key no longer has the captured ETag (a bundle captured without a version was overwritten).</summary>
-    public const string RevisionBundleChanged = nameof(RevisionBundleChanged);
-    public const string CodeDeployDeploymentInProgress = nameof(CodeDeployDeploymentInProgress);
-    public const string CodeDeployDeploymentFailed = nameof(CodeDeployDeploymentFailed);
-    public const string CodeDeployDeploymentStopped = nameof(CodeDeployDeploymentStopped);
+    // Kinds: their settings, their per-call options and the provider assemblies that hold them.
+    /// <summary>A setting or per-call option that the kind (and the engine) does not declare; the message names the closest one that exists.</summary>
+    public const string UnknownSetting = nameof(UnknownSetting);
+    /// <summary>A setting or per-call option whose value is not of its declared type, or a setting that may not be given per call.</summary>
+    public const string InvalidSetting = nameof(InvalidSetting);
+    /// <summary>The provider assembly that would hold a kind could not be loaded, or two providers claim the kind.</summary>
+    public const string ProviderLoadFailed = nameof(ProviderLoadFailed);
+    // Automatic-rollback configuration (Get-/Set-AutoRollbackConfiguration), for kinds whose system rolls back by itself.
     public const string AutoRollbackNotSupported = nameof(AutoRollbackNotSupported);
     public const string AutoRollbackEventInvalid = nameof(AutoRollbackEventInvalid);
     // The embedded store (targets.json, points/, journal.jsonl).

@@ -80,13 +80,6 @@ public sealed class SettingsDictionary : IReadOnlyDictionary<string, object>
         return bool.TryParse(text, out var parsed) ? parsed : text == "1";
     }
 
-    /// <summary>False when the setting is there but reads as no boolean (true/false, 1/0): for validation, where a typo must not quietly read as false.</summary>
-    public bool IsBooleanOrAbsent(string key)
-    {
-        var text = GetString(key);
-        return text is null || bool.TryParse(text, out _) || text == "1" || text == "0";
-    }
-
     public SettingsDictionary With(string key, object value)
     {
         var copy = _values.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.OrdinalIgnoreCase);

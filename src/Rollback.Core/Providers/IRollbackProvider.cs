@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using Rollback.Settings;
 
 namespace Rollback.Providers;
 
@@ -13,6 +14,13 @@ public interface IRollbackProvider
     string Kind { get; }
 
     string Description { get; }
+
+    /// <summary>
+    /// What the kind declares: its settings (name, type, default, description, whether -Option may override one for a
+    /// call) and its own ErrorIds with recommended actions. Registration refuses a key that neither this nor the
+    /// engine declares (UnknownSetting) and a value of the wrong type (InvalidSetting) before <see cref="ValidateSettings"/>.
+    /// </summary>
+    KindSchema Schema { get; }
 
     /// <summary>Checks settings when a target is registered (fail fast) and returns them normalised (full paths, defaults).</summary>
     SettingsDictionary ValidateSettings(SettingsDictionary settings);

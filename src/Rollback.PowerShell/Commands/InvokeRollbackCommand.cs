@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
@@ -74,9 +75,10 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
     [ValidateNotNullOrEmpty]
     public string? PolicyPath { get; set; }
 
-    /// <summary>Kinds with deployments of their own (CodeDeployDeploymentGroup): stop one in progress first instead of refusing.</summary>
+    /// <summary>Per-call options: settings of the target's kind that may be overridden for this attempt (Get-RollbackKind lists them).</summary>
     [Parameter]
-    public SwitchParameter StopInProgress { get; set; }
+    [ValidateNotNull]
+    public Hashtable Option { get; set; } = new();
 
     protected override void ProcessRecord()
     {
@@ -132,7 +134,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
                 Severity = RequestedSeverity(),
                 AutomaticTrigger = Decision?.FiredThresholds.FirstOrDefault(t => t.Kind == TriggerKind.Automatic && t.Held)?.Name,
                 PolicyPath = PolicyPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(PolicyPath),
-                StopInProgress = StopInProgress.IsPresent,
+                Options = SettingsConverter.Convert(Option),
                 Cancellation = Cancellation,
             });
         }
@@ -168,7 +170,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
     {
         try
         {
-            WriteObject(Engine.PlanRollback(target, pointId, Reason, ApprovedBy, StopInProgress.IsPresent));
+            WriteObject(Engine.PlanRollback(target, pointId, Reason, ApprovedBy, SettingsConverter.Convert(Option), Cancellation));
         }
         catch (RollbackException ex)
         {

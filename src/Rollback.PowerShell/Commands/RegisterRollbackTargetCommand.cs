@@ -5,7 +5,7 @@ using Rollback.Errors;
 
 namespace Rollback.PowerShell.Commands;
 
-/// <summary>Registers a system (a release folder, a directory, configuration files) as a target that can be captured and rolled back.</summary>
+/// <summary>Registers a system (a release folder, a directory, configuration files, a cloud resource) as a target of a kind, with that kind's settings.</summary>
 [Cmdlet(VerbsLifecycle.Register, "RollbackTarget", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RollbackTarget))]
 public sealed class RegisterRollbackTargetCommand : RollbackCmdlet
@@ -19,24 +19,10 @@ public sealed class RegisterRollbackTargetCommand : RollbackCmdlet
     [ArgumentCompleter(typeof(KindCompleter))]
     public string Kind { get; set; } = string.Empty;
 
+    /// <summary>The kind's settings (Get-RollbackKind lists them); an unknown name or a value of the wrong type is refused.</summary>
     [Parameter(Mandatory = true, Position = 2)]
     [AllowEmptyCollection]
     public Hashtable Settings { get; set; } = new();
-
-    /// <summary>AWS kinds: the region (else the profile's, AWS_REGION, then AWS_DEFAULT_REGION); stored as the Region setting.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Region { get; set; }
-
-    /// <summary>AWS kinds: the shared config/credentials profile to take credentials (and region) from; stored as the Profile setting.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? ProfileName { get; set; }
-
-    /// <summary>AWS kinds: any endpoint speaking the service's API (a VPC endpoint, moto); stored as the EndpointUrl setting.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? EndpointUrl { get; set; }
 
     /// <summary>Replaces the settings of a target that is already registered.</summary>
     [Parameter]
@@ -52,11 +38,7 @@ public sealed class RegisterRollbackTargetCommand : RollbackCmdlet
 
         try
         {
-            var settings = SettingsConverter.Convert(Settings);
-            settings = Region is null ? settings : settings.With("Region", Region);
-            settings = ProfileName is null ? settings : settings.With("Profile", ProfileName);
-            settings = EndpointUrl is null ? settings : settings.With("EndpointUrl", EndpointUrl);
-            WriteObject(Engine.RegisterTarget(Name, Kind, settings, Force));
+            WriteObject(Engine.RegisterTarget(Name, Kind, SettingsConverter.Convert(Settings), Force));
         }
         catch (RollbackException ex)
         {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 using Rollback.Engine;
@@ -27,6 +28,11 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
     /// <summary>Restore the system's own previous version (Secrets Manager: the version labelled AWSPREVIOUS) instead of the point's.</summary>
     [Parameter]
     public SwitchParameter Previous { get; set; }
+
+    /// <summary>Per-call options: settings of the target's kind that may be overridden for this restore (Get-RollbackKind lists them).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Hashtable Option { get; set; } = new();
 
     /// <summary>Why: recorded in the journal, like every change to a target.</summary>
     [Parameter(Mandatory = true)]
@@ -63,6 +69,7 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
                 Validator = ScriptBlockAdapter.ToValidator(Validator),
                 WhatIf = !proceed,
                 Previous = Previous,
+                Options = SettingsConverter.Convert(Option),
                 Cancellation = Cancellation,
             });
             WriteObject(results, enumerateCollection: true);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Management.Automation;
 using Rollback.Errors;
 
@@ -16,15 +17,16 @@ public sealed class TestRollbackReadinessCommand : PointCmdlet
     [Parameter]
     public TimeSpan? MaxPointAge { get; set; }
 
-    /// <summary>Check as Invoke-Rollback -StopInProgress would: a deployment in progress is a warning, not a failure.</summary>
+    /// <summary>Per-call options, checked as Invoke-Rollback with the same -Option would check (Get-RollbackKind lists them).</summary>
     [Parameter]
-    public SwitchParameter StopInProgress { get; set; }
+    [ValidateNotNull]
+    public Hashtable Option { get; set; } = new();
 
     protected override void ProcessRecord()
     {
         try
         {
-            WriteObject(Engine.TestReadiness(Target, PointId, MaxPointAge, StopInProgress.IsPresent, Cancellation));
+            WriteObject(Engine.TestReadiness(Target, PointId, MaxPointAge, SettingsConverter.Convert(Option), Cancellation));
         }
         catch (RollbackException ex)
         {

@@ -1,7 +1,9 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using Amazon.Runtime;
 using Rollback.Errors;
+using Rollback.Settings;
 
 namespace Rollback.Providers.Aws.Client;
 
@@ -16,6 +18,16 @@ internal sealed class AwsClientOptions
     public const string EndpointUrlSetting = "EndpointUrl";
     public const string TimeoutSecondsSetting = "TimeoutSeconds";
     public const string MaxAttemptsSetting = "MaxAttempts";
+
+    /// <summary>The settings every AWS kind takes for its client.</summary>
+    public static IReadOnlyList<SettingDefinition> Settings { get; } = new[]
+    {
+        new SettingDefinition { Name = RegionSetting, Type = SettingType.Text, Description = "The AWS region; else the profile's, AWS_REGION, then AWS_DEFAULT_REGION." },
+        new SettingDefinition { Name = ProfileSetting, Type = SettingType.Text, Description = "The shared config/credentials profile to take credentials (and region) from; else the SDK's default chain." },
+        new SettingDefinition { Name = EndpointUrlSetting, Type = SettingType.Uri, Description = "Any endpoint speaking the service's API (a VPC endpoint, moto); else the regional AWS endpoint." },
+        new SettingDefinition { Name = TimeoutSecondsSetting, Type = SettingType.Number, Default = "20", PerCall = true, Description = "How long one attempt may take, in seconds (at most 3600)." },
+        new SettingDefinition { Name = MaxAttemptsSetting, Type = SettingType.WholeNumber, Default = "3", PerCall = true, Description = "Attempts per request, the first included (throttling, 5xx and connection failures are retried)." },
+    };
 
     public string? Region { get; init; }
 

@@ -51,7 +51,7 @@ internal static class AwsEnvironment
             return fromCli!.Trim();
         }
 
-        throw new RollbackException(RollbackErrorId.AwsRegionMissing, RollbackErrorCategory.InvalidArgument,
+        throw new RollbackException(AwsErrorId.AwsRegionMissing, RollbackErrorCategory.InvalidArgument,
             "No AWS region was given or found. Pass -Region (or the target's Region setting), set AWS_REGION or AWS_DEFAULT_REGION, or give the profile a region.",
             profile);
     }
@@ -80,7 +80,7 @@ internal static class AwsEnvironment
                 return fromProfile;
             }
 
-            throw new RollbackException(RollbackErrorId.AwsCredentialsMissing, RollbackErrorCategory.SecurityError,
+            throw new RollbackException(AwsErrorId.AwsCredentialsMissing, RollbackErrorCategory.SecurityError,
                 $"The AWS profile '{profile}' was not found in the shared config or credentials file. Check the name (aws configure list-profiles) or pass another -Profile.",
                 profile);
         }
@@ -91,7 +91,7 @@ internal static class AwsEnvironment
         }
         catch (AmazonClientException ex)
         {
-            throw new RollbackException(RollbackErrorId.AwsCredentialsMissing, RollbackErrorCategory.SecurityError,
+            throw new RollbackException(AwsErrorId.AwsCredentialsMissing, RollbackErrorCategory.SecurityError,
                 "No AWS credentials were found (environment, profiles, container or instance role). Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass -Profile, or run where a role is attached.",
                 null, ex);
         }

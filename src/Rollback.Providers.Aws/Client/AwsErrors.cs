@@ -83,7 +83,7 @@ internal static class AwsErrors
 
         if (IsNotFound(code, status))
         {
-            return new RollbackException(RollbackErrorId.AwsResourceNotFound, RollbackErrorCategory.ObjectNotFound,
+            return new RollbackException(AwsErrorId.AwsResourceNotFound, RollbackErrorCategory.ObjectNotFound,
                 where + " Check the name or id, the region and the account the credentials belong to.", operation, inner);
         }
 
@@ -94,35 +94,35 @@ internal static class AwsErrors
 
         if (ExpiredCodes.Contains(code))
         {
-            return new RollbackException(RollbackErrorId.AwsCredentialsExpired, RollbackErrorCategory.SecurityError,
+            return new RollbackException(AwsErrorId.AwsCredentialsExpired, RollbackErrorCategory.SecurityError,
                 where + " The credentials have expired: refresh them (aws sso login, a new session token) and try again.", operation, inner);
         }
 
         if (InvalidCredentialCodes.Contains(code))
         {
-            return new RollbackException(RollbackErrorId.AwsCredentialsInvalid, RollbackErrorCategory.SecurityError,
+            return new RollbackException(AwsErrorId.AwsCredentialsInvalid, RollbackErrorCategory.SecurityError,
                 where + " The endpoint did not accept the credentials or their signature: check the access key, the secret key, the region and the clock.", operation, inner);
         }
 
         if (AccessDeniedCodes.Contains(code) || (status == HttpStatusCode.Forbidden && code.Length == 0))
         {
-            return new RollbackException(RollbackErrorId.AwsAccessDenied, RollbackErrorCategory.PermissionDenied,
+            return new RollbackException(AwsErrorId.AwsAccessDenied, RollbackErrorCategory.PermissionDenied,
                 where + $" Grant the caller's IAM policy the permission {service.SigningName}:{operation} on this resource, or use another profile.", operation, inner);
         }
 
         if (IsThrottling(code, status))
         {
-            return new RollbackException(RollbackErrorId.AwsThrottled, RollbackErrorCategory.ResourceBusy,
+            return new RollbackException(AwsErrorId.AwsThrottled, RollbackErrorCategory.ResourceBusy,
                 where + " AWS kept throttling the request past the retry budget: wait and try again, or lower the request rate.", operation, inner);
         }
 
         if (InvalidRequestCodes.Contains(code))
         {
-            return new RollbackException(RollbackErrorId.AwsInvalidRequest, RollbackErrorCategory.InvalidOperation,
+            return new RollbackException(AwsErrorId.AwsInvalidRequest, RollbackErrorCategory.InvalidOperation,
                 where + " The service refused the request as it stands; the message says why.", operation, inner);
         }
 
-        return new RollbackException(RollbackErrorId.AwsRequestFailed,
+        return new RollbackException(AwsErrorId.AwsRequestFailed,
             (int)status >= 500 ? RollbackErrorCategory.ResourceUnavailable : RollbackErrorCategory.InvalidOperation,
             where + ((int)status >= 500 ? " The service failed on its side; try again later." : string.Empty), operation, inner);
     }
@@ -139,18 +139,18 @@ internal static class AwsErrors
             ? string.Empty
             : string.Format(System.Globalization.CultureInfo.InvariantCulture, " The last attempt was signed at {0:yyyy-MM-dd HH:mm:ss}Z{1}.", signedAt.Value,
                 correction is { } c && c != TimeSpan.Zero ? $" (local clock corrected by {c.TotalSeconds:+0;-0} s for {endpoint?.Authority ?? "this endpoint"})" : string.Empty);
-        return new RollbackException(RollbackErrorId.AwsClockSkewed, RollbackErrorCategory.SecurityError,
+        return new RollbackException(AwsErrorId.AwsClockSkewed, RollbackErrorCategory.SecurityError,
             where + clock + " The endpoint refused the request's time and correcting for its clock did not help: set this machine's clock right (NTP: timedatectl, chronyc or w32tm /resync), check the endpoint's own clock, and try again.",
             operation, new AmazonServiceException(where, ErrorType.Sender, code, requestId, status));
     }
 
     public static RollbackException Unreachable(AwsServiceInfo service, string operation, Uri endpoint, string why, int attempts, Exception? inner) =>
-        new(RollbackErrorId.AwsEndpointUnreachable, RollbackErrorCategory.ResourceUnavailable,
+        new(AwsErrorId.AwsEndpointUnreachable, RollbackErrorCategory.ResourceUnavailable,
             $"{service.ServiceId} {operation}: the endpoint {endpoint} {why} ({attempts} attempt{(attempts == 1 ? string.Empty : "s")}). Check the endpoint URL, the region and the network (proxy, VPC endpoint, DNS).",
             operation, inner);
 
     public static RollbackException InvalidResponse(AwsServiceInfo service, string operation, string? requestId, Exception inner) =>
-        new(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData,
+        new(AwsErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData,
             $"{service.ServiceId} {operation}: the response could not be read as the service's JSON (AWS request id {requestId ?? "none"}): {inner.Message}",
             operation, inner);
 }

@@ -124,7 +124,7 @@ internal sealed class AwsHttpPipeline : IDisposable
         }
         catch (AmazonClientException ex)
         {
-            throw new RollbackException(RollbackErrorId.AwsCredentialsMissing, RollbackErrorCategory.SecurityError,
+            throw new RollbackException(AwsErrorId.AwsCredentialsMissing, RollbackErrorCategory.SecurityError,
                 $"{Service.ServiceId} {operation}: the AWS credentials could not be obtained: {ex.Message}", operation, ex);
         }
 

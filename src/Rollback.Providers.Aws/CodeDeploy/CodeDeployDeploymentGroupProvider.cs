@@ -10,6 +10,7 @@ using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers.Aws.Client;
 using Rollback.Providers.Aws.S3;
+using Rollback.Settings;
 using Rollback.Store;
 
 namespace Rollback.Providers.Aws.CodeDeploy;
@@ -101,6 +102,29 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
     public string Description => "An AWS CodeDeploy deployment group: redeploys the revision of a captured successful deployment and follows it per instance.";
 
+    public KindSchema Schema { get; } = new(
+        new[]
+        {
+            new SettingDefinition { Name = ApplicationNameSetting, Type = SettingType.Text, Required = true, Description = "The CodeDeploy application." },
+            new SettingDefinition { Name = DeploymentGroupNameSetting, Type = SettingType.Text, Required = true, Description = "The deployment group." },
+            new SettingDefinition { Name = S3EndpointUrlSetting, Type = SettingType.Uri, Description = "The S3 endpoint for the revision bundle check; EndpointUrl when absent." },
+            new SettingDefinition { Name = CheckRevisionBundleSetting, Type = SettingType.Boolean, Default = "True", PerCall = true, Description = "Readiness reads the captured S3 bundle (HEAD Object); $false skips that check, with a warning." },
+            new SettingDefinition { Name = StopInProgressSetting, Type = SettingType.Boolean, Default = "False", PerCall = true, Description = "$true: a deployment in progress is stopped first (with automatic rollback) instead of failing readiness." },
+            new SettingDefinition { Name = StopDeploymentOnCancelSetting, Type = SettingType.Boolean, Default = "True", PerCall = true, Description = "Ctrl+C during the redeployment stops it in AWS; $false leaves it running and says how to follow it." },
+            new SettingDefinition { Name = PollSecondsSetting, Type = SettingType.Number, Default = "5", PerCall = true, Description = "Seconds between two reads of a deployment being followed." },
+            new SettingDefinition { Name = FollowMinutesSetting, Type = SettingType.Number, Default = "60", PerCall = true, Description = "How long to follow a deployment before giving up on it (it goes on in AWS)." },
+        }.Concat(AwsClientOptions.Settings),
+        AwsErrorId.Client.Concat(new[]
+        {
+            new ErrorIdInfo(AwsErrorId.CodeDeployNoSuccessfulDeployment, "Capture a point after the group's first successful deployment: there is nothing to redeploy before it."),
+            new ErrorIdInfo(AwsErrorId.CodeDeployDeploymentInProgress, "Wait for the deployment to end, stop it (aws deploy stop-deployment), or let the rollback stop it first with -Option @{ StopInProgress = $true } (or the target setting StopInProgress = $true)."),
+            new ErrorIdInfo(AwsErrorId.CodeDeployRevisionMissing, "Register the revision again (aws deploy register-application-revision), or roll back to a point whose revision is still registered."),
+            new ErrorIdInfo(AwsErrorId.RevisionBundleMissing, "The S3 bundle the point would redeploy is gone: restore that object version (or remove the delete marker over it), or roll back to a point whose bundle still exists. aws s3api list-object-versions --bucket BUCKET --prefix KEY shows what is left."),
+            new ErrorIdInfo(AwsErrorId.RevisionBundleChanged, "The object at the bundle's key was overwritten since the point was captured, so redeploying would ship other content: put the captured bundle back, or capture versioned bundles (enable versioning on the bucket) and roll back to another point."),
+            new ErrorIdInfo(AwsErrorId.CodeDeployDeploymentFailed, "Read the failed instances' lifecycle events (aws deploy list-deployment-targets, batch-get-deployment-targets); the safety point holds the state before the rollback."),
+            new ErrorIdInfo(AwsErrorId.CodeDeployDeploymentStopped, "The redeployment was stopped (Ctrl+C, or someone else): the message says whether AWS rolled it back; the safety point holds the state before the rollback."),
+        }));
+
     public IReadOnlyList<string> AutoRollbackEvents => AllEvents;
 
     public IReadOnlyList<string> RecommendedAutoRollbackEvents => Recommended;
@@ -113,16 +137,6 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         _ = S3Options(settings);
         _ = Positive(settings, PollSecondsSetting, 5);
         _ = Positive(settings, FollowMinutesSetting, 60);
-        foreach (var flag in new[] { StopInProgressSetting, CheckRevisionBundleSetting, StopDeploymentOnCancelSetting })
-        {
-            // A typo must not quietly read as $false (StopDeploymentOnCancel = 'ture' would leave a deployment running).
-            if (!settings.IsBooleanOrAbsent(flag))
-            {
-                throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
-                    $"The setting {flag} of a {KindName} target must be $true or $false (got '{settings.GetString(flag)}').", flag);
-            }
-        }
-
         return settings.With(ApplicationNameSetting, application).With(DeploymentGroupNameSetting, group);
     }
 
@@ -161,7 +175,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         {
             using var client = Reporting(_clients(target), context.Reporter);
             var group = GetGroup(client, target, context.Cancellation);
-            var succeeded = group.LastSuccessfulDeployment?.DeploymentId ?? throw new RollbackException(RollbackErrorId.CodeDeployNoSuccessfulDeployment, RollbackErrorCategory.ObjectNotFound,
+            var succeeded = group.LastSuccessfulDeployment?.DeploymentId ?? throw new RollbackException(AwsErrorId.CodeDeployNoSuccessfulDeployment, RollbackErrorCategory.ObjectNotFound,
                 $"Deployment group {Resource(target)} has no successful deployment to capture. Capture after a deployment has succeeded.", Resource(target));
             context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Status = "GetDeployment " + succeeded });
             var deployment = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = succeeded }, context.Cancellation)).DeploymentInfo;
@@ -236,7 +250,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             }
             catch (RollbackException ex) when (AwsErrors.CodeOf(ex) == "RevisionDoesNotExistException")
             {
-                return CheckResult.Fail("RevisionRegistered", RollbackErrorId.CodeDeployRevisionMissing,
+                return CheckResult.Fail("RevisionRegistered", AwsErrorId.CodeDeployRevisionMissing,
                     $"Revision {CodeDeployRevision.Label(captured.Revision!)} of deployment {captured.DeploymentId} is no longer registered with {Application(target)}: {ex.Message} Register it again (aws deploy register-application-revision) or roll back to another point.");
             }
         }));
@@ -257,9 +271,9 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             }
 
             return StopInProgress(target)
-                ? CheckResult.Warn("NoDeploymentInProgress", $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress; the rollback will stop it first (StopDeployment with automatic rollback), as -StopInProgress or the target's {StopInProgressSetting} setting asks.")
-                : CheckResult.Fail("NoDeploymentInProgress", RollbackErrorId.CodeDeployDeploymentInProgress,
-                    $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress, and CodeDeploy runs one deployment per group at a time. Wait for it, stop it (aws deploy stop-deployment --deployment-id {active[0]}), or let the rollback stop it first: Invoke-Rollback -StopInProgress (Test-RollbackReadiness -StopInProgress to check), or the target's {StopInProgressSetting} setting.");
+                ? CheckResult.Warn("NoDeploymentInProgress", $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress; the rollback will stop it first (StopDeployment with automatic rollback), as the option or the target's {StopInProgressSetting} setting asks.")
+                : CheckResult.Fail("NoDeploymentInProgress", AwsErrorId.CodeDeployDeploymentInProgress,
+                    $"Deployment {string.Join(", ", active)} of {Resource(target)} is in progress, and CodeDeploy runs one deployment per group at a time. Wait for it, stop it (aws deploy stop-deployment --deployment-id {active[0]}), or let the rollback stop it first: Invoke-Rollback -Option @{{ {StopInProgressSetting} = $true }} (Test-RollbackReadiness with the same -Option to check), or the target's {StopInProgressSetting} setting.");
         }));
 
         if (group is not null)
@@ -322,7 +336,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             Revision = captured.Revision,
             DeploymentConfigName = captured.DeploymentConfigName,
             Description = description,
-        }, CancellationToken.None)).DeploymentId ?? throw new RollbackException(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData,
+        }, CancellationToken.None)).DeploymentId ?? throw new RollbackException(AwsErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData,
             $"CreateDeployment for {Resource(target)} answered without a deployment id.", Resource(target)));
         context.Details[DeploymentIdDetail] = deploymentId;
         context.Reporter.Verbose($"CodeDeploy deployment {deploymentId} of {CodeDeployRevision.Label(captured.Revision!)} to {Resource(target)} created: {description}");
@@ -381,7 +395,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             {
                 context.Cancellation.ThrowIfCancellationRequested();
                 var info = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = deploymentId }, context.Cancellation)).DeploymentInfo
-                    ?? throw new RollbackException(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeployment {deploymentId} answered without deploymentInfo.", deploymentId);
+                    ?? throw new RollbackException(AwsErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeployment {deploymentId} answered without deploymentInfo.", deploymentId);
                 var status = info.Status ?? "(unknown)";
                 var overview = info.DeploymentOverview ?? new DeploymentOverview();
                 Record(context, status, overview);
@@ -406,19 +420,19 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
                     case DeploymentStatus.Succeeded:
                         return;
                     case DeploymentStatus.Failed:
-                        throw new RollbackException(RollbackErrorId.CodeDeployDeploymentFailed, RollbackErrorCategory.InvalidOperation,
+                        throw new RollbackException(AwsErrorId.CodeDeployDeploymentFailed, RollbackErrorCategory.InvalidOperation,
                             $"CodeDeploy deployment {deploymentId} to {Resource(target)} Failed ({Summary(overview)})"
                             + (info.ErrorInformation is { } error ? $": {error.Code}: {error.Message}" : ".")
                             + $" See its instance events: aws deploy list-deployment-targets --deployment-id {deploymentId}.", deploymentId);
                     case DeploymentStatus.Stopped:
-                        throw new RollbackException(RollbackErrorId.CodeDeployDeploymentStopped, RollbackErrorCategory.OperationStopped,
+                        throw new RollbackException(AwsErrorId.CodeDeployDeploymentStopped, RollbackErrorCategory.OperationStopped,
                             $"CodeDeploy deployment {deploymentId} to {Resource(target)} was Stopped ({Summary(overview)})"
                             + (info.RollbackInfo?.RollbackDeploymentId is { } rollback ? $"; CodeDeploy rolled it back with {rollback}." : "."), deploymentId);
                 }
 
                 if (context.ElapsedSince(started) > patience)
                 {
-                    throw new RollbackException(RollbackErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
+                    throw new RollbackException(AwsErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
                         $"CodeDeploy deployment {deploymentId} to {Resource(target)} is still {status} after {patience.TotalMinutes:0.#} minutes ({Summary(overview)}); it goes on in AWS. Follow it with aws deploy get-deployment --deployment-id {deploymentId}.", deploymentId);
                 }
 
@@ -500,7 +514,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
             if (context.ElapsedSince(started) > patience)
             {
-                throw new RollbackException(RollbackErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
+                throw new RollbackException(AwsErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
                     $"Deployment {string.Join(", ", active)} of {Resource(target)} is still running {patience.TotalMinutes:0.#} minutes after the stop; nothing was deployed.", active[0]);
             }
 
@@ -547,14 +561,14 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             var head = Wait(s3.GetObjectMetadataAsync(request, context.Cancellation));
             if (string.Equals(head.DeleteMarker, "true", StringComparison.OrdinalIgnoreCase))
             {
-                return CheckResult.Fail(BundleCheck, RollbackErrorId.RevisionBundleMissing,
+                return CheckResult.Fail(BundleCheck, AwsErrorId.RevisionBundleMissing,
                     $"The bundle {label} of deployment {captured.DeploymentId} is a delete marker in S3, so CodeDeploy has nothing to deploy. Restore the object version, or roll back to another point.");
             }
 
             var found = Unquote(head.ETag);
             if (capturedETag.Length > 0 && !string.Equals(found, capturedETag, StringComparison.Ordinal))
             {
-                return CheckResult.Fail(BundleCheck, RollbackErrorId.RevisionBundleChanged,
+                return CheckResult.Fail(BundleCheck, AwsErrorId.RevisionBundleChanged,
                     $"The bundle {label} of deployment {captured.DeploymentId} has ETag {found} in S3, not the captured {capturedETag}: the object was overwritten, and CodeDeploy would refuse it (or deploy other content). Put the captured bundle back, or roll back to another point.");
             }
 
@@ -562,12 +576,12 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
                 $"The bundle {label} of deployment {captured.DeploymentId} is in S3 ({head.ContentLength.ToString(CultureInfo.InvariantCulture)} bytes, ETag {found}"
                 + (head.LastModified is { } modified ? $", written {modified.ToString("u", CultureInfo.InvariantCulture)}" : string.Empty) + ").");
         }
-        catch (RollbackException ex) when (ex.ErrorId == RollbackErrorId.AwsResourceNotFound)
+        catch (RollbackException ex) when (ex.ErrorId == AwsErrorId.AwsResourceNotFound)
         {
-            return CheckResult.Fail(BundleCheck, RollbackErrorId.RevisionBundleMissing,
+            return CheckResult.Fail(BundleCheck, AwsErrorId.RevisionBundleMissing,
                 $"The bundle {label} of deployment {captured.DeploymentId} is gone from S3 (deleted version or object, delete marker, or no such bucket): {ex.Message} Restore it, or roll back to another point.");
         }
-        catch (RollbackException ex) when (ex.ErrorId == RollbackErrorId.AwsAccessDenied)
+        catch (RollbackException ex) when (ex.ErrorId == AwsErrorId.AwsAccessDenied)
         {
             return CheckResult.Warn(BundleCheck,
                 $"The bundle {label} of deployment {captured.DeploymentId} could not be checked: these credentials may not read it ({ex.Message}). CodeDeploy reads it with the deployment's own role, which may still be allowed to; the rollback would go on without this check.");
@@ -611,7 +625,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
     private static DeploymentGroupInfo GetGroup(ICodeDeployClient client, RollbackTarget target, CancellationToken cancellation) =>
         Wait(client.GetDeploymentGroupAsync(new GetDeploymentGroupRequest { ApplicationName = Application(target), DeploymentGroupName = Group(target) }, cancellation)).DeploymentGroupInfo
-        ?? throw new RollbackException(RollbackErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeploymentGroup for {Resource(target)} answered without deploymentGroupInfo.", Resource(target));
+        ?? throw new RollbackException(AwsErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeploymentGroup for {Resource(target)} answered without deploymentGroupInfo.", Resource(target));
 
     private static CapturedDeployment ReadCaptured(RollbackTarget target, RollbackPoint point)
     {

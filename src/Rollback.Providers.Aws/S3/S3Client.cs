@@ -51,7 +51,7 @@ internal sealed class S3Client : IS3Client
     {
         if (string.IsNullOrEmpty(request.BucketName) || string.IsNullOrEmpty(request.Key))
         {
-            throw new RollbackException(RollbackErrorId.AwsInvalidRequest, RollbackErrorCategory.InvalidArgument,
+            throw new RollbackException(AwsErrorId.AwsInvalidRequest, RollbackErrorCategory.InvalidArgument,
                 "S3 HeadObject needs a bucket name and a key.", request.BucketName);
         }
 
@@ -60,7 +60,7 @@ internal sealed class S3Client : IS3Client
         {
             answer = await _pipeline.SendAsync(Operation, () => Sign(request), a => ReadError(a, request), cancellationToken).ConfigureAwait(false);
         }
-        catch (RollbackException ex) when (ex.ErrorId == RollbackErrorId.AwsAccessDenied)
+        catch (RollbackException ex) when (ex.ErrorId == AwsErrorId.AwsAccessDenied)
         {
             // HEAD Object has no IAM action of its own: it is allowed by s3:GetObject (s3:GetObjectVersion for a version).
             var action = string.IsNullOrEmpty(request.VersionId) ? "s3:GetObject" : "s3:GetObjectVersion";

@@ -7,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Rollback.Engine;
 using Rollback.Errors;
+using Rollback.Settings;
 using Rollback.Providers.Aws.Client;
 using Rollback.Store;
 
@@ -35,6 +36,16 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
     public string Kind => KindName;
 
     public string Description => "An AWS Secrets Manager secret: the version labelled AWSCURRENT, moved back with UpdateSecretVersionStage (values are never read).";
+
+    public KindSchema Schema { get; } = new(
+        new[] { new SettingDefinition { Name = SecretIdSetting, Type = SettingType.Text, Required = true, Description = "The secret's name or ARN." } }.Concat(AwsClientOptions.Settings),
+        AwsErrorId.Client.Concat(new[]
+        {
+            new ErrorIdInfo(AwsErrorId.SecretVersionMissing, "The point's version of the secret is gone or deprecated: roll back to a newer point, or restore with Restore-Configuration -Previous."),
+            new ErrorIdInfo(AwsErrorId.SecretPendingDeletion, "Cancel the deletion first (aws secretsmanager restore-secret --secret-id ID), then try again."),
+            new ErrorIdInfo(AwsErrorId.SecretStageNotMoved, "Read the secret's stages (aws secretsmanager describe-secret --secret-id ID): another writer may have moved AWSCURRENT at the same time."),
+            new ErrorIdInfo(AwsErrorId.SecretPreviousVersionMissing, "No version is labelled AWSPREVIOUS: restore from a point instead (omit -Previous)."),
+        }));
 
     public string PreviousVersionDescription => "the version labelled AWSPREVIOUS";
 
@@ -107,14 +118,14 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         checks.Add(CheckResult.Pass("SecretReachable", $"Secret '{secret.Name}' ({secret.ARN}) answers DescribeSecret with these credentials."));
         checks.Add(secret.DeletedDate is null
             ? CheckResult.Pass("SecretNotPendingDeletion", "The secret is not scheduled for deletion.")
-            : CheckResult.Fail("SecretNotPendingDeletion", RollbackErrorId.SecretPendingDeletion, PendingDeletionMessage(target, secret)));
+            : CheckResult.Fail("SecretNotPendingDeletion", AwsErrorId.SecretPendingDeletion, PendingDeletionMessage(target, secret)));
 
         var captured = CapturedVersion(point);
         var versions = ListVersions(target, context);
         var problem = VersionProblem(target, captured, versions);
         checks.Add(problem is null
             ? CheckResult.Pass("CapturedVersionExists", $"Version {captured} still exists with stages {StagesText(versions.First(v => v.VersionId == captured))}.")
-            : CheckResult.Fail("CapturedVersionExists", RollbackErrorId.SecretVersionMissing, problem));
+            : CheckResult.Fail("CapturedVersionExists", AwsErrorId.SecretVersionMissing, problem));
         return checks;
     }
 
@@ -142,7 +153,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         if (context.Previous)
         {
             var secret = previousSecret = Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context);
-            wanted = VersionWith(secret, PreviousStage) ?? throw new RollbackException(RollbackErrorId.SecretPreviousVersionMissing, RollbackErrorCategory.ObjectNotFound,
+            wanted = VersionWith(secret, PreviousStage) ?? throw new RollbackException(AwsErrorId.SecretPreviousVersionMissing, RollbackErrorCategory.ObjectNotFound,
                 $"No version of secret '{secretId}' is labelled {PreviousStage}, so -Previous has nothing to restore. Restore from a point instead (omit -Previous). Nothing was changed.", secretId);
         }
         else
@@ -160,13 +171,13 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         var secret = described ?? Call(target, (client, ct) => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = secretId }, ct), context);
         if (secret.DeletedDate is not null)
         {
-            throw new RollbackException(RollbackErrorId.SecretPendingDeletion, RollbackErrorCategory.InvalidOperation, PendingDeletionMessage(target, secret) + " Nothing was changed.", secretId);
+            throw new RollbackException(AwsErrorId.SecretPendingDeletion, RollbackErrorCategory.InvalidOperation, PendingDeletionMessage(target, secret) + " Nothing was changed.", secretId);
         }
 
         var problem = VersionProblem(target, wanted, ListVersions(target, context));
         if (problem is not null)
         {
-            throw new RollbackException(RollbackErrorId.SecretVersionMissing, RollbackErrorCategory.ObjectNotFound, problem + " Nothing was changed.", secretId);
+            throw new RollbackException(AwsErrorId.SecretVersionMissing, RollbackErrorCategory.ObjectNotFound, problem + " Nothing was changed.", secretId);
         }
 
         var current = VersionWith(secret, CurrentStage);
@@ -217,7 +228,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
         var leftOld = previous is null || !(stages.TryGetValue(previous, out var old) && old.Contains(CurrentStage));
         if (!onWanted || !leftOld)
         {
-            throw new RollbackException(RollbackErrorId.SecretStageNotMoved, RollbackErrorCategory.InvalidResult,
+            throw new RollbackException(AwsErrorId.SecretStageNotMoved, RollbackErrorCategory.InvalidResult,
                 $"After UpdateSecretVersionStage, DescribeSecret shows {CurrentStage} on {VersionWith(secret, CurrentStage) ?? "no version"}, not only on {wanted}. Check the secret's stages (aws secretsmanager describe-secret) before retrying.",
                 SecretId(target));
         }
@@ -225,7 +236,7 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
 
     private static TargetState StateOf(RollbackTarget target, DescribeSecretResponse secret)
     {
-        var current = VersionWith(secret, CurrentStage) ?? throw new RollbackException(RollbackErrorId.SecretVersionMissing, RollbackErrorCategory.InvalidData,
+        var current = VersionWith(secret, CurrentStage) ?? throw new RollbackException(AwsErrorId.SecretVersionMissing, RollbackErrorCategory.InvalidData,
             $"No version of secret '{SecretId(target)}' is labelled {CurrentStage}; put a value or move the stage first.", SecretId(target));
         var others = (secret.VersionIdsToStages ?? new Dictionary<string, List<string>>())
             .Where(p => p.Key != current)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using Amazon.Runtime;
+using Rollback.Providers.Aws;
 using Rollback.Errors;
 using Rollback.Providers.Aws.Client;
 using Rollback.Providers.Aws.SecretsManager;
@@ -60,7 +61,7 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
 
         var error = Assert.Throws<RollbackException>(() => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = "whatever" }).GetAwaiter().GetResult());
 
-        Assert.Equal(RollbackErrorId.AwsCredentialsInvalid, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsCredentialsInvalid, error.ErrorId);
         Assert.Contains("AWS request id test-", error.Message, StringComparison.Ordinal);
         Assert.True(_aws.Endpoint.SignatureFailures.Count > before, "the endpoint must have rejected the signature");
         Assert.Contains(_aws.Endpoint.SignatureFailures, f => f.StartsWith(AwsTestEndpoint.OtherAccessKey, StringComparison.Ordinal) && f.Contains("does not verify", StringComparison.Ordinal));
@@ -92,7 +93,7 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
 
         var error = Assert.Throws<RollbackException>(() => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = MotoFixture.UniqueName("missing") }).GetAwaiter().GetResult());
 
-        Assert.Equal(RollbackErrorId.AwsResourceNotFound, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsResourceNotFound, error.ErrorId);
         Assert.Equal(RollbackErrorCategory.ObjectNotFound, error.Category);
         Assert.Equal("ResourceNotFoundException", AwsErrors.CodeOf(error));
     }
@@ -106,7 +107,7 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
     {
         var error = AwsErrors.FromResponse(AwsServiceInfo.SecretsManager, "DescribeSecret", (System.Net.HttpStatusCode)status, AwsErrors.NormalizeCode(ReadType(body)), "not found", "req-1", 1);
 
-        Assert.Equal(RollbackErrorId.AwsResourceNotFound, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsResourceNotFound, error.ErrorId);
         Assert.Contains("AWS request id req-1", error.Message, StringComparison.Ordinal);
     }
 
@@ -122,7 +123,7 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
 
         var error = Assert.Throws<RollbackException>(() => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = name }).GetAwaiter().GetResult());
 
-        Assert.Equal(RollbackErrorId.AwsAccessDenied, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsAccessDenied, error.ErrorId);
         Assert.Equal(RollbackErrorCategory.PermissionDenied, error.Category);
         Assert.Contains("secretsmanager:DescribeSecret", error.Message, StringComparison.Ordinal);
         Assert.Matches("AWS request id test-[0-9a-f]{32}", error.Message);
@@ -160,7 +161,7 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
 
         var error = Assert.Throws<RollbackException>(() => client.ListSecretVersionIdsAsync(new ListSecretVersionIdsRequest { SecretId = "x" }).GetAwaiter().GetResult());
 
-        Assert.Equal(RollbackErrorId.AwsThrottled, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsThrottled, error.ErrorId);
         Assert.Contains("after 3 attempts", error.Message, StringComparison.Ordinal);
     }
 
@@ -181,12 +182,12 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
         var second = Assert.Throws<RollbackException>(() => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = "storm" }).GetAwaiter().GetResult());
         _aws.Endpoint.ClearScript();
 
-        Assert.Equal(RollbackErrorId.AwsRequestFailed, first.ErrorId);
+        Assert.Equal(AwsErrorId.AwsRequestFailed, first.ErrorId);
         Assert.Equal(RollbackErrorCategory.ResourceUnavailable, first.Category);
         Assert.Contains("after 3 attempts", first.Message, StringComparison.Ordinal);
         Assert.Equal(3, afterFirst - before);
         Assert.Equal(1, _aws.Endpoint.Count("DescribeSecret") - afterFirst);
-        Assert.Equal(RollbackErrorId.AwsRequestFailed, second.ErrorId);
+        Assert.Equal(AwsErrorId.AwsRequestFailed, second.ErrorId);
         Assert.Equal(2, client.Transport.RetryBudgetAvailable);
     }
 
@@ -199,7 +200,7 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
 
         var error = Assert.Throws<RollbackException>(() => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = "x" }).GetAwaiter().GetResult());
 
-        Assert.Equal(RollbackErrorId.AwsCredentialsExpired, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsCredentialsExpired, error.ErrorId);
         Assert.Equal(RollbackErrorCategory.SecurityError, error.Category);
     }
 
@@ -220,7 +221,7 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
 
         var error = Assert.Throws<RollbackException>(() => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = "x" }).GetAwaiter().GetResult());
 
-        Assert.Equal(RollbackErrorId.AwsEndpointUnreachable, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsEndpointUnreachable, error.ErrorId);
         Assert.Contains("did not answer within 0.7 s", error.Message, StringComparison.Ordinal);
         Assert.Contains("2 attempts", error.Message, StringComparison.Ordinal);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
@@ -240,7 +241,7 @@ public sealed class AwsClientTests : IClassFixture<MotoFixture>
 
         var error = Assert.Throws<RollbackException>(() => client.DescribeSecretAsync(new DescribeSecretRequest { SecretId = "x" }).GetAwaiter().GetResult());
 
-        Assert.Equal(RollbackErrorId.AwsEndpointUnreachable, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsEndpointUnreachable, error.ErrorId);
     }
 
     [Fact]

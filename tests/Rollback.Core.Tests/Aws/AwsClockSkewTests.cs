@@ -6,6 +6,7 @@ using System.Linq;
 using System.Net;
 using System.Reflection;
 using Amazon.Runtime;
+using Rollback.Providers.Aws;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers;
@@ -133,7 +134,7 @@ public sealed class AwsClockSkewTests : IClassFixture<MotoFixture>, IDisposable
             RemoveFromVersionId = ids[1],
         }).GetAwaiter().GetResult());
 
-        Assert.Equal(RollbackErrorId.AwsClockSkewed, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsClockSkewed, error.ErrorId);
         Assert.Equal(RollbackErrorCategory.SecurityError, error.Category);
         Assert.Equal("InvalidSignatureException", AwsErrors.CodeOf(error));
         Assert.Matches("AWS request id test-[0-9a-f]{32}", error.Message);
@@ -206,7 +207,7 @@ public sealed class AwsClockSkewTests : IClassFixture<MotoFixture>, IDisposable
     {
         Assert.Equal(skew, AwsClockSkew.IsSkewError((HttpStatusCode)status, code, message));
         var mapped = AwsErrors.FromResponse(AwsServiceInfo.SecretsManager, "DescribeSecret", (HttpStatusCode)status, code, message, "req-1", 1);
-        Assert.Equal(skew, mapped.ErrorId == RollbackErrorId.AwsClockSkewed);
+        Assert.Equal(skew, mapped.ErrorId == AwsErrorId.AwsClockSkewed);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using Rollback.Providers.Aws;
 using Rollback.Errors;
 using Rollback.Providers.Aws.Client;
 using Rollback.Providers.Aws.SecretsManager;
@@ -38,7 +39,7 @@ public sealed class AwsEnvironmentTests : IClassFixture<MotoFixture>
 
             var missing = Assert.Throws<RollbackException>(() => new SecretsManagerClient(new AwsClientOptions { Profile = "no-such-profile", Region = "us-east-1", EndpointUrl = _aws.EndpointUrl })
                 .DescribeSecretAsync(new DescribeSecretRequest { SecretId = name }).GetAwaiter().GetResult());
-            Assert.Equal(RollbackErrorId.AwsCredentialsMissing, missing.ErrorId);
+            Assert.Equal(AwsErrorId.AwsCredentialsMissing, missing.ErrorId);
         }
 
         // Signed with the profile's key (the other test credential), and the endpoint verified it.
@@ -70,7 +71,7 @@ public sealed class AwsEnvironmentTests : IClassFixture<MotoFixture>
 
         var error = Assert.Throws<RollbackException>(() => AwsEnvironment.ResolveRegion(null, null));
 
-        Assert.Equal(RollbackErrorId.AwsRegionMissing, error.ErrorId);
+        Assert.Equal(AwsErrorId.AwsRegionMissing, error.ErrorId);
         Assert.Equal(RollbackErrorCategory.InvalidArgument, error.Category);
     }
 

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text.Json.Nodes;
 using System.Threading;
 using Amazon.Runtime;
+using Rollback.Providers.Aws;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers;
@@ -193,11 +194,11 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
         var check = report.Checks.Single(c => c.Name == "RevisionRegistered");
         Assert.Equal(CheckStatus.Fail, check.Status);
-        Assert.Equal(RollbackErrorId.CodeDeployRevisionMissing, check.ErrorId);
+        Assert.Equal(AwsErrorId.CodeDeployRevisionMissing, check.ErrorId);
 
         var refused = Assert.Throws<RollbackException>(() => Rollback(point));
         Assert.Equal(RollbackErrorId.RollbackNotReady, refused.ErrorId);
-        Assert.Contains(RollbackErrorId.CodeDeployRevisionMissing, refused.Message, StringComparison.Ordinal);
+        Assert.Contains(AwsErrorId.CodeDeployRevisionMissing, refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, _endpoint.Count("CreateDeployment"));
         AssertEverySignatureVerified();
     }
@@ -210,7 +211,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
 
         var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
         var check = report.Checks.Single(c => c.Name == "NoDeploymentInProgress");
-        Assert.Equal(RollbackErrorId.CodeDeployDeploymentInProgress, check.ErrorId);
+        Assert.Equal(AwsErrorId.CodeDeployDeploymentInProgress, check.ErrorId);
         Assert.Contains(running, check.Message, StringComparison.Ordinal);
         Assert.Equal(RollbackErrorId.RollbackNotReady, Assert.Throws<RollbackException>(() => Rollback(point)).ErrorId);
         Assert.Equal(0, _endpoint.Count("CreateDeployment"));
@@ -301,7 +302,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var result = Rollback(point);
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
-        Assert.Equal(RollbackErrorId.CodeDeployDeploymentFailed, result.ErrorId);
+        Assert.Equal(AwsErrorId.CodeDeployDeploymentFailed, result.ErrorId);
         Assert.Contains("HEALTH_CONSTRAINTS", result.Message, StringComparison.Ordinal);
         Assert.Equal("Failed", result.Details[CodeDeployDeploymentGroupProvider.StatusDetail]);
         Assert.Equal("1", result.Details["CodeDeploy.Instances.Succeeded"]);
@@ -309,7 +310,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         Assert.Equal("1", result.Details["CodeDeploy.Instances.Skipped"]);
         Assert.Equal(StepStatus.Failed, result.Steps.Single(s => s.Name == "FollowDeployment").Status);
         var entry = _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
-        Assert.Equal(RollbackErrorId.CodeDeployDeploymentFailed, entry.ErrorId);
+        Assert.Equal(AwsErrorId.CodeDeployDeploymentFailed, entry.ErrorId);
         Assert.Equal(result.Details[CodeDeployDeploymentGroupProvider.DeploymentIdDetail], entry.Details![CodeDeployDeploymentGroupProvider.DeploymentIdDetail]);
         AssertEverySignatureVerified();
     }
@@ -330,7 +331,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var result = Rollback(point);
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
-        Assert.Equal(RollbackErrorId.CodeDeployDeploymentStopped, result.ErrorId);
+        Assert.Equal(AwsErrorId.CodeDeployDeploymentStopped, result.ErrorId);
         Assert.Equal("Stopped", result.Details[CodeDeployDeploymentGroupProvider.StatusDetail]);
         AssertEverySignatureVerified();
     }
@@ -390,7 +391,8 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
     public void StopDeploymentOnCancelMustBeABoolean()
     {
         var invalid = Assert.Throws<RollbackException>(() => Register(("StopDeploymentOnCancel", "sometimes")));
-        Assert.Equal(RollbackErrorId.InvalidTargetSettings, invalid.ErrorId);
+        Assert.Equal(RollbackErrorId.InvalidSetting, invalid.ErrorId);
+        Assert.Contains("$true or $false, not 'sometimes'", invalid.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -419,13 +421,13 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
 
     public static TheoryData<string, string> Faults() => new()
     {
-        { "ApplicationDoesNotExistException", RollbackErrorId.AwsResourceNotFound },
-        { "DeploymentGroupDoesNotExistException", RollbackErrorId.AwsResourceNotFound },
-        { "AccessDeniedException", RollbackErrorId.AwsAccessDenied },
-        { "ThrottlingException", RollbackErrorId.AwsThrottled },
-        { "InternalFailure", RollbackErrorId.AwsRequestFailed },
-        { "ExpiredTokenException", RollbackErrorId.AwsCredentialsExpired },
-        { "NoAnswer", RollbackErrorId.AwsEndpointUnreachable },
+        { "ApplicationDoesNotExistException", AwsErrorId.AwsResourceNotFound },
+        { "DeploymentGroupDoesNotExistException", AwsErrorId.AwsResourceNotFound },
+        { "AccessDeniedException", AwsErrorId.AwsAccessDenied },
+        { "ThrottlingException", AwsErrorId.AwsThrottled },
+        { "InternalFailure", AwsErrorId.AwsRequestFailed },
+        { "ExpiredTokenException", AwsErrorId.AwsCredentialsExpired },
+        { "NoAnswer", AwsErrorId.AwsEndpointUnreachable },
     };
 
     private static EndpointFault FaultOf(string type) => type switch
@@ -473,7 +475,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
 
         var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
 
-        Assert.Equal(RollbackErrorId.AwsRequestFailed, report.Checks.Single(c => c.Name == "TargetReachable").ErrorId);
+        Assert.Equal(AwsErrorId.AwsRequestFailed, report.Checks.Single(c => c.Name == "TargetReachable").ErrorId);
         Assert.Equal(3, _endpoint.Calls.Count(c => c.Operation == "GetDeploymentGroup" && c.Status == 500));
         Assert.Contains("after 3 attempts", report.Checks.Single(c => c.Name == "TargetReachable").Message, StringComparison.Ordinal);
     }
@@ -502,7 +504,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var result = Rollback(point);
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
-        Assert.Equal(RollbackErrorId.AwsAccessDenied, result.ErrorId);
+        Assert.Equal(AwsErrorId.AwsAccessDenied, result.ErrorId);
         Assert.Contains("codedeploy:CreateDeployment", result.Message, StringComparison.Ordinal);
         Assert.Equal(2, _endpoint.Deployments(App, Group).Count);
         AssertEverySignatureVerified();
@@ -516,7 +518,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
 
         var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
 
-        Assert.Equal(RollbackErrorId.AwsCredentialsInvalid, report.Checks.Single(c => c.Name == "TargetReachable").ErrorId);
+        Assert.Equal(AwsErrorId.AwsCredentialsInvalid, report.Checks.Single(c => c.Name == "TargetReachable").ErrorId);
         Assert.Contains(_endpoint.Rejections, r => r.ErrorType == "InvalidSignatureException");
         Assert.Equal(0, _endpoint.Count("CreateDeployment"));
     }
@@ -569,7 +571,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
 
         _endpoint.Inject(EndpointFault.AccessDenied, "UpdateDeploymentGroup");
         var denied = Assert.Throws<RollbackException>(() => _engine.SetAutoRollback(TargetName, false, Array.Empty<string>()));
-        Assert.Equal(RollbackErrorId.AwsAccessDenied, denied.ErrorId);
+        Assert.Equal(AwsErrorId.AwsAccessDenied, denied.ErrorId);
         Assert.Equal(HistoryStatus.Failed, _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.SetAutoRollback })[^1].Status);
         AssertEverySignatureVerified();
     }
@@ -583,7 +585,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         Assert.Contains("DeploymentGroupName", missing.Message, StringComparison.Ordinal);
 
         var badPoll = Assert.Throws<RollbackException>(() => Register(("PollSeconds", "soon")));
-        Assert.Equal(RollbackErrorId.InvalidTargetSettings, badPoll.ErrorId);
+        Assert.Equal(RollbackErrorId.InvalidSetting, badPoll.ErrorId);
         Assert.Empty(_endpoint.Calls);
     }
 
@@ -595,7 +597,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
 
         var failed = Assert.Throws<RollbackException>(() => _engine.CreatePoint(TargetName, null, CancellationToken.None));
 
-        Assert.Equal(RollbackErrorId.CodeDeployNoSuccessfulDeployment, failed.ErrorId);
+        Assert.Equal(AwsErrorId.CodeDeployNoSuccessfulDeployment, failed.ErrorId);
         AssertEverySignatureVerified();
     }
 

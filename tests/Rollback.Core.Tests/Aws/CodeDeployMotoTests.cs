@@ -5,6 +5,7 @@ using System.IO;
 using System.Text.Json.Nodes;
 using System.Threading;
 using Amazon.Runtime;
+using Rollback.Providers.Aws;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers;
@@ -155,7 +156,7 @@ public sealed class CodeDeployMotoTests : IClassFixture<MotoServer>, IDisposable
         Ok(_moto.Url, "deploy", "create-deployment", "--application-name", application, "--deployment-group-name", "Production",
             "--s3-location", "bucket=chargeworx-deployments,key=v1.zip,bundleType=zip");
         var capture = Assert.Throws<RollbackException>(() => engine.CreatePoint("moto", null, CancellationToken.None));
-        Assert.Equal(RollbackErrorId.CodeDeployNoSuccessfulDeployment, capture.ErrorId);
+        Assert.Equal(AwsErrorId.CodeDeployNoSuccessfulDeployment, capture.ErrorId);
 
         // An unknown group is moto's DeploymentGroupDoesNotExistException, mapped like AWS's.
         engine.RegisterTarget("missing", CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(new KeyValuePair<string, object?>[]
@@ -165,6 +166,6 @@ public sealed class CodeDeployMotoTests : IClassFixture<MotoServer>, IDisposable
             new("Region", CodeDeployEndpoint.Region),
             new("EndpointUrl", _moto.Url.ToString()),
         }), replace: false);
-        Assert.Equal(RollbackErrorId.AwsResourceNotFound, Assert.Throws<RollbackException>(() => engine.DescribeTarget("missing")).ErrorId);
+        Assert.Equal(AwsErrorId.AwsResourceNotFound, Assert.Throws<RollbackException>(() => engine.DescribeTarget("missing")).ErrorId);
     }
 }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text.Json.Nodes;
 using System.Threading;
 using Amazon.Runtime;
+using Rollback.Providers.Aws;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers;
@@ -142,7 +143,7 @@ public sealed class CodeDeployS3ReadinessTests : IClassFixture<MotoFixture>, IDi
         var point = Captured(Bundles.Name, one.VersionId, one.ETag);
         Bundles.Objects.DeleteVersion(one);
 
-        AssertNotReady(point, RollbackErrorId.RevisionBundleMissing);
+        AssertNotReady(point, AwsErrorId.RevisionBundleMissing);
         Assert.Contains(one.VersionId, Readiness(point, out _).Message, StringComparison.Ordinal);
         AssertEverySignatureVerified();
     }
@@ -155,7 +156,7 @@ public sealed class CodeDeployS3ReadinessTests : IClassFixture<MotoFixture>, IDi
         var point = Captured(Bundles.Name, null, one.ETag);
         Bundles.Objects.PutDeleteMarker(Bundles.Name, Key);
 
-        AssertNotReady(point, RollbackErrorId.RevisionBundleMissing);
+        AssertNotReady(point, AwsErrorId.RevisionBundleMissing);
         Assert.Contains("delete marker", Readiness(point, out _).Message, StringComparison.Ordinal);
         AssertEverySignatureVerified();
     }
@@ -168,7 +169,7 @@ public sealed class CodeDeployS3ReadinessTests : IClassFixture<MotoFixture>, IDi
         var point = Captured(Bundles.Name, null, one.ETag);
         var two = Bundles.Objects.Put(Bundles.Name, Key, "bundle v1.2.3 under the same key");
 
-        AssertNotReady(point, RollbackErrorId.RevisionBundleChanged);
+        AssertNotReady(point, AwsErrorId.RevisionBundleChanged);
         var message = Readiness(point, out _).Message;
         Assert.Contains(one.ETag, message, StringComparison.Ordinal);
         Assert.Contains(two.ETag, message, StringComparison.Ordinal);
@@ -183,7 +184,7 @@ public sealed class CodeDeployS3ReadinessTests : IClassFixture<MotoFixture>, IDi
         var one = Bundles.Objects.Put(Bundles.Name, Key, "bundle v1.2.2");
         var point = Captured(Bundles.Name, one.VersionId, "0123456789abcdef0123456789abcdef");
 
-        AssertNotReady(point, RollbackErrorId.RevisionBundleChanged);
+        AssertNotReady(point, AwsErrorId.RevisionBundleChanged);
         AssertEverySignatureVerified();
     }
 
@@ -193,7 +194,7 @@ public sealed class CodeDeployS3ReadinessTests : IClassFixture<MotoFixture>, IDi
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
         var point = Captured(MotoS3.UniqueBucket("rollback-gone"), "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", "9b2cf535f27731c974343645a3985328");
 
-        AssertNotReady(point, RollbackErrorId.RevisionBundleMissing);
+        AssertNotReady(point, AwsErrorId.RevisionBundleMissing);
         AssertEverySignatureVerified();
     }
 

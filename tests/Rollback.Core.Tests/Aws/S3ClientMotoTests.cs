@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Threading;
+using Rollback.Providers.Aws;
 using Rollback.Errors;
 using Rollback.Providers.Aws.Client;
 using Rollback.Providers.Aws.S3;
@@ -87,13 +88,13 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
         Bundles.Objects.DeleteVersion(one);
         var marker = Bundles.Objects.PutDeleteMarker(Bundles.Name, "api/v1.zip");
 
-        Assert.Equal(RollbackErrorId.AwsResourceNotFound, HeadFails("api/v1.zip", one.VersionId).ErrorId);
+        Assert.Equal(AwsErrorId.AwsResourceNotFound, HeadFails("api/v1.zip", one.VersionId).ErrorId);
         var current = HeadFails("api/v1.zip", null);
-        Assert.Equal(RollbackErrorId.AwsResourceNotFound, current.ErrorId);
+        Assert.Equal(AwsErrorId.AwsResourceNotFound, current.ErrorId);
         Assert.Contains("delete marker", current.Message, StringComparison.Ordinal);
         Assert.Contains("delete marker", HeadFails("api/v1.zip", marker).Message, StringComparison.Ordinal);
-        Assert.Equal(RollbackErrorId.AwsResourceNotFound, HeadFails("api/never.zip", null).ErrorId);
-        Assert.Equal(RollbackErrorId.AwsResourceNotFound, HeadFails("api/v1.zip", null, MotoS3.UniqueBucket("rollback-missing")).ErrorId);
+        Assert.Equal(AwsErrorId.AwsResourceNotFound, HeadFails("api/never.zip", null).ErrorId);
+        Assert.Equal(AwsErrorId.AwsResourceNotFound, HeadFails("api/v1.zip", null, MotoS3.UniqueBucket("rollback-missing")).ErrorId);
         AssertEverySignatureVerified();
     }
 
@@ -106,7 +107,7 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
         // HEAD answers carry no error body: the status is all there is (scripted, as moto grants everything).
         Bundles.Endpoint.Enqueue(new ScriptedAnswer(403, string.Empty, "HEAD"));
         var denied = HeadFails("api/v1.zip", one.VersionId);
-        Assert.Equal(RollbackErrorId.AwsAccessDenied, denied.ErrorId);
+        Assert.Equal(AwsErrorId.AwsAccessDenied, denied.ErrorId);
         Assert.Contains("s3:GetObjectVersion", denied.Message, StringComparison.Ordinal);
 
         Bundles.Endpoint.Enqueue(new ScriptedAnswer(503, string.Empty, "HEAD"));
@@ -124,7 +125,7 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
         using (var client = Client(maxAttempts: 3))
         {
             var storm = Assert.Throws<RollbackException>(() => client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bundles.Name, Key = "api/v1.zip" }).GetAwaiter().GetResult());
-            Assert.Equal(RollbackErrorId.AwsRequestFailed, storm.ErrorId);
+            Assert.Equal(AwsErrorId.AwsRequestFailed, storm.ErrorId);
             Assert.Contains("after 3 attempts", storm.Message, StringComparison.Ordinal);
         }
 
@@ -151,7 +152,7 @@ public sealed class S3ClientMotoTests : IClassFixture<MotoFixture>, IDisposable
         Assert.Equal(ours.ContentLength, json["ContentLength"]!.GetValue<long>());
 
         // The deleted version: the CLI also reads 404, as the module's AwsResourceNotFound.
-        Assert.Equal(RollbackErrorId.AwsResourceNotFound, HeadFails("api/v1.2.2.zip", two.VersionId).ErrorId);
+        Assert.Equal(AwsErrorId.AwsResourceNotFound, HeadFails("api/v1.2.2.zip", two.VersionId).ErrorId);
         var gone = cli.Call(Bundles.Endpoint.Url, AwsTestEndpoint.Region, AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey,
             "s3api", "head-object", "--bucket", Bundles.Name, "--key", "api/v1.2.2.zip", "--version-id", two.VersionId);
         Assert.NotEqual(0, gone.ExitCode);

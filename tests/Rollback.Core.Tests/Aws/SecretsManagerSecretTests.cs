@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using Rollback.Providers.Aws;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers;
@@ -158,7 +159,7 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var error = Assert.Throws<RollbackException>(() => _engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" }));
 
         Assert.False(readiness.IsReady);
-        Assert.Contains(readiness.Checks, c => c.Status == CheckStatus.Fail && c.ErrorId == RollbackErrorId.AwsResourceNotFound);
+        Assert.Contains(readiness.Checks, c => c.Status == CheckStatus.Fail && c.ErrorId == AwsErrorId.AwsResourceNotFound);
         Assert.Equal(RollbackErrorId.RollbackNotReady, error.ErrorId);
         Assert.Contains("AWS request id", error.Message, StringComparison.Ordinal);
     }
@@ -181,11 +182,11 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
 
         var check = Assert.Single(readiness.Checks, c => c.Name == "CapturedVersionExists");
         Assert.Equal(CheckStatus.Fail, check.Status);
-        Assert.Equal(RollbackErrorId.SecretVersionMissing, check.ErrorId);
+        Assert.Equal(AwsErrorId.SecretVersionMissing, check.ErrorId);
         Assert.Contains("deprecated", check.Message, StringComparison.Ordinal);
         Assert.Contains(ids[0], check.Message, StringComparison.Ordinal);
         Assert.Equal(RollbackErrorId.RollbackNotReady, error.ErrorId);
-        Assert.Equal(RollbackErrorId.SecretVersionMissing, restore.ErrorId);
+        Assert.Equal(AwsErrorId.SecretVersionMissing, restore.ErrorId);
         Assert.Equal(moves, _aws.Endpoint.Count("UpdateSecretVersionStage"));
     }
 
@@ -204,12 +205,12 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var readiness = _engine.TestReadiness("app", point.Id);
         var restore = Assert.Throws<RollbackException>(() => _engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "x" }));
 
-        Assert.Contains(readiness.Checks, c => c.Name == "SecretNotPendingDeletion" && c.Status == CheckStatus.Fail && c.ErrorId == RollbackErrorId.SecretPendingDeletion);
+        Assert.Contains(readiness.Checks, c => c.Name == "SecretNotPendingDeletion" && c.Status == CheckStatus.Fail && c.ErrorId == AwsErrorId.SecretPendingDeletion);
         Assert.False(readiness.IsReady);
-        Assert.Equal(RollbackErrorId.SecretPendingDeletion, restore.ErrorId);
+        Assert.Equal(AwsErrorId.SecretPendingDeletion, restore.ErrorId);
         Assert.Equal(moves, _aws.Endpoint.Count("UpdateSecretVersionStage"));
         var failed = _engine.GetHistory(new HistoryFilter { Target = "app", Action = HistoryAction.RestoreConfiguration }).Single();
-        Assert.Equal(RollbackErrorId.SecretPendingDeletion, failed.ErrorId);
+        Assert.Equal(AwsErrorId.SecretPendingDeletion, failed.ErrorId);
     }
 
     [SkippableFact]
@@ -227,7 +228,7 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var result = _engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" });
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
-        Assert.Equal(RollbackErrorId.SecretStageNotMoved, result.ErrorId);
+        Assert.Equal(AwsErrorId.SecretStageNotMoved, result.ErrorId);
         Assert.Contains(result.Steps, s => s.Name == "VerifyStages" && s.Status == StepStatus.Failed);
     }
 
@@ -245,7 +246,7 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var result = _engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" });
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
-        Assert.Equal(RollbackErrorId.AwsAccessDenied, result.ErrorId);
+        Assert.Equal(AwsErrorId.AwsAccessDenied, result.ErrorId);
         Assert.Contains(Current, _aws.Stages(name)[bad]);
     }
 

@@ -302,7 +302,9 @@ public sealed class FileSystemReleaseTests : IDisposable
         var badStrategy = Assert.Throws<RollbackException>(() => _sandbox.Register("bad3", "FileSystemRelease", ("Root", _root), ("Strategy", "Teleport")));
         var escapingName = Assert.Throws<RollbackException>(() => _sandbox.Register("bad4", "FileSystemRelease", ("Root", _root), ("CurrentLink", "../x")));
 
-        Assert.All(new[] { noRoot, missingRoot, badStrategy, escapingName }, ex => Assert.Equal(RollbackErrorId.InvalidTargetSettings, ex.ErrorId));
+        Assert.All(new[] { noRoot, missingRoot, escapingName }, ex => Assert.Equal(RollbackErrorId.InvalidTargetSettings, ex.ErrorId));
+        Assert.Equal(RollbackErrorId.InvalidSetting, badStrategy.ErrorId);
+        Assert.Contains("must be one of Link, Copy, not 'Teleport'", badStrategy.Message, StringComparison.Ordinal);
         Assert.Single(_sandbox.Store.Targets.GetAll());
     }
 

@@ -1,0 +1,60 @@
+using System.Collections.Generic;
+using Rollback.Errors;
+
+namespace Rollback.Providers.Aws;
+
+/// <summary>
+/// The ErrorIds of the AWS kinds and the client they share. Each is a contract: scripts catch by
+/// <c>FullyQualifiedErrorId</c>, so an id never changes once shipped (these were the engine's before the AWS kinds
+/// owned them, with the same strings).
+/// </summary>
+[ErrorIdCatalog]
+public static class AwsErrorId
+{
+    // The client (every AWS kind). The message carries the AWS request id when there is one.
+    public const string AwsResourceNotFound = nameof(AwsResourceNotFound);
+    public const string AwsAccessDenied = nameof(AwsAccessDenied);
+    public const string AwsThrottled = nameof(AwsThrottled);
+    public const string AwsCredentialsExpired = nameof(AwsCredentialsExpired);
+    public const string AwsCredentialsInvalid = nameof(AwsCredentialsInvalid);
+    /// <summary>The endpoint refused the request's time (a skewed clock) even after the SDK's clock-skew correction.</summary>
+    public const string AwsClockSkewed = nameof(AwsClockSkewed);
+    public const string AwsCredentialsMissing = nameof(AwsCredentialsMissing);
+    public const string AwsInvalidRequest = nameof(AwsInvalidRequest);
+    public const string AwsRequestFailed = nameof(AwsRequestFailed);
+    public const string AwsEndpointUnreachable = nameof(AwsEndpointUnreachable);
+    public const string AwsRegionMissing = nameof(AwsRegionMissing);
+    public const string AwsResponseInvalid = nameof(AwsResponseInvalid);
+    // Secrets Manager (SecretsManagerSecret kind).
+    public const string SecretVersionMissing = nameof(SecretVersionMissing);
+    public const string SecretPendingDeletion = nameof(SecretPendingDeletion);
+    public const string SecretStageNotMoved = nameof(SecretStageNotMoved);
+    public const string SecretPreviousVersionMissing = nameof(SecretPreviousVersionMissing);
+    // CodeDeploy (CodeDeployDeploymentGroup kind).
+    public const string CodeDeployNoSuccessfulDeployment = nameof(CodeDeployNoSuccessfulDeployment);
+    public const string CodeDeployRevisionMissing = nameof(CodeDeployRevisionMissing);
+    /// <summary>The captured S3 revision's bundle (that version, or the object with that ETag) is gone: deleted, behind a delete marker, or its bucket.</summary>
+    public const string RevisionBundleMissing = nameof(RevisionBundleMissing);
+    /// <summary>The object at the captured S3 revision's bucket and key no longer has the captured ETag (a bundle captured without a version was overwritten).</summary>
+    public const string RevisionBundleChanged = nameof(RevisionBundleChanged);
+    public const string CodeDeployDeploymentInProgress = nameof(CodeDeployDeploymentInProgress);
+    public const string CodeDeployDeploymentFailed = nameof(CodeDeployDeploymentFailed);
+    public const string CodeDeployDeploymentStopped = nameof(CodeDeployDeploymentStopped);
+
+    /// <summary>The client's ids, which every AWS kind declares, with what to do about them.</summary>
+    internal static IReadOnlyList<ErrorIdInfo> Client { get; } = new[]
+    {
+        new ErrorIdInfo(AwsResourceNotFound, "Check the name or id, the region and the account the credentials belong to."),
+        new ErrorIdInfo(AwsAccessDenied, "Grant the caller's IAM policy the permission the message names, or register the target with another Profile."),
+        new ErrorIdInfo(AwsThrottled, "Wait and try again, or lower the request rate (MaxAttempts for more retries)."),
+        new ErrorIdInfo(AwsCredentialsExpired, "Refresh the credentials (aws sso login, a new session token) and try again."),
+        new ErrorIdInfo(AwsCredentialsInvalid, "Check the access key, the secret key, the region and this machine's clock."),
+        new ErrorIdInfo(AwsClockSkewed, "Set this machine's clock right (NTP: timedatectl set-ntp true, chronyc makestep, or w32tm /resync on Windows) and try again; if the clock is right, the endpoint's own clock is wrong."),
+        new ErrorIdInfo(AwsCredentialsMissing, "Configure credentials (aws configure, aws sso login, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or name a Profile setting that has them."),
+        new ErrorIdInfo(AwsInvalidRequest, "The service refused the request as it stands: read its message, and check the target's settings."),
+        new ErrorIdInfo(AwsRequestFailed, "Read the AWS error in the message; for a 5xx, try again later."),
+        new ErrorIdInfo(AwsEndpointUnreachable, "Check the EndpointUrl setting, the region and the network (proxy, VPC endpoint, DNS); TimeoutSeconds and MaxAttempts give a slow endpoint more room."),
+        new ErrorIdInfo(AwsRegionMissing, "Set the Region setting (Register-RollbackTarget -Force), AWS_REGION, or a region in the profile."),
+        new ErrorIdInfo(AwsResponseInvalid, "The endpoint answered something that is not the service's JSON: check that EndpointUrl points at the service."),
+    };
+}
