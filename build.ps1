@@ -5,7 +5,8 @@
 .DESCRIPTION
     Build   : dotnet build; the Rollback.PowerShell build stages an importable module folder at out/Rollback.
     Test    : dotnet test (engine, provider and hosted-runspace cmdlet tests).
-    Pester  : Invoke-Pester on tests/pester and examples/*.Tests.ps1, when Pester 5 is installed.
+    Pester  : Invoke-Pester on tests/pester and examples/*.Tests.ps1, with the Pester the build restored beside the
+              runner (src/Rollback.Runner/bin/<configuration>/net10.0/Modules/Pester); fails on any failed test.
     Package : a Release build, then out/packages/Rollback.<version>.zip of out/Rollback, ready for Publish-Module.
 .EXAMPLE
     ./build.ps1 -Task Build, Test

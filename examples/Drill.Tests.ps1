@@ -1,9 +1,9 @@
 # The rollback drill as a Pester test, for teams that rehearse rollbacks on a schedule.
-# Run with:  Invoke-Pester ./examples/Drill.Tests.ps1   (pwsh 7 and Pester 5; build the module first)
+# Run with:  dotnet run --project src/Rollback.Runner -- -Command "Invoke-Pester ./examples/Drill.Tests.ps1"
+# (or Invoke-Pester in any pwsh 7 with Pester 5; the drill imports the built module when it is not loaded yet)
 
 BeforeAll {
-    Import-Module ([System.IO.Path]::Combine($PSScriptRoot, '..', 'out', 'Rollback', 'Rollback.psd1')) -Force
-    $script:drill = & ([System.IO.Path]::Combine($PSScriptRoot, 'drill.ps1')) -PassThru
+    $script:drill = & (Join-Path $PSScriptRoot 'drill.ps1') -PassThru
 }
 
 Describe 'Rollback drill: a bad v2.4.0 release' {
@@ -25,8 +25,11 @@ Describe 'Rollback drill: a bad v2.4.0 release' {
         $drill.Rollback.Steps[0].Name | Should -Be 'CaptureSafetyPoint'
     }
 
-    It 'switches with no downtime worth the name' {
-        $drill.Rollback.Downtime | Should -BeLessThan ([timespan]::FromSeconds(1))
+    It 'reports the switch as its downtime, within the rollback it is part of' {
+        # Durations are asserted as reported, never bounded by the clock: a loaded machine is slow, not wrong.
+        $drill.Rollback.Downtime | Should -BeOfType [timespan]
+        $drill.Rollback.Downtime | Should -BeGreaterOrEqual ([timespan]::Zero)
+        $drill.Rollback.Downtime | Should -BeLessOrEqual $drill.Rollback.Duration
     }
 
     It 'restores the validated configuration' {

@@ -4,12 +4,11 @@
 
 .DESCRIPTION
     Dot-sourced by drill.ps1, watch-drill.ps1 and aws-drill.ps1 (`. $PSScriptRoot/DrillSupport.ps1`), so its functions
-    land in the drill's own scope. Show and Complete-Drill read the drill's -PassThru switch from that scope. Only core cmdlets and .NET
-    types are used: hosted runspaces (the runner, the tests) have nothing else.
+    land in the drill's own scope. Show and Complete-Drill read the drill's -PassThru switch from that scope.
 #>
 
 if (-not (Get-Module -Name Rollback)) {
-    Import-Module ([System.IO.Path]::Combine($PSScriptRoot, '..', 'out', 'Rollback', 'Rollback.psd1'))
+    Import-Module (Join-Path $PSScriptRoot '..' 'out' 'Rollback' 'Rollback.psd1')
 }
 
 # Print a step's objects through the module's table views; silent when the drill returns its results (-PassThru).
@@ -30,36 +29,33 @@ function Complete-Drill([string] $Name, [string[]] $Problems, [System.Collection
 }
 
 function Write-TextFile([string] $Path, [string] $Content) {
-    [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path)) | Out-Null
-    [System.IO.File]::WriteAllText($Path, $Content)
+    # -Force creates the missing folders and replaces the file; -Value writes the text as it is (no newline added).
+    New-Item -ItemType File -Path $Path -Value $Content -Force | Out-Null
 }
 
 # A release in the usual layout: releases/<version>/ with the health document its endpoint serves.
 function New-Release([string] $Root, [string] $Version, [string] $Status) {
-    $folder = [System.IO.Path]::Combine($Root, 'releases', $Version)
-    Write-TextFile ([System.IO.Path]::Combine($folder, 'bin', 'api.dll')) "api build $Version"
-    Write-TextFile ([System.IO.Path]::Combine($folder, 'public', 'index.html')) "<h1>api $Version</h1>"
-    Write-TextFile ([System.IO.Path]::Combine($folder, 'health.json')) ('{"status":"' + $Status + '","version":"' + $Version + '"}')
+    $folder = Join-Path $Root 'releases' $Version
+    Write-TextFile (Join-Path $folder 'bin' 'api.dll') "api build $Version"
+    Write-TextFile (Join-Path $folder 'public' 'index.html') "<h1>api $Version</h1>"
+    Write-TextFile (Join-Path $folder 'health.json') ('{"status":"' + $Status + '","version":"' + $Version + '"}')
 }
 
 # What a deploy tool does: point 'current' at a release (by link; by copy where links are not allowed).
 function Set-CurrentRelease([string] $Root, [string] $Version) {
-    $current = [System.IO.Path]::Combine($Root, 'current')
-    $release = [System.IO.Path]::Combine($Root, 'releases', $Version)
-    $item = [System.IO.DirectoryInfo]::new($current)
-    if ($item.Exists -or $item.LinkTarget) { $item.Delete($null -eq $item.LinkTarget) }
+    $current = Join-Path $Root 'current'
+    $release = Join-Path $Root 'releases' $Version
+    $item = Get-Item -LiteralPath $current -Force -ErrorAction SilentlyContinue
+    if ($item) { Remove-Item -LiteralPath $current -Recurse:(-not $item.LinkTarget) -Force }
     try {
-        [System.IO.Directory]::CreateSymbolicLink($current, $release) | Out-Null
+        New-Item -ItemType SymbolicLink -Path $current -Target $release | Out-Null
     }
     catch [System.UnauthorizedAccessException], [System.IO.IOException] {
-        foreach ($file in [System.IO.Directory]::GetFiles($release, '*', 'AllDirectories')) {
-            Write-TextFile ([System.IO.Path]::Combine($current, [System.IO.Path]::GetRelativePath($release, $file))) ([System.IO.File]::ReadAllText($file))
-        }
-        Write-TextFile ([System.IO.Path]::Combine($current, '.rollback-release')) $Version
+        Copy-Item -LiteralPath $release -Destination $current -Recurse
+        Write-TextFile (Join-Path $current '.rollback-release') $Version
     }
 }
 
 function Get-CurrentVersion([string] $Root) {
-    $health = [System.IO.File]::ReadAllText([System.IO.Path]::Combine($Root, 'current', 'health.json'))
-    if ($health -match '"version":"([^"]+)"') { $Matches[1] }
+    (Get-Content -Raw -LiteralPath (Join-Path $Root 'current' 'health.json') | ConvertFrom-Json).version
 }

@@ -1,9 +1,9 @@
 # The automatic-rollback drill as a Pester test, for teams that rehearse Watch-Deployment on a schedule.
-# Run with:  Invoke-Pester ./examples/WatchDrill.Tests.ps1   (pwsh 7 and Pester 5; build the module first)
+# Run with:  dotnet run --project src/Rollback.Runner -- -Command "Invoke-Pester ./examples/WatchDrill.Tests.ps1"
+# (or Invoke-Pester in any pwsh 7 with Pester 5; the drill imports the built module when it is not loaded yet)
 
 BeforeAll {
-    Import-Module ([System.IO.Path]::Combine($PSScriptRoot, '..', 'out', 'Rollback', 'Rollback.psd1')) -Force
-    $script:drill = & ([System.IO.Path]::Combine($PSScriptRoot, 'watch-drill.ps1')) -PassThru
+    $script:drill = & (Join-Path $PSScriptRoot 'watch-drill.ps1') -PassThru
 }
 
 Describe 'Watch drill: an unhealthy v2.4.0 under Watch-Deployment' {

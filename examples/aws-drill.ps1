@@ -10,9 +10,9 @@
     AWSCURRENT does not end on the known-good version. No secret value is ever read by the module.
 
     Without -EndpointUrl (or $env:ROLLBACK_DRILL_AWS_ENDPOINT) the drill starts moto_server itself on a free loopback
-    port and stops it afterwards. It uses only PowerShell's core cmdlets, .NET and the module's own cmdlets, so it
-    runs in pwsh and in the module's runner:
-        dotnet run --project src/Rollback.Runner -- --non-interactive --file examples/aws-drill.ps1
+    port and stops it afterwards. It runs in pwsh 7 with the built module,
+    and in the module's runner (a full pwsh with the module imported):
+        dotnet run --project src/Rollback.Runner -- -File examples/aws-drill.ps1
 
 .PARAMETER EndpointUrl
     A Secrets Manager endpoint that moto serves. Default: $env:ROLLBACK_DRILL_AWS_ENDPOINT, else a moto_server the
@@ -41,7 +41,7 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
 # The drills' shared functions (module import, Show, the stand-in deploy tool).
-. ([System.IO.Path]::Combine($PSScriptRoot, 'DrillSupport.ps1'))
+. (Join-Path $PSScriptRoot 'DrillSupport.ps1')
 
 # moto on a free loopback port, ready within 30 s (bounded), or a clear failure.
 function Start-Moto {
@@ -107,7 +107,7 @@ function Get-Stages([string] $SecretId) {
 $moto = $null
 $savedKey = $env:AWS_ACCESS_KEY_ID
 $savedSecret = $env:AWS_SECRET_ACCESS_KEY
-$store = [System.IO.Path]::Combine($Sandbox, 'store')
+$store = Join-Path $Sandbox 'store'
 $PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store; 'Restore-Configuration:StorePath' = $store }
 try {
     if (-not $EndpointUrl) {
@@ -173,7 +173,7 @@ finally {
         $moto.Process.Kill($true)
         $moto.Process.WaitForExit(10000) | Out-Null
     }
-    if (-not $Keep -and [System.IO.Directory]::Exists($Sandbox)) {
-        [System.IO.Directory]::Delete($Sandbox, $true)
+    if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
+        Remove-Item -LiteralPath $Sandbox -Recurse -Force
     }
 }

@@ -9,8 +9,8 @@
     configuration, then checks readiness, rolls back, restores the configuration, and shows the results
     and the journal. It fails (throws) if the service does not end at v2.3.1 with its configuration back.
 
-    It uses only PowerShell's core cmdlets and the module's own, so it runs in pwsh, in Windows
-    PowerShell 7+, and in the module's runner:  dotnet run --project src/Rollback.Runner -- --file examples/drill.ps1
+    It runs in pwsh 7 with the built module, and in the module's runner (a full pwsh with the module imported):
+        dotnet run --project src/Rollback.Runner -- -File examples/drill.ps1
 
 .PARAMETER Sandbox
     The folder to build the drill in. A new temporary folder by default; removed afterwards unless -Keep.
@@ -32,20 +32,20 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
 # The drills' shared functions (module import, Show, the stand-in deploy tool).
-. ([System.IO.Path]::Combine($PSScriptRoot, 'DrillSupport.ps1'))
+. (Join-Path $PSScriptRoot 'DrillSupport.ps1')
 
 # The drill's own store, for this script's commands only (no process-wide environment change).
-$store = [System.IO.Path]::Combine($Sandbox, 'store')
+$store = Join-Path $Sandbox 'store'
 $PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store; 'Restore-Configuration:StorePath' = $store }
 try {
     # --- the service as it runs before the deployment ----------------------------------------
-    $root = [System.IO.Path]::Combine($Sandbox, 'opt', 'api')
+    $root = Join-Path $Sandbox 'opt' 'api'
     New-Release $root 'v2.3.1' 'healthy'
     New-Release $root 'v2.4.0' 'unhealthy'
     Set-CurrentRelease $root 'v2.3.1'
 
-    $appsettings = [System.IO.Path]::Combine($Sandbox, 'etc', 'api', 'appsettings.Production.json')
-    $database = [System.IO.Path]::Combine($Sandbox, 'etc', 'api', 'database.yml')
+    $appsettings = Join-Path $Sandbox 'etc' 'api' 'appsettings.Production.json'
+    $database = Join-Path $Sandbox 'etc' 'api' 'database.yml'
     $goodSettings = "{`n  // known good`n  ""ConnectionStrings"": { ""Default"": ""Host=db;Database=api"" },`n  ""FeatureFlags"": { ""NewCheckout"": false }`n}`n"
     $goodDatabase = "production:`n  adapter: postgresql`n  pool: 20`n"
     Write-TextFile $appsettings $goodSettings
@@ -88,7 +88,7 @@ try {
     $problems = @()
     if ($rollback.Status -ne 'Succeeded') { $problems += "rollback status is $($rollback.Status)" }
     if ($version -ne 'v2.3.1') { $problems += "api reports $version, not v2.3.1" }
-    if ([System.IO.File]::ReadAllText($appsettings) -ne $goodSettings) { $problems += 'appsettings.Production.json was not restored' }
+    if ((Get-Content -Raw -LiteralPath $appsettings) -ne $goodSettings) { $problems += 'appsettings.Production.json was not restored' }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
     Complete-Drill 'Drill' $problems ([ordered]@{
             Readiness     = $readiness
@@ -102,7 +102,7 @@ try {
     }
 }
 finally {
-    if (-not $Keep -and [System.IO.Directory]::Exists($Sandbox)) {
-        [System.IO.Directory]::Delete($Sandbox, $true)
+    if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
+        Remove-Item -LiteralPath $Sandbox -Recurse -Force
     }
 }

@@ -12,8 +12,8 @@
     a drill policy whose availability trigger holds after 2 seconds (production policy: 5 minutes). The
     watch must roll back once, to v2.3.1, verified; the drill throws otherwise.
 
-    It uses only PowerShell's core cmdlets and the module's own, so it runs in pwsh and in the module's
-    runner:  dotnet run --project src/Rollback.Runner -- --non-interactive --file examples/watch-drill.ps1
+    It runs in pwsh 7 with the built module, and in the module's runner (a full pwsh with the module imported):
+        dotnet run --project src/Rollback.Runner -- -File examples/watch-drill.ps1
 
 .PARAMETER Sandbox
     The folder to build the drill in. A new temporary folder by default; removed afterwards unless -Keep.
@@ -39,7 +39,7 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
 # The drills' shared functions (module import, Show, the stand-in deploy tool).
-. ([System.IO.Path]::Combine($PSScriptRoot, 'DrillSupport.ps1'))
+. (Join-Path $PSScriptRoot 'DrillSupport.ps1')
 
 # The service's health endpoint on 127.0.0.1, served from a background runspace (a script block cannot run on
 # another thread without one): it answers with current/health.json, 200 when healthy and 503 otherwise.
@@ -61,7 +61,7 @@ function Start-HealthEndpoint([string] $Root) {
             while ($Listener.IsListening) {
                 try { $context = $Listener.GetContext() } catch { break }
                 try {
-                    $body = [System.IO.File]::ReadAllText($Health)
+                    $body = (Get-Content -Raw -LiteralPath $Health)
                     $context.Response.StatusCode = if ($body -match '"status":"healthy"') { 200 } else { 503 }
                     $context.Response.ContentType = 'application/json'
                     $bytes = [System.Text.Encoding]::UTF8.GetBytes($body)
@@ -70,7 +70,7 @@ function Start-HealthEndpoint([string] $Root) {
                 }
                 catch { $context.Response.Abort() }
             }
-        }).AddArgument($listener).AddArgument([System.IO.Path]::Combine($Root, 'current', 'health.json'))
+        }).AddArgument($listener).AddArgument((Join-Path $Root 'current' 'health.json'))
     [pscustomobject]@{ Uri = "http://127.0.0.1:$port/health"; Listener = $listener; Shell = $shell; Runspace = $runspace; Invocation = $shell.BeginInvoke() }
 }
 
@@ -83,19 +83,19 @@ function Stop-HealthEndpoint($Endpoint) {
 }
 
 # The drill's own store, for this script's commands only (no process-wide environment change).
-$store = [System.IO.Path]::Combine($Sandbox, 'store')
+$store = Join-Path $Sandbox 'store'
 $PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store; 'Watch-Deployment:StorePath' = $store; 'Test-DeploymentHealth:StorePath' = $store }
 $endpoint = $null
 try {
     # --- the service before the deployment: v2.3.1, healthy, its health endpoint up ------------
-    $root = [System.IO.Path]::Combine($Sandbox, 'opt', 'api')
+    $root = Join-Path $Sandbox 'opt' 'api'
     New-Release $root 'v2.3.1' 'healthy'
     New-Release $root 'v2.4.0' 'unhealthy'
     Set-CurrentRelease $root 'v2.3.1'
     $endpoint = Start-HealthEndpoint $root
 
     # The drill's policy: the production thresholds, with seconds where production says minutes.
-    $policy = [System.IO.Path]::Combine($Sandbox, 'drill-policy.json')
+    $policy = Join-Path $Sandbox 'drill-policy.json'
     Write-TextFile $policy ('{ "availabilityFor": "' + $HoldFor.ToString() + '", "errorRateFor": "' + $HoldFor.ToString() + '" }')
 
     # --- once: register the target with its health endpoint; before the deployment: capture ---
@@ -156,7 +156,7 @@ try {
 }
 finally {
     Stop-HealthEndpoint $endpoint
-    if (-not $Keep -and [System.IO.Directory]::Exists($Sandbox)) {
-        [System.IO.Directory]::Delete($Sandbox, $true)
+    if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
+        Remove-Item -LiteralPath $Sandbox -Recurse -Force
     }
 }

@@ -1,67 +1,73 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
-using System.Threading;
+using System.Reflection;
+using Microsoft.PowerShell;
 
 namespace Rollback.Runner;
 
 public static class Program
 {
+    /// <summary>The runner's version without the build's source revision (what follows '+').</summary>
+    public static string InformationalVersion => ProductVersion(typeof(Program).Assembly).Split('+')[0];
+
     public static int Main(string[] args)
     {
-        // A person is there only when input comes from a console and no CI system says otherwise;
-        // prompting anywhere else would hang the job until its timeout.
-        var interactive = !Console.IsInputRedirected &&
-            !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-
-        using var cancellation = new CancellationTokenSource();
-        void OnCancel(object? sender, ConsoleCancelEventArgs e)
+        var inCi = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+        var commandLine = RunnerCommandLine.Parse(args, inCi);
+        if (commandLine.Error is not null)
         {
-            // The first Ctrl+C stops the pipeline so cmdlets clean up (StopProcessing); a second one,
-            // if the stop itself hangs, is left to end the process as usual.
-            if (!cancellation.IsCancellationRequested)
+            Console.Error.WriteLine(commandLine.Error);
+            Console.Error.WriteLine();
+            Console.Error.WriteLine(RunnerCommandLine.Usage);
+            return RunnerExitCode.UsageError;
+        }
+
+        RunnerSession.AddModulesFolderToModulePath();
+        string? modulePath = null;
+        if (!commandLine.IsServerMode)
+        {
+            modulePath = RunnerSession.ResolveModulePath(commandLine.ModulePath, out var named);
+            if (!File.Exists(modulePath) && !Directory.Exists(modulePath))
             {
-                e.Cancel = true;
-                cancellation.Cancel();
+                if (named)
+                {
+                    Console.Error.WriteLine($"The module '{modulePath}' does not exist. Pass --module <path to Rollback.psd1> or set {RunnerSession.ModulePathVariable}.");
+                    return RunnerExitCode.ScriptFailed;
+                }
+
+                // A bare runner (no module staged beside it) is still a pwsh; say so once.
+                Console.Error.WriteLine($"WARNING: The Rollback module was not found at '{modulePath}'; running without it.");
+                modulePath = null;
             }
         }
 
+        var state = RunnerSession.Create(modulePath, watchOutput: commandLine.RunsScriptAndExits);
+
+        // pwsh's console stops the running pipeline on Ctrl+C; the runner only notes that it happened, to exit 130.
+        var interrupted = false;
+        void OnCancel(object? sender, ConsoleCancelEventArgs e) => interrupted = true;
         Console.CancelKeyPress += OnCancel;
+        int exitCode;
         try
         {
-            return Run(args, Console.Out, Console.Error, Console.In, interactive, cancellation.Token);
+            exitCode = ConsoleShell.Start(state, Banner(modulePath is not null), RunnerCommandLine.Usage, [.. commandLine.PwshArguments]);
         }
         finally
         {
             Console.CancelKeyPress -= OnCancel;
         }
+
+        return commandLine.RunsScriptAndExits
+            ? RunnerExitCode.Compose(exitCode, RunObservation.Current.FailedRollbacks, RunObservation.Current.ErrorRecords, interrupted)
+            : exitCode;
     }
 
-    /// <summary>Everything Main does, with the console replaced by writers so tests can run it in-process.</summary>
-    public static int Run(
-        IReadOnlyList<string> args,
-        TextWriter output,
-        TextWriter error,
-        TextReader? input,
-        bool interactiveByDefault,
-        CancellationToken cancellation = default)
-    {
-        var commandLine = RunnerCommandLine.Parse(args, interactiveByDefault);
-        if (commandLine.ShowHelp)
-        {
-            output.WriteLine($"rollback-runner {RunnerHost.InformationalVersion}");
-            output.WriteLine(RunnerCommandLine.Usage);
-            return ScriptRunner.Success;
-        }
+    private static string Banner(bool moduleImported) =>
+        $"Rollback runner {InformationalVersion} on PowerShell {ProductVersion(typeof(System.Management.Automation.PSObject).Assembly).Split(' ')[0]}" +
+        (moduleImported ? Environment.NewLine + "The Rollback module is imported: Get-Command -Module Rollback, Get-Help about_Rollback." : string.Empty);
 
-        if (commandLine.Options is null)
-        {
-            error.WriteLine(commandLine.Error);
-            error.WriteLine();
-            error.WriteLine(RunnerCommandLine.Usage);
-            return ScriptRunner.UsageError;
-        }
-
-        return ScriptRunner.Run(commandLine.Options with { Cancellation = cancellation }, output, error, input);
-    }
+    // The informational version is the product's ("7.6.10 SHA: ..."); the assembly version is not (7.6.0.500).
+    private static string ProductVersion(Assembly assembly) =>
+        assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? assembly.GetName().Version?.ToString() ?? "0.0.0";
 }

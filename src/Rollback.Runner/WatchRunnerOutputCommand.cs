@@ -5,28 +5,26 @@ using System.Management.Automation;
 namespace Rollback.Runner;
 
 /// <summary>
-/// Sits between the user's script and <c>Out-Default</c>: records errors and failed rollback results,
-/// then passes every object on unchanged.
+/// Sits in front of the real <c>Out-Default</c> (see <see cref="RunnerSession"/>): records errors and failed
+/// rollback results that reach the output, then passes every object on unchanged.
 /// </summary>
 /// <remarks>
-/// Why a cmdlet rather than the alternatives: a <c>ForEach-Object</c> wrapper would put runner logic in
-/// script text that the user's script could shadow or break (a function named ForEach-Object, strict
-/// mode); collecting output first and rendering it afterwards would hold every table back until the
-/// script ends and lose the order with warnings and progress. A cmdlet streams, sees the real objects,
-/// and is added to the pipeline by <see cref="CmdletInfo"/> rather than registered in the session, so
-/// scripts never see it. It matches results by type name, not type, so the runner needs no reference
-/// to the module assembly (which the module loads in its own way) and also counts deserialized results.
+/// A cmdlet streams and sees the real objects, so tables are not held back and the order with warnings and
+/// progress is kept. It is private to the session: scripts cannot call it, only the session's Out-Default.
+/// It matches results by type name, not type, so the runner needs no reference to the module assembly (which
+/// the module loads in its own way) and also counts deserialized results (from jobs and remoting).
 /// </remarks>
-[Cmdlet(VerbsCommon.Watch, "RunnerOutput")]
+[Cmdlet(VerbsCommon.Watch, CommandNoun)]
 [OutputType(typeof(PSObject))]
 internal sealed class WatchRunnerOutputCommand : PSCmdlet
 {
+    public const string CommandNoun = "RunnerOutput";
+
+    public const string CommandName = "Watch-" + CommandNoun;
+
     private static readonly string[] ResultTypeNames = ["Rollback.RollbackResult", "Deserialized.Rollback.RollbackResult"];
 
     private static readonly string[] FailedStatuses = ["Failed", "VerificationFailed"];
-
-    [Parameter(Mandatory = true)]
-    public RunObservation Observer { get; set; } = null!;
 
     [Parameter(ValueFromPipeline = true)]
     public PSObject? InputObject { get; set; }
@@ -40,11 +38,11 @@ internal sealed class WatchRunnerOutputCommand : PSCmdlet
 
         if (InputObject.BaseObject is ErrorRecord)
         {
-            Observer.ErrorRecords++;
+            RunObservation.Current.CountErrorRecord();
         }
         else if (IsFailedRollback(InputObject))
         {
-            Observer.FailedRollbacks++;
+            RunObservation.Current.CountFailedRollback();
         }
 
         WriteObject(InputObject);

@@ -210,28 +210,31 @@ public sealed class CodeDeployCmdletTests : IDisposable
         _endpoint.AddDeployment(App, Group, Bad, "Failed");
         _endpoint.Script = DeploymentScript.Hangs;
 
-        // The runner (the module's host for machines without pwsh) cancels the pipeline as Ctrl+C does.
-        using var ctrlC = new System.Threading.CancellationTokenSource();
-        using var output = new System.IO.StringWriter();
-        using var error = new System.IO.StringWriter();
+        // Ctrl+C (SIGINT) to the runner, the module's pwsh for machines without one, once the redeployment is being followed.
         var command = $"Get-RollbackPoint -Target api -Latest -StorePath '{_session.StorePath}' | Invoke-Rollback -Reason 'error rate' -Confirm:$false -StorePath '{_session.StorePath}'";
-        var run = Task.Run(() => ScriptRunner.Run(new RunnerOptions { Command = command, ModulePath = RollbackSession.ManifestPath, Cancellation = ctrlC.Token }, output, error, input: null));
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!(_endpoint.Count("CreateDeployment") == 1 && _endpoint.Count("GetDeployment") >= 3) && waited.Elapsed < TimeSpan.FromSeconds(60) && !run.IsCompleted)
-        {
-            await Task.Delay(20);
-        }
+        var run = await RunnerProcess.RunAsync(
+            ["--module", RollbackSession.ManifestPath, "-NoProfile", "-Command", command],
+            input: null,
+            environment: null,
+            patience: null,
+            whileRunning: async pid =>
+            {
+                var waited = System.Diagnostics.Stopwatch.StartNew();
+                while (!(_endpoint.Count("CreateDeployment") == 1 && _endpoint.Count("GetDeployment") >= 3) && waited.Elapsed < TimeSpan.FromSeconds(60))
+                {
+                    await Task.Delay(20);
+                }
 
-        ctrlC.Cancel();
-        var exitCode = await run.WaitAsync(TimeSpan.FromSeconds(60));
+                RunnerProcess.SendCtrlC(pid);
+            });
 
-        Assert.True(ScriptRunner.Interrupted == exitCode, $"exit {exitCode}\n{output}\n{error}");
+        Assert.True(run.ExitCode == RunnerExitCode.Interrupted, run.ToString());
         var created = Assert.Single(_endpoint.Deployments(App, Group), d => d.Description.Contains("error rate", StringComparison.Ordinal));
         Assert.True(created.StopRequested, "Ctrl+C left the AWS deployment running.");
         Assert.True(created.StopAutoRollback);
         Assert.Equal("Stopped", created.Status);
 
-        // The runner returns as soon as the pipeline is told to stop; the cmdlet finishes its journal entry right after.
+        // The cmdlet writes its journal entry while the pipeline stops, before the runner exits.
         RunResult history;
         var journal = System.Diagnostics.Stopwatch.StartNew();
         while ((history = _session.Run("Get-RollbackHistory -Target api -Action Rollback -Last 1")).Output.Count == 0 && journal.Elapsed < TimeSpan.FromSeconds(30))

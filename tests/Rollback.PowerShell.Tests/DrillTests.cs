@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Management.Automation;
-using Rollback.Runner;
 using Xunit;
 
 namespace Rollback.PowerShell.Tests;
@@ -78,23 +77,19 @@ public sealed class WatchDrillTests
     }
 }
 
-/// <summary>A drill run through the runner as a person runs it: exit code 0, the expected text printed, no error text.</summary>
+/// <summary>A drill run through the runner as a person runs it (-File): exit code 0, the expected text printed, no error text.</summary>
 internal static class DrillThroughTheRunner
 {
     public static void AssertPasses(string drillPath, params string[] expectedInOutput)
     {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
+        var run = RunnerProcess.Run(["--module", RollbackSession.ManifestPath, "-NoProfile", "-File", drillPath]);
 
-        var exitCode = ScriptRunner.Run(new RunnerOptions { File = drillPath, ModulePath = RollbackSession.ManifestPath }, output, error, null);
-
-        var text = output.ToString();
-        Assert.True(exitCode == 0, $"exit {exitCode}: {error}\n{text}");
+        Assert.True(run.ExitCode == 0, run.ToString());
         foreach (var expected in expectedInOutput)
         {
-            Assert.Contains(expected, text, StringComparison.Ordinal);
+            Assert.Contains(expected, run.Output, StringComparison.Ordinal);
         }
 
-        Assert.DoesNotContain("ERROR", error.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("ERROR", run.Error, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
-using System.Threading.Tasks;
 using Rollback.Runner;
 using Xunit;
 
@@ -11,11 +10,14 @@ namespace Rollback.PowerShell.Tests;
 
 /// <summary>
 /// The module's table views as a user sees them: real objects of every result type, made by the module's own cmdlets
-/// in a temp sandbox, rendered by the runner through Out-Default on its 120-column host. Each view must render its
-/// headers whole (none wrapped or cut) and no line may be wider than the host.
+/// in a temp sandbox, rendered by the runner (a real pwsh) for a 120-column terminal. Each view must render its
+/// headers whole (none wrapped or cut) and no line may be wider than the terminal.
 /// </summary>
 public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScenario>
 {
+    /// <summary>A common terminal width. The runner's own is the terminal's, and 80 when its output is redirected, as with pwsh.</summary>
+    private const int TerminalWidth = 120;
+
     private readonly RenderedScenario _scenario;
 
     public FormatViewTests(RenderedScenario scenario) => _scenario = scenario;
@@ -46,7 +48,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
     [Fact]
     public void ScenarioRunsCleanly()
     {
-        Assert.True(_scenario.ExitCode == ScriptRunner.Success, $"Exit code {_scenario.ExitCode}.\n{_scenario.Error}\n{_scenario.Output}");
+        Assert.True(_scenario.ExitCode == RunnerExitCode.Success, $"Exit code {_scenario.ExitCode}.\n{_scenario.Error}\n{_scenario.Output}");
         Assert.True(_scenario.Error.Length == 0, "Error text: " + _scenario.Error);
         Assert.DoesNotContain("FullyQualifiedErrorId", _scenario.Output, StringComparison.Ordinal);
         Assert.Equal(Views().Select(v => (string)v[0]).Order(StringComparer.Ordinal), _scenario.Sections.Keys.Order(StringComparer.Ordinal));
@@ -66,7 +68,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         Assert.All(underlines, u => Assert.Matches("^-+$", u));
         Assert.All(headers.Zip(underlines), pair => Assert.True(pair.Second.Length >= pair.First.Length, $"{section}: column '{pair.First}' is narrower than its header."));
 
-        Assert.All(lines, line => Assert.True(line.Length <= RunnerHostRawUserInterface.DefaultWidth, $"{section}: a line is {line.Length} wide: {line}"));
+        Assert.All(lines, line => Assert.True(line.Length <= TerminalWidth, $"{section}: a line is {line.Length} wide: {line}"));
     }
 
     [Theory]
@@ -161,7 +163,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
                 New-RollbackPoint -Target api-config -Note 'known good before v2' | Out-Null
                 Register-RollbackTarget -Name deploy -Kind CodeDeployDeploymentGroup -Settings @{ ApplicationName = 'Chargeworx'; DeploymentGroupName = 'Production'; Region = 'us-east-1'; EndpointUrl = '{{_codeDeploy.Url}}' } -Confirm:$false | Out-Null
                 """));
-            if (setup.ExitCode != ScriptRunner.Success)
+            if (setup.ExitCode != RunnerExitCode.Success)
             {
                 throw new InvalidOperationException($"The scenario setup failed ({setup.ExitCode}): {setup.Error}{setup.Output}");
             }
@@ -232,23 +234,15 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
             function Show([string] $Name, $Value) {
                 if ($null -eq $Value -or @($Value).Count -eq 0) { throw "Nothing to show for $Name." }
                 '{{Marker}}' + $Name | Out-Default
-                $Value | Out-Default
+                $Value | Out-String -Stream -Width {{TerminalWidth}} | Out-Default
             }
             {{body}}
             """;
 
         private static (int ExitCode, string Output, string Error) Run(string command)
         {
-            using var output = new StringWriter();
-            using var error = new StringWriter();
-            var options = new RunnerOptions { Command = command, ModulePath = RollbackSession.ManifestPath, Interactive = false };
-            var task = Task.Run(() => ScriptRunner.Run(options, output, error, input: null));
-            if (!task.Wait(Patience))
-            {
-                throw new TimeoutException("The runner did not finish: is it waiting for input?");
-            }
-
-            return (task.Result, output.ToString(), error.ToString());
+            var run = RunnerProcess.Run(["--module", RollbackSession.ManifestPath, "-NoProfile", "-NonInteractive", "-Command", command], patience: Patience);
+            return (run.ExitCode, run.Output, run.Error);
         }
 
         private static Dictionary<string, List<string>> Split(string output)

@@ -1,6 +1,6 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
-using System.Threading;
 using System.Threading.Tasks;
 using Rollback.Runner;
 using Xunit;
@@ -8,8 +8,8 @@ using Xunit;
 namespace Rollback.PowerShell.Tests;
 
 /// <summary>
-/// The runner in-process: real runspaces with a tiny script module standing in for Rollback, so these
-/// tests cover the host, the exit codes and the command line without depending on the cmdlets.
+/// The runner as a process, as users start it: a real pwsh console host with a tiny script module standing in for
+/// Rollback (--module), so these tests cover the host, the exit codes and the command line without the cmdlets.
 /// </summary>
 public sealed class RunnerTests : IDisposable
 {
@@ -26,25 +26,7 @@ public sealed class RunnerTests : IDisposable
             param([switch] $Force)
             if ($Force -or $PSCmdlet.ShouldProcess('thing', 'Remove')) { 'removed' } else { 'kept' }
         }
-
-        function Send-Mini {
-            [CmdletBinding()]
-            param()
-            $PSCmdlet.WriteWarning('careful')
-            $PSCmdlet.WriteVerbose('details')
-            foreach ($percent in 0, 50, 100) {
-                $record = [System.Management.Automation.ProgressRecord]::new(7, 'Copying', "$percent of 100")
-                $record.PercentComplete = $percent
-                $PSCmdlet.WriteProgress($record)
-            }
-            $done = [System.Management.Automation.ProgressRecord]::new(7, 'Copying', 'Done')
-            $done.RecordType = 'Completed'
-            $PSCmdlet.WriteProgress($done)
-            'sent'
-        }
         """;
-
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly string _folder;
     private readonly string _modulePath;
@@ -57,7 +39,7 @@ public sealed class RunnerTests : IDisposable
         _modulePath = Path.Combine(moduleFolder, "Mini.psd1");
         File.WriteAllText(
             _modulePath,
-            "@{ ModuleVersion = '1.0.0'; RootModule = 'Mini.psm1'; FunctionsToExport = @('Get-Mini', 'Remove-Mini', 'Send-Mini') }");
+            "@{ ModuleVersion = '1.0.0'; RootModule = 'Mini.psm1'; FunctionsToExport = @('Get-Mini', 'Remove-Mini') }");
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
@@ -67,52 +49,104 @@ public sealed class RunnerTests : IDisposable
     {
         var run = RunCommand("1..3");
 
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
         Assert.Equal(["1", "2", "3"], Lines(run.Output));
     }
 
     [Fact]
-    public void HashtableRendersAsPlainTable()
-    {
-        var run = RunCommand("@{ alpha = 1 }");
-
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
-        var lines = Lines(run.Output);
-        Assert.Matches(@"^Name\s+Value$", lines[0]);
-        Assert.Matches(@"^alpha\s+1$", lines[2]);
-        Assert.DoesNotContain('\u001b', run.Output);
-    }
-
-    [Fact]
-    public void ModuleIsImportedBeforeTheScriptRuns()
+    public void ModuleIsImportedBeforeTheCommandRuns()
     {
         var run = RunCommand("Get-Mini -Name runner");
 
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
         Assert.Equal(["hello runner"], Lines(run.Output));
         Assert.Empty(run.Error);
     }
 
     [Fact]
+    public void TheStagedRollbackModuleIsImportedByDefaultAndFoundByName()
+    {
+        // No --module: the copy beside the runner (Modules/Rollback), which is also on PSModulePath, as Pester is.
+        var run = RunnerProcess.Run(["-NoProfile", "-Command",
+            "(Get-Module Rollback).Name; Remove-Module Rollback; Import-Module Rollback; (Get-Command -Module Rollback).Count -gt 0; " +
+            "(Import-Module Pester -PassThru).Version.ToString()"]);
+
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
+        Assert.Equal(["Rollback", "True", "5.9.1"], Lines(run.Output));
+    }
+
+    [Fact]
+    public void StandardCmdletsAndFormatViewsAreThere()
+    {
+        var run = RunCommand(
+            "@{ alpha = 1 } | ConvertTo-Json -Compress; " +
+            "[pscustomobject]@{ Name = 'a'; Size = 2 } | Format-Table -AutoSize | Out-String -Stream | Where-Object { $_ }; " +
+            "Get-Date -Year 2026 -Month 12 -Day 6 -Format yyyy-MM-dd; " +
+            "(1..5 | Measure-Object -Sum).Sum; " +
+            "Get-Process -Id $PID | Select-Object -ExpandProperty Id | ForEach-Object { $_ -eq $PID }");
+
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
+        Assert.Equal(["{\"alpha\":1}", "Name Size", "---- ----", "a       2", "2026-12-06", "15", "True"], Lines(run.Output));
+    }
+
+    [Fact]
+    public void StartJobRunsInAChildPwshThatIsTheRunner()
+    {
+        var run = RunCommand("$job = Start-Job { 'from the job'; $PID }; $result = $job | Wait-Job -Timeout 90 | Receive-Job; $result[0]; $result[1] -ne $PID; $job.State");
+
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
+        Assert.Equal(["from the job", "True", "Completed"], Lines(run.Output));
+    }
+
+    [Fact]
+    public void TabCompletionCompletesTheModulesCommands()
+    {
+        var run = RunCommand("(TabExpansion2 -inputScript 'Get-Min' -cursorColumn 7).CompletionMatches.CompletionText");
+
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
+        Assert.Equal(["Get-Mini"], Lines(run.Output));
+    }
+
+    [Fact]
+    public void WithoutArgumentsItIsAConsoleThatReadsCommandsAndExitsAsTold()
+    {
+        // A console with its input redirected reads its commands from it, as pwsh does.
+        var run = RunnerProcess.Run(["--module", _modulePath], input: "Get-Mini -Name console\nexit 7\n");
+
+        Assert.True(run.ExitCode == 7, run.ToString());
+        Assert.Contains("hello console", run.Output, StringComparison.Ordinal);
+        Assert.Contains("The Rollback module is imported", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MissingExplicitModuleFailsBeforeRunning()
     {
-        var options = new RunnerOptions { Command = "'ran'", ModulePath = Path.Combine(_folder, "Nope.psd1") };
+        var run = RunnerProcess.Run(["--module", Path.Combine(_folder, "Nope.psd1"), "-Command", "'ran'"]);
 
-        var run = Run(options);
-
-        Assert.Equal(ScriptRunner.ScriptFailed, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.ScriptFailed, run.ToString());
         Assert.DoesNotContain("ran", run.Output, StringComparison.Ordinal);
         Assert.Contains("Nope.psd1", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ThrowExitsWithOneAndReportsTheErrorId()
+    public void ThrowExitsWithOneAndSaysWhy()
     {
-        var run = RunCommand("'before'; throw 'x'; 'after'");
+        var run = RunCommand("'before'; throw 'the reason'; 'after'");
 
-        Assert.Equal(ScriptRunner.ScriptFailed, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.ScriptFailed, run.ToString());
         Assert.Equal(["before"], Lines(run.Output));
-        Assert.Contains("FullyQualifiedErrorId : x", run.Error, StringComparison.Ordinal);
+        Assert.Contains("the reason", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ThrowInAScriptFileExitsWithOne()
+    {
+        var script = WriteScript("throws.ps1", "'before'\nthrow 'the reason'\n'after'\n");
+
+        var run = RunFile(script);
+
+        Assert.True(run.ExitCode == RunnerExitCode.ScriptFailed, run.ToString());
+        Assert.Equal(["before"], Lines(run.Output));
     }
 
     [Fact]
@@ -120,51 +154,45 @@ public sealed class RunnerTests : IDisposable
     {
         var run = RunCommand("'a'; exit 3; 'b'");
 
-        Assert.Equal(3, run.ExitCode);
+        Assert.True(run.ExitCode == 3, run.ToString());
         Assert.Equal(["a"], Lines(run.Output));
     }
 
     [Fact]
     public void ExitInScriptFileSetsTheExitCode()
     {
-        var script = WriteScript("exit3.ps1", "'a'\nexit 3\n");
+        var run = RunFile(WriteScript("exit3.ps1", "'a'\nexit 3\n"));
 
-        var run = Run(new RunnerOptions { File = script, ModulePath = _modulePath });
-
-        Assert.Equal(3, run.ExitCode);
-    }
-
-    [Fact]
-    public void ExplicitExitZeroWinsOverEarlierErrors()
-    {
-        var script = WriteScript("exit0.ps1", "Get-NoSuchCommand\nexit 0\n");
-
-        var run = Run(new RunnerOptions { File = script, ModulePath = _modulePath });
-
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
-        Assert.Contains("Get-NoSuchCommand", run.Error, StringComparison.Ordinal);
+        Assert.True(run.ExitCode == 3, run.ToString());
     }
 
     [Fact]
     public void ExitInsideAFunctionOfAScriptFileEndsTheRun()
     {
-        var script = WriteScript("exit4.ps1", "function Stop-Here { exit 4 }\nStop-Here\n'not reached'\n");
+        var run = RunFile(WriteScript("exit4.ps1", "function Stop-Here { exit 4 }\nStop-Here\n'not reached'\n"));
 
-        var run = Run(new RunnerOptions { File = script, ModulePath = _modulePath });
+        Assert.True(run.ExitCode == 4, run.ToString());
+        Assert.Empty(Lines(run.Output));
+    }
 
-        Assert.Equal(4, run.ExitCode);
-        Assert.Empty(run.Output);
+    [Fact]
+    public void ExitZeroDoesNotHideAnUnhandledError()
+    {
+        // pwsh cannot tell the runner whether a 0 came from `exit 0` or from the end of the script, so an error that
+        // reached the output still fails the run; a script that means to go on handles it (try/catch, -ErrorAction).
+        var run = RunFile(WriteScript("exit0.ps1", "Get-NoSuchCommand\nexit 0\n"));
+
+        Assert.True(run.ExitCode == RunnerExitCode.ScriptFailed, run.ToString());
+        Assert.Contains("Get-NoSuchCommand", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
     public void NativeExitCodeLeftBehindDoesNotFailTheRun()
     {
-        // What a failed native command leaves behind; like pwsh -File, only `exit` sets the code.
-        var script = WriteScript("native.ps1", "$global:LASTEXITCODE = 5\n'done'\n");
+        // What a failed native command leaves behind; as with pwsh -File, only `exit` sets the code.
+        var run = RunFile(WriteScript("native.ps1", "$global:LASTEXITCODE = 5\n'done'\n"));
 
-        var run = Run(new RunnerOptions { File = script, ModulePath = _modulePath });
-
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
     }
 
     [Fact]
@@ -172,7 +200,7 @@ public sealed class RunnerTests : IDisposable
     {
         var run = RunCommand("Get-NoSuchCommand; 'after'");
 
-        Assert.Equal(ScriptRunner.ScriptFailed, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.ScriptFailed, run.ToString());
         Assert.Equal(["after"], Lines(run.Output));
         Assert.Contains("Get-NoSuchCommand", run.Error, StringComparison.Ordinal);
     }
@@ -180,119 +208,120 @@ public sealed class RunnerTests : IDisposable
     [Fact]
     public void HandledErrorLeavesSuccess()
     {
-        var run = RunCommand("try { Get-NoSuchCommand -ErrorAction Stop } catch { 'caught' }");
+        var run = RunCommand("try { Get-NoSuchCommand -ErrorAction Stop } catch { 'caught' }; Get-Item /no/such/path -ErrorAction SilentlyContinue; 'after'");
 
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
-        Assert.Equal(["caught"], Lines(run.Output));
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
+        Assert.Equal(["caught", "after"], Lines(run.Output));
     }
 
     [Fact]
     public void ScriptFileGetsScriptRootAndNamedArguments()
     {
-        var script = WriteScript(
-            "args.ps1",
-            "param([string] $Name, [switch] $Loud)\n\"$PSScriptRoot|$Name|$Loud|$($args -join ',')\"\n");
+        var script = WriteScript("args.ps1", "param([string] $Name, [switch] $Loud)\n\"$PSScriptRoot|$Name|$Loud|$($args -join ',')\"\n");
         var relative = Path.GetRelativePath(Environment.CurrentDirectory, script);
 
-        var run = Run(new RunnerOptions
-        {
-            File = relative,
-            ModulePath = _modulePath,
-            Arguments = ["-Name", "o'brien", "-Loud", "extra"],
-        });
+        var run = RunnerProcess.Run(["--module", _modulePath, "-NoProfile", "-File", relative, "-Name", "o'brien", "-Loud", "extra"]);
 
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
         Assert.Equal([$"{_folder}|o'brien|True|extra"], Lines(run.Output));
+    }
+
+    [Fact]
+    public void TheEarlierRunnersSpellingsStillWork()
+    {
+        var script = WriteScript("legacy.ps1", "param([string] $Target)\n\"target $Target\"\nRemove-Mini\n");
+
+        var file = RunnerProcess.Run(["--non-interactive", "--module", _modulePath, "--file", script, "-Target", "api"]);
+        var command = RunnerProcess.Run(["--module", _modulePath, "--command", "Get-Mini -Name legacy"]);
+
+        // --non-interactive is -NonInteractive: the confirmation cannot be asked, so it fails the run instead of waiting.
+        Assert.True(file.ExitCode == RunnerExitCode.ScriptFailed, file.ToString());
+        Assert.Equal(["target api"], Lines(file.Output));
+        Assert.Contains("NonInteractive", file.Error, StringComparison.Ordinal);
+        Assert.True(command.ExitCode == RunnerExitCode.Success, command.ToString());
+        Assert.Equal(["hello legacy"], Lines(command.Output));
     }
 
     [Fact]
     public void MissingScriptFileIsAUsageError()
     {
-        var run = Run(new RunnerOptions { File = Path.Combine(_folder, "nope.ps1"), ModulePath = _modulePath });
+        var run = RunFile(Path.Combine(_folder, "nope.ps1"));
 
-        Assert.Equal(ScriptRunner.UsageError, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.UsageError, run.ToString());
         Assert.Contains("nope.ps1", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
     public void WarningsAndVerboseCarryPrefixes()
     {
-        var run = RunCommand("Send-Mini -Verbose");
+        var run = RunCommand("Write-Warning careful; Write-Verbose details -Verbose; 'sent'");
 
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
-        Assert.Contains("WARNING: careful", run.Error, StringComparison.Ordinal);
-        Assert.Contains("VERBOSE: details", run.Error, StringComparison.Ordinal);
-        Assert.Equal(["sent"], Lines(run.Output));
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
+        Assert.Equal(["WARNING: careful", "VERBOSE: details", "sent"], Lines(run.Output));
     }
 
     [Fact]
-    public void ProgressIsSilentWhenNotInteractive()
+    public void ConfirmationFailsClearlyInCi()
     {
-        var run = RunCommand("Send-Mini -WarningAction SilentlyContinue");
+        var run = RunnerProcess.Run(["--module", _modulePath, "-NoProfile", "-Command", "Remove-Mini"], environment: new Dictionary<string, string?> { ["CI"] = "true" });
 
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
-        Assert.Empty(run.Error);
-    }
-
-    [Fact]
-    public void ProgressDrawsABarWhenInteractiveAndClearsIt()
-    {
-        var run = Run(new RunnerOptions { Command = "Send-Mini -WarningAction SilentlyContinue", ModulePath = _modulePath, Interactive = true }, input: string.Empty);
-
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
-        Assert.Contains("Copying: 50 of 100 [###############               ] 50%", run.Error, StringComparison.Ordinal);
-        Assert.EndsWith("\r", run.Error, StringComparison.Ordinal);
-        Assert.Equal(["sent"], Lines(run.Output));
-    }
-
-    [Fact]
-    public void ConfirmationFailsClearlyWhenNotInteractive()
-    {
-        var run = RunCommand("Remove-Mini");
-
-        Assert.Equal(ScriptRunner.ScriptFailed, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.ScriptFailed, run.ToString());
         Assert.DoesNotContain("removed", run.Output, StringComparison.Ordinal);
-        Assert.Contains(
-            "Confirmation required but the runner is not interactive; pass -Confirm:$false or -Force",
-            run.Error.ReplaceLineEndings(" "),
-            StringComparison.Ordinal);
+        Assert.Contains("PowerShell is in NonInteractive mode", run.Error.ReplaceLineEndings(" "), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ConfirmFalseSkipsThePromptWhenNotInteractive()
+    public void ConfirmFalseSkipsThePromptInCi()
     {
-        var run = RunCommand("Remove-Mini -Confirm:$false");
+        var run = RunnerProcess.Run(["--module", _modulePath, "-NoProfile", "-Command", "Remove-Mini -Confirm:$false"], environment: new Dictionary<string, string?> { ["CI"] = "true" });
 
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
         Assert.Equal(["removed"], Lines(run.Output));
     }
 
     [Theory]
     [InlineData("y", "removed")]
     [InlineData("n", "kept")]
-    [InlineData("no", "kept")]
     [InlineData("", "removed")] // Enter takes the default, Yes, as at a pwsh prompt.
-    public void ConfirmationAsksOnInputWhenInteractive(string answer, string expected)
+    public void ConfirmationReadsItsAnswerFromInput(string answer, string expected)
     {
-        var run = Run(new RunnerOptions { Command = "Remove-Mini", ModulePath = _modulePath, Interactive = true }, input: answer + "\n");
+        var run = RunnerProcess.Run(["--module", _modulePath, "-NoProfile", "-Command", "Remove-Mini"], input: answer + "\n");
 
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
         Assert.Contains("[Y] Yes", run.Output, StringComparison.Ordinal);
-        Assert.Equal(expected, Lines(run.Output)[^1]);
+        Assert.EndsWith(expected, run.Output.TrimEnd(), StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("Failed", ScriptRunner.RollbackFailed)]
-    [InlineData("VerificationFailed", ScriptRunner.RollbackFailed)]
-    [InlineData("Succeeded", ScriptRunner.Success)]
-    [InlineData("AlreadyCurrent", ScriptRunner.Success)]
-    public void RollbackResultStatusSetsTheExitCode(string status, int expected)
+    [InlineData("Failed", RunnerExitCode.RollbackFailed)]
+    [InlineData("VerificationFailed", RunnerExitCode.RollbackFailed)]
+    [InlineData("Succeeded", RunnerExitCode.Success)]
+    [InlineData("AlreadyCurrent", RunnerExitCode.Success)]
+    public void RollbackResultStatusThatReachesTheOutputSetsTheExitCode(string status, int expected)
     {
-        var run = RunCommand(
-            $"$o = [pscustomobject]@{{ Target = 'api'; Status = '{status}' }}; $o.PSTypeNames.Insert(0, 'Rollback.RollbackResult'); $o");
+        var run = RunCommand(FakeResult(status) + "; $result");
 
-        Assert.Equal(expected, run.ExitCode);
+        Assert.True(run.ExitCode == expected, run.ToString());
         Assert.Contains(status, run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FailedRollbackResultInAScriptFileSetsTheExitCode()
+    {
+        var run = RunFile(WriteScript("failed.ps1", FakeResult("Failed") + "\n$result | Select-Object Target, Status\n$result\n'after'\n"));
+
+        Assert.True(run.ExitCode == RunnerExitCode.RollbackFailed, run.ToString());
+        Assert.Equal("after", Lines(run.Output)[^1]);
+    }
+
+    [Fact]
+    public void AFailedResultTheScriptKeepsToItselfIsItsOwnBusiness()
+    {
+        // Only what reaches the output counts: a script that takes the result and decides says so with `exit`.
+        var run = RunCommand(FakeResult("Failed") + "; if ($result.Status -eq 'Failed') { 'handled' }");
+
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
+        Assert.Equal(["handled"], Lines(run.Output));
     }
 
     [Fact]
@@ -300,103 +329,135 @@ public sealed class RunnerTests : IDisposable
     {
         var run = RunCommand("[pscustomobject]@{ Status = 'Failed' }");
 
-        Assert.Equal(ScriptRunner.Success, run.ExitCode);
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
     }
 
     [Fact]
-    public void CancellationStopsThePipeline()
+    public void TheOutputWatchIsNotACommandScriptsCanCall()
     {
-        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        var run = RunCommand("Get-Command Watch-RunnerOutput -ErrorAction SilentlyContinue; (Get-Command Out-Default -All).Count -ge 1");
 
-        var run = Run(new RunnerOptions { Command = "'started'; while ($true) { }", ModulePath = _modulePath, Cancellation = cancellation.Token });
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
+        Assert.Equal(["True"], Lines(run.Output));
+    }
 
-        Assert.Equal(ScriptRunner.Interrupted, run.ExitCode);
+    [Fact]
+    public async Task CtrlCStopsTheRunAndExitsWith130()
+    {
+        var marker = Path.Combine(_folder, "started");
+        var run = await RunnerProcess.RunAsync(
+            ["--module", _modulePath, "-NoProfile", "-Command", $"'started'; Set-Content -LiteralPath '{marker}' -Value x; while ($true) {{ Start-Sleep -Milliseconds 20 }}"],
+            input: null,
+            environment: null,
+            patience: null,
+            whileRunning: async pid =>
+            {
+                while (!File.Exists(marker))
+                {
+                    await Task.Delay(20);
+                }
+
+                RunnerProcess.SendCtrlC(pid);
+            });
+
+        Assert.True(run.ExitCode == RunnerExitCode.Interrupted, run.ToString());
         Assert.Equal(["started"], Lines(run.Output));
     }
 
     [Theory]
-    [InlineData]
     [InlineData("--bogus")]
-    [InlineData("--file")]
-    [InlineData("--command")]
-    [InlineData("--command", "1", "--file", "x.ps1")]
-    [InlineData("--module", "--command", "1")]
-    public void BadCommandLineExitsWithUsage(params string[] args)
+    [InlineData("-NoSuchParameter")]
+    public void BadPwshArgumentsExitWithUsage(string argument)
     {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
+        var run = RunnerProcess.Run([argument]);
 
-        var code = Program.Run(args, output, error, input: null, interactiveByDefault: false);
-
-        Assert.Equal(ScriptRunner.UsageError, code);
-        Assert.Contains("Usage: rollback-runner", error.ToString(), StringComparison.Ordinal);
+        Assert.True(run.ExitCode == RunnerExitCode.UsageError, run.ToString());
+        Assert.Contains(argument, run.Error, StringComparison.Ordinal);
+        Assert.Contains("Usage: rollback-runner", run.Output + run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void HelpPrintsUsageAndSucceeds()
+    public void ModuleWithoutAPathIsAUsageError()
     {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
+        var run = RunnerProcess.Run(["--module", "-Command", "1"]);
 
-        var code = Program.Run(["--help"], output, error, input: null, interactiveByDefault: true);
-
-        Assert.Equal(ScriptRunner.Success, code);
-        Assert.Contains("Usage: rollback-runner", output.ToString(), StringComparison.Ordinal);
+        Assert.True(run.ExitCode == RunnerExitCode.UsageError, run.ToString());
+        Assert.Contains("Usage: rollback-runner", run.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void ProgramRunsACommandEndToEnd()
+    [Theory]
+    [InlineData("-Help")]
+    [InlineData("--help")]
+    [InlineData("-?")]
+    public void HelpPrintsTheRunnersUsageAndSucceeds(string argument)
     {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
+        var run = RunnerProcess.Run([argument]);
 
-        var code = Program.Run(["--module", _modulePath, "--command", "Get-Mini"], output, error, input: null, interactiveByDefault: false);
-
-        Assert.Equal(ScriptRunner.Success, code);
-        Assert.Equal(["hello mini"], Lines(output.ToString()));
+        Assert.True(run.ExitCode == RunnerExitCode.Success, run.ToString());
+        Assert.Contains("Usage: rollback-runner", run.Output, StringComparison.Ordinal);
+        Assert.Contains("130 stopped by Ctrl+C", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public void FileTakesEverythingAfterItsPathAsScriptArguments()
     {
-        var commandLine = RunnerCommandLine.Parse(["--non-interactive", "--file", "drill.ps1", "-Target", "api", "--module", "x"], interactiveByDefault: true);
+        var commandLine = RunnerCommandLine.Parse(["--non-interactive", "--module", "m.psd1", "-NoProfile", "--file", "drill.ps1", "-Target", "api", "--module", "x", "--non-interactive"], inCi: false);
 
-        Assert.NotNull(commandLine.Options);
-        Assert.Equal("drill.ps1", commandLine.Options.File);
-        Assert.Null(commandLine.Options.ModulePath);
-        Assert.False(commandLine.Options.Interactive);
-        Assert.Equal(["-Target", "api", "--module", "x"], commandLine.Options.Arguments);
+        Assert.Null(commandLine.Error);
+        Assert.Equal("m.psd1", commandLine.ModulePath);
+        Assert.Equal(["-NoProfile", "-NonInteractive", "--file", "drill.ps1", "-Target", "api", "--module", "x", "--non-interactive"], commandLine.PwshArguments);
+        Assert.True(commandLine.RunsScriptAndExits);
     }
 
     [Theory]
-    [InlineData(true, new string[0], true)]
-    [InlineData(false, new string[0], false)]
-    [InlineData(true, new[] { "--non-interactive" }, false)]
-    public void InteractiveFollowsTheConsoleUnlessTurnedOff(bool interactiveByDefault, string[] extra, bool expected)
+    [InlineData(new string[0], false, false, false)]
+    [InlineData(new[] { "-NoProfile" }, false, false, false)]
+    [InlineData(new[] { "-c", "1" }, true, false, false)]
+    [InlineData(new[] { "script.ps1" }, true, false, false)]
+    [InlineData(new[] { "-ExecutionPolicy", "Bypass", "script.ps1" }, true, false, false)]
+    [InlineData(new[] { "-NoExit", "-Command", "1" }, true, true, false)]
+    [InlineData(new[] { "-s", "-NoLogo", "-NoProfile" }, false, false, true)]
+    public void WhatKindOfRunTheArgumentsAskFor(string[] args, bool runsScript, bool keepsConsole, bool serverMode)
     {
-        var commandLine = RunnerCommandLine.Parse([.. extra, "--command", "1"], interactiveByDefault);
+        var commandLine = RunnerCommandLine.Parse(args, inCi: false);
 
-        Assert.NotNull(commandLine.Options);
-        Assert.Equal(expected, commandLine.Options.Interactive);
+        Assert.Equal(runsScript, commandLine.RunsScript);
+        Assert.Equal(keepsConsole, commandLine.KeepsConsole);
+        Assert.Equal(serverMode, commandLine.IsServerMode);
+        Assert.Equal(args, commandLine.PwshArguments);
     }
+
+    [Theory]
+    [InlineData(true, new[] { "-Command", "1" }, new[] { "-NonInteractive", "-Command", "1" })]
+    [InlineData(true, new[] { "-NonInteractive", "-Command", "1" }, new[] { "-NonInteractive", "-Command", "1" })]
+    [InlineData(true, new string[0], new string[0])]
+    [InlineData(false, new[] { "-Command", "1" }, new[] { "-Command", "1" })]
+    public void CiMakesScriptRunsNonInteractive(bool inCi, string[] args, string[] expected)
+    {
+        Assert.Equal(expected, RunnerCommandLine.Parse(args, inCi).PwshArguments);
+    }
+
+    [Theory]
+    [InlineData(0, 0, 0, false, RunnerExitCode.Success)]
+    [InlineData(0, 0, 3, false, RunnerExitCode.ScriptFailed)]
+    [InlineData(0, 1, 3, false, RunnerExitCode.RollbackFailed)]
+    [InlineData(5, 1, 3, false, 5)]
+    [InlineData(1, 0, 0, true, RunnerExitCode.Interrupted)]
+    [InlineData(64, 0, 0, false, RunnerExitCode.UsageError)]
+    public void ExitCodeComposition(int pwshExitCode, int failedRollbacks, int errorRecords, bool interrupted, int expected)
+    {
+        Assert.Equal(expected, RunnerExitCode.Compose(pwshExitCode, failedRollbacks, errorRecords, interrupted));
+    }
+
+    private static string FakeResult(string status) =>
+        $"$result = [pscustomobject]@{{ Target = 'api'; Status = '{status}' }}; $result.PSTypeNames.Insert(0, 'Rollback.RollbackResult')";
 
     private static string[] Lines(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static RunOutcome Run(RunnerOptions options, string? input = null)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        using var reader = input is null ? null : new StringReader(input);
+    private RunnerOutcome RunCommand(string command) => RunnerProcess.Run(["--module", _modulePath, "-NoProfile", "-Command", command]);
 
-        // A prompt that waited for input would hang the suite; bound it so such a bug fails instead.
-        var task = Task.Run(() => ScriptRunner.Run(options, output, error, reader));
-        Assert.True(task.Wait(Patience), "The runner did not finish: is it waiting for input?");
-        return new RunOutcome(task.Result, output.ToString(), error.ToString());
-    }
-
-    private RunOutcome RunCommand(string command) =>
-        Run(new RunnerOptions { Command = command, ModulePath = _modulePath });
+    private RunnerOutcome RunFile(string script) => RunnerProcess.Run(["--module", _modulePath, "-NoProfile", "-File", script]);
 
     private string WriteScript(string name, string text)
     {
@@ -404,6 +465,4 @@ public sealed class RunnerTests : IDisposable
         File.WriteAllText(path, text);
         return path;
     }
-
-    private sealed record RunOutcome(int ExitCode, string Output, string Error);
 }

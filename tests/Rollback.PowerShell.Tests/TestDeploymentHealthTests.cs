@@ -6,8 +6,6 @@ using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Text.RegularExpressions;
-using System.Threading.Tasks;
-using Rollback.Runner;
 using Rollback.Testing;
 using Xunit;
 
@@ -257,20 +255,18 @@ public sealed class TestDeploymentHealthTests : IDisposable
     }
 
     [Fact]
-    public async Task TableViewRendersThroughTheRunner()
+    public void TableViewRendersThroughTheRunner()
     {
         _server.Respond(HealthAnswer.Healthy("v2.3.1"));
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var options = new RunnerOptions { Command = $"Test-DeploymentHealth -Uri '{_server.Uri()}' -ExpectedVersion v2.3.1 | Out-Default", ModulePath = RollbackSession.ManifestPath, Interactive = false };
 
-        var exitCode = await Task.Run(() => ScriptRunner.Run(options, output, error, input: null)).WaitAsync(TimeSpan.FromSeconds(60));
+        // Rendered for a 120-column terminal (a redirected pwsh is 80 wide).
+        var run = RunnerProcess.Run(["--module", RollbackSession.ManifestPath, "-NoProfile", "-Command", $"Test-DeploymentHealth -Uri '{_server.Uri()}' -ExpectedVersion v2.3.1 | Out-String -Stream -Width 120"]);
 
-        Assert.True(exitCode == ScriptRunner.Success, error.ToString() + output);
-        var lines = output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToList();
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var lines = run.Output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToList();
         Assert.Equal(new[] { "Healthy", "Code", "Reported", "Expected", "LatencyMs", "Attempts", "Uri", "Detail" }, Regex.Split(lines[0].Trim(), @"\s+"));
         Assert.Matches(@"^True\s+200\s+v2\.3\.1\s+v2\.3\.1\s+\d+\s+1\s+http://127\.0\.0\.1:", lines[2].Trim());
-        Assert.All(lines, l => Assert.True(l.Length <= RunnerHostRawUserInterface.DefaultWidth, l));
+        Assert.All(lines, l => Assert.True(l.Length <= 120, l));
     }
 
     private Uri Switch(string state)

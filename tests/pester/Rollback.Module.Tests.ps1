@@ -1,25 +1,29 @@
-#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
-# Pester 5 checks of the staged module (out/Rollback) for machines with pwsh and Pester: ./build.ps1 -Task Build, Pester
+# Pester 5 checks of the staged module (out/Rollback), from the user's side.
+# Run with:  dotnet run --project src/Rollback.Runner -- -Command "Invoke-Pester ./tests/pester"   (or Invoke-Pester in any pwsh 7)
 
 BeforeAll {
-    $manifest = Join-Path $PSScriptRoot '../../out/Rollback/Rollback.psd1'
+    $script:manifest = [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'out', 'Rollback', 'Rollback.psd1')
     if (-not (Test-Path -LiteralPath $manifest)) {
         throw "The module is not staged at ${manifest}: run dotnet build first."
     }
-    Import-Module $manifest -Force
+    # The runner has imported it already; elsewhere, import the staged folder (and leave the session as found).
+    $script:importedHere = -not (Get-Module -Name Rollback)
+    if ($importedHere) { Import-Module $manifest }
     $script:store = Join-Path ([System.IO.Path]::GetTempPath()) ("rollback-pester-" + [guid]::NewGuid().ToString('N'))
     $PSDefaultParameterValues['*-Rollback*:StorePath'] = $script:store
 }
 
 AfterAll {
     $PSDefaultParameterValues.Remove('*-Rollback*:StorePath')
-    Remove-Module Rollback -ErrorAction SilentlyContinue
+    if ($importedHere) { Remove-Module Rollback -ErrorAction SilentlyContinue }
     if (Test-Path -LiteralPath $script:store) { Remove-Item -LiteralPath $script:store -Recurse -Force }
 }
 
 Describe 'Rollback module' {
-    It 'exports the ten cmdlets' {
-        (Get-Command -Module Rollback).Count | Should -Be 10
+    It 'exports exactly the cmdlets its manifest declares' {
+        $declared = (Import-PowerShellDataFile -LiteralPath $manifest).CmdletsToExport
+        $declared | Should -Not -BeNullOrEmpty
+        (Get-Command -Module Rollback).Name | Sort-Object | Should -Be ($declared | Sort-Object)
     }
 
     It 'has the help topic' {
