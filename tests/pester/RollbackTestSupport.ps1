@@ -1,0 +1,90 @@
+<#
+.SYNOPSIS
+    What the Pester suites share: the module, a store in TestDrive:, a release folder to roll back, and a small
+    health endpoint on 127.0.0.1.
+
+.DESCRIPTION
+    Dot-sourced in each suite's BeforeAll (`. $PSScriptRoot/RollbackTestSupport.ps1`). The runner has imported the
+    module already; in another pwsh the staged folder (out/Rollback) is imported, after `dotnet build`.
+#>
+
+if (-not (Get-Module -Name Rollback)) {
+    $manifest = Join-Path $PSScriptRoot '..' '..' 'out' 'Rollback' 'Rollback.psd1'
+    if (-not (Test-Path -LiteralPath $manifest)) { throw "The module is not staged at ${manifest}: run dotnet build first." }
+    Import-Module $manifest
+}
+
+# Every Rollback cmdlet of the calling suite uses this store (one per test file, under TestDrive:) until Clear-TestStore.
+function Use-TestStore {
+    $store = Join-Path $TestDrive 'store'
+    $global:PSDefaultParameterValues['*:StorePath'] = $store
+    $store
+}
+
+function Clear-TestStore {
+    $global:PSDefaultParameterValues.Remove('*:StorePath')
+}
+
+# A release root as deploy tools lay it out: releases/<version>/ (a version.txt and an app.dll) and 'current'.
+function New-ReleaseRoot([string] $Name, [string[]] $Version = @('v1.0.0', 'v2.0.0'), [string] $Current = 'v1.0.0') {
+    $root = Join-Path $TestDrive $Name
+    foreach ($each in $Version) {
+        New-Item -ItemType File -Path (Join-Path $root 'releases' $each 'version.txt') -Value $each -Force | Out-Null
+        New-Item -ItemType File -Path (Join-Path $root 'releases' $each 'app.dll') -Value "build $each" -Force | Out-Null
+    }
+    Set-CurrentRelease $root $Current
+    $root
+}
+
+# What a deployment does: point 'current' at another release.
+function Set-CurrentRelease([string] $Root, [string] $Version) {
+    $current = Join-Path $Root 'current'
+    if (Get-Item -LiteralPath $current -Force -ErrorAction SilentlyContinue) { Remove-Item -LiteralPath $current -Force }
+    New-Item -ItemType SymbolicLink -Path $current -Target (Join-Path $Root 'releases' $Version) | Out-Null
+}
+
+function Get-CurrentRelease([string] $Root) {
+    Get-Content -Raw -LiteralPath (Join-Path $Root 'current' 'version.txt')
+}
+
+<#
+A health endpoint on 127.0.0.1 (a free port), served from a background runspace by System.Net.HttpListener. It answers
+every request with $endpoint.State.Status and $endpoint.State.Body, which a test may change. Stop it with
+Stop-HealthEndpoint in AfterAll.
+#>
+function Start-HealthEndpoint([string] $Version) {
+    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
+    $state = [hashtable]::Synchronized(@{ Status = 200; Body = "{`"status`":`"Healthy`",`"version`":`"$Version`"}"; Requests = 0 })
+    $listener = [System.Net.HttpListener]::new()
+    $listener.Prefixes.Add("http://127.0.0.1:$port/")
+    $listener.Start()
+    $shell = [powershell]::Create()
+    $null = $shell.AddScript({
+            param($Listener, $State)
+            while ($Listener.IsListening) {
+                try { $context = $Listener.GetContext() } catch { break }
+                $State.Requests++
+                $bytes = [System.Text.Encoding]::UTF8.GetBytes($State.Body)
+                $context.Response.StatusCode = $State.Status
+                $context.Response.ContentType = 'application/json'
+                $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
+                $context.Response.Close()
+            }
+        }).AddArgument($listener).AddArgument($state)
+    [pscustomobject]@{ Uri = [uri]"http://127.0.0.1:$port/health"; State = $state; Listener = $listener; Shell = $shell; Invocation = $shell.BeginInvoke() }
+}
+
+function Stop-HealthEndpoint($Endpoint) {
+    if (-not $Endpoint) { return }
+    $Endpoint.Listener.Stop()
+    $Endpoint.Listener.Close()
+    $null = $Endpoint.Invocation.AsyncWaitHandle.WaitOne(10000)
+    $Endpoint.Shell.Dispose()
+}
+
+# The header row of the table a value renders as (its format view), as words.
+function Get-TableHeader($Value) {
+    $lines = @($Value | Out-String -Width 200 -Stream | Where-Object { $_.Trim() })
+    -split $lines[0]
+}
