@@ -42,6 +42,18 @@ public sealed partial class UserTextTests
         Assert.True(problems.Count == 0, "Cites an internal document; say what the practice is instead:\n" + string.Join("\n", problems));
     }
 
+    [Fact]
+    public void TheLicenseTheManifestNamesShipsWithTheModule()
+    {
+        using var session = new RollbackSession();
+        var licenseUri = session.Run("(Get-Module Rollback).LicenseUri").Output.Select(o => o.BaseObject.ToString()).SingleOrDefault();
+        var staged = Path.Combine(RollbackSession.ModuleFolder, "LICENSE");
+
+        Assert.EndsWith("/LICENSE", licenseUri ?? string.Empty, StringComparison.Ordinal);
+        Assert.StartsWith("MIT License", File.ReadAllText(Path.Combine(RollbackSession.RepoRoot, "LICENSE")), StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllText(Path.Combine(RollbackSession.RepoRoot, "LICENSE")), File.ReadAllText(staged));
+    }
+
     private static IEnumerable<string> Files(string root, string folder, string pattern) =>
         Directory.EnumerateFiles(Path.Combine(root, folder), pattern, SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
