@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Management.Automation;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
@@ -11,7 +12,8 @@ namespace Rollback.PowerShell.Tests;
 
 /// <summary>
 /// The about_ topics a user reads with Get-Help: found by name, and complete where completeness can be checked: every
-/// ErrorId the module can raise is explained in about_Rollback_Safety, every kind is described in about_Rollback_Kinds.
+/// ErrorId the module can raise is explained in about_Rollback_Safety, every kind Get-RollbackKind lists is described in
+/// about_Rollback_Kinds with each of its settings.
 /// </summary>
 public sealed class AboutTopicTests
 {
@@ -35,7 +37,8 @@ public sealed class AboutTopicTests
     public void SafetyTopicExplainsEveryErrorId()
     {
         var ids = ErrorIdCatalogues.AllIds();
-        Assert.Contains("RollbackInProgress", ids); // the catalogues were found at all
+        Assert.Contains("RollbackInProgress", ids); // the engine's catalogue was found
+        Assert.Contains("AwsAccessDenied", ids); // and a provider's own ([ErrorIdCatalog] in Rollback.Providers.Aws)
         var topic = Topic("about_Rollback_Safety");
 
         // Each id is a line of its own, followed by the indented text that says what it means and what to do.
@@ -45,26 +48,46 @@ public sealed class AboutTopicTests
     }
 
     [Fact]
-    public void KindsTopicDescribesEveryKind()
+    public void KindsTopicDescribesEveryKindAndEverySetting()
     {
         using var session = new RollbackSession();
-        var kinds = session.Run("(TabExpansion2 -inputScript 'Register-RollbackTarget -Kind ' -cursorColumn 30).CompletionMatches.CompletionText")
-            .Output.Select(o => o.BaseObject.ToString()!).ToList();
-        Assert.Contains("FileSystemRelease", kinds);
+        var kinds = session.Run("Get-RollbackKind").Output.Select(o => o.BaseObject).ToList();
+        Assert.Contains("FileSystemRelease", kinds.Select(k => k.ToString()));
         var topic = Topic("about_Rollback_Kinds");
+        var headings = kinds.Select(k => (Kind: k.ToString()!, Match: Regex.Match(topic, $@"^\s+{k}\s*\n", RegexOptions.Multiline))).ToList();
+        var problems = headings.Where(h => !h.Match.Success).Select(h => $"no section for {h.Kind}").ToList();
 
-        var missing = kinds.Where(kind => !Regex.IsMatch(topic, $@"^\s+{kind}\s*\n", RegexOptions.Multiline)).ToList();
+        // A kind's section runs from its heading to the next kind's (or the next top-level heading); each of the kind's
+        // own settings is named there, and every setting all kinds accept is named in the topic.
+        var starts = headings.Where(h => h.Match.Success).Select(h => h.Match.Index).Order().ToList();
+        foreach (var (kind, match) in headings.Where(h => h.Match.Success))
+        {
+            var end = starts.Where(s => s > match.Index).DefaultIfEmpty(topic.Length).First();
+            var nextTopLevel = Regex.Match(topic[match.Index..end], @"^\S", RegexOptions.Multiline);
+            var section = topic[match.Index..(nextTopLevel.Success ? match.Index + nextTopLevel.Index : end)];
+            var info = PSObject.AsPSObject(kinds.Single(k => k.ToString() == kind));
+            foreach (var setting in Names(info, "Settings").Where(n => !Regex.IsMatch(section, $@"\b{n}\b")))
+            {
+                problems.Add($"{kind}: setting {setting} is not described in its section");
+            }
+        }
 
-        Assert.True(missing.Count == 0, "about_Rollback_Kinds has no section for: " + string.Join(", ", missing));
+        var common = kinds.SelectMany(k => Names(PSObject.AsPSObject(k), "CommonSettings")).Distinct();
+        problems.AddRange(common.Where(n => !Regex.IsMatch(topic, $@"\b{n}\b")).Select(n => $"the setting every kind accepts, {n}, is not described"));
+
+        Assert.True(problems.Count == 0, "about_Rollback_Kinds: " + string.Join("; ", problems));
     }
+
+    private static IEnumerable<string> Names(PSObject kind, string property) =>
+        ((System.Collections.IEnumerable)kind.Properties[property]!.Value!).Cast<object>().Select(s => PSObject.AsPSObject(s).Properties["Name"]!.Value!.ToString()!);
 
     private static string Topic(string name) =>
         File.ReadAllText(Path.Combine(RollbackSession.ModuleFolder, "en-US", name + ".help.txt")).Replace("\r\n", "\n", StringComparison.Ordinal);
 }
 
 /// <summary>
-/// The ErrorIds of the built module, wherever they are declared: the engine's catalogue (RollbackErrorId) and any static
-/// class marked [ErrorIdCatalog] in the engine or a provider assembly. Read from out/Rollback as metadata only
+/// The ErrorIds of the built module, wherever they are declared: every static class marked [ErrorIdCatalog], the engine's
+/// (RollbackErrorId) and each provider assembly's own. Read from out/Rollback as metadata only
 /// (MetadataLoadContext), so the test sees what ships and loads nothing into the process the other tests share.
 /// </summary>
 internal static class ErrorIdCatalogues
@@ -91,8 +114,7 @@ internal static class ErrorIdCatalogues
     }
 
     private static bool IsCatalogue(Type type) =>
-        type.IsAbstract && type.IsSealed
-        && (type.FullName == "Rollback.Errors.RollbackErrorId" || type.GetCustomAttributesData().Any(a => a.AttributeType.Name == "ErrorIdCatalogAttribute"));
+        type.IsAbstract && type.IsSealed && type.GetCustomAttributesData().Any(a => a.AttributeType.FullName == "Rollback.Errors.ErrorIdCatalogAttribute");
 
     private static IEnumerable<Type> LoadableTypes(Assembly assembly)
     {
