@@ -75,7 +75,7 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
         var paths = PathsOf(target);
         var present = paths.Select((path, index) => (path, index)).Where(p => File.Exists(p.path)).ToList();
         var artifacts = FileTree.CopyItems(
-            present.Select(p => new FileTree.Item { RelativePath = ArtifactPath(p.index, p.path), FullPath = p.path, Size = new FileInfo(p.path).Length }).ToList(),
+            present.Select(p => new FileTree.Item { RelativePath = ArtifactPath(p.index, p.path), FullPath = p.path, Size = new FileInfo(p.path).Length, Status = Platform.NativeFileSystem.Stat(p.path) }).ToList(),
             context.ArtifactsDirectory,
             "Copying configuration files",
             context.Reporter,
@@ -139,6 +139,9 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
             foreach (var item in items.Where(i => i.Artifact is not null))
             {
                 var candidate = AtomicFile.StageCopyBeside(SafePath.Resolve(GetArtifactBase(target, point), item.Artifact!.RelativePath), item.Path);
+
+                // The captured mode and owner, not the live file's: a deploy that rewrote a 0600 file as 0644 must not keep it so.
+                FileTree.ApplyOne(candidate, item.Artifact.Mode, item.Artifact.Owner, item.Artifact.Group, isLink: false);
                 staged.Add((item, candidate, ValidatorName(target, item.Path, context.Validator)));
                 context.Step("Validate " + Path.GetFileName(item.Path), () => Validate(target, item.Path, candidate, context.Validator));
             }
@@ -147,7 +150,9 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
             foreach (var (item, candidate, validator) in staged)
             {
                 var before = File.Exists(item.Path) ? Checksums.HashFile(item.Path) : null;
-                var changed = before != item.Artifact!.Sha256;
+                var live = before is null ? null : Platform.NativeFileSystem.Stat(item.Path);
+                var changed = before != item.Artifact!.Sha256 ||
+                    (live is not null && FileTree.MetadataDifference(item.Artifact.Mode, item.Artifact.Owner, item.Artifact.Group, live, isLink: false) is not null);
                 if (changed && !whatIf)
                 {
                     context.Step("Write " + Path.GetFileName(item.Path), () => AtomicFile.Commit(candidate, item.Path));

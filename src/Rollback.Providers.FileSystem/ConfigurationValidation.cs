@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Text;
 using System.Text.Json;
 using System.Xml;
 using YamlDotNet.Core;
@@ -16,6 +17,13 @@ namespace Rollback.Providers.FileSystem;
 internal static class ConfigurationValidation
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
+
+    // JSON and YAML are UTF-8 text: bytes that are not valid UTF-8 are refused, never replaced by U+FFFD and written.
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    // System.Text.Json stops at 64 levels by default, but deeper JSON is valid and real configurations nest deeply;
+    // the bound stays so a hostile file cannot exhaust the parser.
+    private const int JsonMaxDepth = 1024;
 
     /// <summary>The parser that fits the file name, or null when only a validator can judge it.</summary>
     public static string? ParserFor(string itemPath) => Path.GetExtension(itemPath).ToUpperInvariant() switch
@@ -35,7 +43,8 @@ internal static class ConfigurationValidation
             {
                 case "Json":
                     // appsettings files allow comments and trailing commas; ASP.NET Core's reader accepts both.
-                    using (JsonDocument.Parse(File.ReadAllBytes(candidatePath), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }))
+                    var json = StrictText(candidatePath);
+                    using (JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = JsonMaxDepth }))
                     {
                     }
 
@@ -51,7 +60,7 @@ internal static class ConfigurationValidation
 
                     break;
                 case "Yaml":
-                    using (var text = File.OpenText(candidatePath))
+                    using (var text = new StringReader(StrictText(candidatePath)))
                     {
                         new YamlStream().Load(text);
                     }
@@ -67,6 +76,18 @@ internal static class ConfigurationValidation
         {
             return ex.Message;
         }
+        catch (DecoderFallbackException)
+        {
+            return "it is not valid UTF-8 (it holds bytes that decode to no character): it was saved in another encoding or is damaged.";
+        }
+    }
+
+    /// <summary>The file's text by strict UTF-8 (a leading byte order mark is dropped); throws DecoderFallbackException on any invalid byte.</summary>
+    private static string StrictText(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var bom = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+        return StrictUtf8.GetString(bytes, bom, bytes.Length - bom);
     }
 
     /// <summary>Runs a validator command template with {0} replaced by the candidate path; valid when it exits 0.</summary>

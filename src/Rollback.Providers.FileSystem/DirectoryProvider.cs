@@ -1,9 +1,11 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Settings;
+using Rollback.Platform;
 
 namespace Rollback.Providers.FileSystem;
 
@@ -27,6 +29,7 @@ public sealed class DirectoryProvider : IRollbackProvider
     {
         new SettingDefinition { Name = PathSetting, Type = SettingType.Text, Required = true, Description = "The application folder." },
         new SettingDefinition { Name = VersionFileSetting, Type = SettingType.Text, Description = "A file under Path whose first line is the version; the folder's content hash when absent." },
+        FileSystemChecks.SpecialFilesDefinition,
     });
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings)
@@ -48,28 +51,32 @@ public sealed class DirectoryProvider : IRollbackProvider
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
     {
-        var folder = FolderOf(target);
+        var folder = LiveFolder(target);
         if (!Directory.Exists(folder))
         {
             throw new DirectoryNotFoundException($"The folder '{folder}' does not exist.");
         }
 
-        // A fingerprint of every file is what makes "already current" exact for a folder without releases.
-        var artifacts = FileTree.Hash(folder, NullReporter.Instance, default);
-        return State(target, folder, artifacts);
+        // A fingerprint of every file, folder, mode and owner is what makes "already current" exact for a folder without releases.
+        var items = FileSystemChecks.Scan(target, folder, NullReporter.Instance, default);
+        var artifacts = FileTree.HashItems(items, $"Hashing {folder}", NullReporter.Instance, default);
+        return State(target, folder, artifacts, FileSystemChecks.FolderMetadata(folder).ToList());
     }
 
     public CapturedState Capture(RollbackTarget target, CaptureContext context)
     {
-        var folder = FolderOf(target);
-        var artifacts = FileTree.Copy(folder, context.ArtifactsDirectory, context.Reporter, context.Cancellation);
-        var state = State(target, folder, artifacts);
+        var folder = LiveFolder(target);
+        var items = FileSystemChecks.Scan(target, folder, context.Reporter, context.Cancellation);
+        var artifacts = FileTree.CopyItems(items, context.ArtifactsDirectory, $"Copying {folder}", context.Reporter, context.Cancellation);
+        var metadata = FileSystemChecks.FolderMetadata(folder).ToList();
+        var state = State(target, folder, artifacts, metadata);
+        metadata.Add(new KeyValuePair<string, string>("Path", folder));
         return new CapturedState
         {
             Version = state.Version,
             Fingerprint = state.Fingerprint,
             Artifacts = artifacts,
-            Metadata = new Dictionary<string, string> { ["Path"] = folder },
+            Metadata = metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
         };
     }
 
@@ -78,18 +85,19 @@ public sealed class DirectoryProvider : IRollbackProvider
 
     public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
-        var folder = FolderOf(target);
-        var parent = Path.GetDirectoryName(folder)!;
+        var parent = Path.GetDirectoryName(LiveFolder(target))!;
         yield return FileSystemChecks.Writable(parent, "The folder holding the application folder");
         yield return FileSystemChecks.SpaceFor(parent, point.TotalSize);
+        yield return FileSystemChecks.ManifestMatchesFingerprint(point, Fingerprint(point.Artifacts, point.Metadata), FileTree.ContentFingerprint(point.Artifacts));
+        yield return FileSystemChecks.OwnersSettable(point);
     }
 
     public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
     {
-        var folder = FolderOf(target);
+        var folder = LiveFolder(target);
         return new[]
         {
-            new PlannedStep("StageCopy", $"Copy the point's {point.Artifacts.Count:N0} files beside '{folder}' and verify their SHA-256."),
+            new PlannedStep("StageCopy", $"Copy the point's {point.Artifacts.Count:N0} entries beside '{folder}' with their modes and owners, and verify their SHA-256."),
             new PlannedStep("SwapFolders", $"Swap the staged copy with '{folder}' by rename (BeforeSwitch and AfterSwitch run around it)."),
             new PlannedStep("RemovePrevious", "Delete the swapped-out folder (the safety point holds a copy)."),
         };
@@ -97,17 +105,28 @@ public sealed class DirectoryProvider : IRollbackProvider
 
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context)
     {
-        var folder = FolderOf(target);
+        // Where Path is a link (app -> app-2.3), the folder it names is exchanged, so Path stays the same link.
+        var folder = LiveFolder(target);
         var staged = Path.Combine(Path.GetDirectoryName(folder)!, "." + Path.GetFileName(folder) + ".rollback-" + point.Id);
         try
         {
             context.Step("StageCopy", () =>
             {
                 var copied = FileTree.Copy(GetArtifactBase(target, point), staged, context.Reporter, context.Cancellation);
-                if (FileTree.TreeFingerprint(copied) != point.Fingerprint)
+                if (FileTree.ContentFingerprint(copied) != FileTree.ContentFingerprint(point.Artifacts))
                 {
                     throw new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
                         $"The staged copy of point {point.Id} does not match its manifest; nothing was switched.", point.Id);
+                }
+
+                if (FileTree.HasMetadata(point.Artifacts))
+                {
+                    FileTree.ApplyMetadata(staged, point.Artifacts, context.Reporter, context.Cancellation);
+                    FileSystemChecks.ApplyFolderMetadata(staged, point.Metadata);
+                }
+                else
+                {
+                    context.Reporter.Verbose($"Point {point.Id} was captured before modes, owners and folders were recorded: its files are restored with the modes the copy gives them, as then.");
                 }
             });
             context.Switch("SwapFolders", () => FolderSwap.Swap(staged, folder));
@@ -119,11 +138,24 @@ public sealed class DirectoryProvider : IRollbackProvider
         }
     }
 
-    private static string FolderOf(RollbackTarget target) => target.Settings.GetString(PathSetting)!;
-
-    private static TargetState State(RollbackTarget target, string folder, IReadOnlyList<ArtifactEntry> artifacts)
+    /// <summary>The folder to read and swap: Path itself, or the folder it links to when Path is a symbolic link.</summary>
+    private static string LiveFolder(RollbackTarget target)
     {
-        var fingerprint = FileTree.TreeFingerprint(artifacts);
+        var path = target.Settings.GetString(PathSetting)!;
+        return NativeFileSystem.IsLink(path) ? NativeFileSystem.RealPath(path) ?? path : path;
+    }
+
+    /// <summary>The fingerprint of a tree with the folder's own mode and owner; for entries without metadata, the content fingerprint older points carry.</summary>
+    private static string Fingerprint(IReadOnlyList<ArtifactEntry> artifacts, IEnumerable<KeyValuePair<string, string>> folderMetadata)
+    {
+        var folder = FileSystemChecks.FolderFingerprint(folderMetadata);
+        var tree = FileTree.TreeFingerprint(artifacts);
+        return folder.Length == 0 ? tree : Store.Checksums.HashText(tree + folder);
+    }
+
+    private static TargetState State(RollbackTarget target, string folder, IReadOnlyList<ArtifactEntry> artifacts, IEnumerable<KeyValuePair<string, string>> folderMetadata)
+    {
+        var fingerprint = Fingerprint(artifacts, folderMetadata);
         var versionFile = target.Settings.GetString(VersionFileSetting);
         var versionPath = versionFile is null ? null : Store.SafePath.Resolve(folder, versionFile);
         var version = versionPath is not null && File.Exists(versionPath)
@@ -133,7 +165,8 @@ public sealed class DirectoryProvider : IRollbackProvider
         {
             Version = version.Length > 0 ? version : "sha256:" + fingerprint.Substring(0, 12),
             Fingerprint = fingerprint,
-            Detail = $"{artifacts.Count:N0} files in '{folder}'",
+            LegacyFingerprint = FileTree.ContentFingerprint(artifacts),
+            Detail = $"{artifacts.Count(a => a.Type is null):N0} files in '{folder}'",
         };
     }
 }

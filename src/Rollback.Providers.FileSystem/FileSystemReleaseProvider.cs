@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Platform;
@@ -43,6 +44,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
             Name = StrategySetting, Type = SettingType.Text, AllowedValues = new[] { LinkStrategy, CopyStrategy },
             Description = "Link: rename a new link over current; Copy: stage a copy of the release and swap it in. When absent, what the deployment left: Copy where current is a real folder, else Link.",
         },
+        FileSystemChecks.SpecialFilesDefinition,
     });
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings)
@@ -73,13 +75,20 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
         var release = CurrentRelease(layout) ?? throw new RollbackException(RollbackErrorId.ReleaseFolderMissing, RollbackErrorCategory.ObjectNotFound,
             $"'{layout.Current}' does not name a release under '{layout.Releases}', so there is nothing to capture.", target.Name);
         var folder = layout.ReleaseFolder(release);
-        var artifacts = FileTree.Hash(folder, context.Reporter, context.Cancellation);
+        var items = FileSystemChecks.Scan(target, folder, context.Reporter, context.Cancellation);
+        var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Cancellation);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["Release"] = release, ["ReleaseFolder"] = folder };
+        foreach (var pair in FileSystemChecks.FolderMetadata(folder))
+        {
+            metadata[pair.Key] = pair.Value;
+        }
+
         return new CapturedState
         {
             Version = release,
             Fingerprint = "release:" + release,
             Artifacts = artifacts,
-            Metadata = new Dictionary<string, string> { ["Release"] = release, ["ReleaseFolder"] = folder },
+            Metadata = metadata,
         };
     }
 
@@ -108,7 +117,11 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
         if (strategy == CopyStrategy)
         {
             yield return FileSystemChecks.SpaceFor(layout.Root, point.TotalSize);
+            yield return FileSystemChecks.OwnersSettable(point);
         }
+
+        yield return ReleaseComplete(point);
+        yield return ReleaseMetadataUnchanged(layout, point);
     }
 
     public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
@@ -150,9 +163,20 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
             {
                 context.Step("StageRelease", () =>
                 {
-                    var copied = FileTree.Copy(release, temp, context.Reporter, context.Cancellation);
+                    var items = FileSystemChecks.Scan(target, release, context.Reporter, context.Cancellation);
+                    var copied = FileTree.CopyItems(items, temp, $"Copying {release}", context.Reporter, context.Cancellation);
                     EnsureSameContent(point, copied, temp);
                     File.WriteAllText(Path.Combine(temp, ReleaseMarkerFile), point.Version);
+                    if (FileTree.HasMetadata(point.Artifacts))
+                    {
+                        // A copy is owned by whoever copies and gets default modes: give it the release's own.
+                        FileTree.ApplyMetadata(temp, point.Artifacts, context.Reporter, context.Cancellation);
+                        FileSystemChecks.ApplyFolderMetadata(temp, point.Metadata);
+                    }
+                    else
+                    {
+                        context.Reporter.Verbose($"Point {point.Id} was captured before modes and owners were recorded: the copy keeps the modes it gets, as then.");
+                    }
                 });
                 context.Switch("SwitchCurrent", () =>
                 {
@@ -202,9 +226,35 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
         return Directory.Exists(layout.Current) && !NativeFileSystem.IsLink(layout.Current) ? CopyStrategy : LinkStrategy;
     }
 
+    /// <summary>A release always holds files: a manifest that lists none was emptied, and would verify anything.</summary>
+    private static CheckResult ReleaseComplete(RollbackPoint point) =>
+        point.Artifacts.Any(a => a.Type is null)
+            ? CheckResult.Pass("ManifestComplete", $"The manifest lists {point.Artifacts.Count(a => a.Type is null):N0} files and links of {point.Version}.")
+            : CheckResult.Fail("ManifestComplete", RollbackErrorId.ManifestIncomplete,
+                $"The manifest of point {point.Id} lists no file of release {point.Version}: a release is never empty, so the manifest was emptied or the capture is broken. Do not roll back to this point.");
+
+    /// <summary>The release folder is rolled onto in place: its modes and owners must still be the captured ones (stat only, nothing read).</summary>
+    private static CheckResult ReleaseMetadataUnchanged(Layout layout, RollbackPoint point)
+    {
+        var folder = layout.ReleaseFolder(point.Version);
+        if (!Directory.Exists(folder))
+        {
+            return CheckResult.Pass("ReleaseMetadata", "The release folder is missing; ArtifactsIntact reports it.");
+        }
+
+        var error = FileTree.DifferencesError(folder, FileTree.MetadataDifferences(folder, point.Artifacts, default));
+        return error is null
+            ? CheckResult.Pass("ReleaseMetadata", $"The modes and owners in '{folder}' are the captured ones.")
+            : CheckResult.Fail("ReleaseMetadata", error.ErrorId, error.Message);
+    }
+
     private static void EnsureSameContent(RollbackPoint point, IReadOnlyList<ArtifactEntry> copied, string where)
     {
-        if (FileTree.TreeFingerprint(copied) != FileTree.TreeFingerprint(point.Artifacts))
+        // Modes and owners are compared too where the point records them (the copy's entries carry the source's own).
+        var same = FileTree.HasMetadata(point.Artifacts)
+            ? FileTree.TreeFingerprint(copied) == FileTree.TreeFingerprint(point.Artifacts)
+            : FileTree.ContentFingerprint(copied) == FileTree.ContentFingerprint(point.Artifacts);
+        if (!same)
         {
             throw new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
                 $"The staged copy in '{where}' does not match point {point.Id}: the source changed while it was copied. Nothing was switched.", point.Id);

@@ -15,7 +15,7 @@ namespace Rollback.Tests;
 
 public sealed class FileTreeTests : IDisposable
 {
-    private static readonly string[] TreePaths = ["a.txt", "current.txt", "empty.dat", "lib", "sub/b.txt", "sub/deeper/c.bin"];
+    private static readonly string[] TreePaths = ["a.txt", "current.txt", "empty.dat", "lib", "sub", "sub/b.txt", "sub/deeper", "sub/deeper/c.bin"];
     private static readonly string[] FilePaths = ["a.txt", "empty.dat", "sub/b.txt", "sub/deeper/c.bin"];
 
     private readonly TempFolder _temp = new();

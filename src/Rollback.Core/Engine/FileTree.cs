@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading;
@@ -11,12 +12,19 @@ using Rollback.Store;
 namespace Rollback.Engine;
 
 /// <summary>
-/// The file work every file-based provider shares: listing a tree without following links, hashing it,
-/// copying it with hashes in one pass, and verifying a point's artifacts against their manifest.
+/// The file work every file-based provider shares: listing a tree without following links or opening anything that
+/// is not a regular file, hashing it, copying it with hashes in one pass, putting its modes and owners back, and
+/// verifying a point's artifacts against their manifest (the whole tree: nothing missing, changed or added).
 /// </summary>
 public static class FileTree
 {
-    /// <summary>One entry of a tree: a regular file, or a symbolic link kept as a link.</summary>
+    /// <summary>The <see cref="ArtifactEntry.Type"/> of a folder.</summary>
+    public const string DirectoryType = "Directory";
+
+    /// <summary>How many differences a message names before it only counts the rest.</summary>
+    public const int NamedDifferences = 10;
+
+    /// <summary>One entry of a tree: a regular file, a folder, a symbolic link kept as a link, or a special file that is never opened.</summary>
     public sealed class Item
     {
         public required string RelativePath { get; init; }
@@ -26,10 +34,28 @@ public static class FileTree
         public long Size { get; init; }
 
         public string? LinkTarget { get; init; }
+
+        /// <summary>As <see cref="ArtifactEntry.Type"/>: null for a file or link, <see cref="DirectoryType"/>, or a special file's kind.</summary>
+        public string? Type { get; init; }
+
+        /// <summary>Its own mode, owner and group (null on Windows).</summary>
+        public UnixFileStatus? Status { get; init; }
+
+        public bool IsRegularFile => LinkTarget is null && Type is null;
+
+        public bool IsSpecial => Type is not null && Type != DirectoryType;
     }
 
-    /// <summary>Lists the files and links under <paramref name="root"/>, in ordinal order, never descending into a linked folder.</summary>
-    public static IReadOnlyList<Item> List(string root)
+    /// <summary>Lists the tree under <paramref name="root"/> (files, folders, links), refusing special files with SpecialFileRefused.</summary>
+    public static IReadOnlyList<Item> List(string root) => Scan(root, skipSpecialFiles: false, CancellationToken.None);
+
+    /// <summary>
+    /// Lists files, folders and links under <paramref name="root"/> in ordinal order, never descending into a linked
+    /// folder and never opening anything. Named pipes, sockets and devices would block or never end when read: they are
+    /// refused with SpecialFileRefused naming them, or, with <paramref name="skipSpecialFiles"/>, listed as skipped
+    /// (their Type says what they are) so a manifest records that they were left out.
+    /// </summary>
+    public static IReadOnlyList<Item> Scan(string root, bool skipSpecialFiles, CancellationToken cancellation)
     {
         var fullRoot = Path.GetFullPath(root);
         var items = new List<Item>();
@@ -37,71 +63,90 @@ public static class FileTree
         pending.Push(fullRoot);
         while (pending.Count > 0)
         {
-            var directory = pending.Pop();
-            foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
+            cancellation.ThrowIfCancellationRequested();
+            foreach (var entry in new DirectoryInfo(pending.Pop()).EnumerateFileSystemInfos())
             {
-                var relative = SafePath.ToRelative(fullRoot, entry.FullName);
-                if ((entry.Attributes & FileAttributes.ReparsePoint) != 0)
-                {
-                    items.Add(new Item { RelativePath = relative, FullPath = entry.FullName, LinkTarget = NativeFileSystem.ReadLink(entry.FullName) ?? string.Empty });
-                }
-                else if (entry is DirectoryInfo)
+                var item = ItemOf(fullRoot, entry);
+                if (item.Type == DirectoryType)
                 {
                     pending.Push(entry.FullName);
                 }
-                else
-                {
-                    items.Add(new Item { RelativePath = relative, FullPath = entry.FullName, Size = ((FileInfo)entry).Length });
-                }
+
+                items.Add(item);
             }
         }
 
         items.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
+        var special = items.Where(i => i.IsSpecial).ToList();
+        if (special.Count > 0 && !skipSpecialFiles)
+        {
+            throw new RollbackException(RollbackErrorId.SpecialFileRefused, RollbackErrorCategory.InvalidData,
+                $"'{fullRoot}' holds {special.Count} special file(s) that cannot be captured or restored as files: " +
+                NameSome(special.Select(s => $"'{s.RelativePath}' ({Describe(s.Type)})").ToList()) +
+                ". Nothing was read. Move them out of the folder, or set SpecialFiles = 'Skip' on the target to leave them out of its points.",
+                special[0].RelativePath);
+        }
+
         return items;
     }
 
-    /// <summary>Hashes every file under <paramref name="root"/> in place (links are recorded, not followed).</summary>
-    public static IReadOnlyList<ArtifactEntry> Hash(string root, IRollbackReporter reporter, CancellationToken cancellation)
+    /// <summary>Hashes every file under <paramref name="root"/> in place (links are recorded, not followed; special files refused).</summary>
+    public static IReadOnlyList<ArtifactEntry> Hash(string root, IRollbackReporter reporter, CancellationToken cancellation) =>
+        HashItems(Scan(root, skipSpecialFiles: false, cancellation), $"Hashing {root}", reporter, cancellation);
+
+    /// <summary>Hashes the regular files among <paramref name="items"/>; folders, links and skipped special files are recorded as they are.</summary>
+    public static IReadOnlyList<ArtifactEntry> HashItems(IReadOnlyList<Item> items, string activity, IRollbackReporter reporter, CancellationToken cancellation)
     {
-        var items = List(root);
         var hashes = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         ParallelWork.ForEach(
-            items.Where(i => i.LinkTarget is null).ToList(),
+            items.Where(i => i.IsRegularFile).ToList(),
             item =>
             {
+                cancellation.ThrowIfCancellationRequested();
                 hashes[item.RelativePath] = Checksums.HashFile(item.FullPath);
                 return item.Size;
             },
-            new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = $"Hashing {root}" },
+            new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity },
             item => item.Size,
             reporter,
             cancellation);
-        return items.Select(i => ToEntry(i, i.LinkTarget is null ? hashes[i.RelativePath] : null)).ToList();
+        return items.Select(i => ToEntry(i, i.IsRegularFile ? hashes[i.RelativePath] : null)).ToList();
     }
 
     /// <summary>Copies the tree under <paramref name="source"/> into the new folder <paramref name="destination"/>, hashing as it copies.</summary>
     public static IReadOnlyList<ArtifactEntry> Copy(string source, string destination, IRollbackReporter reporter, CancellationToken cancellation) =>
-        CopyItems(List(source), destination, $"Copying {source}", reporter, cancellation);
+        CopyItems(Scan(source, skipSpecialFiles: false, cancellation), destination, $"Copying {source}", reporter, cancellation);
 
-    /// <summary>Copies the given items (from <see cref="List"/> or single files) into <paramref name="destination"/> under their relative paths.</summary>
+    /// <summary>
+    /// Copies the given items (from <see cref="Scan"/> or single files) into <paramref name="destination"/> under their
+    /// relative paths: folders (empty ones too), links as links, files with their hashes. Skipped special files are not
+    /// copied. Modes and owners are recorded in the entries, not applied: see <see cref="ApplyMetadata"/>.
+    /// </summary>
     public static IReadOnlyList<ArtifactEntry> CopyItems(IReadOnlyList<Item> items, string destination, string activity, IRollbackReporter reporter, CancellationToken cancellation)
     {
         Directory.CreateDirectory(destination);
-        foreach (var folder in items.Select(i => Path.GetDirectoryName(Target(destination, i.RelativePath))).Distinct())
+        var folders = items.Where(i => i.Type == DirectoryType).Select(i => Target(destination, i.RelativePath))
+            .Concat(items.Where(i => !i.IsSpecial).Select(i => Path.GetDirectoryName(Target(destination, i.RelativePath))!))
+            .Distinct(StringComparer.Ordinal);
+        foreach (var folder in folders)
         {
-            Directory.CreateDirectory(folder!);
+            cancellation.ThrowIfCancellationRequested();
+            Directory.CreateDirectory(folder);
         }
 
         var hashes = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         foreach (var link in items.Where(i => i.LinkTarget is not null))
         {
+            cancellation.ThrowIfCancellationRequested();
             NativeFileSystem.CreateDirectoryLink(Target(destination, link.RelativePath), link.LinkTarget!);
         }
 
         ParallelWork.ForEach(
-            items.Where(i => i.LinkTarget is null).ToList(),
+            items.Where(i => i.IsRegularFile).ToList(),
             item =>
             {
+                // Checked per file: Ctrl+C stops a copy of many files between two of them, whatever the thread.
+                cancellation.ThrowIfCancellationRequested();
                 hashes[item.RelativePath] = Checksums.CopyAndHash(item.FullPath, Target(destination, item.RelativePath), out var size);
                 return size;
             },
@@ -109,12 +154,52 @@ public static class FileTree
             item => item.Size,
             reporter,
             cancellation);
-        return items.Select(i => ToEntry(i, i.LinkTarget is null ? hashes[i.RelativePath] : null)).ToList();
+        return items.Select(i => ToEntry(i, i.IsRegularFile ? hashes[i.RelativePath] : null)).ToList();
     }
 
     /// <summary>
-    /// Proves every artifact is where the manifest says, inside <paramref name="baseDirectory"/>, with its size and SHA-256.
-    /// Throws the first problem as ArtifactPathEscapes, ArtifactMissing or ArtifactChecksumMismatch.
+    /// Gives every entry under <paramref name="root"/> the mode, owner and group its manifest entry records: owner first
+    /// (chown clears setuid), then mode. Owners are set where this account may (root); where it may not, one warning
+    /// says how many kept the restoring account's owner. Entries without metadata (older points, Windows) are left as copied.
+    /// </summary>
+    public static void ApplyMetadata(string root, IReadOnlyList<ArtifactEntry> entries, IRollbackReporter reporter, CancellationToken cancellation)
+    {
+        var ownersRefused = 0;
+        foreach (var entry in entries.Where(e => e.Type is null or DirectoryType))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var path = Target(root, entry.RelativePath);
+            if (!ApplyOne(path, entry.Mode, entry.Owner, entry.Group, isLink: entry.LinkTarget is not null))
+            {
+                ownersRefused++;
+            }
+        }
+
+        if (ownersRefused > 0)
+        {
+            reporter.Warning($"{ownersRefused} of {entries.Count} entries under '{root}' keep this account as their owner: only root may give files to another owner. Run as root to restore owners and groups too.");
+        }
+    }
+
+    /// <summary>Applies one recorded mode and owner to <paramref name="path"/>; false when the owner could not be set (not permitted).</summary>
+    public static bool ApplyOne(string path, string? mode, uint? owner, uint? group, bool isLink)
+    {
+        var ownerSet = owner is null || group is null || NativeFileSystem.TrySetOwner(path, owner.Value, group.Value);
+        var bits = NativeFileSystem.ParseMode(mode);
+        if (bits is not null && !isLink)
+        {
+            NativeFileSystem.SetMode(path, bits.Value);
+        }
+
+        return ownerSet;
+    }
+
+    /// <summary>
+    /// Proves the tree at <paramref name="baseDirectory"/> is exactly the manifest: every artifact inside the base, with its
+    /// size and SHA-256, every link with its target, every recorded folder present, and nothing else there (a file added
+    /// after capture is a difference too). Throws ArtifactPathEscapes at once; otherwise collects every difference and
+    /// throws one error naming them (first <see cref="NamedDifferences"/> and a count): ArtifactMissing,
+    /// ArtifactChecksumMismatch or ArtifactUnexpected, the most serious kind present. Never opens a special file.
     /// </summary>
     public static void Verify(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts, IRollbackReporter reporter, CancellationToken cancellation)
     {
@@ -122,45 +207,62 @@ public static class FileTree
         // that lead out, before any file is opened: a tampered manifest must not make us read outside.
         var resolved = artifacts.Select(a => (Artifact: a, Path: SafePath.Resolve(baseDirectory, a.RelativePath))).ToList();
         var checkedFolders = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (artifact, path) in resolved)
+        foreach (var (_, path) in resolved)
         {
             var folder = Path.GetDirectoryName(path)!;
             if (checkedFolders.Add(folder))
             {
                 SafePath.EnsureNoEscapingLink(baseDirectory, folder);
             }
+        }
 
-            if (artifact.LinkTarget is not null)
+        var differences = new ConcurrentBag<Difference>();
+        foreach (var (artifact, path) in resolved.Where(r => r.Artifact.LinkTarget is not null))
+        {
+            var actual = NativeFileSystem.ReadLink(path);
+            if (actual != artifact.LinkTarget)
             {
-                var actual = NativeFileSystem.ReadLink(path);
-                if (actual != artifact.LinkTarget)
-                {
-                    throw Mismatch(baseDirectory, artifact, actual is null ? "the link is missing" : $"the link now points at '{actual}', not '{artifact.LinkTarget}'");
-                }
+                differences.Add(new Difference(DifferenceKind.Changed, artifact.RelativePath,
+                    actual is null ? "the link is missing" : $"the link now points at '{actual}', not '{artifact.LinkTarget}'"));
             }
         }
 
-        var failures = new ConcurrentQueue<RollbackException>();
+        foreach (var (artifact, path) in resolved.Where(r => r.Artifact.Type == DirectoryType))
+        {
+            if (!Directory.Exists(path) || NativeFileSystem.IsLink(path))
+            {
+                differences.Add(new Difference(DifferenceKind.Missing, artifact.RelativePath, "the folder is missing"));
+            }
+        }
+
+        foreach (var extra in Unexpected(baseDirectory, artifacts, cancellation))
+        {
+            differences.Add(extra);
+        }
+
         ParallelWork.ForEach(
-            resolved.Where(r => r.Artifact.LinkTarget is null).ToList(),
+            resolved.Where(r => r.Artifact.LinkTarget is null && r.Artifact.Type is null).ToList(),
             item =>
             {
+                cancellation.ThrowIfCancellationRequested();
+
                 // Its folder is proven; only the file itself can still be a link that leads out (checked before it is opened).
                 if (NativeFileSystem.IsLink(item.Path))
                 {
                     SafePath.EnsureNoEscapingLink(baseDirectory, item.Path);
                 }
 
-                if (!File.Exists(item.Path))
+                var status = File.Exists(item.Path) ? NativeFileSystem.Stat(item.Path) : null;
+                if (!File.Exists(item.Path) || status?.IsSpecial == true)
                 {
-                    throw new RollbackException(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ObjectNotFound,
-                        $"The artifact '{item.Artifact.RelativePath}' is missing from '{baseDirectory}'. The point is incomplete; roll back to another point.", item.Artifact.RelativePath);
+                    differences.Add(new Difference(DifferenceKind.Missing, item.Artifact.RelativePath, status is null ? "the file is missing" : "a special file stands in its place"));
+                    return 0;
                 }
 
                 var size = new FileInfo(item.Path).Length;
                 if (size != item.Artifact.Size || Checksums.HashFile(item.Path) != item.Artifact.Sha256)
                 {
-                    failures.Enqueue(Mismatch(baseDirectory, item.Artifact, "its SHA-256 differs from the manifest"));
+                    differences.Add(new Difference(DifferenceKind.Changed, item.Artifact.RelativePath, "its SHA-256 differs from the manifest"));
                 }
 
                 return size;
@@ -169,15 +271,160 @@ public static class FileTree
             item => item.Artifact.Size,
             reporter,
             cancellation);
-        if (failures.TryDequeue(out var first))
+        ThrowIfAny(baseDirectory, differences.ToList());
+    }
+
+    /// <summary>
+    /// Compares the modes, owners and groups a manifest records with the tree's own (stat only, nothing is read), and
+    /// returns the differences. Entries without recorded metadata (older points, Windows) are not compared.
+    /// </summary>
+    public static IReadOnlyList<Difference> MetadataDifferences(string root, IReadOnlyList<ArtifactEntry> expected, CancellationToken cancellation)
+    {
+        var differences = new List<Difference>();
+        foreach (var entry in expected.Where(e => (e.Type is null or DirectoryType) && (e.Mode is not null || e.Owner is not null)))
         {
-            throw first;
+            cancellation.ThrowIfCancellationRequested();
+            var path = Target(root, entry.RelativePath);
+            var status = File.Exists(path) || Directory.Exists(path) || NativeFileSystem.IsLink(path) ? NativeFileSystem.Stat(path) : null;
+            var why = status is null ? null : MetadataDifference(entry.Mode, entry.Owner, entry.Group, status, entry.LinkTarget is not null);
+            if (why is not null)
+            {
+                differences.Add(new Difference(DifferenceKind.Metadata, entry.RelativePath, why));
+            }
+        }
+
+        return differences;
+    }
+
+    /// <summary>Why a path's status differs from a recorded mode and owner, or null when it does not (a link's mode is not compared).</summary>
+    public static string? MetadataDifference(string? mode, uint? owner, uint? group, UnixFileStatus status, bool isLink)
+    {
+        var reasons = new List<string>();
+        var bits = NativeFileSystem.ParseMode(mode);
+        if (bits is not null && !isLink && bits.Value != status.Mode)
+        {
+            reasons.Add($"mode {NativeFileSystem.FormatMode(status.Mode)}, not {mode}");
+        }
+
+        if (owner is not null && group is not null && (owner.Value != status.Owner || group.Value != status.Group))
+        {
+            reasons.Add($"owner {status.Owner}:{status.Group}, not {owner}:{group}");
+        }
+
+        return reasons.Count == 0 ? null : string.Join(" and ", reasons);
+    }
+
+    /// <summary>Throws <see cref="DifferencesError"/> when there are differences.</summary>
+    public static void ThrowIfAny(string baseDirectory, IReadOnlyList<Difference> differences)
+    {
+        var error = DifferencesError(baseDirectory, differences);
+        if (error is not null)
+        {
+            throw error;
         }
     }
 
+    /// <summary>
+    /// One error naming <paramref name="differences"/> (first <see cref="NamedDifferences"/> and a count), with the ErrorId of
+    /// the most serious kind present; null when there are none.
+    /// </summary>
+    public static RollbackException? DifferencesError(string baseDirectory, IReadOnlyList<Difference> differences)
+    {
+        if (differences.Count == 0)
+        {
+            return null;
+        }
+
+        var ordered = differences.OrderBy(d => d.Kind).ThenBy(d => d.RelativePath, StringComparer.Ordinal).ToList();
+        var worst = ordered[0];
+        var what = $"'{baseDirectory}' does not match the point in {differences.Count} place(s): {NameSome(ordered.Select(d => d.ToString()).ToList())}.";
+        return worst.Kind switch
+        {
+            DifferenceKind.Missing => new RollbackException(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ObjectNotFound,
+                what + " The point is incomplete; roll back to another point.", worst.RelativePath),
+            DifferenceKind.Changed => new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
+                what + " It was changed after capture; do not roll back to this point.", worst.RelativePath),
+            DifferenceKind.Added => new RollbackException(RollbackErrorId.ArtifactUnexpected, RollbackErrorCategory.InvalidData,
+                what + " Something was added after capture and would be rolled onto unseen; remove it or capture a new point.", worst.RelativePath),
+            _ => new RollbackException(RollbackErrorId.ArtifactMetadataMismatch, RollbackErrorCategory.InvalidData,
+                what + " Modes or owners changed after capture; put them back or capture a new point.", worst.RelativePath),
+        };
+    }
+
+    /// <summary>
+    /// The fingerprint of a tree: every entry's path with its SHA-256 or link target and, where recorded, its type, mode,
+    /// owner and group. Skipped special files are left out (they are not restored). For entries without metadata it is
+    /// the fingerprint older points carry, so those still compare by content.
+    /// </summary>
     public static string TreeFingerprint(IEnumerable<ArtifactEntry> artifacts) =>
-        Checksums.HashText(string.Join("\n", artifacts.OrderBy(a => a.RelativePath, StringComparer.Ordinal)
-            .Select(a => a.RelativePath + "\0" + (a.LinkTarget is null ? a.Sha256 : "link:" + a.LinkTarget))));
+        Checksums.HashText(string.Join("\n", artifacts.Where(a => a.Type is null or DirectoryType).OrderBy(a => a.RelativePath, StringComparer.Ordinal).Select(FingerprintLine)));
+
+    /// <summary>The fingerprint of the same tree by content only (the form of points captured before metadata was recorded).</summary>
+    public static string ContentFingerprint(IEnumerable<ArtifactEntry> artifacts) =>
+        TreeFingerprint(artifacts.Where(a => a.Type is null).Select(a => new ArtifactEntry { RelativePath = a.RelativePath, Sha256 = a.Sha256, LinkTarget = a.LinkTarget }));
+
+    /// <summary>True when the manifest records any mode or owner (points captured before that record none).</summary>
+    public static bool HasMetadata(IEnumerable<ArtifactEntry> artifacts) => artifacts.Any(a => a.Mode is not null || a.Owner is not null || a.Type is not null);
+
+    /// <summary>"a, b, c and 12 more": the first <see cref="NamedDifferences"/> of a list and a count of the rest.</summary>
+    public static string NameSome(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(NamedDifferences)) + (names.Count > NamedDifferences ? $" and {names.Count - NamedDifferences} more" : string.Empty);
+
+    /// <summary>Entries on disk that the manifest does not list; folders only count when the manifest records folders.</summary>
+    private static IEnumerable<Difference> Unexpected(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts, CancellationToken cancellation)
+    {
+        if (!Directory.Exists(baseDirectory))
+        {
+            yield break;
+        }
+
+        var listed = new HashSet<string>(artifacts.Select(a => a.RelativePath), StringComparer.Ordinal);
+        var foldersRecorded = artifacts.Any(a => a.Type == DirectoryType);
+        foreach (var item in Scan(baseDirectory, skipSpecialFiles: true, cancellation))
+        {
+            if (!listed.Contains(item.RelativePath) && (item.Type != DirectoryType || foldersRecorded))
+            {
+                yield return new Difference(DifferenceKind.Added, item.RelativePath, item.Type is null ? (item.LinkTarget is null ? "a file" : "a link") : Describe(item.Type));
+            }
+        }
+    }
+
+    private static Item ItemOf(string fullRoot, FileSystemInfo entry)
+    {
+        var relative = SafePath.ToRelative(fullRoot, entry.FullName);
+        var status = NativeFileSystem.Stat(entry.FullName);
+        if (status?.Kind == UnixFileKind.SymbolicLink || (entry.Attributes & FileAttributes.ReparsePoint) != 0)
+        {
+            return new Item { RelativePath = relative, FullPath = entry.FullName, LinkTarget = NativeFileSystem.ReadLink(entry.FullName) ?? string.Empty, Status = status };
+        }
+
+        if (status is not null && status.IsSpecial)
+        {
+            return new Item { RelativePath = relative, FullPath = entry.FullName, Type = status.Kind.ToString(), Status = status };
+        }
+
+        return entry is DirectoryInfo
+            ? new Item { RelativePath = relative, FullPath = entry.FullName, Type = DirectoryType, Status = status }
+            : new Item { RelativePath = relative, FullPath = entry.FullName, Size = ((FileInfo)entry).Length, Status = status };
+    }
+
+    private static string Describe(string? type) => type switch
+    {
+        nameof(UnixFileKind.NamedPipe) => "a named pipe",
+        nameof(UnixFileKind.Socket) => "a socket",
+        nameof(UnixFileKind.CharacterDevice) => "a character device",
+        nameof(UnixFileKind.BlockDevice) => "a block device",
+        DirectoryType => "a folder",
+        _ => "an entry of unknown type",
+    };
+
+    private static string FingerprintLine(ArtifactEntry a)
+    {
+        var line = a.RelativePath + "\0" + (a.Type == DirectoryType ? "dir" : a.LinkTarget is null ? a.Sha256 : "link:" + a.LinkTarget);
+        return a.Mode is null && a.Owner is null
+            ? line
+            : line + "\0" + (a.LinkTarget is null ? a.Mode : null) + "\0" + a.Owner?.ToString(CultureInfo.InvariantCulture) + ":" + a.Group?.ToString(CultureInfo.InvariantCulture);
+    }
 
     private static string Target(string destination, string relativePath) =>
         Path.Combine(destination, relativePath.Replace('/', Path.DirectorySeparatorChar));
@@ -185,13 +432,46 @@ public static class FileTree
     private static ArtifactEntry ToEntry(Item item, string? sha) => new()
     {
         RelativePath = item.RelativePath,
-        Size = item.Size,
+        Size = item.IsRegularFile ? item.Size : 0,
         Sha256 = sha ?? string.Empty,
         LinkTarget = item.LinkTarget,
+        Type = item.Type,
+        Mode = item.Status is null || item.LinkTarget is not null ? null : NativeFileSystem.FormatMode(item.Status.Mode),
+        Owner = item.Status?.Owner,
+        Group = item.Status?.Group,
     };
 
-    private static RollbackException Mismatch(string baseDirectory, ArtifactEntry artifact, string why) =>
-        new(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
-            $"The artifact '{artifact.RelativePath}' in '{baseDirectory}' does not match the point: {why}. It was changed after capture; do not roll back to this point.",
-            artifact.RelativePath);
+    /// <summary>What kind of difference, most serious first (the order picks the ErrorId).</summary>
+    public enum DifferenceKind
+    {
+        Missing,
+        Changed,
+        Added,
+        Metadata,
+    }
+
+    /// <summary>One way a tree differs from its manifest.</summary>
+    public sealed class Difference
+    {
+        public Difference(DifferenceKind kind, string relativePath, string detail)
+        {
+            Kind = kind;
+            RelativePath = relativePath;
+            Detail = detail;
+        }
+
+        public DifferenceKind Kind { get; }
+
+        public string RelativePath { get; }
+
+        public string Detail { get; }
+
+        public override string ToString() => Kind switch
+        {
+            DifferenceKind.Missing => $"'{RelativePath}' is missing ({Detail})",
+            DifferenceKind.Changed => $"'{RelativePath}' changed ({Detail})",
+            DifferenceKind.Added => $"'{RelativePath}' was added ({Detail})",
+            _ => $"'{RelativePath}' has {Detail}",
+        };
+    }
 }

@@ -231,7 +231,7 @@ public sealed partial class RollbackEngine
 
             if (current is not null)
             {
-                checks.Add(current.Fingerprint == point.Fingerprint
+                checks.Add(current.Matches(point.Fingerprint)
                     ? CheckResult.Warn("VersionDiffers", $"The target is already at {point.Version}: a rollback will return AlreadyCurrent and change nothing.")
                     : CheckResult.Pass("VersionDiffers", $"Current {current.Version} -> {point.Version}."));
             }
@@ -253,7 +253,7 @@ public sealed partial class RollbackEngine
             PointId = pointId,
             Point = point,
             CurrentVersion = current?.Version,
-            CurrentFingerprint = current?.Fingerprint,
+            CurrentFingerprint = current is not null && point is not null && current.Matches(point.Fingerprint) ? point.Fingerprint : current?.Fingerprint,
             PointVersion = point?.Version,
             Checks = checks,
             CheckedAt = _time.GetUtcNow(),
@@ -306,7 +306,7 @@ public sealed partial class RollbackEngine
             Reason = reason,
             ApprovedBy = approvedBy,
             User = User,
-            Message = current.Fingerprint == point.Fingerprint ? $"The target is already at {point.Version}; a rollback would return AlreadyCurrent." : null,
+            Message = current.Matches(point.Fingerprint) ? $"The target is already at {point.Version}; a rollback would return AlreadyCurrent." : null,
         };
     }
 
@@ -601,7 +601,7 @@ public sealed partial class RollbackEngine
             var after = provider.Describe(target, context.WithCancellation(CancellationToken.None));
             return new List<CheckResult>
             {
-                after.Fingerprint == point.Fingerprint
+                after.Matches(point.Fingerprint)
                     ? CheckResult.Pass("StateMatchesPoint", $"The target reports {after.Version}, the point's state.")
                     : CheckResult.Fail("StateMatchesPoint", RollbackErrorId.RollbackFailed, $"The target reports {after.Version} ({after.Detail}), not the point's {point.Version}."),
             };

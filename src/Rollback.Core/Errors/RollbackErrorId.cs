@@ -22,6 +22,10 @@ public static class RollbackErrorId
     public const string ArtifactPathEscapes = nameof(ArtifactPathEscapes);
     public const string ArtifactMissing = nameof(ArtifactMissing);
     public const string ArtifactChecksumMismatch = nameof(ArtifactChecksumMismatch);
+    public const string ArtifactUnexpected = nameof(ArtifactUnexpected);
+    public const string ArtifactMetadataMismatch = nameof(ArtifactMetadataMismatch);
+    public const string ManifestIncomplete = nameof(ManifestIncomplete);
+    public const string SpecialFileRefused = nameof(SpecialFileRefused);
     public const string ReleaseFolderMissing = nameof(ReleaseFolderMissing);
     public const string TargetUnreachable = nameof(TargetUnreachable);
     public const string TargetReadOnly = nameof(TargetReadOnly);

@@ -22,6 +22,16 @@ public static class NativeFileSystem
     private const int SymbolicLinkFlagDirectory = 0x1;
     private const int SymbolicLinkFlagAllowUnprivilegedCreate = 0x2;
 
+    // statx(2): struct statx is 256 bytes with stx_uid at 20, stx_gid at 24 and stx_mode (type and permissions) at 28.
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxBasicStats = 0x7ff;
+    private const int StatxSize = 256;
+    private const int StatxUidOffset = 20;
+    private const int StatxGidOffset = 24;
+    private const int StatxModeOffset = 28;
+    private const int FileTypeMask = 0xF000;
+    private const int PermissionMask = 0xFFF;
+
     public static bool IsWindows => RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
 
     /// <summary>
@@ -147,6 +157,110 @@ public static class NativeFileSystem
         return Encoding.UTF8.GetString(buffer, 0, length < 0 ? buffer.Length : length);
     }
 
+    /// <summary>
+    /// What <paramref name="path"/> itself is (links not followed), with its permission bits, owner and group, or null where
+    /// the platform offers no such call (Windows; Unix other than Linux). Read by statx(2), whose layout is the same on
+    /// every Linux architecture, so no stat struct has to be guessed. Never opens the file: a named pipe would block.
+    /// </summary>
+    public static UnixFileStatus? Stat(string path)
+    {
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+        {
+            return null;
+        }
+
+        var buffer = new byte[StatxSize];
+        int result;
+        try
+        {
+            result = UnixMethods.statx(AtFdCwd, Utf8Z(path), AtSymlinkNoFollow, StatxBasicStats, buffer);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // glibc older than 2.28: no statx wrapper, so no metadata (contents are still handled).
+            return null;
+        }
+
+        if (result != 0)
+        {
+            throw UnixError($"Cannot read the metadata of '{path}'");
+        }
+
+        var mode = BitConverter.ToUInt16(buffer, StatxModeOffset);
+        return new UnixFileStatus(
+            KindOf(mode),
+            mode & PermissionMask,
+            BitConverter.ToUInt32(buffer, StatxUidOffset),
+            BitConverter.ToUInt32(buffer, StatxGidOffset));
+    }
+
+    /// <summary>Sets the permission bits (including setuid, setgid and sticky) of a file or folder; never follows a link (links have no mode of their own on Linux).</summary>
+    public static void SetMode(string path, int mode)
+    {
+        if (IsWindows)
+        {
+            return;
+        }
+
+        if (UnixMethods.chmod(Utf8Z(path), mode & PermissionMask) != 0)
+        {
+            throw UnixError($"Cannot set the mode of '{path}' to {FormatMode(mode)}");
+        }
+    }
+
+    /// <summary>
+    /// Sets the owner and group of a path itself (a link, not what it points at). Returns false when the system says
+    /// this account may not (EPERM: only root gives files away), so the caller can report it and go on.
+    /// </summary>
+    public static bool TrySetOwner(string path, uint owner, uint group)
+    {
+        if (IsWindows)
+        {
+            return false;
+        }
+
+        if (UnixMethods.lchown(Utf8Z(path), owner, group) == 0)
+        {
+            return true;
+        }
+
+        const int EPERM = 1;
+        if (Marshal.GetLastWin32Error() == EPERM)
+        {
+            return false;
+        }
+
+        throw UnixError($"Cannot set the owner of '{path}' to {owner}:{group}");
+    }
+
+    /// <summary>The effective user id of this process (0 for root), or null on Windows.</summary>
+    public static uint? EffectiveUserId() => IsWindows ? null : UnixMethods.geteuid();
+
+    /// <summary>Permission bits as the four octal digits chmod takes ("0755").</summary>
+    public static string FormatMode(int mode) => Convert.ToString(mode & PermissionMask, 8).PadLeft(4, '0');
+
+    /// <summary>Parses <see cref="FormatMode"/>'s form back; null when it is not 1-4 octal digits.</summary>
+    public static int? ParseMode(string? text)
+    {
+        if (text is null || text.Length is 0 or > 4)
+        {
+            return null;
+        }
+
+        var mode = 0;
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '7')
+            {
+                return null;
+            }
+
+            mode = (mode * 8) + (c - '0');
+        }
+
+        return mode;
+    }
+
     /// <summary>Reads the Unix permission bits of a file, or null where the runtime cannot (Windows, .NET Framework).</summary>
     public static object? GetUnixFileMode(string path)
     {
@@ -172,6 +286,18 @@ public static class NativeFileSystem
     /// </summary>
     public static bool RestrictPermissions(string path, int mode) =>
         IsWindows || UnixMethods.chmod(Utf8Z(path), mode) == 0;
+
+    private static UnixFileKind KindOf(int mode) => (mode & FileTypeMask) switch
+    {
+        0x8000 => UnixFileKind.RegularFile,
+        0x4000 => UnixFileKind.Directory,
+        0xA000 => UnixFileKind.SymbolicLink,
+        0x1000 => UnixFileKind.NamedPipe,
+        0xC000 => UnixFileKind.Socket,
+        0x2000 => UnixFileKind.CharacterDevice,
+        0x6000 => UnixFileKind.BlockDevice,
+        _ => UnixFileKind.Unknown,
+    };
 
     private static bool IsDanglingLink(string path)
     {
@@ -227,6 +353,18 @@ public static class NativeFileSystem
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern IntPtr readlink(byte[] path, byte[] buffer, IntPtr size);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int statx(int dirFd, byte[] path, int flags, uint mask, byte[] buffer);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int lchown(byte[] path, uint owner, uint group);
+
+        [DllImport("libc")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern uint geteuid();
     }
 
     private static class WindowsMethods
@@ -241,4 +379,41 @@ public static class NativeFileSystem
         [return: MarshalAs(UnmanagedType.U1)]
         public static extern bool CreateSymbolicLink(string symlinkFileName, string targetFileName, int flags);
     }
+}
+
+/// <summary>What a directory entry is, as lstat sees it.</summary>
+public enum UnixFileKind
+{
+    Unknown,
+    RegularFile,
+    Directory,
+    SymbolicLink,
+    NamedPipe,
+    Socket,
+    CharacterDevice,
+    BlockDevice,
+}
+
+/// <summary>A path's own type, permission bits, owner and group (links not followed).</summary>
+public sealed class UnixFileStatus
+{
+    public UnixFileStatus(UnixFileKind kind, int mode, uint owner, uint group)
+    {
+        Kind = kind;
+        Mode = mode;
+        Owner = owner;
+        Group = group;
+    }
+
+    public UnixFileKind Kind { get; }
+
+    /// <summary>The permission bits, setuid, setgid and sticky included (07777).</summary>
+    public int Mode { get; }
+
+    public uint Owner { get; }
+
+    public uint Group { get; }
+
+    /// <summary>Neither a regular file, a folder nor a link: a named pipe, a socket or a device, whose "content" is not a file's.</summary>
+    public bool IsSpecial => Kind is not (UnixFileKind.RegularFile or UnixFileKind.Directory or UnixFileKind.SymbolicLink);
 }

@@ -68,7 +68,17 @@ public sealed class TargetState
     /// <summary>Equal to a point's fingerprint exactly when the target is already in that point's state.</summary>
     public required string Fingerprint { get; init; }
 
+    /// <summary>
+    /// The same state in the fingerprint form of points an older version of the provider captured (a folder's content
+    /// only, before modes and owners were recorded), so such points still compare: null where the form never changed.
+    /// </summary>
+    public string? LegacyFingerprint { get; init; }
+
     public string? Detail { get; init; }
+
+    /// <summary>True when the target is in the state of a point with this fingerprint (in either form).</summary>
+    public bool Matches(string pointFingerprint) =>
+        Fingerprint == pointFingerprint || (LegacyFingerprint is not null && LegacyFingerprint == pointFingerprint);
 }
 
 /// <summary>What a capture produced.</summary>

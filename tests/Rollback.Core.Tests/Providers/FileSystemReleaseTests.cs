@@ -33,7 +33,8 @@ public sealed class FileSystemReleaseTests : IDisposable
 
         Assert.Equal("v2.3.1", point.Version);
         Assert.False(point.IsSafetyPoint);
-        Assert.Equal(new[] { "app.dll", "config/app.conf", "public/index.html" }, point.Artifacts.Select(a => a.RelativePath));
+        Assert.Equal(new[] { "app.dll", "config", "config/app.conf", "public", "public/index.html" }, point.Artifacts.Select(a => a.RelativePath));
+        Assert.Equal(new[] { "config", "public" }, point.Artifacts.Where(a => a.Type == "Directory").Select(a => a.RelativePath));
         var expected = Checksums.HashFile(Path.Combine(_root, "releases", "v2.3.1", "app.dll"));
         Assert.Equal(expected, point.Artifacts[0].Sha256);
         Assert.True(File.Exists(Path.Combine(point.Path, PointStore.ManifestFileName)));
