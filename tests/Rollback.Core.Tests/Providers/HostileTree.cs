@@ -24,7 +24,8 @@ internal static class HostileTree
 
     public static readonly string[] Shapes = [Directory, ReleaseLink, ReleaseCopy];
 
-    public static readonly string[] SpecialKinds = [nameof(UnixFileKind.NamedPipe), nameof(UnixFileKind.Socket), nameof(UnixFileKind.CharacterDevice)];
+    // Named as the manifest's Type names them.
+    public static readonly string[] SpecialKinds = ["NamedPipe", "Socket", "CharacterDevice"];
 
     public static bool IsRoot => !OperatingSystem.IsWindows() && Environment.UserName == "root";
 
@@ -76,15 +77,15 @@ internal static class HostileTree
     {
         switch (kind)
         {
-            case nameof(UnixFileKind.NamedPipe):
+            case "NamedPipe":
                 Run("mkfifo", path);
                 break;
-            case nameof(UnixFileKind.Socket):
+            case "Socket":
                 // .NET removes a socket's file when the socket closes, and sun_path holds 108 bytes: Python binds by a
                 // name relative to the folder and leaves the file behind, as a crashed service does.
                 Run("python3", "-c", "import os, socket, sys; os.chdir(sys.argv[1]); socket.socket(socket.AF_UNIX).bind(sys.argv[2])", Path.GetDirectoryName(path)!, Path.GetFileName(path));
                 break;
-            case nameof(UnixFileKind.CharacterDevice):
+            case "CharacterDevice":
                 Run("mknod", path, "c", "1", "3");
                 break;
             default:
@@ -128,7 +129,7 @@ internal static class HostileTree
     /// </summary>
     public static SortedDictionary<string, string> Snapshot(string folder)
     {
-        var snapshot = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var snapshot = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["."] = Output("stat", "-L", "-c", "%F %a %u:%g", folder) };
         var pending = new Stack<string>();
         pending.Push(folder);
         while (pending.Count > 0)
