@@ -5,7 +5,6 @@ using System.IO;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
-using Rollback.Platform;
 using Xunit;
 
 namespace Rollback.Tests.Providers;
