@@ -197,4 +197,47 @@ public sealed class NativeFileSystemTests : IDisposable
 
         Assert.Equal(File.GetUnixFileMode(source), File.GetUnixFileMode(destination));
     }
+
+    [SkippableTheory]
+    [InlineData("file", "regular file", "RegularFile")]
+    [InlineData("folder", "directory", "Directory")]
+    [InlineData("link", "symbolic link", "SymbolicLink")]
+    [InlineData("pipe", "fifo", "NamedPipe")]
+    public void StatReadsTheKindModeAndOwnerOfThePathItselfAsStatDoes(string name, string statKind, string kind)
+    {
+        Skip.If(OperatingSystem.IsWindows(), "statx is Linux");
+        _temp.WriteFile("file", "x");
+        Directory.CreateDirectory(_temp["folder"]);
+        NativeFileSystem.CreateDirectoryLink(_temp["link"], "folder");
+        Tests.Providers.HostileTree.Run("mkfifo", _temp["pipe"]);
+        Tests.Providers.HostileTree.Run("chmod", "4751", _temp["file"]);
+
+        var status = NativeFileSystem.Stat(_temp[name])!;
+
+        var expected = Tests.Providers.HostileTree.Output("stat", "-c", "%F|%a|%u|%g", _temp[name]).Split('|');
+        Assert.Equal(statKind, expected[0].Replace("regular empty file", "regular file", StringComparison.Ordinal));
+        Assert.Equal(kind, status.Kind.ToString());
+        Assert.Equal(Convert.ToInt32(expected[1], 8), status.Mode);
+        Assert.Equal(uint.Parse(expected[2], System.Globalization.CultureInfo.InvariantCulture), status.Owner);
+        Assert.Equal(uint.Parse(expected[3], System.Globalization.CultureInfo.InvariantCulture), status.Group);
+        Assert.Equal(kind == "NamedPipe", status.IsSpecial);
+    }
+
+    [SkippableFact]
+    public void SetModeAndTrySetOwnerChangeThePathAndOwnerNeverFollowsALink()
+    {
+        Skip.IfNot(Tests.Providers.HostileTree.IsRoot, "giving a file away needs root");
+        var file = _temp.WriteFile("file", "x");
+        NativeFileSystem.CreateDirectoryLink(_temp["link"], file);
+
+        NativeFileSystem.SetMode(file, Convert.ToInt32("2750", 8));
+        Assert.True(NativeFileSystem.TrySetOwner(_temp["link"], 1234, 2345));
+
+        Assert.Equal("2750 0:0", Tests.Providers.HostileTree.ModeAndOwner(file));
+        Assert.Equal("1234:2345", Tests.Providers.HostileTree.Output("stat", "-c", "%u:%g", _temp["link"]));
+        Assert.Equal("0750", NativeFileSystem.FormatMode(Convert.ToInt32("750", 8)));
+        Assert.Equal(Convert.ToInt32("4755", 8), NativeFileSystem.ParseMode("4755"));
+        Assert.Null(NativeFileSystem.ParseMode("0758"));
+        Assert.Null(NativeFileSystem.ParseMode("12345"));
+    }
 }
