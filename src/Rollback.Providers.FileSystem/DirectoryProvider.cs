@@ -57,9 +57,10 @@ public sealed class DirectoryProvider : IRollbackProvider
             throw new DirectoryNotFoundException($"The folder '{folder}' does not exist.");
         }
 
-        // A fingerprint of every file, folder, mode and owner is what makes "already current" exact for a folder without releases.
-        var items = FileSystemChecks.Scan(target, folder, NullReporter.Instance, default);
-        var artifacts = FileTree.HashItems(items, $"Hashing {folder}", NullReporter.Instance, default);
+        // A fingerprint of every file, folder, mode and owner is what makes "already current" exact for a folder without
+        // releases. Skipped special files were reported when the point was captured, not again on every read.
+        var items = FileSystemChecks.Scan(target, folder, NullReporter.Instance, context.Cancellation);
+        var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Cancellation);
         return State(target, folder, artifacts, FileSystemChecks.FolderMetadata(folder).ToList());
     }
 

@@ -121,7 +121,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
         }
 
         yield return ReleaseComplete(point);
-        yield return ReleaseMetadataUnchanged(layout, point);
+        yield return ReleaseMetadataUnchanged(layout, point, context);
     }
 
     public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
@@ -234,7 +234,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
                 $"The manifest of point {point.Id} lists no file of release {point.Version}: a release is never empty, so the manifest was emptied or the capture is broken. Do not roll back to this point.");
 
     /// <summary>The release folder is rolled onto in place: its modes and owners must still be the captured ones (stat only, nothing read).</summary>
-    private static CheckResult ReleaseMetadataUnchanged(Layout layout, RollbackPoint point)
+    private static CheckResult ReleaseMetadataUnchanged(Layout layout, RollbackPoint point, OperationContext context)
     {
         var folder = layout.ReleaseFolder(point.Version);
         if (!Directory.Exists(folder))
@@ -242,7 +242,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
             return CheckResult.Pass("ReleaseMetadata", "The release folder is missing; ArtifactsIntact reports it.");
         }
 
-        var error = FileTree.DifferencesError(folder, FileTree.MetadataDifferences(folder, point.Artifacts, default));
+        var error = FileTree.DifferencesError(folder, FileTree.MetadataDifferences(folder, point.Artifacts, context.Cancellation));
         return error is null
             ? CheckResult.Pass("ReleaseMetadata", $"The modes and owners in '{folder}' are the captured ones.")
             : CheckResult.Fail("ReleaseMetadata", error.ErrorId, error.Message);
