@@ -97,7 +97,7 @@ public sealed class SpecialFileTests : IDisposable
     {
         var ex = Assert.Throws<RollbackException>(() => HostileTree.Register(_sandbox, HostileTree.Directory, ("SpecialFiles", "Follow")));
 
-        Assert.Equal(RollbackErrorId.InvalidTargetSettings, ex.ErrorId);
+        Assert.Equal(RollbackErrorId.InvalidSetting, ex.ErrorId);
         Assert.Contains("SpecialFiles", ex.Message, StringComparison.Ordinal);
     }
 
