@@ -23,6 +23,7 @@ public sealed partial class JournalTests
         "edit an entry and re-chain the rest",
         "edit an entry, re-chain the rest and rewrite the head record",
         "append a correctly chained forgery",
+        "append a correctly chained forgery that the module then appends after",
         "add a field inside an entry",
         "add a field after an entry's hash",
         "put an entry in the old format after current ones",
@@ -130,6 +131,13 @@ public sealed partial class JournalTests
         Assert.Contains(verification.Warnings, w => w.StartsWith("Line 4 ", StringComparison.Ordinal));
         Assert.Equal(3, read.Count);
         Assert.Single(warnings);
+
+        // The next command appends after the torn line, and the journal stays valid for good.
+        Journal.Append(Entry(5));
+        var after = Journal.Verify();
+        Assert.True(after.IsValid, after.Message);
+        Assert.Equal(5, after.EntryCount);
+        Assert.Equal(4, Journal.Read().Count());
     }
 
     private void Tamper(string tamper)
@@ -165,6 +173,11 @@ public sealed partial class JournalTests
                 var last = JsonSerializer.Deserialize<HistoryEntry>(lines[^1], StoreJson.Compact)!;
                 var forged = JournalForger.Seal(Entry(99) with { Sequence = last.Sequence + 1, PreviousHash = last.Hash });
                 WriteLines([.. lines, forged.Line]);
+                break;
+            case "append a correctly chained forgery that the module then appends after":
+                var tail = JsonSerializer.Deserialize<HistoryEntry>(lines[^1], StoreJson.Compact)!;
+                WriteLines([.. lines, JournalForger.Seal(Entry(99) with { Sequence = tail.Sequence + 1, PreviousHash = tail.Hash }).Line]);
+                Journal.Append(Entry(100));
                 break;
             case "add a field inside an entry":
                 lines[4] = lines[4].Replace("\"reason\":", "\"extra\":1,\"reason\":", StringComparison.Ordinal);

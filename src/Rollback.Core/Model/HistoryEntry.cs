@@ -54,6 +54,12 @@ public sealed record HistoryEntry
     /// <summary>True when the journal's last line was a write cut short when this entry was appended after it. Null (and left out of the line) otherwise.</summary>
     public bool? FollowsTornLine { get; init; }
 
+    /// <summary>
+    /// The sequence journal.head named when this entry was appended, when that was not the journal's last entry (lines
+    /// were written outside the module, or it stopped between an entry and its head record). Null (and left out) otherwise.
+    /// </summary>
+    public long? HeadRecordedSequence { get; init; }
+
     public string Hash { get; init; } = string.Empty;
 
     public string PreviousHash { get; init; } = string.Empty;

@@ -83,6 +83,7 @@ public sealed class Journal
                 PreviousHash = lastHash,
                 Hash = string.Empty,
                 FollowsTornLine = torn && lastIsDamaged ? true : null,
+                HeadRecordedSequence = UnexpectedHead(lastSequence, lastHash, torn && lastIsDamaged),
             };
             var (line, hash) = Seal(unsealed);
             var bytes = Utf8NoBom.GetBytes((torn ? "\n" : string.Empty) + line + "\n");
@@ -100,6 +101,34 @@ public sealed class Journal
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw Unwritable(ex);
+        }
+    }
+
+    /// <summary>
+    /// The sequence journal.head names when it is not the journal's last entry, else null. An entry appended from outside
+    /// the module leaves the head behind; recording that in the next entry keeps it detectable after the head moves on.
+    /// </summary>
+    private long? UnexpectedHead(long lastSequence, string lastHash, bool lastIsTorn)
+    {
+        var head = ReadHeadRecord();
+        if (head is null || head.Sequence == lastSequence && head.Hash == lastHash)
+        {
+            return null;
+        }
+
+        // A torn last line is the write that never finished: the head rightly names the entry before it.
+        return lastIsTorn && head.Sequence == lastSequence - 1 ? null : head.Sequence;
+    }
+
+    private JournalHead? ReadHeadRecord()
+    {
+        try
+        {
+            return File.Exists(HeadPath) ? JsonSerializer.Deserialize<JournalHead>(File.ReadAllText(HeadPath), StoreJson.Compact) : null;
+        }
+        catch (JsonException)
+        {
+            return new JournalHead(-1, string.Empty);
         }
     }
 
@@ -180,6 +209,12 @@ public sealed class Journal
             if (!line.HashMatches)
             {
                 return Broken(entry.Sequence, count, $"Entry {entry.Sequence} has been altered: its line no longer matches its hash.");
+            }
+
+            if (entry.HeadRecordedSequence is long recorded)
+            {
+                return Broken(entry.Sequence, count,
+                    $"Entry {entry.Sequence} was appended when journal.head named entry {recorded}, not entry {count}: the entries after {recorded} were written outside the module (or it stopped between writing an entry and its head record, or journal.head was edited).");
             }
 
             previousHash = entry.Hash;
