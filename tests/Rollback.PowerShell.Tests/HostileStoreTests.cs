@@ -188,6 +188,28 @@ public sealed class HostileStoreTests
         Assert.Equal(before, Snapshot(session.Root));
     }
 
+    [Fact]
+    public void ATornLastJournalLineIsAWarningAndNeverBreaksLaterReads()
+    {
+        using var session = new RollbackSession();
+        CaptureTwoPoints(session);
+        var journal = Path.Combine(session.StorePath, "journal.jsonl");
+        var entries = File.ReadAllLines(journal).Length;
+        File.AppendAllText(journal, "{\"sequence\":99,\"tar");
+
+        var history = session.Run("Get-RollbackHistory");
+        var verify = session.Run("Get-RollbackHistory -Verify");
+        session.Run("New-RollbackPoint -Target site").AssertNoErrors();
+        var later = session.Run("Get-RollbackHistory");
+
+        Assert.Equal(entries, history.Output.Count);
+        Assert.Contains(history.Warnings, w => w.Contains($"Line {entries + 1} ", StringComparison.Ordinal));
+        Assert.Equal(true, Assert.Single(verify.Output).Get("IsValid"));
+        Assert.Contains(verify.Warnings, w => w.Contains($"Line {entries + 1} ", StringComparison.Ordinal));
+        Assert.Equal(entries + 1, later.Output.Count);
+        later.AssertNoErrors();
+    }
+
     private static (string Older, string Newer) CaptureTwoPoints(RollbackSession session)
     {
         var site = Path.Combine(session.Root, "site");

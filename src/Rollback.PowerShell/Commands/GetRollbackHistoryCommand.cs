@@ -50,6 +50,11 @@ public sealed class GetRollbackHistoryCommand : RollbackCmdlet
             if (Verify)
             {
                 var verification = Engine.VerifyJournal();
+                foreach (var warning in verification.Warnings)
+                {
+                    WriteWarning(warning);
+                }
+
                 if (!verification.IsValid)
                 {
                     WriteWarning(string.Format(CultureInfo.CurrentCulture, CmdletStrings.JournalInvalid, verification.Path, verification.Message));
