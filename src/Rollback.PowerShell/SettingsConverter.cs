@@ -4,11 +4,16 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
+using System.Security;
 using Rollback.Errors;
+using Rollback.Settings;
 
 namespace Rollback.PowerShell;
 
-/// <summary>Turns the -Settings hashtable into the engine's <see cref="SettingsDictionary"/>: scalars and arrays only.</summary>
+/// <summary>
+/// Turns the -Settings hashtable into the engine's <see cref="SettingsDictionary"/>: scalars and arrays, and for a secret
+/// setting a SecureString or a PSCredential (its password), handed on as a <see cref="SecretText"/> for the store to keep.
+/// </summary>
 internal static class SettingsConverter
 {
     public static SettingsDictionary Convert(IDictionary settings)
@@ -27,6 +32,8 @@ internal static class SettingsConverter
     {
         null => null,
         string text => text,
+        SecureString secure => new SecretText(secure),
+        PSCredential credential => new SecretText(credential.Password),
         IDictionary or ScriptBlock => throw NotSupported(key, value),
         IEnumerable items => items.Cast<object?>().Select(Unwrap).Select(i => i is null or string or IFormattable or bool ? i : throw NotSupported(key, i)).ToArray(),
         _ => value,

@@ -70,6 +70,16 @@ public sealed class KindSchemaTests : IDisposable
     public void AValueOfTheWrongTypeIsInvalid(string kind, string setting)
     {
         var definition = Definition(kind, setting);
+        if (definition.Secret)
+        {
+            // A secret in clear is the wrong value for a secret setting, and the refusal does not repeat it.
+            var clear = Register(kind, (setting, "s3cr3t-in-clear"));
+            Assert.Equal(RollbackErrorId.InvalidSetting, clear.ErrorId);
+            Assert.DoesNotContain("s3cr3t-in-clear", clear.Message, StringComparison.Ordinal);
+            AssertNothingStored();
+            return;
+        }
+
         var wrong = definition.Type switch
         {
             SettingType.Text when definition.AllowedValues.Count > 0 => "Sideways",

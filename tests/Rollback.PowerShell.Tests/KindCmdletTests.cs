@@ -88,6 +88,39 @@ public sealed class KindCmdletTests : IDisposable
     }
 
     [Fact]
+    public void ASecretSettingTakesASecureStringOrAPSCredentialKeepsItUserOnlyAndShowsStars()
+    {
+        _session.SetVariable("site", Directory.CreateDirectory(Path.Combine(_session.Root, "site")).FullName);
+
+        var target = _session.Run("""
+            $token = [System.Net.NetworkCredential]::new('', 'Bearer canary-91d2').SecurePassword
+            Register-RollbackTarget -Name site -Kind Directory -Settings @{ Path = $site; HealthAuthorization = $token }
+            """).One("RollbackTarget");
+        var replaced = _session.Run("""
+            $credential = [pscredential]::new('svc', [System.Net.NetworkCredential]::new('', 'Bearer canary-91d2').SecurePassword)
+            Register-RollbackTarget -Name site -Kind Directory -Settings @{ Path = $site; HealthAuthorization = $credential } -Force
+            """).One("RollbackTarget");
+        var clear = _session.Run("Register-RollbackTarget -Name other -Kind Directory -Settings @{ Path = $site; HealthAuthorization = 'Bearer canary-91d2' }");
+
+        foreach (var registered in new[] { target, replaced })
+        {
+            var settings = (IEnumerable)registered.Get("Settings")!;
+            var shown = settings.Cast<object>().Select(PSObject.AsPSObject).Single(p => p.GetString("Key") == "HealthAuthorization");
+            Assert.Equal("***", shown.GetString("Value"));
+        }
+
+        Assert.DoesNotContain("canary", clear.SingleError("InvalidSetting").Exception.Message, StringComparison.Ordinal);
+        var kept = Path.Combine(_session.StorePath, "secrets", "site", "HealthAuthorization");
+        Assert.Equal("Bearer canary-91d2", File.ReadAllText(kept));
+        Assert.All(Directory.GetFiles(_session.StorePath, "*", SearchOption.AllDirectories).Where(f => f != kept),
+            f => Assert.DoesNotContain("canary-91d2", File.ReadAllText(f), StringComparison.Ordinal));
+        Assert.Equal("Secret", Setting(_session.Run("Get-RollbackKind -Name Directory").One("RollbackKindInfo"), "CommonSettings", "HealthAuthorization").GetString("TypeName"));
+
+        _session.Run("Unregister-RollbackTarget -Name site -Confirm:$false").AssertNoErrors();
+        Assert.False(File.Exists(kept));
+    }
+
+    [Fact]
     public void OptionIsCheckedAgainstTheKindsPerCallOptionsOnEveryCmdletThatTakesIt()
     {
         var conf = Path.Combine(Directory.CreateDirectory(Path.Combine(_session.Root, "site")).FullName, "app.conf");

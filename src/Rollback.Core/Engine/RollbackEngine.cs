@@ -64,15 +64,27 @@ public sealed partial class RollbackEngine
         SettingsCheck.Settings(provider.Kind, settings, DeclaredSettings(provider));
         var validated = provider.ValidateSettings(settings);
         ValidateHealthSettings(validated);
+        var secrets = DeclaredSettings(provider).Where(d => d.Secret && validated.ContainsKey(d.Name)).ToList();
         var target = new RollbackTarget
         {
             Name = name,
             Kind = provider.Kind,
-            Settings = validated,
+            Settings = secrets.Aggregate(validated, (stored, secret) => stored.With(secret.Name, StoredSecret(name, secret.Name, stored[secret.Name]))),
             RegisteredAt = _time.GetUtcNow(),
             RegisteredBy = User,
         };
         Store.Targets.Save(target, replace);
+
+        // Values given as a SecureString are written only once the target is saved: a refused registration changes none.
+        Store.Secrets.RemoveAll(name);
+        foreach (var secret in secrets)
+        {
+            if (validated[secret.Name] is SecretText text)
+            {
+                Store.Secrets.Keep(name, secret.Name, text.Value);
+            }
+        }
+
         Journal(new HistoryEntry { Target = name, Action = HistoryAction.RegisterTarget, To = provider.Kind, Status = HistoryStatus.Succeeded });
         return target;
     }
@@ -83,6 +95,7 @@ public sealed partial class RollbackEngine
         using (AcquireTargetLock(target.Name, "Unregister"))
         {
             Store.Targets.Remove(target.Name);
+            Store.Secrets.RemoveAll(target.Name);
             if (removePoints)
             {
                 Store.Points.DeleteAll(target.Name);
@@ -688,6 +701,7 @@ public sealed partial class RollbackEngine
 
             using var certificate = settings.TrustedCertificate is null ? null : TrustedCertificate.Load(settings.TrustedCertificate);
             var expected = settings.ExpectedVersionFor(point.Version);
+            var headers = settings.HeadersFor(Store.Secrets.Directory);
             var started = _time.GetTimestamp();
             foreach (var uri in settings.Uris)
             {
@@ -698,7 +712,7 @@ public sealed partial class RollbackEngine
                     Uri = uri,
                     ExpectedVersion = expected,
                     ExpectedStatusCodes = settings.ExpectedStatusCodes,
-                    Headers = settings.Headers,
+                    Headers = headers,
                     TrustedCertificate = certificate,
                     MaxLatency = settings.MaxLatency,
                     RetryInterval = settings.RetryInterval,
@@ -787,6 +801,26 @@ public sealed partial class RollbackEngine
 
     private void ReportPhase(RollbackTarget target, string status, int percent) =>
         _reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Rollback, Activity = $"Rollback of {target.Name}", Status = status, PercentComplete = percent });
+
+    /// <summary>
+    /// A secret setting as the store keeps it: a reference (env:NAME, file:/path) as given, the file checked to be
+    /// user-only; a value given as a SecureString becomes a reference to the store file it will be written to.
+    /// </summary>
+    private static SecretReference StoredSecret(string target, string setting, object value)
+    {
+        if (value is SecretText)
+        {
+            return SecretFiles.ReferenceFor(target, setting);
+        }
+
+        var reference = value as SecretReference ?? (SecretReference.TryParse((string)value, out var parsed) ? parsed! : throw new InvalidOperationException("SettingsCheck lets only references through."));
+        if (reference.Locator.StartsWith(SecretReference.FilePrefix, StringComparison.Ordinal))
+        {
+            SecretReference.CheckProtected(reference.Locator.Substring(SecretReference.FilePrefix.Length));
+        }
+
+        return reference;
+    }
 
     /// <summary>The settings a target of this provider's kind may have: the engine's own and the kind's.</summary>
     public static IReadOnlyList<SettingDefinition> DeclaredSettings(IRollbackProvider provider) => EngineSettings.All.Concat(provider.Schema.Settings).ToList();

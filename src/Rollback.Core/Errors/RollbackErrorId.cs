@@ -67,6 +67,8 @@ public static class RollbackErrorId
     public const string UnknownSetting = nameof(UnknownSetting);
     /// <summary>A setting or per-call option whose value is not of its declared type, or a setting that may not be given per call.</summary>
     public const string InvalidSetting = nameof(InvalidSetting);
+    /// <summary>A secret setting's reference (environment variable, user-only file) cannot be read, or the file is not user-only.</summary>
+    public const string SecretUnavailable = nameof(SecretUnavailable);
     /// <summary>The provider assembly that would hold a kind could not be loaded, or two providers claim the kind.</summary>
     public const string ProviderLoadFailed = nameof(ProviderLoadFailed);
     // Automatic-rollback configuration (Get-/Set-AutoRollbackConfiguration), for kinds whose system rolls back by itself.

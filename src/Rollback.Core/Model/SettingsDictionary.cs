@@ -7,7 +7,8 @@ using System.Linq;
 namespace Rollback;
 
 /// <summary>
-/// A target's settings: case-insensitive keys whose values are a string or a list of strings.
+/// A target's settings: case-insensitive keys whose values are a string or a list of strings (a secret setting: a
+/// <see cref="Settings.SecretReference"/>, shown as ***).
 /// That keeps them JSON-friendly and lets a hashtable from PowerShell (scalars, arrays) map onto
 /// them without loss. The provider of the target's kind validates them.
 /// </summary>
@@ -55,8 +56,17 @@ public sealed class SettingsDictionary : IReadOnlyDictionary<string, object>
             return null;
         }
 
-        return value is string[] list ? list.FirstOrDefault() : (string)value;
+        // A secret never reads as text: see GetSecret.
+        return value switch
+        {
+            string[] list => list.FirstOrDefault(),
+            string text => text,
+            _ => null,
+        };
     }
+
+    /// <summary>A secret setting's reference, or null when absent (see <see cref="Settings.SecretReference"/>).</summary>
+    public Settings.SecretReference? GetSecret(string key) => _values.TryGetValue(key, out var value) ? value as Settings.SecretReference : null;
 
     /// <summary>The setting as a list: a scalar is a list of one; absent is empty.</summary>
     public IReadOnlyList<string> GetList(string key)
@@ -66,7 +76,12 @@ public sealed class SettingsDictionary : IReadOnlyDictionary<string, object>
             return Array.Empty<string>();
         }
 
-        return value is string[] list ? list : new[] { (string)value };
+        return value switch
+        {
+            string[] list => list,
+            string text => new[] { text },
+            _ => Array.Empty<string>(),
+        };
     }
 
     public bool GetBoolean(string key, bool defaultValue)
@@ -93,6 +108,9 @@ public sealed class SettingsDictionary : IReadOnlyDictionary<string, object>
         {
             case string text:
                 return text;
+            case Settings.SecretReference or Settings.SecretText:
+                // Kept as they are: a reference is stored as itself, a SecretText only until the store keeps it.
+                return value;
             case IEnumerable items:
                 return items.Cast<object?>().Where(i => i is not null).Select(i => Convert.ToString(i, CultureInfo.InvariantCulture) ?? string.Empty).ToArray();
             case bool flag:

@@ -35,6 +35,11 @@ public static class EngineSettings
         new() { Name = HealthSettings.HealthExpectedStatusSetting, Type = SettingType.WholeNumber, IsList = true, Description = "HTTP status codes that count as healthy; any 2xx when absent." },
         new() { Name = HealthSettings.HealthMaxLatencySetting, Type = SettingType.TimeSpan, Description = "A health answer slower than this counts as unhealthy." },
         new() { Name = HealthSettings.HealthHeaderSetting, Type = SettingType.Text, IsList = true, Description = "Extra request headers for the health endpoints, as 'Name: value' (no Authorization)." },
+        new()
+        {
+            Name = HealthSettings.HealthAuthorizationSetting, Type = SettingType.Text, Secret = true,
+            Description = "The Authorization header for the health endpoints (e.g. 'Bearer ...'): a SecureString or PSCredential (kept in a user-only store file), 'env:NAME' or 'file:/path' (a user-only file).",
+        },
         new() { Name = HealthSettings.HealthTrustedCertificateSetting, Type = SettingType.Text, Description = "A .cer/.pem file or a thumbprint: the one certificate trusted beyond the platform's roots." },
         new() { Name = MetricsQueries.PrometheusUrlSetting, Type = SettingType.Uri, Description = "The Prometheus server Get-RollbackDecision and Watch-Deployment query." },
         new() { Name = MetricsQueries.JobSetting, Type = SettingType.Text, Description = "The job label value in the queries ({job}); the target's name when absent." },

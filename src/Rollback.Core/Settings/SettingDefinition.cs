@@ -37,11 +37,17 @@ public sealed class SettingDefinition
     /// <summary>May be given for one call with -Option on Invoke-Rollback, Test-RollbackReadiness and Restore-Configuration.</summary>
     public bool PerCall { get; init; }
 
+    /// <summary>
+    /// A secret (a token, a password, a key): stored only as a <see cref="SecretReference"/> (env:NAME, file:/path, or a
+    /// SecureString or PSCredential kept in a user-only store file) and shown as ***.
+    /// </summary>
+    public bool Secret { get; init; }
+
     /// <summary>The only values accepted (case-insensitive), when the setting is a choice.</summary>
     public IReadOnlyList<string> AllowedValues { get; init; } = Array.Empty<string>();
 
     /// <summary>The type as PowerShell users know it: String, String[], Boolean, Int32, Double, TimeSpan, Uri.</summary>
-    public string TypeName => Type switch
+    public string TypeName => Secret ? "Secret" : Type switch
     {
         SettingType.Text => "String",
         SettingType.WholeNumber => "Int32",

@@ -91,6 +91,12 @@ public static class SettingsCheck
 
     private static void CheckValue(string kind, SettingDefinition definition, object value, string what)
     {
+        if (definition.Secret || value is SecretText or SecretReference)
+        {
+            CheckSecret(kind, definition, value, what);
+            return;
+        }
+
         if (value is string[] list && !definition.IsList)
         {
             throw Invalid(kind, definition, what, $"one value, not a list of {list.Length}");
@@ -108,6 +114,23 @@ public static class SettingsCheck
                 throw Invalid(kind, definition, what, $"one of {string.Join(", ", definition.AllowedValues)}, not '{text}'");
             }
         }
+    }
+
+    /// <summary>A secret is only ever a reference, and only a secret setting takes one; the message never repeats the value.</summary>
+    private static void CheckSecret(string kind, SettingDefinition definition, object value, string what)
+    {
+        if (!definition.Secret)
+        {
+            throw Invalid(kind, definition, what, "text, not a SecureString or PSCredential (it is not a secret setting)");
+        }
+
+        if (value is SecretText or SecretReference || (value is string text && SecretReference.TryParse(text, out _)))
+        {
+            return;
+        }
+
+        throw Invalid(kind, definition, what,
+            "a SecureString or PSCredential (kept in a user-only store file), 'env:NAME' or 'file:/path' (a file only its owner can read): a secret is never stored in clear");
     }
 
     private static string Expected(SettingType type) => type switch

@@ -44,6 +44,7 @@ public sealed class RollbackStore
         Targets = new TargetRegistry(this);
         Points = new PointStore(this);
         Journal = new Journal(this);
+        Secrets = new SecretFiles(Path.Combine(Root, "secrets"));
     }
 
     public string Root { get; }
@@ -61,6 +62,9 @@ public sealed class RollbackStore
     public PointStore Points { get; }
 
     public Journal Journal { get; }
+
+    /// <summary>Secret settings given as a SecureString or PSCredential: one user-only file each, under secrets/.</summary>
+    public SecretFiles Secrets { get; }
 
     /// <summary>The store path when none is given: ROLLBACK_STORE, else a per-user folder.</summary>
     public static string DefaultPath

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Rollback.Settings;
 
 namespace Rollback.Store;
 
@@ -41,6 +42,8 @@ public static class StoreJson
 
     private sealed class SettingsDictionaryConverter : JsonConverter<SettingsDictionary>
     {
+        private const string SecretProperty = "secret";
+
         public override SettingsDictionary Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             var values = new List<KeyValuePair<string, object?>>();
@@ -62,6 +65,21 @@ public static class StoreJson
                     }
 
                     values.Add(new KeyValuePair<string, object?>(key, items.ToArray()));
+                }
+                else if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    // A secret setting: { "secret": "env:NAME" }, where the value is, never the value.
+                    reader.Read();
+                    var property = reader.TokenType == JsonTokenType.PropertyName ? reader.GetString() : null;
+                    reader.Read();
+                    var locator = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    reader.Read();
+                    if (property != SecretProperty || locator is null || reader.TokenType != JsonTokenType.EndObject || !SecretReference.TryParse(locator, out var reference))
+                    {
+                        throw new JsonException($"The setting '{key}' is neither text nor a secret reference.");
+                    }
+
+                    values.Add(new KeyValuePair<string, object?>(key, reference));
                 }
                 else
                 {
@@ -87,9 +105,16 @@ public static class StoreJson
 
                     writer.WriteEndArray();
                 }
+                else if (pair.Value is SecretReference reference)
+                {
+                    writer.WriteStartObject(pair.Key);
+                    writer.WriteString(SecretProperty, reference.Locator);
+                    writer.WriteEndObject();
+                }
                 else
                 {
-                    writer.WriteString(pair.Key, (string)pair.Value);
+                    // A SecretText is kept by the store (RollbackStore.Secrets) and replaced by its reference before a save.
+                    writer.WriteString(pair.Key, pair.Value as string ?? throw new InvalidOperationException($"The setting '{pair.Key}' holds a secret value, which is never written to targets.json."));
                 }
             }
 

@@ -31,6 +31,9 @@ public sealed class HealthSettings
     /// <summary>Extra request headers as "Name: value" (not Authorization: a token has no place in the target registry).</summary>
     public const string HealthHeaderSetting = "HealthHeader";
 
+    /// <summary>The Authorization header for the health endpoints (e.g. "Bearer ..."): a secret, stored only as a reference.</summary>
+    public const string HealthAuthorizationSetting = "HealthAuthorization";
+
     /// <summary>A .cer/.pem path or a thumbprint of the one certificate to trust beyond the platform's roots.</summary>
     public const string HealthTrustedCertificateSetting = "HealthTrustedCertificate";
 
@@ -57,6 +60,23 @@ public sealed class HealthSettings
 
     public string? TrustedCertificate { get; private init; }
 
+    /// <summary>Where the Authorization header's value is (see <see cref="HeadersFor"/>); null: no Authorization header.</summary>
+    public Settings.SecretReference? Authorization { get; private init; }
+
+    /// <summary>The request headers, the Authorization header read from its secret where <see cref="Authorization"/> points.</summary>
+    public IReadOnlyDictionary<string, string> HeadersFor(string secretsDirectory)
+    {
+        if (Authorization is null)
+        {
+            return Headers;
+        }
+
+        return new Dictionary<string, string>(Headers.ToDictionary(p => p.Key, p => p.Value), StringComparer.OrdinalIgnoreCase)
+        {
+            ["Authorization"] = Authorization.Reveal(secretsDirectory),
+        };
+    }
+
     public bool IsConfigured => Uris.Count > 0;
 
     /// <summary>Reads and checks a target's health settings; a bad one raises InvalidTargetSettings naming it.</summary>
@@ -75,7 +95,7 @@ public sealed class HealthSettings
             var name = line.Substring(0, colon).Trim();
             if (name.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
             {
-                throw Invalid(HealthHeaderSetting, "an Authorization header would be stored in plain text in the target registry; pass -Token or -Credential to Test-DeploymentHealth instead");
+                throw Invalid(HealthHeaderSetting, "an Authorization header would be stored in plain text in the target registry; give it as the secret setting HealthAuthorization (a SecureString, 'env:NAME' or 'file:/path') instead");
             }
 
             headers[name] = line.Substring(colon + 1).Trim();
@@ -92,6 +112,7 @@ public sealed class HealthSettings
             MaxLatency = Duration(settings, HealthMaxLatencySetting),
             Headers = headers,
             TrustedCertificate = settings.GetString(HealthTrustedCertificateSetting),
+            Authorization = settings.GetSecret(HealthAuthorizationSetting),
         };
     }
 

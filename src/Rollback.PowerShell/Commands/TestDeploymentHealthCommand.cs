@@ -210,7 +210,7 @@ public sealed class TestDeploymentHealthCommand : RollbackCmdlet
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (settings is not null)
         {
-            foreach (var pair in settings.Headers)
+            foreach (var pair in settings.HeadersFor(Engine.Store.Secrets.Directory))
             {
                 headers[pair.Key] = pair.Value;
             }
