@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Settings;
@@ -14,14 +15,19 @@ namespace Rollback.Providers.FileSystem;
 /// One or more configuration files (appsettings.Production.json, app.conf, database.yml, nginx.conf).
 /// A point holds a copy of each. Restoring validates every file first (JSON, XML, YAML by real parsers,
 /// others through the target's validator command or the caller's), writes nothing unless all pass, then
-/// replaces each changed file atomically with its permissions kept; the safety point holds what was there.
+/// replaces each changed file atomically with its permissions kept, between the caller's BeforeSwitch and
+/// AfterSwitch (that switch is the downtime), and finally runs the target's ReloadCommand so what reads the
+/// files takes them up; the safety point holds what was there.
 /// </summary>
 public sealed class ConfigurationFileProvider : IRollbackProvider, IConfigurationProvider
 {
     public const string KindName = "ConfigurationFile";
     public const string PathSetting = "Path";
     public const string ValidatorSetting = "Validator";
+    public const string ReloadCommandSetting = "ReloadCommand";
+    private static readonly TimeSpan ReloadTimeout = TimeSpan.FromSeconds(60);
     private const string ItemKeyPrefix = "Item.";
+    private const string ReloadStep = "Reload";
 
     public string Kind => KindName;
 
@@ -31,6 +37,7 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
     {
         new SettingDefinition { Name = PathSetting, Type = SettingType.Text, IsList = true, Required = true, Description = "The configuration files (one or more); their folders must exist." },
         new SettingDefinition { Name = ValidatorSetting, Type = SettingType.Text, Description = "A command that checks a file before it is written, {0} standing for the file (e.g. 'nginx -t -c {0}')." },
+        new SettingDefinition { Name = ReloadCommandSetting, Type = SettingType.Text, Description = "A command run once after a changed write so what reads the files takes them up, {0} standing for the first file (e.g. 'nginx -s reload -c {0}', 'systemctl reload app'); a failure is ReloadFailed." },
     });
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings)
@@ -59,6 +66,11 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
         if (validator is not null && validator.IndexOf("{0}", StringComparison.Ordinal) < 0)
         {
             throw ProviderSettings.Invalid(Kind, $"the {ValidatorSetting} command must contain {{0}} where the file to check goes, e.g. 'nginx -t -c {{0}}'");
+        }
+
+        if (settings.ContainsKey(ReloadCommandSetting) && string.IsNullOrWhiteSpace(settings.GetString(ReloadCommandSetting)))
+        {
+            throw ProviderSettings.Invalid(Kind, $"the {ReloadCommandSetting} must be a command such as 'systemctl reload app' or 'nginx -s reload -c {{0}}' ({{0}} is the target's first file)");
         }
 
         return settings.With(PathSetting, full);
@@ -95,12 +107,19 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
 
     public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context) => WritableChecks(Items(target, point));
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context) =>
-        Items(target, point).SelectMany(i => new[]
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
+    {
+        var items = Items(target, point);
+        var steps = items.Select(i => new PlannedStep("Validate " + Path.GetFileName(i.Path), $"Check the captured '{i.Path}' with {ValidatorName(target, i.Path, null)}."))
+            .Concat(items.Select(i => new PlannedStep("Write " + Path.GetFileName(i.Path), $"Replace '{i.Path}' atomically if its content differs.")))
+            .ToList();
+        if (ReloadCommandOf(target) is { } reload)
         {
-            new PlannedStep("Validate " + Path.GetFileName(i.Path), $"Check the captured '{i.Path}' with {ValidatorName(target, i.Path, null)}."),
-            new PlannedStep("Write " + Path.GetFileName(i.Path), $"Replace '{i.Path}' atomically if its content differs."),
-        }).ToList();
+            steps.Add(new PlannedStep(ReloadStep, $"Run '{reload}' if a file changed."));
+        }
+
+        return steps;
+    }
 
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) =>
         context.ConfigurationItems.AddRange(Apply(target, point, Items(target, point), context, whatIf: false));
@@ -143,34 +162,22 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
                 // The captured mode and owner, not the live file's: a deploy that rewrote a 0600 file as 0644 must not keep it so.
                 FileTree.ApplyOne(candidate, item.Artifact.Mode, item.Artifact.Owner, item.Artifact.Group, isLink: false);
                 staged.Add((item, candidate, ValidatorName(target, item.Path, context.Validator)));
-                context.Step("Validate " + Path.GetFileName(item.Path), () => Validate(target, item.Path, candidate, context.Validator));
+                context.Step("Validate " + Path.GetFileName(item.Path), () => Validate(target, item.Path, candidate, context.Validator, context.Cancellation));
             }
 
-            var results = new List<ConfigurationRestoreResult>();
-            foreach (var (item, candidate, validator) in staged)
+            var results = staged.Select(s => Result(target, point, s.Item, s.Validator, whatIf, context.SafetyPoint)).ToList();
+            var writes = staged.Where(s => results.Single(r => r.Item == s.Item.Path).Changed).ToList();
+            if (writes.Count > 0 && !whatIf)
             {
-                var before = File.Exists(item.Path) ? Checksums.HashFile(item.Path) : null;
-                var live = before is null ? null : Platform.NativeFileSystem.Stat(item.Path);
-                var changed = before != item.Artifact!.Sha256 ||
-                    (live is not null && FileTree.MetadataDifference(item.Artifact.Mode, item.Artifact.Owner, item.Artifact.Group, live, isLink: false) is not null);
-                if (changed && !whatIf)
+                // One switch for all the files: the caller's hooks stop and start what reads them once, around the renames.
+                context.Switch("Write " + string.Join(", ", writes.Select(w => Path.GetFileName(w.Item.Path))), () =>
                 {
-                    context.Step("Write " + Path.GetFileName(item.Path), () => AtomicFile.Commit(candidate, item.Path));
-                }
-
-                results.Add(new ConfigurationRestoreResult
-                {
-                    Target = target.Name,
-                    PointId = point.Id,
-                    Item = item.Path,
-                    From = before,
-                    To = item.Artifact.Sha256,
-                    Validated = validator != "None",
-                    Validator = validator,
-                    Changed = changed,
-                    SafetyCopy = changed && !whatIf ? SafetyCopyOf(context.SafetyPoint, item) : null,
-                    WhatIf = whatIf,
+                    foreach (var (item, candidate, _) in writes)
+                    {
+                        AtomicFile.Commit(candidate, item.Path);
+                    }
                 });
+                Reload(target, writes.Select(w => w.Item.Path).ToList(), context);
             }
 
             return results;
@@ -184,7 +191,67 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
         }
     }
 
-    private static void Validate(RollbackTarget target, string itemPath, string candidate, ConfigurationValidator? callerValidator)
+    private static ConfigurationRestoreResult Result(RollbackTarget target, RollbackPoint point, Item item, string validator, bool whatIf, RollbackPoint? safety)
+    {
+        var before = File.Exists(item.Path) ? Checksums.HashFile(item.Path) : null;
+        var live = before is null ? null : Platform.NativeFileSystem.Stat(item.Path);
+
+        // A mode or owner that differs from the captured one is a change too: the write puts the captured ones back.
+        var changed = before != item.Artifact!.Sha256 ||
+            (live is not null && FileTree.MetadataDifference(item.Artifact.Mode, item.Artifact.Owner, item.Artifact.Group, live, isLink: false) is not null);
+        return new ConfigurationRestoreResult
+        {
+            Target = target.Name,
+            PointId = point.Id,
+            Item = item.Path,
+            From = before,
+            To = item.Artifact.Sha256,
+            Validated = validator != "None",
+            Validator = validator,
+            Changed = changed,
+            SafetyCopy = changed && !whatIf ? SafetyCopyOf(safety, item) : null,
+            WhatIf = whatIf,
+        };
+    }
+
+    /// <summary>
+    /// Runs the target's ReloadCommand after files changed, so what reads them takes them up; nothing to run when none
+    /// is set. Its output may hold secrets (a dumped configuration, a token in an error), so it goes to verbose only,
+    /// never into the message that the result and the journal keep.
+    /// </summary>
+    private static void Reload(RollbackTarget target, IReadOnlyList<string> written, RestoreContext context)
+    {
+        if (ReloadCommandOf(target) is not { } commandLine)
+        {
+            return;
+        }
+
+        context.Step(ReloadStep, () =>
+        {
+            var outcome = ShellCommand.Run(commandLine, Path.GetDirectoryName(PathsOf(target)[0])!, ReloadTimeout, context.Cancellation);
+            if (outcome.Output.Length > 0)
+            {
+                context.Reporter.Verbose($"{ReloadCommandSetting} of '{target.Name}': {ShellCommand.Truncate(outcome.Output, 4000)}");
+            }
+
+            if (outcome.ExitCode != 0)
+            {
+                var how = outcome.ExitCode is { } code ? $"exited with {code}" : $"did not finish within {ReloadTimeout.TotalSeconds:N0} s and was stopped";
+                var safety = context.SafetyPoint is null ? string.Empty : $" The configuration it replaced is in safety point {context.SafetyPoint.Id}.";
+                throw new RollbackException(RollbackErrorId.ReloadFailed, RollbackErrorCategory.InvalidOperation,
+                    $"The restored '{string.Join("', '", written)}' is in place, but the {ReloadCommandSetting} '{commandLine}' {how} (its output is in the verbose stream), so what reads it may still run the configuration it replaced. Reload it by hand once the cause is fixed.{safety}",
+                    target.Name);
+            }
+        });
+    }
+
+    /// <summary>The ReloadCommand as it runs: {0} is the target's first file (its main configuration file), quoted.</summary>
+    private static string? ReloadCommandOf(RollbackTarget target) =>
+        target.Settings.GetString(ReloadCommandSetting) is { } template && !string.IsNullOrWhiteSpace(template)
+            ? ShellCommand.CommandLine(template, PathsOf(target)[0])
+            : null;
+
+    private static void Validate(RollbackTarget target, string itemPath, string candidate, ConfigurationValidator? callerValidator, CancellationToken cancellation)
     {
         var parser = ConfigurationValidation.ParserFor(itemPath);
         var complaint = parser is null ? null : ConfigurationValidation.Parse(parser, candidate);
@@ -197,7 +264,7 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
         var command = target.Settings.GetString(ValidatorSetting);
         if (command is not null)
         {
-            complaint = ConfigurationValidation.RunCommand(command, candidate, out _);
+            complaint = ConfigurationValidation.RunCommand(command, candidate, cancellation);
             if (complaint is not null)
             {
                 throw ValidatorFailed(itemPath, complaint);

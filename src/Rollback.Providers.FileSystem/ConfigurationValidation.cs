@@ -1,9 +1,8 @@
 using System;
-using System.Diagnostics;
-using System.Globalization;
 using System.IO;
 using System.Text;
 using System.Text.Json;
+using System.Threading;
 using System.Xml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -91,61 +90,17 @@ internal static class ConfigurationValidation
     }
 
     /// <summary>Runs a validator command template with {0} replaced by the candidate path; valid when it exits 0.</summary>
-    public static string? RunCommand(string template, string candidatePath, out string commandLine)
+    public static string? RunCommand(string template, string candidatePath, CancellationToken cancellation)
     {
-        commandLine = string.Format(CultureInfo.InvariantCulture, template, Quote(candidatePath));
-        var shell = Platform.NativeFileSystem.IsWindows
-            ? new ProcessStartInfo("cmd.exe", "/d /c " + commandLine)
-            : new ProcessStartInfo("/bin/sh", "-c " + QuoteArgument(commandLine));
-        shell.UseShellExecute = false;
-        shell.RedirectStandardOutput = true;
-        shell.RedirectStandardError = true;
-        shell.WorkingDirectory = Path.GetDirectoryName(candidatePath);
-        using var process = Process.Start(shell) ?? throw new InvalidOperationException($"Cannot start '{commandLine}'.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit((int)CommandTimeout.TotalMilliseconds))
+        var commandLine = ShellCommand.CommandLine(template, candidatePath);
+        var outcome = ShellCommand.Run(commandLine, Path.GetDirectoryName(candidatePath)!, CommandTimeout, cancellation);
+        if (outcome.ExitCode is null)
         {
-            process.Kill();
             return $"the validator '{commandLine}' did not finish within {CommandTimeout.TotalSeconds:N0} s";
         }
 
-        process.WaitForExit();
-        if (process.ExitCode == 0)
-        {
-            return null;
-        }
-
-        var output = (stderr.Result + stdout.Result).Trim();
-        return $"the validator '{commandLine}' exited with {process.ExitCode}" + (output.Length > 0 ? ": " + Truncate(output, 600) : string.Empty);
+        return outcome.ExitCode == 0
+            ? null
+            : $"the validator '{commandLine}' exited with {outcome.ExitCode}" + (outcome.Output.Length > 0 ? ": " + ShellCommand.Truncate(outcome.Output, 600) : string.Empty);
     }
-
-    private static string Quote(string text) =>
-        Platform.NativeFileSystem.IsWindows ? "\"" + text + "\"" : "'" + text.Replace("'", "'\\''") + "'";
-
-    /// <summary>
-    /// Quotes one argument by the rules .NET uses to split ProcessStartInfo.Arguments on every platform
-    /// (netstandard2.0 has no ArgumentList): backslashes are literal except before a double quote.
-    /// </summary>
-    private static string QuoteArgument(string argument)
-    {
-        var quoted = new System.Text.StringBuilder("\"");
-        var backslashes = 0;
-        foreach (var c in argument)
-        {
-            if (c == '\\')
-            {
-                backslashes++;
-                continue;
-            }
-
-            quoted.Append('\\', c == '"' ? (backslashes * 2) + 1 : backslashes);
-            backslashes = 0;
-            quoted.Append(c);
-        }
-
-        return quoted.Append('\\', backslashes * 2).Append('"').ToString();
-    }
-
-    private static string Truncate(string text, int length) => text.Length <= length ? text : text.Substring(0, length) + "...";
 }

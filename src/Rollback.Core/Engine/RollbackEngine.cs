@@ -769,7 +769,11 @@ public sealed partial class RollbackEngine
     private sealed record VerificationTime(TimeSpan Duration, TimeSpan? Recovery);
 
     private ConfigurationRestoreContext ConfigurationContext(ConfigurationRestoreRequest request, RollbackPoint? safety) =>
-        new(_reporter, _time, request.Cancellation) { Items = request.Items, Validator = request.Validator, WhatIf = request.WhatIf, Previous = request.Previous, SafetyPoint = safety };
+        new(_reporter, _time, request.Cancellation)
+        {
+            Items = request.Items, Validator = request.Validator, BeforeSwitch = request.BeforeSwitch, AfterSwitch = request.AfterSwitch,
+            WhatIf = request.WhatIf, Previous = request.Previous, SafetyPoint = safety,
+        };
 
     private HistoryEntry Journal(HistoryEntry entry) => Store.Journal.Append(entry with { Time = _time.GetUtcNow(), User = User });
 

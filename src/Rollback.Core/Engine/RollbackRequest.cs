@@ -59,6 +59,12 @@ public sealed class ConfigurationRestoreRequest
 
     public ConfigurationValidator? Validator { get; init; }
 
+    /// <summary>Runs just before changed files are written (stop what reads them); with AfterSwitch, its time is downtime.</summary>
+    public Action? BeforeSwitch { get; init; }
+
+    /// <summary>Runs just after the write, whatever happened (start what reads the files again).</summary>
+    public Action? AfterSwitch { get; init; }
+
     public bool WhatIf { get; init; }
 
     /// <summary>

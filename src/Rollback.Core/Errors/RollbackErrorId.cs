@@ -33,6 +33,7 @@ public static class RollbackErrorId
     public const string CaptureFailed = nameof(CaptureFailed);
     public const string ConfigurationInvalid = nameof(ConfigurationInvalid);
     public const string ValidatorFailed = nameof(ValidatorFailed);
+    public const string ReloadFailed = nameof(ReloadFailed);
     public const string ConfigurationNotSupported = nameof(ConfigurationNotSupported);
     public const string ConfigurationItemNotFound = nameof(ConfigurationItemNotFound);
     public const string StorePathUnavailable = nameof(StorePathUnavailable);

@@ -25,6 +25,14 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
     [Parameter]
     public ScriptBlock? Validator { get; set; }
 
+    /// <summary>Runs just before changed files are written (stop what reads them): $args[0] the target, $args[1] the point id.</summary>
+    [Parameter]
+    public ScriptBlock? BeforeSwitch { get; set; }
+
+    /// <summary>Runs just after the write, even when it failed (start what reads them again).</summary>
+    [Parameter]
+    public ScriptBlock? AfterSwitch { get; set; }
+
     /// <summary>Restore the system's own previous version (Secrets Manager: the version labelled AWSPREVIOUS) instead of the point's.</summary>
     [Parameter]
     public SwitchParameter Previous { get; set; }
@@ -67,6 +75,8 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
                 ApprovedBy = ApprovedBy,
                 Items = Item,
                 Validator = ScriptBlockAdapter.ToValidator(Validator),
+                BeforeSwitch = ScriptBlockAdapter.ToAction(BeforeSwitch, Target, PointId),
+                AfterSwitch = ScriptBlockAdapter.ToAction(AfterSwitch, Target, PointId),
                 WhatIf = !proceed,
                 Previous = Previous,
                 Options = SettingsConverter.Convert(Option),
