@@ -79,7 +79,7 @@ internal sealed class Measurements : IDisposable
         _big.Write(NaiveFolder, BadVersion, changedOnly: false);
         var generated = watch.Elapsed;
 
-        var items = FileTree.List(GoodRelease);
+        var items = RegularFiles(GoodRelease);
         var capture = Stopwatch.StartNew();
         CapturePoints(BigTarget, AppRoot);
         var releaseCapture = capture.Elapsed / 2;
@@ -94,8 +94,8 @@ internal sealed class Measurements : IDisposable
         return new SetupFigures(
             Files: items.Count,
             Bytes: items.Sum(i => i.Size),
-            SmallFiles: FileTree.List(Path.Combine(SmallRoot, "releases", GoodVersion)).Count,
-            SmallBytes: FileTree.List(Path.Combine(SmallRoot, "releases", GoodVersion)).Sum(i => i.Size),
+            SmallFiles: RegularFiles(Path.Combine(SmallRoot, "releases", GoodVersion)).Count,
+            SmallBytes: RegularFiles(Path.Combine(SmallRoot, "releases", GoodVersion)).Sum(i => i.Size),
             Folders: Directory.GetDirectories(GoodRelease, "*", SearchOption.AllDirectories).Length,
             LargestFile: items.Max(i => i.Size),
             Generated: generated,
@@ -151,7 +151,7 @@ internal sealed class Measurements : IDisposable
     /// </summary>
     public IReadOnlyList<TimeSpan> NaiveBaseline(int runs)
     {
-        var source = FileTree.List(GoodRelease);
+        var source = RegularFiles(GoodRelease);
         var windows = new List<TimeSpan>();
         for (var run = 0; run < runs; run++)
         {
@@ -228,18 +228,22 @@ internal sealed class Measurements : IDisposable
         var parallel = Repeat(runs, () => Shell($"find {quoted} -type f -print0 | xargs -0 -P {Environment.ProcessorCount} -n 500 sha256sum > /dev/null", null));
 
         var sums = Path.Combine(_root, "sha256sums.txt");
-        File.WriteAllLines(sums, point.Artifacts.Where(a => a.LinkTarget is null).Select(a => a.Sha256 + "  " + a.RelativePath));
+        var fileArtifacts = point.Artifacts.Where(a => a.LinkTarget is null && a.Type is null).ToList();
+        File.WriteAllLines(sums, fileArtifacts.Select(a => a.Sha256 + "  " + a.RelativePath));
         var check = Repeat(runs, () => Shell($"sha256sum --quiet -c '{sums}'", GoodRelease));
 
         // Verify's two halves on their own: the per-file path proofs (one thread), then Checksums.HashFile on every core.
-        var files = point.Artifacts.Select(a => Path.Combine(GoodRelease, a.RelativePath)).ToList();
+        var files = fileArtifacts.Select(a => Path.Combine(GoodRelease, a.RelativePath)).ToList();
         var pathChecks = Repeat(runs, () => PathChecks(GoodRelease, point.Artifacts));
         var engineHash = Repeat(runs, () => Parallel.ForEach(files, file => Checksums.HashFile(file)));
 
         // What the hashing alone costs in-process: one SHA-256 and one reused buffer per worker, no manifest checks.
         var lean = Repeat(runs, () => LeanParallelHash(files));
-        return new ThroughputFigures(bytes, point.Artifacts.Count, ours, sequential, parallel, check, pathChecks, engineHash, lean);
+        return new ThroughputFigures(bytes, fileArtifacts.Count, ours, sequential, parallel, check, pathChecks, engineHash, lean);
     }
+
+    // The tree listing names folders and links too (their metadata is kept); the baselines copy and hash files.
+    private static List<FileTree.Item> RegularFiles(string root) => FileTree.List(root).Where(i => i.IsRegularFile).ToList();
 
     private static void WarmPageCache(string folder)
     {
