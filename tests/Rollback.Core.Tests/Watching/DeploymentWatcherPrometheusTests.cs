@@ -87,11 +87,12 @@ public sealed class DeploymentWatcherPrometheusTests : IClassFixture<PrometheusS
             Duration = request.Duration,
             Policy = RollbackPolicyFile.Parse("""{ "errorRateFor": "00:00:00" }""", "instant.json"),
             HealthOnly = true,
+            ProbeTimeout = request.ProbeTimeout,
         });
 
         Assert.Equal(WatchAction.WindowEnded, records[^1].Action);
         Assert.All(records, r => Assert.Null(r.ErrorRate));
-        Assert.All(records, r => Assert.Equal(WatchHealth.Healthy, r.Health));
+        Assert.All(records, r => Assert.True(r.Health == WatchHealth.Healthy, r.Message + " | " + string.Join(" | ", r.HealthChecks.Select(c => c.Detail + " " + c.LastFailure))));
         Assert.Empty(_fixture.Rollbacks());
     }
 }

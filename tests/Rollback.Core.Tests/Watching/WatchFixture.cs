@@ -67,6 +67,10 @@ internal sealed class WatchFixture : IDisposable
         Policy = policy,
         Confirm = confirm,
         Cancellation = cancellation,
+
+        // These tests assert what the watcher decides from the answers, not how fast a loaded machine answers: the
+        // default probe timeout (the interval, at least 1 s) let one slow answer under a full CI run read as Unhealthy.
+        ProbeTimeout = TimeSpan.FromSeconds(10),
     };
 
     /// <summary>A watch on real time, end to end (a real Prometheus's ranges are on real time too).</summary>
