@@ -25,7 +25,10 @@ internal static class RollbackOptions
     public const string DefaultErrorIdCatalog = "Rollback.Errors.RollbackErrorId";
     public const string DefaultErrorIdCarriers = "Rollback.Errors.RollbackException,Rollback.Errors.ErrorIdInfo";
     public const string DefaultErrorIdCatalogAttribute = "Rollback.Errors.ErrorIdCatalogAttribute";
-    public const string DefaultEngineTypes = "Rollback.Engine.RollbackEngine";
+    // The engine's façade and its parts (targets, points, readiness, rollbacks, configuration, history, automatic rollback).
+    public const string DefaultEngineTypes = "Rollback.Engine.RollbackEngine,Rollback.Engine.TargetOperations,Rollback.Engine.PointOperations,"
+        + "Rollback.Engine.ReadinessOperations,Rollback.Engine.RollbackOperations,Rollback.Engine.ConfigurationOperations,"
+        + "Rollback.Engine.HistoryOperations,Rollback.Engine.AutoRollbackOperations";
     public const string DefaultEngineQueryPrefixes = "Get,Test,Plan,Verify,Describe,Find,Read";
     public const string DefaultProviderAssemblyPrefix = "Rollback.Providers.";
     public const string DefaultProviderContract = "Rollback.Providers.IRollbackProvider";

@@ -54,6 +54,13 @@ internal static class AnalyzerHarness
                 public Thing GetThing(string name) => new Thing { Name = name };
                 public Thing CreateThing(string name) => new Thing { Name = name };
                 public void RemoveThing(Thing thing) { }
+                public PointOperations Points { get; } = new PointOperations();
+            }
+
+            public sealed class PointOperations
+            {
+                public Thing Get(string name) => new Thing { Name = name };
+                public Thing Create(string name) => new Thing { Name = name };
             }
         }
         """;

@@ -88,27 +88,29 @@ public sealed class CmdletRuleTests
         Assert.Equal([At("RB1002", source, "Cmdlet(VerbsCommon.New, \"Thing\", SupportsShouldProcess = false)")], await AnalyzeAsync(source));
     }
 
-    [Fact]
-    public async Task Rb1002FiresOnAnEngineChangeBeforeShouldProcessButNotOnAQuery()
+    [Theory]
+    [InlineData("Engine.GetThing", "Engine.CreateThing")]
+    [InlineData("Engine.Points.Get", "Engine.Points.Create")] // through one of the engine's parts
+    public async Task Rb1002FiresOnAnEngineChangeBeforeShouldProcessButNotOnAQuery(string query, string change)
     {
-        var source = Usings + """
+        var source = Usings + $$"""
             [Cmdlet(VerbsCommon.New, "Thing", SupportsShouldProcess = true)]
             [OutputType(typeof(Thing))]
             public sealed class NewThingCommand : BaseCmdlet
             {
                 protected override void ProcessRecord()
                 {
-                    var existing = Engine.GetThing("a");
-                    var made = Engine.CreateThing(existing.Name);
+                    var existing = {{query}}("a");
+                    var made = {{change}}(existing.Name);
                     if (ShouldProcess(made.Name))
                     {
-                        WriteObject(Engine.CreateThing("b"));
+                        WriteObject({{change}}("b"));
                     }
                 }
             }
             """;
 
-        Assert.Equal([At("RB1002", source, "Engine.CreateThing(existing.Name)")], await AnalyzeAsync(source));
+        Assert.Equal([At("RB1002", source, change + "(existing.Name)")], await AnalyzeAsync(source));
     }
 
     [Fact]

@@ -85,9 +85,9 @@ internal sealed class Measurements : IDisposable
         var releaseCapture = capture.Elapsed / 2;
         CapturePoints(SmallTarget, SmallRoot);
 
-        _engine.RegisterTarget(DirectoryTarget, DirectoryProvider.KindName, Settings((DirectoryProvider.PathSetting, SiteFolder), (DirectoryProvider.VersionFileSetting, ReleaseGenerator.VersionFileName)), replace: false);
+        _engine.Targets.Register(DirectoryTarget, DirectoryProvider.KindName, Settings((DirectoryProvider.PathSetting, SiteFolder), (DirectoryProvider.VersionFileSetting, ReleaseGenerator.VersionFileName)), replace: false);
         capture.Restart();
-        _points[(DirectoryTarget, GoodVersion)] = _engine.CreatePoint(DirectoryTarget, "known good").Id;
+        _points[(DirectoryTarget, GoodVersion)] = _engine.Points.Create(DirectoryTarget, "known good").Id;
         var directoryCapture = capture.Elapsed;
         _big.Write(SiteFolder, BadVersion, changedOnly: true);
 
@@ -108,17 +108,17 @@ internal sealed class Measurements : IDisposable
         generator.Write(Path.Combine(root, "releases", GoodVersion), GoodVersion, changedOnly: false);
         generator.Write(Path.Combine(root, "releases", BadVersion), BadVersion, changedOnly: false);
         NativeFileSystem.CreateDirectoryLink(Path.Combine(root, "current"), "releases/" + GoodVersion);
-        _engine.RegisterTarget(name, FileSystemReleaseProvider.KindName, Settings((FileSystemReleaseProvider.RootSetting, root)), replace: false);
+        _engine.Targets.Register(name, FileSystemReleaseProvider.KindName, Settings((FileSystemReleaseProvider.RootSetting, root)), replace: false);
     }
 
     /// <summary>A point of the known-good release, then the deploy tool's switch to the bad one and a point of that.</summary>
     private void CapturePoints(string target, string root)
     {
-        _points[(target, GoodVersion)] = _engine.CreatePoint(target, "known good").Id;
+        _points[(target, GoodVersion)] = _engine.Points.Create(target, "known good").Id;
         var temp = Path.Combine(root, ".deploy-link");
         NativeFileSystem.CreateDirectoryLink(temp, "releases/" + BadVersion);
         NativeFileSystem.ReplaceByRename(temp, Path.Combine(root, "current"));
-        _points[(target, BadVersion)] = _engine.CreatePoint(target, "failed deployment").Id;
+        _points[(target, BadVersion)] = _engine.Points.Create(target, "failed deployment").Id;
     }
 
     // ---- (a) downtime --------------------------------------------------------------------------
@@ -199,7 +199,7 @@ internal sealed class Measurements : IDisposable
         // The same operations the engine performs, timed on their own, to split the phases the progress marks cannot.
         var pointId = _points[(target, GoodVersion)];
         var manifestLoad = Repeat(5, () => _store.Points.Get(target, pointId));
-        var describe = Repeat(5, () => _engine.DescribeTarget(target));
+        var describe = Repeat(5, () => _engine.Targets.Describe(target));
         var scratch = new RollbackStore(Path.Combine(_root, "scratch-store-" + target));
         var journal = Repeat(5, () => scratch.Journal.Append(new HistoryEntry { Target = target, Action = HistoryAction.Rollback, Status = HistoryStatus.Succeeded, Reason = "bench" }));
         var holder = Path.Combine(_root, "holder-" + target);
@@ -315,7 +315,7 @@ internal sealed class Measurements : IDisposable
     /// <summary>One rollback of <paramref name="target"/> to whichever of the two versions is not current.</summary>
     private RollbackSample RollbackToOther(string target, bool withHooks)
     {
-        var current = _engine.DescribeTarget(target).Version;
+        var current = _engine.Targets.Describe(target).Version;
         var to = current == GoodVersion ? BadVersion : GoodVersion;
         var request = new RollbackRequest
         {
@@ -327,7 +327,7 @@ internal sealed class Measurements : IDisposable
             AfterSwitch = withHooks ? () => { } : null,
         };
         _clock.Start();
-        var result = _engine.Rollback(request);
+        var result = _engine.Rollbacks.Run(request);
         var wall = _clock.Elapsed;
         if (result.Status != RollbackStatus.Succeeded || result.ToVersion != to)
         {

@@ -98,7 +98,7 @@ internal static class WatchBenchmark
 
         var store = new RollbackStore(Path.Combine(folder, "store"));
         var engine = new RollbackEngine(store, new ProviderCatalog(ProviderCatalog.FindIn(typeof(FileSystemReleaseProvider).Assembly)), user: "bench");
-        engine.RegisterTarget("api", "FileSystemRelease", new SettingsDictionary(new[]
+        engine.Targets.Register("api", "FileSystemRelease", new SettingsDictionary(new[]
         {
             Setting("Root", app),
             Setting("HealthUri", health.Uri().ToString()),
@@ -107,7 +107,7 @@ internal static class WatchBenchmark
             Setting("MetricsRateWindow", PrometheusServer.RateWindow),
             Setting("MetricsStep", "00:00:01"),
         }), replace: false);
-        var point = engine.CreatePoint("api", "known good");
+        var point = engine.Points.Create("api", "known good");
         var policy = RollbackPolicyFile.Parse("{ \"errorRateFor\": \"00:00:03\" }", "bench-policy.json");
 
         // The deployment: 'current' names v2.4.0 from here on, and the exporter's next scrape carries its errors.

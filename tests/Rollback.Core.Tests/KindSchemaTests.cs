@@ -189,7 +189,7 @@ public sealed class KindSchemaTests : IDisposable
         Assert.Equal(RollbackErrorId.UnknownSetting, Register(FileSystemReleaseProvider.KindName, ("Root", root), ("MaxPointAgee", "1.00:00:00")).ErrorId);
         AssertNothingStored();
 
-        var target = _engine.RegisterTarget("api", FileSystemReleaseProvider.KindName, Settings(("root", root), ("strategy", "copy"), ("maxpointage", "1.00:00:00")), replace: false);
+        var target = _engine.Targets.Register("api", FileSystemReleaseProvider.KindName, Settings(("root", root), ("strategy", "copy"), ("maxpointage", "1.00:00:00")), replace: false);
         Assert.Equal("copy", target.Settings.GetString("Strategy"));
     }
 
@@ -208,9 +208,9 @@ public sealed class KindSchemaTests : IDisposable
         var (pointId, root) = ReleaseTargetWithPoint();
         var declared = RollbackEngine.DeclaredSettings(new FileSystemReleaseProvider());
 
-        var unknown = Assert.Throws<RollbackException>(() => _engine.TestReadiness("api", pointId, null, Settings(("HealthTimout", "00:00:05"))));
-        var notPerCall = Assert.Throws<RollbackException>(() => _engine.TestReadiness("api", pointId, null, Settings(("Root", root))));
-        var wrongType = Assert.Throws<RollbackException>(() => _engine.TestReadiness("api", pointId, null, Settings(("HealthTimeout", "soon"))));
+        var unknown = Assert.Throws<RollbackException>(() => _engine.Readiness.Test("api", pointId, null, Settings(("HealthTimout", "00:00:05"))));
+        var notPerCall = Assert.Throws<RollbackException>(() => _engine.Readiness.Test("api", pointId, null, Settings(("Root", root))));
+        var wrongType = Assert.Throws<RollbackException>(() => _engine.Readiness.Test("api", pointId, null, Settings(("HealthTimeout", "soon"))));
 
         Assert.Equal(RollbackErrorId.UnknownSetting, unknown.ErrorId);
         Assert.Contains("no per-call option 'HealthTimout': did you mean 'HealthTimeout'?", unknown.Message, StringComparison.Ordinal);
@@ -218,7 +218,7 @@ public sealed class KindSchemaTests : IDisposable
         Assert.Equal(RollbackErrorId.InvalidSetting, notPerCall.ErrorId);
         Assert.Contains("Root is a setting of a FileSystemRelease target, not a per-call option", notPerCall.Message, StringComparison.Ordinal);
         Assert.Equal(RollbackErrorId.InvalidSetting, wrongType.ErrorId);
-        Assert.True(_engine.TestReadiness("api", pointId, null, Settings(("HealthTimeout", "00:00:05"))).IsReady);
+        Assert.True(_engine.Readiness.Test("api", pointId, null, Settings(("HealthTimeout", "00:00:05"))).IsReady);
     }
 
     [Fact]
@@ -226,14 +226,14 @@ public sealed class KindSchemaTests : IDisposable
     {
         var (pointId, _) = ReleaseTargetWithPoint();
 
-        var ex = Assert.Throws<RollbackException>(() => _engine.Rollback(new RollbackRequest
+        var ex = Assert.Throws<RollbackException>(() => _engine.Rollbacks.Run(new RollbackRequest
         {
             Target = "api", PointId = pointId, Reason = "test", Options = Settings(("StopInProgress", "True")),
         }));
 
         Assert.Equal(RollbackErrorId.UnknownSetting, ex.ErrorId);
         Assert.Contains("A FileSystemRelease target has no per-call option 'StopInProgress'", ex.Message, StringComparison.Ordinal);
-        var refused = _engine.GetHistory(new HistoryFilter { Action = HistoryAction.Rollback }).Single();
+        var refused = _engine.History.Get(new HistoryFilter { Action = HistoryAction.Rollback }).Single();
         Assert.Equal(HistoryStatus.Refused, refused.Status);
         Assert.Equal(RollbackErrorId.UnknownSetting, refused.ErrorId);
     }
@@ -251,12 +251,12 @@ public sealed class KindSchemaTests : IDisposable
         new(settings.Select(s => new KeyValuePair<string, object?>(s.Key, s.Value)));
 
     private RollbackException Register(string kind, params (string Key, object Value)[] settings) =>
-        Assert.Throws<RollbackException>(() => _engine.RegisterTarget("t", kind, Settings(settings), replace: false));
+        Assert.Throws<RollbackException>(() => _engine.Targets.Register("t", kind, Settings(settings), replace: false));
 
     private void AssertNothingStored()
     {
         Assert.Empty(_store.Targets.GetAll());
-        Assert.Empty(_engine.GetHistory(new HistoryFilter()));
+        Assert.Empty(_engine.History.Get(new HistoryFilter()));
     }
 
     private (string PointId, string Root) ReleaseTargetWithPoint()
@@ -265,7 +265,7 @@ public sealed class KindSchemaTests : IDisposable
         Directory.CreateDirectory(Path.Combine(root, "releases", "v1"));
         File.WriteAllText(Path.Combine(root, "releases", "v1", "app.txt"), "v1");
         Platform.NativeFileSystem.CreateDirectoryLink(Path.Combine(root, "current"), Path.Combine(root, "releases", "v1"));
-        _engine.RegisterTarget("api", FileSystemReleaseProvider.KindName, Settings(("Root", root)), replace: false);
-        return (_engine.CreatePoint("api", null).Id, root);
+        _engine.Targets.Register("api", FileSystemReleaseProvider.KindName, Settings(("Root", root)), replace: false);
+        return (_engine.Points.Create("api", null).Id, root);
     }
 }

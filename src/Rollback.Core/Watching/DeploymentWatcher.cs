@@ -69,8 +69,8 @@ public sealed class DeploymentWatcher
             throw InvalidArguments($"The probe timeout ({timeout}) must be positive.", request);
         }
 
-        var target = _engine.Store.Targets.Get(request.Target);
-        var point = _engine.GetPoint(target.Name, request.PointId);
+        var target = _engine.Targets.Get(request.Target);
+        var point = _engine.Points.Get(target.Name, request.PointId);
         var policy = (request.Policy ?? RollbackPolicyFile.Resolve(request.PolicyPath, target.Settings)).Validate();
         var probeTimeout = request.ProbeTimeout ?? Clamp(request.Interval, MinimumProbeTimeout, MaximumProbeTimeout);
 
@@ -93,7 +93,7 @@ public sealed class DeploymentWatcher
             certificate = settings.TrustedCertificate is null ? null : TrustedCertificate.Load(settings.TrustedCertificate);
             endpoints = settings.Uris.Select(uri => Endpoint(uri, request, target.Name, probeTimeout,
                 request.ExpectedStatusCodes.Count > 0 ? request.ExpectedStatusCodes : settings.ExpectedStatusCodes,
-                request.MaxLatency ?? settings.MaxLatency, settings.HeadersFor(_engine.Store.Secrets.Directory), certificate)).ToList();
+                request.MaxLatency ?? settings.MaxLatency, _engine.Targets.HealthHeaders(settings), certificate)).ToList();
         }
 
         var queries = request.HealthOnly ? null
@@ -316,7 +316,7 @@ public sealed class DeploymentWatcher
         switch (consent)
         {
             case RollbackConsent.WhatIf:
-                var planned = _engine.PlanRollback(plan.Target.Name, plan.Point.Id, Reason(request, trigger), request.ApprovedBy, cancellation: cancellation);
+                var planned = _engine.Rollbacks.Plan(plan.Target.Name, plan.Point.Id, Reason(request, trigger), request.ApprovedBy, cancellation: cancellation);
                 return Record(plan, previous, observation, poll, elapsed, WatchAction.WhatIf, final: true, trigger, breachSeenAt, planned, null,
                     $"{what}; what if: the watch would roll '{plan.Target.Name}' back to {plan.Point.Version} ({plan.Point.Id}). Nothing was changed.");
             case RollbackConsent.Declined:
@@ -329,7 +329,7 @@ public sealed class DeploymentWatcher
         RollbackResult result;
         try
         {
-            result = _engine.Rollback(new RollbackRequest
+            result = _engine.Rollbacks.Run(new RollbackRequest
             {
                 Target = plan.Target.Name,
                 PointId = plan.Point.Id,

@@ -25,7 +25,7 @@ public sealed class GetAutoRollbackConfigurationCommand : RollbackCmdlet
         {
             try
             {
-                WriteObject(Engine.GetAutoRollback(name, Cancellation));
+                WriteObject(Engine.AutoRollback.Get(name, Cancellation));
             }
             catch (RollbackException ex)
             {

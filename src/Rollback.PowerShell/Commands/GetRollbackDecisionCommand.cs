@@ -130,7 +130,7 @@ public sealed class GetRollbackDecisionCommand : RollbackCmdlet
 
     private RollbackDecision FromTarget()
     {
-        var target = Engine.Store.Targets.Get(Target);
+        var target = Engine.Targets.Get(Target);
         var queries = MetricsQueries.FromSettings(target.Name, target.Settings);
         return FromMetrics(queries, RollbackPolicyFile.Resolve(ResolvedPolicyPath(), target.Settings), target.Name);
     }

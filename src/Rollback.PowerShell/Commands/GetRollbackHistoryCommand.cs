@@ -49,7 +49,7 @@ public sealed class GetRollbackHistoryCommand : RollbackCmdlet
         {
             if (Verify)
             {
-                var verification = Engine.VerifyJournal();
+                var verification = Engine.History.Verify();
                 foreach (var warning in verification.Warnings)
                 {
                     WriteWarning(warning);
@@ -64,7 +64,7 @@ public sealed class GetRollbackHistoryCommand : RollbackCmdlet
                 return;
             }
 
-            var entries = Engine.GetHistory(new HistoryFilter
+            var entries = Engine.History.Get(new HistoryFilter
             {
                 Target = Target,
                 Action = Action,

@@ -41,11 +41,11 @@ public sealed class GetRollbackPointCommand : RollbackCmdlet
         {
             if (Latest)
             {
-                WriteObject(Engine.GetLatestKnownGoodPoint(Target));
+                WriteObject(Engine.Points.GetLatestKnownGood(Target));
                 return;
             }
 
-            var points = Engine.GetPoints(Target);
+            var points = Engine.Points.GetAll(Target);
             if (Id is null)
             {
                 WriteObject(points.Where(p => IncludeSafetyPoints || !p.IsSafetyPoint), enumerateCollection: true);
@@ -64,7 +64,7 @@ public sealed class GetRollbackPointCommand : RollbackCmdlet
                 try
                 {
                     // An id asked for by name is returned even when it is a safety point: the caller chose it.
-                    WriteObject(Engine.GetPoint(Target, id));
+                    WriteObject(Engine.Points.Get(Target, id));
                 }
                 catch (RollbackException ex) when (ex.ErrorId is RollbackErrorId.PointNotFound or RollbackErrorId.InvalidPointId or RollbackErrorId.ManifestCorrupt)
                 {

@@ -27,7 +27,7 @@ public sealed class GetRollbackTargetCommand : RollbackCmdlet
         IReadOnlyList<RollbackTarget> all;
         try
         {
-            all = Engine.Store.Targets.GetAll();
+            all = Engine.Targets.GetAll();
         }
         catch (RollbackException ex)
         {
@@ -66,7 +66,7 @@ public sealed class GetRollbackTargetCommand : RollbackCmdlet
             try
             {
                 // Not registered: the registry raises the catalogue's TargetNotFound, with its message and target object.
-                Engine.Store.Targets.Get(name);
+                Engine.Targets.Get(name);
             }
             catch (RollbackException ex)
             {

@@ -97,7 +97,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
                 }
 
 #pragma warning disable RB1002 // Journaling a refusal changes nothing on the target; see the comment above.
-                WriteRollbackError(Engine.RefuseNotReady(InputObject, Reason, ApprovedBy));
+                WriteRollbackError(Engine.Rollbacks.RefuseNotReady(InputObject, Reason, ApprovedBy));
 #pragma warning restore RB1002 // Only the journaled refusal above is exempt; the rest of the method is checked again.
                 return;
             }
@@ -121,7 +121,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
         RollbackResult result;
         try
         {
-            result = Engine.Rollback(new RollbackRequest
+            result = Engine.Rollbacks.Run(new RollbackRequest
             {
                 Target = target,
                 PointId = pointId,
@@ -170,7 +170,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
     {
         try
         {
-            WriteObject(Engine.PlanRollback(target, pointId, Reason, ApprovedBy, SettingsConverter.Convert(Option), Cancellation));
+            WriteObject(Engine.Rollbacks.Plan(target, pointId, Reason, ApprovedBy, SettingsConverter.Convert(Option), Cancellation));
         }
         catch (RollbackException ex)
         {

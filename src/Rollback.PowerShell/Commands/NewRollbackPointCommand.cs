@@ -27,7 +27,7 @@ public sealed class NewRollbackPointCommand : RollbackCmdlet
 
         try
         {
-            WriteObject(Engine.CreatePoint(Target, Note, Cancellation));
+            WriteObject(Engine.Points.Create(Target, Note, Cancellation));
         }
         catch (RollbackException ex)
         {

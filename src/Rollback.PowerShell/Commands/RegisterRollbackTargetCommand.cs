@@ -38,7 +38,7 @@ public sealed class RegisterRollbackTargetCommand : RollbackCmdlet
 
         try
         {
-            WriteObject(Engine.RegisterTarget(Name, Kind, SettingsConverter.Convert(Settings), Force));
+            WriteObject(Engine.Targets.Register(Name, Kind, SettingsConverter.Convert(Settings), Force));
         }
         catch (RollbackException ex)
         {

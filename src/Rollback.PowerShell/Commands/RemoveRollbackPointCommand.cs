@@ -45,7 +45,7 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
             IReadOnlyList<RollbackPoint> points;
             try
             {
-                points = Engine.GetPointsToPrune(Target, KeepLast);
+                points = Engine.Points.GetPrunable(Target, KeepLast);
             }
             catch (RollbackException ex)
             {
@@ -66,7 +66,7 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
             RollbackPoint point;
             try
             {
-                point = Engine.GetPoint(Target, id);
+                point = Engine.Points.Get(Target, id);
             }
             catch (RollbackException ex) when (ex.ErrorId == RollbackErrorId.ManifestCorrupt)
             {
@@ -95,7 +95,7 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
 
         try
         {
-            Engine.RemovePoint(Target, id);
+            Engine.Points.Remove(Target, id);
         }
         catch (RollbackException ex)
         {
@@ -113,7 +113,7 @@ public sealed class RemoveRollbackPointCommand : RollbackCmdlet
 
         try
         {
-            Engine.RemovePoint(point);
+            Engine.Points.Remove(point);
             if (PassThru)
             {
                 WriteObject(point);

@@ -67,7 +67,7 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
 
         try
         {
-            var results = Engine.RestoreConfiguration(new ConfigurationRestoreRequest
+            var results = Engine.Configuration.Restore(new ConfigurationRestoreRequest
             {
                 Target = Target,
                 PointId = PointId,

@@ -52,7 +52,7 @@ public sealed class SetAutoRollbackConfigurationCommand : RollbackCmdlet
 
             try
             {
-                WriteObject(Engine.SetAutoRollback(name, enabled, events, Cancellation));
+                WriteObject(Engine.AutoRollback.Set(name, enabled, events, Cancellation));
             }
             catch (RollbackException ex)
             {

@@ -128,7 +128,7 @@ public sealed class TestDeploymentHealthCommand : RollbackCmdlet
         HealthSettings settings;
         try
         {
-            settings = HealthSettings.Read(Engine.Store.Targets.Get(InputObject.Target).Settings);
+            settings = HealthSettings.Read(Engine.Targets.Get(InputObject.Target).Settings);
         }
         catch (RollbackException ex)
         {
@@ -210,7 +210,7 @@ public sealed class TestDeploymentHealthCommand : RollbackCmdlet
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (settings is not null)
         {
-            foreach (var pair in settings.HeadersFor(Engine.Store.Secrets.Directory))
+            foreach (var pair in Engine.Targets.HealthHeaders(settings))
             {
                 headers[pair.Key] = pair.Value;
             }

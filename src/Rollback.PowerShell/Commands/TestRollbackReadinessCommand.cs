@@ -26,7 +26,7 @@ public sealed class TestRollbackReadinessCommand : PointCmdlet
     {
         try
         {
-            WriteObject(Engine.TestReadiness(Target, PointId, MaxPointAge, SettingsConverter.Convert(Option), Cancellation));
+            WriteObject(Engine.Readiness.Test(Target, PointId, MaxPointAge, SettingsConverter.Convert(Option), Cancellation));
         }
         catch (RollbackException ex)
         {

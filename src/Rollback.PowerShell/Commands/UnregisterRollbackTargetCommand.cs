@@ -53,14 +53,14 @@ public sealed class UnregisterRollbackTargetCommand : RollbackCmdlet
     {
         try
         {
-            var target = Engine.Store.Targets.Get(name);
+            var target = Engine.Targets.Get(name);
             var action = RemovePoints ? CmdletStrings.ActionUnregisterTargetAndPoints : CmdletStrings.ActionUnregisterTarget;
             if (!ShouldProcessUnlessForced(target.Name, action, Force))
             {
                 return;
             }
 
-            Engine.UnregisterTarget(target.Name, RemovePoints);
+            Engine.Targets.Unregister(target.Name, RemovePoints);
             if (PassThru)
             {
                 WriteObject(target);

@@ -144,7 +144,7 @@ public sealed class WatchDeploymentCommand : RollbackCmdlet
         var pointId = PointId;
         if (string.IsNullOrEmpty(pointId))
         {
-            var latest = Engine.GetLatestKnownGoodPoint(Target);
+            var latest = Engine.Points.GetLatestKnownGood(Target);
             WriteVerbose(string.Format(CultureInfo.CurrentCulture, CmdletStrings.WatchLatestPoint, Target, latest.Version, latest.Id));
             pointId = latest.Id;
         }
@@ -193,7 +193,7 @@ public sealed class WatchDeploymentCommand : RollbackCmdlet
             return null;
         }
 
-        var target = Engine.Store.Targets.Get(Target);
+        var target = Engine.Targets.Get(Target);
         var queries = PrometheusUrl is not null
             ? new MetricsQueries { PrometheusUrl = MetricsQueries.ParseUrl(PrometheusUrl.OriginalString, PrometheusUrl), Job = target.Name }
             : MetricsQueries.FromSettings(target.Name, target.Settings);

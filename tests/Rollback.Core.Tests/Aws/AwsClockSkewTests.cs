@@ -161,7 +161,7 @@ public sealed class AwsClockSkewTests : IClassFixture<MotoFixture>, IDisposable
         var reporter = new RecordingReporter();
         var store = new RollbackStore(Path.Combine(_folder.Path, "store"));
         var engine = new RollbackEngine(store, new ProviderCatalog(ProviderCatalog.FindIn(typeof(SecretsManagerSecretProvider).Assembly)), reporter, null, "tester");
-        engine.RegisterTarget("app", SecretsManagerSecretProvider.KindName, new SettingsDictionary(new[]
+        engine.Targets.Register("app", SecretsManagerSecretProvider.KindName, new SettingsDictionary(new[]
         {
             Pair("SecretId", name),
             Pair("Region", AwsTestEndpoint.Region),
@@ -169,10 +169,10 @@ public sealed class AwsClockSkewTests : IClassFixture<MotoFixture>, IDisposable
             Pair("TimeoutSeconds", "15"),
         }), replace: false);
 
-        var point = engine.CreatePoint("app", "before deploy");
+        var point = engine.Points.Create("app", "before deploy");
         var bad = _aws.PutValue(name, "bad-3");
-        var readiness = engine.TestReadiness("app", point.Id);
-        var result = engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "bad secret" });
+        var readiness = engine.Readiness.Test("app", point.Id);
+        var result = engine.Rollbacks.Run(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "bad secret" });
 
         Assert.Equal(ids[1], point.Version);
         Assert.True(readiness.IsReady, string.Join("; ", readiness.Checks));

@@ -79,7 +79,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
             new("CheckRevisionBundle", false),
         };
         settings.AddRange(extra.Select(e => new KeyValuePair<string, object?>(e.Key, e.Value)));
-        return _engine.RegisterTarget(TargetName, CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(settings), replace: false);
+        return _engine.Targets.Register(TargetName, CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(settings), replace: false);
     }
 
     /// <summary>v1.2.2 deployed and captured, then v1.2.3 deployed and failed: the incident the seeds describe.</summary>
@@ -87,13 +87,13 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
     {
         var goodId = _endpoint.AddDeployment(App, Group, Good, "Succeeded", "v1.2.2");
         Register(settings);
-        var point = _engine.CreatePoint(TargetName, "before v1.2.3", CancellationToken.None);
+        var point = _engine.Points.Create(TargetName, "before v1.2.3", CancellationToken.None);
         var badId = _endpoint.AddDeployment(App, Group, Bad, "Failed", "v1.2.3");
         return (point, goodId, badId);
     }
 
     private RollbackResult Rollback(RollbackPoint point, CancellationToken cancellation = default) =>
-        _engine.Rollback(new RollbackRequest { Target = TargetName, PointId = point.Id, Reason = "Error rate 12.3% > 10%", ApprovedBy = new[] { "oncall" }, Cancellation = cancellation });
+        _engine.Rollbacks.Run(new RollbackRequest { Target = TargetName, PointId = point.Id, Reason = "Error rate 12.3% > 10%", ApprovedBy = new[] { "oncall" }, Cancellation = cancellation });
 
     /// <summary>Rolls back while the new deployment hangs, with Ctrl+C at the third read of it.</summary>
     private RollbackResult RollbackCancelledWhileFollowing(RollbackPoint point)
@@ -134,7 +134,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         Assert.Equal(goodId, json["deploymentId"]!.GetValue<string>());
 
         // The group now stands on a failed deployment: its state is that deployment, which no point matches.
-        var current = _engine.DescribeTarget(TargetName);
+        var current = _engine.Targets.Describe(TargetName);
         Assert.Contains("(Failed)", current.Version, StringComparison.Ordinal);
         Assert.Contains(badId, current.Detail, StringComparison.Ordinal);
         Assert.NotEqual(point.Fingerprint, current.Fingerprint);
@@ -151,7 +151,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
             : CodeDeployEndpoint.AppSpecRevision("version: 0.0\nResources: []\n");
         _endpoint.AddDeployment(App, Group, revision, "Succeeded");
         Register();
-        var point = _engine.CreatePoint(TargetName, null, CancellationToken.None);
+        var point = _engine.Points.Create(TargetName, null, CancellationToken.None);
         Assert.StartsWith(versionStart, point.Version, StringComparison.Ordinal);
         _endpoint.AddDeployment(App, Group, Bad, "Failed");
 
@@ -168,7 +168,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
     {
         var (point, _, _) = Incident();
 
-        var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
+        var report = _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None);
 
         Assert.True(report.IsReady, string.Join(" | ", report.Checks.Select(c => $"{c.Name} {c.Status} {c.Message}")));
         Assert.Equal(CheckStatus.Pass, report.Checks.Single(c => c.Name == "DeploymentGroupReachable").Status);
@@ -179,7 +179,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         Assert.Contains("DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM", auto.Message, StringComparison.Ordinal);
 
         _endpoint.SetAutoRollback(App, Group, true, "DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM");
-        var again = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
+        var again = _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None);
         Assert.Equal(CheckStatus.Pass, again.Checks.Single(c => c.Name == "AutoRollbackEnabled").Status);
         Assert.Equal(0, _endpoint.Count("CreateDeployment"));
         AssertEverySignatureVerified();
@@ -191,7 +191,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var (point, _, _) = Incident();
         _endpoint.ForgetRevision(App, Good);
 
-        var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
+        var report = _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None);
         var check = report.Checks.Single(c => c.Name == "RevisionRegistered");
         Assert.Equal(CheckStatus.Fail, check.Status);
         Assert.Equal(AwsErrorId.CodeDeployRevisionMissing, check.ErrorId);
@@ -209,14 +209,14 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var (point, _, _) = Incident();
         var running = _endpoint.AddDeployment(App, Group, Bad, "InProgress");
 
-        var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
+        var report = _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None);
         var check = report.Checks.Single(c => c.Name == "NoDeploymentInProgress");
         Assert.Equal(AwsErrorId.CodeDeployDeploymentInProgress, check.ErrorId);
         Assert.Contains(running, check.Message, StringComparison.Ordinal);
         Assert.Equal(RollbackErrorId.RollbackNotReady, Assert.Throws<RollbackException>(() => Rollback(point)).ErrorId);
         Assert.Equal(0, _endpoint.Count("CreateDeployment"));
 
-        _engine.RegisterTarget(TargetName, CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(new[]
+        _engine.Targets.Register(TargetName, CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(new[]
         {
             new KeyValuePair<string, object?>("ApplicationName", App),
             new KeyValuePair<string, object?>("DeploymentGroupName", Group),
@@ -226,7 +226,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
             new KeyValuePair<string, object?>("StopInProgress", true),
             new KeyValuePair<string, object?>("CheckRevisionBundle", false),
         }), replace: true);
-        Assert.Equal(CheckStatus.Warn, _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None).Checks.Single(c => c.Name == "NoDeploymentInProgress").Status);
+        Assert.Equal(CheckStatus.Warn, _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None).Checks.Single(c => c.Name == "NoDeploymentInProgress").Status);
 
         var result = Rollback(point);
 
@@ -279,12 +279,12 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         Assert.Contains(progress, p => p.PercentComplete == 100);
 
         // The safety point records the failed deployment it was taken after; the journal links both deployments.
-        var safety = _engine.Store.Points.Get(TargetName, result.SafetyPointId!);
+        var safety = _engine.Points.Get(TargetName, result.SafetyPointId!);
         Assert.Equal($"{badId} (Failed)", safety.Metadata["LastAttemptedDeployment"]);
-        var entry = _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
+        var entry = _engine.History.Get(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
         Assert.Equal(newId, entry.Details![CodeDeployDeploymentGroupProvider.DeploymentIdDetail]);
         Assert.Equal(goodId, entry.Details[CodeDeployDeploymentGroupProvider.CapturedDeploymentIdDetail]);
-        Assert.True(_engine.VerifyJournal().IsValid);
+        Assert.True(_engine.History.Verify().IsValid);
 
         // Idempotent: the group now stands on the point's revision.
         var again = Rollback(point);
@@ -309,7 +309,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         Assert.Equal("1", result.Details["CodeDeploy.Instances.Failed"]);
         Assert.Equal("1", result.Details["CodeDeploy.Instances.Skipped"]);
         Assert.Equal(StepStatus.Failed, result.Steps.Single(s => s.Name == "FollowDeployment").Status);
-        var entry = _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
+        var entry = _engine.History.Get(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
         Assert.Equal(AwsErrorId.CodeDeployDeploymentFailed, entry.ErrorId);
         Assert.Equal(result.Details[CodeDeployDeploymentGroupProvider.DeploymentIdDetail], entry.Details![CodeDeployDeploymentGroupProvider.DeploymentIdDetail]);
         AssertEverySignatureVerified();
@@ -356,7 +356,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         Assert.Contains($"Cancelled while CodeDeploy deployment {id}", result.Message, StringComparison.Ordinal);
         Assert.Contains("stopped in AWS", result.Message, StringComparison.Ordinal);
         Assert.Contains(_reporter.Warnings, w => w.Contains(id, StringComparison.Ordinal));
-        var entry = _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
+        var entry = _engine.History.Get(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
         Assert.Equal(id, entry.Details![CodeDeployDeploymentGroupProvider.DeploymentIdDetail]);
         Assert.Contains("stopped in AWS", entry.Message, StringComparison.Ordinal);
         AssertEverySignatureVerified();
@@ -379,7 +379,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         Assert.Contains("left running", result.Message, StringComparison.Ordinal);
         var warning = Assert.Single(_reporter.Warnings, w => w.Contains(id, StringComparison.Ordinal));
         Assert.Contains("aws deploy get-deployment --deployment-id " + id, warning, StringComparison.Ordinal);
-        var entry = _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
+        var entry = _engine.History.Get(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
         Assert.Equal(id, entry.Details![CodeDeployDeploymentGroupProvider.DeploymentIdDetail]);
         Assert.Equal(CodeDeployDeploymentGroupProvider.LeftRunning, entry.Details[CodeDeployDeploymentGroupProvider.StopStatusDetail]);
         Assert.Contains("left running", entry.Message, StringComparison.Ordinal);
@@ -448,7 +448,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var (point, _, _) = Incident(("TimeoutSeconds", "1"), ("MaxAttempts", "2"));
         _endpoint.Inject(FaultOf(fault), "GetDeploymentGroup");
 
-        var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
+        var report = _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None);
         var reachable = report.Checks.Single(c => c.Name == "TargetReachable");
         Assert.Equal(errorId, reachable.ErrorId);
         Assert.False(report.IsReady);
@@ -462,7 +462,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         }
 
         Assert.Equal(0, _endpoint.Count("CreateDeployment"));
-        var entry = _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
+        var entry = _engine.History.Get(new HistoryFilter { Target = TargetName, Action = HistoryAction.Rollback }).Single();
         Assert.Equal(HistoryStatus.Refused, entry.Status);
         AssertEverySignatureVerified();
     }
@@ -473,7 +473,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var (point, _, _) = Incident();
         _endpoint.Inject(EndpointFault.InternalFailure, "GetDeploymentGroup");
 
-        var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
+        var report = _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None);
 
         Assert.Equal(AwsErrorId.AwsRequestFailed, report.Checks.Single(c => c.Name == "TargetReachable").ErrorId);
         Assert.Equal(3, _endpoint.Calls.Count(c => c.Operation == "GetDeploymentGroup" && c.Status == 500));
@@ -516,7 +516,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var (point, _, _) = Incident();
         _secret = "not-the-secret";
 
-        var report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
+        var report = _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None);
 
         Assert.Equal(AwsErrorId.AwsCredentialsInvalid, report.Checks.Single(c => c.Name == "TargetReachable").ErrorId);
         Assert.Contains(_endpoint.Rejections, r => r.ErrorType == "InvalidSignatureException");
@@ -528,7 +528,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
     {
         var (point, _, _) = Incident();
 
-        var plan = _engine.PlanRollback(TargetName, point.Id, "drill", new[] { "oncall" });
+        var plan = _engine.Rollbacks.Plan(TargetName, point.Id, "drill", new[] { "oncall" });
 
         Assert.Equal(RollbackStatus.WhatIf, plan.Status);
         Assert.Contains(plan.Steps, s => s.Name == "CreateDeployment" && s.Message.Contains(point.Version, StringComparison.Ordinal));
@@ -543,12 +543,12 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         _endpoint.AddDeployment(App, Group, Good, "Succeeded");
         Register();
 
-        var shown = _engine.GetAutoRollback(TargetName);
+        var shown = _engine.AutoRollback.Get(TargetName);
         Assert.False(shown.Enabled);
         Assert.Equal("Chargeworx/Production", shown.Resource);
         Assert.Equal(new[] { "DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM" }, shown.MissingRecommendedEvents);
 
-        var set = _engine.SetAutoRollback(TargetName, true, new[] { "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_FAILURE" });
+        var set = _engine.AutoRollback.Set(TargetName, true, new[] { "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_FAILURE" });
         Assert.True(set.Changed);
         Assert.True(set.Enabled);
         Assert.Empty(set.MissingRecommendedEvents);
@@ -557,29 +557,29 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         var configured = _endpoint.GroupAutoRollback(App, Group)!;
         Assert.True(configured["enabled"]!.GetValue<bool>());
         Assert.Equal(new[] { "DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM" }, configured["events"]!.AsArray().Select(e => e!.GetValue<string>()));
-        var entry = _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.SetAutoRollback }).Single();
+        var entry = _engine.History.Get(new HistoryFilter { Target = TargetName, Action = HistoryAction.SetAutoRollback }).Single();
         Assert.Equal("disabled", entry.From);
         Assert.Equal("enabled for DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM", entry.To);
 
-        var again = _engine.SetAutoRollback(TargetName, true, new[] { "DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM" });
+        var again = _engine.AutoRollback.Set(TargetName, true, new[] { "DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM" });
         Assert.False(again.Changed);
         Assert.Equal(1, _endpoint.Count("UpdateDeploymentGroup"));
 
-        var invalid = Assert.Throws<RollbackException>(() => _engine.SetAutoRollback(TargetName, true, new[] { "DEPLOYMENT_SOMETIMES" }));
+        var invalid = Assert.Throws<RollbackException>(() => _engine.AutoRollback.Set(TargetName, true, new[] { "DEPLOYMENT_SOMETIMES" }));
         Assert.Equal(RollbackErrorId.AutoRollbackEventInvalid, invalid.ErrorId);
         Assert.Equal(1, _endpoint.Count("UpdateDeploymentGroup"));
 
         _endpoint.Inject(EndpointFault.AccessDenied, "UpdateDeploymentGroup");
-        var denied = Assert.Throws<RollbackException>(() => _engine.SetAutoRollback(TargetName, false, Array.Empty<string>()));
+        var denied = Assert.Throws<RollbackException>(() => _engine.AutoRollback.Set(TargetName, false, Array.Empty<string>()));
         Assert.Equal(AwsErrorId.AwsAccessDenied, denied.ErrorId);
-        Assert.Equal(HistoryStatus.Failed, _engine.GetHistory(new HistoryFilter { Target = TargetName, Action = HistoryAction.SetAutoRollback })[^1].Status);
+        Assert.Equal(HistoryStatus.Failed, _engine.History.Get(new HistoryFilter { Target = TargetName, Action = HistoryAction.SetAutoRollback })[^1].Status);
         AssertEverySignatureVerified();
     }
 
     [Fact]
     public void SettingsAreCheckedWhenTheTargetIsRegistered()
     {
-        var missing = Assert.Throws<RollbackException>(() => _engine.RegisterTarget("x", CodeDeployDeploymentGroupProvider.KindName,
+        var missing = Assert.Throws<RollbackException>(() => _engine.Targets.Register("x", CodeDeployDeploymentGroupProvider.KindName,
             new SettingsDictionary(new[] { new KeyValuePair<string, object?>("ApplicationName", App) }), replace: false));
         Assert.Equal(RollbackErrorId.InvalidTargetSettings, missing.ErrorId);
         Assert.Contains("DeploymentGroupName", missing.Message, StringComparison.Ordinal);
@@ -595,7 +595,7 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
         _endpoint.AddDeployment(App, Group, Bad, "Failed");
         Register();
 
-        var failed = Assert.Throws<RollbackException>(() => _engine.CreatePoint(TargetName, null, CancellationToken.None));
+        var failed = Assert.Throws<RollbackException>(() => _engine.Points.Create(TargetName, null, CancellationToken.None));
 
         Assert.Equal(AwsErrorId.CodeDeployNoSuccessfulDeployment, failed.ErrorId);
         AssertEverySignatureVerified();

@@ -45,20 +45,20 @@ public sealed class CodeDeployLiveTests
             }
         }
 
-        engine.RegisterTarget("live", CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(settings), replace: false);
-        var state = engine.DescribeTarget("live");
+        engine.Targets.Register("live", CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(settings), replace: false);
+        var state = engine.Targets.Describe("live");
         Assert.False(string.IsNullOrEmpty(state.Version));
-        var point = engine.CreatePoint("live", "live test", CancellationToken.None);
+        var point = engine.Points.Create("live", "live test", CancellationToken.None);
         Assert.False(string.IsNullOrEmpty(point.Metadata["DeploymentId"]));
-        var report = engine.TestReadiness("live", point.Id);
+        var report = engine.Readiness.Test("live", point.Id);
         Assert.Contains(report.Checks, c => c.Name == "RevisionRegistered");
         Assert.Contains(report.Checks, c => c.Name == "AutoRollbackEnabled");
-        var auto = engine.GetAutoRollback("live");
+        var auto = engine.AutoRollback.Get("live");
         Assert.Equal($"{application}/{group}", auto.Resource);
 
         if (Environment.GetEnvironmentVariable("ROLLBACK_LIVE_CODEDEPLOY_REDEPLOY") == "1" && report.IsReady)
         {
-            var result = engine.Rollback(new RollbackRequest { Target = "live", PointId = point.Id, Reason = "Rollback module live test", ApprovedBy = new[] { "live-test" } });
+            var result = engine.Rollbacks.Run(new RollbackRequest { Target = "live", PointId = point.Id, Reason = "Rollback module live test", ApprovedBy = new[] { "live-test" } });
             Assert.True(result.Status is RollbackStatus.Succeeded or RollbackStatus.AlreadyCurrent, result.Message);
         }
     }

@@ -137,7 +137,7 @@ public sealed class CodeDeployMotoTests : IClassFixture<MotoServer>, IDisposable
             Credentials = new BasicAWSCredentials(CodeDeployEndpoint.AccessKeyId, CodeDeployEndpoint.SecretAccessKey),
         }));
         var engine = new RollbackEngine(new RollbackStore(Path.Combine(folder.Path, "store")), new ProviderCatalog(new IRollbackProvider[] { provider }), NullReporter.Instance, null, "tester");
-        engine.RegisterTarget("moto", CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(new KeyValuePair<string, object?>[]
+        engine.Targets.Register("moto", CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(new KeyValuePair<string, object?>[]
         {
             new("ApplicationName", application),
             new("DeploymentGroupName", "Production"),
@@ -146,8 +146,8 @@ public sealed class CodeDeployMotoTests : IClassFixture<MotoServer>, IDisposable
         }), replace: false);
 
         // GetDeploymentGroup through the module's SDK-signed client.
-        Assert.Equal("(no deployment)", engine.DescribeTarget("moto").Version);
-        var auto = engine.GetAutoRollback("moto");
+        Assert.Equal("(no deployment)", engine.Targets.Describe("moto").Version);
+        var auto = engine.AutoRollback.Get("moto");
         Assert.True(auto.Enabled);
         Assert.Equal(new[] { "DEPLOYMENT_FAILURE" }, auto.Events);
         Assert.Equal(new[] { "DEPLOYMENT_STOP_ON_ALARM" }, auto.MissingRecommendedEvents);
@@ -155,17 +155,17 @@ public sealed class CodeDeployMotoTests : IClassFixture<MotoServer>, IDisposable
         // moto's deployments stay Created, so the group never has a successful deployment to capture.
         Ok(_moto.Url, "deploy", "create-deployment", "--application-name", application, "--deployment-group-name", "Production",
             "--s3-location", "bucket=chargeworx-deployments,key=v1.zip,bundleType=zip");
-        var capture = Assert.Throws<RollbackException>(() => engine.CreatePoint("moto", null, CancellationToken.None));
+        var capture = Assert.Throws<RollbackException>(() => engine.Points.Create("moto", null, CancellationToken.None));
         Assert.Equal(AwsErrorId.CodeDeployNoSuccessfulDeployment, capture.ErrorId);
 
         // An unknown group is moto's DeploymentGroupDoesNotExistException, mapped like AWS's.
-        engine.RegisterTarget("missing", CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(new KeyValuePair<string, object?>[]
+        engine.Targets.Register("missing", CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(new KeyValuePair<string, object?>[]
         {
             new("ApplicationName", application),
             new("DeploymentGroupName", "Nope"),
             new("Region", CodeDeployEndpoint.Region),
             new("EndpointUrl", _moto.Url.ToString()),
         }), replace: false);
-        Assert.Equal(AwsErrorId.AwsResourceNotFound, Assert.Throws<RollbackException>(() => engine.DescribeTarget("missing")).ErrorId);
+        Assert.Equal(AwsErrorId.AwsResourceNotFound, Assert.Throws<RollbackException>(() => engine.Targets.Describe("missing")).ErrorId);
     }
 }

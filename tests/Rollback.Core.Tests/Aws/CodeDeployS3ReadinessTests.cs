@@ -81,15 +81,15 @@ public sealed class CodeDeployS3ReadinessTests : IClassFixture<MotoFixture>, IDi
             new("PollSeconds", "0.01"),
         };
         settings.AddRange(extra.Select(e => new KeyValuePair<string, object?>(e.Key, e.Value)));
-        _engine.RegisterTarget(TargetName, CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(settings), replace: false);
-        var point = _engine.CreatePoint(TargetName, "before v1.2.3", CancellationToken.None);
+        _engine.Targets.Register(TargetName, CodeDeployDeploymentGroupProvider.KindName, new SettingsDictionary(settings), replace: false);
+        var point = _engine.Points.Create(TargetName, "before v1.2.3", CancellationToken.None);
         _endpoint.AddDeployment(App, Group, Bad, "Failed", "v1.2.3");
         return point;
     }
 
     private CheckResult Readiness(RollbackPoint point, out ReadinessReport report)
     {
-        report = _engine.TestReadiness(TargetName, point.Id, null, CancellationToken.None);
+        report = _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None);
         return report.Checks.Single(c => c.Name == Check);
     }
 
@@ -100,7 +100,7 @@ public sealed class CodeDeployS3ReadinessTests : IClassFixture<MotoFixture>, IDi
         Assert.False(report.IsReady);
         Assert.Equal(CheckStatus.Fail, check.Status);
         Assert.Equal(errorId, check.ErrorId);
-        var refused = Assert.Throws<RollbackException>(() => _engine.Rollback(new RollbackRequest { Target = TargetName, PointId = point.Id, Reason = "errors", Cancellation = CancellationToken.None }));
+        var refused = Assert.Throws<RollbackException>(() => _engine.Rollbacks.Run(new RollbackRequest { Target = TargetName, PointId = point.Id, Reason = "errors", Cancellation = CancellationToken.None }));
         Assert.Equal(RollbackErrorId.RollbackNotReady, refused.ErrorId);
         Assert.Contains(errorId, refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, _endpoint.Count("CreateDeployment"));
@@ -128,7 +128,7 @@ public sealed class CodeDeployS3ReadinessTests : IClassFixture<MotoFixture>, IDi
         Assert.Contains($"{"bundle v1.2.2".Length} bytes", check.Message, StringComparison.Ordinal);
         Assert.Contains(Bundles.Endpoint.Operations, o => o.StartsWith($"HEAD /{Bundles.Name}/{Key}?versionId=", StringComparison.Ordinal));
 
-        var result = _engine.Rollback(new RollbackRequest { Target = TargetName, PointId = point.Id, Reason = "errors", Cancellation = CancellationToken.None });
+        var result = _engine.Rollbacks.Run(new RollbackRequest { Target = TargetName, PointId = point.Id, Reason = "errors", Cancellation = CancellationToken.None });
         Assert.True(result.Status == RollbackStatus.Succeeded, result.Message);
         Assert.Equal(1, _endpoint.Count("CreateDeployment"));
         AssertEverySignatureVerified();

@@ -47,21 +47,21 @@ public sealed class LiveAwsTests
                 new System.Collections.Generic.KeyValuePair<string, object?>("Region", Environment.GetEnvironmentVariable("ROLLBACK_LIVE_AWS_REGION")),
                 new System.Collections.Generic.KeyValuePair<string, object?>("Profile", Environment.GetEnvironmentVariable("ROLLBACK_LIVE_AWS_PROFILE")),
             });
-            engine.RegisterTarget("live", SecretsManagerSecretProvider.KindName, settings, replace: false);
+            engine.Targets.Register("live", SecretsManagerSecretProvider.KindName, settings, replace: false);
 
-            var point = engine.CreatePoint("live", "live test");
-            var readiness = engine.TestReadiness("live", point.Id);
+            var point = engine.Points.Create("live", "live test");
+            var readiness = engine.Readiness.Test("live", point.Id);
             Assert.True(readiness.IsReady, string.Join("; ", readiness.Checks));
-            Assert.Equal(RollbackStatus.AlreadyCurrent, engine.Rollback(new RollbackRequest { Target = "live", PointId = point.Id, Reason = "live test" }).Status);
-            Assert.False(Assert.Single(engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "live", PointId = point.Id, Reason = "live test" })).Changed);
+            Assert.Equal(RollbackStatus.AlreadyCurrent, engine.Rollbacks.Run(new RollbackRequest { Target = "live", PointId = point.Id, Reason = "live test" }).Status);
+            Assert.False(Assert.Single(engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "live", PointId = point.Id, Reason = "live test" })).Changed);
 
             if (Environment.GetEnvironmentVariable("ROLLBACK_LIVE_AWS_ALLOW_STAGE_MOVES") == "1")
             {
-                var previous = Assert.Single(engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "live", PointId = point.Id, Reason = "live test: -Previous", Previous = true }));
+                var previous = Assert.Single(engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "live", PointId = point.Id, Reason = "live test: -Previous", Previous = true }));
                 Assert.True(previous.Changed);
-                var back = engine.Rollback(new RollbackRequest { Target = "live", PointId = point.Id, Reason = "live test: back" });
+                var back = engine.Rollbacks.Run(new RollbackRequest { Target = "live", PointId = point.Id, Reason = "live test: back" });
                 Assert.Equal(RollbackStatus.Succeeded, back.Status);
-                Assert.Equal(point.Version, engine.DescribeTarget("live").Version);
+                Assert.Equal(point.Version, engine.Targets.Describe("live").Version);
             }
         }
         finally

@@ -43,7 +43,7 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var ids = _aws.CreateSecret(name, "value-one", "value-two", "value-three");
         Register("app", name);
 
-        var point = _engine.CreatePoint("app", "before deploy");
+        var point = _engine.Points.Create("app", "before deploy");
 
         Assert.Equal(ids[2], point.Version);
         Assert.Equal(Current + "=" + ids[2], point.Fingerprint);
@@ -64,14 +64,14 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var name = MotoFixture.UniqueName("rollback");
         var ids = _aws.CreateSecret(name, "good-1", "good-2");
         Register("app", name);
-        var point = _engine.CreatePoint("app", null);
+        var point = _engine.Points.Create("app", null);
         var bad = _aws.PutValue(name, "bad-3");
         var moves = _aws.Endpoint!.Count("UpdateSecretVersionStage");
 
-        var readiness = _engine.TestReadiness("app", point.Id);
+        var readiness = _engine.Readiness.Test("app", point.Id);
         Assert.True(readiness.IsReady, string.Join("; ", readiness.Checks));
         Assert.Contains(readiness.Checks, c => c.Name == "CapturedVersionExists" && c.Status == CheckStatus.Pass);
-        var result = _engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "bad secret" });
+        var result = _engine.Rollbacks.Run(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "bad secret" });
 
         Assert.Equal(RollbackStatus.Succeeded, result.Status);
         Assert.Equal(bad, result.FromVersion);
@@ -82,13 +82,13 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         Assert.DoesNotContain(Current, stages[bad]);
         Assert.Contains(result.Steps, s => s.Name == "MoveCurrentStage" && s.Status == StepStatus.Succeeded);
         Assert.Contains(result.Steps, s => s.Name == "VerifyStages" && s.Status == StepStatus.Succeeded);
-        var safety = _engine.GetPoint("app", result.SafetyPointId!);
+        var safety = _engine.Points.Get("app", result.SafetyPointId!);
         Assert.Equal(bad, safety.Version);
         Assert.Equal(moves + 1, _aws.Endpoint.Count("UpdateSecretVersionStage"));
         Assert.Empty(_aws.Endpoint.FailuresOfMainKey);
 
         // The rollback can itself be undone: the safety point takes the secret back to the bad version.
-        var undo = _engine.Rollback(new RollbackRequest { Target = "app", PointId = safety.Id, Reason = "undo" });
+        var undo = _engine.Rollbacks.Run(new RollbackRequest { Target = "app", PointId = safety.Id, Reason = "undo" });
         Assert.Equal(RollbackStatus.Succeeded, undo.Status);
         Assert.Contains(Current, _aws.Stages(name)[bad]);
     }
@@ -100,11 +100,11 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var name = MotoFixture.UniqueName("idempotent");
         _aws.CreateSecret(name, "one", "two");
         Register("app", name);
-        var point = _engine.CreatePoint("app", null);
+        var point = _engine.Points.Create("app", null);
         var moves = _aws.Endpoint!.Count("UpdateSecretVersionStage");
 
-        var result = _engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "again" });
-        var restored = _engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "again" });
+        var result = _engine.Rollbacks.Run(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "again" });
+        var restored = _engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "again" });
 
         Assert.Equal(RollbackStatus.AlreadyCurrent, result.Status);
         Assert.False(Assert.Single(restored).Changed);
@@ -118,16 +118,16 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var name = MotoFixture.UniqueName("previous");
         var ids = _aws.CreateSecret(name, "one", "two");
         Register("app", name);
-        var point = _engine.CreatePoint("app", null);
+        var point = _engine.Points.Create("app", null);
         var bad = _aws.PutValue(name, "three");
 
-        var whatIf = Assert.Single(_engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "check", Previous = true, WhatIf = true }));
+        var whatIf = Assert.Single(_engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "check", Previous = true, WhatIf = true }));
         Assert.True(whatIf.WhatIf);
         Assert.True(whatIf.Changed);
         Assert.Equal(ids[1], whatIf.To);
         Assert.Contains(Current, _aws.Stages(name)[bad]);
 
-        var previous = Assert.Single(_engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "previous", Previous = true }));
+        var previous = Assert.Single(_engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "previous", Previous = true }));
         Assert.True(previous.Changed);
         Assert.Equal(bad, previous.From);
         Assert.Equal(ids[1], previous.To);
@@ -137,10 +137,10 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
 
         // -Previous again goes back to what AWSPREVIOUS now names: the bad version (documented, not idempotent).
         _aws.MoveStage(name, Current, bad, ids[1]);
-        var fromPoint = Assert.Single(_engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "point" }));
+        var fromPoint = Assert.Single(_engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "point" }));
         Assert.Equal(ids[1], fromPoint.To);
         Assert.Contains(Current, _aws.Stages(name)[ids[1]]);
-        var history = _engine.GetHistory(new HistoryFilter { Target = "app", Action = HistoryAction.RestoreConfiguration });
+        var history = _engine.History.Get(new HistoryFilter { Target = "app", Action = HistoryAction.RestoreConfiguration });
         Assert.Equal(2, history.Count);
         Assert.All(history, h => Assert.Equal("Succeeded", h.Status));
     }
@@ -152,11 +152,11 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var name = MotoFixture.UniqueName("vanishing");
         _aws.CreateSecret(name, "one", "two");
         Register("app", name);
-        var point = _engine.CreatePoint("app", null);
-        _engine.RegisterTarget("app", SecretsManagerSecretProvider.KindName, Settings(MotoFixture.UniqueName("never-created")), replace: true);
+        var point = _engine.Points.Create("app", null);
+        _engine.Targets.Register("app", SecretsManagerSecretProvider.KindName, Settings(MotoFixture.UniqueName("never-created")), replace: true);
 
-        var readiness = _engine.TestReadiness("app", point.Id);
-        var error = Assert.Throws<RollbackException>(() => _engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" }));
+        var readiness = _engine.Readiness.Test("app", point.Id);
+        var error = Assert.Throws<RollbackException>(() => _engine.Rollbacks.Run(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" }));
 
         Assert.False(readiness.IsReady);
         Assert.Contains(readiness.Checks, c => c.Status == CheckStatus.Fail && c.ErrorId == AwsErrorId.AwsResourceNotFound);
@@ -171,14 +171,14 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var name = MotoFixture.UniqueName("deprecated");
         var ids = _aws.CreateSecret(name, "one");
         Register("app", name);
-        var point = _engine.CreatePoint("app", null);
+        var point = _engine.Points.Create("app", null);
         _aws.PutValue(name, "two");
         _aws.PutValue(name, "three");
         var moves = _aws.Endpoint!.Count("UpdateSecretVersionStage");
 
-        var readiness = _engine.TestReadiness("app", point.Id);
-        var error = Assert.Throws<RollbackException>(() => _engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" }));
-        var restore = Assert.Throws<RollbackException>(() => _engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "x" }));
+        var readiness = _engine.Readiness.Test("app", point.Id);
+        var error = Assert.Throws<RollbackException>(() => _engine.Rollbacks.Run(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" }));
+        var restore = Assert.Throws<RollbackException>(() => _engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "x" }));
 
         var check = Assert.Single(readiness.Checks, c => c.Name == "CapturedVersionExists");
         Assert.Equal(CheckStatus.Fail, check.Status);
@@ -197,19 +197,19 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var name = MotoFixture.UniqueName("deleting");
         _aws.CreateSecret(name, "one", "two");
         Register("app", name);
-        var point = _engine.CreatePoint("app", null);
+        var point = _engine.Points.Create("app", null);
         _aws.PutValue(name, "three");
         _aws.ScheduleDeletion(name);
         var moves = _aws.Endpoint!.Count("UpdateSecretVersionStage");
 
-        var readiness = _engine.TestReadiness("app", point.Id);
-        var restore = Assert.Throws<RollbackException>(() => _engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "x" }));
+        var readiness = _engine.Readiness.Test("app", point.Id);
+        var restore = Assert.Throws<RollbackException>(() => _engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "app", PointId = point.Id, Reason = "x" }));
 
         Assert.Contains(readiness.Checks, c => c.Name == "SecretNotPendingDeletion" && c.Status == CheckStatus.Fail && c.ErrorId == AwsErrorId.SecretPendingDeletion);
         Assert.False(readiness.IsReady);
         Assert.Equal(AwsErrorId.SecretPendingDeletion, restore.ErrorId);
         Assert.Equal(moves, _aws.Endpoint.Count("UpdateSecretVersionStage"));
-        var failed = _engine.GetHistory(new HistoryFilter { Target = "app", Action = HistoryAction.RestoreConfiguration }).Single();
+        var failed = _engine.History.Get(new HistoryFilter { Target = "app", Action = HistoryAction.RestoreConfiguration }).Single();
         Assert.Equal(AwsErrorId.SecretPendingDeletion, failed.ErrorId);
     }
 
@@ -220,12 +220,12 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var name = MotoFixture.UniqueName("stuck");
         _aws.CreateSecret(name, "one", "two");
         Register("app", name);
-        var point = _engine.CreatePoint("app", null);
+        var point = _engine.Points.Create("app", null);
         _aws.PutValue(name, "three");
         // The service says yes but moves nothing (an eventual-consistency lag, a concurrent writer moving it back).
         _aws.Endpoint!.Enqueue(new ScriptedAnswer(200, "{\"ARN\":\"arn\",\"Name\":\"" + name + "\"}", "UpdateSecretVersionStage"));
 
-        var result = _engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" });
+        var result = _engine.Rollbacks.Run(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" });
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
         Assert.Equal(AwsErrorId.SecretStageNotMoved, result.ErrorId);
@@ -239,11 +239,11 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var name = MotoFixture.UniqueName("denied");
         _aws.CreateSecret(name, "one", "two");
         Register("app", name);
-        var point = _engine.CreatePoint("app", null);
+        var point = _engine.Points.Create("app", null);
         var bad = _aws.PutValue(name, "three");
         _aws.Endpoint!.Enqueue(new ScriptedAnswer(400, "{\"__type\":\"AccessDeniedException\",\"Message\":\"not authorized to perform: secretsmanager:UpdateSecretVersionStage\"}", "UpdateSecretVersionStage"));
 
-        var result = _engine.Rollback(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" });
+        var result = _engine.Rollbacks.Run(new RollbackRequest { Target = "app", PointId = point.Id, Reason = "x" });
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
         Assert.Equal(AwsErrorId.AwsAccessDenied, result.ErrorId);
@@ -269,10 +269,10 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         var file = folder.WriteFile("app.json", "{}");
         var store = new RollbackStore(Path.Combine(folder.Path, "store"));
         var engine = new RollbackEngine(store, new ProviderCatalog(ProviderCatalog.FindIn(typeof(Rollback.Providers.FileSystem.ConfigurationFileProvider).Assembly)), NullReporter.Instance, null, "tester");
-        engine.RegisterTarget("cfg", "ConfigurationFile", new SettingsDictionary(new[] { Pair("Path", file) }), replace: false);
-        var point = engine.CreatePoint("cfg", null);
+        engine.Targets.Register("cfg", "ConfigurationFile", new SettingsDictionary(new[] { Pair("Path", file) }), replace: false);
+        var point = engine.Points.Create("cfg", null);
 
-        var error = Assert.Throws<RollbackException>(() => engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, Reason = "x", Previous = true }));
+        var error = Assert.Throws<RollbackException>(() => engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, Reason = "x", Previous = true }));
 
         Assert.Equal(RollbackErrorId.ConfigurationNotSupported, error.ErrorId);
     }
@@ -287,5 +287,5 @@ public sealed class SecretsManagerSecretTests : IClassFixture<MotoFixture>, IDis
         Pair("TimeoutSeconds", "15"),
     });
 
-    private void Register(string target, string secretId) => _engine.RegisterTarget(target, SecretsManagerSecretProvider.KindName, Settings(secretId), replace: false);
+    private void Register(string target, string secretId) => _engine.Targets.Register(target, SecretsManagerSecretProvider.KindName, Settings(secretId), replace: false);
 }

@@ -18,7 +18,7 @@ public sealed class ApprovalTests : IDisposable
     {
         _root = _sandbox.CreateReleaseRoot("api", "v2.3.1", "v2.3.1", "v2.4.0");
         _sandbox.Register("api", "FileSystemRelease", ("Root", _root));
-        _point = _sandbox.Engine.CreatePoint("api", null);
+        _point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
     }
 
@@ -37,7 +37,7 @@ public sealed class ApprovalTests : IDisposable
 
         Assert.Equal(RollbackErrorId.ApprovalRequired, ex.ErrorId);
         Assert.Equal("v2.4.0", Sandbox.CurrentRelease(_root));
-        var entry = _sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.Rollback }).Single();
+        var entry = _sandbox.Engine.History.Get(new HistoryFilter { Action = HistoryAction.Rollback }).Single();
         Assert.Equal(HistoryStatus.Refused, entry.Status);
         Assert.Equal(RollbackErrorId.ApprovalRequired, entry.ErrorId);
         Assert.Equal(SeverityRule.LabelOf(severity), entry.Severity);
@@ -54,13 +54,13 @@ public sealed class ApprovalTests : IDisposable
 
         Assert.Equal(RollbackStatus.Succeeded, result.Status);
         Assert.Equal(SeverityRule.LabelOf(severity), result.Severity);
-        Assert.Equal(SeverityRule.LabelOf(severity), _sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.Rollback }).Single().Severity);
+        Assert.Equal(SeverityRule.LabelOf(severity), _sandbox.Engine.History.Get(new HistoryFilter { Action = HistoryAction.Rollback }).Single().Severity);
     }
 
     [Fact]
     public void AnAutomaticTriggerLetsTheOnCallProceedAloneAndIsJournaled()
     {
-        var result = _sandbox.Engine.Rollback(new RollbackRequest
+        var result = _sandbox.Engine.Rollbacks.Run(new RollbackRequest
         {
             Target = "api",
             PointId = _point.Id,
@@ -71,15 +71,15 @@ public sealed class ApprovalTests : IDisposable
 
         Assert.Equal(RollbackStatus.Succeeded, result.Status);
         Assert.Equal("ErrorRateAbove", result.Trigger);
-        var entry = _sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.Rollback }).Single();
+        var entry = _sandbox.Engine.History.Get(new HistoryFilter { Action = HistoryAction.Rollback }).Single();
         Assert.Equal("ErrorRateAbove", entry.Trigger);
-        Assert.True(_sandbox.Engine.VerifyJournal().IsValid);
+        Assert.True(_sandbox.Engine.History.Verify().IsValid);
     }
 
     [Fact]
     public void WithoutSeverityNoApprovalIsRequired()
     {
-        var result = _sandbox.Engine.Rollback(new RollbackRequest { Target = "api", PointId = _point.Id, Reason = "drill" });
+        var result = _sandbox.Engine.Rollbacks.Run(new RollbackRequest { Target = "api", PointId = _point.Id, Reason = "drill" });
 
         Assert.Equal(RollbackStatus.Succeeded, result.Status);
         Assert.Null(result.Severity);
@@ -91,7 +91,7 @@ public sealed class ApprovalTests : IDisposable
         var policy = _sandbox.PathOf("policy.json");
         File.WriteAllText(policy, "{ \"severities\": { \"SEV-1\": { \"requiredApprovals\": 2 }, \"SEV-2\": { \"requiredApprovals\": 2 } } }");
 
-        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.Rollback(new RollbackRequest
+        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.Rollbacks.Run(new RollbackRequest
         {
             Target = "api",
             PointId = _point.Id,
@@ -106,5 +106,5 @@ public sealed class ApprovalTests : IDisposable
     }
 
     private RollbackResult Rollback(RollbackSeverity severity, string[] approvers) =>
-        _sandbox.Engine.Rollback(new RollbackRequest { Target = "api", PointId = _point.Id, Reason = "r", Severity = severity, ApprovedBy = approvers });
+        _sandbox.Engine.Rollbacks.Run(new RollbackRequest { Target = "api", PointId = _point.Id, Reason = "r", Severity = severity, ApprovedBy = approvers });
 }

@@ -36,7 +36,7 @@ public sealed class ConfigurationFileTests : IDisposable
     {
         Register("cfg");
         File.SetUnixFileMode(_json, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(_json, "{ \"FeatureFlags\": { \"NewCheckout\": true } }");
         File.SetUnixFileMode(_json, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
 
@@ -53,7 +53,7 @@ public sealed class ConfigurationFileTests : IDisposable
         Assert.Equal("Yaml", results.Single(r => r.Item == _yaml).Validator);
         Assert.Equal("None", results.Single(r => r.Item == _conf).Validator);
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(_json)!, ".*.tmp"));
-        var entry = _sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single();
+        var entry = _sandbox.Engine.History.Get(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single();
         Assert.Equal("Succeeded", entry.Status);
         Assert.Equal("test", entry.Reason);
         Assert.Equal(new[] { "oncall" }, entry.ApprovedBy);
@@ -70,7 +70,7 @@ public sealed class ConfigurationFileTests : IDisposable
         Sandbox.WriteFile(path, broken);
         Sandbox.WriteFile(other, "{ \"v\": 1 }");
         _sandbox.Register("broken", "ConfigurationFile", ("Path", new[] { other, path }));
-        var point = _sandbox.Engine.CreatePoint("broken", null);
+        var point = _sandbox.Engine.Points.Create("broken", null);
         File.WriteAllText(path, "fixed by hand");
         File.WriteAllText(other, "{ \"v\": 2 }");
 
@@ -80,14 +80,14 @@ public sealed class ConfigurationFileTests : IDisposable
         Assert.Contains(parser, ex.Message, StringComparison.Ordinal);
         Assert.Equal("fixed by hand", File.ReadAllText(path));
         Assert.Equal("{ \"v\": 2 }", File.ReadAllText(other));
-        Assert.Equal(RollbackErrorId.ConfigurationInvalid, _sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single().ErrorId);
+        Assert.Equal(RollbackErrorId.ConfigurationInvalid, _sandbox.Engine.History.Get(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single().ErrorId);
     }
 
     [Fact]
     public void ValidatorCommandGuardsOtherFormats()
     {
         _sandbox.Register("nginx", "ConfigurationFile", ("Path", _conf), ("Validator", "grep -q '^listen' {0}"));
-        var point = _sandbox.Engine.CreatePoint("nginx", null);
+        var point = _sandbox.Engine.Points.Create("nginx", null);
         File.WriteAllText(_conf, "listen 9090;\n");
 
         var ok = Restore("nginx", point.Id).Single();
@@ -95,7 +95,7 @@ public sealed class ConfigurationFileTests : IDisposable
         Assert.Equal(GoodConf, File.ReadAllText(_conf));
 
         File.WriteAllText(_conf, "workers 1;\n");
-        var bad = _sandbox.Engine.CreatePoint("nginx", "broken");
+        var bad = _sandbox.Engine.Points.Create("nginx", "broken");
         File.WriteAllText(_conf, GoodConf);
         var ex = Assert.Throws<RollbackException>(() => Restore("nginx", bad.Id));
         Assert.Equal(RollbackErrorId.ValidatorFailed, ex.ErrorId);
@@ -107,11 +107,11 @@ public sealed class ConfigurationFileTests : IDisposable
     public void CallerValidatorSeesCandidateBesideTheItem()
     {
         Register("cfg");
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(_conf, "changed");
         string? seenFolder = null;
 
-        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest
+        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest
         {
             Target = "cfg",
             PointId = point.Id,
@@ -133,33 +133,33 @@ public sealed class ConfigurationFileTests : IDisposable
     public void WhatIfValidatesAndReportsButWritesNothing()
     {
         Register("cfg");
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(_yaml, "production: {}\n");
-        var pointsBefore = _sandbox.Engine.GetPoints("cfg").Count;
+        var pointsBefore = _sandbox.Engine.Points.GetAll("cfg").Count;
 
-        var results = _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, WhatIf = true });
+        var results = _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, WhatIf = true });
 
         Assert.All(results, r => Assert.True(r.WhatIf));
         Assert.True(results.Single(r => r.Item == _yaml).Changed);
         Assert.Equal("production: {}\n", File.ReadAllText(_yaml));
-        Assert.Equal(pointsBefore, _sandbox.Engine.GetPoints("cfg").Count);
-        Assert.Empty(_sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }));
+        Assert.Equal(pointsBefore, _sandbox.Engine.Points.GetAll("cfg").Count);
+        Assert.Empty(_sandbox.Engine.History.Get(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }));
     }
 
     [Fact]
     public void ItemFilterRestoresOnlyTheNamedFileAndRejectsUnknownNames()
     {
         Register("cfg");
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(_yaml, "a: 1\n");
         File.WriteAllText(_conf, "changed");
 
-        var results = _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, Items = new[] { "database.yml" } });
+        var results = _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, Items = new[] { "database.yml" } });
 
         Assert.Equal(_yaml, Assert.Single(results).Item);
         Assert.Equal(GoodYaml, File.ReadAllText(_yaml));
         Assert.Equal("changed", File.ReadAllText(_conf));
-        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, Items = new[] { "nginx.conf" } }));
+        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, Items = new[] { "nginx.conf" } }));
         Assert.Equal(RollbackErrorId.ConfigurationItemNotFound, ex.ErrorId);
     }
 
@@ -167,7 +167,7 @@ public sealed class ConfigurationFileTests : IDisposable
     public void ReadOnlyFileIsRefused()
     {
         Register("cfg");
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(_conf, "changed");
         File.SetAttributes(_conf, FileAttributes.ReadOnly);
 
@@ -181,7 +181,7 @@ public sealed class ConfigurationFileTests : IDisposable
     public void InvokeRollbackOnConfigurationTargetReportsItems()
     {
         Register("cfg");
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(_json, "{}");
 
         var result = _sandbox.Rollback("cfg", point.Id);
@@ -195,7 +195,7 @@ public sealed class ConfigurationFileTests : IDisposable
     public void ManifestNamingAFileOutsideTheTargetIsRefused()
     {
         Register("cfg");
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         var manifest = Path.Combine(point.Path, Store.PointStore.ManifestFileName);
         File.WriteAllText(manifest, File.ReadAllText(manifest).Replace(_conf, "/etc/passwd", StringComparison.Ordinal));
 
@@ -215,5 +215,5 @@ public sealed class ConfigurationFileTests : IDisposable
     private void Register(string name) => _sandbox.Register(name, "ConfigurationFile", ("Path", new[] { _json, _yaml, _conf }));
 
     private System.Collections.Generic.IReadOnlyList<ConfigurationRestoreResult> Restore(string target, string pointId) =>
-        _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = target, PointId = pointId, Reason = "test", ApprovedBy = new[] { "oncall" } });
+        _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = target, PointId = pointId, Reason = "test", ApprovedBy = new[] { "oncall" } });
 }

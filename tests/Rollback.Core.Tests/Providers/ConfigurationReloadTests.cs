@@ -45,11 +45,11 @@ public sealed class ConfigurationReloadTests : IDisposable
     public void NothingChangedMeansNoReloadAndWhatIfNeither()
     {
         Register("echo reloaded >> '" + _marker + "'");
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
 
         var unchanged = Assert.Single(Restore(point.Id));
         File.WriteAllText(_conf, Drifted);
-        var preview = Assert.Single(_sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, WhatIf = true }));
+        var preview = Assert.Single(_sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, WhatIf = true }));
 
         Assert.False(unchanged.Changed);
         Assert.True(preview.Changed);
@@ -84,7 +84,7 @@ public sealed class ConfigurationReloadTests : IDisposable
         var point = CaptureThenDrift(null);
         var calls = new System.Collections.Generic.List<string>();
 
-        _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest
+        _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest
         {
             Target = "cfg",
             PointId = point.Id,
@@ -102,7 +102,7 @@ public sealed class ConfigurationReloadTests : IDisposable
 
         var ex = Assert.Throws<RollbackException>(() => Restore(point.Id));
 
-        var entry = _sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single();
+        var entry = _sandbox.Engine.History.Get(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single();
         Assert.Equal(RollbackErrorId.ReloadFailed, ex.ErrorId);
         Assert.Contains(_conf, ex.Message, StringComparison.Ordinal);
         Assert.Contains(entry.SafetyPointId!, ex.Message, StringComparison.Ordinal);
@@ -144,7 +144,7 @@ public sealed class ConfigurationReloadTests : IDisposable
     public void AValidatorWithALiteralBraceRunsInsteadOfFailingToFormat()
     {
         _sandbox.Register("cfg", "ConfigurationFile", ("Path", _conf), ("Validator", "grep -q '^listen' {0} && test '{x}' = '{x}'"));
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(_conf, Drifted);
 
         var result = Assert.Single(Restore(point.Id));
@@ -157,7 +157,7 @@ public sealed class ConfigurationReloadTests : IDisposable
     private RollbackPoint CaptureThenDrift(string? reloadCommand)
     {
         Register(reloadCommand);
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(_conf, Drifted);
         return point;
     }
@@ -175,5 +175,5 @@ public sealed class ConfigurationReloadTests : IDisposable
     }
 
     private System.Collections.Generic.IReadOnlyList<ConfigurationRestoreResult> Restore(string pointId) =>
-        _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "cfg", PointId = pointId, Reason = "test" });
+        _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = pointId, Reason = "test" });
 }

@@ -27,7 +27,7 @@ public sealed class DirectoryTests : IDisposable
     public void RollbackRestoresEveryFileAndRemovesNewOnes()
     {
         var before = Sandbox.Snapshot(_site);
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         Assert.Equal("v2.3.1", point.Version);
         DeployBadBuild();
 
@@ -44,7 +44,7 @@ public sealed class DirectoryTests : IDisposable
     [Fact]
     public void SafetyPointKeepsTheFailedStateSoTheRollbackCanBeUndone()
     {
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         DeployBadBuild();
         var failed = Sandbox.Snapshot(_site);
 
@@ -58,7 +58,7 @@ public sealed class DirectoryTests : IDisposable
     [Fact]
     public void SwitchHooksRunAroundTheSwapAndCountAsDowntime()
     {
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         DeployBadBuild();
         var seen = new List<string>();
 
@@ -83,7 +83,7 @@ public sealed class DirectoryTests : IDisposable
     [Fact]
     public void FailingBeforeSwitchLeavesTheFolderUntouched()
     {
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         DeployBadBuild();
         var failed = Sandbox.Snapshot(_site);
 
@@ -94,19 +94,19 @@ public sealed class DirectoryTests : IDisposable
         Assert.Contains("app pool would not stop", result.Message, StringComparison.Ordinal);
         Assert.Equal(failed, Sandbox.Snapshot(_site));
         Assert.Single(Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
-        Assert.Equal("Failed", _sandbox.Engine.GetHistory(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single().Status);
+        Assert.Equal("Failed", _sandbox.Engine.History.Get(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single().Status);
     }
 
     [Fact]
     public void CtrlCDuringTheSwitchStillRestartsTheServiceAndChangesNothing()
     {
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         DeployBadBuild();
         var failed = Sandbox.Snapshot(_site);
         using var cancellation = new System.Threading.CancellationTokenSource();
         var restarted = false;
 
-        var result = _sandbox.Engine.Rollback(new Engine.RollbackRequest
+        var result = _sandbox.Engine.Rollbacks.Run(new Engine.RollbackRequest
         {
             Target = "site",
             PointId = point.Id,
@@ -121,13 +121,13 @@ public sealed class DirectoryTests : IDisposable
         Assert.Equal(RollbackErrorId.OperationCancelled, result.ErrorId);
         Assert.Contains("reports v2.4.0", result.Message, StringComparison.Ordinal);
         Assert.Equal(failed, Sandbox.Snapshot(_site));
-        Assert.Equal("Failed", _sandbox.Engine.GetHistory(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single().Status);
+        Assert.Equal("Failed", _sandbox.Engine.History.Get(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single().Status);
     }
 
     [Fact]
     public void TamperedPointArtifactIsRefused()
     {
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         DeployBadBuild();
         File.WriteAllText(Path.Combine(point.Path, "artifacts", "bin", "Api.dll"), "trojan");
 
@@ -141,7 +141,7 @@ public sealed class DirectoryTests : IDisposable
     [Fact]
     public void ArtifactReplacedByLinkOutsideThePointIsRefused()
     {
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         DeployBadBuild();
         var secret = _sandbox.PathOf("secret.txt");
         File.WriteAllText(secret, "not yours");
@@ -149,7 +149,7 @@ public sealed class DirectoryTests : IDisposable
         File.Delete(artifact);
         Platform.NativeFileSystem.CreateDirectoryLink(artifact, secret);
 
-        var report = _sandbox.Engine.TestReadiness("site", point.Id);
+        var report = _sandbox.Engine.Readiness.Test("site", point.Id);
 
         Assert.Equal(RollbackErrorId.ArtifactPathEscapes, Assert.Single(report.Failures).ErrorId);
     }
@@ -158,7 +158,7 @@ public sealed class DirectoryTests : IDisposable
     public void VersionIsAContentHashWithoutVersionFile()
     {
         _sandbox.Register("plain", "Directory", ("Path", _site));
-        var point = _sandbox.Engine.CreatePoint("plain", null);
+        var point = _sandbox.Engine.Points.Create("plain", null);
 
         Assert.StartsWith("sha256:", point.Version, StringComparison.Ordinal);
         Assert.Equal(RollbackStatus.AlreadyCurrent, _sandbox.Rollback("plain", point.Id).Status);

@@ -29,7 +29,7 @@ public sealed class FileSystemReleaseTests : IDisposable
     [Fact]
     public void CaptureRecordsCurrentReleaseAndChecksums()
     {
-        var point = _sandbox.Engine.CreatePoint("api", "before 2.4.0");
+        var point = _sandbox.Engine.Points.Create("api", "before 2.4.0");
 
         Assert.Equal("v2.3.1", point.Version);
         Assert.False(point.IsSafetyPoint);
@@ -43,7 +43,7 @@ public sealed class FileSystemReleaseTests : IDisposable
     [Fact]
     public void RollbackPointsCurrentBackAtCapturedRelease()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
 
         var result = _sandbox.Rollback("api", point.Id);
@@ -58,11 +58,11 @@ public sealed class FileSystemReleaseTests : IDisposable
         Assert.True(NativeFileSystem.IsLink(Path.Combine(_root, "current")));
         Assert.Empty(Directory.GetFileSystemEntries(_root, ".current.rollback-*"));
 
-        var safety = _sandbox.Engine.GetPoint("api", result.SafetyPointId!);
+        var safety = _sandbox.Engine.Points.Get("api", result.SafetyPointId!);
         Assert.True(safety.IsSafetyPoint);
         Assert.Equal("v2.4.0", safety.Version);
 
-        var entry = _sandbox.Engine.GetHistory(new Engine.HistoryFilter { Target = "api", Action = HistoryAction.Rollback }).Single();
+        var entry = _sandbox.Engine.History.Get(new Engine.HistoryFilter { Target = "api", Action = HistoryAction.Rollback }).Single();
         Assert.Equal(result.JournalSequence, entry.Sequence);
         Assert.Equal("Succeeded", entry.Status);
         Assert.Equal(new[] { "oncall" }, entry.ApprovedBy);
@@ -76,18 +76,18 @@ public sealed class FileSystemReleaseTests : IDisposable
     {
         var clock = new SetClock(new DateTimeOffset(2026, 11, 30, 5, 0, 0, TimeSpan.Zero));
         var engine = _sandbox.NewEngine(clock);
-        var first = engine.CreatePoint("api", "first");
+        var first = engine.Points.Create("api", "first");
         clock.Now = clock.Now.AddSeconds(secondsBetween);
         Sandbox.Deploy(_root, "v2.4.0");
 
-        var second = engine.CreatePoint("api", "second");
-        var rollback = engine.Rollback(new RollbackRequest { Target = "api", PointId = first.Id, Reason = "test", ApprovedBy = new[] { "oncall" } });
+        var second = engine.Points.Create("api", "second");
+        var rollback = engine.Rollbacks.Run(new RollbackRequest { Target = "api", PointId = first.Id, Reason = "test", ApprovedBy = new[] { "oncall" } });
 
         Assert.True(string.CompareOrdinal(second.Id, first.Id) > 0, $"{second.Id} sorts before {first.Id}");
         Assert.True(string.CompareOrdinal(rollback.SafetyPointId, second.Id) > 0, $"{rollback.SafetyPointId} sorts before {second.Id}");
-        Assert.Equal(new[] { first.Id, second.Id, rollback.SafetyPointId }, engine.GetPoints("api").Select(p => p.Id));
-        Assert.Equal("v2.4.0", engine.GetLatestKnownGoodPoint("api").Version);
-        Assert.Equal(new[] { first.Id }, engine.GetPointsToPrune("api", keepLast: 1).Select(p => p.Id));
+        Assert.Equal(new[] { first.Id, second.Id, rollback.SafetyPointId }, engine.Points.GetAll("api").Select(p => p.Id));
+        Assert.Equal("v2.4.0", engine.Points.GetLatestKnownGood("api").Version);
+        Assert.Equal(new[] { first.Id }, engine.Points.GetPrunable("api", keepLast: 1).Select(p => p.Id));
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class FileSystemReleaseTests : IDisposable
         var current = Path.Combine(_root, "current");
         File.Delete(current);
         NativeFileSystem.CreateDirectoryLink(current, "releases/v2.3.1");
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         File.Delete(current);
         NativeFileSystem.CreateDirectoryLink(current, "releases/v2.4.0");
 
@@ -108,7 +108,7 @@ public sealed class FileSystemReleaseTests : IDisposable
     [Fact]
     public void RollbackToCurrentVersionIsAlreadyCurrentAndChangesNothing()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         var linkBefore = NativeFileSystem.ReadLink(Path.Combine(_root, "current"));
 
         var result = _sandbox.Rollback("api", point.Id);
@@ -116,18 +116,18 @@ public sealed class FileSystemReleaseTests : IDisposable
         Assert.Equal(RollbackStatus.AlreadyCurrent, result.Status);
         Assert.Null(result.SafetyPointId);
         Assert.Equal(linkBefore, NativeFileSystem.ReadLink(Path.Combine(_root, "current")));
-        Assert.Single(_sandbox.Engine.GetPoints("api"));
-        Assert.Equal("AlreadyCurrent", _sandbox.Engine.GetHistory(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single().Status);
+        Assert.Single(_sandbox.Engine.Points.GetAll("api"));
+        Assert.Equal("AlreadyCurrent", _sandbox.Engine.History.Get(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single().Status);
     }
 
     [Fact]
     public void MissingReleaseFolderIsNotReadyAndRefusedWithoutChange()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
         Directory.Delete(Path.Combine(_root, "releases", "v2.3.1"), recursive: true);
 
-        var report = _sandbox.Engine.TestReadiness("api", point.Id);
+        var report = _sandbox.Engine.Readiness.Test("api", point.Id);
         var failure = Assert.Single(report.Failures);
         Assert.Equal(RollbackErrorId.ReleaseFolderMissing, failure.ErrorId);
         Assert.False(report.IsReady);
@@ -136,7 +136,7 @@ public sealed class FileSystemReleaseTests : IDisposable
         Assert.Equal(RollbackErrorId.RollbackNotReady, ex.ErrorId);
         Assert.Contains(RollbackErrorId.ReleaseFolderMissing, ex.Message, StringComparison.Ordinal);
         Assert.Equal("v2.4.0", Sandbox.CurrentRelease(_root));
-        var entry = _sandbox.Engine.GetHistory(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single();
+        var entry = _sandbox.Engine.History.Get(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Single();
         Assert.Equal(HistoryStatus.Refused, entry.Status);
         Assert.Equal(RollbackErrorId.RollbackNotReady, entry.ErrorId);
     }
@@ -144,11 +144,11 @@ public sealed class FileSystemReleaseTests : IDisposable
     [Fact]
     public void ChangedReleaseFileFailsChecksumAndBlocksRollback()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
         File.AppendAllText(Path.Combine(_root, "releases", "v2.3.1", "app.dll"), "patched by hand");
 
-        var report = _sandbox.Engine.TestReadiness("api", point.Id);
+        var report = _sandbox.Engine.Readiness.Test("api", point.Id);
 
         Assert.Equal(RollbackErrorId.ArtifactChecksumMismatch, Assert.Single(report.Failures).ErrorId);
         Assert.Throws<RollbackException>(() => _sandbox.Rollback("api", point.Id));
@@ -158,12 +158,12 @@ public sealed class FileSystemReleaseTests : IDisposable
     [Fact]
     public void ManifestVersionThatEscapesReleasesIsRefused()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
         var manifest = Path.Combine(point.Path, PointStore.ManifestFileName);
         File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"version\": \"v2.3.1\"", "\"version\": \"../../etc\"", StringComparison.Ordinal));
 
-        var report = _sandbox.Engine.TestReadiness("api", point.Id);
+        var report = _sandbox.Engine.Readiness.Test("api", point.Id);
 
         Assert.Contains(report.Failures, f => f.ErrorId == RollbackErrorId.ArtifactPathEscapes);
         Assert.Equal("v2.4.0", Sandbox.CurrentRelease(_root));
@@ -172,7 +172,7 @@ public sealed class FileSystemReleaseTests : IDisposable
     [Fact]
     public void UnknownPointIsAFailedReadinessCheckAndARefusal()
     {
-        var report = _sandbox.Engine.TestReadiness("api", "20200101-000000000-abcdef");
+        var report = _sandbox.Engine.Readiness.Test("api", "20200101-000000000-abcdef");
         Assert.Equal(RollbackErrorId.PointNotFound, Assert.Single(report.Failures).ErrorId);
 
         var ex = Assert.Throws<RollbackException>(() => _sandbox.Rollback("api", "20200101-000000000-abcdef"));
@@ -185,16 +185,16 @@ public sealed class FileSystemReleaseTests : IDisposable
         var ex = Assert.Throws<RollbackException>(() => _sandbox.Rollback("nope", "20200101-000000000-abcdef"));
 
         Assert.Equal(RollbackErrorId.TargetNotFound, ex.ErrorId);
-        Assert.Equal(RollbackErrorId.TargetNotFound, _sandbox.Engine.GetHistory(new Engine.HistoryFilter { Target = "nope" }).Single().ErrorId);
+        Assert.Equal(RollbackErrorId.TargetNotFound, _sandbox.Engine.History.Get(new Engine.HistoryFilter { Target = "nope" }).Single().ErrorId);
     }
 
     [Fact]
     public void ReadinessWarnsForOldPointAndSameVersion()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         var later = _sandbox.NewEngine(new SetClock(DateTimeOffset.UtcNow.AddDays(30)));
 
-        var report = later.TestReadiness("api", point.Id);
+        var report = later.Readiness.Test("api", point.Id);
 
         Assert.True(report.IsReady);
         Assert.Contains(report.Warnings, w => w.Name == "PointAge");
@@ -204,7 +204,7 @@ public sealed class FileSystemReleaseTests : IDisposable
     [Fact]
     public async Task SecondConcurrentRollbackGetsRollbackInProgress()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
         using var inSwitch = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
@@ -216,22 +216,22 @@ public sealed class FileSystemReleaseTests : IDisposable
         }));
         Assert.True(inSwitch.Wait(TimeSpan.FromSeconds(30)));
 
-        var second = Assert.Throws<RollbackException>(() => _sandbox.NewEngine().Rollback(new Engine.RollbackRequest { Target = "api", PointId = point.Id, Reason = "second" }));
-        var readiness = _sandbox.Engine.TestReadiness("api", point.Id);
+        var second = Assert.Throws<RollbackException>(() => _sandbox.NewEngine().Rollbacks.Run(new Engine.RollbackRequest { Target = "api", PointId = point.Id, Reason = "second" }));
+        var readiness = _sandbox.Engine.Readiness.Test("api", point.Id);
         release.Set();
 
         Assert.Equal(RollbackErrorId.RollbackInProgress, second.ErrorId);
         Assert.Contains(readiness.Failures, f => f.ErrorId == RollbackErrorId.RollbackInProgress);
         Assert.Equal(RollbackStatus.Succeeded, (await first).Status);
         Assert.Equal("v2.3.1", Sandbox.CurrentRelease(_root));
-        var statuses = _sandbox.Engine.GetHistory(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Select(e => e.Status).ToList();
+        var statuses = _sandbox.Engine.History.Get(new Engine.HistoryFilter { Action = HistoryAction.Rollback }).Select(e => e.Status).ToList();
         Assert.Equal(new[] { HistoryStatus.Refused, "Succeeded" }, statuses);
     }
 
     [Fact]
     public void CurrentAlwaysNamesAReleaseDuringTheSwitch()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         var current = Path.Combine(_root, "current");
         var missing = 0;
         using var observer = new BackgroundObserver(() =>
@@ -265,7 +265,7 @@ public sealed class FileSystemReleaseTests : IDisposable
         CopyDirectory(Path.Combine(root, "releases", "v1"), Path.Combine(root, "current"));
         File.WriteAllText(Path.Combine(root, "current", ".rollback-release"), "v1");
         _sandbox.Register("copyapp", "FileSystemRelease", ("Root", root));
-        var point = _sandbox.Engine.CreatePoint("copyapp", null);
+        var point = _sandbox.Engine.Points.Create("copyapp", null);
         Assert.Equal("v1", point.Version);
 
         Directory.Delete(Path.Combine(root, "current"), recursive: true);
@@ -284,11 +284,11 @@ public sealed class FileSystemReleaseTests : IDisposable
     [Fact]
     public void ReadOnlyRootIsNotReady()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
         File.SetAttributes(_root, File.GetAttributes(_root) | FileAttributes.ReadOnly);
 
-        var report = _sandbox.Engine.TestReadiness("api", point.Id);
+        var report = _sandbox.Engine.Readiness.Test("api", point.Id);
 
         Assert.Contains(report.Failures, f => f.ErrorId == RollbackErrorId.TargetReadOnly);
         Assert.Throws<RollbackException>(() => _sandbox.Rollback("api", point.Id));
@@ -312,7 +312,7 @@ public sealed class FileSystemReleaseTests : IDisposable
     [Fact]
     public void ManifestIsPlainJsonWithoutThePointPath()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(point.Path, PointStore.ManifestFileName)));
 
         Assert.Equal(point.Id, manifest.RootElement.GetProperty("id").GetString());

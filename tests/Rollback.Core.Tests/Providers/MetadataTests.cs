@@ -41,7 +41,7 @@ public sealed class MetadataTests : IDisposable
         var folder = HostileTree.Register(_sandbox, shape);
         Arrange(folder, arrange);
         var captured = HostileTree.Snapshot(folder);
-        var point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null);
+        var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         Spoil(shape, folder);
 
         var result = _sandbox.Rollback(HostileTree.TargetName, point.Id);
@@ -59,10 +59,10 @@ public sealed class MetadataTests : IDisposable
         var folder = HostileTree.Register(_sandbox, HostileTree.Directory);
         var script = Path.Combine(folder, "bin", "start.sh");
         HostileTree.Run("chmod", "755", script);
-        var point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null);
+        var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         HostileTree.Run("chmod", "644", script);
 
-        var readiness = _sandbox.Engine.TestReadiness(HostileTree.TargetName, point.Id, null);
+        var readiness = _sandbox.Engine.Readiness.Test(HostileTree.TargetName, point.Id, null);
         var result = _sandbox.Rollback(HostileTree.TargetName, point.Id);
 
         Assert.Equal(CheckStatus.Pass, readiness.Checks.Single(c => c.Name == "VersionDiffers").Status);
@@ -79,7 +79,7 @@ public sealed class MetadataTests : IDisposable
         var path = _sandbox.PathOf("srv", "app");
         NativeFileSystem.CreateDirectoryLink(path, real);
         _sandbox.Register(HostileTree.TargetName, "Directory", ("Path", path), ("VersionFile", "version.txt"));
-        var point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null);
+        var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         File.WriteAllText(Path.Combine(real, "version.txt"), "v2\n");
 
         var result = _sandbox.Rollback(HostileTree.TargetName, point.Id);
@@ -97,11 +97,11 @@ public sealed class MetadataTests : IDisposable
     {
         Skip.If(OperatingSystem.IsWindows(), "Unix modes");
         var folder = HostileTree.Register(_sandbox, shape);
-        var point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null);
+        var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         RewriteAsLegacyManifest(point, shape);
         HostileTree.Deploy(shape, folder);
 
-        var readiness = _sandbox.Engine.TestReadiness(HostileTree.TargetName, point.Id, null);
+        var readiness = _sandbox.Engine.Readiness.Test(HostileTree.TargetName, point.Id, null);
         var result = _sandbox.Rollback(HostileTree.TargetName, point.Id);
 
         Assert.True(readiness.IsReady, string.Join(" ", readiness.Failures.Select(f => f.Message)));
@@ -118,7 +118,7 @@ public sealed class MetadataTests : IDisposable
         Sandbox.WriteFile(file, "password=captured");
         HostileTree.Run("chmod", "600", file);
         _sandbox.Register("cfg", "ConfigurationFile", ("Path", file));
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
 
         // A deploy tool rewrites the file with new content and a world-readable mode.
         File.Delete(file);
@@ -132,7 +132,7 @@ public sealed class MetadataTests : IDisposable
 
         // Only the mode moved: Restore-Configuration still puts it back.
         HostileTree.Run("chmod", "644", file);
-        var restored = _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id });
+        var restored = _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id });
         Assert.True(Assert.Single(restored).Changed);
         Assert.StartsWith("600 ", HostileTree.ModeAndOwner(file), StringComparison.Ordinal);
     }

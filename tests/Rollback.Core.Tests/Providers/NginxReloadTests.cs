@@ -30,7 +30,7 @@ public sealed class NginxReloadTests : IDisposable
         var point = RegisterAndCapture();
         BreakByDeployment();
 
-        var result = Assert.Single(_sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "edge", PointId = point.Id, Reason = "bad v2" }));
+        var result = Assert.Single(_sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "edge", PointId = point.Id, Reason = "bad v2" }));
 
         Assert.True(result.Changed);
         Assert.Equal("Command", result.Validator);
@@ -58,9 +58,9 @@ public sealed class NginxReloadTests : IDisposable
         BreakByDeployment();
         _nginx.Stop();
 
-        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "edge", PointId = point.Id, Reason = "bad v2" }));
+        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "edge", PointId = point.Id, Reason = "bad v2" }));
 
-        var entry = _sandbox.Engine.GetHistory(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single();
+        var entry = _sandbox.Engine.History.Get(new HistoryFilter { Action = HistoryAction.RestoreConfiguration }).Single();
         Assert.Equal(RollbackErrorId.ReloadFailed, ex.ErrorId);
         Assert.Contains(_nginx.ConfigPath, ex.Message, StringComparison.Ordinal);
         Assert.Contains(entry.SafetyPointId!, ex.Message, StringComparison.Ordinal);
@@ -76,7 +76,7 @@ public sealed class NginxReloadTests : IDisposable
         Skip.If(_nginx.SkipReason is not null, _nginx.SkipReason);
         Assert.Equal("good-v1", _nginx.Get());
         _sandbox.Register("edge", "ConfigurationFile", ("Path", _nginx.ConfigPath), ("Validator", _nginx.TestCommand), ("ReloadCommand", _nginx.ReloadCommand));
-        return _sandbox.Engine.CreatePoint("edge", "known good");
+        return _sandbox.Engine.Points.Create("edge", "known good");
     }
 
     /// <summary>A deployment ships a configuration serving something else and reloads nginx, then a broken one whose reload fails.</summary>

@@ -22,11 +22,11 @@ public sealed class RetentionTests : IDisposable
     [Fact]
     public void LatestKnownGoodPointIsNeverASafetyPoint()
     {
-        var good = _sandbox.Engine.CreatePoint("api", null);
+        var good = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2");
         var result = _sandbox.Rollback("api", good.Id);
 
-        var latest = _sandbox.Engine.GetLatestKnownGoodPoint("api");
+        var latest = _sandbox.Engine.Points.GetLatestKnownGood("api");
 
         Assert.Equal(good.Id, latest.Id);
         Assert.True(string.CompareOrdinal(result.SafetyPointId, latest.Id) > 0, "the safety point is newer, yet not chosen");
@@ -35,7 +35,7 @@ public sealed class RetentionTests : IDisposable
     [Fact]
     public void NoKnownGoodPointIsPointNotFound()
     {
-        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.GetLatestKnownGoodPoint("api"));
+        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.Points.GetLatestKnownGood("api"));
 
         Assert.Equal(RollbackErrorId.PointNotFound, ex.ErrorId);
     }
@@ -43,17 +43,17 @@ public sealed class RetentionTests : IDisposable
     [Fact]
     public void PruningKeepsTheNewestPointsAndTheSafetyPointsThatFollowThem()
     {
-        var first = _sandbox.Engine.CreatePoint("api", "v1");
+        var first = _sandbox.Engine.Points.Create("api", "v1");
         Sandbox.Deploy(_root, "v2");
         var oldSafety = _sandbox.Rollback("api", first.Id).SafetyPointId;
         Sandbox.Deploy(_root, "v2");
-        var second = _sandbox.Engine.CreatePoint("api", "v2");
+        var second = _sandbox.Engine.Points.Create("api", "v2");
         Sandbox.Deploy(_root, "v3");
-        var third = _sandbox.Engine.CreatePoint("api", "v3");
+        var third = _sandbox.Engine.Points.Create("api", "v3");
         Sandbox.Deploy(_root, "v1");
         var newSafety = _sandbox.Rollback("api", third.Id).SafetyPointId;
 
-        var doomed = _sandbox.Engine.GetPointsToPrune("api", keepLast: 2).Select(p => p.Id).ToList();
+        var doomed = _sandbox.Engine.Points.GetPrunable("api", keepLast: 2).Select(p => p.Id).ToList();
 
         Assert.Equal(new[] { first.Id, oldSafety }, doomed);
         Assert.DoesNotContain(second.Id, doomed);

@@ -72,11 +72,11 @@ internal sealed class Sandbox : IDisposable
             pairs.Add(new KeyValuePair<string, object?>(key, value));
         }
 
-        return Engine.RegisterTarget(name, kind, new SettingsDictionary(pairs), replace: false);
+        return Engine.Targets.Register(name, kind, new SettingsDictionary(pairs), replace: false);
     }
 
     public RollbackResult Rollback(string target, string pointId, Action? beforeSwitch = null, Action? afterSwitch = null) =>
-        Engine.Rollback(new RollbackRequest { Target = target, PointId = pointId, Reason = "test", ApprovedBy = new[] { "oncall" }, BeforeSwitch = beforeSwitch, AfterSwitch = afterSwitch });
+        Engine.Rollbacks.Run(new RollbackRequest { Target = target, PointId = pointId, Reason = "test", ApprovedBy = new[] { "oncall" }, BeforeSwitch = beforeSwitch, AfterSwitch = afterSwitch });
 
     /// <summary>Every file under a folder with its content, for before/after comparisons.</summary>
     public static SortedDictionary<string, string> Snapshot(string folder)

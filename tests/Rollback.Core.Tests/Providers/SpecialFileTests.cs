@@ -29,7 +29,7 @@ public sealed class SpecialFileTests : IDisposable
         HostileTree.CreateSpecial(special, kind);
         var before = HostileTree.Snapshot(folder);
 
-        var error = await HostileTree.RunUnblocked(() => _sandbox.Engine.CreatePoint(HostileTree.TargetName, null), folder);
+        var error = await HostileTree.RunUnblocked(() => _sandbox.Engine.Points.Create(HostileTree.TargetName, null), folder);
 
         var refused = Assert.IsType<RollbackException>(error);
         Assert.Equal(RollbackErrorId.SpecialFileRefused, refused.ErrorId);
@@ -39,7 +39,7 @@ public sealed class SpecialFileTests : IDisposable
 
         // The lock was released: once the special file is gone the next capture goes through.
         File.Delete(special);
-        Assert.NotNull(_sandbox.Engine.CreatePoint(HostileTree.TargetName, null));
+        Assert.NotNull(_sandbox.Engine.Points.Create(HostileTree.TargetName, null));
     }
 
     [SkippableTheory]
@@ -48,7 +48,7 @@ public sealed class SpecialFileTests : IDisposable
     {
         Skip.IfNot(HostileTree.IsRoot, "mknod needs root");
         var folder = HostileTree.Register(_sandbox, shape);
-        var point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null);
+        var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         HostileTree.Deploy(shape, folder);
 
         // The failed state holds the special file: the Directory itself, or the release now current.
@@ -64,7 +64,7 @@ public sealed class SpecialFileTests : IDisposable
         Assert.Contains("app." + kind, refused.Message, StringComparison.Ordinal);
         Assert.Equal(before, HostileTree.Snapshot(Path.GetDirectoryName(live)!));
         Assert.Single(_sandbox.Store.Points.List(HostileTree.TargetName));
-        var journaled = _sandbox.Engine.GetHistory(new HistoryFilter { Target = HostileTree.TargetName, Action = HistoryAction.Rollback }).Single();
+        var journaled = _sandbox.Engine.History.Get(new HistoryFilter { Target = HostileTree.TargetName, Action = HistoryAction.Rollback }).Single();
         Assert.Equal(HistoryStatus.Refused, journaled.Status);
     }
 
@@ -77,7 +77,7 @@ public sealed class SpecialFileTests : IDisposable
         HostileTree.CreateSpecial(Path.Combine(folder, "app." + kind), kind);
         RollbackPoint? point = null;
 
-        var error = await HostileTree.RunUnblocked(() => point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null), folder);
+        var error = await HostileTree.RunUnblocked(() => point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null), folder);
 
         Assert.Null(error);
         var skipped = Assert.Single(point!.Artifacts, a => a.RelativePath == "app." + kind);
@@ -109,7 +109,7 @@ public sealed class SpecialFileTests : IDisposable
         cancellation.Cancel();
 
         Assert.ThrowsAny<OperationCanceledException>(() => FileTree.Scan(folder, skipSpecialFiles: false, cancellation.Token));
-        Assert.ThrowsAny<Exception>(() => _sandbox.Engine.CreatePoint(HostileTree.TargetName, null, cancellation.Token));
+        Assert.ThrowsAny<Exception>(() => _sandbox.Engine.Points.Create(HostileTree.TargetName, null, cancellation.Token));
         Assert.Empty(_sandbox.Store.Points.List(HostileTree.TargetName));
     }
 

@@ -45,13 +45,13 @@ public sealed class TreeIntegrityTests : IDisposable
     {
         Skip.IfNot(HostileTree.IsRoot, "changing an owner needs root");
         var release = HostileTree.Register(_sandbox, shape);
-        var point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null);
+        var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         var named = Tamper(release, tamper);
         HostileTree.Deploy(shape, release);
         var root = Path.GetDirectoryName(Path.GetDirectoryName(release))!;
         var before = HostileTree.Snapshot(root);
 
-        var readiness = _sandbox.Engine.TestReadiness(HostileTree.TargetName, point.Id, null);
+        var readiness = _sandbox.Engine.Readiness.Test(HostileTree.TargetName, point.Id, null);
         var refused = Assert.Throws<RollbackException>(() => _sandbox.Rollback(HostileTree.TargetName, point.Id));
 
         var failure = Assert.Single(readiness.Failures);
@@ -66,13 +66,13 @@ public sealed class TreeIntegrityTests : IDisposable
     public void ManyDifferencesAreNamedUpToTenAndCounted()
     {
         var release = HostileTree.Register(_sandbox, HostileTree.ReleaseLink);
-        var point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null);
+        var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         for (var i = 0; i < 15; i++)
         {
             File.WriteAllText(Path.Combine(release, $"added-{i:D2}.txt"), "dropped in later");
         }
 
-        var failure = Assert.Single(_sandbox.Engine.TestReadiness(HostileTree.TargetName, point.Id, null).Failures);
+        var failure = Assert.Single(_sandbox.Engine.Readiness.Test(HostileTree.TargetName, point.Id, null).Failures);
 
         Assert.Equal(RollbackErrorId.ArtifactUnexpected, failure.ErrorId);
         Assert.Contains("in 15 place(s)", failure.Message, StringComparison.Ordinal);
@@ -85,10 +85,10 @@ public sealed class TreeIntegrityTests : IDisposable
     public void AFileAddedToADirectoryPointsArtifactsIsNotReady()
     {
         HostileTree.Register(_sandbox, HostileTree.Directory);
-        var point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null);
+        var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         File.WriteAllText(Path.Combine(point.Path, PointStore.ArtifactsFolderName, "bin", "backdoor.sh"), "#!/bin/sh");
 
-        var failure = Assert.Single(_sandbox.Engine.TestReadiness(HostileTree.TargetName, point.Id, null).Failures);
+        var failure = Assert.Single(_sandbox.Engine.Readiness.Test(HostileTree.TargetName, point.Id, null).Failures);
 
         Assert.Equal(RollbackErrorId.ArtifactUnexpected, failure.ErrorId);
         Assert.Contains("bin/backdoor.sh", failure.Message, StringComparison.Ordinal);
@@ -101,7 +101,7 @@ public sealed class TreeIntegrityTests : IDisposable
     public void AManifestEmptiedOfItsArtifactsFailsVerification(string shape)
     {
         var folder = HostileTree.Register(_sandbox, shape);
-        var point = _sandbox.Engine.CreatePoint(HostileTree.TargetName, null);
+        var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         var manifestPath = Path.Combine(point.Path, PointStore.ManifestFileName);
         var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
         manifest["artifacts"] = new JsonArray();
@@ -111,7 +111,7 @@ public sealed class TreeIntegrityTests : IDisposable
         var live = HostileTree.Live(shape, folder);
         var before = HostileTree.Snapshot(Path.GetDirectoryName(live)!);
 
-        var readiness = _sandbox.Engine.TestReadiness(HostileTree.TargetName, point.Id, null);
+        var readiness = _sandbox.Engine.Readiness.Test(HostileTree.TargetName, point.Id, null);
         var refused = Assert.Throws<RollbackException>(() => _sandbox.Rollback(HostileTree.TargetName, point.Id));
 
         Assert.Contains(readiness.Failures, f => f.ErrorId == RollbackErrorId.ManifestIncomplete);
@@ -129,10 +129,10 @@ public sealed class TreeIntegrityTests : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllBytes(file, Encoding.Latin1.GetBytes(capturedLatin1));
         _sandbox.Register("cfg", "ConfigurationFile", ("Path", file));
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(file, live);
 
-        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id }));
+        var ex = Assert.Throws<RollbackException>(() => _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id }));
 
         Assert.Equal(RollbackErrorId.ConfigurationInvalid, ex.ErrorId);
         Assert.Contains("not valid UTF-8", ex.Message, StringComparison.Ordinal);
@@ -149,10 +149,10 @@ public sealed class TreeIntegrityTests : IDisposable
         var deep = string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth);
         Sandbox.WriteFile(file, deep);
         _sandbox.Register("cfg", "ConfigurationFile", ("Path", file));
-        var point = _sandbox.Engine.CreatePoint("cfg", null);
+        var point = _sandbox.Engine.Points.Create("cfg", null);
         File.WriteAllText(file, "{}");
 
-        var restored = _sandbox.Engine.RestoreConfiguration(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id });
+        var restored = _sandbox.Engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id });
 
         Assert.True(Assert.Single(restored).Changed);
         Assert.Equal(deep, File.ReadAllText(file));

@@ -40,7 +40,7 @@ public sealed class HealthVerificationTests : IDisposable
     public void RollbackVerifiedByTheHealthEndpointSucceedsWithRecoveryTime()
     {
         Register();
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
 
         var result = _sandbox.Rollback("api", point.Id);
@@ -56,17 +56,17 @@ public sealed class HealthVerificationTests : IDisposable
         Assert.NotNull(result.RecoveryTime);
         Assert.InRange(result.RecoveryTime!.Value, result.VerificationDuration!.Value, result.Duration);
 
-        var entry = _sandbox.Engine.GetHistory(new HistoryFilter { Target = "api", Action = HistoryAction.Rollback }).Single();
+        var entry = _sandbox.Engine.History.Get(new HistoryFilter { Target = "api", Action = HistoryAction.Rollback }).Single();
         Assert.Equal(result.VerificationDuration, entry.VerificationDuration);
         Assert.Equal(result.RecoveryTime, entry.RecoveryTime);
-        Assert.True(_sandbox.Engine.VerifyJournal().IsValid);
+        Assert.True(_sandbox.Engine.History.Verify().IsValid);
     }
 
     [Fact]
     public void ServiceStuckOnTheBadVersionFailsVerificationAndIsJournaled()
     {
         Register();
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
         _server.Respond(HealthAnswer.Healthy("v2.4.0"));
 
@@ -82,19 +82,19 @@ public sealed class HealthVerificationTests : IDisposable
         Assert.False(Assert.Single(result.Health).Healthy);
         Assert.Equal("v2.3.1", Sandbox.CurrentRelease(_root));
 
-        var entry = _sandbox.Engine.GetHistory(new HistoryFilter { Target = "api", Action = HistoryAction.Rollback }).Single();
+        var entry = _sandbox.Engine.History.Get(new HistoryFilter { Target = "api", Action = HistoryAction.Rollback }).Single();
         Assert.Equal("VerificationFailed", entry.Status);
         Assert.Equal(RollbackErrorId.VersionMismatch, entry.ErrorId);
         Assert.NotNull(entry.VerificationDuration);
         Assert.Null(entry.RecoveryTime);
-        Assert.True(_sandbox.Engine.VerifyJournal().IsValid);
+        Assert.True(_sandbox.Engine.History.Verify().IsValid);
     }
 
     [Fact]
     public void FailingNamedCheckIsListedInTheVerification()
     {
         Register();
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
         _server.Respond(HealthAnswer.AspNetCore("Unhealthy", ("database", "Unhealthy"), ("cache", "Healthy")));
 
@@ -110,7 +110,7 @@ public sealed class HealthVerificationTests : IDisposable
     public void SeveralEndpointsShareOneTimeout()
     {
         Register(("HealthUri", new[] { _server.Uri("health").ToString(), HealthServer.ClosedPort().ToString() }), ("HealthTimeout", "00:00:01"));
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
 
         var result = _sandbox.Rollback("api", point.Id);
@@ -128,7 +128,7 @@ public sealed class HealthVerificationTests : IDisposable
     public void ExpectedVersionRuleChoosesWhatIsCompared(string rule, string? expected)
     {
         Register(("ExpectedVersion", rule), ("HealthTimeout", "00:00:01"));
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
 
         var result = _sandbox.Rollback("api", point.Id);
@@ -141,7 +141,7 @@ public sealed class HealthVerificationTests : IDisposable
     public void WithoutHealthSettingsNothingIsProbed()
     {
         _sandbox.Register("api", "FileSystemRelease", ("Root", _root));
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
 
         var result = _sandbox.Rollback("api", point.Id);
@@ -156,10 +156,10 @@ public sealed class HealthVerificationTests : IDisposable
     public void PlanListsTheHealthStep()
     {
         Register();
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
 
-        var plan = _sandbox.Engine.PlanRollback("api", point.Id, "drill", Array.Empty<string>());
+        var plan = _sandbox.Engine.Rollbacks.Plan("api", point.Id, "drill", Array.Empty<string>());
 
         var step = Assert.Single(plan.Steps, s => s.Name == "VerifyHealth");
         Assert.Contains(_server.Uri().ToString(), step.Message, StringComparison.Ordinal);

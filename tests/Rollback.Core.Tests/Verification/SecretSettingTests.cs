@@ -85,7 +85,7 @@ public sealed class SecretSettingTests : IDisposable
         Assert.Contains("\"secret\": \"store:api/HealthAuthorization\"", File.ReadAllText(_sandbox.Store.TargetsFile), StringComparison.Ordinal);
         AssertNoCanaryInTheStore(except: kept);
 
-        _sandbox.Engine.UnregisterTarget("api", removePoints: true);
+        _sandbox.Engine.Targets.Unregister("api", removePoints: true);
         Assert.False(File.Exists(kept));
     }
 
@@ -157,7 +157,7 @@ public sealed class SecretSettingTests : IDisposable
 
     private RollbackResult RollBackOnce()
     {
-        var point = _sandbox.Engine.CreatePoint("api", null);
+        var point = _sandbox.Engine.Points.Create("api", null);
         Sandbox.Deploy(_root, "v2.4.0");
         return _sandbox.Rollback("api", point.Id);
     }

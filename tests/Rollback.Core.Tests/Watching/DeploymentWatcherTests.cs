@@ -177,7 +177,7 @@ public sealed class DeploymentWatcherTests : IDisposable
     public void TargetWithNothingToWatchIsRefused()
     {
         _fixture.Sandbox.Register("bare", "FileSystemRelease", ("Root", _fixture.Root));
-        var point = _fixture.Engine.CreatePoint("bare", null);
+        var point = _fixture.Engine.Points.Create("bare", null);
 
         var error = Assert.Throws<RollbackException>(() => new DeploymentWatcher(_fixture.Engine).Watch(new WatchRequest { Target = "bare", PointId = point.Id, Reason = "r" }));
 
@@ -190,7 +190,7 @@ public sealed class DeploymentWatcherTests : IDisposable
     {
         _fixture.RegisterCaptureAndDeploy();
         _fixture.Sandbox.Register("other", "FileSystemRelease", ("Root", _fixture.Root));
-        var otherPoint = _fixture.Engine.CreatePoint("other", null);
+        var otherPoint = _fixture.Engine.Points.Create("other", null);
 
         var error = Assert.Throws<RollbackException>(() => new DeploymentWatcher(_fixture.Engine).Watch(new WatchRequest { Target = "api", PointId = otherPoint.Id, Reason = "r" }));
 

@@ -51,7 +51,7 @@ internal sealed class WatchFixture : IDisposable
         var all = new List<(string, object)> { ("Root", Root), ("HealthUri", Server.Uri().ToString()), ("HealthTimeout", "00:00:05") };
         all.AddRange(settings);
         Sandbox.Register("api", "FileSystemRelease", all.ToArray());
-        var point = Engine.CreatePoint("api", "known good");
+        var point = Engine.Points.Create("api", "known good");
         Sandbox.Deploy(Root, "v2.4.0");
         return point;
     }
@@ -81,7 +81,7 @@ internal sealed class WatchFixture : IDisposable
 
     public List<WatchRecord> WatchOnVirtualTime(WatchRequest request) => VirtualTimeWatcher().Watch(request).ToList();
 
-    public IReadOnlyList<HistoryEntry> Rollbacks() => Engine.GetHistory(new HistoryFilter { Target = "api", Action = HistoryAction.Rollback });
+    public IReadOnlyList<HistoryEntry> Rollbacks() => Engine.History.Get(new HistoryFilter { Target = "api", Action = HistoryAction.Rollback });
 
     public void Dispose()
     {

@@ -8,26 +8,32 @@ using Rollback.Providers;
 namespace Rollback.Engine;
 
 /// <summary>Automatic rollback configuration of the target's own system (kinds that implement <see cref="IAutoRollbackProvider"/>).</summary>
-public sealed partial class RollbackEngine
+public sealed class AutoRollbackOperations : EnginePart
 {
-    /// <summary>Reads the target's automatic rollback setting.</summary>
-    public AutoRollbackConfiguration GetAutoRollback(string targetName, CancellationToken cancellation = default)
+
+    internal AutoRollbackOperations(EngineServices engine)
+        : base(engine)
     {
-        var target = Store.Targets.Get(targetName);
-        var provider = AutoRollbackProviderOf(target);
-        return Describe(target, provider, provider.GetAutoRollback(target, Context(cancellation)), changed: false, previous: null, sequence: 0);
+    }
+
+    /// <summary>Reads the target's automatic rollback setting.</summary>
+    public AutoRollbackConfiguration Get(string targetName, CancellationToken cancellation = default)
+    {
+        var target = Engine.Store.Targets.Get(targetName);
+        var provider = ProviderOf(target);
+        return Describe(target, provider, provider.GetAutoRollback(target, Engine.Operation(cancellation)), changed: false, previous: null, sequence: 0);
     }
 
     /// <summary>
     /// Sets the target's automatic rollback setting, journaled (also when it fails). Events must be ones the kind knows;
     /// when the setting already is so nothing is sent and Changed is false.
     /// </summary>
-    public AutoRollbackConfiguration SetAutoRollback(string targetName, bool enabled, IReadOnlyList<string> events, CancellationToken cancellation = default)
+    public AutoRollbackConfiguration Set(string targetName, bool enabled, IReadOnlyList<string> events, CancellationToken cancellation = default)
     {
-        var watch = _time.GetTimestamp();
-        var context = Context(cancellation);
-        var target = Store.Targets.Get(targetName);
-        var provider = AutoRollbackProviderOf(target);
+        var attempt = Engine.Attempt(HistoryAction.SetAutoRollback, targetName);
+        var context = Engine.Operation(cancellation);
+        var target = Engine.Store.Targets.Get(targetName);
+        var provider = ProviderOf(target);
         var unknown = events.Where(e => !provider.AutoRollbackEvents.Contains(e, StringComparer.Ordinal)).ToList();
         if (unknown.Count > 0)
         {
@@ -37,10 +43,11 @@ public sealed partial class RollbackEngine
         }
 
         var wanted = events.Distinct(StringComparer.Ordinal).OrderBy(e => e, StringComparer.Ordinal).ToList();
-        AutoRollbackState? before = null;
+        attempt.Note(e => e with { Target = target.Name, To = Label(new AutoRollbackState(string.Empty, enabled, wanted)) });
         try
         {
-            before = provider.GetAutoRollback(target, context);
+            var before = provider.GetAutoRollback(target, context);
+            attempt.Note(e => e with { From = Label(before) });
             var same = before.Enabled == enabled && before.Events.OrderBy(e => e, StringComparer.Ordinal).SequenceEqual(wanted, StringComparer.Ordinal);
             if (same)
             {
@@ -49,41 +56,22 @@ public sealed partial class RollbackEngine
 
             provider.SetAutoRollback(target, enabled, wanted, context);
             var after = provider.GetAutoRollback(target, context);
-            var entry = Journal(new HistoryEntry
-            {
-                Target = target.Name,
-                Action = HistoryAction.SetAutoRollback,
-                From = Label(before),
-                To = Label(after),
-                Duration = _time.GetElapsedTime(watch),
-                Status = HistoryStatus.Succeeded,
-                Message = $"Automatic rollback of {after.Resource}: {Label(before)} -> {Label(after)}.",
-            });
+            var entry = attempt.Note(e => e with { To = Label(after) }).Succeeded($"Automatic rollback of {after.Resource}: {Label(before)} -> {Label(after)}.");
             return Describe(target, provider, after, changed: true, previous: before, sequence: entry.Sequence);
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
         {
             var failure = ex as RollbackException ?? new RollbackException(RollbackErrorId.OperationCancelled, RollbackErrorCategory.OperationStopped,
                 $"Changing the automatic rollback of '{target.Name}' was cancelled.", target.Name, ex);
-            Journal(new HistoryEntry
-            {
-                Target = target.Name,
-                Action = HistoryAction.SetAutoRollback,
-                From = before is null ? null : Label(before),
-                To = Label(new AutoRollbackState(string.Empty, enabled, wanted)),
-                Duration = _time.GetElapsedTime(watch),
-                Status = ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Failed,
-                ErrorId = failure.ErrorId,
-                Message = failure.Message,
-            });
+            attempt.Failed(failure, ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Failed);
             throw failure;
         }
     }
 
-    private IAutoRollbackProvider AutoRollbackProviderOf(RollbackTarget target) =>
-        _catalog.Get(target.Kind) as IAutoRollbackProvider
+    private IAutoRollbackProvider ProviderOf(RollbackTarget target) =>
+        Engine.ProviderOf(target) as IAutoRollbackProvider
         ?? throw new RollbackException(RollbackErrorId.AutoRollbackNotSupported, RollbackErrorCategory.InvalidOperation,
-            $"Target '{target.Name}' is of kind {target.Kind}, whose system has no automatic rollback of its own. Kinds that have one: {string.Join(", ", _catalog.Providers.OfType<IAutoRollbackProvider>().Select(p => ((IRollbackProvider)p).Kind))}.",
+            $"Target '{target.Name}' is of kind {target.Kind}, whose system has no automatic rollback of its own. Kinds that have one: {string.Join(", ", Engine.Catalog.Providers.OfType<IAutoRollbackProvider>().Select(p => ((IRollbackProvider)p).Kind))}.",
             target.Name);
 
     private static string Label(AutoRollbackState state) =>

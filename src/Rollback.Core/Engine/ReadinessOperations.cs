@@ -1,0 +1,142 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Threading;
+using Rollback.Errors;
+using Rollback.Providers;
+
+namespace Rollback.Engine;
+
+/// <summary>
+/// The readiness gate, the same for a report and for a rollback: the point exists and its artifacts are intact, the
+/// target answers and the kind's own checks pass, the point's age, whether the target already is at the point, and
+/// whether another change holds the target.
+/// </summary>
+public sealed class ReadinessOperations : EnginePart
+{
+
+    internal ReadinessOperations(EngineServices engine)
+        : base(engine)
+    {
+    }
+
+    public ReadinessReport Test(string targetName, string pointId, TimeSpan? maxPointAge = null, CancellationToken cancellation = default) =>
+        Test(targetName, pointId, maxPointAge, SettingsDictionary.Empty, cancellation);
+
+    /// <summary>Readiness as a rollback with these per-call <paramref name="options"/> (<see cref="RollbackRequest.Options"/>) would see it.</summary>
+    public ReadinessReport Test(string targetName, string pointId, TimeSpan? maxPointAge, SettingsDictionary options, CancellationToken cancellation = default)
+    {
+        var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(targetName), options);
+        return Check(target, provider, pointId, maxPointAge, lockHeldByCaller: false, cancellation);
+    }
+
+    /// <summary>The checks; <paramref name="lockHeldByCaller"/> leaves out the lock check when the caller (a rollback) holds it.</summary>
+    internal ReadinessReport Check(RollbackTarget target, IRollbackProvider provider, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, CancellationToken cancellation)
+    {
+        var checks = new List<CheckResult>();
+        RollbackPoint? point = null;
+        TargetState? current = null;
+        try
+        {
+            point = Engine.Store.Points.Get(target.Name, pointId);
+            checks.Add(CheckResult.Pass("PointExists", $"Point {point.Id} ({point.Version}, captured {point.CreatedAt:u} by {point.CreatedBy})."));
+        }
+        catch (RollbackException ex)
+        {
+            checks.Add(CheckResult.Fail("PointExists", ex.ErrorId, ex.Message));
+        }
+
+        if (point is not null)
+        {
+            checks.Add(Guard("ArtifactsIntact", () =>
+            {
+                FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, cancellation);
+                return CheckResult.Pass("ArtifactsIntact", $"{point.Artifacts.Count:N0} artifacts ({point.TotalSize / 1048576.0:N1} MiB) match their SHA-256.");
+            }));
+
+            try
+            {
+                var context = Engine.Operation(cancellation);
+                current = EngineServices.Describe(target, provider, context);
+                checks.AddRange(provider.Check(target, point, current, context));
+            }
+            catch (RollbackException ex)
+            {
+                checks.Add(CheckResult.Fail("TargetReachable", ex.ErrorId, ex.Message));
+            }
+
+            var age = Engine.Now - point.CreatedAt;
+            var window = maxPointAge ?? MaxPointAgeOf(target);
+            checks.Add(age > window
+                ? CheckResult.Warn("PointAge", $"The point is {FormatAge(age)} old, older than {FormatAge(window)}: data and dependencies may have moved on since.")
+                : CheckResult.Pass("PointAge", $"The point is {FormatAge(age)} old."));
+
+            if (current is not null)
+            {
+                checks.Add(current.Matches(point.Fingerprint)
+                    ? CheckResult.Warn("VersionDiffers", $"The target is already at {point.Version}: a rollback will return AlreadyCurrent and change nothing.")
+                    : CheckResult.Pass("VersionDiffers", $"Current {current.Version} -> {point.Version}."));
+            }
+        }
+
+        if (!lockHeldByCaller)
+        {
+            checks.Add(Engine.Locks.Probe(target.Name));
+        }
+
+        checks.Add(JournalWritable());
+
+        return new ReadinessReport
+        {
+            Target = target.Name,
+            PointId = pointId,
+            Point = point,
+            CurrentVersion = current?.Version,
+            CurrentFingerprint = current is not null && point is not null && current.Matches(point.Fingerprint) ? point.Fingerprint : current?.Fingerprint,
+            PointVersion = point?.Version,
+            Checks = checks,
+            CheckedAt = Engine.Now,
+        };
+    }
+
+    /// <summary>A rollback whose switch could not be journaled must not start: the journal is checked before anything changes.</summary>
+    private CheckResult JournalWritable()
+    {
+        try
+        {
+            Engine.Store.Journal.EnsureWritable();
+            return CheckResult.Pass("JournalWritable", "The journal can record this attempt.");
+        }
+        catch (RollbackException ex)
+        {
+            return CheckResult.Fail("JournalWritable", ex.ErrorId, ex.Message);
+        }
+    }
+
+    private static TimeSpan MaxPointAgeOf(RollbackTarget target)
+    {
+        var text = target.Settings.GetString(RollbackEngine.MaxPointAgeSetting);
+        return text is not null && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed) ? parsed : RollbackEngine.DefaultMaxPointAge;
+    }
+
+    /// <summary>Runs one readiness check; an expected failure becomes a failed check instead of an exception.</summary>
+    private static CheckResult Guard(string name, Func<CheckResult> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (RollbackException ex)
+        {
+            return CheckResult.Fail(name, ex.ErrorId, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return CheckResult.Fail(name, RollbackErrorId.ArtifactMissing, $"The point's artifacts cannot be read: {ex.Message}");
+        }
+    }
+
+    private static string FormatAge(TimeSpan age) =>
+        age.TotalDays >= 1 ? $"{age.TotalDays:N1} days" : age.TotalHours >= 1 ? $"{age.TotalHours:N1} hours" : $"{Math.Max(0, age.TotalMinutes):N0} minutes";
+}

@@ -1,0 +1,276 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Rollback.Errors;
+using Rollback.Providers;
+
+namespace Rollback.Engine;
+
+/// <summary>
+/// Rollbacks, for every kind: the approvals, the lock, the readiness gate, the safety capture of the failed state, the
+/// provider's restore as timed steps, verification of the state and of health, and one journal line per attempt,
+/// refused and failed ones included.
+/// </summary>
+public sealed class RollbackOperations : EnginePart
+{
+    private readonly ReadinessOperations _readiness;
+    private readonly HealthVerification _health;
+
+    internal RollbackOperations(EngineServices engine, ReadinessOperations readiness)
+        : base(engine)
+    {
+        _readiness = readiness;
+        _health = new HealthVerification(engine);
+    }
+
+    /// <summary>What a rollback would do, for -WhatIf: the planned steps, with nothing changed on the target or the store.</summary>
+    public RollbackResult Plan(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy, SettingsDictionary? options = null, CancellationToken cancellation = default)
+    {
+        var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(targetName), options ?? SettingsDictionary.Empty);
+        var point = Engine.Store.Points.Get(target.Name, pointId);
+        var context = Engine.Operation(cancellation);
+        var current = EngineServices.Describe(target, provider, context);
+        var steps = new List<RollbackStep> { Planned("CheckReadiness", "Verify the point's artifacts and the target's preconditions.") };
+        steps.Add(Planned("CaptureSafetyPoint", $"Capture the current state ({current.Version}) as a safety point."));
+        steps.AddRange(provider.PlanRestore(target, point, context).Select(s => Planned(s.Name, s.Description)));
+        steps.Add(Planned("Verify", $"Check that the target reports {point.Version}."));
+        steps.AddRange(HealthVerification.Planned(target, point));
+        return new RollbackResult
+        {
+            Target = target.Name,
+            Kind = target.Kind,
+            PointId = point.Id,
+            FromVersion = current.Version,
+            ToVersion = point.Version,
+            Status = RollbackStatus.WhatIf,
+            StartedAt = Engine.Now,
+            Steps = steps,
+            Reason = reason,
+            ApprovedBy = approvedBy,
+            User = Engine.User,
+            Message = current.Matches(point.Fingerprint) ? $"The target is already at {point.Version}; a rollback would return AlreadyCurrent." : null,
+        };
+    }
+
+    /// <summary>
+    /// Rolls a target back to a point. Refusals (unknown target or point, not ready, in progress) are journaled and
+    /// thrown; a restore that fails is journaled and returned with Status Failed, so the caller reports both.
+    /// </summary>
+    public RollbackResult Run(RollbackRequest request)
+    {
+        var startedAt = Engine.Now;
+        var attempt = Engine.Attempt(HistoryAction.Rollback, request.Target).Note(e => e with
+        {
+            PointId = request.PointId,
+            Reason = request.Reason,
+            ApprovedBy = request.ApprovedBy,
+            Severity = SeverityLabel(request),
+            Trigger = request.AutomaticTrigger?.ToString(),
+        });
+        try
+        {
+            var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(request.Target), request.Options);
+            attempt.Note(e => e with { Target = target.Name });
+            EnforceApprovals(target, request);
+            using (Engine.Locks.Acquire(target.Name, "Rollback to " + request.PointId))
+            {
+                ReportPhase(target, "Checking readiness", 5);
+                var readiness = _readiness.Check(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation);
+                attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion });
+                foreach (var warning in readiness.Warnings.Where(w => w.Name != "VersionDiffers"))
+                {
+                    Engine.Reporter.Warning(warning.Message);
+                }
+
+                if (!readiness.IsReady)
+                {
+                    throw readiness.ToNotReadyError();
+                }
+
+                // Readiness has just read the current state under the lock; reading it again would double the cost on big folders.
+                var run = new Attempt(request, target, readiness.Point!, startedAt, attempt);
+                return readiness.CurrentFingerprint == run.Point.Fingerprint
+                    ? Finish(run, null, null, new Outcome(RollbackStatus.AlreadyCurrent, Array.Empty<CheckResult>()) { Message = $"The target is already at {run.Point.Version}; nothing was changed." })
+                    : Restore(run, provider);
+            }
+        }
+        catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
+        {
+            var refusal = EngineFailures.AsRollbackException(ex, request.Target);
+            attempt.Failed(refusal, ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Refused);
+            if (ex is OperationCanceledException)
+            {
+                throw refusal;
+            }
+
+            throw;
+        }
+        finally
+        {
+            Engine.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Rollback, Activity = "Rollback", Completed = true });
+        }
+    }
+
+    /// <summary>
+    /// Records the refusal of a rollback whose readiness report was not ready (the caller honours the report it
+    /// was given rather than re-checking), and returns the RollbackNotReady error to report.
+    /// </summary>
+    public RollbackException RefuseNotReady(ReadinessReport report, string reason, IReadOnlyList<string> approvedBy)
+    {
+        var refusal = report.ToNotReadyError();
+        Engine.Attempt(HistoryAction.Rollback, report.Target)
+            .Note(e => e with { PointId = report.PointId, From = report.CurrentVersion, To = report.PointVersion, Reason = reason, ApprovedBy = approvedBy })
+            .Failed(refusal, HistoryStatus.Refused);
+        return refusal;
+    }
+
+    internal static RollbackStep Planned(string name, string description) => new() { Name = name, Status = StepStatus.Planned, Message = description };
+
+    /// <summary>Safety capture, the provider's restore, then verification; a failure or Ctrl+C is a Failed result that says where the target stands.</summary>
+    private RollbackResult Restore(Attempt run, IRollbackProvider provider)
+    {
+        var (request, target, point) = (run.Request, run.Target, run.Point);
+        var context = new RestoreContext(Engine.Reporter, Engine.Time, request.Cancellation)
+        {
+            Reason = request.Reason,
+            BeforeSwitch = request.BeforeSwitch,
+            AfterSwitch = request.AfterSwitch,
+            Validator = request.Validator,
+        };
+        ReportPhase(target, "Capturing a safety point of the current state", 20);
+        var safety = context.Step("CaptureSafetyPoint", () => Engine.Capture(target, $"Safety point before rollback to {point.Id}: {request.Reason}", isSafetyPoint: true, request.Cancellation));
+        context.SafetyPoint = safety;
+
+        try
+        {
+            ReportPhase(target, $"Restoring {point.Version}", 50);
+            provider.Restore(target, point, context);
+        }
+        catch (Exception ex) when (EngineFailures.IsRestoreFailure(ex) || ex is OperationCanceledException)
+        {
+            // Say where the target stands now: a failure or Ctrl+C may come before or after the switch.
+            var failure = EngineFailures.AsRollbackException(ex, target.Name);
+            var state = HealthVerification.StateMatches(target, provider, point, context);
+            return Finish(run, context, safety, new Outcome(RollbackStatus.Failed, state)
+            {
+                ErrorId = failure.ErrorId,
+                Message = $"{failure.Message} {state[0].Message} The safety point {safety.Id} holds the state before this attempt.",
+            });
+        }
+
+        ReportPhase(target, "Verifying", 90);
+        var verifying = Engine.Time.GetTimestamp();
+        var verification = HealthVerification.StateMatches(target, provider, point, context);
+        var health = verification.All(v => v.Status != CheckStatus.Fail)
+            ? _health.Probe(target, point, verification, context, status => ReportPhase(target, status, 95))
+            : new List<HealthCheckResult>();
+        var failures = verification.Where(v => v.Status == CheckStatus.Fail).ToList();
+        var verified = failures.Count == 0;
+        return Finish(run, context, safety, new Outcome(verified ? RollbackStatus.Succeeded : RollbackStatus.VerificationFailed, verification)
+        {
+            ErrorId = verified ? null : failures[0].ErrorId ?? RollbackErrorId.RollbackFailed,
+            Message = verified ? null : string.Join(" ", failures.Select(v => v.Message)),
+            Health = health,
+            VerificationDuration = Engine.Time.GetElapsedTime(verifying),
+            RecoveryTime = verified ? run.Journal.Elapsed : null,
+        });
+    }
+
+    /// <summary>Journals the attempt's outcome and returns the result, both with the same duration.</summary>
+    private RollbackResult Finish(Attempt run, RestoreContext? context, RollbackPoint? safety, Outcome outcome)
+    {
+        var (request, target, point) = (run.Request, run.Target, run.Point);
+        var entry = run.Journal.Note(e => e with
+        {
+            PointId = point.Id,
+            To = point.Version,
+            SafetyPointId = safety?.Id,
+            VerificationDuration = outcome.VerificationDuration,
+            RecoveryTime = outcome.RecoveryTime,
+            Details = context is null || context.Details.Count == 0 ? null : new Dictionary<string, string>(context.Details),
+        }).Close(outcome.Status.ToString(), outcome.ErrorId, outcome.Message);
+        return new RollbackResult
+        {
+            Target = target.Name,
+            Kind = target.Kind,
+            PointId = point.Id,
+            FromVersion = entry.From ?? string.Empty,
+            ToVersion = point.Version,
+            Status = outcome.Status,
+            StartedAt = run.StartedAt,
+            Duration = entry.Duration,
+            Downtime = context?.Downtime ?? TimeSpan.Zero,
+            Steps = context?.Steps.ToList() ?? new List<RollbackStep>(),
+            SafetyPointId = safety?.Id,
+            Verification = outcome.Verification,
+            Reason = request.Reason,
+            ApprovedBy = request.ApprovedBy,
+            User = Engine.User,
+            Severity = entry.Severity,
+            Trigger = entry.Trigger,
+            JournalSequence = entry.Sequence,
+            JournalHash = entry.Hash,
+            ErrorId = outcome.ErrorId,
+            Message = outcome.Message,
+            ConfigurationItems = context?.ConfigurationItems.ToList() ?? new List<ConfigurationRestoreResult>(),
+            Details = context is null ? new Dictionary<string, string>() : new Dictionary<string, string>(context.Details),
+            Health = outcome.Health,
+            VerificationDuration = outcome.VerificationDuration,
+            RecoveryTime = outcome.RecoveryTime,
+        };
+    }
+
+    /// <summary>
+    /// The severity policy: a rollback under a given severity needs that many distinct approvers, and below the levels
+    /// where the on-call may approve, the person running it cannot approve their own rollback. When an automatic trigger
+    /// fired, the on-call may proceed alone; the trigger is journaled.
+    /// </summary>
+    private void EnforceApprovals(RollbackTarget target, RollbackRequest request)
+    {
+        if (request.Severity is not RollbackSeverity severity || request.AutomaticTrigger is not null)
+        {
+            return;
+        }
+
+        var rule = RollbackPolicyFile.Resolve(request.PolicyPath, target.Settings).Rule(severity);
+        var approvers = request.ApprovedBy.Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (!rule.OnCallMayApprove)
+        {
+            approvers.RemoveAll(a => string.Equals(a, Engine.User, StringComparison.OrdinalIgnoreCase));
+        }
+
+        if (approvers.Count < rule.RequiredApprovals)
+        {
+            var who = rule.OnCallMayApprove ? "the on-call engineer (or another approver)" : $"approvers other than '{Engine.User}'";
+            throw new RollbackException(RollbackErrorId.ApprovalRequired, RollbackErrorCategory.PermissionDenied,
+                $"A {rule.Label} rollback of '{target.Name}' needs {rule.RequiredApprovals} approval(s) from {who}; it has {approvers.Count}" +
+                (approvers.Count > 0 ? $" ({string.Join(", ", approvers)})" : string.Empty) +
+                ". Pass their names with -ApprovedBy, or roll back under the automatic trigger that fired.",
+                target.Name);
+        }
+    }
+
+    private static string? SeverityLabel(RollbackRequest request) =>
+        request.Severity is RollbackSeverity severity ? SeverityRule.LabelOf(severity) : null;
+
+    private void ReportPhase(RollbackTarget target, string status, int percent) =>
+        Engine.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Rollback, Activity = $"Rollback of {target.Name}", Status = status, PercentComplete = percent });
+
+    /// <summary>A rollback under way, past the readiness gate: what its result and its journal line are made of.</summary>
+    private sealed record Attempt(RollbackRequest Request, RollbackTarget Target, RollbackPoint Point, DateTimeOffset StartedAt, JournaledAttempt Journal);
+
+    /// <summary>How a rollback ended.</summary>
+    private sealed record Outcome(RollbackStatus Status, IReadOnlyList<CheckResult> Verification)
+    {
+        public string? ErrorId { get; init; }
+
+        public string? Message { get; init; }
+
+        public IReadOnlyList<HealthCheckResult> Health { get; init; } = Array.Empty<HealthCheckResult>();
+
+        public TimeSpan? VerificationDuration { get; init; }
+
+        public TimeSpan? RecoveryTime { get; init; }
+    }
+}
