@@ -7,7 +7,8 @@ namespace Rollback.Engine;
 /// <summary>
 /// One attempt to change a target or the store, journaled once whatever its outcome (refused and failed ones too).
 /// What it is about is noted as it becomes known; its outcome closes it with the status, the time it took, the
-/// ErrorId and the message, stamped with the time and the user.
+/// ErrorId and the message, stamped with the time and the user. Every journal line the engine writes for an attempt
+/// is written here and nowhere else, so a record added to each attempt (an intent before the switch) needs one place.
 /// </summary>
 internal sealed class JournaledAttempt
 {

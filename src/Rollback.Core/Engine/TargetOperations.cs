@@ -82,7 +82,7 @@ public sealed class TargetOperations : EnginePart
     /// The headers the target's health endpoints are probed with, its Authorization header read from where its secret
     /// is kept (an environment variable, a user-only file, the store).
     /// </summary>
-    public IReadOnlyDictionary<string, string> HealthHeaders(HealthSettings settings) => settings.HeadersFor(Engine.Store.Secrets.Directory);
+    public IReadOnlyDictionary<string, string> GetHealthHeaders(HealthSettings settings) => settings.HeadersFor(Engine.Store.Secrets.Directory);
 
     private static void ValidateHealthSettings(SettingsDictionary settings)
     {

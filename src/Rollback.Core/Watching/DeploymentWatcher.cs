@@ -93,7 +93,7 @@ public sealed class DeploymentWatcher
             certificate = settings.TrustedCertificate is null ? null : TrustedCertificate.Load(settings.TrustedCertificate);
             endpoints = settings.Uris.Select(uri => Endpoint(uri, request, target.Name, probeTimeout,
                 request.ExpectedStatusCodes.Count > 0 ? request.ExpectedStatusCodes : settings.ExpectedStatusCodes,
-                request.MaxLatency ?? settings.MaxLatency, _engine.Targets.HealthHeaders(settings), certificate)).ToList();
+                request.MaxLatency ?? settings.MaxLatency, _engine.Targets.GetHealthHeaders(settings), certificate)).ToList();
         }
 
         var queries = request.HealthOnly ? null

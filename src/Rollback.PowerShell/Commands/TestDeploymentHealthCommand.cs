@@ -210,7 +210,7 @@ public sealed class TestDeploymentHealthCommand : RollbackCmdlet
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (settings is not null)
         {
-            foreach (var pair in Engine.Targets.HealthHeaders(settings))
+            foreach (var pair in Engine.Targets.GetHealthHeaders(settings))
             {
                 headers[pair.Key] = pair.Value;
             }
