@@ -353,25 +353,4 @@ public sealed class HealthProbeTests : IDisposable
     private HealthCheckResult Check(HealthProbeOptions options) => _probe.Check(options, new OperationContext(_reporter, _time, CancellationToken.None));
 
     private HealthCheckResult CheckOnRealTime(HealthProbeOptions options) => _probe.Check(options, new OperationContext(_reporter, TimeProvider.System, CancellationToken.None));
-
-    private sealed class RecordingReporter : IRollbackReporter
-    {
-        public List<ProgressUpdate> Progress { get; } = new();
-
-        public List<string> Verbose { get; } = new();
-
-        public List<string> Warnings { get; } = new();
-
-        public Action<ProgressUpdate>? OnProgress { get; set; }
-
-        void IRollbackReporter.Progress(ProgressUpdate update)
-        {
-            Progress.Add(update);
-            OnProgress?.Invoke(update);
-        }
-
-        void IRollbackReporter.Verbose(string message) => Verbose.Add(message);
-
-        void IRollbackReporter.Warning(string message) => Warnings.Add(message);
-    }
 }
