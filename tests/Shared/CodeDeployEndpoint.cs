@@ -53,6 +53,12 @@ public sealed class CodeDeployEndpoint : LoopbackHttpServer
     /// <summary>What a deployment created through CreateDeployment does as it is read (default: succeeds on every instance).</summary>
     public DeploymentScript Script { get; set; } = DeploymentScript.Succeeds;
 
+    /// <summary>
+    /// Called with the operation's name when a NoAnswer fault starts holding a request: the moment the module waits for an
+    /// answer that will not come (a test on virtual time moves the clock past the module's deadline there).
+    /// </summary>
+    public Action<string>? OnHold { get; set; }
+
     /// <summary>Every request answered or refused, in arrival order.</summary>
     public IReadOnlyList<CodeDeployCall> Calls => _calls.ToList();
 
@@ -305,6 +311,7 @@ public sealed class CodeDeployEndpoint : LoopbackHttpServer
             if (fault.NoAnswer)
             {
                 // Hold the connection open without a byte of answer until the client gives up or the endpoint stops.
+                OnHold?.Invoke(operation);
                 await Task.Delay(Timeout.Infinite, Stopping).ConfigureAwait(false);
                 return;
             }

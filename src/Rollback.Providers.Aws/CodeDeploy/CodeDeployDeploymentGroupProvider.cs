@@ -20,9 +20,10 @@ namespace Rollback.Providers.Aws.CodeDeploy;
 /// successful deployment and its revision (S3 bundle with version/ETag, GitHub commit, or AppSpec content), the
 /// deployment config and the automatic rollback configuration. Readiness also reads an S3 bundle's metadata (HEAD
 /// Object of the captured version, or the object compared by ETag). Rolling back creates a deployment of that revision,
-/// described with the reason and the point, and follows it instance by instance until it Succeeded, Failed or was
-/// Stopped; Ctrl+C stops the AWS deployment (with automatic rollback), or with StopDeploymentOnCancel = $false leaves
-/// it running, and says which. The group's current state is the
+/// described with the reason and the point, and follows it instance by instance (with the shared
+/// <see cref="RemoteOperationFollower"/>, on the operation's time: PollSeconds apart, for FollowMinutes at most) until it
+/// Succeeded, Failed or was Stopped; Ctrl+C stops the AWS deployment (with automatic rollback, within 30 seconds of its
+/// own), or with StopDeploymentOnCancel = $false leaves it running, and says which. The group's current state is the
 /// revision of its last attempted deployment when that one succeeded, else that deployment and its status, which
 /// no point matches.
 /// </summary>
@@ -344,7 +345,9 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         if (context.Cancellation.IsCancellationRequested)
         {
             // Ctrl+C arrived while CreateDeployment was on its way: the deployment exists, so stop it and say so.
-            throw StopOnCancel(client, target, deploymentId, "Created", context, new OperationCanceledException(context.Cancellation));
+            var operation = Deployment(client, target, new DeploymentReader(client, deploymentId, context), context);
+            throw Cancelled(target, deploymentId, RemoteOperationFollower.Cancelled(operation, context, null, operation.InitialStatus, TimeSpan.Zero,
+                new OperationCanceledException(context.Cancellation)), context);
         }
 
         context.Step("FollowDeployment", () => Follow(client, target, deploymentId, context));
@@ -381,146 +384,127 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         return client;
     }
 
-    /// <summary>Reads the deployment until it ends, reporting per-instance progress. Ctrl+C stops the AWS deployment and says so.</summary>
+    /// <summary>Follows the deployment until it ends, reporting per-instance progress. Ctrl+C stops the AWS deployment and says so.</summary>
     private static void Follow(ICodeDeployClient client, RollbackTarget target, string deploymentId, RestoreContext context)
     {
-        var activity = $"CodeDeploy deployment {deploymentId} to {Resource(target)}";
-        var poll = TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 5));
-        var patience = TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60));
-        var started = context.Timestamp();
-        var lastStatus = "Created";
-        try
+        var reader = new DeploymentReader(client, deploymentId, context);
+        var result = RemoteOperationFollower.Follow(Deployment(client, target, reader, context), context);
+        var info = reader.Last;
+        var summary = result.Last?.Summary;
+        switch (result.Ending)
         {
-            while (true)
-            {
-                context.Cancellation.ThrowIfCancellationRequested();
-                var info = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = deploymentId }, context.Cancellation)).DeploymentInfo
-                    ?? throw new RollbackException(AwsErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeployment {deploymentId} answered without deploymentInfo.", deploymentId);
-                var status = info.Status ?? "(unknown)";
-                var overview = info.DeploymentOverview ?? new DeploymentOverview();
-                Record(context, status, overview);
-                if (status != lastStatus)
-                {
-                    context.Reporter.Verbose($"Deployment {deploymentId}: {status} ({Summary(overview)}).");
-                    lastStatus = status;
-                }
-
-                var total = overview.Pending + overview.InProgress + overview.Succeeded + overview.Failed + overview.Skipped;
-                var done = overview.Succeeded + overview.Failed + overview.Skipped;
-                context.Reporter.Progress(new ProgressUpdate
-                {
-                    ActivityId = ProgressActivity.Deployment,
-                    Activity = activity,
-                    Status = $"{status}: {Summary(overview)}",
-                    PercentComplete = total == 0 ? 0 : (int)(done * 100 / total),
-                });
-
-                switch (status)
-                {
-                    case DeploymentStatus.Succeeded:
-                        return;
-                    case DeploymentStatus.Failed:
-                        throw new RollbackException(AwsErrorId.CodeDeployDeploymentFailed, RollbackErrorCategory.InvalidOperation,
-                            $"CodeDeploy deployment {deploymentId} to {Resource(target)} Failed ({Summary(overview)})"
-                            + (info.ErrorInformation is { } error ? $": {error.Code}: {error.Message}" : ".")
-                            + $" See its instance events: aws deploy list-deployment-targets --deployment-id {deploymentId}.", deploymentId);
-                    case DeploymentStatus.Stopped:
-                        throw new RollbackException(AwsErrorId.CodeDeployDeploymentStopped, RollbackErrorCategory.OperationStopped,
-                            $"CodeDeploy deployment {deploymentId} to {Resource(target)} was Stopped ({Summary(overview)})"
-                            + (info.RollbackInfo?.RollbackDeploymentId is { } rollback ? $"; CodeDeploy rolled it back with {rollback}." : "."), deploymentId);
-                }
-
-                if (context.ElapsedSince(started) > patience)
-                {
-                    throw new RollbackException(AwsErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
-                        $"CodeDeploy deployment {deploymentId} to {Resource(target)} is still {status} after {patience.TotalMinutes:0.#} minutes ({Summary(overview)}); it goes on in AWS. Follow it with aws deploy get-deployment --deployment-id {deploymentId}.", deploymentId);
-                }
-
-                context.Wait(poll);
-            }
-        }
-        catch (OperationCanceledException ex) when (context.Cancellation.IsCancellationRequested)
-        {
-            throw StopOnCancel(client, target, deploymentId, lastStatus, context, ex);
-        }
-        finally
-        {
-            context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Deployment, Activity = activity, Completed = true });
+            case FollowEnding.Succeeded:
+                return;
+            case FollowEnding.Failed:
+                throw new RollbackException(AwsErrorId.CodeDeployDeploymentFailed, RollbackErrorCategory.InvalidOperation,
+                    $"CodeDeploy deployment {deploymentId} to {Resource(target)} Failed ({summary})"
+                    + (info?.ErrorInformation is { } error ? $": {error.Code}: {error.Message}" : ".")
+                    + $" See its instance events: aws deploy list-deployment-targets --deployment-id {deploymentId}.", deploymentId);
+            case FollowEnding.Stopped:
+                throw new RollbackException(AwsErrorId.CodeDeployDeploymentStopped, RollbackErrorCategory.OperationStopped,
+                    $"CodeDeploy deployment {deploymentId} to {Resource(target)} was Stopped ({summary})"
+                    + (info?.RollbackInfo?.RollbackDeploymentId is { } rollback ? $"; CodeDeploy rolled it back with {rollback}." : "."), deploymentId);
+            case FollowEnding.OutOfPatience:
+                throw new RollbackException(AwsErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
+                    $"CodeDeploy deployment {deploymentId} to {Resource(target)} is still {result.LastStatus} after {Patience(target).TotalMinutes:0.#} minutes ({summary}); it goes on in AWS. Follow it with aws deploy get-deployment --deployment-id {deploymentId}.", deploymentId);
+            default:
+                throw Cancelled(target, deploymentId, result, context);
         }
     }
 
     /// <summary>
-    /// Ctrl+C while a rollback deployment runs: stop it in AWS (with automatic rollback), or with StopDeploymentOnCancel
-    /// = $false leave it running; either way the warning, the error and the journal say which, with the deployment id.
+    /// The rollback's deployment as the shared follower sees it: read by <paramref name="reader"/>, and on Ctrl+C stopped
+    /// in AWS with automatic rollback (StopDeployment), or with StopDeploymentOnCancel = $false left running.
     /// </summary>
-    private static RollbackException StopOnCancel(ICodeDeployClient client, RollbackTarget target, string deploymentId, string status, RestoreContext context, OperationCanceledException cancelled)
+    private static RemoteOperation Deployment(ICodeDeployClient client, RollbackTarget target, DeploymentReader reader, RestoreContext context)
     {
-        string outcome;
-        if (!target.Settings.GetBoolean(StopDeploymentOnCancelSetting, true))
+        var deploymentId = reader.DeploymentId;
+        return new RemoteOperation
         {
-            context.Details[StopStatusDetail] = LeftRunning;
-            outcome = $"It was left running in AWS, as the target's {StopDeploymentOnCancelSetting} setting is $false: follow it with aws deploy get-deployment --deployment-id {deploymentId}, and stop it if need be with aws deploy stop-deployment --deployment-id {deploymentId} --auto-rollback-enabled.";
-        }
-        else
-        {
-            outcome = StopAfterCancel(client, deploymentId, context);
-        }
-
-        var message = $"Cancelled while CodeDeploy deployment {deploymentId} to {Resource(target)} was {status}. {outcome}";
-        context.Reporter.Warning(message);
-        return new RollbackException(RollbackErrorId.OperationCancelled, RollbackErrorCategory.OperationStopped, message, deploymentId, cancelled);
-    }
-
-    /// <summary>StopDeployment with automatic rollback, within 30 seconds of its own (the command's token is already cancelled).</summary>
-    private static string StopAfterCancel(ICodeDeployClient client, string deploymentId, RestoreContext context)
-    {
-        string outcome;
-        using (var budget = context.Time.Deadline(TimeSpan.FromSeconds(30), CancellationToken.None))
-        {
-            try
+            Name = "Deployment " + deploymentId,
+            Activity = $"CodeDeploy deployment {deploymentId} to {Resource(target)}",
+            Read = reader.Read,
+            Stop = !target.Settings.GetBoolean(StopDeploymentOnCancelSetting, true) ? null : budget =>
             {
-                var stop = Wait(client.StopDeploymentAsync(new StopDeploymentRequest { DeploymentId = deploymentId, AutoRollbackEnabled = true }, budget.Token));
+                var stop = Wait(client.StopDeploymentAsync(new StopDeploymentRequest { DeploymentId = deploymentId, AutoRollbackEnabled = true }, budget));
                 context.Details[StopStatusDetail] = stop.Status ?? string.Empty;
-                outcome = $"It was stopped in AWS (StopDeployment with automatic rollback: {stop.Status}{(string.IsNullOrEmpty(stop.StatusMessage) ? string.Empty : ", " + stop.StatusMessage)}).";
-            }
-            catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
-            {
-                context.Details[StopStatusDetail] = "NotStopped";
-                outcome = $"Stopping it failed ({(ex as RollbackException)?.ErrorId ?? "timed out"}: {ex.Message}); it may still be running. Stop it by hand: aws deploy stop-deployment --deployment-id {deploymentId} --auto-rollback-enabled.";
-            }
-        }
-
-        return outcome;
+                return $"{stop.Status}{(string.IsNullOrEmpty(stop.StatusMessage) ? string.Empty : ", " + stop.StatusMessage)}";
+            },
+            PollInterval = PollInterval(target),
+            Patience = Patience(target),
+            InitialStatus = "Created",
+        };
     }
 
+    /// <summary>
+    /// Ctrl+C while a rollback deployment runs: it was stopped in AWS (with automatic rollback), or left running; the
+    /// warning, the error and the journal say which, with the deployment id.
+    /// </summary>
+    private static RollbackException Cancelled(RollbackTarget target, string deploymentId, FollowResult result, RestoreContext context)
+    {
+        string outcome;
+        switch (result.CancelAction)
+        {
+            case CancelAction.Stopped:
+                outcome = $"It was stopped in AWS (StopDeployment with automatic rollback: {result.StopDetail}).";
+                break;
+            case CancelAction.StopFailed:
+                context.Details[StopStatusDetail] = "NotStopped";
+                outcome = $"Stopping it failed ({result.StopDetail}); it may still be running. Stop it by hand: aws deploy stop-deployment --deployment-id {deploymentId} --auto-rollback-enabled.";
+                break;
+            default:
+                context.Details[StopStatusDetail] = LeftRunning;
+                outcome = $"It was left running in AWS, as the target's {StopDeploymentOnCancelSetting} setting is $false: follow it with aws deploy get-deployment --deployment-id {deploymentId}, and stop it if need be with aws deploy stop-deployment --deployment-id {deploymentId} --auto-rollback-enabled.";
+                break;
+        }
+
+        var message = $"Cancelled while CodeDeploy deployment {deploymentId} to {Resource(target)} was {result.LastStatus}. {outcome}";
+        context.Reporter.Warning(message);
+        return new RollbackException(RollbackErrorId.OperationCancelled, RollbackErrorCategory.OperationStopped, message, deploymentId, result.Cancellation);
+    }
+
+    /// <summary>After stopping deployments in progress: waits, with the follower, until CodeDeploy runs none in the group (it starts a rollback deployment of its own).</summary>
     private static void WaitUntilIdle(ICodeDeployClient client, RollbackTarget target, RestoreContext context)
     {
-        var poll = TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 5));
-        var patience = TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60));
-        var started = context.Timestamp();
-        while (true)
+        var active = new List<string>();
+        var result = RemoteOperationFollower.Follow(new RemoteOperation
         {
-            var active = ActiveDeployments(client, target, context.Cancellation);
-            if (active.Count == 0)
+            Name = "Deployments of " + Resource(target),
+            Activity = $"Waiting for the deployments of {Resource(target)} to end",
+            Read = token =>
             {
-                return;
-            }
+                active = ActiveDeployments(client, target, token);
+                foreach (var id in active)
+                {
+                    var info = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = id }, token)).DeploymentInfo;
+                    context.Reporter.Verbose($"Waiting for deployment {id} of {Resource(target)} ({info?.Creator}) to end: {info?.Status}.");
+                }
 
-            foreach (var id in active)
-            {
-                var info = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = id }, context.Cancellation)).DeploymentInfo;
-                context.Reporter.Verbose($"Waiting for deployment {id} of {Resource(target)} ({info?.Creator}) to end: {info?.Status}.");
-            }
+                return new RemoteOperationState
+                {
+                    Status = active.Count == 0 ? "Idle" : "InProgress",
+                    Outcome = active.Count == 0 ? RemoteOutcome.Succeeded : RemoteOutcome.Running,
+                    Summary = active.Count == 0 ? string.Empty : string.Join(", ", active),
+                };
+            },
+            PollInterval = PollInterval(target),
+            Patience = Patience(target),
+        }, context);
 
-            if (context.ElapsedSince(started) > patience)
-            {
+        switch (result.Ending)
+        {
+            case FollowEnding.OutOfPatience:
                 throw new RollbackException(AwsErrorId.CodeDeployDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
-                    $"Deployment {string.Join(", ", active)} of {Resource(target)} is still running {patience.TotalMinutes:0.#} minutes after the stop; nothing was deployed.", active[0]);
-            }
-
-            context.Wait(poll);
+                    $"Deployment {string.Join(", ", active)} of {Resource(target)} is still running {Patience(target).TotalMinutes:0.#} minutes after the stop; nothing was deployed.", active[0]);
+            case FollowEnding.Cancelled:
+                // Nothing of the rollback's own runs yet: Ctrl+C ends the rollback before it deploys anything.
+                throw result.Cancellation!;
         }
     }
+
+    private static TimeSpan PollInterval(RollbackTarget target) => TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 5));
+
+    private static TimeSpan Patience(RollbackTarget target) => TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60));
 
     private static void Record(RestoreContext context, string status, DeploymentOverview overview)
     {
@@ -689,6 +673,50 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
     private static double Positive(SettingsDictionary settings, string key, double defaultValue) =>
         AwsClientOptions.PositiveNumber(settings, key, defaultValue, 100_000, $" of a {KindName} target");
+
+    /// <summary>Reads the rollback's deployment for the follower, recording its status and instance counts into the result's details.</summary>
+    private sealed class DeploymentReader
+    {
+        private readonly ICodeDeployClient _client;
+        private readonly RestoreContext _context;
+
+        public DeploymentReader(ICodeDeployClient client, string deploymentId, RestoreContext context)
+        {
+            _client = client;
+            DeploymentId = deploymentId;
+            _context = context;
+        }
+
+        public string DeploymentId { get; }
+
+        /// <summary>The last answer (its error or rollback information says why a deployment failed or stopped).</summary>
+        public DeploymentInfo? Last { get; private set; }
+
+        public RemoteOperationState Read(CancellationToken cancellation)
+        {
+            var info = Wait(_client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = DeploymentId }, cancellation)).DeploymentInfo
+                ?? throw new RollbackException(AwsErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeployment {DeploymentId} answered without deploymentInfo.", DeploymentId);
+            Last = info;
+            var status = info.Status ?? "(unknown)";
+            var overview = info.DeploymentOverview ?? new DeploymentOverview();
+            Record(_context, status, overview);
+            var total = overview.Pending + overview.InProgress + overview.Succeeded + overview.Failed + overview.Skipped;
+            var done = overview.Succeeded + overview.Failed + overview.Skipped;
+            return new RemoteOperationState
+            {
+                Status = status,
+                Outcome = status switch
+                {
+                    DeploymentStatus.Succeeded => RemoteOutcome.Succeeded,
+                    DeploymentStatus.Failed => RemoteOutcome.Failed,
+                    DeploymentStatus.Stopped => RemoteOutcome.Stopped,
+                    _ => RemoteOutcome.Running,
+                },
+                Summary = Summary(overview),
+                PercentComplete = total == 0 ? 0 : (int)(done * 100 / total),
+            };
+        }
+    }
 
     /// <summary>The point's one artifact: what was captured, in CodeDeploy's own spelling.</summary>
     private sealed class CapturedDeployment

@@ -24,7 +24,7 @@ namespace Rollback.Tests.Aws;
 /// ErrorId with no CreateDeployment sent, and the automatic rollback setting. Every request the module sends is
 /// SigV4-verified by the endpoint with the test credentials; each test asserts none was refused.
 /// </summary>
-public sealed class CodeDeployDeploymentGroupTests : IDisposable
+public sealed partial class CodeDeployDeploymentGroupTests : IDisposable
 {
     private const string App = "Chargeworx";
     private const string Group = "Production";
@@ -36,7 +36,8 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
     private readonly CodeDeployEndpoint _endpoint = new();
     private readonly TempFolder _folder = new();
     private readonly RecordingReporter _reporter = new();
-    private readonly RollbackEngine _engine;
+    private readonly ProviderCatalog _catalog;
+    private RollbackEngine _engine;
     private string _secret = CodeDeployEndpoint.SecretAccessKey;
 
     public CodeDeployDeploymentGroupTests()
@@ -57,7 +58,8 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
                 Credentials = new BasicAWSCredentials(CodeDeployEndpoint.AccessKeyId, _secret),
             });
         });
-        _engine = new RollbackEngine(new RollbackStore(Path.Combine(_folder.Path, "store")), new ProviderCatalog(new IRollbackProvider[] { provider }), _reporter, null, "tester");
+        _catalog = new ProviderCatalog(new IRollbackProvider[] { provider });
+        _engine = new RollbackEngine(new RollbackStore(Path.Combine(_folder.Path, "store")), _catalog, _reporter, null, "tester");
     }
 
     public void Dispose()
@@ -605,12 +607,15 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
     {
         private readonly ConcurrentQueue<ProgressUpdate> _progress = new();
         private readonly ConcurrentQueue<string> _warnings = new();
+        private readonly ConcurrentQueue<string> _verbose = new();
 
         public Action<ProgressUpdate>? OnProgress { get; set; }
 
         public IReadOnlyList<ProgressUpdate> Progress => _progress.ToList();
 
         public IReadOnlyList<string> Warnings => _warnings.ToList();
+
+        public IReadOnlyList<string> VerboseMessages => _verbose.ToList();
 
         void IRollbackReporter.Progress(ProgressUpdate update)
         {
@@ -620,7 +625,11 @@ public sealed class CodeDeployDeploymentGroupTests : IDisposable
 
         public Action<string>? OnVerbose { get; set; }
 
-        public void Verbose(string message) => OnVerbose?.Invoke(message);
+        public void Verbose(string message)
+        {
+            _verbose.Enqueue(message);
+            OnVerbose?.Invoke(message);
+        }
 
         public void Warning(string message) => _warnings.Enqueue(message);
     }
