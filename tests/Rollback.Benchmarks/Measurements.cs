@@ -296,19 +296,7 @@ internal sealed class Measurements : IDisposable
         }, state => state.Sha.Dispose());
     }
 
-    private static void Shell(string command, string? workingDirectory)
-    {
-        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? string.Empty };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(command);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("/bin/sh did not start.");
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{command}' exited with {process.ExitCode}: {errors}");
-        }
-    }
+    private static void Shell(string command, string? workingDirectory) => Benchmarks.Shell.Run(workingDirectory, "/bin/sh", "-c", command);
 
     // ---- shared --------------------------------------------------------------------------------
 

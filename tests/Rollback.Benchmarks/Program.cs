@@ -37,6 +37,11 @@ internal static class Program
             return WatchBenchmark.Run(options);
         }
 
+        if (options.DirectoryOnly)
+        {
+            return DirectoryBenchmark.Run(options);
+        }
+
         var total = Stopwatch.StartNew();
         void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed.TotalSeconds,6:0.0} s] {message}");
         using var measurements = new Measurements(options);
@@ -86,8 +91,10 @@ internal sealed class Options
     public const string Usage =
         "Usage: Rollback.Benchmarks [--files N] [--megabytes M] [--small-files N] [--iterations N] [--work DIR] [--markdown]\n" +
         "       Rollback.Benchmarks --watch [--runs N] [--work DIR]\n" +
+        "       Rollback.Benchmarks --directory [--files N] [--megabytes M] [--runs N] [--work DIR]\n" +
         "  --watch          time Watch-Deployment's automatic rollback: error rate over the threshold to verified health\n" +
-        "  --runs N         watch runs, 1 to 3 (default 3)\n" +
+        "  --directory      time whole Directory rollbacks, step by step, against cp -a + sync -f of the same tree\n" +
+        "  --runs N         watch runs, 1 to 3 (default 3); Directory rollbacks, back and forth (default 3)\n" +
         "  --files N        files per generated release (default 20000)\n" +
         "  --megabytes M    MiB per generated release (default 200)\n" +
         "  --small-files N  files in the small release that shows the fixed overhead (default 200)\n" +
@@ -108,6 +115,8 @@ internal sealed class Options
     public bool Markdown { get; private set; }
 
     public bool Watch { get; private set; }
+
+    public bool DirectoryOnly { get; private set; }
 
     public int Runs { get; private set; } = 3;
 
@@ -138,13 +147,11 @@ internal sealed class Options
                 case "--watch":
                     options.Watch = true;
                     break;
+                case "--directory":
+                    options.DirectoryOnly = true;
+                    break;
                 case "--runs":
                     options.Runs = Number(args, ++i, min: 1);
-                    if (options.Runs > 3)
-                    {
-                        throw new ArgumentException("--runs is at most 3: each run watches its own exporter job.");
-                    }
-
                     break;
                 case "--markdown":
                     options.Markdown = true;
@@ -155,6 +162,11 @@ internal sealed class Options
                 default:
                     throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
+        }
+
+        if (options.Watch && options.Runs > 3)
+        {
+            throw new ArgumentException("--runs is at most 3 with --watch: each run watches its own exporter job.");
         }
 
         if (options.Megabytes * 1048576L < options.Files)

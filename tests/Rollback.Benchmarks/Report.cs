@@ -144,7 +144,7 @@ internal sealed class Report
     private static string FormatRatio(double ratio) =>
         double.IsPositiveInfinity(ratio) ? "inf" : ratio >= 100 ? ratio.ToString("N0", CultureInfo.InvariantCulture) + "x" : ratio.ToString("0.00", CultureInfo.InvariantCulture) + "x";
 
-    private static string MachineFacts()
+    internal static string MachineFacts()
     {
         var cpu = "unknown CPU";
         if (File.Exists("/proc/cpuinfo"))
@@ -159,7 +159,7 @@ internal sealed class Report
         return $"{Environment.ProcessorCount} cores ({cpu}), {RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.FrameworkDescription}";
     }
 
-    private static string FileSystemOf(string path)
+    internal static string FileSystemOf(string path)
     {
         try
         {

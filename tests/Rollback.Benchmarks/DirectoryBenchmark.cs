@@ -1,0 +1,159 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Rollback.Engine;
+using Rollback.Providers;
+using Rollback.Providers.FileSystem;
+using Rollback.Store;
+
+namespace Rollback.Benchmarks;
+
+/// <summary>
+/// --directory: a whole Directory rollback (readiness, staging, the swap, the safety point, verification) of the
+/// generated release, back and forth under an independent reader polling a file of the live folder, against a durable
+/// copy of the same tree measured in the same run: `cp -a` of the point's artifacts beside the live folder followed by
+/// `sync -f` of that file system. Prints the whole and each step; asserts nothing.
+/// </summary>
+internal static class DirectoryBenchmark
+{
+    private const string Target = "site";
+    private const string Good = "v2.3.1";
+    private const string Bad = "v2.4.0";
+
+    /// <summary>The goal: a whole rollback within this factor of the durable copy.</summary>
+    private const double Goal = 1.3;
+
+    public static int Run(Options options)
+    {
+        var total = Stopwatch.StartNew();
+        void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed.TotalSeconds,6:0.0} s] {message}");
+        var root = Path.Combine(options.Work ?? Path.GetTempPath(), "rollback-dir-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        try
+        {
+            var generator = new ReleaseGenerator(options.Files, options.Megabytes * 1048576L);
+            var live = Path.Combine(root, "site", "api");
+            Progress($"Generating {options.Files:N0} files / {options.Megabytes:N0} MiB in {live} and capturing two points...");
+            generator.Write(live, Good, changedOnly: false);
+            var clock = new PhaseClock();
+            var store = new RollbackStore(Path.Combine(root, "store"));
+            var engine = new RollbackEngine(store, new ProviderCatalog(ProviderCatalog.FindIn(typeof(DirectoryProvider).Assembly)), clock, user: "bench");
+            engine.RegisterTarget(Target, DirectoryProvider.KindName, new SettingsDictionary(new[]
+            {
+                new KeyValuePair<string, object?>(DirectoryProvider.PathSetting, live),
+                new KeyValuePair<string, object?>(DirectoryProvider.VersionFileSetting, ReleaseGenerator.VersionFileName),
+            }), replace: false);
+            var points = new Dictionary<string, RollbackPoint> { [Good] = engine.CreatePoint(Target, "known good") };
+            generator.Write(live, Bad, changedOnly: true);
+            points[Bad] = engine.CreatePoint(Target, "failed deployment");
+
+            var samples = new List<RollbackSample>();
+            var steps = new List<IReadOnlyList<RollbackStep>>();
+            using (var reader = new PresenceWatcher(Path.Combine(live, generator.ProbeFile)))
+            {
+                for (var run = 0; run < options.Runs; run++)
+                {
+                    var to = run % 2 == 0 ? Good : Bad;
+                    Progress($"Rollback {run + 1} of {options.Runs} to {to} under a reader...");
+                    clock.Start();
+                    var result = engine.Rollback(new RollbackRequest
+                    {
+                        Target = Target,
+                        PointId = points[to].Id,
+                        Reason = "benchmark",
+                        ApprovedBy = new[] { "bench" },
+                        BeforeSwitch = () => { },
+                        AfterSwitch = () => { },
+                    });
+                    var wall = clock.Elapsed;
+                    if (result.Status != RollbackStatus.Succeeded)
+                    {
+                        throw new InvalidOperationException($"Rollback to {to} ended {result.Status}: {result.Message}");
+                    }
+
+                    samples.Add(RollbackSample.From(result, wall, clock));
+                    steps.Add(result.Steps);
+                }
+
+                reader.Stop();
+                Progress("Baseline: cp -a of the point's artifacts beside the live folder, then sync -f...");
+                var baseline = DurableCopies(points[Good], Path.GetDirectoryName(live)!, options.Runs);
+                Console.WriteLine();
+                Console.Write(Text(options, root, samples, steps, baseline, reader));
+            }
+
+            return 0;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover scratch folder is harmless.
+            }
+        }
+    }
+
+    /// <summary>`cp -a` then `sync -f` on the same file system as the live folder, timed together; the copy is removed untimed.</summary>
+    private static List<(TimeSpan Copy, TimeSpan Sync)> DurableCopies(RollbackPoint point, string beside, int runs)
+    {
+        var source = Path.Combine(point.Path, PointStore.ArtifactsFolderName);
+        var times = new List<(TimeSpan, TimeSpan)>();
+        for (var run = 0; run < runs; run++)
+        {
+            var destination = Path.Combine(beside, "baseline-copy");
+            var watch = Stopwatch.StartNew();
+            Shell.Run(null, "cp", "-a", "--", source, destination);
+            var copied = watch.Elapsed;
+            Shell.Run(null, "sync", "-f", destination);
+            times.Add((copied, watch.Elapsed - copied));
+            Directory.Delete(destination, recursive: true);
+        }
+
+        return times;
+    }
+
+    private static string Text(Options options, string root, List<RollbackSample> samples, List<IReadOnlyList<RollbackStep>> steps,
+        List<(TimeSpan Copy, TimeSpan Sync)> baseline, PresenceWatcher reader)
+    {
+        var text = new StringBuilder();
+        void Line(string line = "") => text.Append(line).Append('\n');
+        var durable = baseline.Select(b => b.Copy + b.Sync).ToList();
+        var ours = samples.Select(s => s.Wall).ToList();
+        var ratio = Stats.Median(ours).TotalSeconds / Stats.Median(durable).TotalSeconds;
+        Line($"Directory rollback vs a durable copy ({options.Files:N0} files, {options.Megabytes:N0} MiB; {samples.Count} rollbacks back and forth; medians)");
+        Line($"Machine   {Report.MachineFacts()}");
+        Line($"Work      {root} on {Report.FileSystemOf(root)}");
+        Line();
+        Row(text, "whole rollback, call to return", ours);
+        Row(text, "durable copy: cp -a + sync -f", durable);
+        Row(text, "  of which cp -a", baseline.Select(b => b.Copy));
+        Row(text, "  of which sync -f", baseline.Select(b => b.Sync));
+        Line($"  ratio rollback / durable copy: {ratio.ToString("0.00", CultureInfo.InvariantCulture)}x (goal <= {Goal.ToString("0.0", CultureInfo.InvariantCulture)}x)");
+        Line($"  downtime (engine): {Stats.Format(Stats.Median(samples.Select(s => s.Downtime)))}; reader on the live folder: {reader.MissingPolls:N0} of {reader.Polls:N0} reads failed, longest gap {Stats.Format(reader.LongestGap)}");
+        Line();
+        Line("  where the time goes (phases from the engine's progress marks):");
+        foreach (var phase in RollbackSample.PhaseOrder)
+        {
+            Row(text, "    " + phase, samples.Select(s => s.Phases[phase]));
+        }
+
+        Line("  steps of the result:");
+        foreach (var name in steps.SelectMany(s => s.Select(step => step.Name)).Distinct(StringComparer.Ordinal))
+        {
+            Row(text, "    " + name, steps.Select(s => s.Where(step => step.Name == name).Aggregate(TimeSpan.Zero, (sum, step) => sum + step.Duration)));
+        }
+
+        return text.ToString();
+    }
+
+    private static void Row(StringBuilder text, string label, IEnumerable<TimeSpan> values) =>
+        text.Append(CultureInfo.InvariantCulture, $"  {label,-52} {Stats.Format(Stats.Median(values)),10}\n");
+}
