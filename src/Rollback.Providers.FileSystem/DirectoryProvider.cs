@@ -10,16 +10,23 @@ using Rollback.Platform;
 namespace Rollback.Providers.FileSystem;
 
 /// <summary>
-/// A plain application folder (an IIS site folder, a service's install folder). A point is a full copy
-/// with checksums. Restore stages the copy beside the live folder, verifies it, and only then swaps the two
-/// by rename, with the optional BeforeSwitch/AfterSwitch scripts (stop and start what serves the folder)
-/// around the swap: the downtime is the swap, not the copy.
+/// A plain application folder (an IIS site folder, a service's install folder). A point is a full copy with checksums,
+/// modes and owners. Restore stages the copy beside the live folder (cloned where the file system can, hashed as it is
+/// written, flushed once), verifies it, and only then swaps the two by rename, with the optional BeforeSwitch/AfterSwitch
+/// scripts (stop and start what serves the folder) around the swap: the downtime is the swap, not the copy. The swap
+/// sets the replaced folder aside whole, so that folder, hashed after the switch, becomes the safety point: one copy
+/// per rollback, not three. What an attempt that died left beside the folder is finished by the next one (<see cref="AttemptFolders"/>).
 /// </summary>
-public sealed class DirectoryProvider : IRollbackProvider
+public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointProvider
 {
     public const string KindName = "Directory";
     public const string PathSetting = "Path";
     public const string VersionFileSetting = "VersionFile";
+
+    // Point metadata: whether the point's own copy carries the recorded modes (and owners, when captured as root).
+    private const string CopyKeepsMetadataKey = "CopyKeeps";
+    private const string CopyKeepsModesAndOwners = "ModesAndOwners";
+    private const string CopyKeepsModesOnly = "Modes";
 
     public string Kind => KindName;
 
@@ -69,20 +76,48 @@ public sealed class DirectoryProvider : IRollbackProvider
         var folder = LiveFolder(target);
         var items = FileSystemChecks.Scan(target, folder, context.Reporter, context.Cancellation);
         var artifacts = FileTree.CopyItems(items, context.ArtifactsDirectory, $"Copying {folder}", context.Reporter, context.Cancellation);
+
+        // The point's own copy carries the modes and owners it records, as a folder set aside by a swap does: readiness checks both.
+        FileTree.ApplyMetadata(context.ArtifactsDirectory, artifacts, NullReporter.Instance, context.Cancellation);
         var metadata = FileSystemChecks.FolderMetadata(folder).ToList();
-        var state = State(target, folder, artifacts, metadata);
-        metadata.Add(new KeyValuePair<string, string>("Path", folder));
-        return new CapturedState
-        {
-            Version = state.Version,
-            Fingerprint = state.Fingerprint,
-            Artifacts = artifacts,
-            Metadata = metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
-        };
+        FileSystemChecks.ApplyFolderMetadata(context.ArtifactsDirectory, metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal));
+        return Captured(target, folder, folder, artifacts, metadata);
     }
 
-    public string GetArtifactBase(RollbackTarget target, RollbackPoint point) =>
-        Path.Combine(point.Path, Store.PointStore.ArtifactsFolderName);
+    /// <summary>
+    /// Finishes what attempts that died left beside the live folder: partial or unswapped copies of a point are removed, and
+    /// a state a swap set aside (the only copy of what was live before that attempt) is adopted as a safety point. A leftover
+    /// that cannot be removed or adopted is kept and named in a warning; it never fails the rollback.
+    /// </summary>
+    public void RecoverInterrupted(RollbackTarget target, SafetyPointCommit adopt, OperationContext context)
+    {
+        var folder = LiveFolder(target);
+        foreach (var leftover in AttemptFolders.FindAbandoned(folder))
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            if (!leftover.HoldsSetAsideState)
+            {
+                FileSystemChecks.TryDelete(leftover.Path);
+                context.Reporter.Verbose($"Removed '{leftover.Path}', a copy of a point that an interrupted rollback (process {leftover.ProcessId}) was staging.");
+                continue;
+            }
+
+            try
+            {
+                var point = adopt($"State set aside by an interrupted rollback (process {leftover.ProcessId}), adopted by the next one",
+                    capture => CaptureSetAside(target, folder, leftover.Path, capture));
+                context.Reporter.Warning($"An interrupted rollback (process {leftover.ProcessId}) had swapped '{folder}' and left the state it replaced in '{leftover.Path}': that state is now safety point {point.Id} ({point.Version}).");
+            }
+            catch (Exception ex) when (ex is RollbackException or IOException or UnauthorizedAccessException)
+            {
+                context.Reporter.Warning($"An interrupted rollback (process {leftover.ProcessId}) left the state it replaced in '{leftover.Path}', and it could not be made a safety point: {ex.Message} It is kept; move it away or delete it once it is not needed.");
+            }
+        }
+    }
+
+    public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => GetArtifactBaseOf(point);
+
+    private static string GetArtifactBaseOf(RollbackPoint point) => Path.Combine(point.Path, Store.PointStore.ArtifactsFolderName);
 
     public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
@@ -91,6 +126,38 @@ public sealed class DirectoryProvider : IRollbackProvider
         yield return FileSystemChecks.SpaceFor(parent, point.TotalSize);
         yield return FileSystemChecks.ManifestMatchesFingerprint(point, Fingerprint(point.Artifacts, point.Metadata), FileTree.ContentFingerprint(point.Artifacts));
         yield return FileSystemChecks.OwnersSettable(point);
+        yield return CopyKeepsMetadata(point, context);
+    }
+
+    /// <summary>
+    /// The point's own copy has the modes and owners its manifest records (points made since copies carry them; older
+    /// copies were written with default modes and are not compared), so a copy whose modes were changed is not rolled onto.
+    /// </summary>
+    private static CheckResult CopyKeepsMetadata(RollbackPoint point, OperationContext context)
+    {
+        const string name = "ArtifactsMetadata";
+        if (!point.Metadata.TryGetValue(CopyKeepsMetadataKey, out var kept))
+        {
+            return CheckResult.Pass(name, $"Point {point.Id}'s copy was made before copies kept modes and owners; the manifest's are applied when it is restored.");
+        }
+
+        var artifactBase = Path.Combine(point.Path, Store.PointStore.ArtifactsFolderName);
+        var expected = kept == CopyKeepsModesOnly ? point.Artifacts.Select(a => new ArtifactEntry { RelativePath = a.RelativePath, Sha256 = a.Sha256, LinkTarget = a.LinkTarget, Type = a.Type, Mode = a.Mode }).ToList() : point.Artifacts.ToList();
+        // An entry replaced by a link or missing is a content difference, which ArtifactsIntact reports; this check is about modes.
+        var links = new HashSet<string>(point.Artifacts.Where(a => a.LinkTarget is not null).Select(a => a.RelativePath), StringComparer.Ordinal);
+        var differences = FileTree.MetadataDifferences(artifactBase, expected, context.Cancellation)
+            .Where(d => links.Contains(d.RelativePath) || !NativeFileSystem.IsLink(Path.Combine(artifactBase, d.RelativePath)))
+            .ToList();
+        var folder = FileSystemChecks.FolderMetadataDifference(artifactBase, point.Metadata, compareOwner: kept != CopyKeepsModesOnly);
+        if (folder is not null)
+        {
+            differences.Insert(0, new FileTree.Difference(FileTree.DifferenceKind.Metadata, ".", folder));
+        }
+
+        var error = FileTree.DifferencesError(artifactBase, differences);
+        return error is null
+            ? CheckResult.Pass(name, $"Point {point.Id}'s copy has the modes{(kept == CopyKeepsModesOnly ? string.Empty : " and owners")} its manifest records.")
+            : CheckResult.Fail(name, error.ErrorId, error.Message);
     }
 
     public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
@@ -98,9 +165,9 @@ public sealed class DirectoryProvider : IRollbackProvider
         var folder = LiveFolder(target);
         return new[]
         {
-            new PlannedStep("StageCopy", $"Copy the point's {point.Artifacts.Count:N0} entries beside '{folder}' with their modes and owners, and verify their SHA-256."),
+            new PlannedStep("StageCopy", $"Clone or copy the point's {point.Artifacts.Count:N0} entries beside '{folder}' with their modes and owners, verify their SHA-256 as they are written, and flush them to disk."),
             new PlannedStep("SwapFolders", $"Swap the staged copy with '{folder}' by rename (BeforeSwitch and AfterSwitch run around it)."),
-            new PlannedStep("RemovePrevious", "Delete the swapped-out folder (the safety point holds a copy)."),
+            new PlannedStep("CaptureSafetyPoint", $"Hash the folder the swap set aside (the current state) and keep it as the safety point."),
         };
     }
 
@@ -108,35 +175,144 @@ public sealed class DirectoryProvider : IRollbackProvider
     {
         // Where Path is a link (app -> app-2.3), the folder it names is exchanged, so Path stays the same link.
         var folder = LiveFolder(target);
-        var staged = Path.Combine(Path.GetDirectoryName(folder)!, "." + Path.GetFileName(folder) + ".rollback-" + point.Id);
+        var attempt = AttemptFolders.New(folder);
+        var staged = attempt.Staging;
+        var switched = false;
         try
         {
-            context.Step("StageCopy", () =>
-            {
-                var copied = FileTree.Copy(GetArtifactBase(target, point), staged, context.Reporter, context.Cancellation);
-                if (FileTree.ContentFingerprint(copied) != FileTree.ContentFingerprint(point.Artifacts))
-                {
-                    throw new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
-                        $"The staged copy of point {point.Id} does not match its manifest; nothing was switched.", point.Id);
-                }
-
-                if (FileTree.HasMetadata(point.Artifacts))
-                {
-                    FileTree.ApplyMetadata(staged, point.Artifacts, context.Reporter, context.Cancellation);
-                    FileSystemChecks.ApplyFolderMetadata(staged, point.Metadata);
-                }
-                else
-                {
-                    context.Reporter.Verbose($"Point {point.Id} was captured before modes, owners and folders were recorded: its files are restored with the modes the copy gives them, as then.");
-                }
-            });
+            staged = context.Step("StageCopy", () => Stage(point, attempt, context));
             context.Switch("SwapFolders", () => FolderSwap.Swap(staged, folder));
-            context.Step("RemovePrevious", () => FileSystemChecks.TryDelete(staged));
+            switched = true;
+            TestPause.At(TestPause.Swapped);
+
+            // The old live folder now lies under the staged name: give it the name that says so before anything else.
+            Directory.Move(staged, attempt.Previous);
+            TestPause.At(TestPause.SetAside);
+            KeepAsSafetyPoint(target, folder, attempt.Previous, context);
         }
         finally
         {
-            FileSystemChecks.TryDelete(staged);
+            if (!switched)
+            {
+                FileSystemChecks.TryDelete(staged);
+            }
         }
+    }
+
+    /// <summary>
+    /// Copies (or clones) the point's entries into the attempt's staging folder, hashing as it writes, gives them their
+    /// modes and owners, flushes the file system once, and names the folder by its identity. Returns that name.
+    /// </summary>
+    private static string Stage(RollbackPoint point, AttemptFolders attempt, RestoreContext context)
+    {
+        // The manifest says what to stage (readiness has just proved the copy is exactly it): skipped special files are left out.
+        var artifactBase = GetArtifactBaseOf(point);
+        var items = point.Artifacts.Where(a => a.Type is null or FileTree.DirectoryType).Select(a => new FileTree.Item
+        {
+            RelativePath = a.RelativePath,
+            FullPath = Path.Combine(artifactBase, a.RelativePath.Replace('/', Path.DirectorySeparatorChar)),
+            Size = a.Size,
+            LinkTarget = a.LinkTarget,
+            Type = a.Type,
+        }).ToList();
+        var files = new FileClone();
+        var copied = FileTree.CopyItems(items, attempt.Staging, $"Staging {point.Id}", context.Reporter, context.Cancellation, files.CopyAndHash);
+        context.Reporter.Verbose($"Staged point {point.Id} in '{attempt.Staging}': {files.Describe()}.");
+        TestPause.At(TestPause.Staging);
+        if (FileTree.ContentFingerprint(copied) != FileTree.ContentFingerprint(point.Artifacts))
+        {
+            throw new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
+                $"The staged copy of point {point.Id} does not match its manifest; nothing was switched.", point.Id);
+        }
+
+        if (FileTree.HasMetadata(point.Artifacts))
+        {
+            FileTree.ApplyMetadata(attempt.Staging, point.Artifacts, context.Reporter, context.Cancellation);
+            FileSystemChecks.ApplyFolderMetadata(attempt.Staging, point.Metadata);
+        }
+        else
+        {
+            context.Reporter.Verbose($"Point {point.Id} was captured before modes, owners and folders were recorded: its files are restored with the modes the copy gives them, as then.");
+        }
+
+        // One flush of the file system for every staged file: the swap must never put a tree in place that a power cut could empty.
+        FileClone.SyncFileSystem(attempt.Staging);
+        var staged = attempt.Staged(FileIdentity.Of(attempt.Staging));
+        Directory.Move(attempt.Staging, staged);
+        return staged;
+    }
+
+    /// <summary>
+    /// Makes the folder the swap set aside this rollback's safety point. When that fails (a file that cannot be read, a full
+    /// store, Ctrl+C), the folder is kept where it is, named in a warning and in the error, and the next rollback adopts it.
+    /// </summary>
+    private static void KeepAsSafetyPoint(RollbackTarget target, string folder, string previous, RestoreContext context)
+    {
+        try
+        {
+            context.CommitSafetyPoint(capture => CaptureSetAside(target, folder, previous, capture));
+        }
+        catch (Exception ex) when (ex is RollbackException or IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            var kept = Directory.Exists(previous) ? previous : "the store (see the error)";
+            context.Reporter.Warning($"'{folder}' was switched to the point, but the state it replaced could not be made a safety point: {ex.Message} That state is kept in '{kept}'.");
+            throw new RollbackException(RollbackErrorId.CaptureFailed, RollbackErrorCategory.WriteError,
+                $"The switch is done, but the state it replaced could not be made a safety point ({ex.Message}); it is kept in '{kept}', and the next rollback of this target adopts it.", target.Name, ex);
+        }
+    }
+
+    /// <summary>
+    /// A point of a folder a swap set aside: hashed where it lies (so a failure leaves it there), then moved into the point's
+    /// artifacts folder by rename, or copied there when the store is on another file system.
+    /// </summary>
+    private static CapturedState CaptureSetAside(RollbackTarget target, string folder, string setAside, CaptureContext context)
+    {
+        var items = FileSystemChecks.Scan(target, setAside, context.Reporter, context.Cancellation);
+        var artifacts = FileTree.HashItems(items, $"Hashing the state set aside in {setAside}", context.Reporter, context.Cancellation);
+        var metadata = FileSystemChecks.FolderMetadata(setAside).ToList();
+        var captured = Captured(target, folder, setAside, artifacts, metadata);
+
+        // Skipped special files are recorded, never kept, as a capture does; nothing opens them.
+        foreach (var special in items.Where(i => i.IsSpecial))
+        {
+            File.Delete(special.FullPath);
+        }
+
+        Directory.Delete(context.ArtifactsDirectory);
+        try
+        {
+            Directory.Move(setAside, context.ArtifactsDirectory);
+        }
+        catch (IOException) when (Directory.Exists(setAside) && !Directory.Exists(context.ArtifactsDirectory))
+        {
+            // The store is on another file system: copy it there (verified against the hashes just taken), then let it go.
+            var copied = FileTree.CopyItems(items, context.ArtifactsDirectory, $"Copying {setAside} into the store", context.Reporter, context.Cancellation);
+            if (FileTree.TreeFingerprint(copied) != FileTree.TreeFingerprint(artifacts))
+            {
+                throw new IOException($"The copy of '{setAside}' in the store does not match it.");
+            }
+
+            FileTree.ApplyMetadata(context.ArtifactsDirectory, artifacts, NullReporter.Instance, context.Cancellation);
+            FileSystemChecks.ApplyFolderMetadata(context.ArtifactsDirectory, metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal));
+            FileSystemChecks.TryDelete(setAside);
+        }
+
+        return captured;
+    }
+
+    /// <summary>What a capture of <paramref name="folder"/> produced, read from <paramref name="content"/> (the folder itself, or the state a swap set aside).</summary>
+    private static CapturedState Captured(RollbackTarget target, string folder, string content, IReadOnlyList<ArtifactEntry> artifacts, List<KeyValuePair<string, string>> metadata)
+    {
+        var state = State(target, content, artifacts, metadata);
+        metadata.Add(new KeyValuePair<string, string>("Path", folder));
+        metadata.Add(new KeyValuePair<string, string>(CopyKeepsMetadataKey, NativeFileSystem.EffectiveUserId() is 0 or null ? CopyKeepsModesAndOwners : CopyKeepsModesOnly));
+        return new CapturedState
+        {
+            Version = state.Version,
+            Fingerprint = state.Fingerprint,
+            Artifacts = artifacts,
+            Metadata = metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>The folder to read and swap: Path itself, or the folder it links to when Path is a symbolic link.</summary>

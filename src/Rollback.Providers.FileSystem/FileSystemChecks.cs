@@ -80,6 +80,14 @@ internal static class FileSystemChecks
         return FileTree.ApplyOne(folder, mode, UintOf(metadata, FolderOwnerKey), UintOf(metadata, FolderGroupKey), isLink: false);
     }
 
+    /// <summary>Why <paramref name="folder"/>'s own mode (and owner) differ from the recorded ones, or null when they do not or none are recorded.</summary>
+    public static string? FolderMetadataDifference(string folder, IReadOnlyDictionary<string, string> metadata, bool compareOwner)
+    {
+        var status = NativeFileSystem.Stat(folder);
+        metadata.TryGetValue(FolderModeKey, out var mode);
+        return status is null ? null : FileTree.MetadataDifference(mode, compareOwner ? UintOf(metadata, FolderOwnerKey) : null, compareOwner ? UintOf(metadata, FolderGroupKey) : null, status, isLink: false);
+    }
+
     /// <summary>
     /// Fails when the point records owners other than this account and this account is not root: the restored files
     /// would belong to the wrong user, so the service could not read them, and verification would fail after the switch.

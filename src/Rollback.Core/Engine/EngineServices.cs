@@ -84,16 +84,21 @@ internal sealed class EngineServices
         }
     }
 
-    /// <summary>Captures the target's current state as a point, committed to the store only when the capture is whole.</summary>
-    public RollbackPoint Capture(RollbackTarget target, string? note, bool isSafetyPoint, CancellationToken cancellation)
+    /// <summary>
+    /// Captures the target's current state as a point, committed to the store only when the capture is whole: by the
+    /// provider's Capture, or by <paramref name="capture"/> (a state the provider's switch set aside).
+    /// </summary>
+    public RollbackPoint Capture(RollbackTarget target, string? note, bool isSafetyPoint, CancellationToken cancellation, Func<CaptureContext, CapturedState>? capture = null)
     {
         var provider = ProviderOf(target);
+        var setAside = capture is not null;
+        capture ??= context => provider.Capture(target, context);
         var createdAt = Now;
         var id = Store.Points.NextId(target.Name, createdAt);
         var staging = Store.Points.CreateStaging(target.Name, id);
         try
         {
-            var captured = provider.Capture(target, new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), Reporter, Time, cancellation));
+            var captured = capture(new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), Reporter, Time, cancellation));
             var point = new RollbackPoint
             {
                 Id = id,
@@ -113,6 +118,14 @@ internal sealed class EngineServices
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException || EngineFailures.IsRestoreFailure(ex))
         {
+            var artifacts = Path.Combine(staging, PointStore.ArtifactsFolderName);
+            if (setAside && Directory.Exists(artifacts) && Directory.EnumerateFileSystemEntries(artifacts).Any())
+            {
+                // A state a switch set aside is its only copy: a point that could not be committed must not take it along.
+                throw new RollbackException(RollbackErrorId.CaptureFailed, RollbackErrorCategory.WriteError,
+                    $"Committing the safety point of target '{target.Name}' failed: {ex.Message} The state it holds is kept at '{artifacts}'.", target.Name, ex);
+            }
+
             PointStore.DiscardStaging(staging);
             if (ex is RollbackException)
             {

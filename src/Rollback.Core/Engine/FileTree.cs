@@ -11,6 +11,9 @@ using Rollback.Store;
 
 namespace Rollback.Engine;
 
+/// <summary>Writes <paramref name="source"/>'s content to the new file <paramref name="destination"/> and returns its SHA-256, reading it once for both.</summary>
+public delegate string FileCopier(string source, string destination, out long size);
+
 /// <summary>
 /// The file work every file-based provider shares: listing a tree without following links or opening anything that
 /// is not a regular file, hashing it, copying it with hashes in one pass, putting its modes and owners back, and
@@ -120,10 +123,12 @@ public static class FileTree
     /// <summary>
     /// Copies the given items (from <see cref="Scan"/> or single files) into <paramref name="destination"/> under their
     /// relative paths: folders (empty ones too), links as links, files with their hashes. Skipped special files are not
-    /// copied. Modes and owners are recorded in the entries, not applied: see <see cref="ApplyMetadata"/>.
+    /// copied. Modes and owners are recorded in the entries, not applied: see <see cref="ApplyMetadata"/>. Each file goes
+    /// through <paramref name="copyFile"/> (a provider's clone-or-copy), by default a copy flushed to disk file by file.
     /// </summary>
-    public static IReadOnlyList<ArtifactEntry> CopyItems(IReadOnlyList<Item> items, string destination, string activity, IRollbackReporter reporter, CancellationToken cancellation)
+    public static IReadOnlyList<ArtifactEntry> CopyItems(IReadOnlyList<Item> items, string destination, string activity, IRollbackReporter reporter, CancellationToken cancellation, FileCopier? copyFile = null)
     {
+        copyFile ??= Checksums.CopyAndHash;
         Directory.CreateDirectory(destination);
         var folders = items.Where(i => i.Type == DirectoryType).Select(i => Target(destination, i.RelativePath))
             .Concat(items.Where(i => !i.IsSpecial).Select(i => Path.GetDirectoryName(Target(destination, i.RelativePath))!))
@@ -147,7 +152,7 @@ public static class FileTree
             {
                 // Checked per file: Ctrl+C stops a copy of many files between two of them, whatever the thread.
                 cancellation.ThrowIfCancellationRequested();
-                hashes[item.RelativePath] = Checksums.CopyAndHash(item.FullPath, Target(destination, item.RelativePath), out var size);
+                hashes[item.RelativePath] = copyFile(item.FullPath, Target(destination, item.RelativePath), out var size);
                 return size;
             },
             new ProgressUpdate { ActivityId = ProgressActivity.Stage, Activity = activity },

@@ -32,7 +32,11 @@ public sealed class RollbackOperations : EnginePart
         var context = Engine.Operation(cancellation);
         var current = EngineServices.Describe(target, provider, context);
         var steps = new List<RollbackStep> { Planned("CheckReadiness", "Verify the point's artifacts and the target's preconditions.") };
-        steps.Add(Planned("CaptureSafetyPoint", $"Capture the current state ({current.Version}) as a safety point."));
+        if (provider is not ISwitchSafetyPointProvider)
+        {
+            steps.Add(Planned("CaptureSafetyPoint", $"Capture the current state ({current.Version}) as a safety point."));
+        }
+
         steps.AddRange(provider.PlanRestore(target, point, context).Select(s => Planned(s.Name, s.Description)));
         steps.Add(Planned("Verify", $"Check that the target reports {point.Version}."));
         steps.AddRange(HealthVerification.Planned(target, point));
@@ -75,6 +79,11 @@ public sealed class RollbackOperations : EnginePart
             EnforceApprovals(target, request);
             using (Engine.Locks.Acquire(target.Name, "Rollback to " + request.PointId))
             {
+                if (provider is ISwitchSafetyPointProvider switchSafety)
+                {
+                    switchSafety.RecoverInterrupted(target, (note, capture) => Engine.Capture(target, note, isSafetyPoint: true, request.Cancellation, capture), Engine.Operation(request.Cancellation));
+                }
+
                 ReportPhase(target, "Checking readiness", 5);
                 var readiness = _readiness.Check(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation);
                 attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion });
@@ -138,9 +147,17 @@ public sealed class RollbackOperations : EnginePart
             AfterSwitch = request.AfterSwitch,
             Validator = request.Validator,
         };
+        var safetyNote = $"Safety point before rollback to {point.Id}: {request.Reason}";
         ReportPhase(target, "Capturing a safety point of the current state", 20);
-        var safety = context.Step("CaptureSafetyPoint", () => Engine.Capture(target, $"Safety point before rollback to {point.Id}: {request.Reason}", isSafetyPoint: true, request.Cancellation));
-        context.SafetyPoint = safety;
+        if (provider is ISwitchSafetyPointProvider)
+        {
+            // The provider's switch sets the current state aside whole; it commits that as the safety point, not a copy made now.
+            context.SafetyPointCommitter = capture => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation, capture);
+        }
+        else
+        {
+            context.SafetyPoint = context.Step("CaptureSafetyPoint", () => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation));
+        }
 
         try
         {
@@ -152,10 +169,11 @@ public sealed class RollbackOperations : EnginePart
             // Say where the target stands now: a failure or Ctrl+C may come before or after the switch.
             var failure = EngineFailures.AsRollbackException(ex, target.Name);
             var state = HealthVerification.StateMatches(target, provider, point, context);
-            return Finish(run, context, safety, new Outcome(RollbackStatus.Failed, state)
+            var safetyWords = context.SafetyPoint is null ? string.Empty : $" The safety point {context.SafetyPoint.Id} holds the state before this attempt.";
+            return Finish(run, context, context.SafetyPoint, new Outcome(RollbackStatus.Failed, state)
             {
                 ErrorId = failure.ErrorId,
-                Message = $"{failure.Message} {state[0].Message} The safety point {safety.Id} holds the state before this attempt.",
+                Message = $"{failure.Message} {state[0].Message}{safetyWords}",
             });
         }
 
@@ -167,7 +185,7 @@ public sealed class RollbackOperations : EnginePart
             : new List<HealthCheckResult>();
         var failures = verification.Where(v => v.Status == CheckStatus.Fail).ToList();
         var verified = failures.Count == 0;
-        return Finish(run, context, safety, new Outcome(verified ? RollbackStatus.Succeeded : RollbackStatus.VerificationFailed, verification)
+        return Finish(run, context, context.SafetyPoint, new Outcome(verified ? RollbackStatus.Succeeded : RollbackStatus.VerificationFailed, verification)
         {
             ErrorId = verified ? null : failures[0].ErrorId ?? RollbackErrorId.RollbackFailed,
             Message = verified ? null : string.Join(" ", failures.Select(v => v.Message)),

@@ -55,8 +55,24 @@ public class RestoreContext : OperationContext
     /// <summary>A validator to apply to configuration items besides the built-in parsers.</summary>
     public ConfigurationValidator? Validator { get; init; }
 
-    /// <summary>The safety point captured before this restore (null under -WhatIf).</summary>
+    /// <summary>
+    /// The safety point captured before this restore (null under -WhatIf), or, for an <see cref="ISwitchSafetyPointProvider"/>,
+    /// the one its <see cref="CommitSafetyPoint"/> made after the switch (null until then).
+    /// </summary>
     public RollbackPoint? SafetyPoint { get; internal set; }
+
+    /// <summary>Set by the engine when the provider supplies the safety point from its switch.</summary>
+    internal Func<Func<CaptureContext, CapturedState>, RollbackPoint>? SafetyPointCommitter { get; set; }
+
+    /// <summary>
+    /// For an <see cref="ISwitchSafetyPointProvider"/>, after its switch: commits what <paramref name="capture"/> writes into the
+    /// point's artifacts folder (the state the switch set aside) as this attempt's safety point, as the step CaptureSafetyPoint.
+    /// </summary>
+    public RollbackPoint CommitSafetyPoint(Func<CaptureContext, CapturedState> capture)
+    {
+        var commit = SafetyPointCommitter ?? throw new InvalidOperationException("The engine captured the safety point before this restore; a provider commits one only when it supplies it from its switch.");
+        return SafetyPoint = Step("CaptureSafetyPoint", () => commit(capture));
+    }
 
     public IReadOnlyList<RollbackStep> Steps => _steps;
 

@@ -106,3 +106,24 @@ public sealed class PlannedStep
 
     public string Description { get; }
 }
+
+/// <summary>
+/// An optional capability: a kind whose switch sets the failed state aside whole (a folder exchanged with the staged one
+/// by rename) supplies the safety point from that instead of a copy made before the restore. The engine then captures
+/// nothing before <see cref="IRollbackProvider.Restore"/>; the provider calls <see cref="RestoreContext.CommitSafetyPoint"/>
+/// once its switch is done (a failure before the switch changed nothing, so it needs none). Work such a restore leaves
+/// beside the target (a staging folder, the folder set aside) must be recognisable, so an attempt that died can be
+/// finished by the next one: <see cref="RecoverInterrupted"/>.
+/// </summary>
+public interface ISwitchSafetyPointProvider
+{
+    /// <summary>
+    /// Called under the target's lock before readiness reads the target: removes what attempts that no longer run left
+    /// beside it, and hands a state such an attempt set aside to <paramref name="adopt"/>, which commits it as a safety
+    /// point (its note says where it came from). Never fails the command over a leftover: it warns and goes on.
+    /// </summary>
+    void RecoverInterrupted(RollbackTarget target, SafetyPointCommit adopt, OperationContext context);
+}
+
+/// <summary>Commits what <paramref name="capture"/> writes into a new point's artifacts folder as a safety point with <paramref name="note"/>.</summary>
+public delegate RollbackPoint SafetyPointCommit(string note, System.Func<CaptureContext, CapturedState> capture);

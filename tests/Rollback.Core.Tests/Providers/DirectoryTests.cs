@@ -37,7 +37,7 @@ public sealed class DirectoryTests : IDisposable
         Assert.Equal("v2.4.0", result.FromVersion);
         Assert.Equal("v2.3.1", result.ToVersion);
         Assert.Equal(before, Sandbox.Snapshot(_site));
-        Assert.Equal(new[] { "CaptureSafetyPoint", "StageCopy", "SwapFolders", "RemovePrevious" }, result.Steps.Select(s => s.Name));
+        Assert.Equal(new[] { "StageCopy", "SwapFolders", "CaptureSafetyPoint" }, result.Steps.Select(s => s.Name));
         Assert.Single(Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
     }
 
@@ -73,7 +73,7 @@ public sealed class DirectoryTests : IDisposable
             afterSwitch: () => seen.Add("start:" + File.ReadAllText(Path.Combine(_site, "version.txt")).Trim()));
 
         Assert.Equal(new[] { "stop:v2.4.0", "start:v2.3.1" }, seen);
-        Assert.Equal(new[] { "CaptureSafetyPoint", "StageCopy", "BeforeSwitch", "SwapFolders", "AfterSwitch", "RemovePrevious" }, result.Steps.Select(s => s.Name));
+        Assert.Equal(new[] { "StageCopy", "BeforeSwitch", "SwapFolders", "AfterSwitch", "CaptureSafetyPoint" }, result.Steps.Select(s => s.Name));
         Assert.True(result.Downtime >= TimeSpan.FromMilliseconds(50));
         Assert.True(result.Downtime < result.Duration);
         var stage = result.Steps.Single(s => s.Name == "StageCopy").Duration;

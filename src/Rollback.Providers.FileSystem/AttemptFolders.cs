@@ -1,0 +1,172 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+
+namespace Rollback.Providers.FileSystem;
+
+/// <summary>
+/// The folders a Directory rollback keeps beside the live folder, named so that the next attempt can tell which process
+/// made them and what they hold, and so finish the work of one that died (kill -9, power loss) in one run:
+/// <list type="bullet">
+/// <item><c>.app.rollback-PID-TOKEN.staging</c>: the point's copy being written; only ever a partial copy of a point
+/// that is still in the store, so it is removed.</item>
+/// <item><c>.app.rollback-PID-TOKEN.staged-DEV-INODE</c>: the complete, flushed copy about to be swapped. Its inode is in
+/// its name because the swap moves no name: when the live folder has that inode the swap happened and this folder holds
+/// the state set aside (adopted as a safety point); otherwise it is a staged copy never swapped in (removed).</item>
+/// <item><c>.app.rollback-PID-TOKEN.previous</c>: the state the swap set aside, until it becomes the safety point (adopted).</item>
+/// </list>
+/// PID is the process that made the folder: a leftover is touched only when that process no longer runs (or is this one:
+/// the caller holds the target's lock, so no attempt of its own is still going). TOKEN tells attempts apart.
+/// </summary>
+internal sealed class AttemptFolders
+{
+    public const string StagingRole = "staging";
+    public const string StagedRole = "staged";
+    public const string PreviousRole = "previous";
+
+    private static readonly Regex Pattern = new(
+        @"^\.(?<name>.+)\.rollback-(?<pid>[0-9]{1,10})-(?<token>[0-9a-f]{8})\.(?<role>staging|previous|staged-(?<dev>[0-9]{1,20})-(?<inode>[0-9]{1,20}))\z",
+        RegexOptions.CultureInvariant);
+
+    private readonly string _prefix;
+
+    private AttemptFolders(string prefix) => _prefix = prefix;
+
+    /// <summary>The folders of a new attempt on <paramref name="live"/>, named for this process.</summary>
+    public static AttemptFolders New(string live) =>
+        new(Path.Combine(Path.GetDirectoryName(live)!, "." + Path.GetFileName(live) + ".rollback-" +
+            CurrentProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 8)));
+
+    public string Staging => _prefix + "." + StagingRole;
+
+    public string Previous => _prefix + "." + PreviousRole;
+
+    /// <summary>The name of the staged copy once complete: its device and inode tell, after a crash, whether it was swapped in.</summary>
+    public string Staged(FileIdentity? identity) =>
+        _prefix + "." + StagedRole + "-" + (identity?.Device ?? 0).ToString(CultureInfo.InvariantCulture) + "-" + (identity?.Inode ?? 0).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Folders beside <paramref name="live"/> that attempts whose process no longer runs left, with what each holds.</summary>
+    public static IEnumerable<Leftover> FindAbandoned(string live)
+    {
+        var parent = Path.GetDirectoryName(live)!;
+        var name = Path.GetFileName(live);
+        if (!Directory.Exists(parent))
+        {
+            yield break;
+        }
+
+        FileIdentity? liveIdentity = null;
+        foreach (var path in Directory.EnumerateDirectories(parent, "." + name + ".rollback-*"))
+        {
+            var match = Pattern.Match(Path.GetFileName(path));
+            if (!match.Success || match.Groups["name"].Value != name ||
+                !int.TryParse(match.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || HolderRuns(pid))
+            {
+                continue;
+            }
+
+            var role = match.Groups["role"].Value;
+            if (role.StartsWith(StagedRole, StringComparison.Ordinal))
+            {
+                // Swapped in when the live folder is now the staged one (same device and inode): then this name holds the state
+                // set aside. Where identities cannot be read it may be either, so it is kept (adopted), never deleted.
+                liveIdentity ??= FileIdentity.Of(live);
+                var staged = new FileIdentity(ulong.Parse(match.Groups["dev"].Value, CultureInfo.InvariantCulture), ulong.Parse(match.Groups["inode"].Value, CultureInfo.InvariantCulture));
+                role = liveIdentity is null || liveIdentity.Equals(staged) ? PreviousRole : StagingRole;
+            }
+
+            yield return new Leftover(path, pid, role == PreviousRole);
+        }
+    }
+
+    /// <summary>Whether process <paramref name="pid"/> still runs; this process counts as not running (its caller holds the target's lock).</summary>
+    private static bool HolderRuns(int pid)
+    {
+        if (pid == CurrentProcessId)
+        {
+            return false;
+        }
+
+        if (RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+        {
+            // A killed process its parent has not reaped yet is a zombie (state Z): it runs no more.
+            var stat = "/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat";
+            try
+            {
+                var text = File.ReadAllText(stat);
+                var state = text.Substring(text.LastIndexOf(')') + 2, 1);
+                return state is not ("Z" or "X");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+            {
+                return ex is UnauthorizedAccessException;
+            }
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static int CurrentProcessId
+    {
+        get
+        {
+            using var self = Process.GetCurrentProcess();
+            return self.Id;
+        }
+    }
+
+    /// <summary>A folder a dead attempt left: <see cref="HoldsSetAsideState"/> when it is the state its swap set aside (never deleted), else a copy of a point.</summary>
+    public sealed record Leftover(string Path, int ProcessId, bool HoldsSetAsideState);
+}
+
+/// <summary>A folder's device and inode: what stays the same when rename(2) moves or exchanges names.</summary>
+internal sealed record FileIdentity(ulong Device, ulong Inode)
+{
+    // struct statx: stx_ino at 32, stx_dev_major at 136 and stx_dev_minor at 140, the same on every Linux architecture.
+    private const int StatxSize = 256;
+    private const int InodeOffset = 32;
+    private const int DeviceMajorOffset = 136;
+    private const int DeviceMinorOffset = 140;
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxIno = 0x100;
+
+    /// <summary>The identity of <paramref name="path"/> itself, or null where statx is not available (not Linux).</summary>
+    public static FileIdentity? Of(string path)
+    {
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+        {
+            return null;
+        }
+
+        var buffer = new byte[StatxSize];
+        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(path) + 1];
+        System.Text.Encoding.UTF8.GetBytes(path, 0, path.Length, bytes, 0);
+        if (UnixMethods.statx(AtFdCwd, bytes, AtSymlinkNoFollow, StatxIno, buffer) != 0)
+        {
+            throw new IOException($"Cannot read the identity of '{path}' (errno {Marshal.GetLastWin32Error()}).");
+        }
+
+        var device = ((ulong)BitConverter.ToUInt32(buffer, DeviceMajorOffset) << 32) | BitConverter.ToUInt32(buffer, DeviceMinorOffset);
+        return new FileIdentity(device, BitConverter.ToUInt64(buffer, InodeOffset));
+    }
+
+    private static class UnixMethods
+    {
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int statx(int dirFd, byte[] path, int flags, uint mask, byte[] buffer);
+    }
+}
