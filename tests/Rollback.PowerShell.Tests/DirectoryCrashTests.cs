@@ -1,0 +1,147 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace Rollback.PowerShell.Tests;
+
+/// <summary>
+/// A Directory rollback killed with kill -9 at each of its steps, in a real process (the runner running Invoke-Rollback),
+/// then ONE rerun in another process: it recognises what the dead attempt left beside the folder by its name (the dead
+/// process's id, the role), removes a partial copy or adopts the state a swap set aside as a safety point, and converges.
+/// The step is chosen by the test-only ROLLBACK_TEST_PAUSE_AT (the process writes its id into ROLLBACK_TEST_PAUSE_FILE
+/// and waits there); a kill at a random moment could not show every step. The child is killed by that id.
+/// </summary>
+public sealed class DirectoryCrashTests : IDisposable
+{
+    private readonly RollbackSession _session = new();
+    private readonly string _site;
+
+    public DirectoryCrashTests()
+    {
+        _site = Path.Combine(_session.Root, "srv", "api");
+        Write("version.txt", "v2.3.1\n");
+        Write(Path.Combine("bin", "start.sh"), "#!/bin/sh\nexec api\n");
+        Write(Path.Combine("config", "secret.key"), "key of v2.3.1");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(_site, "bin", "start.sh"), (UnixFileMode)Convert.ToInt32("755", 8));
+            File.SetUnixFileMode(Path.Combine(_site, "config", "secret.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        Directory.CreateDirectory(Path.Combine(_site, "logs"));
+        _session.Run($"Register-RollbackTarget -Name site -Kind Directory -Settings @{{ Path = '{_site}'; VersionFile = 'version.txt' }}").One("RollbackTarget");
+    }
+
+    public void Dispose() => _session.Dispose();
+
+    [SkippableTheory]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    [InlineData("staging", "Succeeded")]
+    [InlineData("swapped", "AlreadyCurrent")]
+    [InlineData("set-aside", "AlreadyCurrent")]
+    public async Task OneRerunFinishesWhatARollbackKilledAtThisStepLeft(string step, string rerunStatus)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "The folder swap without a window, and kill -9, are Linux's.");
+        var pointId = _session.Run("New-RollbackPoint -Target site").One("RollbackPoint").GetString("Id")!;
+        var good = Snapshot(_site);
+        Write("version.txt", "v2.4.0\n");
+        Write(Path.Combine("bin", "start.sh"), "#!/bin/sh\nexec api --broken\n");
+        Write(Path.Combine("bin", "New.dll"), "new dependency");
+        var failed = Snapshot(_site);
+
+        var killed = await KillRollbackAt(step, pointId);
+
+        var left = Directory.GetDirectories(Path.GetDirectoryName(_site)!, ".api.rollback-" + killed.ToString(CultureInfo.InvariantCulture) + "-*");
+        Assert.True(left.Length == 1, $"The kill at '{step}' left {left.Length} attempt folders.");
+        var rerun = _session.Run($"Invoke-Rollback -Target site -PointId {pointId} -Reason rerun -Confirm:$false");
+        var result = rerun.One("RollbackResult");
+
+        Assert.Equal(rerunStatus, result.GetString("Status"));
+        Assert.Equal(good, Snapshot(_site));
+        Assert.Equal(new[] { _site }, Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
+        var safetyPoints = _session.Run("Get-RollbackPoint -Target site -IncludeSafetyPoints").All("RollbackPoint")
+            .Where(p => (bool)p.Get("IsSafetyPoint")!).ToList();
+        if (step == "staging")
+        {
+            // Killed before the swap: the folder was never changed, so the partial copy went and the rerun did the rollback.
+            Assert.Equal(result.GetString("SafetyPointId"), Assert.Single(safetyPoints).GetString("Id"));
+            return;
+        }
+
+        // Killed after the swap: the state it set aside is the only copy of what was live, adopted as a safety point that undoes it.
+        var adopted = Assert.Single(safetyPoints);
+        Assert.Equal("v2.4.0", adopted.GetString("Version"));
+        Assert.Contains(rerun.Warnings, w => w.Contains(adopted.GetString("Id")!, StringComparison.Ordinal));
+        var readiness = _session.Run($"Test-RollbackReadiness -Target site -PointId {adopted.GetString("Id")}").One("ReadinessReport");
+        Assert.True((bool)readiness.Get("IsReady")!, string.Join(" ", ((System.Collections.IEnumerable)readiness.Get("Checks")!).Cast<object>()));
+        var undo = _session.Run($"Invoke-Rollback -Target site -PointId {adopted.GetString("Id")} -Reason undo -Confirm:$false").One("RollbackResult");
+        Assert.Equal("Succeeded", undo.GetString("Status"));
+        Assert.Equal(failed, Snapshot(_site));
+    }
+
+    /// <summary>Runs Invoke-Rollback in the runner, paused at <paramref name="step"/>, and kills it there with kill -9; returns its id.</summary>
+    private async Task<int> KillRollbackAt(string step, string pointId)
+    {
+        var announce = Path.Combine(_session.Root, "paused-" + step);
+        var killed = 0;
+        var command = $"Invoke-Rollback -Target site -PointId {pointId} -Reason crash -Confirm:$false -StorePath '{_session.StorePath}'";
+        var run = await RunnerProcess.RunAsync(
+            ["--module", RollbackSession.ManifestPath, "-NoProfile", "-NonInteractive", "-Command", command],
+            input: null,
+            environment: new Dictionary<string, string?> { ["ROLLBACK_TEST_PAUSE_AT"] = step, ["ROLLBACK_TEST_PAUSE_FILE"] = announce },
+            patience: null,
+            whileRunning: async pid =>
+            {
+                // A guard against waiting for good when the child ends without pausing, not a timing.
+                var waited = Stopwatch.StartNew();
+                using var child = Process.GetProcessById(pid);
+                while (!File.Exists(announce) && !child.HasExited && waited.Elapsed < TimeSpan.FromSeconds(90))
+                {
+                    await Task.Delay(20);
+                }
+
+                if (File.Exists(announce) && int.Parse(File.ReadAllText(announce), CultureInfo.InvariantCulture) == pid)
+                {
+                    Kill9(pid);
+                    killed = pid;
+                }
+            });
+
+        Assert.True(killed != 0, $"The rollback did not pause at '{step}': {run}");
+        Assert.True(run.ExitCode == 137, $"The rollback was not killed by SIGKILL: {run}");
+        return killed;
+    }
+
+    private static void Kill9(int processId)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-KILL", processId.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        kill.WaitForExit();
+        Assert.True(kill.ExitCode == 0, $"kill -KILL {processId} failed with {kill.ExitCode}.");
+    }
+
+    private void Write(string relative, string content)
+    {
+        var path = Path.Combine(_site, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    /// <summary>Every entry under <paramref name="folder"/> with its mode and, for files, its content.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static SortedDictionary<string, string> Snapshot(string folder)
+    {
+        var entries = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["."] = File.GetUnixFileMode(folder).ToString() };
+        foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(folder, entry.FullName);
+            entries[relative] = entry.UnixFileMode + (entry is FileInfo file ? " " + File.ReadAllText(file.FullName) : " folder");
+        }
+
+        return entries;
+    }
+}
