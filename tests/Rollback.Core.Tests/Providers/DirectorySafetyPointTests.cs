@@ -145,6 +145,39 @@ public sealed class DirectorySafetyPointTests : IDisposable
         Assert.Equal("v2.3.1", File.ReadAllText(Path.Combine(_site, "version.txt")).Trim());
     }
 
+    [SkippableFact]
+    public void AStoreOnAnotherFileSystemGetsAVerifiedCopyOfTheStateSetAside()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && Directory.Exists("/dev/shm"), "Needs a second file system (/dev/shm).");
+        var device = HostileTree.Output("stat", "-c", "%d", _site);
+        Skip.If(HostileTree.Output("stat", "-c", "%d", "/dev/shm") == device, "/dev/shm is on the same file system here.");
+        var storePath = Path.Combine("/dev/shm", "rollback-tests-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var engine = new RollbackEngine(new Store.RollbackStore(storePath), _sandbox.Catalog, NullReporter.Instance, null, "tester");
+            engine.RegisterTarget("site", "Directory", new SettingsDictionary(new[]
+            {
+                new KeyValuePair<string, object?>("Path", _site),
+                new KeyValuePair<string, object?>("VersionFile", "version.txt"),
+            }), replace: false);
+            var point = engine.CreatePoint("site", null);
+            DeployBadBuild();
+            var failed = HostileTree.Snapshot(_site);
+
+            var result = engine.Rollback(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "test" });
+
+            Assert.Equal(RollbackStatus.Succeeded, result.Status);
+            Assert.Equal(new[] { _site }, Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
+            var safety = engine.GetPoint("site", result.SafetyPointId!);
+            Assert.Equal(failed, HostileTree.Snapshot(Path.Combine(safety.Path, "artifacts")));
+            Assert.True(engine.TestReadiness("site", safety.Id).IsReady);
+        }
+        finally
+        {
+            Directory.Delete(storePath, recursive: true);
+        }
+    }
+
     private void DeployBadBuild()
     {
         File.WriteAllText(Path.Combine(_site, "version.txt"), "v2.4.0\n");
