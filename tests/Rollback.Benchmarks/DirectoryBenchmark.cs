@@ -42,14 +42,14 @@ internal static class DirectoryBenchmark
             var clock = new PhaseClock();
             var store = new RollbackStore(Path.Combine(root, "store"));
             var engine = new RollbackEngine(store, new ProviderCatalog(ProviderCatalog.FindIn(typeof(DirectoryProvider).Assembly)), clock, user: "bench");
-            engine.RegisterTarget(Target, DirectoryProvider.KindName, new SettingsDictionary(new[]
+            engine.Targets.Register(Target, DirectoryProvider.KindName, new SettingsDictionary(new[]
             {
                 new KeyValuePair<string, object?>(DirectoryProvider.PathSetting, live),
                 new KeyValuePair<string, object?>(DirectoryProvider.VersionFileSetting, ReleaseGenerator.VersionFileName),
             }), replace: false);
-            var points = new Dictionary<string, RollbackPoint> { [Good] = engine.CreatePoint(Target, "known good") };
+            var points = new Dictionary<string, RollbackPoint> { [Good] = engine.Points.Create(Target, "known good") };
             generator.Write(live, Bad, changedOnly: true);
-            points[Bad] = engine.CreatePoint(Target, "failed deployment");
+            points[Bad] = engine.Points.Create(Target, "failed deployment");
 
             var samples = new List<RollbackSample>();
             var steps = new List<IReadOnlyList<RollbackStep>>();
@@ -60,7 +60,7 @@ internal static class DirectoryBenchmark
                     var to = run % 2 == 0 ? Good : Bad;
                     Progress($"Rollback {run + 1} of {options.Runs} to {to} under a reader...");
                     clock.Start();
-                    var result = engine.Rollback(new RollbackRequest
+                    var result = engine.Rollbacks.Run(new RollbackRequest
                     {
                         Target = Target,
                         PointId = points[to].Id,

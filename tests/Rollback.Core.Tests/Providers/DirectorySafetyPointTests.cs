@@ -33,7 +33,7 @@ public sealed class DirectorySafetyPointTests : IDisposable
     public void TheSafetyPointIsTheFolderTheSwapSetAsideAndUndoesTheRollbackExactly()
     {
         Skip.If(OperatingSystem.IsWindows(), "Modes and inodes are Unix facts.");
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         DeployBadBuild();
         HostileTree.Run("chmod", "0700", Path.Combine(_site, "bin", "start.sh"));
         var failed = HostileTree.Snapshot(_site);
@@ -43,7 +43,7 @@ public sealed class DirectorySafetyPointTests : IDisposable
 
         Assert.Equal(RollbackStatus.Succeeded, result.Status);
         Assert.Equal(new[] { "StageCopy", "SwapFolders", "CaptureSafetyPoint" }, result.Steps.Select(s => s.Name));
-        var safety = _sandbox.Engine.GetPoint("site", result.SafetyPointId!);
+        var safety = _sandbox.Engine.Points.Get("site", result.SafetyPointId!);
         Assert.True(safety.IsSafetyPoint);
         Assert.Equal("v2.4.0", safety.Version);
 
@@ -53,7 +53,7 @@ public sealed class DirectorySafetyPointTests : IDisposable
         Assert.Equal(failed, HostileTree.Snapshot(artifacts));
         Assert.Equal(new[] { _site }, Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
 
-        var readiness = _sandbox.Engine.TestReadiness("site", safety.Id);
+        var readiness = _sandbox.Engine.Readiness.Test("site", safety.Id);
         Assert.True(readiness.IsReady, string.Join(" ", readiness.Failures.Select(f => f.Message)));
         Assert.Contains(readiness.Checks, c => c.Name == "ArtifactsMetadata" && c.Status == CheckStatus.Pass);
 
@@ -67,13 +67,13 @@ public sealed class DirectorySafetyPointTests : IDisposable
     {
         Skip.If(OperatingSystem.IsWindows(), "Modes are Unix facts.");
         HostileTree.Run("chmod", "0755", Path.Combine(_site, "bin", "start.sh"));
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         var copy = Path.Combine(point.Path, "artifacts", "bin", "start.sh");
         Assert.Equal("755", HostileTree.Output("stat", "-c", "%a", copy));
         DeployBadBuild();
 
         HostileTree.Run("chmod", "0644", copy);
-        var report = _sandbox.Engine.TestReadiness("site", point.Id);
+        var report = _sandbox.Engine.Readiness.Test("site", point.Id);
 
         var failure = Assert.Single(report.Failures);
         Assert.Equal("ArtifactsMetadata", failure.Name);
@@ -86,14 +86,14 @@ public sealed class DirectorySafetyPointTests : IDisposable
     public void AStateThatCannotBeHashedAfterTheSwitchIsKeptSaidSoAndAdoptedByTheNextRollback()
     {
         Skip.If(OperatingSystem.IsWindows(), "Named pipes are Unix files.");
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         DeployBadBuild();
         var failed = HostileTree.Snapshot(_site);
         var reporter = new RecordingReporter();
         var engine = new RollbackEngine(_sandbox.Store, _sandbox.Catalog, reporter, null, "tester");
 
         // A service that drops a named pipe into its folder while it is being stopped: the set-aside state cannot be hashed.
-        var result = engine.Rollback(new RollbackRequest
+        var result = engine.Rollbacks.Run(new RollbackRequest
         {
             Target = "site",
             PointId = point.Id,
@@ -113,11 +113,11 @@ public sealed class DirectorySafetyPointTests : IDisposable
 
         // Once the pipe is gone, the next rollback adopts the kept state as a safety point that undoes the first one.
         File.Delete(Path.Combine(kept, "control.fifo"));
-        var rerun = engine.Rollback(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "test" });
+        var rerun = engine.Rollbacks.Run(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "test" });
 
         Assert.Equal(RollbackStatus.AlreadyCurrent, rerun.Status);
         Assert.Equal(new[] { _site }, Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
-        var adopted = Assert.Single(_sandbox.Engine.GetPoints("site"), p => p.IsSafetyPoint);
+        var adopted = Assert.Single(_sandbox.Engine.Points.GetAll("site"), p => p.IsSafetyPoint);
         Assert.Equal("v2.4.0", adopted.Version);
         Assert.Contains("interrupted rollback", adopted.Note, StringComparison.Ordinal);
         Assert.Contains(reporter.Warnings, w => w.Contains(adopted.Id, StringComparison.Ordinal));
@@ -129,7 +129,7 @@ public sealed class DirectorySafetyPointTests : IDisposable
     public void StagingClonesWhereTheFileSystemCanAndCopiesWhereItCannot()
     {
         Skip.If(!OperatingSystem.IsLinux(), "FICLONE is a Linux ioctl.");
-        var point = _sandbox.Engine.CreatePoint("site", null);
+        var point = _sandbox.Engine.Points.Create("site", null);
         DeployBadBuild();
 
         // cp --reflink=always fails exactly where the file system cannot share extents (ext4, tmpfs): the independent answer.
@@ -137,7 +137,7 @@ public sealed class DirectorySafetyPointTests : IDisposable
         var canClone = Succeeds("cp", "--reflink=always", probe, _sandbox.PathOf("reflink-probe"));
         var reporter = new RecordingReporter();
         var result = new RollbackEngine(_sandbox.Store, _sandbox.Catalog, reporter, null, "tester")
-            .Rollback(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "test" });
+            .Rollbacks.Run(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "test" });
 
         Assert.Equal(RollbackStatus.Succeeded, result.Status);
         var staged = Assert.Single(reporter.Verbose, v => v.StartsWith($"Staged point {point.Id}", StringComparison.Ordinal));
@@ -155,22 +155,22 @@ public sealed class DirectorySafetyPointTests : IDisposable
         try
         {
             var engine = new RollbackEngine(new Store.RollbackStore(storePath), _sandbox.Catalog, NullReporter.Instance, null, "tester");
-            engine.RegisterTarget("site", "Directory", new SettingsDictionary(new[]
+            engine.Targets.Register("site", "Directory", new SettingsDictionary(new[]
             {
                 new KeyValuePair<string, object?>("Path", _site),
                 new KeyValuePair<string, object?>("VersionFile", "version.txt"),
             }), replace: false);
-            var point = engine.CreatePoint("site", null);
+            var point = engine.Points.Create("site", null);
             DeployBadBuild();
             var failed = HostileTree.Snapshot(_site);
 
-            var result = engine.Rollback(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "test" });
+            var result = engine.Rollbacks.Run(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "test" });
 
             Assert.Equal(RollbackStatus.Succeeded, result.Status);
             Assert.Equal(new[] { _site }, Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
-            var safety = engine.GetPoint("site", result.SafetyPointId!);
+            var safety = engine.Points.Get("site", result.SafetyPointId!);
             Assert.Equal(failed, HostileTree.Snapshot(Path.Combine(safety.Path, "artifacts")));
-            Assert.True(engine.TestReadiness("site", safety.Id).IsReady);
+            Assert.True(engine.Readiness.Test("site", safety.Id).IsReady);
         }
         finally
         {
