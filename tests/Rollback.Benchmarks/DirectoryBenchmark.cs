@@ -29,76 +29,56 @@ internal static class DirectoryBenchmark
 
     public static int Run(Options options)
     {
-        var total = Stopwatch.StartNew();
-        void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed.TotalSeconds,6:0.0} s] {message}");
-        var root = Path.Combine(options.Work ?? Path.GetTempPath(), "rollback-dir-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(root);
-        try
+        using var scratch = new ScratchFolder(options, "rollback-dir-bench-");
+        var generator = new ReleaseGenerator(options.Files, options.Megabytes * 1048576L);
+        var live = Path.Combine(scratch.Path, "site", "api");
+        scratch.Progress($"Generating {options.Files:N0} files / {options.Megabytes:N0} MiB in {live} and capturing two points...");
+        generator.Write(live, Good, changedOnly: false);
+        var clock = new PhaseClock();
+        var store = new RollbackStore(Path.Combine(scratch.Path, "store"));
+        var engine = new RollbackEngine(store, new ProviderCatalog(ProviderCatalog.FindIn(typeof(DirectoryProvider).Assembly)), clock, user: "bench");
+        engine.Targets.Register(Target, DirectoryProvider.KindName, new SettingsDictionary(new[]
         {
-            var generator = new ReleaseGenerator(options.Files, options.Megabytes * 1048576L);
-            var live = Path.Combine(root, "site", "api");
-            Progress($"Generating {options.Files:N0} files / {options.Megabytes:N0} MiB in {live} and capturing two points...");
-            generator.Write(live, Good, changedOnly: false);
-            var clock = new PhaseClock();
-            var store = new RollbackStore(Path.Combine(root, "store"));
-            var engine = new RollbackEngine(store, new ProviderCatalog(ProviderCatalog.FindIn(typeof(DirectoryProvider).Assembly)), clock, user: "bench");
-            engine.Targets.Register(Target, DirectoryProvider.KindName, new SettingsDictionary(new[]
-            {
-                new KeyValuePair<string, object?>(DirectoryProvider.PathSetting, live),
-                new KeyValuePair<string, object?>(DirectoryProvider.VersionFileSetting, ReleaseGenerator.VersionFileName),
-            }), replace: false);
-            var points = new Dictionary<string, RollbackPoint> { [Good] = engine.Points.Create(Target, "known good") };
-            generator.Write(live, Bad, changedOnly: true);
-            points[Bad] = engine.Points.Create(Target, "failed deployment");
+            new KeyValuePair<string, object?>(DirectoryProvider.PathSetting, live),
+            new KeyValuePair<string, object?>(DirectoryProvider.VersionFileSetting, ReleaseGenerator.VersionFileName),
+        }), replace: false);
+        var points = new Dictionary<string, RollbackPoint> { [Good] = engine.Points.Create(Target, "known good") };
+        generator.Write(live, Bad, changedOnly: true);
+        points[Bad] = engine.Points.Create(Target, "failed deployment");
 
-            var samples = new List<RollbackSample>();
-            var steps = new List<IReadOnlyList<RollbackStep>>();
-            using (var reader = new PresenceWatcher(Path.Combine(live, generator.ProbeFile)))
-            {
-                for (var run = 0; run < options.Runs; run++)
-                {
-                    var to = run % 2 == 0 ? Good : Bad;
-                    Progress($"Rollback {run + 1} of {options.Runs} to {to} under a reader...");
-                    clock.Start();
-                    var result = engine.Rollbacks.Run(new RollbackRequest
-                    {
-                        Target = Target,
-                        PointId = points[to].Id,
-                        Reason = "benchmark",
-                        ApprovedBy = new[] { "bench" },
-                        BeforeSwitch = () => { },
-                        AfterSwitch = () => { },
-                    });
-                    var wall = clock.Elapsed;
-                    if (result.Status != RollbackStatus.Succeeded)
-                    {
-                        throw new InvalidOperationException($"Rollback to {to} ended {result.Status}: {result.Message}");
-                    }
-
-                    samples.Add(RollbackSample.From(result, wall, clock));
-                    steps.Add(result.Steps);
-                }
-
-                reader.Stop();
-                Progress("Baseline: cp -a of the point's artifacts beside the live folder, then sync -f...");
-                var baseline = DurableCopies(points[Good], Path.GetDirectoryName(live)!, options.Runs);
-                Console.WriteLine();
-                Console.Write(Text(options, root, samples, steps, baseline, reader));
-            }
-
-            return 0;
-        }
-        finally
+        var samples = new List<RollbackSample>();
+        var steps = new List<IReadOnlyList<RollbackStep>>();
+        using var reader = new PresenceWatcher(Path.Combine(live, generator.ProbeFile));
+        for (var run = 0; run < options.Runs; run++)
         {
-            try
+            var to = run % 2 == 0 ? Good : Bad;
+            scratch.Progress($"Rollback {run + 1} of {options.Runs} to {to} under a reader...");
+            clock.Start();
+            var result = engine.Rollbacks.Run(new RollbackRequest
             {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
+                Target = Target,
+                PointId = points[to].Id,
+                Reason = "benchmark",
+                ApprovedBy = new[] { "bench" },
+                BeforeSwitch = () => { },
+                AfterSwitch = () => { },
+            });
+            var wall = clock.Elapsed;
+            if (result.Status != RollbackStatus.Succeeded)
             {
-                // A leftover scratch folder is harmless.
+                throw new InvalidOperationException($"Rollback to {to} ended {result.Status}: {result.Message}");
             }
+
+            samples.Add(RollbackSample.From(result, wall, clock));
+            steps.Add(result.Steps);
         }
+
+        reader.Stop();
+        scratch.Progress("Baseline: cp -a of the point's artifacts beside the live folder, then sync -f...");
+        var baseline = DurableCopies(points[Good], Path.GetDirectoryName(live)!, options.Runs);
+        Console.WriteLine();
+        Console.Write(Text(options, scratch.Path, samples, steps, baseline, reader));
+        return 0;
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -40,42 +39,26 @@ internal static class WatchBenchmark
 
     public static int Run(Options options)
     {
-        var total = Stopwatch.StartNew();
-        void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed.TotalSeconds,6:0.0} s] {message}");
-        var root = Path.Combine(options.Work ?? Path.GetTempPath(), "rollback-watch-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(root);
-        try
+        using var scratch = new ScratchFolder(options, "rollback-watch-bench-");
+        var root = scratch.Path;
+        scratch.Progress("Starting Prometheus on 127.0.0.1 (1 s scrapes) and waiting for its first samples...");
+        using var prometheus = new PrometheusServer();
+        if (prometheus.SkipReason is not null)
         {
-            Progress("Starting Prometheus on 127.0.0.1 (1 s scrapes) and waiting for its first samples...");
-            using var prometheus = new PrometheusServer();
-            if (prometheus.SkipReason is not null)
-            {
-                Console.Error.WriteLine("The watch benchmark needs a real Prometheus: " + prometheus.SkipReason);
-                return 1;
-            }
-
-            var samples = new List<Sample>();
-            for (var run = 0; run < options.Runs; run++)
-            {
-                Progress($"Run {run + 1} of {options.Runs}: deploy {Bad}, watch, roll back...");
-                samples.Add(Measure(prometheus, Jobs[run], Path.Combine(root, "run" + (run + 1).ToString(CultureInfo.InvariantCulture))));
-            }
-
-            Console.WriteLine();
-            Console.Write(Text(samples));
-            return 0;
+            Console.Error.WriteLine("The watch benchmark needs a real Prometheus: " + prometheus.SkipReason);
+            return 1;
         }
-        finally
+
+        var samples = new List<Sample>();
+        for (var run = 0; run < options.Runs; run++)
         {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover scratch folder is harmless.
-            }
+            scratch.Progress($"Run {run + 1} of {options.Runs}: deploy {Bad}, watch, roll back...");
+            samples.Add(Measure(prometheus, Jobs[run], Path.Combine(root, "run" + (run + 1).ToString(CultureInfo.InvariantCulture))));
         }
+
+        Console.WriteLine();
+        Console.Write(Text(samples));
+        return 0;
     }
 
     private static Sample Measure(PrometheusServer prometheus, string job, string folder)
