@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using Rollback.Engine;
 using Rollback.Errors;
+using Rollback.Platform;
 using Rollback.Settings;
 using Rollback.Store;
 
@@ -19,7 +20,7 @@ namespace Rollback.Providers.FileSystem;
 /// AfterSwitch (that switch is the downtime), and finally runs the target's ReloadCommand so what reads the
 /// files takes them up; the safety point holds what was there.
 /// </summary>
-public sealed class ConfigurationFileProvider : IRollbackProvider, IConfigurationProvider
+public sealed class ConfigurationFileProvider : IRollbackProvider, IConfigurationProvider, ISwitchRecovery
 {
     public const string KindName = "ConfigurationFile";
     public const string PathSetting = "Path";
@@ -28,6 +29,10 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
     private static readonly TimeSpan ReloadTimeout = TimeSpan.FromSeconds(60);
     private const string ItemKeyPrefix = "Item.";
     private const string ReloadStep = "Reload";
+
+    // Test-only crash points (see CrashPoints): every file staged and checked, then after each rename ("...Renamed.1", ...).
+    private const string StagedPoint = "ConfigurationFile.Staged";
+    private const string RenamedPoint = "ConfigurationFile.Renamed.";
 
     public string Kind => KindName;
 
@@ -87,7 +92,7 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
         var paths = PathsOf(target);
         var present = paths.Select((path, index) => (path, index)).Where(p => File.Exists(p.path)).ToList();
         var artifacts = FileTree.CopyItems(
-            present.Select(p => new FileTree.Item { RelativePath = ArtifactPath(p.index, p.path), FullPath = p.path, Size = new FileInfo(p.path).Length, Status = Platform.NativeFileSystem.Stat(p.path) }).ToList(),
+            present.Select(p => new FileTree.Item { RelativePath = ArtifactPath(p.index, p.path), FullPath = p.path, Size = new FileInfo(p.path).Length, Status = NativeFileSystem.Stat(p.path) }).ToList(),
             context.ArtifactsDirectory,
             "Copying configuration files",
             context.Reporter,
@@ -170,11 +175,16 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
             if (writes.Count > 0 && !whatIf)
             {
                 // One switch for all the files: the caller's hooks stop and start what reads them once, around the renames.
+                CrashPoints.Reach(StagedPoint);
                 context.Switch("Write " + string.Join(", ", writes.Select(w => Path.GetFileName(w.Item.Path))), () =>
                 {
+                    // Each rename is atomic, the set is not: the attempt's intent names every file, so a process killed
+                    // between two renames leaves the next command what it needs to finish the set (see ISwitchRecovery).
+                    var renamed = 0;
                     foreach (var (item, candidate, _) in writes)
                     {
                         AtomicFile.Commit(candidate, item.Path);
+                        CrashPoints.Reach(RenamedPoint + (++renamed).ToString(CultureInfo.InvariantCulture));
                     }
                 });
                 Reload(target, writes.Select(w => w.Item.Path).ToList(), context);
@@ -191,10 +201,16 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
         }
     }
 
+    public IReadOnlyList<string> SwitchedPaths(RollbackTarget target, RollbackPoint point) => Items(target, point).Select(i => i.Path).ToList();
+
+    /// <summary>The staged copies beside each file (a process killed before or between the renames leaves them).</summary>
+    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, OperationContext context) =>
+        PathsOf(target).SelectMany(FileSystemChecks.RemoveLeftoversBeside).ToList();
+
     private static ConfigurationRestoreResult Result(RollbackTarget target, RollbackPoint point, Item item, string validator, bool whatIf, RollbackPoint? safety)
     {
         var before = File.Exists(item.Path) ? Checksums.HashFile(item.Path) : null;
-        var live = before is null ? null : Platform.NativeFileSystem.Stat(item.Path);
+        var live = before is null ? null : NativeFileSystem.Stat(item.Path);
 
         // A mode or owner that differs from the captured one is a change too: the write puts the captured ones back.
         var changed = before != item.Artifact!.Sha256 ||

@@ -7,6 +7,7 @@ using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Platform;
 using Rollback.Settings;
+using Rollback.Store;
 
 namespace Rollback.Providers.FileSystem;
 
@@ -164,6 +165,30 @@ internal static class FileSystemChecks
         {
             return CheckResult.Warn("FreeSpace", $"Cannot tell the free space beside '{folder}': {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// Removes every temporary name beside <paramref name="path"/> (<see cref="TemporaryNames"/>: a link, a staged file
+    /// or copy, a swapped-out copy) without following links; returns those removed. Called only by the holder of the
+    /// target's lock, so whoever made them no longer runs. One that cannot be removed is left and not returned.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveLeftoversBeside(string path)
+    {
+        var removed = new List<string>();
+        foreach (var leftover in TemporaryNames.FindAbandonedBeside(path))
+        {
+            try
+            {
+                StoreFiles.DeleteWithoutFollowingLinks(leftover);
+                removed.Add(leftover);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Left for the next command; the engine's warning names only what was removed.
+            }
+        }
+
+        return removed;
     }
 
     /// <summary>Deletes a staging folder or link left by a failed attempt; never throws over cleanup.</summary>

@@ -17,7 +17,7 @@ namespace Rollback.Providers.FileSystem;
 /// 'current' always names a complete release. Where 'current' is a real folder (Windows without the link
 /// privilege, or Strategy = Copy) the release is staged as a copy beside it and swapped in.
 /// </summary>
-public sealed class FileSystemReleaseProvider : IRollbackProvider
+public sealed class FileSystemReleaseProvider : IRollbackProvider, ISwitchRecovery
 {
     public const string KindName = "FileSystemRelease";
     public const string RootSetting = "Root";
@@ -29,6 +29,12 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
 
     // In a copied 'current' nothing on disk says which release it is, so the copy carries this marker.
     private const string ReleaseMarkerFile = ".rollback-release";
+
+    // Test-only crash points (see CrashPoints): each rename and exchange of the switch, and the staging before it.
+    private const string LinkCreatedPoint = "FileSystemRelease.LinkCreated";
+    private const string StagingPoint = "FileSystemRelease.Staging";
+    private const string StagedPoint = "FileSystemRelease.Staged";
+    private const string SwitchedPoint = "FileSystemRelease.Switched";
 
     public string Kind => KindName;
 
@@ -146,7 +152,8 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
     {
         var layout = new Layout(target);
         var release = layout.ReleaseFolder(point.Version);
-        var temp = Path.Combine(layout.Root, "." + layout.CurrentName + ".rollback-" + point.Id);
+        // Named after this process and attempt: what a killed attempt leaves is found by the next one (RemoveLeftovers).
+        var temp = TemporaryNames.Beside(layout.Current, context.AttemptId);
         try
         {
             if (StrategyFor(target, layout) == LinkStrategy)
@@ -157,7 +164,12 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
                     ? layout.ReleasesName + "/" + point.Version
                     : release;
                 context.Step("CreateLink", () => NativeFileSystem.CreateDirectoryLink(temp, linkText));
-                context.Switch("SwitchCurrent", () => NativeFileSystem.ReplaceByRename(temp, layout.Current));
+                CrashPoints.Reach(LinkCreatedPoint);
+                context.Switch("SwitchCurrent", () =>
+                {
+                    NativeFileSystem.ReplaceByRename(temp, layout.Current);
+                    CrashPoints.Reach(SwitchedPoint);
+                });
             }
             else
             {
@@ -165,6 +177,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
                 {
                     var items = FileSystemChecks.Scan(target, release, context.Reporter, context.Cancellation);
                     var copied = FileTree.CopyItems(items, temp, $"Copying {release}", context.Reporter, context.Cancellation);
+                    CrashPoints.Reach(StagingPoint);
                     EnsureSameContent(point, copied, temp);
                     File.WriteAllText(Path.Combine(temp, ReleaseMarkerFile), point.Version);
                     if (FileTree.HasMetadata(point.Artifacts))
@@ -178,6 +191,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
                         context.Reporter.Verbose($"Point {point.Id} was captured before modes and owners were recorded: the copy keeps the modes it gets, as then.");
                     }
                 });
+                CrashPoints.Reach(StagedPoint);
                 context.Switch("SwitchCurrent", () =>
                 {
                     if (Directory.Exists(layout.Current))
@@ -188,6 +202,8 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
                     {
                         Directory.Move(temp, layout.Current);
                     }
+
+                    CrashPoints.Reach(SwitchedPoint);
                 });
                 context.Step("RemovePrevious", () => FileSystemChecks.TryDelete(temp));
             }
@@ -197,6 +213,16 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider
             FileSystemChecks.TryDelete(temp);
         }
     }
+
+    public IReadOnlyList<string> SwitchedPaths(RollbackTarget target, RollbackPoint point) => new[] { new Layout(target).Current };
+
+    /// <summary>
+    /// A temporary link beside 'current' (killed between creating it and renaming it), a staging copy (killed while
+    /// staging or before the swap) and a swapped-out copy (killed before deleting it) all carry 'current''s temporary
+    /// prefix; the engine calls this holding the target's lock, so the process that made them no longer runs.
+    /// </summary>
+    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, OperationContext context) =>
+        FileSystemChecks.RemoveLeftoversBeside(new Layout(target).Current);
 
     /// <summary>The release 'current' names: the link's last segment, or the marker in a copied folder.</summary>
     private static string? CurrentRelease(Layout layout)

@@ -74,6 +74,12 @@ public class RestoreContext : OperationContext
         return SafetyPoint = Step("CaptureSafetyPoint", () => commit(capture));
     }
 
+    /// <summary>
+    /// The attempt this restore belongs to (journaled as its intent before the restore starts). Temporary names beside
+    /// the target carry it (see <see cref="Store.TemporaryNames"/>), so what a killed attempt left can be told apart.
+    /// </summary>
+    public string AttemptId { get; internal set; } = Store.TemporaryNames.NewTag();
+
     public IReadOnlyList<RollbackStep> Steps => _steps;
 
     /// <summary>Why the rollback runs, as the user gave it (a provider may name it on the system it changes, e.g. a deployment's description).</summary>

@@ -51,6 +51,21 @@ public interface IConfigurationProvider
 }
 
 /// <summary>
+/// An optional capability: kinds whose restore puts temporary links, files or staged copies beside the target, or
+/// moves more than one thing into place. A process killed in the middle (kill -9, a power cut) leaves them behind; the
+/// next command, holding the target's lock (so whoever made them no longer runs), has the kind remove them before
+/// anything else touches the target, and the attempt's intent names what the switch was still to move.
+/// </summary>
+public interface ISwitchRecovery
+{
+    /// <summary>The paths the restore to <paramref name="point"/> moves into place, in the order it moves them. Changes nothing.</summary>
+    IReadOnlyList<string> SwitchedPaths(RollbackTarget target, RollbackPoint point);
+
+    /// <summary>Removes what earlier restores of this target left beside it (by their names); returns the paths removed, none when clean.</summary>
+    IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, OperationContext context);
+}
+
+/// <summary>
 /// An optional capability: configuration kinds whose system keeps its own "previous version" label (Secrets Manager's
 /// AWSPREVIOUS), so Restore-Configuration -Previous can go back one version without a point's content.
 /// </summary>

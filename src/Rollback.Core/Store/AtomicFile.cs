@@ -1,4 +1,3 @@
-using System;
 using System.IO;
 using System.Text;
 using Rollback.Platform;
@@ -87,10 +86,6 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>A hidden temp name in the destination's own folder, so the final rename never crosses file systems.</summary>
-    public static string TempPathBeside(string path)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-        return Path.Combine(directory, "." + Path.GetFileName(path) + ".rollback-" + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
-    }
+    /// <summary>A hidden temp name in the destination's own folder (see <see cref="TemporaryNames"/>), so the final rename never crosses file systems.</summary>
+    public static string TempPathBeside(string path) => TemporaryNames.Beside(path, TemporaryNames.NewTag());
 }

@@ -27,6 +27,8 @@ public sealed class PointStore
     private const string TimeFormat = "yyyyMMdd-HHmmssfff";
     private const int TimePartLength = 18;
 
+    private const string StagingPrefix = ".staging-";
+
     private readonly RollbackStore _store;
 
     internal PointStore(RollbackStore store) => _store = store;
@@ -86,7 +88,7 @@ public sealed class PointStore
     public string CreateStaging(string target, string id)
     {
         EnsureTargetDirectoryIsReal(target);
-        var staging = Path.Combine(TargetDirectory(target), ".staging-" + id);
+        var staging = Path.Combine(TargetDirectory(target), StagingPrefix + id);
         Directory.CreateDirectory(Path.Combine(staging, ArtifactsFolderName));
         return staging;
     }
@@ -102,6 +104,28 @@ public sealed class PointStore
     }
 
     public static void DiscardStaging(string stagingDirectory) => StoreFiles.DeleteWithoutFollowingLinks(stagingDirectory);
+
+    /// <summary>
+    /// Removes the staging folders of captures that never finished (their process was killed) and returns them. Only
+    /// for the holder of the target's lock: every capture runs under it, so none of them is still being written.
+    /// </summary>
+    public IReadOnlyList<string> RemoveAbandonedStaging(string target)
+    {
+        var directory = TargetDirectory(target);
+        if (!Directory.Exists(directory) || NativeFileSystem.IsLink(directory))
+        {
+            return Array.Empty<string>();
+        }
+
+        var removed = new List<string>();
+        foreach (var staging in Directory.GetDirectories(directory, StagingPrefix + "*"))
+        {
+            DiscardStaging(staging);
+            removed.Add(staging);
+        }
+
+        return removed;
+    }
 
     public RollbackPoint Get(string target, string id)
     {
