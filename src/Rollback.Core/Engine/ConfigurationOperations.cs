@@ -34,6 +34,7 @@ public sealed class ConfigurationOperations : EnginePart
         var point = Engine.Store.Points.Get(target.Name, request.PointId);
         if (request.WhatIf)
         {
+            Engine.Attempts.Warn(target);
             FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, request.Cancellation);
             return configurationProvider.RestoreConfiguration(target, point, Context(request, null));
         }
@@ -43,10 +44,12 @@ public sealed class ConfigurationOperations : EnginePart
         {
             using (Engine.Locks.Acquire(target.Name, "Restore-Configuration from " + point.Id))
             {
+                Engine.Attempts.Settle(target, provider, request.Cancellation);
                 FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, request.Cancellation);
                 var safety = Engine.Capture(target, $"Safety point before configuration restore from {point.Id}: {request.Reason}", isSafetyPoint: true, request.Cancellation);
-                attempt.Note(e => e with { SafetyPointId = safety.Id });
-                var results = configurationProvider.RestoreConfiguration(target, point, Context(request, safety));
+                attempt.Note(e => e with { From = safety.Version });
+                var attemptId = Engine.Attempts.Begin(attempt, target, provider, HistoryAction.RestoreConfiguration, point, safety.Version, safety.Fingerprint, safety, request.Items, request.Previous);
+                var results = configurationProvider.RestoreConfiguration(target, point, Context(request, safety, attemptId));
                 attempt.Note(e => e with
                 {
                     From = safety.Version,
@@ -63,10 +66,14 @@ public sealed class ConfigurationOperations : EnginePart
         }
     }
 
-    private ConfigurationRestoreContext Context(ConfigurationRestoreRequest request, RollbackPoint? safety) =>
-        new(Engine.Reporter, Engine.Time, request.Cancellation)
+    private ConfigurationRestoreContext Context(ConfigurationRestoreRequest request, RollbackPoint? safety, string? attemptId = null)
+    {
+        var context = new ConfigurationRestoreContext(Engine.Reporter, Engine.Time, request.Cancellation)
         {
             Items = request.Items, Validator = request.Validator, BeforeSwitch = request.BeforeSwitch, AfterSwitch = request.AfterSwitch,
             WhatIf = request.WhatIf, Previous = request.Previous, SafetyPoint = safety,
         };
+        context.AttemptId = attemptId ?? context.AttemptId;
+        return context;
+    }
 }

@@ -25,6 +25,7 @@ internal sealed class EngineServices
         User = user;
         HealthProbe = healthProbe;
         Locks = new TargetLocks(store, time, user);
+        Attempts = new AttemptRecovery(this);
     }
 
     public RollbackStore Store { get; }
@@ -40,6 +41,9 @@ internal sealed class EngineServices
     public IHealthProbe HealthProbe { get; }
 
     public TargetLocks Locks { get; }
+
+    /// <summary>Intents before switches, and settling the switches whose process died (see <see cref="AttemptRecovery"/>).</summary>
+    public AttemptRecovery Attempts { get; }
 
     public DateTimeOffset Now => Time.GetUtcNow();
 

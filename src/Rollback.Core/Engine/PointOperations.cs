@@ -24,6 +24,7 @@ public sealed class PointOperations : EnginePart
         {
             using (Engine.Locks.Acquire(target.Name, "Capture"))
             {
+                Engine.Attempts.Settle(target, Engine.ProviderOf(target), cancellation);
                 var point = Engine.Capture(target, note, isSafetyPoint: false, cancellation);
                 attempt.Note(e => e with { PointId = point.Id, To = point.Version }).Succeeded();
                 return point;

@@ -28,6 +28,7 @@ public sealed class ReadinessOperations : EnginePart
     public ReadinessReport Test(string targetName, string pointId, TimeSpan? maxPointAge, SettingsDictionary options, CancellationToken cancellation = default)
     {
         var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(targetName), options);
+        Engine.Attempts.SettleIfAbandoned(target, cancellation);
         return Check(target, provider, pointId, maxPointAge, lockHeldByCaller: false, cancellation);
     }
 

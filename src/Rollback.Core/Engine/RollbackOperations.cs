@@ -84,6 +84,7 @@ public sealed class RollbackOperations : EnginePart
                     switchSafety.RecoverInterrupted(target, (note, capture) => Engine.Capture(target, note, isSafetyPoint: true, request.Cancellation, capture), Engine.Operation(request.Cancellation));
                 }
 
+                Engine.Attempts.Settle(target, provider, request.Cancellation);
                 ReportPhase(target, "Checking readiness", 5);
                 var readiness = _readiness.Check(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation);
                 attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion });
@@ -98,7 +99,7 @@ public sealed class RollbackOperations : EnginePart
                 }
 
                 // Readiness has just read the current state under the lock; reading it again would double the cost on big folders.
-                var run = new Attempt(request, target, readiness.Point!, startedAt, attempt);
+                var run = new Attempt(request, target, readiness.Point!, startedAt, attempt, readiness.CurrentVersion, readiness.CurrentFingerprint ?? string.Empty);
                 return readiness.CurrentFingerprint == run.Point.Fingerprint
                     ? Finish(run, null, null, new Outcome(RollbackStatus.AlreadyCurrent, Array.Empty<CheckResult>()) { Message = $"The target is already at {run.Point.Version}; nothing was changed." })
                     : Restore(run, provider);
@@ -158,6 +159,8 @@ public sealed class RollbackOperations : EnginePart
         {
             context.SafetyPoint = context.Step("CaptureSafetyPoint", () => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation));
         }
+
+        context.AttemptId = Engine.Attempts.Begin(run.Journal, target, provider, HistoryAction.Rollback, point, run.FromVersion, run.FromFingerprint, context.SafetyPoint);
 
         try
         {
@@ -276,7 +279,8 @@ public sealed class RollbackOperations : EnginePart
         Engine.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Rollback, Activity = $"Rollback of {target.Name}", Status = status, PercentComplete = percent });
 
     /// <summary>A rollback under way, past the readiness gate: what its result and its journal line are made of.</summary>
-    private sealed record Attempt(RollbackRequest Request, RollbackTarget Target, RollbackPoint Point, DateTimeOffset StartedAt, JournaledAttempt Journal);
+    /// <remarks>FromVersion and FromFingerprint are the state readiness read under the lock: what an interrupted switch is compared with.</remarks>
+    private sealed record Attempt(RollbackRequest Request, RollbackTarget Target, RollbackPoint Point, DateTimeOffset StartedAt, JournaledAttempt Journal, string? FromVersion, string FromFingerprint);
 
     /// <summary>How a rollback ended.</summary>
     private sealed record Outcome(RollbackStatus Status, IReadOnlyList<CheckResult> Verification)

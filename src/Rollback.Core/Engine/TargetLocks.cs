@@ -25,10 +25,19 @@ internal sealed class TargetLocks
     }
 
     /// <summary>Holds the target's lock until disposed; RollbackInProgress when another holds it.</summary>
-    public IDisposable Acquire(string targetName, string purpose)
-    {
-        var held = FileLock.TryAcquire(LockPath(targetName))
+    public IDisposable Acquire(string targetName, string purpose) =>
+        TryAcquire(targetName, purpose)
             ?? throw new RollbackException(RollbackErrorId.RollbackInProgress, RollbackErrorCategory.ResourceBusy, InProgressMessage(targetName), targetName);
+
+    /// <summary>Holds the target's lock until disposed, or returns null at once when another holds it.</summary>
+    public IDisposable? TryAcquire(string targetName, string purpose)
+    {
+        var held = FileLock.TryAcquire(LockPath(targetName));
+        if (held is null)
+        {
+            return null;
+        }
+
         var holder = HolderPath(targetName);
         AtomicFile.WriteAllText(holder, string.Format(CultureInfo.InvariantCulture, "{0} (user {1}, process {2}, since {3:u})", purpose, _user, Process.GetCurrentProcess().Id, _time.GetUtcNow()));
         return new HeldLock(held, holder);

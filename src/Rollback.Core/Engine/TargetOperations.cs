@@ -71,6 +71,14 @@ public sealed class TargetOperations : EnginePart
 
     public IReadOnlyList<RollbackTarget> GetAll() => Engine.Store.Targets.GetAll();
 
+    /// <summary>
+    /// Settles an attempt on the target whose process died before journaling its outcome (a warning names it; see
+    /// <see cref="AttemptRecovery"/>), so what the caller reads next is a whole state. Changes nothing when there is
+    /// none, or when its process still holds the target.
+    /// </summary>
+    public void SettleUnfinishedAttempt(string name, CancellationToken cancellation = default) =>
+        Engine.Attempts.SettleIfAbandoned(Engine.Store.Targets.Get(name), cancellation);
+
     /// <summary>The target's current state as its provider reads it. No side effects.</summary>
     public TargetState Describe(string name, CancellationToken cancellation = default)
     {

@@ -10,6 +10,16 @@ public static class HistoryAction
     public const string Rollback = nameof(Rollback);
     public const string RestoreConfiguration = nameof(RestoreConfiguration);
     public const string SetAutoRollback = nameof(SetAutoRollback);
+
+    /// <summary>
+    /// An attempt's intent, journaled before anything on the target changes (Status Started, its Message naming the
+    /// action); its outcome follows as an entry of that action with the same AttemptId. An action of its own, so an
+    /// attempt stays one entry of its action.
+    /// </summary>
+    public const string Intent = nameof(Intent);
+
+    /// <summary>A command found an attempt whose process had died before journaling its outcome, and completed or reverted it.</summary>
+    public const string RecoverAttempt = nameof(RecoverAttempt);
 }
 
 /// <summary>The journal's status names beyond the RollbackStatus values.</summary>
@@ -19,4 +29,16 @@ public static class HistoryStatus
     public const string Refused = nameof(Refused);
     public const string Failed = nameof(Failed);
     public const string Cancelled = nameof(Cancelled);
+
+    /// <summary>An attempt's intent (Action Intent): its switch is about to start.</summary>
+    public const string Started = nameof(Started);
+
+    /// <summary>A recovered attempt whose switch was finished (or had finished) by the recovering command.</summary>
+    public const string Completed = nameof(Completed);
+
+    /// <summary>A recovered attempt that had switched nothing: what it left beside the target was removed.</summary>
+    public const string Reverted = nameof(Reverted);
+
+    /// <summary>A recovered attempt of a kind that cannot be settled locally: journaled with the state it reports, left as found.</summary>
+    public const string Interrupted = nameof(Interrupted);
 }

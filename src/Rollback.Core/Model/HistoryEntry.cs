@@ -51,6 +51,15 @@ public sealed record HistoryEntry
     /// <summary>Facts the target's system assigned (e.g. both CodeDeploy deployment ids). Null (and left out of the line) when there are none.</summary>
     public IReadOnlyDictionary<string, string>? Details { get; init; }
 
+    /// <summary>
+    /// The attempt an entry belongs to: its intent (Action Intent, written before anything on the target changes), its
+    /// outcome, and a later command's recovery of it (Action RecoverAttempt). Null (and left out) on other entries.
+    /// </summary>
+    public string? AttemptId { get; init; }
+
+    /// <summary>On an intent: what the switch moves into place, in order (the files still to move). Null (and left out) otherwise.</summary>
+    public IReadOnlyList<string>? SwitchPaths { get; init; }
+
     /// <summary>True when the journal's last line was a write cut short when this entry was appended after it. Null (and left out of the line) otherwise.</summary>
     public bool? FollowsTornLine { get; init; }
 

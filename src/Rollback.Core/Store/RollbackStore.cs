@@ -44,6 +44,7 @@ public sealed class RollbackStore
         Targets = new TargetRegistry(this);
         Points = new PointStore(this);
         Journal = new Journal(this);
+        Attempts = new AttemptStore(this);
         Secrets = new SecretFiles(Path.Combine(Root, "secrets"));
     }
 
@@ -62,6 +63,9 @@ public sealed class RollbackStore
     public PointStore Points { get; }
 
     public Journal Journal { get; }
+
+    /// <summary>Attempts that started a switch and have not journaled their outcome (their process may have died).</summary>
+    public AttemptStore Attempts { get; }
 
     /// <summary>Secret settings given as a SecureString or PSCredential: one user-only file each, under secrets/.</summary>
     public SecretFiles Secrets { get; }

@@ -38,7 +38,7 @@ public sealed class GetRollbackTargetCommand : RollbackCmdlet
         var ofKind = all.Where(t => Kind is null || string.Equals(t.Kind, Kind, StringComparison.OrdinalIgnoreCase)).ToList();
         if (Name is null)
         {
-            WriteObject(ofKind, enumerateCollection: true);
+            WriteTargets(ofKind);
             return;
         }
 
@@ -47,14 +47,14 @@ public sealed class GetRollbackTargetCommand : RollbackCmdlet
             if (WildcardPattern.ContainsWildcardCharacters(name))
             {
                 var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-                WriteObject(ofKind.Where(t => pattern.IsMatch(t.Name)), enumerateCollection: true);
+                WriteTargets(ofKind.Where(t => pattern.IsMatch(t.Name)));
                 continue;
             }
 
             var match = ofKind.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
             if (match is not null)
             {
-                WriteObject(match);
+                WriteTargets(new[] { match });
                 continue;
             }
 
@@ -72,6 +72,27 @@ public sealed class GetRollbackTargetCommand : RollbackCmdlet
             {
                 WriteRollbackError(ex);
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes each target, first finishing an attempt on it whose process died before journaling its outcome (with a
+    /// warning naming the attempt), so what the caller goes on to read is a whole state.
+    /// </summary>
+    private void WriteTargets(IEnumerable<RollbackTarget> targets)
+    {
+        foreach (var target in targets)
+        {
+            try
+            {
+                Engine.Targets.SettleUnfinishedAttempt(target.Name, Cancellation);
+            }
+            catch (RollbackException ex)
+            {
+                WriteRollbackError(ex);
+            }
+
+            WriteObject(target);
         }
     }
 }
