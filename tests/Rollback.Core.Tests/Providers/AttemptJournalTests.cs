@@ -23,10 +23,7 @@ public sealed class AttemptJournalTests : IDisposable
     [Fact]
     public void TheIntentIsInTheJournalWhenTheSwitchStartsAndTheOutcomeNamesTheSameAttempt()
     {
-        var root = _sandbox.CreateReleaseRoot("api", "v1", "v1", "v2");
-        _sandbox.Register("api", "FileSystemRelease", ("Root", root));
-        var point = _sandbox.Engine.Points.Create("api", null);
-        Sandbox.Deploy(root, "v2");
+        var (root, point) = ReleaseRolledForward();
         HistoryEntry? lastBeforeSwitch = null;
 
         var result = _sandbox.Rollback("api", point.Id, beforeSwitch: () => lastBeforeSwitch = _sandbox.Store.Journal.Read().Last());
@@ -72,10 +69,7 @@ public sealed class AttemptJournalTests : IDisposable
     [Fact]
     public void AJournalThatRefusesTheIntentStopsTheRollbackWithNothingSwitched()
     {
-        var root = _sandbox.CreateReleaseRoot("api", "v1", "v1", "v2");
-        _sandbox.Register("api", "FileSystemRelease", ("Root", root));
-        var point = _sandbox.Engine.Points.Create("api", null);
-        Sandbox.Deploy(root, "v2");
+        var (root, point) = ReleaseRolledForward();
 
         // Writable when readiness checks it, then a folder in its place: the write of the intent itself is the gate.
         var journal = _sandbox.Store.Journal.Path;
@@ -96,10 +90,7 @@ public sealed class AttemptJournalTests : IDisposable
     [Fact]
     public void WhatADeadProcessLeftBesideTheTargetIsRemovedAndWhatARunningOneUsesIsLeft()
     {
-        var root = _sandbox.CreateReleaseRoot("api", "v1", "v1", "v2");
-        _sandbox.Register("api", "FileSystemRelease", ("Root", root));
-        var point = _sandbox.Engine.Points.Create("api", null);
-        Sandbox.Deploy(root, "v2");
+        var (root, point) = ReleaseRolledForward();
         var current = Path.Combine(root, "current");
         var ofDeadProcess = Path.Combine(root, ".current.rollback-" + DeadProcessId() + "-0123456789ab.tmp");
         var ofOlderVersion = Path.Combine(root, ".current.rollback-" + point.Id);
@@ -123,6 +114,16 @@ public sealed class AttemptJournalTests : IDisposable
     }
 
     public void Dispose() => _sandbox.Dispose();
+
+    /// <summary>A release target 'api' with a point at v1, then v2 deployed: a rollback has something to switch.</summary>
+    private (string Root, RollbackPoint Point) ReleaseRolledForward()
+    {
+        var root = _sandbox.CreateReleaseRoot("api", "v1", "v1", "v2");
+        _sandbox.Register("api", "FileSystemRelease", ("Root", root));
+        var point = _sandbox.Engine.Points.Create("api", null);
+        Sandbox.Deploy(root, "v2");
+        return (root, point);
+    }
 
     /// <summary>A process id no process has now: one that was started and has ended.</summary>
     private static int DeadProcessId()
