@@ -1,8 +1,4 @@
-using System;
-using System.Diagnostics;
-using System.Globalization;
-using System.IO;
-using System.Threading;
+using Rollback.Platform;
 
 namespace Rollback.Providers.FileSystem;
 
@@ -15,9 +11,6 @@ namespace Rollback.Providers.FileSystem;
 /// </summary>
 internal static class TestPause
 {
-    public const string StepVariable = "ROLLBACK_TEST_PAUSE_AT";
-    public const string FileVariable = "ROLLBACK_TEST_PAUSE_FILE";
-
     /// <summary>The staged copy is written but not yet checked, flushed or named complete.</summary>
     public const string Staging = "staging";
 
@@ -27,20 +20,6 @@ internal static class TestPause
     /// <summary>The state set aside has its own name and is not yet a safety point.</summary>
     public const string SetAside = "set-aside";
 
-    public static void At(string step)
-    {
-        if (!string.Equals(Environment.GetEnvironmentVariable(StepVariable), step, StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        var announce = Environment.GetEnvironmentVariable(FileVariable);
-        if (announce is not null)
-        {
-            using var self = Process.GetCurrentProcess();
-            File.WriteAllText(announce, self.Id.ToString(CultureInfo.InvariantCulture));
-        }
-
-        Thread.Sleep(Timeout.Infinite);
-    }
+    /// <summary>The Directory steps through the engine's one crash-point mechanism (<see cref="CrashPoints"/>).</summary>
+    public static void At(string step) => CrashPoints.Reach(step);
 }

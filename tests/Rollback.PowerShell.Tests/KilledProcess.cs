@@ -8,14 +8,14 @@ namespace Rollback.PowerShell.Tests;
 
 /// <summary>
 /// A command run by the runner in its own process and killed with SIGKILL at a named crash point: the module's
-/// test-only hook (ROLLBACK_TEST_CRASH_POINT, see src/Rollback.Core/Platform/CrashPoints.cs) makes the child announce
+/// test-only hook (ROLLBACK_TEST_PAUSE_AT, see src/Rollback.Core/Platform/CrashPoints.cs) makes the child announce
 /// that it reached the point in a signal file and block there, so the kill lands at exactly that step. The child is
 /// killed by its own PID whatever happens; waiting for the announcement is bounded, and ends early if the child exits.
 /// </summary>
 internal static class KilledProcess
 {
-    private const string PointVariable = "ROLLBACK_TEST_CRASH_POINT";
-    private const string SignalVariable = "ROLLBACK_TEST_CRASH_SIGNAL";
+    private const string PointVariable = "ROLLBACK_TEST_PAUSE_AT";
+    private const string SignalVariable = "ROLLBACK_TEST_PAUSE_FILE";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
     /// <summary>Runs <paramref name="command"/> in the runner, kills it with SIGKILL once it announces <paramref name="crashPoint"/>, and returns its PID.</summary>

@@ -34,11 +34,10 @@ internal sealed class AttemptRecovery
     /// <summary>
     /// Records the attempt and journals its intent: the gate before the switch. A journal (or a locks folder) that cannot
     /// take it stops the attempt here with JournalUnwritable, nothing on the target changed. Returns the attempt's id,
-    /// which names the temporary files of its switch (<see cref="RestoreContext.AttemptId"/>).
+    /// which names the temporary files of its switch (<see cref="RestoreContext.AttemptId"/>). The state before the attempt
+    /// (fromFingerprint) is what the next command compares with: found again, nothing was switched. The safety point is
+    /// null for a kind that sets the state aside in its switch and commits it later.
     /// </summary>
-    /// <param name="fromVersion">The target's version before the attempt.</param>
-    /// <param name="fromFingerprint">Its state before the attempt: found again by the next command, it means nothing was switched.</param>
-    /// <param name="safety">The safety point, when captured before the switch (a kind that sets the state aside in its switch commits it later).</param>
     public string Begin(JournaledAttempt journal, RollbackTarget target, IRollbackProvider provider, string action, RollbackPoint point,
         string? fromVersion, string fromFingerprint, RollbackPoint? safety, IReadOnlyList<string>? items = null, bool previous = false)
     {

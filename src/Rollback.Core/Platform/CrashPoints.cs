@@ -10,14 +10,15 @@ namespace Rollback.Platform;
 /// Test-only: named places around every rename and exchange of a switch where a test can kill the process with
 /// SIGKILL at exactly that step, to prove that the next command converges from what the dead process left. When the
 /// variable <see cref="PointVariable"/> names the point reached, the process writes its id to the file named by
-/// <see cref="SignalVariable"/> and blocks until it is killed; otherwise (always, outside such tests) it returns at
-/// once. Internal on purpose: no cmdlet, parameter or public type exposes it, and the variable must be set in the
-/// process's own environment by whoever starts it.
+/// <see cref="SignalVariable"/> and blocks until it is killed; otherwise (always, outside such tests) it returns after
+/// one environment read. Internal on purpose: no cmdlet, parameter or public type exposes it, and the variable must be
+/// set in the process's own environment by whoever starts it. The one mechanism for every kind: the file-system kinds
+/// reach their own steps through it (Directory's TestPause too).
 /// </summary>
 internal static class CrashPoints
 {
-    public const string PointVariable = "ROLLBACK_TEST_CRASH_POINT";
-    public const string SignalVariable = "ROLLBACK_TEST_CRASH_SIGNAL";
+    public const string PointVariable = "ROLLBACK_TEST_PAUSE_AT";
+    public const string SignalVariable = "ROLLBACK_TEST_PAUSE_FILE";
 
     /// <summary>The attempt's intent is journaled; nothing on the target has changed yet.</summary>
     public const string IntentJournaled = "Attempt.IntentJournaled";
@@ -34,9 +35,13 @@ internal static class CrashPoints
         var signal = Environment.GetEnvironmentVariable(SignalVariable);
         if (!string.IsNullOrEmpty(signal))
         {
-            // Written whole by a rename, so the test never reads half a line.
+            // Written whole by a rename, so the test never reads a half-written id.
             var pending = signal + ".writing";
-            File.WriteAllText(pending, Process.GetCurrentProcess().Id.ToString(CultureInfo.InvariantCulture) + " " + name + "\n");
+            using (var self = Process.GetCurrentProcess())
+            {
+                File.WriteAllText(pending, self.Id.ToString(CultureInfo.InvariantCulture));
+            }
+
             File.Move(pending, signal);
         }
 
