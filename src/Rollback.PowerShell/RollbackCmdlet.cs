@@ -79,6 +79,29 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
     protected void ThrowRollbackError(RollbackException exception) => ThrowTerminatingError(ToErrorRecord(exception));
 
     /// <summary>
+    /// A file-system path as the user typed it, made absolute against the PowerShell location (and drives such as
+    /// TestDrive:), not the process folder that .NET would use. Anything that is not a file-system path (empty, holding
+    /// a NUL, another provider's) is returned as given, for the engine or the kind to refuse with its own ErrorId.
+    /// </summary>
+    protected string ResolveFileSystemPath(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path) || path.IndexOf('\0') >= 0)
+        {
+            return path;
+        }
+
+        try
+        {
+            var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+            return provider.ImplementingType == typeof(Microsoft.PowerShell.Commands.FileSystemProvider) ? resolved : path;
+        }
+        catch (Exception ex) when (ex is ItemNotFoundException or ProviderNotFoundException or DriveNotFoundException or NotSupportedException or PSInvalidOperationException or PSArgumentException or ArgumentException)
+        {
+            return path;
+        }
+    }
+
+    /// <summary>
     /// ShouldProcess, except that -Force (without an explicit -Confirm) skips the confirmation prompt.
     /// -WhatIf is always honoured.
     /// </summary>

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Threading;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Platform;
@@ -40,7 +39,7 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
 
     public KindSchema Schema { get; } = new(new[]
     {
-        new SettingDefinition { Name = PathSetting, Type = SettingType.Text, IsList = true, Required = true, Description = "The configuration files (one or more); their folders must exist." },
+        new SettingDefinition { Name = PathSetting, Type = SettingType.Text, IsList = true, IsPath = true, Required = true, Description = "The configuration files (one or more); their folders must exist." },
         new SettingDefinition { Name = ValidatorSetting, Type = SettingType.Text, Description = "A command that checks a file before it is written, {0} standing for the file (e.g. 'nginx -t -c {0}')." },
         new SettingDefinition { Name = ReloadCommandSetting, Type = SettingType.Text, Description = "A command run once after a changed write so what reads the files takes them up, {0} standing for the first file (e.g. 'nginx -s reload -c {0}', 'systemctl reload app'); a failure is ReloadFailed." },
     });
@@ -53,9 +52,14 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
             throw ProviderSettings.Invalid(Kind, $"the setting '{PathSetting}' must list at least one file");
         }
 
-        var full = paths.Select(Path.GetFullPath).ToArray();
+        var full = paths.Select(p => ProviderSettings.FullPath(p, PathSetting, Kind)).ToArray();
         foreach (var path in full)
         {
+            if (Directory.Exists(path))
+            {
+                throw ProviderSettings.Invalid(Kind, $"'{path}' given as {PathSetting} is a folder; list the configuration files in it instead");
+            }
+
             if (!Directory.Exists(Path.GetDirectoryName(path)))
             {
                 throw ProviderSettings.Invalid(Kind, $"the folder of '{path}' does not exist");
@@ -83,8 +87,9 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
     {
-        var hashes = PathsOf(target).Select(p => File.Exists(p) ? Checksums.HashFile(p) : null).ToList();
-        return State(PathsOf(target), hashes);
+        var paths = PathsOf(target);
+        var files = paths.Select(p => File.Exists(p) ? new FileState(Checksums.HashFile(p), ModeOf(p)) : null).ToList();
+        return State(paths, files);
     }
 
     public CapturedState Capture(RollbackTarget target, CaptureContext context)
@@ -97,8 +102,8 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
             "Copying configuration files",
             context.Reporter,
             context.Cancellation);
-        var hashes = paths.Select((path, index) => artifacts.FirstOrDefault(a => a.RelativePath == ArtifactPath(index, path))?.Sha256).ToList();
-        var state = State(paths, hashes);
+        var files = paths.Select((path, index) => artifacts.FirstOrDefault(a => a.RelativePath == ArtifactPath(index, path)) is { } a ? new FileState(a.Sha256, a.Mode) : null).ToList();
+        var state = State(paths, files);
         return new CapturedState
         {
             Version = state.Version,
@@ -129,19 +134,24 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) =>
         context.ConfigurationItems.AddRange(Apply(target, point, Items(target, point), context, whatIf: false));
 
+    public void CheckItems(RollbackTarget target, RollbackPoint point, IReadOnlyList<string> items)
+    {
+        var held = Items(target, point);
+        var unknown = items.Where(wanted => !held.Any(i => Matches(i.Path, wanted))).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new RollbackException(RollbackErrorId.ConfigurationItemNotFound, RollbackErrorCategory.ObjectNotFound,
+                $"Point {point.Id} of '{target.Name}' holds no configuration item '{string.Join("', '", unknown.Select(u => u.Replace("\0", "\\0")))}'. It holds: {string.Join(", ", held.Select(i => i.Path))}.",
+                unknown[0]);
+        }
+    }
+
     public IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(RollbackTarget target, RollbackPoint point, ConfigurationRestoreContext context)
     {
+        CheckItems(target, point, context.Items);
         var items = Items(target, point);
         if (context.Items.Count > 0)
         {
-            var unknown = context.Items.Where(wanted => !items.Any(i => Matches(i.Path, wanted))).ToList();
-            if (unknown.Count > 0)
-            {
-                throw new RollbackException(RollbackErrorId.ConfigurationItemNotFound, RollbackErrorCategory.ObjectNotFound,
-                    $"Point {point.Id} of '{target.Name}' holds no configuration item '{string.Join("', '", unknown)}'. It holds: {string.Join(", ", items.Select(i => i.Path))}.",
-                    unknown[0]);
-            }
-
             items = items.Where(i => context.Items.Any(wanted => Matches(i.Path, wanted))).ToList();
         }
 
@@ -167,7 +177,7 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
                 // The captured mode and owner, not the live file's: a deploy that rewrote a 0600 file as 0644 must not keep it so.
                 FileTree.ApplyOne(candidate, item.Artifact.Mode, item.Artifact.Owner, item.Artifact.Group, isLink: false);
                 staged.Add((item, candidate, ValidatorName(target, item.Path, context.Validator)));
-                context.Step("Validate " + Path.GetFileName(item.Path), () => Validate(target, item.Path, candidate, context.Validator, context.Cancellation));
+                context.Step("Validate " + Path.GetFileName(item.Path), () => Validate(target, item.Path, candidate, context));
             }
 
             var results = staged.Select(s => Result(target, point, s.Item, s.Validator, whatIf, context.SafetyPoint)).ToList();
@@ -247,7 +257,7 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
             var outcome = ShellCommand.Run(commandLine, Path.GetDirectoryName(PathsOf(target)[0])!, ReloadTimeout, context.Cancellation);
             if (outcome.Output.Length > 0)
             {
-                context.Reporter.Verbose($"{ReloadCommandSetting} of '{target.Name}': {ShellCommand.Truncate(outcome.Output, 4000)}");
+                context.Reporter.Verbose($"{ReloadCommandSetting} of '{target.Name}': {ShellCommand.Truncate(Redaction.Redact(outcome.Output), 4000)}");
             }
 
             if (outcome.ExitCode != 0)
@@ -267,38 +277,56 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
             ? ShellCommand.CommandLine(template, PathsOf(target)[0])
             : null;
 
-    private static void Validate(RollbackTarget target, string itemPath, string candidate, ConfigurationValidator? callerValidator, CancellationToken cancellation)
+    /// <summary>
+    /// Checks one staged file by its parser, the target's Validator command and the caller's script block. A refusal names
+    /// the file and the line; what the parser or validator printed goes to verbose, masked, and nowhere else: a validator
+    /// quotes the line it rejects, and that line may hold a password that the journal would then keep for good.
+    /// </summary>
+    private static void Validate(RollbackTarget target, string itemPath, string candidate, RestoreContext context)
     {
         var parser = ConfigurationValidation.ParserFor(itemPath);
         var complaint = parser is null ? null : ConfigurationValidation.Parse(parser, candidate);
         if (complaint is not null)
         {
+            ReportDetail(context, itemPath, parser!, complaint.Detail);
             throw new RollbackException(RollbackErrorId.ConfigurationInvalid, RollbackErrorCategory.InvalidData,
-                $"The captured '{itemPath}' is not valid {parser}: {complaint} Nothing was written.", itemPath);
+                $"The captured '{itemPath}' is not valid {parser}{complaint.Position}{(complaint.Summary is null ? string.Empty : ": " + complaint.Summary)}.{DetailHint(complaint.Detail)} Nothing was written.", itemPath);
         }
 
         var command = target.Settings.GetString(ValidatorSetting);
         if (command is not null)
         {
-            complaint = ConfigurationValidation.RunCommand(command, candidate, cancellation);
+            complaint = ConfigurationValidation.RunCommand(command, candidate, context.Cancellation);
             if (complaint is not null)
             {
-                throw ValidatorFailed(itemPath, complaint);
+                ReportDetail(context, itemPath, ValidatorSetting, complaint.Detail);
+                throw ValidatorFailed(itemPath, complaint.Summary + complaint.Position, complaint.Detail);
             }
         }
 
-        if (callerValidator is not null)
+        if (context.Validator is not null)
         {
-            var outcome = callerValidator(candidate, itemPath);
+            var outcome = context.Validator(candidate, itemPath);
             if (!outcome.IsValid)
             {
-                throw ValidatorFailed(itemPath, "the validator rejected it: " + outcome.Message);
+                ReportDetail(context, itemPath, "-Validator", outcome.Message);
+                throw ValidatorFailed(itemPath, "the -Validator script block rejected it" + ConfigurationValidation.PositionText(ConfigurationValidation.LineIn(outcome.Message, candidate), null), outcome.Message);
             }
         }
     }
 
-    private static RollbackException ValidatorFailed(string itemPath, string complaint) =>
-        new(RollbackErrorId.ValidatorFailed, RollbackErrorCategory.InvalidData, $"The captured '{itemPath}' failed validation: {complaint}. Nothing was written.", itemPath);
+    private static void ReportDetail(RestoreContext context, string itemPath, string checker, string? detail)
+    {
+        if (!string.IsNullOrWhiteSpace(detail))
+        {
+            context.Reporter.Verbose($"{checker} on '{itemPath}': {ShellCommand.Truncate(Redaction.Redact(detail!), 4000)}");
+        }
+    }
+
+    private static string DetailHint(string? detail) => string.IsNullOrWhiteSpace(detail) ? string.Empty : " What it printed is in the verbose stream (-Verbose).";
+
+    private static RollbackException ValidatorFailed(string itemPath, string how, string? detail) =>
+        new(RollbackErrorId.ValidatorFailed, RollbackErrorCategory.InvalidData, $"The captured '{itemPath}' failed validation: {how}.{DetailHint(detail)} Nothing was written.", itemPath);
 
     private static string ValidatorName(RollbackTarget target, string itemPath, ConfigurationValidator? callerValidator)
     {
@@ -357,25 +385,37 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
         return items.OrderBy(i => i.Index).ToList();
     }
 
-    private static TargetState State(IReadOnlyList<string> paths, List<string?> hashes)
+    /// <summary>
+    /// The files' state: content and mode, since a restore writes the captured mode and a mode-only change (a 0600 file
+    /// made 0644) is a change to roll back. The legacy form (content only) is what points captured before modes were
+    /// compared recorded; the version label stays the content's, as those points show it.
+    /// </summary>
+    private static TargetState State(IReadOnlyList<string> paths, List<FileState?> files)
     {
-        var fingerprint = Checksums.HashText(string.Join("\n", paths.Select((p, i) => p + "\0" + (hashes[i] ?? "missing"))));
+        var content = Checksums.HashText(string.Join("\n", paths.Select((p, i) => p + "\0" + (files[i]?.Sha256 ?? "missing"))));
+        var withModes = Checksums.HashText(string.Join("\n", paths.Select((p, i) => p + "\0" + (files[i] is { } f ? f.Sha256 + "\0" + f.Mode : "missing"))));
         return new TargetState
         {
-            Version = "sha256:" + fingerprint.Substring(0, 12),
-            Fingerprint = fingerprint,
-            Detail = $"{hashes.Count(h => h is not null)} of {paths.Count} files present",
+            Version = "sha256:" + content.Substring(0, 12),
+            Fingerprint = withModes,
+            LegacyFingerprint = content,
+            Detail = $"{files.Count(f => f is not null)} of {paths.Count} files present",
         };
     }
+
+    private static string? ModeOf(string path) => Platform.NativeFileSystem.Stat(path) is { } status ? Platform.NativeFileSystem.FormatMode(status.Mode) : null;
 
     private static IReadOnlyList<string> PathsOf(RollbackTarget target) => target.Settings.GetList(PathSetting);
 
     private static string ArtifactPath(int index, string path) => index.ToString(CultureInfo.InvariantCulture) + "/" + Path.GetFileName(path);
 
+    /// <summary>An item is named by its path as the target lists it, its file name, or a path that resolves to it (one that cannot name a file names none).</summary>
     private static bool Matches(string itemPath, string wanted) =>
         string.Equals(itemPath, wanted, StringComparison.Ordinal) ||
         string.Equals(Path.GetFileName(itemPath), wanted, StringComparison.OrdinalIgnoreCase) ||
-        string.Equals(itemPath, Path.GetFullPath(wanted), StringComparison.Ordinal);
+        (!string.IsNullOrWhiteSpace(wanted) && wanted.IndexOf('\0') < 0 && string.Equals(itemPath, Path.GetFullPath(wanted), StringComparison.Ordinal));
 
     private sealed record Item(int Index, string Path, ArtifactEntry? Artifact);
+
+    private sealed record FileState(string Sha256, string? Mode);
 }

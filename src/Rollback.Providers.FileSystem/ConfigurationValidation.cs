@@ -1,7 +1,9 @@
 using System;
+using System.Globalization;
 using System.IO;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Xml;
 using YamlDotNet.Core;
@@ -33,8 +35,8 @@ internal static class ConfigurationValidation
         _ => null,
     };
 
-    /// <summary>Parses <paramref name="candidatePath"/> with the named parser; returns the parser's complaint, or null when valid.</summary>
-    public static string? Parse(string parser, string candidatePath)
+    /// <summary>Parses <paramref name="candidatePath"/> with the named parser; returns what is wrong, or null when valid.</summary>
+    public static Complaint? Parse(string parser, string candidatePath)
     {
         try
         {
@@ -66,18 +68,31 @@ internal static class ConfigurationValidation
 
                     break;
                 default:
-                    throw new ArgumentOutOfRangeException(nameof(parser), parser, "Unknown parser.");
+                    return new Complaint(null, null, null) { Summary = "no parser of that name exists" };
             }
 
             return null;
         }
-        catch (Exception ex) when (ex is JsonException or XmlException or YamlException)
+        catch (JsonException ex)
         {
-            return ex.Message;
+            return new Complaint(ex.LineNumber + 1, ex.BytePositionInLine + 1, ex.Message);
+        }
+        catch (XmlException ex)
+        {
+            return new Complaint(ex.LineNumber, ex.LinePosition, ex.Message);
+        }
+        catch (YamlException ex)
+        {
+            return new Complaint(ex.Start.Line, ex.Start.Column, ex.Message);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            // YamlDotNet's representation model reports some damage (a key given twice) as a plain .NET exception.
+            return new Complaint(null, null, ex.Message);
         }
         catch (DecoderFallbackException)
         {
-            return "it is not valid UTF-8 (it holds bytes that decode to no character): it was saved in another encoding or is damaged.";
+            return new Complaint(null, null, null) { Summary = "it is not valid UTF-8 (it holds bytes that decode to no character): it was saved in another encoding or is damaged" };
         }
     }
 
@@ -89,18 +104,47 @@ internal static class ConfigurationValidation
         return StrictUtf8.GetString(bytes, bom, bytes.Length - bom);
     }
 
-    /// <summary>Runs a validator command template with {0} replaced by the candidate path; valid when it exits 0.</summary>
-    public static string? RunCommand(string template, string candidatePath, CancellationToken cancellation)
+    /// <summary>Runs a validator command template with {0} replaced by the candidate path; null when it exits 0, else how it failed.</summary>
+    public static Complaint? RunCommand(string template, string candidatePath, CancellationToken cancellation)
     {
         var commandLine = ShellCommand.CommandLine(template, candidatePath);
         var outcome = ShellCommand.Run(commandLine, Path.GetDirectoryName(candidatePath)!, CommandTimeout, cancellation);
-        if (outcome.ExitCode is null)
+        if (outcome.ExitCode == 0)
         {
-            return $"the validator '{commandLine}' did not finish within {CommandTimeout.TotalSeconds:N0} s";
+            return null;
         }
 
-        return outcome.ExitCode == 0
-            ? null
-            : $"the validator '{commandLine}' exited with {outcome.ExitCode}" + (outcome.Output.Length > 0 ? ": " + ShellCommand.Truncate(outcome.Output, 600) : string.Empty);
+        var how = outcome.ExitCode is { } code ? $"exited with {code}" : $"did not finish within {CommandTimeout.TotalSeconds:N0} s";
+        return new Complaint(LineIn(outcome.Output, candidatePath), null, outcome.Output) { Summary = $"the validator '{commandLine}' {how}" };
     }
+
+    /// <summary>
+    /// The line a validator's output names in the checked file ('file:12', 'file line 12', 'line 12'), or null. Only this
+    /// number leaves the output: the text itself may quote the line, password and all.
+    /// </summary>
+    public static long? LineIn(string output, string candidatePath)
+    {
+        var named = Regex.Match(output, Regex.Escape(Path.GetFileName(candidatePath)) + @"['""]?(?::|,? line | at line )(\d{1,9})\b", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        if (!named.Success)
+        {
+            named = Regex.Match(output, @"\bline:? (\d{1,9})\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        }
+
+        return named.Success ? long.Parse(named.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>
+    /// Why a file was refused. <see cref="Summary"/> and the position are safe to keep in errors and the journal;
+    /// <see cref="Detail"/> is the parser's or the validator's own text, which may quote the file, so it goes to verbose only.
+    /// </summary>
+    public sealed record Complaint(long? Line, long? Column, string? Detail)
+    {
+        public string? Summary { get; init; }
+
+        public string Position => PositionText(Line, Column);
+    }
+
+    /// <summary>" at line 3, column 7" (what is known of it), or empty.</summary>
+    public static string PositionText(long? line, long? column) =>
+        line is null ? string.Empty : $" at line {line}" + (column is null ? string.Empty : $", column {column}");
 }

@@ -42,7 +42,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider, ISwitchRecove
 
     public KindSchema Schema { get; } = new(new[]
     {
-        new SettingDefinition { Name = RootSetting, Type = SettingType.Text, Required = true, Description = "The folder that holds the releases folder and the current link." },
+        new SettingDefinition { Name = RootSetting, Type = SettingType.Text, IsPath = true, Required = true, Description = "The folder that holds the releases folder and the current link." },
         new SettingDefinition { Name = ReleasesFolderSetting, Type = SettingType.Text, Default = "releases", Description = "The folder under Root with one folder per release (a plain name)." },
         new SettingDefinition { Name = CurrentLinkSetting, Type = SettingType.Text, Default = "current", Description = "The link (or folder) under Root that names the live release (a plain name)." },
         new SettingDefinition
@@ -78,8 +78,27 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider, ISwitchRecove
     public CapturedState Capture(RollbackTarget target, CaptureContext context)
     {
         var layout = new Layout(target);
-        var release = CurrentRelease(layout) ?? throw new RollbackException(RollbackErrorId.ReleaseFolderMissing, RollbackErrorCategory.ObjectNotFound,
-            $"'{layout.Current}' does not name a release under '{layout.Releases}', so there is nothing to capture.", target.Name);
+        var release = CurrentRelease(layout);
+        if (release is null)
+        {
+            var link = NativeFileSystem.ReadLink(layout.Current);
+            if (!context.IsSafetyPoint)
+            {
+                throw new RollbackException(RollbackErrorId.ReleaseFolderMissing, RollbackErrorCategory.ObjectNotFound,
+                    $"'{layout.Current}' does not name a release under '{layout.Releases}'{(link is null ? string.Empty : $" (it links to '{link}')")}, so there is nothing to capture.", target.Name);
+            }
+
+            // The live release is gone (deleted by a cleanup, or never there): that is when a rollback is needed most.
+            context.Reporter.Warning($"'{layout.Current}' names no release that exists{(link is null ? string.Empty : $" (it links to '{link}')")}: the safety point records only that, and the rollback goes on.");
+            return new CapturedState
+            {
+                Version = "(none)",
+                Fingerprint = "release:",
+                Artifacts = Array.Empty<ArtifactEntry>(),
+                Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["CurrentLink"] = link ?? string.Empty },
+            };
+        }
+
         var folder = layout.ReleaseFolder(release);
         var items = FileSystemChecks.Scan(target, folder, context.Reporter, context.Cancellation);
         var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Cancellation);
@@ -230,8 +249,12 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider, ISwitchRecove
         var link = NativeFileSystem.ReadLink(layout.Current);
         if (link is not null)
         {
+            // Compared as real paths: an absolute link names the releases folder by its real path, while Root may have
+            // been given through a link to it (/srv/app -> /data/app).
             var resolved = Path.GetFullPath(Path.Combine(layout.Root, link));
-            return string.Equals(Path.GetDirectoryName(resolved), layout.Releases, StringComparison.Ordinal) && Directory.Exists(resolved)
+            var folder = Path.GetDirectoryName(resolved);
+            return folder is not null && Directory.Exists(resolved) &&
+                string.Equals(NativeFileSystem.RealPath(folder) ?? folder, NativeFileSystem.RealPath(layout.Releases) ?? layout.Releases, StringComparison.Ordinal)
                 ? Path.GetFileName(resolved)
                 : null;
         }

@@ -32,6 +32,7 @@ public sealed class ConfigurationOperations : EnginePart
         }
 
         var point = Engine.Store.Points.Get(target.Name, request.PointId);
+        configurationProvider.CheckItems(target, point, request.Items);
         if (request.WhatIf)
         {
             Engine.Attempts.Warn(target);

@@ -102,7 +102,7 @@ internal sealed class EngineServices
         var staging = Store.Points.CreateStaging(target.Name, id);
         try
         {
-            var captured = capture(new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), Reporter, Time, cancellation));
+            var captured = capture(new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), Reporter, Time, cancellation) { IsSafetyPoint = isSafetyPoint });
             var point = new RollbackPoint
             {
                 Id = id,
@@ -118,6 +118,9 @@ internal sealed class EngineServices
                 TotalSize = captured.Artifacts.Sum(a => a.Size),
                 Metadata = captured.Metadata,
             };
+
+            // The copies may hold passwords: user-only whatever their source's mode (the manifest keeps that mode).
+            StoreFiles.RestrictTreeToOwner(Path.Combine(staging, PointStore.ArtifactsFolderName));
             return Store.Points.Commit(staging, point);
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException || EngineFailures.IsRestoreFailure(ex))

@@ -27,6 +27,7 @@ public sealed class ReadinessOperations : EnginePart
     /// <summary>Readiness as a rollback with these per-call <paramref name="options"/> (<see cref="RollbackRequest.Options"/>) would see it.</summary>
     public ReadinessReport Test(string targetName, string pointId, TimeSpan? maxPointAge, SettingsDictionary options, CancellationToken cancellation = default)
     {
+        RefuseNegativeMaxPointAge(maxPointAge);
         var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(targetName), options);
         Engine.Attempts.SettleIfAbandoned(target, cancellation);
         return Check(target, provider, pointId, maxPointAge, lockHeldByCaller: false, cancellation);
@@ -112,6 +113,16 @@ public sealed class ReadinessOperations : EnginePart
         catch (RollbackException ex)
         {
             return CheckResult.Fail("JournalWritable", ex.ErrorId, ex.Message);
+        }
+    }
+
+    /// <summary>A -MaxPointAge for one call obeys the setting's rule: a time span that is positive.</summary>
+    internal static void RefuseNegativeMaxPointAge(TimeSpan? maxPointAge)
+    {
+        if (maxPointAge is { } age && age <= TimeSpan.Zero)
+        {
+            throw new RollbackException(RollbackErrorId.InvalidSetting, RollbackErrorCategory.InvalidArgument,
+                $"-{RollbackEngine.MaxPointAgeSetting} must be a positive time span such as '7.00:00:00', not '{age.ToString("c", CultureInfo.InvariantCulture)}'.", RollbackEngine.MaxPointAgeSetting);
         }
     }
 

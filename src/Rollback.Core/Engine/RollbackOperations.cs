@@ -74,6 +74,7 @@ public sealed class RollbackOperations : EnginePart
         });
         try
         {
+            ReadinessOperations.RefuseNegativeMaxPointAge(request.MaxPointAge);
             var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(request.Target), request.Options);
             attempt.Note(e => e with { Target = target.Name });
             EnforceApprovals(target, request);

@@ -16,6 +16,13 @@ public sealed class CaptureContext : OperationContext
     }
 
     public string ArtifactsDirectory { get; }
+
+    /// <summary>
+    /// The capture is the safety point taken just before a rollback or restore: a target too broken to capture in full
+    /// (its live release deleted) is captured as far as it exists, with a warning, since refusing would refuse the
+    /// rollback when it is needed most.
+    /// </summary>
+    public bool IsSafetyPoint { get; init; }
 }
 
 /// <summary>A user-supplied check of a configuration file before it is written (an nginx -t, a script block).</summary>

@@ -47,6 +47,12 @@ public interface IRollbackProvider
 /// <summary>An optional capability: kinds whose points are configuration items that Restore-Configuration can restore one by one.</summary>
 public interface IConfigurationProvider
 {
+    /// <summary>
+    /// Refuses (ConfigurationItemNotFound) any of <paramref name="items"/> that the point does not hold. The engine calls
+    /// it before it captures or changes anything, so a mistyped -Item costs no safety point.
+    /// </summary>
+    void CheckItems(RollbackTarget target, RollbackPoint point, IReadOnlyList<string> items);
+
     IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(RollbackTarget target, RollbackPoint point, ConfigurationRestoreContext context);
 }
 

@@ -43,6 +43,12 @@ public sealed class SettingDefinition
     /// </summary>
     public bool Secret { get; init; }
 
+    /// <summary>
+    /// A file or folder path: a host resolves a relative value against its user's current location (a cmdlet against
+    /// the PowerShell location, not the process folder) before the kind validates it.
+    /// </summary>
+    public bool IsPath { get; init; }
+
     /// <summary>The only values accepted (case-insensitive), when the setting is a choice.</summary>
     public IReadOnlyList<string> AllowedValues { get; init; } = Array.Empty<string>();
 

@@ -51,6 +51,9 @@ public static class AtomicFile
             using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read))
             using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
+                // User-only before a byte is written: the copy of a 0600 file must never be readable by others, not even
+                // until the destination's mode is applied below.
+                StoreFiles.RestrictToOwner(temp);
                 input.CopyTo(output, 1 << 20);
                 output.Flush(flushToDisk: true);
             }

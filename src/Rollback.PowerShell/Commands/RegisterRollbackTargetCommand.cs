@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using Rollback.Errors;
 
@@ -38,11 +39,31 @@ public sealed class RegisterRollbackTargetCommand : RollbackCmdlet
 
         try
         {
-            WriteObject(Engine.Targets.Register(Name, Kind, SettingsConverter.Convert(Settings), Force));
+            WriteObject(Engine.Targets.Register(Name, Kind, WithPathsResolved(SettingsConverter.Convert(Settings)), Force));
         }
         catch (RollbackException ex)
         {
             WriteRollbackError(ex);
         }
+    }
+
+    /// <summary>The kind's path settings (Root, Path) resolved against the PowerShell location, so 'Root = "./app"' means the folder the user is in.</summary>
+    private SettingsDictionary WithPathsResolved(SettingsDictionary settings)
+    {
+        var provider = Engine.Catalog.Get(Kind);
+        foreach (var definition in provider.Schema.Settings.Where(d => d.IsPath))
+        {
+            if (settings.TryGetValue(definition.Name, out var value))
+            {
+                settings = settings.With(definition.Name, value switch
+                {
+                    string path => ResolveFileSystemPath(path),
+                    string[] paths => paths.Select(ResolveFileSystemPath).ToArray(),
+                    _ => value,
+                });
+            }
+        }
+
+        return settings;
     }
 }

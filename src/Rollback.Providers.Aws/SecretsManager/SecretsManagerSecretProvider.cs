@@ -138,16 +138,21 @@ public sealed class SecretsManagerSecretProvider : IRollbackProvider, IPreviousV
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) =>
         context.ConfigurationItems.Add(MoveCurrent(target, point, CapturedVersion(point), context, whatIf: false, useSwitch: true));
 
-    public IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(RollbackTarget target, RollbackPoint point, ConfigurationRestoreContext context)
+    public void CheckItems(RollbackTarget target, RollbackPoint point, IReadOnlyList<string> items)
     {
         var secretId = SecretId(target);
-        var unknown = context.Items.Where(i => !string.Equals(i, secretId, StringComparison.Ordinal) && !string.Equals(i, point.Metadata.TryGetValue(SecretArnKey, out var arn) ? arn : null, StringComparison.Ordinal)).ToList();
+        var unknown = items.Where(i => !string.Equals(i, secretId, StringComparison.Ordinal) && !string.Equals(i, point.Metadata.TryGetValue(SecretArnKey, out var arn) ? arn : null, StringComparison.Ordinal)).ToList();
         if (unknown.Count > 0)
         {
             throw new RollbackException(RollbackErrorId.ConfigurationItemNotFound, RollbackErrorCategory.ObjectNotFound,
                 $"Target '{target.Name}' holds one configuration item, the secret '{secretId}', not '{string.Join("', '", unknown)}'.", unknown[0]);
         }
+    }
 
+    public IReadOnlyList<ConfigurationRestoreResult> RestoreConfiguration(RollbackTarget target, RollbackPoint point, ConfigurationRestoreContext context)
+    {
+        CheckItems(target, point, context.Items);
+        var secretId = SecretId(target);
         string wanted;
         DescribeSecretResponse? previousSecret = null;
         if (context.Previous)
