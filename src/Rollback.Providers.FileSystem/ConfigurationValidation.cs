@@ -85,14 +85,14 @@ internal static class ConfigurationValidation
         {
             return new Complaint(ex.Start.Line, ex.Start.Column, ex.Message);
         }
+        catch (DecoderFallbackException)
+        {
+            return new Complaint(null, null, null) { Summary = "it is not valid UTF-8 (it holds bytes that decode to no character): it was saved in another encoding or is damaged" };
+        }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException)
         {
             // YamlDotNet's representation model reports some damage (a key given twice) as a plain .NET exception.
             return new Complaint(null, null, ex.Message);
-        }
-        catch (DecoderFallbackException)
-        {
-            return new Complaint(null, null, null) { Summary = "it is not valid UTF-8 (it holds bytes that decode to no character): it was saved in another encoding or is damaged" };
         }
     }
 

@@ -163,11 +163,14 @@ public sealed class ProviderPipelineTests
         session.Run("New-RollbackPoint -Target cfg").One("RollbackPoint");
         File.WriteAllText(file, "{ \"upstream\": \"bad\" }");
 
-        var run = session.Run("Get-RollbackPoint -Target cfg -Latest | Restore-Configuration -Reason r -Validator { 'upstream unreachable'; $false } -Confirm:$false");
+        var run = session.Run("Get-RollbackPoint -Target cfg -Latest | Restore-Configuration -Reason r -Validator { 'upstream unreachable'; $false } -Confirm:$false -Verbose");
 
+        // What the script block said goes to verbose only: a validator may quote the file it refuses.
         var error = Assert.Single(run.Errors);
         Assert.StartsWith("ValidatorFailed,", error.FullyQualifiedErrorId, StringComparison.Ordinal);
-        Assert.Contains("upstream unreachable", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains(file, error.Exception.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("upstream unreachable", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains(run.Verbose, v => v.Contains("upstream unreachable", StringComparison.Ordinal));
         Assert.Contains("bad", File.ReadAllText(file), StringComparison.Ordinal);
     }
 
