@@ -107,7 +107,11 @@ public sealed class RollbackSession : IDisposable
             shell.Streams.Warning.Select(w => w.Message).ToList(),
             shell.Streams.Verbose.Select(v => v.Message).ToList(),
             shell.Streams.Progress.ToList(),
-            terminating);
+            terminating)
+        {
+            Debug = shell.Streams.Debug.Select(d => d.Message).ToList(),
+            Information = shell.Streams.Information.Select(i => i.MessageData?.ToString() ?? string.Empty).ToList(),
+        };
     }
 
     /// <summary>
@@ -146,6 +150,12 @@ public sealed record RunResult(
     IReadOnlyList<ProgressRecord> Progress,
     ErrorRecord? Terminating)
 {
+    /// <summary>The debug stream's messages.</summary>
+    public IReadOnlyList<string> Debug { get; init; } = Array.Empty<string>();
+
+    /// <summary>The information stream's messages (Write-Information, Write-Host).</summary>
+    public IReadOnlyList<string> Information { get; init; } = Array.Empty<string>();
+
     /// <summary>Every error, non-terminating ones first, then the terminating one.</summary>
     public IReadOnlyList<ErrorRecord> AllErrors => Terminating is null ? Errors : Errors.Append(Terminating).ToList();
 

@@ -26,6 +26,9 @@ public sealed class FileLock : IDisposable
         try
         {
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+
+            // Empty, but a store file like any other: user-only, so the store holds nothing others may read.
+            StoreFiles.RestrictToOwner(path);
             return new FileLock(stream, path);
         }
         catch (IOException) when (File.Exists(path))

@@ -89,7 +89,11 @@ public sealed class PointStore
     {
         EnsureTargetDirectoryIsReal(target);
         var staging = Path.Combine(TargetDirectory(target), StagingPrefix + id);
-        Directory.CreateDirectory(Path.Combine(staging, ArtifactsFolderName));
+
+        // Each level user-only, as the store's own folders: points hold copies of files with passwords in them.
+        StoreFiles.CreateOwnerOnlyDirectory(TargetDirectory(target));
+        StoreFiles.CreateOwnerOnlyDirectory(staging);
+        StoreFiles.CreateOwnerOnlyDirectory(Path.Combine(staging, ArtifactsFolderName));
         return staging;
     }
 

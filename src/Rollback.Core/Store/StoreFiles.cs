@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using Rollback.Errors;
 using Rollback.Platform;
 
@@ -16,6 +17,9 @@ public static class StoreFiles
 
     /// <summary>rw for the owner only.</summary>
     public const int OwnerOnlyFileMode = 0x180; // 0600
+
+    private const int GroupAndOtherBits = 0x3F; // 0077
+    private const int PermissionBits = 0xFFF; // 07777
 
     /// <summary>Reads a store file; a file the user may not read, or that cannot be read, is an error that names it.</summary>
     public static string ReadAllText(string path)
@@ -49,6 +53,27 @@ public static class StoreFiles
 
     /// <summary>Makes a store file readable and writable by its owner only (Unix); nothing on Windows, where the folder's ACL applies.</summary>
     public static void RestrictToOwner(string path) => NativeFileSystem.RestrictPermissions(path, OwnerOnlyFileMode);
+
+    /// <summary>
+    /// Takes group and other permissions off every file and folder under <paramref name="path"/> (links left alone, as
+    /// chmod would follow them): a point's copies of configuration files and folders keep their own modes in the
+    /// manifest, and the copies themselves are the store's, readable by its owner only. Nothing on Windows.
+    /// </summary>
+    public static void RestrictTreeToOwner(string path)
+    {
+        if (NativeFileSystem.IsWindows || !Directory.Exists(path))
+        {
+            return;
+        }
+
+        foreach (var entry in Directory.EnumerateFileSystemEntries(path, "*", SearchOption.AllDirectories).Append(path))
+        {
+            if (NativeFileSystem.Stat(entry) is { Kind: UnixFileKind.RegularFile or UnixFileKind.Directory } status && (status.Mode & GroupAndOtherBits) != 0)
+            {
+                NativeFileSystem.RestrictPermissions(entry, status.Mode & ~GroupAndOtherBits & PermissionBits);
+            }
+        }
+    }
 
     /// <summary>
     /// Deletes a file or a folder tree without ever following a link: a link anywhere in the tree, the top included, is

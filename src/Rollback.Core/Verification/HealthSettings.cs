@@ -63,18 +63,29 @@ public sealed class HealthSettings
     /// <summary>Where the Authorization header's value is (see <see cref="HeadersFor"/>); null: no Authorization header.</summary>
     public Settings.SecretReference? Authorization { get; private init; }
 
-    /// <summary>The request headers, the Authorization header read from its secret where <see cref="Authorization"/> points.</summary>
+    /// <summary>HealthHeader values given as env:NAME or file:/path (an API key header): where each value is, never the value.</summary>
+    public IReadOnlyDictionary<string, Settings.SecretReference> SecretHeaders { get; private init; } = new Dictionary<string, Settings.SecretReference>();
+
+    /// <summary>The request headers, those kept as references (Authorization, an API key) read where they point.</summary>
     public IReadOnlyDictionary<string, string> HeadersFor(string secretsDirectory)
     {
-        if (Authorization is null)
+        if (Authorization is null && SecretHeaders.Count == 0)
         {
             return Headers;
         }
 
-        return new Dictionary<string, string>(Headers.ToDictionary(p => p.Key, p => p.Value), StringComparer.OrdinalIgnoreCase)
+        var all = new Dictionary<string, string>(Headers.ToDictionary(p => p.Key, p => p.Value), StringComparer.OrdinalIgnoreCase);
+        foreach (var secret in SecretHeaders)
         {
-            ["Authorization"] = Authorization.Reveal(secretsDirectory),
-        };
+            all[secret.Key] = secret.Value.Reveal(secretsDirectory);
+        }
+
+        if (Authorization is not null)
+        {
+            all["Authorization"] = Authorization.Reveal(secretsDirectory);
+        }
+
+        return all;
     }
 
     public bool IsConfigured => Uris.Count > 0;
@@ -84,6 +95,7 @@ public sealed class HealthSettings
     {
         var uris = settings.GetList(HealthUriSetting).Select(ParseUri).ToList();
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var secretHeaders = new Dictionary<string, Settings.SecretReference>(StringComparer.OrdinalIgnoreCase);
         foreach (var line in settings.GetList(HealthHeaderSetting))
         {
             var colon = line.IndexOf(':');
@@ -98,7 +110,20 @@ public sealed class HealthSettings
                 throw Invalid(HealthHeaderSetting, "an Authorization header would be stored in plain text in the target registry; give it as the secret setting HealthAuthorization (a SecureString, 'env:NAME' or 'file:/path') instead");
             }
 
-            headers[name] = line.Substring(colon + 1).Trim();
+            var value = line.Substring(colon + 1).Trim();
+            if (Settings.SecretReference.TryParse(value, out var reference) && !value.StartsWith(Settings.SecretReference.StorePrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                secretHeaders[name] = reference!;
+                continue;
+            }
+
+            if (CredentialHeader.IsMatch(name))
+            {
+                // The value is not repeated: it is the secret this refusal keeps out of the registry and the error.
+                throw Invalid(HealthHeaderSetting, $"the {name} header carries a credential, which would be stored in plain text in the target registry and shown by Get-RollbackTarget; give its value as a reference, '{name}: env:NAME' (an environment variable) or '{name}: file:/path' (a file only you may read)");
+            }
+
+            headers[name] = value;
         }
 
         var rule = settings.GetString(ExpectedVersionSetting);
@@ -111,6 +136,7 @@ public sealed class HealthSettings
             ExpectedStatusCodes = settings.GetList(HealthExpectedStatusSetting).Select(StatusCode).ToList(),
             MaxLatency = Duration(settings, HealthMaxLatencySetting),
             Headers = headers,
+            SecretHeaders = secretHeaders,
             TrustedCertificate = settings.GetString(HealthTrustedCertificateSetting),
             Authorization = settings.GetSecret(HealthAuthorizationSetting),
         };
@@ -157,6 +183,11 @@ public sealed class HealthSettings
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var code) && code is >= 100 and <= 599
             ? code
             : throw Invalid(HealthExpectedStatusSetting, $"'{text}' is not an HTTP status code");
+
+    // Header names that carry credentials by convention (X-Api-Key, X-Auth-Token, Cookie, X-Vault-Token...).
+    private static readonly System.Text.RegularExpressions.Regex CredentialHeader = new(
+        "key|token|secret|pass|auth|cookie|session|signature|credential",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
     private static RollbackException Invalid(string key, string why) =>
         new(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument, $"The health setting {key} is not valid: {why}.", key);

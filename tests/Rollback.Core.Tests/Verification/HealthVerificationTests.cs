@@ -174,9 +174,15 @@ public sealed class HealthVerificationTests : IDisposable
     [InlineData("HealthExpectedStatus", "OK", RollbackErrorId.InvalidSetting)]
     [InlineData("HealthHeader", "Authorization: Bearer abc", RollbackErrorId.InvalidTargetSettings)]
     [InlineData("HealthHeader", "no colon", RollbackErrorId.InvalidTargetSettings)]
+    [InlineData("HealthHeader", "X-Api-Key: k3y-in-clear", RollbackErrorId.InvalidTargetSettings)]
+    [InlineData("HealthHeader", "X-Auth-Token: k3y-in-clear", RollbackErrorId.InvalidTargetSettings)]
+    [InlineData("HealthHeader", "Cookie: session=k3y-in-clear", RollbackErrorId.InvalidTargetSettings)]
     public void BadHealthSettingIsRefusedAtRegistration(string key, string value, string errorId)
     {
         var error = Assert.Throws<RollbackException>(() => _sandbox.Register("api", "FileSystemRelease", ("Root", _root), (key, value)));
+
+        // A credential header is refused without repeating its value: the refusal is shown and journaled.
+        Assert.DoesNotContain("k3y-in-clear", error.Message, StringComparison.Ordinal);
 
         // A value of the wrong type is refused by the declared type; what only the engine can judge, by the engine.
         Assert.Equal(errorId, error.ErrorId);
