@@ -102,6 +102,10 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
             "Copying configuration files",
             context.Reporter,
             context.Cancellation);
+
+        // The copies hold what the files hold, passwords included: user-only whatever the source's mode, which the
+        // manifest keeps and a restore writes.
+        StoreFiles.RestrictTreeToOwner(context.ArtifactsDirectory);
         var files = paths.Select((path, index) => artifacts.FirstOrDefault(a => a.RelativePath == ArtifactPath(index, path)) is { } a ? new FileState(a.Sha256, a.Mode) : null).ToList();
         var state = State(paths, files);
         return new CapturedState

@@ -118,9 +118,6 @@ internal sealed class EngineServices
                 TotalSize = captured.Artifacts.Sum(a => a.Size),
                 Metadata = captured.Metadata,
             };
-
-            // The copies may hold passwords: user-only whatever their source's mode (the manifest keeps that mode).
-            StoreFiles.RestrictTreeToOwner(Path.Combine(staging, PointStore.ArtifactsFolderName));
             return Store.Points.Commit(staging, point);
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException || EngineFailures.IsRestoreFailure(ex))

@@ -56,8 +56,8 @@ public static class StoreFiles
 
     /// <summary>
     /// Takes group and other permissions off every file and folder under <paramref name="path"/> (links left alone, as
-    /// chmod would follow them): a point's copies of configuration files and folders keep their own modes in the
-    /// manifest, and the copies themselves are the store's, readable by its owner only. Nothing on Windows.
+    /// chmod would follow them), for copies whose modes the manifest keeps (a point's configuration files): the copies
+    /// themselves are the store's, readable by its owner only. Nothing on Windows.
     /// </summary>
     public static void RestrictTreeToOwner(string path)
     {
