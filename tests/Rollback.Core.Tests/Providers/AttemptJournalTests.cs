@@ -113,6 +113,50 @@ public sealed class AttemptJournalTests : IDisposable
         Assert.Equal(HistoryStatus.Reverted, recovered.Status);
     }
 
+    [Fact]
+    public void UnderWhatIfAnUnfinishedAttemptIsOnlyNamedAndNothingChanges()
+    {
+        var file = _sandbox.PathOf("etc", "app.json");
+        Sandbox.WriteFile(file, "{\"v\":1}");
+        _sandbox.Register("cfg", "ConfigurationFile", ("Path", new[] { file }));
+        var point = _sandbox.Engine.Points.Create("cfg", null);
+        File.WriteAllText(file, "{\"v\":2}");
+        _sandbox.Store.Attempts.Begin(new AttemptRecord { Id = "0123456789ab", Target = "cfg", Action = HistoryAction.RestoreConfiguration, PointId = point.Id, ProcessId = DeadProcessId() });
+        var warnings = new List<string>();
+        var engine = new RollbackEngine(_sandbox.Store, _sandbox.Catalog, new OnPhase("never", () => { }, warnings), user: "tester");
+
+        engine.Configuration.Restore(new ConfigurationRestoreRequest { Target = "cfg", PointId = point.Id, WhatIf = true });
+
+        Assert.Contains(warnings, w => w.Contains("0123456789ab", StringComparison.Ordinal));
+        Assert.True(_sandbox.Store.Attempts.Exists("cfg"));
+        Assert.Equal("{\"v\":2}", File.ReadAllText(file));
+        Assert.DoesNotContain(_sandbox.Store.Journal.Read(), e => e.Action == HistoryAction.RecoverAttempt);
+    }
+
+    [Fact]
+    public void AKindThatDoesNotDescribeItsSwitchIsJournaledInterruptedAndLeftAsFound()
+    {
+        var site = _sandbox.PathOf("site");
+        Sandbox.WriteFile(Path.Combine(site, "index.html"), "v1");
+        _sandbox.Register("site", "Directory", ("Path", site));
+        var point = _sandbox.Engine.Points.Create("site", null);
+        var before = Sandbox.Snapshot(site);
+        _sandbox.Store.Attempts.Begin(new AttemptRecord
+        {
+            Id = "0123456789ab", Target = "site", Action = HistoryAction.Rollback, PointId = point.Id, FromVersion = "v0", FromFingerprint = "another state",
+            ToVersion = point.Version, ToFingerprint = point.Fingerprint, ProcessId = DeadProcessId(),
+        });
+
+        _sandbox.Engine.Points.Create("site", null);
+
+        var recovered = Assert.Single(_sandbox.Store.Journal.Read(), e => e.Action == HistoryAction.RecoverAttempt);
+        Assert.Equal(HistoryStatus.Interrupted, recovered.Status);
+        Assert.Equal("0123456789ab", recovered.AttemptId);
+        Assert.Contains("the point's state", recovered.Message, StringComparison.Ordinal);
+        Assert.False(_sandbox.Store.Attempts.Exists("site"));
+        Assert.Equal(before, Sandbox.Snapshot(site));
+    }
+
     public void Dispose() => _sandbox.Dispose();
 
     /// <summary>A release target 'api' with a point at v1, then v2 deployed: a rollback has something to switch.</summary>
