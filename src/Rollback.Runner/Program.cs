@@ -41,7 +41,9 @@ public static class Program
             }
         }
 
-        var state = RunnerSession.Create(modulePath, watchOutput: commandLine.RunsScriptAndExits);
+        // The line editor serves a console on a terminal; redirected input is read as pwsh reads it, line by line.
+        var editLines = !commandLine.RunsScriptAndExits && !commandLine.IsServerMode && !Console.IsInputRedirected && !Console.IsOutputRedirected;
+        var state = RunnerSession.Create(modulePath, watchOutput: commandLine.RunsScriptAndExits, editLines);
 
         // pwsh's console stops the running pipeline on Ctrl+C; the runner only notes that it happened, to exit 130.
         var interrupted = false;

@@ -10,6 +10,9 @@ public static class RunnerSession
 {
     public const string ModulePathVariable = "ROLLBACK_MODULE_PATH";
 
+    /// <summary>The function pwsh's console calls for each line it reads, when a session defines it.</summary>
+    public const string ConsoleReadLineFunction = "PSConsoleHostReadLine";
+
     /// <summary>
     /// Shadows the engine's Out-Default (functions win over cmdlets) with the same command behind the output watch.
     /// pwsh sends every statement's output and unhandled errors of -File and -Command to a command named
@@ -47,7 +50,8 @@ public static class RunnerSession
 
     /// <param name="modulePath">The module manifest to import, or null for none.</param>
     /// <param name="watchOutput">Whether to route Out-Default through the output watch (script runs that end with the script).</param>
-    public static InitialSessionState Create(string? modulePath, bool watchOutput)
+    /// <param name="editLines">Whether the console reads its lines with the runner's line editor (a console on a terminal).</param>
+    public static InitialSessionState Create(string? modulePath, bool watchOutput, bool editLines)
     {
         var state = InitialSessionState.CreateDefault2();
         if (modulePath is not null)
@@ -63,6 +67,16 @@ public static class RunnerSession
                 Visibility = SessionStateEntryVisibility.Private,
             });
             state.Commands.Add(new SessionStateFunctionEntry("Out-Default", OutDefaultThroughWatch));
+        }
+
+        if (editLines)
+        {
+            // pwsh reads each console line through a command of this name when the session has one (PSReadLine's hook).
+            state.Commands.Add(new SessionStateCmdletEntry(ReadRunnerConsoleLineCommand.CommandName, typeof(ReadRunnerConsoleLineCommand), helpFileName: null)
+            {
+                Visibility = SessionStateEntryVisibility.Private,
+            });
+            state.Commands.Add(new SessionStateFunctionEntry(ConsoleReadLineFunction, ReadRunnerConsoleLineCommand.CommandName));
         }
 
         return state;
