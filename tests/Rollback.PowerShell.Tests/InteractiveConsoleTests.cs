@@ -64,7 +64,7 @@ public sealed class InteractiveConsoleTests : IDisposable
         console.Press(TerminalConsole.Tab);
         console.WaitFor("the completed name", lines => lines[^1] == $"{console.Prompt} Get-RollbackTarget -Name checkout-api");
         var prompts = console.PromptCount();
-        console.Press(TerminalConsole.Enter);
+        console.Press(TerminalConsole.EnterKey);
         var lines = console.WaitForPrompt(prompts + 1);
 
         var output = lines.SkipWhile(line => line != $"{console.Prompt} Get-RollbackTarget -Name checkout-api").ToList();
@@ -87,7 +87,7 @@ public sealed class InteractiveConsoleTests : IDisposable
         console.Press(TerminalConsole.Up);
         console.WaitFor("the first line again", lines => lines[^1] == $"{console.Prompt} \"first \" + (2*3)");
         var prompts = console.PromptCount();
-        console.Press(TerminalConsole.Enter);
+        console.Press(TerminalConsole.EnterKey);
 
         var lines = console.WaitForPrompt(prompts + 1);
         Assert.Equal(2, lines.Count(line => line == "first 6"));
@@ -97,9 +97,7 @@ public sealed class InteractiveConsoleTests : IDisposable
     public void CtrlCStopsTheRunningCommandAndTheConsoleGoesOn()
     {
         var console = Start();
-        var prompts = console.PromptCount();
-        console.Type("'sleeping'; Start-Sleep -Seconds 600; 'not reached'");
-        console.Press(TerminalConsole.Enter);
+        var prompts = console.Enter("'sleeping'; Start-Sleep -Seconds 600; 'not reached'");
         console.WaitFor("the command running", lines => lines[^1] == "sleeping");
 
         console.Press(TerminalConsole.CtrlC);
@@ -113,9 +111,7 @@ public sealed class InteractiveConsoleTests : IDisposable
     public void CtrlCAtThePromptDropsTheLineAndAnUnfinishedCommand()
     {
         var console = Start();
-        var prompts = console.PromptCount();
-        console.Type("'unterminated");
-        console.Press(TerminalConsole.Enter);
+        var prompts = console.Enter("'unterminated");
         console.WaitFor("the continuation prompt", lines => lines[^1] == ">>");
         console.Type("'abandoned'");
 
@@ -138,7 +134,7 @@ public sealed class InteractiveConsoleTests : IDisposable
         console.Press(TerminalConsole.Left);
         console.Press(TerminalConsole.Backspace);
         console.Type("2");
-        console.Press(TerminalConsole.Enter);
+        console.Press(TerminalConsole.EnterKey);
 
         var lines = console.WaitForPrompt(prompts + 1);
         var echo = lines.ToList().FindLastIndex(line => line.StartsWith(console.Prompt + " '", StringComparison.Ordinal));
@@ -151,10 +147,8 @@ public sealed class InteractiveConsoleTests : IDisposable
     {
         var console = Start();
         var done = Path.Combine(_folder, "done");
-        var prompts = console.PromptCount();
-        console.Type(
+        var prompts = console.Enter(
             $"$n = 0; while (-not (Test-Path '{done}')) {{ $n++; Write-Progress -Activity 'Copying release' -Status \"file $n\" -PercentComplete ($n % 100); Start-Sleep -Milliseconds 100 }}; 'copied'");
-        console.Press(TerminalConsole.Enter);
 
         console.WaitFor("the progress bar", lines => lines.Any(line => line.StartsWith("Copying release [", StringComparison.Ordinal) && line.Contains("file ", StringComparison.Ordinal)));
         File.WriteAllText(done, string.Empty);

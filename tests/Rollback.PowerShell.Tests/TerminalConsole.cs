@@ -33,7 +33,7 @@ internal sealed class TerminalConsole : IDisposable
 
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    public static readonly byte[] Enter = [0x0d];
+    public static readonly byte[] EnterKey = [0x0d];
     public static readonly byte[] Tab = [0x09];
     public static readonly byte[] ShiftTab = [0x1b, (byte)'[', (byte)'Z'];
     public static readonly byte[] Up = [0x1b, (byte)'[', (byte)'A'];
@@ -142,13 +142,19 @@ internal sealed class TerminalConsole : IDisposable
             lines => lines.Count(line => line.StartsWith(Prompt, StringComparison.Ordinal)) >= count && lines[^1] == Prompt,
             patience);
 
-    /// <summary>Types a line, presses Enter and returns what the console printed before its next prompt.</summary>
-    public IReadOnlyList<string> Run(string line)
+    /// <summary>Types a line and presses Enter; returns how many prompts the screen showed before (for <see cref="WaitForPrompt"/>).</summary>
+    public int Enter(string line)
     {
         var prompts = PromptCount();
         Type(line);
-        Press(Enter);
-        var lines = WaitForPrompt(prompts + 1);
+        Press(EnterKey);
+        return prompts;
+    }
+
+    /// <summary>Types a line, presses Enter and returns what the console printed before its next prompt.</summary>
+    public IReadOnlyList<string> Run(string line)
+    {
+        var lines = WaitForPrompt(Enter(line) + 1);
         var echo = lines.ToList().FindLastIndex(shown => shown == $"{Prompt} {line}");
         if (echo < 0)
         {
