@@ -34,7 +34,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
 
     public KindSchema Schema { get; } = new(new[]
     {
-        new SettingDefinition { Name = PathSetting, Type = SettingType.Text, Required = true, Description = "The application folder." },
+        new SettingDefinition { Name = PathSetting, Type = SettingType.Text, IsPath = true, Required = true, Description = "The application folder." },
         new SettingDefinition { Name = VersionFileSetting, Type = SettingType.Text, Description = "A file under Path whose first line is the version; the folder's content hash when absent." },
         FileSystemChecks.SpecialFilesDefinition,
     });

@@ -97,6 +97,7 @@ public sealed class HostileInputTests
     [Theory]
     [InlineData("FileSystemRelease", "Root", "app")]
     [InlineData("ConfigurationFile", "Path", "app/app.yml")]
+    [InlineData("Directory", "Path", "app")]
     public void ARelativePathSettingResolvesAgainstThePowerShellLocationNotTheProcessFolder(string kind, string setting, string relative)
     {
         using var session = new RollbackSession();
@@ -125,6 +126,22 @@ public sealed class HostileInputTests
         Assert.Contains("nope.yml", error.Exception.Message, StringComparison.Ordinal);
         Assert.Single(session.Run("Get-RollbackPoint -Target cfg").All("RollbackPoint"));
         Assert.Equal(before, Snapshot(session.Root));
+    }
+
+    [Theory]
+    [InlineData("./app.yml")]
+    [InlineData("../etc/app.yml")]
+    public void ARelativeItemPathResolvesAgainstThePowerShellLocation(string item)
+    {
+        using var session = new RollbackSession();
+        var file = ConfigurationTarget(session, "app.yml", "a: 1\n");
+        File.WriteAllText(file, "a: 2\n");
+
+        var run = session.Run($"Set-Location \"$TestRoot/etc\"; Get-RollbackPoint -Target cfg -Latest | Restore-Configuration -Item '{item}' -Reason r -Confirm:$false");
+
+        run.AssertNoErrors();
+        Assert.Equal(file, run.One("ConfigurationRestoreResult").Properties["Item"].Value);
+        Assert.Equal("a: 1\n", File.ReadAllText(file));
     }
 
     [Theory]

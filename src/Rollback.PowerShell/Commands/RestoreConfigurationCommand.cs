@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using Rollback.Engine;
 using Rollback.Errors;
@@ -73,7 +74,7 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
                 PointId = PointId,
                 Reason = Reason,
                 ApprovedBy = ApprovedBy,
-                Items = Item,
+                Items = Item.Select(ResolveIfRelativePath).ToArray(),
                 Validator = ScriptBlockAdapter.ToValidator(Validator),
                 BeforeSwitch = ScriptBlockAdapter.ToAction(BeforeSwitch, Target, PointId),
                 AfterSwitch = ScriptBlockAdapter.ToAction(AfterSwitch, Target, PointId),
@@ -89,4 +90,16 @@ public sealed class RestoreConfigurationCommand : PointCmdlet
             WriteRollbackError(ex);
         }
     }
+
+    /// <summary>
+    /// An item written as a relative file-system path (./app.yml, ../etc/app.yml, ~/app.yml) names the file under the
+    /// PowerShell location, as it would for any cmdlet; a bare name (a file name, or a secret's name holding slashes)
+    /// is passed on as typed for the kind to match.
+    /// </summary>
+    private string ResolveIfRelativePath(string item) =>
+        item.StartsWith("./", StringComparison.Ordinal) || item.StartsWith("../", StringComparison.Ordinal) ||
+        item.StartsWith(".\\", StringComparison.Ordinal) || item.StartsWith("..\\", StringComparison.Ordinal) ||
+        item.StartsWith("~", StringComparison.Ordinal)
+            ? ResolveFileSystemPath(item)
+            : item;
 }
