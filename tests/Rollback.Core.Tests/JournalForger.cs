@@ -8,15 +8,18 @@ namespace Rollback.Tests;
 /// <summary>What an attacker who read the source can do: write a journal line exactly as the module seals one.</summary>
 internal static class JournalForger
 {
-    /// <summary>The line and hash the module would write for <paramref name="entry"/> (its sequence and previous hash as given).</summary>
+    /// <summary>
+    /// The line and hash the module would write for <paramref name="entry"/> (its sequence and previous hash as given).
+    /// The forger has no journal key: the entry's MAC, if it had one, is copied after the new hash unchanged.
+    /// </summary>
     public static (string Line, string Hash) Seal(HistoryEntry entry)
     {
-        var node = JsonNode.Parse(JsonSerializer.Serialize(entry with { FollowsTornLine = null }, StoreJson.Compact))!.AsObject();
+        var node = JsonNode.Parse(JsonSerializer.Serialize(entry with { FollowsTornLine = null, Mac = null }, StoreJson.Compact))!.AsObject();
         node.Remove("hash");
         var content = node.ToJsonString();
         var signed = content[..^1] + ",\"hash\":\"";
         var hash = Checksums.HashText(signed);
-        return (signed + hash + "\"}", hash);
+        return (signed + hash + (entry.Mac is null ? "\"}" : "\",\"mac\":\"" + entry.Mac + "\"}"), hash);
     }
 
     /// <summary>Lines as the module wrote them before lines were sealed: the hash covered the re-serialised entry.</summary>

@@ -20,7 +20,11 @@ public sealed partial class JournalTests : IDisposable
 
     public JournalTests() => _store = new RollbackStore(_temp.Path);
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose()
+    {
+        _temp.Dispose();
+        _keys.Dispose();
+    }
 
     private Journal Journal => _store.Journal;
 

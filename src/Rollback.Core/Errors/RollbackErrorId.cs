@@ -82,4 +82,8 @@ public static class RollbackErrorId
     public const string StorePathInvalid = nameof(StorePathInvalid);
     /// <summary>The journal cannot be appended to, so nothing that must be journaled may start.</summary>
     public const string JournalUnwritable = nameof(JournalUnwritable);
+    /// <summary>The journal key file (ROLLBACK_JOURNAL_KEY_FILE) may be read by others than its owner.</summary>
+    public const string JournalKeyUnprotected = nameof(JournalKeyUnprotected);
+    /// <summary>The journal key file is missing, unreadable, not a regular file or too short.</summary>
+    public const string JournalKeyInvalid = nameof(JournalKeyInvalid);
 }

@@ -72,6 +72,9 @@ public sealed record HistoryEntry
     public string Hash { get; init; } = string.Empty;
 
     public string PreviousHash { get; init; } = string.Empty;
+
+    /// <summary>HMAC-SHA256 of <see cref="Hash"/> under the journal key, written after the hash; null (and left out) when no key was configured.</summary>
+    public string? Mac { get; init; }
 }
 
 /// <summary>The outcome of checking the journal's hash chain.</summary>
@@ -90,6 +93,12 @@ public sealed class JournalVerification
 
     /// <summary>How many point manifests recorded a journal position that was checked against the chain.</summary>
     public int AnchorsChecked { get; init; }
+
+    /// <summary>With a journal key: the entries before the first one that carries a MAC (written before the key was configured), counted, not checked.</summary>
+    public long UnkeyedCount { get; init; }
+
+    /// <summary>How many entries' MACs were checked against the journal key (0 without a key).</summary>
+    public long MacsChecked { get; init; }
 
     /// <summary>What is not a break but worth knowing: torn writes read past, point manifests that could not be read.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();

@@ -24,9 +24,11 @@ public sealed class Journal
 
     // The current line format ends with the hash, which covers every byte before it: {...,"hash":"<sha256 hex>"}.
     // Lines written before it (hash, then previousHash, last) are "legacy": their hash covers the re-serialised entry,
-    // so they are also required to be exactly that serialisation, byte for byte.
+    // so they are also required to be exactly that serialisation, byte for byte. With a journal key the hash is followed
+    // by the MAC of the hash, outside what the hash covers: {...,"hash":"<sha256 hex>","mac":"<hmac-sha256 hex>"}.
     private const string HashPropertyPrefix = ",\"hash\":\"";
-    private static readonly Regex SealedLine = new("^(?<signed>\\{.*,\"hash\":\")(?<hash>[0-9a-f]{64})\"\\}\\z", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+    private const string MacPropertyPrefix = "\",\"mac\":\"";
+    private static readonly Regex SealedLine = new("^(?<signed>\\{.*,\"hash\":\")(?<hash>[0-9a-f]{64})\"(,\"mac\":\"(?<mac>[^\"\\\\]*)\")?\\}\\z", RegexOptions.CultureInvariant | RegexOptions.Singleline);
 
     private readonly RollbackStore _store;
 
@@ -53,6 +55,8 @@ public sealed class Journal
     {
         try
         {
+            // A configured key that cannot be used stops the attempt here too, before anything changes.
+            JournalKey.Load(_store.JournalKeyFile);
             using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
             if (Directory.Exists(Path) || File.Exists(Path))
             {
@@ -71,6 +75,7 @@ public sealed class Journal
     {
         try
         {
+            var key = JournalKey.Load(_store.JournalKeyFile);
             using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
             var (lastSequence, lastHash, lastIsDamaged) = ReadTail();
 
@@ -85,7 +90,7 @@ public sealed class Journal
                 FollowsTornLine = torn && lastIsDamaged ? true : null,
                 HeadRecordedSequence = UnexpectedHead(lastSequence, lastHash, torn && lastIsDamaged),
             };
-            var (line, hash) = Seal(unsealed);
+            var (line, hash, mac) = Seal(unsealed, key);
             var bytes = Utf8NoBom.GetBytes((torn ? "\n" : string.Empty) + line + "\n");
             using (var stream = OpenForAppend())
             {
@@ -94,7 +99,7 @@ public sealed class Journal
             }
 
             StoreFiles.RestrictToOwner(Path);
-            var sealedEntry = unsealed with { Hash = hash };
+            var sealedEntry = unsealed with { Hash = hash, Mac = mac };
             AtomicFile.WriteAllText(HeadPath, JsonSerializer.Serialize(new JournalHead(sealedEntry.Sequence, hash), StoreJson.Compact));
             return sealedEntry;
         }
@@ -163,6 +168,7 @@ public sealed class Journal
     /// </summary>
     public JournalVerification Verify()
     {
+        var macs = new MacCheck(JournalKey.Load(_store.JournalKeyFile));
         var warnings = new List<string>();
         var hashes = new Dictionary<long, string>();
         var previousHash = GenesisHash;
@@ -217,6 +223,11 @@ public sealed class Journal
                     $"Entry {entry.Sequence} was appended when journal.head named entry {recorded}, not entry {count}: the entries after {recorded} were written outside the module (or it stopped between writing an entry and its head record, or journal.head was edited).");
             }
 
+            if (macs.Check(entry, line.Mac) is { } macProblem)
+            {
+                return Broken(entry.Sequence, count, macProblem);
+            }
+
             previousHash = entry.Hash;
             hashes[++count] = previousHash;
         }
@@ -226,6 +237,7 @@ public sealed class Journal
         var headHash = headSequence == 0 ? GenesisHash : hashes[headSequence];
         var anchors = 0;
         var anchorProblem = CheckHeadRecord(headSequence, headHash, sawSealed) ?? CheckPointAnchors(hashes, count, warnings, out anchors);
+        warnings.AddRange(macs.Warnings(count));
         if (anchorProblem is not null)
         {
             return new JournalVerification
@@ -236,6 +248,8 @@ public sealed class Journal
                 Message = anchorProblem,
                 Path = Path,
                 Warnings = warnings,
+                UnkeyedCount = macs.Unkeyed,
+                MacsChecked = macs.Checked,
             };
         }
 
@@ -243,10 +257,12 @@ public sealed class Journal
         {
             IsValid = true,
             EntryCount = count,
-            Message = $"All {count} entries chain correctly, and agree with journal.head and the {anchors} point manifest(s) that recorded a journal position.",
+            Message = $"All {count} entries chain correctly, and agree with journal.head and the {anchors} point manifest(s) that recorded a journal position." + macs.Summary(),
             Path = Path,
             Warnings = warnings,
             AnchorsChecked = anchors,
+            UnkeyedCount = macs.Unkeyed,
+            MacsChecked = macs.Checked,
         };
     }
 
@@ -334,6 +350,71 @@ public sealed class Journal
         return points;
     }
 
+    /// <summary>
+    /// The MAC rules of -Verify. With a key: every entry from the first one that carries a MAC on must carry the right one
+    /// (a wrong MAC is a forgery or another key; a missing one was stripped); the entries before it were written before the
+    /// key was configured and are counted as unkeyed. Without a key, MACs cannot be checked and are only counted.
+    /// </summary>
+    private sealed class MacCheck
+    {
+        private readonly JournalKey? _key;
+        private long _firstKeyedSequence;
+        private long _macsUnchecked;
+
+        public MacCheck(JournalKey? key) => _key = key;
+
+        public long Unkeyed { get; private set; }
+
+        public long Checked { get; private set; }
+
+        public string? Check(HistoryEntry entry, string? mac)
+        {
+            if (_key is null)
+            {
+                _macsUnchecked += mac is null ? 0 : 1;
+                return null;
+            }
+
+            if (mac is null)
+            {
+                if (_firstKeyedSequence == 0)
+                {
+                    Unkeyed++;
+                    return null;
+                }
+
+                return $"Entry {entry.Sequence} carries no MAC although entry {_firstKeyedSequence} before it did: its MAC was stripped, or it was written from outside the module.";
+            }
+
+            if (!_key.Matches(entry.Hash, mac))
+            {
+                return $"Entry {entry.Sequence} carries a MAC that does not match the journal key ({_key.Path}): it was forged or re-chained by someone without the key, or the key is not the one the journal was written with.";
+            }
+
+            _firstKeyedSequence = _firstKeyedSequence == 0 ? entry.Sequence : _firstKeyedSequence;
+            Checked++;
+            return null;
+        }
+
+        public IEnumerable<string> Warnings(long count)
+        {
+            if (_key is null && _macsUnchecked > 0)
+            {
+                yield return $"{_macsUnchecked} entries carry a MAC that was not checked: no journal key is configured ({JournalKey.EnvironmentVariable}).";
+            }
+
+            if (_key is not null && _firstKeyedSequence == 0 && count > 0)
+            {
+                // Indistinguishable from every MAC being stripped: only the next entry, written with the key, settles it.
+                yield return $"None of the {count} entries carries a MAC: either none was written since the journal key was configured, or every MAC was stripped. The key proves nothing about them.";
+            }
+        }
+
+        public string Summary() => _key is null
+            ? " No journal key is configured: a consistent rewrite of the journal, journal.head and the manifests would not be detected."
+            : $" {Checked} MAC(s) match the journal key; {Unkeyed} earlier entries were written before it was configured.";
+    }
+
     private JournalVerification Broken(long sequence, long validCount, string message) =>
         new() { IsValid = false, EntryCount = validCount, FirstBrokenSequence = sequence, Message = message, Path = Path };
 
@@ -359,7 +440,7 @@ public sealed class Journal
     /// The line for an entry whose sequence and previous hash are set: its JSON without the hash, then the hash of every
     /// byte before it. What is hashed is exactly what is written, so a field added to the line is caught as an edit.
     /// </summary>
-    private static (string Line, string Hash) Seal(HistoryEntry unsealed)
+    private static (string Line, string Hash, string? Mac) Seal(HistoryEntry unsealed, JournalKey? key)
     {
         using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(unsealed, StoreJson.Compact));
         using var buffer = new MemoryStream();
@@ -377,7 +458,13 @@ public sealed class Journal
         var content = Utf8NoBom.GetString(buffer.ToArray());
         var signed = content.Substring(0, content.Length - 1) + HashPropertyPrefix;
         var hash = Checksums.HashText(signed);
-        return (signed + hash + "\"}", hash);
+        if (key is null)
+        {
+            return (signed + hash + "\"}", hash, null);
+        }
+
+        var mac = key.Mac(hash);
+        return (signed + hash + MacPropertyPrefix + mac + "\"}", hash, mac);
     }
 
     private static string LegacyHash(HistoryEntry entry) =>
@@ -446,7 +533,8 @@ public sealed class Journal
         var hashMatches = sealedLine.Success
             ? sealedLine.Groups["hash"].Value == entry.Hash && Checksums.HashText(sealedLine.Groups["signed"].Value) == entry.Hash
             : LegacyHash(entry) == entry.Hash && JsonSerializer.Serialize(entry, StoreJson.Compact) == text;
-        return new JournalLine(LineKind.Entry, lineNumber, text, null) { Entry = entry, IsSealed = sealedLine.Success, HashMatches = hashMatches };
+        var mac = sealedLine.Success && sealedLine.Groups["mac"].Success ? sealedLine.Groups["mac"].Value : null;
+        return new JournalLine(LineKind.Entry, lineNumber, text, null) { Entry = entry, IsSealed = sealedLine.Success, HashMatches = hashMatches, Mac = mac };
     }
 
     /// <summary>The last sequence and hash, read from the end of the file so appends stay cheap on a long journal.</summary>
@@ -548,6 +636,9 @@ public sealed class Journal
         public bool IsSealed { get; init; }
 
         public bool HashMatches { get; init; }
+
+        /// <summary>The "mac" field of a sealed line, null when it has none.</summary>
+        public string? Mac { get; init; }
     }
 }
 

@@ -50,6 +50,12 @@ public sealed class RollbackStore
 
     public string Root { get; }
 
+    /// <summary>
+    /// The journal key file (see <see cref="JournalKey"/>), or null for none: ROLLBACK_JOURNAL_KEY_FILE when the store is
+    /// opened. Outside the store on purpose, so that write access to the store does not give the key.
+    /// </summary>
+    public string? JournalKeyFile { get; set; } = Environment.GetEnvironmentVariable(JournalKey.EnvironmentVariable);
+
     public string TargetsFile => Path.Combine(Root, "targets.json");
 
     public string JournalFile => Path.Combine(Root, "journal.jsonl");
