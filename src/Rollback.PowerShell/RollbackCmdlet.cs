@@ -155,6 +155,7 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.RollbackNotReady => CmdletStrings.ActionRollbackNotReady,
         RollbackErrorId.RollbackFailed => CmdletStrings.ActionRollbackFailed,
         RollbackErrorId.JournalCorrupt or RollbackErrorId.JournalChainBroken => CmdletStrings.ActionJournalCorrupt,
+        RollbackErrorId.JournalKeyUnprotected or RollbackErrorId.JournalKeyInvalid => CmdletStrings.ActionJournalKey,
         RollbackErrorId.PolicyInvalid => CmdletStrings.ActionPolicyInvalid,
         RollbackErrorId.PolicyContradictory => CmdletStrings.ActionPolicyContradictory,
         RollbackErrorId.MetricsSourceUnreachable => CmdletStrings.ActionMetricsSourceUnreachable,
