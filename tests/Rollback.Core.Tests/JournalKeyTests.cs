@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Platform;
 using Rollback.Store;
@@ -51,13 +52,7 @@ public sealed partial class JournalTests
     [Fact]
     public void AStrippedMacAfterAKeyedEntryIsDetected()
     {
-        _store.JournalKeyFile = WriteKeyFile(KeyText);
-        AppendMany(1, 3);
-        var lines = File.ReadAllLines(Journal.Path);
-        lines[2] = StripMac(lines[2]);
-        WriteLines(lines);
-
-        var verification = Journal.Verify();
+        var verification = VerifyThreeKeyedEntriesAfter(lines => lines.Select((line, i) => i == 2 ? StripMac(line) : line));
 
         Assert.False(verification.IsValid);
         Assert.Equal(3, verification.FirstBrokenSequence);
@@ -67,11 +62,7 @@ public sealed partial class JournalTests
     [Fact]
     public void EveryMacStrippedPassesWithAWarningThatSaysTheKeyProvesNothingAboutThem()
     {
-        _store.JournalKeyFile = WriteKeyFile(KeyText);
-        AppendMany(1, 3);
-        WriteLines(File.ReadAllLines(Journal.Path).Select(StripMac));
-
-        var verification = Journal.Verify();
+        var verification = VerifyThreeKeyedEntriesAfter(lines => lines.Select(StripMac));
 
         // Indistinguishable from a journal written before the key was set: the documented limit, said in a warning.
         Assert.True(verification.IsValid, verification.Message);
@@ -182,6 +173,37 @@ public sealed partial class JournalTests
         var storeFiles = Directory.EnumerateFiles(_temp.Path, "*", SearchOption.AllDirectories).Select(File.ReadAllText);
         var shown = new[] { broken.Message }.Concat(broken.Warnings).Concat(storeFiles).Append(JsonSerializer.Serialize(broken));
         Assert.All(shown, text => Assert.DoesNotContain(KeyText, text, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ARollbackWithAKeyIsJournaledWithMacsListedByHistoryAndVerifies()
+    {
+        using var sandbox = new Providers.Sandbox();
+        sandbox.Store.JournalKeyFile = WriteKeyFile(KeyText);
+        var root = sandbox.CreateReleaseRoot("api", "v1", "v1", "v2");
+        sandbox.Register("api", "FileSystemRelease", ("Root", root));
+        var point = sandbox.Engine.Points.Create("api", null);
+        Providers.Sandbox.Deploy(root, "v2");
+
+        var result = sandbox.Rollback("api", point.Id);
+
+        Assert.Equal(RollbackStatus.Succeeded, result.Status);
+        var history = sandbox.Engine.History.Get(new HistoryFilter { Target = "api" }).ToList();
+        Assert.Contains(history, e => e.Action == HistoryAction.Rollback && e.Status == nameof(RollbackStatus.Succeeded));
+        Assert.All(sandbox.Store.Journal.Read(), e => Assert.Matches("^[0-9a-f]{64}$", e.Mac!));
+        var verification = sandbox.Engine.History.Verify();
+        Assert.True(verification.IsValid, verification.Message);
+        Assert.Equal(verification.EntryCount, verification.MacsChecked);
+        Assert.Equal(0, verification.UnkeyedCount);
+        Assert.Equal(result.JournalSequence, verification.EntryCount);
+    }
+
+    private JournalVerification VerifyThreeKeyedEntriesAfter(Func<string[], System.Collections.Generic.IEnumerable<string>> tamper)
+    {
+        _store.JournalKeyFile = WriteKeyFile(KeyText);
+        AppendMany(1, 3);
+        WriteLines(tamper(File.ReadAllLines(Journal.Path)));
+        return Journal.Verify();
     }
 
     /// <summary>What a forger with write access to the store can do: edit entry 2, re-seal it and the rest, and rewrite journal.head.</summary>
