@@ -1,10 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Threading.Tasks;
 using Xunit;
 
 namespace Rollback.PowerShell.Tests;
@@ -44,7 +42,7 @@ public sealed class DirectoryCrashTests : IDisposable
     [InlineData("staging", "Succeeded")]
     [InlineData("swapped", "AlreadyCurrent")]
     [InlineData("set-aside", "AlreadyCurrent")]
-    public async Task OneRerunFinishesWhatARollbackKilledAtThisStepLeft(string step, string rerunStatus)
+    public void OneRerunFinishesWhatARollbackKilledAtThisStepLeft(string step, string rerunStatus)
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "The folder swap without a window, and kill -9, are Linux's.");
         var pointId = _session.Run("New-RollbackPoint -Target site").One("RollbackPoint").GetString("Id")!;
@@ -54,7 +52,8 @@ public sealed class DirectoryCrashTests : IDisposable
         Write(Path.Combine("bin", "New.dll"), "new dependency");
         var failed = Snapshot(_site);
 
-        var killed = await KillRollbackAt(step, pointId);
+        var killed = KilledProcess.RunAndKillAt(
+            $"Invoke-Rollback -Target site -PointId {pointId} -Reason crash -Confirm:$false -StorePath '{_session.StorePath}'", step, _session.Root);
 
         var left = Directory.GetDirectories(Path.GetDirectoryName(_site)!, ".api.rollback-" + killed.ToString(CultureInfo.InvariantCulture) + "-*");
         Assert.True(left.Length == 1, $"The kill at '{step}' left {left.Length} attempt folders.");
@@ -82,46 +81,6 @@ public sealed class DirectoryCrashTests : IDisposable
         var undo = _session.Run($"Invoke-Rollback -Target site -PointId {adopted.GetString("Id")} -Reason undo -Confirm:$false").One("RollbackResult");
         Assert.Equal("Succeeded", undo.GetString("Status"));
         Assert.Equal(failed, Snapshot(_site));
-    }
-
-    /// <summary>Runs Invoke-Rollback in the runner, paused at <paramref name="step"/>, and kills it there with kill -9; returns its id.</summary>
-    private async Task<int> KillRollbackAt(string step, string pointId)
-    {
-        var announce = Path.Combine(_session.Root, "paused-" + step);
-        var killed = 0;
-        var command = $"Invoke-Rollback -Target site -PointId {pointId} -Reason crash -Confirm:$false -StorePath '{_session.StorePath}'";
-        var run = await RunnerProcess.RunAsync(
-            ["--module", RollbackSession.ManifestPath, "-NoProfile", "-NonInteractive", "-Command", command],
-            input: null,
-            environment: new Dictionary<string, string?> { ["ROLLBACK_TEST_PAUSE_AT"] = step, ["ROLLBACK_TEST_PAUSE_FILE"] = announce },
-            patience: null,
-            whileRunning: async pid =>
-            {
-                // A guard against waiting for good when the child ends without pausing, not a timing.
-                var waited = Stopwatch.StartNew();
-                using var child = Process.GetProcessById(pid);
-                while (!File.Exists(announce) && !child.HasExited && waited.Elapsed < TimeSpan.FromSeconds(90))
-                {
-                    await Task.Delay(20);
-                }
-
-                if (File.Exists(announce) && int.Parse(File.ReadAllText(announce), CultureInfo.InvariantCulture) == pid)
-                {
-                    Kill9(pid);
-                    killed = pid;
-                }
-            });
-
-        Assert.True(killed != 0, $"The rollback did not pause at '{step}': {run}");
-        Assert.True(run.ExitCode == 137, $"The rollback was not killed by SIGKILL: {run}");
-        return killed;
-    }
-
-    private static void Kill9(int processId)
-    {
-        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-KILL", processId.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
-        kill.WaitForExit();
-        Assert.True(kill.ExitCode == 0, $"kill -KILL {processId} failed with {kill.ExitCode}.");
     }
 
     private void Write(string relative, string content)
