@@ -257,7 +257,8 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
             var kept = Directory.Exists(previous) ? previous : "the store (see the error)";
             context.Reporter.Warning($"'{folder}' was switched to the point, but the state it replaced could not be made a safety point: {ex.Message} That state is kept in '{kept}'.");
             throw new RollbackException(RollbackErrorId.CaptureFailed, RollbackErrorCategory.WriteError,
-                $"The switch is done, but the state it replaced could not be made a safety point ({ex.Message}); it is kept in '{kept}', and the next rollback of this target adopts it.", target.Name, ex);
+                $"The switch is done, but the state it replaced could not be made a safety point ({ex.Message}); it is kept in '{kept}'" +
+                (Directory.Exists(previous) ? ", and the next rollback of this target adopts it." : "; move it away or delete it once it is not needed."), target.Name, ex);
         }
     }
 

@@ -128,6 +128,39 @@ public sealed class PointStoreTests : IDisposable
     }
 
     [Fact]
+    public void AnAbandonedStagingHoldingASetAsideStateIsKeptAndNamedOthersAreRemoved()
+    {
+        var copyOfLive = _store.Points.CreateStaging("api", PointStore.NewId(Start));
+        File.WriteAllText(Path.Combine(copyOfLive, PointStore.ArtifactsFolderName, "app.dll"), "a copy of what is still live");
+        var onlyCopy = _store.Points.CreateStaging("api", PointStore.NewId(Start.AddSeconds(1)));
+        PointStore.MarkHoldsSetAsideState(onlyCopy);
+        File.WriteAllText(Path.Combine(onlyCopy, PointStore.ArtifactsFolderName, "app.dll"), "the only copy of the failed state");
+        var markedButEmpty = _store.Points.CreateStaging("api", PointStore.NewId(Start.AddSeconds(2)));
+        PointStore.MarkHoldsSetAsideState(markedButEmpty);
+        var kept = new List<string>();
+
+        var removed = _store.Points.RemoveAbandonedStaging("api", kept.Add);
+
+        Assert.Equal(new[] { copyOfLive, markedButEmpty }.OrderBy(p => p, StringComparer.Ordinal), removed.OrderBy(p => p, StringComparer.Ordinal));
+        Assert.Equal(Path.Combine(onlyCopy, PointStore.ArtifactsFolderName), Assert.Single(kept));
+        Assert.Equal("the only copy of the failed state", File.ReadAllText(Path.Combine(onlyCopy, PointStore.ArtifactsFolderName, "app.dll")));
+        Assert.False(Directory.Exists(copyOfLive));
+    }
+
+    [Fact]
+    public void ACommittedSetAsideStateCarriesNoMarker()
+    {
+        var point = NewPoint("api", Start, "v1");
+        var staging = _store.Points.CreateStaging("api", point.Id);
+        PointStore.MarkHoldsSetAsideState(staging);
+        File.WriteAllText(Path.Combine(staging, PointStore.ArtifactsFolderName, "app.dll"), "binary");
+
+        var committed = _store.Points.Commit(staging, point);
+
+        Assert.Equal(new[] { PointStore.ArtifactsFolderName, "manifest.json" }, Directory.GetFileSystemEntries(committed.Path).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void DiscardedStagingLeavesNothing()
     {
         var staging = _store.Points.CreateStaging("api", PointStore.NewId(Start));

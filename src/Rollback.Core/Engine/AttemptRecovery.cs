@@ -121,7 +121,8 @@ internal sealed class AttemptRecovery
     {
         var leftovers = new List<string>();
         leftovers.AddRange((provider as ISwitchRecovery)?.RemoveLeftovers(target, _engine.Operation(cancellation)) ?? Array.Empty<string>());
-        leftovers.AddRange(Store.Points.RemoveAbandonedStaging(target.Name));
+        leftovers.AddRange(Store.Points.RemoveAbandonedStaging(target.Name, artifacts => _engine.Reporter.Warning(
+            $"A process that no longer runs was making a safety point of '{target.Name}' from the state its switch set aside, and died before committing it: that state is kept at '{artifacts}'. Move it away or delete it once it is not needed.")));
         var removed = leftovers.Count == 0 ? string.Empty : $" Removed what it left: {string.Join(", ", leftovers)}.";
         var record = Store.Attempts.Find(target.Name, _engine.Reporter.Warning);
         if (record is null)

@@ -100,6 +100,11 @@ internal sealed class EngineServices
         var createdAt = Now;
         var id = Store.Points.NextId(target.Name, createdAt);
         var staging = Store.Points.CreateStaging(target.Name, id);
+        if (setAside)
+        {
+            PointStore.MarkHoldsSetAsideState(staging);
+        }
+
         try
         {
             var captured = capture(new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), Reporter, Time, cancellation) { IsSafetyPoint = isSafetyPoint });

@@ -29,6 +29,9 @@ public sealed class PointStore
 
     private const string StagingPrefix = ".staging-";
 
+    /// <summary>In a staging folder: what it holds is the only copy of a state a switch set aside (see <see cref="MarkHoldsSetAsideState"/>).</summary>
+    private const string SetAsideMarkerName = "holds-set-aside-state";
+
     private readonly RollbackStore _store;
 
     internal PointStore(RollbackStore store) => _store = store;
@@ -97,8 +100,17 @@ public sealed class PointStore
         return staging;
     }
 
+    /// <summary>
+    /// Marks a staging folder as receiving the only copy of a state a switch set aside: should its process die before
+    /// the point is committed, the next command keeps the folder (and says where) instead of removing it as an
+    /// abandoned copy, as it does for captures of what is still live.
+    /// </summary>
+    public static void MarkHoldsSetAsideState(string stagingDirectory) =>
+        AtomicFile.WriteAllText(Path.Combine(stagingDirectory, SetAsideMarkerName), "The artifacts folder holds the only copy of a state a rollback's switch set aside.\n");
+
     public RollbackPoint Commit(string stagingDirectory, RollbackPoint point)
     {
+        File.Delete(Path.Combine(stagingDirectory, SetAsideMarkerName));
         var head = _store.Journal.Head();
         point = point with { JournalSequence = head.Sequence, JournalHash = head.Hash };
         AtomicFile.WriteAllText(Path.Combine(stagingDirectory, ManifestFileName), JsonSerializer.Serialize(point, StoreJson.Indented));
@@ -111,9 +123,11 @@ public sealed class PointStore
 
     /// <summary>
     /// Removes the staging folders of captures that never finished (their process was killed) and returns them. Only
-    /// for the holder of the target's lock: every capture runs under it, so none of them is still being written.
+    /// for the holder of the target's lock: every capture runs under it, so none of them is still being written. One
+    /// that holds a set-aside state (<see cref="MarkHoldsSetAsideState"/>) is its only copy: it is kept and handed to
+    /// <paramref name="kept"/> instead.
     /// </summary>
-    public IReadOnlyList<string> RemoveAbandonedStaging(string target)
+    public IReadOnlyList<string> RemoveAbandonedStaging(string target, Action<string> kept)
     {
         var directory = TargetDirectory(target);
         if (!Directory.Exists(directory) || NativeFileSystem.IsLink(directory))
@@ -124,6 +138,13 @@ public sealed class PointStore
         var removed = new List<string>();
         foreach (var staging in Directory.GetDirectories(directory, StagingPrefix + "*"))
         {
+            var artifacts = Path.Combine(staging, ArtifactsFolderName);
+            if (File.Exists(Path.Combine(staging, SetAsideMarkerName)) && Directory.Exists(artifacts) && Directory.EnumerateFileSystemEntries(artifacts).Any())
+            {
+                kept(artifacts);
+                continue;
+            }
+
             DiscardStaging(staging);
             removed.Add(staging);
         }
