@@ -67,7 +67,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         // A fingerprint of every file, folder, mode and owner is what makes "already current" exact for a folder without
         // releases. Skipped special files were reported when the point was captured, not again on every read.
         var items = FileSystemChecks.Scan(target, folder, NullReporter.Instance, context.Cancellation);
-        var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Cancellation);
+        var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Cancellation, context.Hashes);
         return State(target, folder, artifacts, FileSystemChecks.FolderMetadata(folder).ToList());
     }
 
@@ -216,7 +216,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
             Type = a.Type,
         }).ToList();
         var files = new FileClone();
-        var copied = FileTree.CopyItems(items, attempt.Staging, $"Staging {point.Id}", context.Reporter, context.Cancellation, files.CopyAndHash);
+        var copied = FileTree.CopyItems(items, attempt.Staging, $"Staging {point.Id}", context.Reporter, context.Cancellation, files.CopyAndHash, context.Hashes);
         context.Reporter.Verbose($"Staged point {point.Id} in '{attempt.Staging}': {files.Describe()}.");
         TestPause.At(TestPause.Staging);
         if (FileTree.ContentFingerprint(copied) != FileTree.ContentFingerprint(point.Artifacts))
@@ -227,7 +227,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
 
         if (FileTree.HasMetadata(point.Artifacts))
         {
-            FileTree.ApplyMetadata(attempt.Staging, point.Artifacts, context.Reporter, context.Cancellation);
+            FileTree.ApplyMetadata(attempt.Staging, point.Artifacts, context.Reporter, context.Cancellation, context.Hashes);
             FileSystemChecks.ApplyFolderMetadata(attempt.Staging, point.Metadata);
         }
         else
@@ -269,7 +269,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
     private static CapturedState CaptureSetAside(RollbackTarget target, string folder, string setAside, CaptureContext context)
     {
         var items = FileSystemChecks.Scan(target, setAside, context.Reporter, context.Cancellation);
-        var artifacts = FileTree.HashItems(items, $"Hashing the state set aside in {setAside}", context.Reporter, context.Cancellation);
+        var artifacts = FileTree.HashItems(items, $"Hashing the state set aside in {setAside}", context.Reporter, context.Cancellation, context.Hashes);
         var metadata = FileSystemChecks.FolderMetadata(setAside).ToList();
         var captured = Captured(target, folder, setAside, artifacts, metadata);
 

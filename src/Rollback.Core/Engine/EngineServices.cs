@@ -48,7 +48,7 @@ internal sealed class EngineServices
     public DateTimeOffset Now => Time.GetUtcNow();
 
     /// <summary>The context of one provider call: this engine's reporter and time, the caller's cancellation.</summary>
-    public OperationContext Operation(CancellationToken cancellation) => new(Reporter, Time, cancellation);
+    public OperationContext Operation(CancellationToken cancellation, HashReuse? hashes = null) => new(Reporter, Time, cancellation) { Hashes = hashes ?? new HashReuse() };
 
     /// <summary>Starts journaling one attempt; its outcome closes it (see <see cref="JournaledAttempt"/>).</summary>
     public JournaledAttempt Attempt(string action, string target) => new(Store.Journal, Time, User, action, target);
@@ -92,7 +92,7 @@ internal sealed class EngineServices
     /// Captures the target's current state as a point, committed to the store only when the capture is whole: by the
     /// provider's Capture, or by <paramref name="capture"/> (a state the provider's switch set aside).
     /// </summary>
-    public RollbackPoint Capture(RollbackTarget target, string? note, bool isSafetyPoint, CancellationToken cancellation, Func<CaptureContext, CapturedState>? capture = null)
+    public RollbackPoint Capture(RollbackTarget target, string? note, bool isSafetyPoint, CancellationToken cancellation, Func<CaptureContext, CapturedState>? capture = null, HashReuse? hashes = null)
     {
         var provider = ProviderOf(target);
         var setAside = capture is not null;
@@ -107,7 +107,7 @@ internal sealed class EngineServices
 
         try
         {
-            var captured = capture(new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), Reporter, Time, cancellation) { IsSafetyPoint = isSafetyPoint });
+            var captured = capture(new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), Reporter, Time, cancellation) { IsSafetyPoint = isSafetyPoint, Hashes = hashes ?? new HashReuse() });
             var point = new RollbackPoint
             {
                 Id = id,

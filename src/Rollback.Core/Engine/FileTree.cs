@@ -98,22 +98,23 @@ public static class FileTree
         HashItems(Scan(root, skipSpecialFiles: false, cancellation), $"Hashing {root}", reporter, cancellation);
 
     /// <summary>Hashes the regular files among <paramref name="items"/>; folders, links and skipped special files are recorded as they are.</summary>
-    public static IReadOnlyList<ArtifactEntry> HashItems(IReadOnlyList<Item> items, string activity, IRollbackReporter reporter, CancellationToken cancellation)
+    /// <summary>With <paramref name="hashes"/>, a file this operation has already read and not touched since is not read again.</summary>
+    public static IReadOnlyList<ArtifactEntry> HashItems(IReadOnlyList<Item> items, string activity, IRollbackReporter reporter, CancellationToken cancellation, HashReuse? hashes = null)
     {
-        var hashes = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var results = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         ParallelWork.ForEach(
             items.Where(i => i.IsRegularFile).ToList(),
             item =>
             {
                 cancellation.ThrowIfCancellationRequested();
-                hashes[item.RelativePath] = Checksums.HashFile(item.FullPath);
+                results[item.RelativePath] = hashes is null ? Checksums.HashFile(item.FullPath) : hashes.HashFile(item.FullPath);
                 return item.Size;
             },
             new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity },
             item => item.Size,
             reporter,
             cancellation);
-        return items.Select(i => ToEntry(i, i.IsRegularFile ? hashes[i.RelativePath] : null)).ToList();
+        return items.Select(i => ToEntry(i, i.IsRegularFile ? results[i.RelativePath] : null)).ToList();
     }
 
     /// <summary>Copies the tree under <paramref name="source"/> into the new folder <paramref name="destination"/>, hashing as it copies.</summary>
@@ -126,7 +127,8 @@ public static class FileTree
     /// copied. Modes and owners are recorded in the entries, not applied: see <see cref="ApplyMetadata"/>. Each file goes
     /// through <paramref name="copyFile"/> (a provider's clone-or-copy), by default a copy flushed to disk file by file.
     /// </summary>
-    public static IReadOnlyList<ArtifactEntry> CopyItems(IReadOnlyList<Item> items, string destination, string activity, IRollbackReporter reporter, CancellationToken cancellation, FileCopier? copyFile = null)
+    /// <remarks>With <paramref name="hashes"/>, each copy's hash is recorded there, so hashing the copy later in the operation does not read it again.</remarks>
+    public static IReadOnlyList<ArtifactEntry> CopyItems(IReadOnlyList<Item> items, string destination, string activity, IRollbackReporter reporter, CancellationToken cancellation, FileCopier? copyFile = null, HashReuse? hashes = null)
     {
         copyFile ??= Checksums.CopyAndHash;
         Directory.CreateDirectory(destination);
@@ -139,7 +141,7 @@ public static class FileTree
             Directory.CreateDirectory(folder);
         }
 
-        var hashes = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var results = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         foreach (var link in items.Where(i => i.LinkTarget is not null))
         {
             cancellation.ThrowIfCancellationRequested();
@@ -152,14 +154,16 @@ public static class FileTree
             {
                 // Checked per file: Ctrl+C stops a copy of many files between two of them, whatever the thread.
                 cancellation.ThrowIfCancellationRequested();
-                hashes[item.RelativePath] = copyFile(item.FullPath, Target(destination, item.RelativePath), out var size);
+                var copy = Target(destination, item.RelativePath);
+                results[item.RelativePath] = copyFile(item.FullPath, copy, out var size);
+                hashes?.Record(copy, results[item.RelativePath]);
                 return size;
             },
             new ProgressUpdate { ActivityId = ProgressActivity.Stage, Activity = activity },
             item => item.Size,
             reporter,
             cancellation);
-        return items.Select(i => ToEntry(i, i.IsRegularFile ? hashes[i.RelativePath] : null)).ToList();
+        return items.Select(i => ToEntry(i, i.IsRegularFile ? results[i.RelativePath] : null)).ToList();
     }
 
     /// <summary>
@@ -167,14 +171,16 @@ public static class FileTree
     /// (chown clears setuid), then mode. Owners are set where this account may (root); where it may not, one warning
     /// says how many kept the restoring account's owner. Entries without metadata (older points, Windows) are left as copied.
     /// </summary>
-    public static void ApplyMetadata(string root, IReadOnlyList<ArtifactEntry> entries, IRollbackReporter reporter, CancellationToken cancellation)
+    /// <remarks>With <paramref name="hashes"/>, a file's known hash is kept across this change of its metadata (see <see cref="HashReuse.KeepThrough"/>).</remarks>
+    public static void ApplyMetadata(string root, IReadOnlyList<ArtifactEntry> entries, IRollbackReporter reporter, CancellationToken cancellation, HashReuse? hashes = null)
     {
         var ownersRefused = 0;
         foreach (var entry in entries.Where(e => e.Type is null or DirectoryType))
         {
             cancellation.ThrowIfCancellationRequested();
             var path = Target(root, entry.RelativePath);
-            if (!ApplyOne(path, entry.Mode, entry.Owner, entry.Group, isLink: entry.LinkTarget is not null))
+            bool Apply() => ApplyOne(path, entry.Mode, entry.Owner, entry.Group, isLink: entry.LinkTarget is not null);
+            if (!(hashes is not null && entry.Type is null && entry.LinkTarget is null ? hashes.KeepThrough(path, Apply) : Apply()))
             {
                 ownersRefused++;
             }

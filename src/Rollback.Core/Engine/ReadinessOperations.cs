@@ -34,7 +34,7 @@ public sealed class ReadinessOperations : EnginePart
     }
 
     /// <summary>The checks; <paramref name="lockHeldByCaller"/> leaves out the lock check when the caller (a rollback) holds it.</summary>
-    internal ReadinessReport Check(RollbackTarget target, IRollbackProvider provider, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, CancellationToken cancellation)
+    internal ReadinessReport Check(RollbackTarget target, IRollbackProvider provider, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, CancellationToken cancellation, HashReuse? hashes = null)
     {
         var checks = new List<CheckResult>();
         RollbackPoint? point = null;
@@ -59,7 +59,7 @@ public sealed class ReadinessOperations : EnginePart
 
             try
             {
-                var context = Engine.Operation(cancellation);
+                var context = Engine.Operation(cancellation, hashes);
                 current = EngineServices.Describe(target, provider, context);
                 checks.AddRange(provider.Check(target, point, current, context));
             }

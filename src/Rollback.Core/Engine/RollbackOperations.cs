@@ -87,7 +87,10 @@ public sealed class RollbackOperations : EnginePart
 
                 Engine.Attempts.Settle(target, provider, request.Cancellation);
                 ReportPhase(target, "Checking readiness", 5);
-                var readiness = _readiness.Check(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation);
+                // One rollback reads the live folder, then the same files set aside, and the staged copy, then the same files
+                // live: every read of this one operation shares the hashes of files not touched since (see HashReuse).
+                var hashes = new HashReuse();
+                var readiness = _readiness.Check(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation, hashes);
                 attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion });
                 foreach (var warning in readiness.Warnings.Where(w => w.Name != "VersionDiffers"))
                 {
@@ -103,7 +106,7 @@ public sealed class RollbackOperations : EnginePart
                 var run = new Attempt(request, target, readiness.Point!, startedAt, attempt, readiness.CurrentVersion, readiness.CurrentFingerprint ?? string.Empty);
                 return readiness.CurrentFingerprint == run.Point.Fingerprint
                     ? Finish(run, null, null, new Outcome(RollbackStatus.AlreadyCurrent, Array.Empty<CheckResult>()) { Message = $"The target is already at {run.Point.Version}; nothing was changed." })
-                    : Restore(run, provider);
+                    : Restore(run, provider, hashes);
             }
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
@@ -139,11 +142,12 @@ public sealed class RollbackOperations : EnginePart
     internal static RollbackStep Planned(string name, string description) => new() { Name = name, Status = StepStatus.Planned, Message = description };
 
     /// <summary>Safety capture, the provider's restore, then verification; a failure or Ctrl+C is a Failed result that says where the target stands.</summary>
-    private RollbackResult Restore(Attempt run, IRollbackProvider provider)
+    private RollbackResult Restore(Attempt run, IRollbackProvider provider, HashReuse hashes)
     {
         var (request, target, point) = (run.Request, run.Target, run.Point);
         var context = new RestoreContext(Engine.Reporter, Engine.Time, request.Cancellation)
         {
+            Hashes = hashes,
             Reason = request.Reason,
             BeforeSwitch = request.BeforeSwitch,
             AfterSwitch = request.AfterSwitch,
@@ -154,11 +158,11 @@ public sealed class RollbackOperations : EnginePart
         if (provider is ISwitchSafetyPointProvider)
         {
             // The provider's switch sets the current state aside whole; it commits that as the safety point, not a copy made now.
-            context.SafetyPointCommitter = capture => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation, capture);
+            context.SafetyPointCommitter = capture => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation, capture, hashes);
         }
         else
         {
-            context.SafetyPoint = context.Step("CaptureSafetyPoint", () => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation));
+            context.SafetyPoint = context.Step("CaptureSafetyPoint", () => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation, hashes: hashes));
         }
 
         context.AttemptId = Engine.Attempts.Begin(run.Journal, target, provider, HistoryAction.Rollback, point, run.FromVersion, run.FromFingerprint, context.SafetyPoint);

@@ -29,6 +29,16 @@ public static class NativeFileSystem
     private const int StatxUidOffset = 20;
     private const int StatxGidOffset = 24;
     private const int StatxModeOffset = 28;
+
+    // ... and stx_ino at 32, stx_size at 40, stx_ctime at 96 and stx_mtime at 112 (each 8 bytes of seconds then 4 of
+    // nanoseconds), stx_dev_major at 136 and stx_dev_minor at 140; stx_mask at 0 says which fields the file system filled.
+    private const uint StatxChangeFields = 0x1 | 0x40 | 0x80 | 0x100 | 0x200; // STATX_TYPE, _MTIME, _CTIME, _INO, _SIZE
+    private const int StatxInodeOffset = 32;
+    private const int StatxSizeOffset = 40;
+    private const int StatxCtimeOffset = 96;
+    private const int StatxMtimeOffset = 112;
+    private const int StatxDeviceMajorOffset = 136;
+    private const int StatxDeviceMinorOffset = 140;
     private const int FileTypeMask = 0xF000;
     private const int PermissionMask = 0xFFF;
 
@@ -164,6 +174,56 @@ public static class NativeFileSystem
     /// </summary>
     public static UnixFileStatus? Stat(string path)
     {
+        var buffer = Statx(path);
+        if (buffer is null)
+        {
+            return null;
+        }
+
+        var mode = BitConverter.ToUInt16(buffer, StatxModeOffset);
+        return new UnixFileStatus(
+            KindOf(mode),
+            mode & PermissionMask,
+            BitConverter.ToUInt32(buffer, StatxUidOffset),
+            BitConverter.ToUInt32(buffer, StatxGidOffset));
+    }
+
+    /// <summary>
+    /// What changes whenever a regular file's content may have changed: device, inode, size, mtime and ctime (to the
+    /// nanosecond), links not followed. No program can set ctime, so a write hidden by restoring mtime still changes it.
+    /// Null where the platform cannot say (not Linux, no statx), the path is gone, or it is not a regular file.
+    /// </summary>
+    public static FileChangeKey? ChangeKey(string path)
+    {
+        byte[]? buffer;
+        try
+        {
+            buffer = Statx(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        if (buffer is null
+            || (BitConverter.ToUInt32(buffer, 0) & StatxChangeFields) != StatxChangeFields
+            || KindOf(BitConverter.ToUInt16(buffer, StatxModeOffset)) != UnixFileKind.RegularFile)
+        {
+            return null;
+        }
+
+        return new FileChangeKey(
+            BitConverter.ToUInt32(buffer, StatxDeviceMajorOffset),
+            BitConverter.ToUInt32(buffer, StatxDeviceMinorOffset),
+            BitConverter.ToUInt64(buffer, StatxInodeOffset),
+            BitConverter.ToUInt64(buffer, StatxSizeOffset),
+            Nanoseconds(buffer, StatxMtimeOffset),
+            Nanoseconds(buffer, StatxCtimeOffset));
+    }
+
+    /// <summary>The raw struct statx of <paramref name="path"/> itself, or null where there is no statx (not Linux, old glibc).</summary>
+    private static byte[]? Statx(string path)
+    {
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
         {
             return null;
@@ -186,13 +246,11 @@ public static class NativeFileSystem
             throw UnixError($"Cannot read the metadata of '{path}'");
         }
 
-        var mode = BitConverter.ToUInt16(buffer, StatxModeOffset);
-        return new UnixFileStatus(
-            KindOf(mode),
-            mode & PermissionMask,
-            BitConverter.ToUInt32(buffer, StatxUidOffset),
-            BitConverter.ToUInt32(buffer, StatxGidOffset));
+        return buffer;
     }
+
+    private static long Nanoseconds(byte[] statx, int offset) =>
+        (BitConverter.ToInt64(statx, offset) * 1_000_000_000L) + BitConverter.ToUInt32(statx, offset + 8);
 
     /// <summary>Sets the permission bits (including setuid, setgid and sticky) of a file or folder; never follows a link (links have no mode of their own on Linux).</summary>
     public static void SetMode(string path, int mode)
@@ -417,3 +475,6 @@ public sealed class UnixFileStatus
     /// <summary>Neither a regular file, a folder nor a link: a named pipe, a socket or a device, whose "content" is not a file's.</summary>
     public bool IsSpecial => Kind is not (UnixFileKind.RegularFile or UnixFileKind.Directory or UnixFileKind.SymbolicLink);
 }
+
+/// <summary>A regular file's device, inode, size, mtime and ctime: equal keys mean the content has not been touched since.</summary>
+public sealed record FileChangeKey(uint DeviceMajor, uint DeviceMinor, ulong Inode, ulong Size, long ModifiedNanoseconds, long ChangedNanoseconds);

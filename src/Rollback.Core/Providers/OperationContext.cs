@@ -29,6 +29,12 @@ public class OperationContext
 
     public CancellationToken Cancellation { get; }
 
+    /// <summary>
+    /// The hashes of files already read in this operation, reused for a file not touched since. The engine gives every
+    /// context of one rollback the same one; any other context has its own, so nothing outlives an operation.
+    /// </summary>
+    public HashReuse Hashes { get; init; } = new();
+
     /// <summary>Now, on the context's time.</summary>
     public DateTimeOffset Now => Time.GetUtcNow();
 
@@ -41,7 +47,7 @@ public class OperationContext
     public TimeSpan ElapsedSince(long timestamp) => Time.GetElapsedTime(timestamp);
 
     /// <summary>The same reporter and time with another cancellation (a stop after Ctrl+C that has a time budget of its own).</summary>
-    public OperationContext WithCancellation(CancellationToken cancellation) => new(Reporter, Time, cancellation);
+    public OperationContext WithCancellation(CancellationToken cancellation) => new(Reporter, Time, cancellation) { Hashes = Hashes };
 }
 
 /// <summary>Waiting on a <see cref="TimeProvider"/> from synchronous code (the engine runs on the caller's thread).</summary>

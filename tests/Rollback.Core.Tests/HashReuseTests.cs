@@ -1,0 +1,110 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Rollback.Engine;
+using Rollback.Store;
+using Xunit;
+
+namespace Rollback.Tests;
+
+/// <summary>
+/// One operation does not read an untouched file twice: the second hash of a file whose device, inode, size, mtime and
+/// ctime are unchanged comes from the operation's <see cref="HashReuse"/>; any write (even one that restores mtime) or
+/// chmod by someone else makes it read again. Real files; on a platform without statx nothing is reused.
+/// </summary>
+public sealed class HashReuseTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void ASecondHashOfAnUnchangedFileInTheSameOperationIsReused()
+    {
+        var file = _temp.WriteFile("a.txt", "alpha");
+        var hashes = new HashReuse();
+
+        var first = hashes.HashFile(file);
+        var second = hashes.HashFile(file);
+
+        Assert.Equal(Checksums.HashFile(file), first);
+        Assert.Equal(first, second);
+        Assert.Equal(OperatingSystem.IsLinux() ? 1 : 0, hashes.Reused);
+    }
+
+    [Fact]
+    public void AFileRewrittenWithTheSameSizeAndItsOldMtimeIsReadAgainAndItsNewContentSeen()
+    {
+        var file = _temp.WriteFile("a.txt", "alpha");
+        var hashes = new HashReuse();
+        var before = hashes.HashFile(file);
+        var mtime = File.GetLastWriteTimeUtc(file);
+
+        // Same size, same mtime: only ctime (which no program can set back) tells the file was written.
+        Thread.Sleep(20);
+        File.WriteAllText(file, "omega");
+        File.SetLastWriteTimeUtc(file, mtime);
+        Assert.Equal(mtime, File.GetLastWriteTimeUtc(file));
+
+        var after = hashes.HashFile(file);
+
+        Assert.Equal(0, hashes.Reused);
+        Assert.NotEqual(before, after);
+        Assert.Equal(Checksums.HashText("omega"), after);
+    }
+
+    [Fact]
+    public void AnotherOperationReusesNothing()
+    {
+        var file = _temp.WriteFile("a.txt", "alpha");
+        new HashReuse().HashFile(file);
+
+        var next = new HashReuse();
+        next.HashFile(file);
+
+        Assert.Equal(0, next.Reused);
+    }
+
+    [Fact]
+    public void AFolderSetAsideByRenamingItsParentIsNotReadAgainButAFileChangedMeanwhileIs()
+    {
+        _temp.WriteFile("live/site/a.txt", "alpha");
+        _temp.WriteFile("live/site/sub/b.txt", "bravo");
+        _temp.WriteFile("live/site/c.txt", "charlie");
+        var hashes = new HashReuse();
+        FileTree.HashItems(FileTree.List(_temp["live/site"]), "live", NullReporter.Instance, CancellationToken.None, hashes);
+
+        // Someone changes the mode of one file (ctime moves) before the folder is set aside by a rename.
+        File.SetAttributes(_temp["live/site/c.txt"], FileAttributes.ReadOnly);
+        Directory.Move(_temp["live"], _temp["set-aside"]);
+        var setAside = FileTree.HashItems(FileTree.List(_temp["set-aside/site"]), "set aside", NullReporter.Instance, CancellationToken.None, hashes);
+
+        Assert.Equal(OperatingSystem.IsLinux() ? 2 : 0, hashes.Reused);
+        Assert.Equal(
+            new[] { "alpha", "charlie", "bravo" }.Select(Checksums.HashText),
+            setAside.Where(a => a.Type is null).Select(a => a.Sha256));
+    }
+
+    [Fact]
+    public void AStagedCopyGivenItsModesIsNotReadAgainAfterTheSwitch()
+    {
+        _temp.WriteFile("point/a.txt", "alpha");
+        _temp.WriteFile("point/sub/b.txt", "bravo");
+        var hashes = new HashReuse();
+        var copied = FileTree.CopyItems(FileTree.List(_temp["point"]), _temp["staging"], "staging", NullReporter.Instance, CancellationToken.None, hashes: hashes);
+        var withModes = copied.Select(a => a.Type is null ? new ArtifactEntry { RelativePath = a.RelativePath, Size = a.Size, Sha256 = a.Sha256, Mode = "0640" } : a).ToList();
+        FileTree.ApplyMetadata(_temp["staging"], withModes, NullReporter.Instance, CancellationToken.None, hashes);
+        Directory.Move(_temp["staging"], _temp["live"]);
+
+        // A write after staging is seen: only files the operation itself last touched are reused.
+        File.AppendAllText(_temp["live/sub/b.txt"], "!", Encoding.UTF8);
+        var live = FileTree.HashItems(FileTree.List(_temp["live"]), "live", NullReporter.Instance, CancellationToken.None, hashes);
+
+        Assert.Equal(OperatingSystem.IsLinux() ? 1 : 0, hashes.Reused);
+        Assert.Equal(
+            new[] { Checksums.HashText("alpha"), Checksums.HashText("bravo!") },
+            live.Where(a => a.Type is null).Select(a => a.Sha256));
+    }
+}
