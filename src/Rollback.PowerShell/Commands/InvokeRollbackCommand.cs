@@ -96,7 +96,7 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
                     return;
                 }
 
-#pragma warning disable RB1002 // Journaling a refusal changes nothing on the target; see the comment above.
+#pragma warning disable RB1002 // RefuseNotReady only journals a refusal and changes nothing on the target, so no ShouldProcess is asked.
                 WriteRollbackError(Engine.Rollbacks.RefuseNotReady(InputObject, Reason, ApprovedBy));
 #pragma warning restore RB1002 // Only the journaled refusal above is exempt; the rest of the method is checked again.
                 return;
