@@ -1,10 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using Rollback.Platform;
 
 namespace Rollback.Providers.FileSystem;
 
@@ -39,7 +39,7 @@ internal sealed class AttemptFolders
     /// <summary>The folders of a new attempt on <paramref name="live"/>, named for this process.</summary>
     public static AttemptFolders New(string live) =>
         new(Path.Combine(Path.GetDirectoryName(live)!, "." + Path.GetFileName(live) + ".rollback-" +
-            CurrentProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 8)));
+            ProcessLiveness.CurrentId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 8)));
 
     public string Staging => _prefix + "." + StagingRole;
 
@@ -64,7 +64,7 @@ internal sealed class AttemptFolders
         {
             var match = Pattern.Match(Path.GetFileName(path));
             if (!match.Success || match.Groups["name"].Value != name ||
-                !int.TryParse(match.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || HolderRuns(pid))
+                !int.TryParse(match.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || ProcessLiveness.OtherRuns(pid))
             {
                 continue;
             }
@@ -80,50 +80,6 @@ internal sealed class AttemptFolders
             }
 
             yield return new Leftover(path, pid, role == PreviousRole);
-        }
-    }
-
-    /// <summary>Whether process <paramref name="pid"/> still runs; this process counts as not running (its caller holds the target's lock).</summary>
-    private static bool HolderRuns(int pid)
-    {
-        if (pid == CurrentProcessId)
-        {
-            return false;
-        }
-
-        if (RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
-        {
-            // A killed process its parent has not reaped yet is a zombie (state Z): it runs no more.
-            var stat = "/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat";
-            try
-            {
-                var text = File.ReadAllText(stat);
-                var state = text.Substring(text.LastIndexOf(')') + 2, 1);
-                return state is not ("Z" or "X");
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
-            {
-                return ex is UnauthorizedAccessException;
-            }
-        }
-
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
-        {
-            return false;
-        }
-    }
-
-    private static int CurrentProcessId
-    {
-        get
-        {
-            using var self = Process.GetCurrentProcess();
-            return self.Id;
         }
     }
 

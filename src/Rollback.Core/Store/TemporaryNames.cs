@@ -1,9 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using Rollback.Platform;
 
 namespace Rollback.Store;
 
@@ -26,7 +26,7 @@ public static class TemporaryNames
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full) ?? ".";
-        var processId = Process.GetCurrentProcess().Id.ToString(CultureInfo.InvariantCulture);
+        var processId = ProcessLiveness.CurrentId.ToString(CultureInfo.InvariantCulture);
         return Path.Combine(directory, Prefix(Path.GetFileName(full)) + processId + "-" + tag + Suffix);
     }
 
@@ -57,27 +57,7 @@ public static class TemporaryNames
     /// </summary>
     public static IReadOnlyList<string> FindAbandonedBeside(string path) => FindBeside(path).Where(IsAbandoned).ToList();
 
-    private static bool IsAbandoned(string temporaryPath)
-    {
-        if (ProcessOf(temporaryPath) is not int processId || processId == Process.GetCurrentProcess().Id)
-        {
-            return true;
-        }
-
-        try
-        {
-            using var process = Process.GetProcessById(processId);
-            return process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return true; // no such process: it has ended
-        }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
-    }
+    private static bool IsAbandoned(string temporaryPath) => ProcessOf(temporaryPath) is not int processId || !ProcessLiveness.OtherRuns(processId);
 
     /// <summary>The process named in a temporary name, or null for names that carry none (written before they did).</summary>
     public static int? ProcessOf(string temporaryPath)
