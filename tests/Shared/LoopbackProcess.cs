@@ -51,6 +51,14 @@ public sealed class LoopbackProcess : IDisposable
 
     public string Name { get; }
 
+    /// <summary>The PID of the process started (the one Dispose stops).</summary>
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits at most <paramref name="patience"/> for the process to exit; whether it did.</summary>
+    public bool WaitForExit(TimeSpan patience) => _process.WaitForExit(patience);
+
     /// <summary>What the process wrote so far (standard output and error interleaved), up to the bound.</summary>
     public string Log
     {
