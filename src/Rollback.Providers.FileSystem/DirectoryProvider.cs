@@ -17,7 +17,7 @@ namespace Rollback.Providers.FileSystem;
 /// sets the replaced folder aside whole, so that folder, hashed after the switch, becomes the safety point: one copy
 /// per rollback, not three. What an attempt that died left beside the folder is finished by the next one (<see cref="AttemptFolders"/>).
 /// </summary>
-public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointProvider
+public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointProvider, IStagingVerification
 {
     public const string KindName = "Directory";
     public const string PathSetting = "Path";
@@ -117,6 +117,9 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
 
     public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => GetArtifactBaseOf(point);
 
+    /// <summary>Staging reads every file of the point and proves it against the manifest before the swap (see <see cref="Stage"/>).</summary>
+    public bool VerifiesWhileStaging(RollbackPoint point) => true;
+
     private static string GetArtifactBaseOf(RollbackPoint point) => Path.Combine(point.Path, Store.PointStore.ArtifactsFolderName);
 
     public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
@@ -207,6 +210,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
     {
         // The manifest says what to stage (readiness has just proved the copy is exactly it): skipped special files are left out.
         var artifactBase = GetArtifactBaseOf(point);
+        // Each item carries its recorded mode and owner, which the copy gets through its descriptor where it can (Linux).
         var items = point.Artifacts.Where(a => a.Type is null or FileTree.DirectoryType).Select(a => new FileTree.Item
         {
             RelativePath = a.RelativePath,
@@ -214,20 +218,26 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
             Size = a.Size,
             LinkTarget = a.LinkTarget,
             Type = a.Type,
+            Status = Recorded(a),
         }).ToList();
-        var files = new FileClone();
-        var copied = FileTree.CopyItems(items, attempt.Staging, $"Staging {point.Id}", context.Reporter, context.Cancellation, files.CopyAndHash, context.Hashes);
+        var files = new FileClone(context.Hashes);
+        var copied = FileTree.CopyItems(items, attempt.Staging, $"Staging {point.Id}", context.Reporter, context.Cancellation, files.CopyAndHash, FileClone.AppliesMetadata ? null : context.Hashes);
         context.Reporter.Verbose($"Staged point {point.Id} in '{attempt.Staging}': {files.Describe()}.");
         TestPause.At(TestPause.Staging);
-        if (FileTree.ContentFingerprint(copied) != FileTree.ContentFingerprint(point.Artifacts))
-        {
-            throw new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
-                $"The staged copy of point {point.Id} does not match its manifest; nothing was switched.", point.Id);
-        }
+
+        // Each file as read while staging is proven against its manifest entry here (readiness proved the rest of the tree
+        // without reading it): a point changed after capture is refused before the switch, as readiness would refuse it.
+        var recorded = point.Artifacts.Where(a => a.Type is null && a.LinkTarget is null).ToDictionary(a => a.RelativePath, StringComparer.Ordinal);
+        FileTree.ThrowIfAny(artifactBase, copied
+            .Where(c => c.Type is null && c.LinkTarget is null && (c.Size != recorded[c.RelativePath].Size || c.Sha256 != recorded[c.RelativePath].Sha256))
+            .Select(c => new FileTree.Difference(FileTree.DifferenceKind.Changed, c.RelativePath, c.Size != recorded[c.RelativePath].Size ? "its size differs from the manifest" : FileTree.ShaDiffers))
+            .ToList());
 
         if (FileTree.HasMetadata(point.Artifacts))
         {
-            FileTree.ApplyMetadata(attempt.Staging, point.Artifacts, context.Reporter, context.Cancellation, context.Hashes);
+            // Files the copy already gave their mode and owner are left; folders (and links' owners) are given theirs here.
+            var remaining = FileClone.AppliesMetadata ? point.Artifacts.Where(a => a.Type is not null || a.LinkTarget is not null || Recorded(a) is null).ToList() : point.Artifacts;
+            FileTree.ApplyMetadata(attempt.Staging, remaining, context.Reporter, context.Cancellation, context.Hashes, files.OwnersRefused);
             FileSystemChecks.ApplyFolderMetadata(attempt.Staging, point.Metadata);
         }
         else
@@ -241,6 +251,12 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         Directory.Move(attempt.Staging, staged);
         return staged;
     }
+
+    /// <summary>The mode, owner and group an entry records, or null when it records not all three (points captured without them).</summary>
+    private static UnixFileStatus? Recorded(ArtifactEntry entry) =>
+        NativeFileSystem.ParseMode(entry.Mode) is { } mode && entry.Owner is { } owner && entry.Group is { } group
+            ? new UnixFileStatus(entry.Type == FileTree.DirectoryType ? UnixFileKind.Directory : UnixFileKind.RegularFile, mode, owner, group)
+            : null;
 
     /// <summary>
     /// Makes the folder the swap set aside this rollback's safety point. When that fails (a file that cannot be read, a full

@@ -3,6 +3,8 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Threading;
+using Rollback.Engine;
+using Rollback.Platform;
 using Rollback.Store;
 
 namespace Rollback.Providers.FileSystem;
@@ -10,81 +12,159 @@ namespace Rollback.Providers.FileSystem;
 /// <summary>
 /// The file work of staging a Directory rollback. Each file is cloned where the file system can share extents between
 /// files (the FICLONE ioctl: XFS, Btrfs, bcachefs) and copied where it cannot (ext4, tmpfs, another file system), and is
-/// hashed in the same pass: a clone is hashed by reading its source once, a copy while its bytes go through. Nothing is
-/// flushed file by file: <see cref="SyncFileSystem"/> makes the whole staged tree durable with one syncfs(2) before the
-/// switch, where an fsync per file would wait for the file system's journal 20,000 times (Windows, which has no such
-/// call, keeps the flush per file).
+/// hashed in the same pass: a clone is hashed by reading its source once, a copy while its bytes go through. On Linux the
+/// copy goes through the two descriptors alone: the source is opened without following a link, the copy is created
+/// user-only and given its recorded owner and mode through its descriptor (fchown, then fchmod, as chown clears setuid),
+/// and its hash is recorded for <see cref="HashReuse"/> by the descriptor's own statx, so no path is looked up again.
+/// Nothing is flushed file by file: <see cref="SyncFileSystem"/> makes the whole staged tree durable with one syncfs(2)
+/// before the switch, where an fsync per file would wait for the file system's journal 20,000 times (Windows, which has
+/// no such call, keeps the flush per file).
 /// </summary>
 internal sealed class FileClone
 {
     private const int BufferSize = 1 << 18;
 
+    // open(2) flags and errno values of Linux (the same on every architecture .NET runs on there).
+    private const int ReadOnly = 0x0;
+    private const int WriteOnly = 0x1;
+    private const int Create = 0x40;
+    private const int Exclusive = 0x80;
+    private const int NoFollow = 0x20000;
+    private const int CloseOnExec = 0x80000;
+    private const int Interrupted = 4;
+    private const int NotPermitted = 1;
+    private const int UserOnly = 0x180; // 0600: a copy is nobody else's until it has its recorded mode
+    private const int Default = 0x1B6; // 0666 less the umask, as a copy of a point without recorded modes always got
+
     // _IOW(0x94, 9, int): "make the destination share the source's extents".
     private static readonly UIntPtr Ficlone = (UIntPtr)0x40049409u;
 
-    // One buffer per worker thread, reused for every file: thousands of small files must not allocate one each.
+    private static readonly bool Linux = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+
+    // One buffer and one hash per worker thread, reused for every file: thousands of small files must not allocate one each.
     [ThreadStatic]
     private static byte[]? _buffer;
 
+    [ThreadStatic]
+    private static IncrementalHash? _sha;
+
+    private readonly HashReuse? _hashes;
     private int _cloned;
     private int _copied;
+    private int _ownersRefused;
 
     // Set at the first refusal: a file system that cannot clone one file cannot clone the next.
-    private volatile bool _cloneRefused = !RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+    private volatile bool _cloneRefused = !Linux;
+
+    /// <param name="hashes">Where each copy's hash is recorded, keyed as written (with its recorded mode and owner).</param>
+    public FileClone(HashReuse? hashes = null) => _hashes = hashes;
 
     public int Cloned => _cloned;
 
     public int Copied => _copied;
+
+    /// <summary>How many copies kept this account as owner: only root gives files to another owner.</summary>
+    public int OwnersRefused => _ownersRefused;
+
+    /// <summary>Whether <see cref="CopyAndHash"/> gives each copy the owner and mode its item records (on Linux; elsewhere they are applied afterwards).</summary>
+    public static bool AppliesMetadata => Linux;
 
     /// <summary>What happened, for the verbose stream: "20,001 files copied (this file system cannot clone)".</summary>
     public string Describe() => _cloned > 0
         ? $"{_cloned:N0} files cloned (sharing the point's extents), {_copied:N0} copied"
         : $"{_copied:N0} files copied (this file system cannot clone files)";
 
-    /// <summary>A <see cref="Engine.FileCopier"/>: clones or copies <paramref name="source"/> to the new file <paramref name="destination"/>.</summary>
-    public string CopyAndHash(string source, string destination, out long size)
+    /// <summary>
+    /// A <see cref="FileCopier"/>: clones or copies <paramref name="source"/> to the new file <paramref name="destination"/>;
+    /// on Linux the copy also gets the mode, owner and group <see cref="FileTree.Item.Status"/> records.
+    /// </summary>
+    public string CopyAndHash(FileTree.Item source, string destination, out long size) =>
+        Linux ? CopyThroughDescriptors(source, destination, out size) : CopyThroughStreams(source.FullPath, destination, out size);
+
+    /// <summary>Makes everything written under <paramref name="path"/> durable: one syncfs(2) of its file system on Linux.</summary>
+    public static void SyncFileSystem(string path) => NativeFileSystemSync.Sync(path);
+
+    private string CopyThroughDescriptors(FileTree.Item source, string destination, out long size)
     {
         var buffer = _buffer ??= new byte[BufferSize];
-        using var sha = SHA256.Create();
+        var sha = _sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var status = source.Status;
+        var input = Open(source.FullPath, ReadOnly | NoFollow | CloseOnExec, 0);
+        try
+        {
+            var output = Open(destination, WriteOnly | Create | Exclusive | NoFollow | CloseOnExec, status is null ? Default : UserOnly);
+            try
+            {
+                var cloned = !_cloneRefused && Clone(output, input);
+                size = 0;
+                long read;
+                while ((read = Retry(() => UnixMethods.read(input, buffer, (IntPtr)buffer.Length).ToInt64(), source.FullPath, "read")) > 0)
+                {
+                    sha.AppendData(buffer, 0, (int)read);
+                    if (!cloned)
+                    {
+                        WriteAll(output, buffer, (int)read, destination);
+                    }
+
+                    size += read;
+                }
+
+                var hash = Checksums.ToHex(sha.GetHashAndReset());
+                if (status is not null)
+                {
+                    if (UnixMethods.fchown(output, status.Owner, status.Group) != 0)
+                    {
+                        Check(Marshal.GetLastWin32Error() == NotPermitted, destination, "give to its recorded owner");
+                        Interlocked.Increment(ref _ownersRefused);
+                    }
+
+                    Check(UnixMethods.fchmod(output, status.Mode) == 0, destination, "set the recorded mode of");
+                }
+
+                _hashes?.Record(NativeFileSystem.ChangeKey(output), hash);
+                Interlocked.Increment(ref cloned ? ref _cloned : ref _copied);
+                return hash;
+            }
+            finally
+            {
+                _ = UnixMethods.close(output);
+            }
+        }
+        finally
+        {
+            _ = UnixMethods.close(input);
+        }
+    }
+
+    private string CopyThroughStreams(string source, string destination, out long size)
+    {
+        var buffer = _buffer ??= new byte[BufferSize];
+        var sha = _sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
         // bufferSize 1 turns FileStream's own buffer off: reads and writes go straight through the reused one.
         using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
-        var cloned = TryClone(input, output);
         size = 0;
         int read;
         while ((read = input.Read(buffer, 0, buffer.Length)) > 0)
         {
-            sha.TransformBlock(buffer, 0, read, null, 0);
-            if (!cloned)
-            {
-                output.Write(buffer, 0, read);
-            }
-
+            sha.AppendData(buffer, 0, read);
+            output.Write(buffer, 0, read);
             size += read;
         }
 
-        sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
         if (NativeFileSystemSync.PerFileFlushNeeded)
         {
             output.Flush(flushToDisk: true);
         }
 
-        Interlocked.Increment(ref cloned ? ref _cloned : ref _copied);
-        return Checksums.ToHex(sha.Hash!);
+        Interlocked.Increment(ref _copied);
+        return Checksums.ToHex(sha.GetHashAndReset());
     }
 
-    /// <summary>Makes everything written under <paramref name="path"/> durable: one syncfs(2) of its file system on Linux.</summary>
-    public static void SyncFileSystem(string path) => NativeFileSystemSync.Sync(path);
-
-    private bool TryClone(FileStream input, FileStream output)
+    private bool Clone(int output, int input)
     {
-        if (_cloneRefused)
-        {
-            return false;
-        }
-
-        if (UnixMethods.ioctl(output.SafeFileHandle.DangerousGetHandle().ToInt32(), Ficlone, input.SafeFileHandle.DangerousGetHandle().ToInt32()) == 0)
+        if (UnixMethods.ioctl(output, Ficlone, input) == 0)
         {
             return true;
         }
@@ -94,11 +174,107 @@ internal sealed class FileClone
         return false;
     }
 
+    private static int Open(string path, int flags, int mode)
+    {
+        var descriptor = (int)Retry(() => UnixMethods.open(Utf8Z(path), flags, mode), path, "open");
+        return descriptor;
+    }
+
+    private static void WriteAll(int output, byte[] buffer, int count, string path)
+    {
+        var offset = 0;
+        while (offset < count)
+        {
+            var chunk = offset == 0 ? buffer : Slice(buffer, offset, count - offset);
+            var written = Retry(() => UnixMethods.write(output, chunk, (IntPtr)(count - offset)).ToInt64(), path, "write");
+            offset += (int)written;
+        }
+    }
+
+    private static byte[] Slice(byte[] buffer, int offset, int count)
+    {
+        var rest = new byte[count];
+        Buffer.BlockCopy(buffer, offset, rest, 0, count);
+        return rest;
+    }
+
+    /// <summary>Runs a system call again when a signal interrupted it; a failure is an IOException naming the path (a missing one a FileNotFoundException).</summary>
+    private static long Retry(Func<long> call, string path, string what)
+    {
+        while (true)
+        {
+            var result = call();
+            if (result >= 0)
+            {
+                return result;
+            }
+
+            var errno = Marshal.GetLastWin32Error();
+            if (errno != Interrupted)
+            {
+                throw Failure(errno, path, what);
+            }
+        }
+    }
+
+    private static void Check(bool succeeded, string path, string what)
+    {
+        if (!succeeded)
+        {
+            throw Failure(Marshal.GetLastWin32Error(), path, what);
+        }
+    }
+
+    private static IOException Failure(int errno, string path, string what)
+    {
+        const int NoEntry = 2, Loop = 40, Denied = 13;
+        var message = errno == Loop
+            ? $"Cannot {what} '{path}': it is a symbolic link, not the file the manifest records."
+            : $"Cannot {what} '{path}' (errno {errno}).";
+        return errno switch
+        {
+            NoEntry => new FileNotFoundException(message, path),
+            Denied or NotPermitted => new IOException(message, new UnauthorizedAccessException(message)),
+            _ => new IOException(message),
+        };
+    }
+
+    private static byte[] Utf8Z(string path)
+    {
+        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(path) + 1];
+        System.Text.Encoding.UTF8.GetBytes(path, 0, path.Length, bytes, 0);
+        return bytes;
+    }
+
     private static class UnixMethods
     {
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int ioctl(int fd, UIntPtr request, int sourceFd);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int open(byte[] path, int flags, int mode);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr read(int fd, byte[] buffer, IntPtr count);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr write(int fd, byte[] buffer, IntPtr count);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int fchown(int fd, uint owner, uint group);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int fchmod(int fd, int mode);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int close(int fd);
     }
 }
 

@@ -12,7 +12,7 @@ using Rollback.Store;
 namespace Rollback.Engine;
 
 /// <summary>Writes <paramref name="source"/>'s content to the new file <paramref name="destination"/> and returns its SHA-256, reading it once for both.</summary>
-public delegate string FileCopier(string source, string destination, out long size);
+public delegate string FileCopier(FileTree.Item source, string destination, out long size);
 
 /// <summary>
 /// The file work every file-based provider shares: listing a tree without following links or opening anything that
@@ -23,6 +23,9 @@ public static class FileTree
 {
     /// <summary>The <see cref="ArtifactEntry.Type"/> of a folder.</summary>
     public const string DirectoryType = "Directory";
+
+    /// <summary>The detail of a file whose content differs from its manifest entry.</summary>
+    public const string ShaDiffers = "its SHA-256 differs from the manifest";
 
     /// <summary>How many differences a message names before it only counts the rest.</summary>
     public const int NamedDifferences = 10;
@@ -130,7 +133,7 @@ public static class FileTree
     /// <remarks>With <paramref name="hashes"/>, each copy's hash is recorded there, so hashing the copy later in the operation does not read it again.</remarks>
     public static IReadOnlyList<ArtifactEntry> CopyItems(IReadOnlyList<Item> items, string destination, string activity, IRollbackReporter reporter, CancellationToken cancellation, FileCopier? copyFile = null, HashReuse? hashes = null)
     {
-        copyFile ??= Checksums.CopyAndHash;
+        copyFile ??= (Item item, string copy, out long size) => Checksums.CopyAndHash(item.FullPath, copy, out size);
         Directory.CreateDirectory(destination);
         var folders = items.Where(i => i.Type == DirectoryType).Select(i => Target(destination, i.RelativePath))
             .Concat(items.Where(i => !i.IsSpecial).Select(i => Path.GetDirectoryName(Target(destination, i.RelativePath))!))
@@ -155,7 +158,7 @@ public static class FileTree
                 // Checked per file: Ctrl+C stops a copy of many files between two of them, whatever the thread.
                 cancellation.ThrowIfCancellationRequested();
                 var copy = Target(destination, item.RelativePath);
-                results[item.RelativePath] = copyFile(item.FullPath, copy, out var size);
+                results[item.RelativePath] = copyFile(item, copy, out var size);
                 hashes?.Record(copy, results[item.RelativePath]);
                 return size;
             },
@@ -171,10 +174,14 @@ public static class FileTree
     /// (chown clears setuid), then mode. Owners are set where this account may (root); where it may not, one warning
     /// says how many kept the restoring account's owner. Entries without metadata (older points, Windows) are left as copied.
     /// </summary>
-    /// <remarks>With <paramref name="hashes"/>, a file's known hash is kept across this change of its metadata (see <see cref="HashReuse.KeepThrough"/>).</remarks>
-    public static void ApplyMetadata(string root, IReadOnlyList<ArtifactEntry> entries, IRollbackReporter reporter, CancellationToken cancellation, HashReuse? hashes = null)
+    /// <remarks>
+    /// With <paramref name="hashes"/>, a file's known hash is kept across this change of its metadata (see <see cref="HashReuse.KeepThrough"/>).
+    /// <paramref name="ownersRefusedBefore"/> counts entries of the same tree already given their metadata another way (a
+    /// copy that set them through its descriptor), so one warning covers the whole tree.
+    /// </remarks>
+    public static void ApplyMetadata(string root, IReadOnlyList<ArtifactEntry> entries, IRollbackReporter reporter, CancellationToken cancellation, HashReuse? hashes = null, int ownersRefusedBefore = 0)
     {
-        var ownersRefused = 0;
+        var ownersRefused = ownersRefusedBefore;
         foreach (var entry in entries.Where(e => e.Type is null or DirectoryType))
         {
             cancellation.ThrowIfCancellationRequested();
@@ -188,7 +195,7 @@ public static class FileTree
 
         if (ownersRefused > 0)
         {
-            reporter.Warning($"{ownersRefused} of {entries.Count} entries under '{root}' keep this account as their owner: only root may give files to another owner. Run as root to restore owners and groups too.");
+            reporter.Warning($"{ownersRefused:N0} entries under '{root}' keep this account as their owner: only root may give files to another owner. Run as root to restore owners and groups too.");
         }
     }
 
@@ -212,7 +219,11 @@ public static class FileTree
     /// throws one error naming them (first <see cref="NamedDifferences"/> and a count): ArtifactMissing,
     /// ArtifactChecksumMismatch or ArtifactUnexpected, the most serious kind present. Never opens a special file.
     /// </summary>
-    public static void Verify(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts, IRollbackReporter reporter, CancellationToken cancellation)
+    /// <remarks>
+    /// Without <paramref name="contents"/> no file is read: everything above is proven but a file's content, whose size alone
+    /// is compared; for a restore that proves each file's SHA-256 as it reads it to stage a copy (see <see cref="Providers.IStagingVerification"/>).
+    /// </remarks>
+    public static void Verify(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts, IRollbackReporter reporter, CancellationToken cancellation, bool contents = true)
     {
         // Every manifest path is proven to stay inside the base, and every folder on the way checked once for links
         // that lead out, before any file is opened: a tampered manifest must not make us read outside.
@@ -271,14 +282,14 @@ public static class FileTree
                 }
 
                 var size = new FileInfo(item.Path).Length;
-                if (size != item.Artifact.Size || Checksums.HashFile(item.Path) != item.Artifact.Sha256)
+                if (size != item.Artifact.Size || (contents && Checksums.HashFile(item.Path) != item.Artifact.Sha256))
                 {
-                    differences.Add(new Difference(DifferenceKind.Changed, item.Artifact.RelativePath, "its SHA-256 differs from the manifest"));
+                    differences.Add(new Difference(DifferenceKind.Changed, item.Artifact.RelativePath, size != item.Artifact.Size ? "its size differs from the manifest" : ShaDiffers));
                 }
 
                 return size;
             },
-            new ProgressUpdate { ActivityId = ProgressActivity.Verify, Activity = $"Verifying {baseDirectory}" },
+            new ProgressUpdate { ActivityId = ProgressActivity.Verify, Activity = contents ? $"Verifying {baseDirectory}" : $"Checking the tree of {baseDirectory}" },
             item => item.Artifact.Size,
             reporter,
             cancellation);

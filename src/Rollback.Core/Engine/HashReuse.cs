@@ -47,9 +47,12 @@ public sealed class HashReuse
     }
 
     /// <summary>Records the hash of a file this operation has just written and closed (a copy hashed as it was made).</summary>
-    public void Record(string path, string hash)
+    public void Record(string path, string hash) => Record(NativeFileSystem.ChangeKey(path), hash);
+
+    /// <summary>Records the hash of a file this operation has just written, by the key read from its open descriptor.</summary>
+    public void Record(FileChangeKey? key, string hash)
     {
-        if (NativeFileSystem.ChangeKey(path) is { } key)
+        if (key is not null)
         {
             _hashes[key] = hash;
         }

@@ -15,6 +15,8 @@ namespace Rollback.Engine;
 /// </summary>
 public sealed class ReadinessOperations : EnginePart
 {
+    /// <summary>The name of the check that proves the point's artifacts against their manifest.</summary>
+    internal const string ArtifactsIntactCheck = "ArtifactsIntact";
 
     internal ReadinessOperations(EngineServices engine)
         : base(engine)
@@ -34,7 +36,12 @@ public sealed class ReadinessOperations : EnginePart
     }
 
     /// <summary>The checks; <paramref name="lockHeldByCaller"/> leaves out the lock check when the caller (a rollback) holds it.</summary>
-    internal ReadinessReport Check(RollbackTarget target, IRollbackProvider provider, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, CancellationToken cancellation, HashReuse? hashes = null)
+    /// <remarks>
+    /// <paramref name="stagingVerifies"/> (a rollback): for a kind that proves the point's contents while it stages them
+    /// (<see cref="IStagingVerification"/>), the point's tree is proven here without reading its files, unless the target is
+    /// already at the point (then nothing is staged, and the files are read here as Test-RollbackReadiness reads them).
+    /// </remarks>
+    internal ReadinessReport Check(RollbackTarget target, IRollbackProvider provider, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, CancellationToken cancellation, HashReuse? hashes = null, bool stagingVerifies = false)
     {
         var checks = new List<CheckResult>();
         RollbackPoint? point = null;
@@ -51,22 +58,28 @@ public sealed class ReadinessOperations : EnginePart
 
         if (point is not null)
         {
-            checks.Add(Guard("ArtifactsIntact", () =>
-            {
-                FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, cancellation);
-                return CheckResult.Pass("ArtifactsIntact", $"{point.Artifacts.Count:N0} artifacts ({point.TotalSize / 1048576.0:N1} MiB) match their SHA-256.");
-            }));
-
+            var kindChecks = new List<CheckResult>();
             try
             {
                 var context = Engine.Operation(cancellation, hashes);
                 current = EngineServices.Describe(target, provider, context);
-                checks.AddRange(provider.Check(target, point, current, context));
+                kindChecks.AddRange(provider.Check(target, point, current, context));
             }
             catch (RollbackException ex)
             {
-                checks.Add(CheckResult.Fail("TargetReachable", ex.ErrorId, ex.Message));
+                kindChecks.Add(CheckResult.Fail("TargetReachable", ex.ErrorId, ex.Message));
             }
+
+            var contents = !(stagingVerifies && provider is IStagingVerification staging && staging.VerifiesWhileStaging(point) && current?.Matches(point.Fingerprint) != true);
+            checks.Add(Guard(ArtifactsIntactCheck, () =>
+            {
+                FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, cancellation, contents);
+                var what = $"{point.Artifacts.Count:N0} artifacts ({point.TotalSize / 1048576.0:N1} MiB)";
+                return CheckResult.Pass(ArtifactsIntactCheck, contents
+                    ? $"{what} match their SHA-256."
+                    : $"{what} are in place with their sizes, links and folders, and nothing was added; each file's SHA-256 is proven as it is staged, before the switch.");
+            }));
+            checks.AddRange(kindChecks);
 
             var age = Engine.Now - point.CreatedAt;
             var window = maxPointAge ?? MaxPointAgeOf(target);

@@ -14,6 +14,12 @@ namespace Rollback.Engine;
 /// </summary>
 public sealed class RollbackOperations : EnginePart
 {
+    /// <summary>The ErrorIds of a point whose artifacts differ from their manifest (see <see cref="FileTree.DifferencesError"/>).</summary>
+    private static readonly HashSet<string> ArtifactFailures = new(StringComparer.Ordinal)
+    {
+        RollbackErrorId.ArtifactMissing, RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorId.ArtifactUnexpected, RollbackErrorId.ArtifactMetadataMismatch, RollbackErrorId.ArtifactPathEscapes,
+    };
+
     private readonly ReadinessOperations _readiness;
     private readonly HealthVerification _health;
 
@@ -90,7 +96,7 @@ public sealed class RollbackOperations : EnginePart
                 // One rollback reads the live folder, then the same files set aside, and the staged copy, then the same files
                 // live: every read of this one operation shares the hashes of files not touched since (see HashReuse).
                 var hashes = new HashReuse();
-                var readiness = _readiness.Check(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation, hashes);
+                var readiness = _readiness.Check(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation, hashes, stagingVerifies: true);
                 attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion });
                 foreach (var warning in readiness.Warnings.Where(w => w.Name != "VersionDiffers"))
                 {
@@ -103,7 +109,7 @@ public sealed class RollbackOperations : EnginePart
                 }
 
                 // Readiness has just read the current state under the lock; reading it again would double the cost on big folders.
-                var run = new Attempt(request, target, readiness.Point!, startedAt, attempt, readiness.CurrentVersion, readiness.CurrentFingerprint ?? string.Empty);
+                var run = new Attempt(request, target, readiness.Point!, startedAt, attempt, readiness.CurrentVersion, readiness.CurrentFingerprint ?? string.Empty, readiness);
                 return readiness.CurrentFingerprint == run.Point.Fingerprint
                     ? Finish(run, null, null, new Outcome(RollbackStatus.AlreadyCurrent, Array.Empty<CheckResult>()) { Message = $"The target is already at {run.Point.Version}; nothing was changed." })
                     : Restore(run, provider, hashes);
@@ -171,6 +177,12 @@ public sealed class RollbackOperations : EnginePart
         {
             ReportPhase(target, $"Restoring {point.Version}", 50);
             provider.Restore(target, point, context);
+        }
+        catch (RollbackException ex) when (!context.SwitchStarted && provider is IStagingVerification && ArtifactFailures.Contains(ex.ErrorId))
+        {
+            // The point's contents, proven as they were staged, differ from its manifest: the readiness gate refuses it, and
+            // nothing on the target has changed (the staged copy was beside it). Journaled as Refused, as readiness refusals are.
+            throw run.Readiness.Replacing(CheckResult.Fail(ReadinessOperations.ArtifactsIntactCheck, ex.ErrorId, ex.Message)).ToNotReadyError();
         }
         catch (Exception ex) when (EngineFailures.IsRestoreFailure(ex) || ex is OperationCanceledException)
         {
@@ -285,7 +297,7 @@ public sealed class RollbackOperations : EnginePart
 
     /// <summary>A rollback under way, past the readiness gate: what its result and its journal line are made of.</summary>
     /// <remarks>FromVersion and FromFingerprint are the state readiness read under the lock: what an interrupted switch is compared with.</remarks>
-    private sealed record Attempt(RollbackRequest Request, RollbackTarget Target, RollbackPoint Point, DateTimeOffset StartedAt, JournaledAttempt Journal, string? FromVersion, string FromFingerprint);
+    private sealed record Attempt(RollbackRequest Request, RollbackTarget Target, RollbackPoint Point, DateTimeOffset StartedAt, JournaledAttempt Journal, string? FromVersion, string FromFingerprint, ReadinessReport Readiness);
 
     /// <summary>How a rollback ended.</summary>
     private sealed record Outcome(RollbackStatus Status, IReadOnlyList<CheckResult> Verification)

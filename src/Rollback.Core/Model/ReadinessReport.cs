@@ -31,6 +31,19 @@ public sealed class ReadinessReport
 
     public IEnumerable<CheckResult> Warnings => Checks.Where(c => c.Status == CheckStatus.Warn);
 
+    /// <summary>The same report with <paramref name="check"/> in place of the check of that name (a failure found later, before anything changed).</summary>
+    internal ReadinessReport Replacing(CheckResult check) => new()
+    {
+        Target = Target,
+        PointId = PointId,
+        Point = Point,
+        CurrentVersion = CurrentVersion,
+        PointVersion = PointVersion,
+        CurrentFingerprint = CurrentFingerprint,
+        Checks = Checks.Select(c => c.Name == check.Name ? check : c).ToList(),
+        CheckedAt = CheckedAt,
+    };
+
     /// <summary>The RollbackNotReady error this report stands for when it is not ready, naming every failed check.</summary>
     public RollbackException ToNotReadyError() =>
         new(RollbackErrorId.RollbackNotReady, RollbackErrorCategory.InvalidOperation,

@@ -24,6 +24,7 @@ public static class NativeFileSystem
 
     // statx(2): struct statx is 256 bytes with stx_uid at 20, stx_gid at 24 and stx_mode (type and permissions) at 28.
     private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
     private const int StatxSize = 256;
     private const int StatxUidOffset = 20;
@@ -41,6 +42,8 @@ public static class NativeFileSystem
     private const int StatxDeviceMinorOffset = 140;
     private const int FileTypeMask = 0xF000;
     private const int PermissionMask = 0xFFF;
+
+    private static readonly byte[] EmptyPath = { 0 };
 
     public static bool IsWindows => RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
 
@@ -205,6 +208,21 @@ public static class NativeFileSystem
             return null;
         }
 
+        return ChangeKeyOf(buffer);
+    }
+
+    /// <summary>
+    /// <see cref="ChangeKey(string)"/> of the file open as <paramref name="descriptor"/> (statx with AT_EMPTY_PATH): no path
+    /// is looked up again, so a file just written through it is keyed as written. Linux only; null where it cannot say.
+    /// </summary>
+    internal static FileChangeKey? ChangeKey(int descriptor)
+    {
+        var buffer = new byte[StatxSize];
+        return UnixMethods.statx(descriptor, EmptyPath, AtEmptyPath | AtSymlinkNoFollow, StatxBasicStats, buffer) == 0 ? ChangeKeyOf(buffer) : null;
+    }
+
+    private static FileChangeKey? ChangeKeyOf(byte[]? buffer)
+    {
         if (buffer is null
             || (BitConverter.ToUInt32(buffer, 0) & StatxChangeFields) != StatxChangeFields
             || KindOf(BitConverter.ToUInt16(buffer, StatxModeOffset)) != UnixFileKind.RegularFile)

@@ -100,6 +100,9 @@ public class RestoreContext : OperationContext
 
     public TimeSpan Downtime { get; private set; }
 
+    /// <summary>True once <see cref="Switch"/> has begun: before it, a restore has changed nothing on the target.</summary>
+    public bool SwitchStarted { get; private set; }
+
     /// <summary>Configuration items a provider restored, reported into the result.</summary>
     public List<ConfigurationRestoreResult> ConfigurationItems { get; } = new();
 
@@ -120,6 +123,7 @@ public class RestoreContext : OperationContext
     /// </summary>
     public void Switch(string name, Action change)
     {
+        SwitchStarted = true;
         var started = Timestamp();
         try
         {

@@ -148,3 +148,17 @@ public interface ISwitchSafetyPointProvider
 
 /// <summary>Commits what <paramref name="capture"/> writes into a new point's artifacts folder as a safety point with <paramref name="note"/>.</summary>
 public delegate RollbackPoint SafetyPointCommit(string note, System.Func<CaptureContext, CapturedState> capture);
+
+/// <summary>
+/// An optional capability: a kind whose restore reads every file of the point before its switch (it stages a copy beside
+/// the target) and proves each against the manifest's size and SHA-256 as it reads it, failing with the ErrorIds readiness
+/// uses (ArtifactChecksumMismatch...) before <see cref="RestoreContext.Switch"/>. Within a rollback the engine's readiness
+/// then proves the point's tree without reading its files (paths inside the point, folders, links, types, sizes, nothing
+/// added), and refuses a point that staging found changed as readiness refuses one (RollbackNotReady naming the difference),
+/// nothing on the target having changed. Test-RollbackReadiness, and a rollback to the state already current, still read every file.
+/// </summary>
+public interface IStagingVerification
+{
+    /// <summary>True when <see cref="IRollbackProvider.Restore"/> to <paramref name="point"/> proves every file's content before its switch.</summary>
+    bool VerifiesWhileStaging(RollbackPoint point);
+}

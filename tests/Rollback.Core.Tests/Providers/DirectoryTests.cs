@@ -139,6 +139,37 @@ public sealed class DirectoryTests : IDisposable
     }
 
     [Fact]
+    public void AnArtifactChangedWithoutChangingItsSizeIsRefusedWhileStagingWithNothingChanged()
+    {
+        // Within a rollback, readiness proves the point's tree without reading its files; staging reads each one and
+        // proves its SHA-256 before the swap. A same-size change is found there, and refused as readiness refuses.
+        var point = _sandbox.Engine.Points.Create("site", null);
+        DeployBadBuild();
+        var failed = Sandbox.Snapshot(_site);
+        File.WriteAllText(Path.Combine(point.Path, "artifacts", "bin", "Api.dll"), "evil build");
+
+        var ex = Assert.Throws<RollbackException>(() => _sandbox.Rollback("site", point.Id));
+
+        Assert.Equal(RollbackErrorId.RollbackNotReady, ex.ErrorId);
+        Assert.Contains($"[ArtifactsIntact: {RollbackErrorId.ArtifactChecksumMismatch}]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'bin/Api.dll' changed (its SHA-256 differs from the manifest)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(failed, Sandbox.Snapshot(_site));
+        Assert.Equal(new[] { _site }, Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
+        Assert.False(_sandbox.Store.Attempts.Exists("site"));
+        Assert.DoesNotContain(_sandbox.Engine.Points.GetAll("site"), p => p.IsSafetyPoint);
+        var journal = _sandbox.Engine.History.Get(new Engine.HistoryFilter { Target = "site" }).ToList();
+        var intent = Assert.Single(journal, e => e.Action == HistoryAction.Intent);
+        var outcome = Assert.Single(journal, e => e.Action == HistoryAction.Rollback);
+        Assert.Equal(intent.AttemptId, outcome.AttemptId);
+        Assert.Equal(HistoryStatus.Refused, outcome.Status);
+        Assert.Equal(RollbackErrorId.RollbackNotReady, outcome.ErrorId);
+
+        // Test-RollbackReadiness reads every file, so it names the same difference before any rollback is tried.
+        var failure = Assert.Single(_sandbox.Engine.Readiness.Test("site", point.Id).Failures);
+        Assert.Equal(RollbackErrorId.ArtifactChecksumMismatch, failure.ErrorId);
+    }
+
+    [Fact]
     public void ArtifactReplacedByLinkOutsideThePointIsRefused()
     {
         var point = _sandbox.Engine.Points.Create("site", null);
