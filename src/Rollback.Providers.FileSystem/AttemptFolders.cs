@@ -3,24 +3,25 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
-using System.Text.RegularExpressions;
 using Rollback.Platform;
+using Rollback.Store;
 
 namespace Rollback.Providers.FileSystem;
 
 /// <summary>
-/// The folders a Directory rollback keeps beside the live folder, named so that the next attempt can tell which process
-/// made them and what they hold, and so finish the work of one that died (kill -9, power loss) in one run:
+/// The folders a Directory rollback keeps beside the live folder, with the temporary names every switch uses
+/// (<see cref="TemporaryNames"/>: the process that made them, the attempt's id, and a role saying what each holds), so
+/// that the next command on the target can finish the work of one that died (kill -9, power loss) in one run:
 /// <list type="bullet">
-/// <item><c>.app.rollback-PID-TOKEN.staging</c>: the point's copy being written; only ever a partial copy of a point
+/// <item><c>.app.rollback-PID-ATTEMPT.staging</c>: the point's copy being written; only ever a partial copy of a point
 /// that is still in the store, so it is removed.</item>
-/// <item><c>.app.rollback-PID-TOKEN.staged-DEV-INODE</c>: the complete, flushed copy about to be swapped. Its inode is in
+/// <item><c>.app.rollback-PID-ATTEMPT.staged-DEV-INODE</c>: the complete, flushed copy about to be swapped. Its inode is in
 /// its name because the swap moves no name: when the live folder has that inode the swap happened and this folder holds
 /// the state set aside (adopted as a safety point); otherwise it is a staged copy never swapped in (removed).</item>
-/// <item><c>.app.rollback-PID-TOKEN.previous</c>: the state the swap set aside, until it becomes the safety point (adopted).</item>
+/// <item><c>.app.rollback-PID-ATTEMPT.previous</c>: the state the swap set aside, until it becomes the safety point (adopted).</item>
 /// </list>
-/// PID is the process that made the folder: a leftover is touched only when that process no longer runs (or is this one:
-/// the caller holds the target's lock, so no attempt of its own is still going). TOKEN tells attempts apart.
+/// A leftover is touched only when its process no longer runs (or is this one: the caller holds the target's lock, so no
+/// attempt of its own is still going). A name whose role is none of these is left alone.
 /// </summary>
 internal sealed class AttemptFolders
 {
@@ -28,58 +29,56 @@ internal sealed class AttemptFolders
     public const string StagedRole = "staged";
     public const string PreviousRole = "previous";
 
-    private static readonly Regex Pattern = new(
-        @"^\.(?<name>.+)\.rollback-(?<pid>[0-9]{1,10})-(?<token>[0-9a-f]{8})\.(?<role>staging|previous|staged-(?<dev>[0-9]{1,20})-(?<inode>[0-9]{1,20}))\z",
-        RegexOptions.CultureInvariant);
+    private readonly string _live;
+    private readonly string _attemptId;
 
-    private readonly string _prefix;
+    private AttemptFolders(string live, string attemptId)
+    {
+        _live = live;
+        _attemptId = attemptId;
+    }
 
-    private AttemptFolders(string prefix) => _prefix = prefix;
+    /// <summary>The folders of attempt <paramref name="attemptId"/> on <paramref name="live"/>, named for this process.</summary>
+    public static AttemptFolders For(string live, string attemptId) => new(live, attemptId);
 
-    /// <summary>The folders of a new attempt on <paramref name="live"/>, named for this process.</summary>
-    public static AttemptFolders New(string live) =>
-        new(Path.Combine(Path.GetDirectoryName(live)!, "." + Path.GetFileName(live) + ".rollback-" +
-            ProcessLiveness.CurrentId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N").Substring(0, 8)));
+    public string Staging => TemporaryNames.Beside(_live, _attemptId, StagingRole);
 
-    public string Staging => _prefix + "." + StagingRole;
-
-    public string Previous => _prefix + "." + PreviousRole;
+    public string Previous => TemporaryNames.Beside(_live, _attemptId, PreviousRole);
 
     /// <summary>The name of the staged copy once complete: its device and inode tell, after a crash, whether it was swapped in.</summary>
-    public string Staged(FileIdentity? identity) =>
-        _prefix + "." + StagedRole + "-" + (identity?.Device ?? 0).ToString(CultureInfo.InvariantCulture) + "-" + (identity?.Inode ?? 0).ToString(CultureInfo.InvariantCulture);
+    public string Staged(FileIdentity? identity) => TemporaryNames.Beside(_live, _attemptId,
+        StagedRole + "-" + (identity?.Device ?? 0).ToString(CultureInfo.InvariantCulture) + "-" + (identity?.Inode ?? 0).ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Folders beside <paramref name="live"/> that attempts whose process no longer runs left, with what each holds.</summary>
     public static IEnumerable<Leftover> FindAbandoned(string live)
     {
-        var parent = Path.GetDirectoryName(live)!;
-        var name = Path.GetFileName(live);
-        if (!Directory.Exists(parent))
-        {
-            yield break;
-        }
-
         FileIdentity? liveIdentity = null;
-        foreach (var path in Directory.EnumerateDirectories(parent, "." + name + ".rollback-*"))
+        foreach (var path in TemporaryNames.FindAbandonedBeside(live))
         {
-            var match = Pattern.Match(Path.GetFileName(path));
-            if (!match.Success || match.Groups["name"].Value != name ||
-                !int.TryParse(match.Groups["pid"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || ProcessLiveness.OtherRuns(pid))
+            if (TemporaryNames.ProcessOf(path) is not int pid || TemporaryNames.RoleOf(path) is not { } role || !Directory.Exists(path) || NativeFileSystem.IsLink(path))
             {
                 continue;
             }
 
-            var role = match.Groups["role"].Value;
-            if (role.StartsWith(StagedRole, StringComparison.Ordinal))
+            var staged = StagedRole + "-";
+            if (role.StartsWith(staged, StringComparison.Ordinal))
             {
+                var parts = role.Substring(staged.Length).Split('-');
+                if (parts.Length != 2 || !ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var device) ||
+                    !ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var inode))
+                {
+                    continue;
+                }
+
                 // Swapped in when the live folder is now the staged one (same device and inode): then this name holds the state
                 // set aside. Where identities cannot be read it may be either, so it is kept (adopted), never deleted.
                 liveIdentity ??= FileIdentity.Of(live);
-                var staged = new FileIdentity(ulong.Parse(match.Groups["dev"].Value, CultureInfo.InvariantCulture), ulong.Parse(match.Groups["inode"].Value, CultureInfo.InvariantCulture));
-                role = liveIdentity is null || liveIdentity.Equals(staged) ? PreviousRole : StagingRole;
+                yield return new Leftover(path, pid, liveIdentity is null || liveIdentity.Equals(new FileIdentity(device, inode)));
             }
-
-            yield return new Leftover(path, pid, role == PreviousRole);
+            else if (role is StagingRole or PreviousRole)
+            {
+                yield return new Leftover(path, pid, role == PreviousRole);
+            }
         }
     }
 

@@ -218,7 +218,7 @@ public sealed class ConfigurationFileProvider : IRollbackProvider, IConfiguratio
     public IReadOnlyList<string> SwitchedPaths(RollbackTarget target, RollbackPoint point) => Items(target, point).Select(i => i.Path).ToList();
 
     /// <summary>The staged copies beside each file (a process killed before or between the renames leaves them).</summary>
-    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, OperationContext context) =>
+    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, RecoveryContext context) =>
         PathsOf(target).SelectMany(FileSystemChecks.RemoveLeftoversBeside).ToList();
 
     private static ConfigurationRestoreResult Result(RollbackTarget target, RollbackPoint point, Item item, string validator, bool whatIf, RollbackPoint? safety)

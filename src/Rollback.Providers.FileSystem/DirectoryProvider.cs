@@ -15,9 +15,10 @@ namespace Rollback.Providers.FileSystem;
 /// written, flushed once), verifies it, and only then swaps the two by rename, with the optional BeforeSwitch/AfterSwitch
 /// scripts (stop and start what serves the folder) around the swap: the downtime is the swap, not the copy. The swap
 /// sets the replaced folder aside whole, so that folder, hashed after the switch, becomes the safety point: one copy
-/// per rollback, not three. What an attempt that died left beside the folder is finished by the next one (<see cref="AttemptFolders"/>).
+/// per rollback, not three. What an attempt that died left beside the folder (<see cref="AttemptFolders"/>) is finished by the
+/// next command on the target through the engine's recovery of every switch (<see cref="ISwitchRecovery"/>).
 /// </summary>
-public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointProvider, IStagingVerification
+public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointProvider, ISwitchRecovery
 {
     public const string KindName = "Directory";
     public const string PathSetting = "Path";
@@ -84,27 +85,35 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         return Captured(target, folder, folder, artifacts, metadata);
     }
 
+    /// <summary>The switch exchanges the live folder (or, where Path is a link, the folder it names) with the staged copy.</summary>
+    public IReadOnlyList<string> SwitchedPaths(RollbackTarget target, RollbackPoint point) => new[] { LiveFolder(target) };
+
     /// <summary>
     /// Finishes what attempts that died left beside the live folder: partial or unswapped copies of a point are removed, and
     /// a state a swap set aside (the only copy of what was live before that attempt) is adopted as a safety point. A leftover
-    /// that cannot be removed or adopted is kept and named in a warning; it never fails the rollback.
+    /// that cannot be removed or adopted is kept and named in a warning; it never fails the command.
     /// </summary>
-    public void RecoverInterrupted(RollbackTarget target, SafetyPointCommit adopt, OperationContext context)
+    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, RecoveryContext context)
     {
         var folder = LiveFolder(target);
+        var removed = new List<string>();
         foreach (var leftover in AttemptFolders.FindAbandoned(folder))
         {
             context.Cancellation.ThrowIfCancellationRequested();
             if (!leftover.HoldsSetAsideState)
             {
                 FileSystemChecks.TryDelete(leftover.Path);
-                context.Reporter.Verbose($"Removed '{leftover.Path}', a copy of a point that an interrupted rollback (process {leftover.ProcessId}) was staging.");
+                if (!Directory.Exists(leftover.Path))
+                {
+                    removed.Add(leftover.Path);
+                }
+
                 continue;
             }
 
             try
             {
-                var point = adopt($"State set aside by an interrupted rollback (process {leftover.ProcessId}), adopted by the next one",
+                var point = context.AdoptSetAside($"State set aside by an interrupted rollback (process {leftover.ProcessId}), adopted by the next command",
                     capture => CaptureSetAside(target, folder, leftover.Path, capture));
                 context.Reporter.Warning($"An interrupted rollback (process {leftover.ProcessId}) had swapped '{folder}' and left the state it replaced in '{leftover.Path}': that state is now safety point {point.Id} ({point.Version}).");
             }
@@ -113,6 +122,8 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
                 context.Reporter.Warning($"An interrupted rollback (process {leftover.ProcessId}) left the state it replaced in '{leftover.Path}', and it could not be made a safety point: {ex.Message} It is kept; move it away or delete it once it is not needed.");
             }
         }
+
+        return removed;
     }
 
     public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => GetArtifactBaseOf(point);
@@ -178,7 +189,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
     {
         // Where Path is a link (app -> app-2.3), the folder it names is exchanged, so Path stays the same link.
         var folder = LiveFolder(target);
-        var attempt = AttemptFolders.New(folder);
+        var attempt = AttemptFolders.For(folder, context.AttemptId);
         var staged = attempt.Staging;
         var switched = false;
         try

@@ -240,7 +240,7 @@ public sealed class FileSystemReleaseProvider : IRollbackProvider, ISwitchRecove
     /// staging or before the swap) and a swapped-out copy (killed before deleting it) all carry 'current''s temporary
     /// prefix; the engine calls this holding the target's lock, so the process that made them no longer runs.
     /// </summary>
-    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, OperationContext context) =>
+    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, RecoveryContext context) =>
         FileSystemChecks.RemoveLeftoversBeside(new Layout(target).Current);
 
     /// <summary>The release 'current' names: the link's last segment, or the marker in a copied folder.</summary>

@@ -238,7 +238,8 @@ public sealed class CrashRecoveryTests
         Assert.True(attempts.Length == 0, "An attempt is still open: " + string.Join(", ", attempts));
     }
 
-    private static List<PSObject> History(RollbackSession session, string target)
+    /// <summary>The target's journal entries of attempts (intents and outcomes), oldest first.</summary>
+    internal static List<PSObject> History(RollbackSession session, string target)
     {
         var history = session.Run($"Get-RollbackHistory -Target {target}");
         Assert.True(history.AllErrors.Count == 0, string.Join(" | ", history.AllErrors));

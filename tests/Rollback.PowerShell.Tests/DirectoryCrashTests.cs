@@ -10,7 +10,8 @@ namespace Rollback.PowerShell.Tests;
 /// <summary>
 /// A Directory rollback killed with kill -9 at each of its steps, in a real process (the runner running Invoke-Rollback),
 /// then ONE rerun in another process: it recognises what the dead attempt left beside the folder by its name (the dead
-/// process's id, the role), removes a partial copy or adopts the state a swap set aside as a safety point, and converges.
+/// process's id, the attempt's id, the role), removes a partial copy or adopts the state a swap set aside as a safety point,
+/// settles the attempt with one journaled outcome (the engine's recovery of every switch), and converges.
 /// The step is chosen by the test-only ROLLBACK_TEST_PAUSE_AT (the process writes its id into ROLLBACK_TEST_PAUSE_FILE
 /// and waits there); a kill at a random moment could not show every step. The child is killed by that id.
 /// </summary>
@@ -55,20 +56,32 @@ public sealed class DirectoryCrashTests : IDisposable
         var killed = KilledProcess.RunAndKillAt(
             $"Invoke-Rollback -Target site -PointId {pointId} -Reason crash -Confirm:$false -StorePath '{_session.StorePath}'", step, _session.Root);
 
-        var left = Directory.GetDirectories(Path.GetDirectoryName(_site)!, ".api.rollback-" + killed.ToString(CultureInfo.InvariantCulture) + "-*");
-        Assert.True(left.Length == 1, $"The kill at '{step}' left {left.Length} attempt folders.");
+        var attemptId = Assert.Single(CrashRecoveryTests.History(_session, "site"), e => e.GetString("Action") == "Intent").GetString("AttemptId")!;
+        var left = Directory.GetDirectories(Path.GetDirectoryName(_site)!, ".api.rollback-" + killed.ToString(CultureInfo.InvariantCulture) + "-" + attemptId + ".*");
+        Assert.True(left.Length == 1, $"The kill at '{step}' left {left.Length} folders named for attempt {attemptId}.");
         var rerun = _session.Run($"Invoke-Rollback -Target site -PointId {pointId} -Reason rerun -Confirm:$false");
         var result = rerun.One("RollbackResult");
 
         Assert.Equal(rerunStatus, result.GetString("Status"));
         Assert.Equal(good, Snapshot(_site));
         Assert.Equal(new[] { _site }, Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
+        Assert.Contains(rerun.Warnings, w => w.Contains(attemptId, StringComparison.Ordinal) && w.Contains("process " + killed, StringComparison.Ordinal));
+
+        // One outcome for the dead attempt: Reverted when it died before its swap, Completed after it; never Interrupted.
+        var entries = CrashRecoveryTests.History(_session, "site");
+        var outcome = Assert.Single(entries, e => e.GetString("AttemptId") == attemptId && e.GetString("Action") != "Intent");
+        Assert.Equal("RecoverAttempt", outcome.GetString("Action"));
+        Assert.Equal(step == "staging" ? "Reverted" : "Completed", outcome.GetString("Status"));
+        Assert.DoesNotContain(entries, e => e.GetString("Status") == "Interrupted");
+        var verified = _session.Run("Get-RollbackHistory -Verify").Output.Single();
+        Assert.True((bool)verified.Get("IsValid")!, verified.GetString("Message"));
         var safetyPoints = _session.Run("Get-RollbackPoint -Target site -IncludeSafetyPoints").All("RollbackPoint")
             .Where(p => (bool)p.Get("IsSafetyPoint")!).ToList();
         if (step == "staging")
         {
             // Killed before the swap: the folder was never changed, so the partial copy went and the rerun did the rollback.
             Assert.Equal(result.GetString("SafetyPointId"), Assert.Single(safetyPoints).GetString("Id"));
+            Assert.Null(outcome.GetString("SafetyPointId"));
             return;
         }
 
@@ -76,6 +89,7 @@ public sealed class DirectoryCrashTests : IDisposable
         var adopted = Assert.Single(safetyPoints);
         Assert.Equal("v2.4.0", adopted.GetString("Version"));
         Assert.Contains(rerun.Warnings, w => w.Contains(adopted.GetString("Id")!, StringComparison.Ordinal));
+        Assert.Equal(adopted.GetString("Id"), outcome.GetString("SafetyPointId"));
         var readiness = _session.Run($"Test-RollbackReadiness -Target site -PointId {adopted.GetString("Id")}").One("ReadinessReport");
         Assert.True((bool)readiness.Get("IsReady")!, string.Join(" ", ((System.Collections.IEnumerable)readiness.Get("Checks")!).Cast<object>()));
         var undo = _session.Run($"Invoke-Rollback -Target site -PointId {adopted.GetString("Id")} -Reason undo -Confirm:$false").One("RollbackResult");

@@ -20,8 +20,9 @@ namespace Rollback.Engine;
 /// an unfinished attempt: Reverted when the target is still in its state before the attempt (nothing was switched),
 /// Completed when it is in the point's state, and otherwise Completed by restoring the point again (several files
 /// stopped between two renames: only what still differs moves), so the next command sees all of a switch or none of
-/// it. Only kinds that describe their switch (<see cref="ISwitchRecovery"/>: the local file-system kinds) are settled
-/// so; any other is journaled Interrupted with the state it reports, and left as found.
+/// it. A state such an attempt's switch set aside (a Directory folder exchanged by rename) is adopted as a safety point
+/// first, and the attempt's one outcome names it. Only kinds that describe their switch (<see cref="ISwitchRecovery"/>:
+/// the local file-system kinds) are settled so; any other is journaled Interrupted with the state it reports, and left as found.
 /// </summary>
 internal sealed class AttemptRecovery
 {
@@ -120,7 +121,8 @@ internal sealed class AttemptRecovery
     public void Settle(RollbackTarget target, IRollbackProvider provider, CancellationToken cancellation)
     {
         var leftovers = new List<string>();
-        leftovers.AddRange((provider as ISwitchRecovery)?.RemoveLeftovers(target, _engine.Operation(cancellation)) ?? Array.Empty<string>());
+        var recovery = new RecoveryContext((note, capture) => _engine.Capture(target, note, isSafetyPoint: true, cancellation, capture), _engine.Reporter, _engine.Time, cancellation);
+        leftovers.AddRange((provider as ISwitchRecovery)?.RemoveLeftovers(target, recovery) ?? Array.Empty<string>());
         leftovers.AddRange(Store.Points.RemoveAbandonedStaging(target.Name, artifacts => _engine.Reporter.Warning(
             $"A process that no longer runs was making a safety point of '{target.Name}' from the state its switch set aside, and died before committing it: that state is kept at '{artifacts}'. Move it away or delete it once it is not needed.")));
         var removed = leftovers.Count == 0 ? string.Empty : $" Removed what it left: {string.Join(", ", leftovers)}.";
@@ -153,7 +155,8 @@ internal sealed class AttemptRecovery
             From = record.FromVersion,
             To = version,
             Reason = $"Unfinished {record.Action} (attempt {record.Id}, process {record.ProcessId})",
-            SafetyPointId = record.SafetyPointId,
+            // A kind that takes its safety point from its switch had none when the intent was journaled: the state it set aside, adopted above.
+            SafetyPointId = record.SafetyPointId ?? (recovery.Adopted.Count > 0 ? recovery.Adopted[recovery.Adopted.Count - 1].Id : null),
             AttemptId = record.Id,
             SwitchPaths = record.SwitchPaths.Count == 0 ? null : record.SwitchPaths,
         }).Close(status, failure?.ErrorId, what + removed);
@@ -185,6 +188,13 @@ internal sealed class AttemptRecovery
             if (state.Matches(record.ToFingerprint) && (record.Action == HistoryAction.Rollback || record.Items.Count == 0))
             {
                 return (HistoryStatus.Completed, state.Version, $"the switch had finished; the target is at {state.Version}.", null);
+            }
+
+            if (provider is ISwitchSafetyPointProvider)
+            {
+                // One exchange is the whole switch, so there is no part to finish: the target changed after the attempt
+                // (another deployment). Rolling it onto the point now would replace that change with no safety point of it.
+                return (HistoryStatus.Interrupted, state.Version, $"the target reports {state.Version}, neither the point's state nor the one before: it changed after the attempt, and nothing was changed. Check it, then roll back again if needed.", null);
             }
 
             // Part of the switch happened (one file renamed of several): finish it from the point, which moves only what still differs.

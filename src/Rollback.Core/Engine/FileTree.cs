@@ -221,7 +221,7 @@ public static class FileTree
     /// </summary>
     /// <remarks>
     /// Without <paramref name="contents"/> no file is read: everything above is proven but a file's content, whose size alone
-    /// is compared; for a restore that proves each file's SHA-256 as it reads it to stage a copy (see <see cref="Providers.IStagingVerification"/>).
+    /// is compared; for a restore that proves each file's SHA-256 as it reads it to stage a copy (see <see cref="Providers.ISwitchSafetyPointProvider"/>).
     /// </remarks>
     public static void Verify(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts, IRollbackReporter reporter, CancellationToken cancellation, bool contents = true)
     {

@@ -38,7 +38,7 @@ public sealed class ReadinessOperations : EnginePart
     /// <summary>The checks; <paramref name="lockHeldByCaller"/> leaves out the lock check when the caller (a rollback) holds it.</summary>
     /// <remarks>
     /// <paramref name="stagingVerifies"/> (a rollback): for a kind that proves the point's contents while it stages them
-    /// (<see cref="IStagingVerification"/>), the point's tree is proven here without reading its files, unless the target is
+    /// (<see cref="ISwitchSafetyPointProvider.VerifiesWhileStaging"/>), the point's tree is proven here without reading its files, unless the target is
     /// already at the point (then nothing is staged, and the files are read here as Test-RollbackReadiness reads them).
     /// </remarks>
     internal ReadinessReport Check(RollbackTarget target, IRollbackProvider provider, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, CancellationToken cancellation, HashReuse? hashes = null, bool stagingVerifies = false)
@@ -58,28 +58,25 @@ public sealed class ReadinessOperations : EnginePart
 
         if (point is not null)
         {
-            var kindChecks = new List<CheckResult>();
+            var deferContents = stagingVerifies && provider is ISwitchSafetyPointProvider staging && staging.VerifiesWhileStaging(point);
+            var artifactsCheck = checks.Count;
+            checks.Add(ArtifactsIntact(target, provider, point, contents: !deferContents, cancellation));
             try
             {
                 var context = Engine.Operation(cancellation, hashes);
                 current = EngineServices.Describe(target, provider, context);
-                kindChecks.AddRange(provider.Check(target, point, current, context));
+                checks.AddRange(provider.Check(target, point, current, context));
             }
             catch (RollbackException ex)
             {
-                kindChecks.Add(CheckResult.Fail("TargetReachable", ex.ErrorId, ex.Message));
+                checks.Add(CheckResult.Fail("TargetReachable", ex.ErrorId, ex.Message));
             }
 
-            var contents = !(stagingVerifies && provider is IStagingVerification staging && staging.VerifiesWhileStaging(point) && current?.Matches(point.Fingerprint) != true);
-            checks.Add(Guard(ArtifactsIntactCheck, () =>
+            if (deferContents && current?.Matches(point.Fingerprint) == true && checks[artifactsCheck].Status != CheckStatus.Fail)
             {
-                FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, cancellation, contents);
-                var what = $"{point.Artifacts.Count:N0} artifacts ({point.TotalSize / 1048576.0:N1} MiB)";
-                return CheckResult.Pass(ArtifactsIntactCheck, contents
-                    ? $"{what} match their SHA-256."
-                    : $"{what} are in place with their sizes, links and folders, and nothing was added; each file's SHA-256 is proven as it is staged, before the switch.");
-            }));
-            checks.AddRange(kindChecks);
+                // Already at the point: nothing will be staged, so the files are read here, as Test-RollbackReadiness reads them.
+                checks[artifactsCheck] = ArtifactsIntact(target, provider, point, contents: true, cancellation);
+            }
 
             var age = Engine.Now - point.CreatedAt;
             var window = maxPointAge ?? MaxPointAgeOf(target);
@@ -114,6 +111,17 @@ public sealed class ReadinessOperations : EnginePart
             CheckedAt = Engine.Now,
         };
     }
+
+    /// <summary>The point's artifacts against their manifest: the whole tree, and with <paramref name="contents"/> every file's SHA-256.</summary>
+    private CheckResult ArtifactsIntact(RollbackTarget target, IRollbackProvider provider, RollbackPoint point, bool contents, CancellationToken cancellation) =>
+        Guard(ArtifactsIntactCheck, () =>
+        {
+            FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, cancellation, contents);
+            var what = $"{point.Artifacts.Count:N0} artifacts ({point.TotalSize / 1048576.0:N1} MiB)";
+            return CheckResult.Pass(ArtifactsIntactCheck, contents
+                ? $"{what} match their SHA-256."
+                : $"{what} are in place with their sizes, links and folders, and nothing was added; each file's SHA-256 is proven as it is staged, before the switch.");
+        });
 
     /// <summary>A rollback whose switch could not be journaled must not start: the journal is checked before anything changes.</summary>
     private CheckResult JournalWritable()

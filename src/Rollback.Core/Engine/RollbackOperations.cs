@@ -86,11 +86,6 @@ public sealed class RollbackOperations : EnginePart
             EnforceApprovals(target, request);
             using (Engine.Locks.Acquire(target.Name, "Rollback to " + request.PointId))
             {
-                if (provider is ISwitchSafetyPointProvider switchSafety)
-                {
-                    switchSafety.RecoverInterrupted(target, (note, capture) => Engine.Capture(target, note, isSafetyPoint: true, request.Cancellation, capture), Engine.Operation(request.Cancellation));
-                }
-
                 Engine.Attempts.Settle(target, provider, request.Cancellation);
                 ReportPhase(target, "Checking readiness", 5);
                 // One rollback reads the live folder, then the same files set aside, and the staged copy, then the same files
@@ -178,7 +173,7 @@ public sealed class RollbackOperations : EnginePart
             ReportPhase(target, $"Restoring {point.Version}", 50);
             provider.Restore(target, point, context);
         }
-        catch (RollbackException ex) when (!context.SwitchStarted && provider is IStagingVerification && ArtifactFailures.Contains(ex.ErrorId))
+        catch (RollbackException ex) when (!context.SwitchStarted && provider is ISwitchSafetyPointProvider && ArtifactFailures.Contains(ex.ErrorId))
         {
             // The point's contents, proven as they were staged, differ from its manifest: the readiness gate refuses it, and
             // nothing on the target has changed (the staged copy was beside it). Journaled as Refused, as readiness refusals are.

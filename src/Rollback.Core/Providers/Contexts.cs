@@ -25,6 +25,37 @@ public sealed class CaptureContext : OperationContext
     public bool IsSafetyPoint { get; init; }
 }
 
+/// <summary>
+/// What a kind gets while finishing what attempts that died left beside a target (<see cref="ISwitchRecovery.RemoveLeftovers"/>),
+/// called by the engine holding the target's lock: the operation's context, and a way to keep a state a switch set aside.
+/// </summary>
+public sealed class RecoveryContext : OperationContext
+{
+    private readonly Func<string, Func<CaptureContext, CapturedState>, RollbackPoint> _adopt;
+    private readonly List<RollbackPoint> _adopted = new();
+
+    /// <summary>A recovery context whose <paramref name="adopt"/> commits what a capture writes into a new point's artifacts folder as a safety point with the given note.</summary>
+    public RecoveryContext(Func<string, Func<CaptureContext, CapturedState>, RollbackPoint> adopt, IRollbackReporter reporter, TimeProvider time, CancellationToken cancellation)
+        : base(reporter, time, cancellation)
+    {
+        _adopt = adopt;
+    }
+
+    /// <summary>The safety points <see cref="AdoptSetAside"/> made, in order.</summary>
+    public IReadOnlyList<RollbackPoint> Adopted => _adopted;
+
+    /// <summary>
+    /// Makes a state that a dead attempt's switch set aside a safety point: <paramref name="capture"/> writes it into the
+    /// point's artifacts folder (by rename where it can), and <paramref name="note"/> says where it came from.
+    /// </summary>
+    public RollbackPoint AdoptSetAside(string note, Func<CaptureContext, CapturedState> capture)
+    {
+        var point = _adopt(note, capture);
+        _adopted.Add(point);
+        return point;
+    }
+}
+
 /// <summary>A user-supplied check of a configuration file before it is written (an nginx -t, a script block).</summary>
 /// <param name="candidatePath">A copy of the content to be written, in the item's own folder so relative includes resolve.</param>
 /// <param name="itemPath">The configuration file that will be replaced.</param>

@@ -67,8 +67,12 @@ public interface ISwitchRecovery
     /// <summary>The paths the restore to <paramref name="point"/> moves into place, in the order it moves them. Changes nothing.</summary>
     IReadOnlyList<string> SwitchedPaths(RollbackTarget target, RollbackPoint point);
 
-    /// <summary>Removes what earlier restores of this target left beside it (by their names); returns the paths removed, none when clean.</summary>
-    IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, OperationContext context);
+    /// <summary>
+    /// Removes what earlier restores of this target left beside it (by their names); returns the paths removed, none when
+    /// clean. A state a switch set aside (the only copy of what was live before that attempt) is never removed: it is made a
+    /// safety point through <see cref="RecoveryContext.AdoptSetAside"/>, or kept and named in a warning.
+    /// </summary>
+    IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, RecoveryContext context);
 }
 
 /// <summary>
@@ -129,35 +133,24 @@ public sealed class PlannedStep
 }
 
 /// <summary>
-/// An optional capability: a kind whose switch sets the failed state aside whole (a folder exchanged with the staged one
-/// by rename) supplies the safety point from that instead of a copy made before the restore. The engine then captures
-/// nothing before <see cref="IRollbackProvider.Restore"/>; the provider calls <see cref="RestoreContext.CommitSafetyPoint"/>
-/// once its switch is done (a failure before the switch changed nothing, so it needs none). Work such a restore leaves
-/// beside the target (a staging folder, the folder set aside) must be recognisable, so an attempt that died can be
-/// finished by the next one: <see cref="RecoverInterrupted"/>.
+/// An optional capability: a kind whose restore stages the whole point beside the target and switches by exchanging the
+/// two (a folder swapped by rename). Two things follow, and the engine relies on both:
+/// <list type="bullet">
+/// <item>The switch sets the failed state aside whole, so that state becomes the safety point instead of a copy made before
+/// the restore: the engine captures nothing before <see cref="IRollbackProvider.Restore"/>, and the provider calls
+/// <see cref="RestoreContext.CommitSafetyPoint"/> once its switch is done (a failure before the switch changed nothing, so it
+/// needs none). What such a restore leaves beside the target must be recognisable, so that the next command finishes an
+/// attempt that died (<see cref="ISwitchRecovery.RemoveLeftovers"/>, adopting a state set aside through
+/// <see cref="RecoveryContext.AdoptSetAside"/>).</item>
+/// <item>Staging reads every file of the point, so it proves each against the manifest's size and SHA-256 as it reads it
+/// (<see cref="VerifiesWhileStaging"/>), failing with the ErrorIds readiness uses (ArtifactChecksumMismatch...) before
+/// <see cref="RestoreContext.Switch"/>. Within a rollback the engine's readiness then proves the point's tree without reading
+/// its files (paths inside the point, folders, links, types, sizes, nothing added), and refuses a point that staging found
+/// changed as readiness refuses one (RollbackNotReady naming the difference), nothing on the target having changed.
+/// Test-RollbackReadiness, and a rollback to the state already current, still read every file.</item>
+/// </list>
 /// </summary>
 public interface ISwitchSafetyPointProvider
-{
-    /// <summary>
-    /// Called under the target's lock before readiness reads the target: removes what attempts that no longer run left
-    /// beside it, and hands a state such an attempt set aside to <paramref name="adopt"/>, which commits it as a safety
-    /// point (its note says where it came from). Never fails the command over a leftover: it warns and goes on.
-    /// </summary>
-    void RecoverInterrupted(RollbackTarget target, SafetyPointCommit adopt, OperationContext context);
-}
-
-/// <summary>Commits what <paramref name="capture"/> writes into a new point's artifacts folder as a safety point with <paramref name="note"/>.</summary>
-public delegate RollbackPoint SafetyPointCommit(string note, System.Func<CaptureContext, CapturedState> capture);
-
-/// <summary>
-/// An optional capability: a kind whose restore reads every file of the point before its switch (it stages a copy beside
-/// the target) and proves each against the manifest's size and SHA-256 as it reads it, failing with the ErrorIds readiness
-/// uses (ArtifactChecksumMismatch...) before <see cref="RestoreContext.Switch"/>. Within a rollback the engine's readiness
-/// then proves the point's tree without reading its files (paths inside the point, folders, links, types, sizes, nothing
-/// added), and refuses a point that staging found changed as readiness refuses one (RollbackNotReady naming the difference),
-/// nothing on the target having changed. Test-RollbackReadiness, and a rollback to the state already current, still read every file.
-/// </summary>
-public interface IStagingVerification
 {
     /// <summary>True when <see cref="IRollbackProvider.Restore"/> to <paramref name="point"/> proves every file's content before its switch.</summary>
     bool VerifiesWhileStaging(RollbackPoint point);

@@ -8,26 +8,45 @@ using Rollback.Platform;
 namespace Rollback.Store;
 
 /// <summary>
-/// The names of what a write or a switch puts beside a path while it works: ".&lt;name&gt;.rollback-&lt;process&gt;-&lt;tag&gt;.tmp",
-/// hidden, in the same folder (so the final rename never crosses file systems), naming the process that made it and
-/// the attempt (or write) it belongs to. A process killed in the middle leaves such names behind; whoever next holds the
-/// target's lock finds them by their prefix and removes them, naming the process that left them.
+/// The names of what a write or a switch puts beside a path while it works: ".&lt;name&gt;.rollback-&lt;process&gt;-&lt;tag&gt;.&lt;role&gt;",
+/// hidden, in the same folder (so the final rename never crosses file systems), naming the process that made it, the
+/// attempt (or write) it belongs to, and what it holds ("tmp" for a write's file or a switch's link; a Directory attempt's
+/// "staging", "staged-DEV-INODE" and "previous" folders). The one place such names are built and read. A process killed
+/// in the middle leaves them behind; whoever next holds the target's lock finds them by their prefix and removes them (or,
+/// for a state a switch set aside, keeps it as a safety point), naming the process that left them.
 /// </summary>
 public static class TemporaryNames
 {
+    /// <summary>The role of a write's temporary file or a switch's temporary link.</summary>
+    public const string TemporaryRole = "tmp";
+
     private const string Marker = ".rollback-";
-    private const string Suffix = ".tmp";
 
     /// <summary>A fresh tag: 12 hex digits, unique enough to keep two writes of one process apart.</summary>
     public static string NewTag() => Guid.NewGuid().ToString("N").Substring(0, 12);
 
-    /// <summary>The temporary name beside <paramref name="path"/> for this process and <paramref name="tag"/>.</summary>
-    public static string Beside(string path, string tag)
+    /// <summary>The temporary name beside <paramref name="path"/> for this process, <paramref name="tag"/> and <paramref name="role"/>.</summary>
+    public static string Beside(string path, string tag, string role = TemporaryRole)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full) ?? ".";
         var processId = ProcessLiveness.CurrentId.ToString(CultureInfo.InvariantCulture);
-        return Path.Combine(directory, Prefix(Path.GetFileName(full)) + processId + "-" + tag + Suffix);
+        return Path.Combine(directory, Prefix(Path.GetFileName(full)) + processId + "-" + tag + "." + role);
+    }
+
+    /// <summary>What a temporary name says it holds (the part after its process and tag), or null for names that carry no process.</summary>
+    public static string? RoleOf(string temporaryPath)
+    {
+        var name = Path.GetFileName(temporaryPath);
+        var start = name.IndexOf(Marker, StringComparison.Ordinal);
+        if (start < 0 || ProcessOf(temporaryPath) is null)
+        {
+            return null;
+        }
+
+        var rest = name.Substring(start + Marker.Length);
+        var dot = rest.IndexOf('.');
+        return dot < 0 ? null : rest.Substring(dot + 1);
     }
 
     /// <summary>

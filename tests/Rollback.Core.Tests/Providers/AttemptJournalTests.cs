@@ -133,13 +133,22 @@ public sealed class AttemptJournalTests : IDisposable
         Assert.DoesNotContain(_sandbox.Store.Journal.Read(), e => e.Action == HistoryAction.RecoverAttempt);
     }
 
-    [Fact]
-    public void AKindThatDoesNotDescribeItsSwitchIsJournaledInterruptedAndLeftAsFound()
+    [Theory]
+    [InlineData(false, HistoryStatus.Completed, "the switch had finished")]
+    [InlineData(true, HistoryStatus.Interrupted, "neither the point's state nor the one before")]
+    public void ADeadDirectoryAttemptIsSettledByTheStateItLeftWithOneOutcome(bool changedSince, string status, string message)
     {
+        // A Directory switch is one exchange: the folder is either as before or at the point. One that is neither changed
+        // after the attempt (another deployment), and is left as found rather than rolled onto the point with no safety point.
         var site = _sandbox.PathOf("site");
         Sandbox.WriteFile(Path.Combine(site, "index.html"), "v1");
         _sandbox.Register("site", "Directory", ("Path", site));
         var point = _sandbox.Engine.Points.Create("site", null);
+        if (changedSince)
+        {
+            File.WriteAllText(Path.Combine(site, "index.html"), "v3, deployed after the attempt died");
+        }
+
         var before = Sandbox.Snapshot(site);
         _sandbox.Store.Attempts.Begin(new AttemptRecord
         {
@@ -150,9 +159,9 @@ public sealed class AttemptJournalTests : IDisposable
         _sandbox.Engine.Points.Create("site", null);
 
         var recovered = Assert.Single(_sandbox.Store.Journal.Read(), e => e.Action == HistoryAction.RecoverAttempt);
-        Assert.Equal(HistoryStatus.Interrupted, recovered.Status);
+        Assert.Equal(status, recovered.Status);
         Assert.Equal("0123456789ab", recovered.AttemptId);
-        Assert.Contains("the point's state", recovered.Message, StringComparison.Ordinal);
+        Assert.Contains(message, recovered.Message, StringComparison.Ordinal);
         Assert.False(_sandbox.Store.Attempts.Exists("site"));
         Assert.Equal(before, Sandbox.Snapshot(site));
     }
