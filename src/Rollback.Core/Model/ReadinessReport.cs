@@ -8,6 +8,8 @@ namespace Rollback;
 /// <summary>Whether a rollback of a target to a point is safe to start, and why.</summary>
 public sealed class ReadinessReport
 {
+    private IReadOnlyList<CheckResult> _checks = Array.Empty<CheckResult>();
+
     public required string Target { get; init; }
 
     public required string PointId { get; init; }
@@ -21,7 +23,7 @@ public sealed class ReadinessReport
     /// <summary>The exact current state; equal to the point's fingerprint when a rollback would change nothing.</summary>
     public string? CurrentFingerprint { get; init; }
 
-    public IReadOnlyList<CheckResult> Checks { get; init; } = Array.Empty<CheckResult>();
+    public IReadOnlyList<CheckResult> Checks { get => _checks; init => _checks = value; }
 
     public DateTimeOffset CheckedAt { get; init; }
 
@@ -32,17 +34,12 @@ public sealed class ReadinessReport
     public IEnumerable<CheckResult> Warnings => Checks.Where(c => c.Status == CheckStatus.Warn);
 
     /// <summary>The same report with <paramref name="check"/> in place of the check of that name (a failure found later, before anything changed).</summary>
-    internal ReadinessReport Replacing(CheckResult check) => new()
+    internal ReadinessReport Replacing(CheckResult check)
     {
-        Target = Target,
-        PointId = PointId,
-        Point = Point,
-        CurrentVersion = CurrentVersion,
-        PointVersion = PointVersion,
-        CurrentFingerprint = CurrentFingerprint,
-        Checks = Checks.Select(c => c.Name == check.Name ? check : c).ToList(),
-        CheckedAt = CheckedAt,
-    };
+        var copy = (ReadinessReport)MemberwiseClone();
+        copy._checks = Checks.Select(c => c.Name == check.Name ? check : c).ToList();
+        return copy;
+    }
 
     /// <summary>The RollbackNotReady error this report stands for when it is not ready, naming every failed check.</summary>
     public RollbackException ToNotReadyError() =>
