@@ -40,6 +40,11 @@ public static class AwsErrorId
     public const string CodeDeployDeploymentInProgress = nameof(CodeDeployDeploymentInProgress);
     public const string CodeDeployDeploymentFailed = nameof(CodeDeployDeploymentFailed);
     public const string CodeDeployDeploymentStopped = nameof(CodeDeployDeploymentStopped);
+    // Lambda (LambdaAlias kind).
+    /// <summary>A function version the point's alias names (or weights) no longer exists, or is not the captured code.</summary>
+    public const string LambdaVersionMissing = nameof(LambdaVersionMissing);
+    /// <summary>After UpdateAlias the alias does not name the captured version, or it changed between the read and the move.</summary>
+    public const string LambdaAliasNotMoved = nameof(LambdaAliasNotMoved);
 
     /// <summary>The client's ids, which every AWS kind declares, with what to do about them.</summary>
     internal static IReadOnlyList<ErrorIdInfo> Client { get; } = new[]

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net;
+using System.Text.Json;
 using Amazon.Runtime;
 using Rollback.Errors;
 
@@ -71,8 +73,44 @@ internal static class AwsErrors
         code.EndsWith("NotFoundException", StringComparison.Ordinal) || code.EndsWith("NotFound", StringComparison.Ordinal)
         || code.EndsWith("DoesNotExistException", StringComparison.Ordinal) || (status == HttpStatusCode.NotFound && code.Length == 0);
 
+    /// <summary>
+    /// The code and message of a JSON protocol's error answer (awsJson and restJson alike): the code from the body's
+    /// __type (or code), else from the X-Amzn-ErrorType header restJson services send; the message from the body.
+    /// </summary>
+    public static (string Code, string? Message) ReadJsonError(AwsHttpAnswer answer)
+    {
+        var header = NormalizeCode(answer.Header("X-Amzn-ErrorType"));
+        var text = answer.Text;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return (header, null);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (header, TrimText(text));
+            }
+
+            string? Find(params string[] names) => names
+                .Select(n => document.RootElement.TryGetProperty(n, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)
+                .FirstOrDefault(v => v is not null);
+
+            var code = NormalizeCode(Find("__type", "code", "Code"));
+            return (code.Length == 0 ? header : code, Find("message", "Message", "errorMessage"));
+        }
+        catch (JsonException)
+        {
+            return (header, TrimText(text));
+        }
+    }
+
     /// <summary>The AWS error code behind a RollbackException from this client, or empty.</summary>
     public static string CodeOf(Exception exception) => exception.InnerException is AmazonServiceException service ? service.ErrorCode ?? string.Empty : string.Empty;
+
+    private static string TrimText(string text) => text.Length <= 300 ? text : text.Substring(0, 300) + "...";
 
     public static RollbackException FromResponse(AwsServiceInfo service, string operation, HttpStatusCode status, string code, string? message, string? requestId, int attempts)
     {

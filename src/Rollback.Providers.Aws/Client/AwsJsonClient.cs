@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using System.Net.Http;
 using System.Text.Json;
 using System.Threading;
@@ -61,7 +60,7 @@ internal sealed class AwsJsonClient : IDisposable
         where TResponse : class, new()
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(request, _service.JsonOptions);
-        var answer = await _pipeline.SendAsync(operation, () => Sign(operation, body), a => ReadError(a.Text), cancellation).ConfigureAwait(false);
+        var answer = await _pipeline.SendAsync(operation, () => Sign(operation, body), AwsErrors.ReadJsonError, cancellation).ConfigureAwait(false);
         try
         {
             return string.IsNullOrWhiteSpace(answer.Text) ? new TResponse() : JsonSerializer.Deserialize<TResponse>(answer.Text, _service.JsonOptions) ?? new TResponse();
@@ -102,35 +101,6 @@ internal sealed class AwsJsonClient : IDisposable
         request.Headers["X-Amz-Target"] = _service.TargetPrefix + "." + operation;
         return _pipeline.Sign(request, operation, Endpoint, body);
     }
-
-    private static (string Code, string? Message) ReadError(string text)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return (string.Empty, null);
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return (string.Empty, Trim(text));
-            }
-
-            string? Find(params string[] names) => names
-                .Select(n => document.RootElement.TryGetProperty(n, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)
-                .FirstOrDefault(v => v is not null);
-
-            return (AwsErrors.NormalizeCode(Find("__type", "code", "Code")), Find("message", "Message", "errorMessage"));
-        }
-        catch (JsonException)
-        {
-            return (string.Empty, Trim(text));
-        }
-    }
-
-    private static string Trim(string text) => text.Length <= 300 ? text : text.Substring(0, 300) + "...";
 
     /// <summary>The SDK's request type wants an original request; the JSON body is already in the content.</summary>
     private sealed class SignedOperation : AmazonWebServiceRequest

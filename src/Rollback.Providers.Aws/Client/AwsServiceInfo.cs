@@ -24,6 +24,12 @@ internal sealed class AwsServiceInfo
     /// <summary>CodeDeploy's model spells members in camelCase (applicationName, s3Location, eTag).</summary>
     public static AwsServiceInfo CodeDeploy { get; } = new("codedeploy", "codedeploy", "CodeDeploy_20141006", "CodeDeploy", camelCaseMembers: true);
 
+    /// <summary>Lambda speaks restJson1 (no X-Amz-Target); its model spells members in PascalCase (FunctionVersion, RoutingConfig).</summary>
+    public static AwsServiceInfo Lambda { get; } = new("lambda", "lambda", string.Empty, "Lambda");
+
+    /// <summary>ECS speaks awsJson1_1 with members in camelCase (taskDefinition, desiredCount, deploymentConfiguration).</summary>
+    public static AwsServiceInfo Ecs { get; } = new("ecs", "ecs", "AmazonEC2ContainerServiceV20141113", "ECS", camelCaseMembers: true);
+
     public string SigningName { get; }
 
     public string EndpointPrefix { get; }

@@ -1,0 +1,132 @@
+<#
+.SYNOPSIS
+    What the AWS drill and the AWS Pester suite share: moto_server on a free loopback port, and the emulator's API
+    called directly for test setup (what a deploy pipeline would do), never through the module.
+
+.DESCRIPTION
+    Dot-sourced (`. (Join-Path $PSScriptRoot 'AwsSupport.ps1')`). Setup calls go to $script:EmulatorUrl, unsigned
+    (moto takes the account and region from the credential scope). Only control-plane calls: no Lambda function is
+    ever invoked, so moto never needs docker.
+#>
+
+# moto on a free loopback port, ready within 30 s (bounded), or a clear failure. Stop it with Stop-Moto.
+function Start-Moto {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    $port = $listener.LocalEndpoint.Port
+    $listener.Stop()
+    $start = [System.Diagnostics.ProcessStartInfo]::new('moto_server')
+    foreach ($argument in @('-H', '127.0.0.1', '-p', "$port")) { $start.ArgumentList.Add($argument) }
+    $start.UseShellExecute = $false
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    try { $process = [System.Diagnostics.Process]::Start($start) }
+    catch { throw "moto_server could not be started ($($_.Exception.Message)): pip install 'moto[server]', or pass -EndpointUrl." }
+    $process.BeginOutputReadLine()
+    $process.BeginErrorReadLine()
+    $url = "http://127.0.0.1:$port/"
+    $http = [System.Net.Http.HttpClient]::new()
+    $http.Timeout = [TimeSpan]::FromSeconds(2)
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    try {
+        while ($watch.Elapsed.TotalSeconds -lt 30) {
+            if ($process.HasExited) { throw "moto_server exited with code $($process.ExitCode)" }
+            try {
+                $http.GetAsync($url + 'moto-api/').GetAwaiter().GetResult().Dispose()
+                return [pscustomobject]@{ Url = $url; Process = $process }
+            }
+            catch [System.Net.Http.HttpRequestException], [System.Threading.Tasks.TaskCanceledException] {
+                [System.Threading.Thread]::Sleep(200)
+            }
+        }
+    }
+    finally { $http.Dispose() }
+    $process.Kill($true)
+    throw "moto_server did not answer within 30 s on $url"
+}
+
+# Stops the moto_server Start-Moto started (by its own process), if it still runs.
+function Stop-Moto($Moto) {
+    if ($null -ne $Moto -and -not $Moto.Process.HasExited) {
+        $Moto.Process.Kill($true)
+        $Moto.Process.WaitForExit(10000) | Out-Null
+    }
+}
+
+# One call to the emulator: $Path and $Body (JSON) with the Authorization scope of $Service, and X-Amz-Target for the
+# awsJson services. Returns the answer's JSON root (a JsonElement), or throws with the emulator's answer.
+function Invoke-Moto {
+    param(
+        [string] $Service,
+        [string] $Operation,
+        [object] $Body,
+        [string] $Method = 'POST',
+        [string] $Path = '',
+        [string] $ContentType = 'application/x-amz-json-1.1',
+        [string] $Target
+    )
+    $http = [System.Net.Http.HttpClient]::new()
+    try {
+        $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method), [uri]::new([uri]$script:EmulatorUrl, $Path))
+        if ($null -ne $Body) {
+            $text = if ($Body -is [string]) { $Body } else { $Body | ConvertTo-Json -Depth 10 -Compress }
+            $request.Content = [System.Net.Http.StringContent]::new($text, [System.Text.Encoding]::UTF8, $ContentType)
+        }
+        if ($Target) { $request.Headers.TryAddWithoutValidation('X-Amz-Target', "$Target.$Operation") | Out-Null }
+        $request.Headers.TryAddWithoutValidation('Authorization', "AWS4-HMAC-SHA256 Credential=AKIDDRILL/20250101/us-east-1/$Service/aws4_request, SignedHeaders=host, Signature=0") | Out-Null
+        $response = $http.SendAsync($request).GetAwaiter().GetResult()
+        $answer = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+        if (-not $response.IsSuccessStatusCode) { throw "moto $Service $Operation failed: $([int]$response.StatusCode) $answer" }
+        if ([string]::IsNullOrWhiteSpace($answer) -or -not $answer.TrimStart().StartsWith('{')) { return $null }
+        [System.Text.Json.JsonDocument]::Parse($answer).RootElement.Clone()
+    }
+    finally { $http.Dispose() }
+}
+
+# ---- Lambda (restJson): a function from a zip, published versions, an alias ------------------------------------------
+
+# A zip holding index.py whose handler returns $Code (base64, as CreateFunction and UpdateFunctionCode take it).
+function New-LambdaZip([string] $Code) {
+    $buffer = [System.IO.MemoryStream]::new()
+    $zip = [System.IO.Compression.ZipArchive]::new($buffer, [System.IO.Compression.ZipArchiveMode]::Create, $true)
+    $writer = [System.IO.StreamWriter]::new($zip.CreateEntry('index.py').Open())
+    $writer.Write("def handler(event, context):`n    return '$Code'`n")
+    $writer.Dispose()
+    $zip.Dispose()
+    [Convert]::ToBase64String($buffer.ToArray())
+}
+
+# Creates the function (and the IAM role moto wants) with one published version per entry of $Code; returns their numbers.
+function New-MotoLambdaFunction([string] $Name, [string[]] $Code) {
+    $policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    try {
+        Invoke-Moto -Service iam -Operation CreateRole -ContentType 'application/x-www-form-urlencoded' `
+            -Body "Action=CreateRole&Version=2010-05-08&RoleName=rollback-drill-lambda&AssumeRolePolicyDocument=$([uri]::EscapeDataString($policy))" | Out-Null
+    }
+    catch { if ("$_" -notmatch 'EntityAlreadyExists') { throw } }
+    $versions = @((Invoke-Moto -Service lambda -Operation CreateFunction -ContentType 'application/json' -Path '/2015-03-31/functions' -Body @{
+                FunctionName = $Name; Runtime = 'python3.12'; Role = 'arn:aws:iam::123456789012:role/rollback-drill-lambda'; Handler = 'index.handler'
+                Code = @{ ZipFile = (New-LambdaZip $Code[0]) }; Publish = $true
+            }).GetProperty('Version').GetString())
+    foreach ($each in $Code | Select-Object -Skip 1) {
+        $versions += (Invoke-Moto -Service lambda -Operation UpdateFunctionCode -Method PUT -ContentType 'application/json' -Path "/2015-03-31/functions/$Name/code" -Body @{
+                ZipFile = (New-LambdaZip $each); Publish = $true
+            }).GetProperty('Version').GetString()
+    }
+    $versions
+}
+
+# Creates the alias on $Version, or (-Update) points it there: what a deployment does.
+function Set-MotoLambdaAlias([string] $Function, [string] $Alias, [string] $Version, [switch] $Update) {
+    if ($Update) {
+        Invoke-Moto -Service lambda -Operation UpdateAlias -Method PUT -ContentType 'application/json' -Path "/2015-03-31/functions/$Function/aliases/$Alias" -Body @{ FunctionVersion = $Version } | Out-Null
+    }
+    else {
+        Invoke-Moto -Service lambda -Operation CreateAlias -ContentType 'application/json' -Path "/2015-03-31/functions/$Function/aliases" -Body @{ Name = $Alias; FunctionVersion = $Version } | Out-Null
+    }
+}
+
+# The version the alias names, as the emulator holds it.
+function Get-MotoLambdaAliasVersion([string] $Function, [string] $Alias) {
+    (Invoke-Moto -Service lambda -Operation GetAlias -Method GET -Path "/2015-03-31/functions/$Function/aliases/$Alias").GetProperty('FunctionVersion').GetString()
+}

@@ -1,0 +1,115 @@
+using System;
+using System.Collections;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using Rollback.Testing;
+using Xunit;
+
+namespace Rollback.PowerShell.Tests;
+
+/// <summary>
+/// The LambdaAlias kind through the cmdlets in a hosted runspace, against moto's Lambda behind the endpoint that checks
+/// every request's SigV4 signature: register, capture, readiness, -WhatIf, Invoke-Rollback through the pipeline, the
+/// kind's own ErrorIds by FullyQualifiedErrorId, and the alias as moto then holds it.
+/// </summary>
+public sealed class LambdaAliasCmdletTests : IClassFixture<MotoFixture>, IDisposable
+{
+    private readonly MotoFixture _aws;
+    private readonly AwsTestEndpoint? _endpoint;
+    private readonly MotoLambda? _lambda;
+
+    public LambdaAliasCmdletTests(MotoFixture aws)
+    {
+        _aws = aws;
+        if (aws.SkipReason is null)
+        {
+            _endpoint = new AwsTestEndpoint(aws.Moto.Url, "lambda", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
+            _lambda = new MotoLambda(aws.Moto.Url);
+        }
+    }
+
+    public void Dispose()
+    {
+        _endpoint?.Dispose();
+        _lambda?.Dispose();
+    }
+
+    [SkippableFact]
+    public void WhatIfThenRollbackThroughThePipeline()
+    {
+        Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
+        using var session = new RollbackSession();
+        var function = Deployed(session);
+        session.Run("New-RollbackPoint -Target checkout -Note 'v2 live'").One("RollbackPoint");
+        _lambda!.UpdateAlias(function, "live", "3");
+
+        var plan = session.Run("Get-RollbackPoint -Target checkout -Latest | Invoke-Rollback -Reason r -WhatIf").One("RollbackResult");
+        Assert.Equal("WhatIf", plan.GetString("Status"));
+        var steps = ((IEnumerable)plan.Get("Steps")!).Cast<object>().Select(s => PSObject.AsPSObject(s).GetString("Name")).ToList();
+        Assert.Contains("UpdateAlias", steps);
+        Assert.Contains("VerifyAlias", steps);
+        Assert.Equal("3", _lambda.Alias(function, "live").Version);
+
+        var run = session.Run("Get-RollbackPoint -Target checkout -Latest | Test-RollbackReadiness | Invoke-Rollback -Reason 'errors on v3' -ApprovedBy oncall -Confirm:$false");
+        run.AssertNoErrors();
+        var result = run.One("RollbackResult");
+        Assert.Equal("Succeeded", result.GetString("Status"));
+        Assert.Equal("3", result.GetString("FromVersion"));
+        Assert.Equal("2", result.GetString("ToVersion"));
+        Assert.Equal("2", _lambda.Alias(function, "live").Version);
+        Assert.Empty(_endpoint!.FailuresOfMainKey);
+
+        var kind = session.Run("Get-RollbackKind -Name LambdaAlias").One("RollbackKindInfo");
+        Assert.Contains("LambdaVersionMissing", string.Join(",", ((IEnumerable)kind.Get("ErrorIds")!).Cast<object>().Select(e => PSObject.AsPSObject(e).GetString("ErrorId"))), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void ADeletedVersionIsRefusedWithItsErrorIdAndTheAliasStays()
+    {
+        Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
+        using var session = new RollbackSession();
+        var function = Deployed(session);
+        session.Run("New-RollbackPoint -Target checkout").One("RollbackPoint");
+        _lambda!.UpdateAlias(function, "live", "3");
+        _lambda.DeleteVersion(function, "2");
+
+        var readiness = session.Run("Get-RollbackPoint -Target checkout -Latest | Test-RollbackReadiness").One("ReadinessReport");
+        var run = session.Run("Get-RollbackPoint -Target checkout -Latest | Test-RollbackReadiness | Invoke-Rollback -Reason r -Confirm:$false");
+
+        Assert.Equal(false, readiness.Get("IsReady"));
+        var failed = ((IEnumerable)readiness.Get("Checks")!).Cast<object>().Select(PSObject.AsPSObject).Single(c => c.GetString("Status") == "Fail");
+        Assert.Equal("LambdaVersionMissing", failed.GetString("ErrorId"));
+        Assert.StartsWith("RollbackNotReady", run.SingleError("RollbackNotReady").FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Equal("3", _lambda.Alias(function, "live").Version);
+    }
+
+    [SkippableFact]
+    public void AnUnknownFunctionIsAwsResourceNotFoundAndNoPointIsKept()
+    {
+        Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
+        using var session = new RollbackSession();
+        Register(session, MotoLambda.UniqueFunction("rollback-none"));
+
+        var run = session.Run("New-RollbackPoint -Target checkout");
+
+        Assert.StartsWith("AwsResourceNotFound", run.SingleError("AwsResourceNotFound").FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Empty(session.Run("Get-RollbackPoint -Target checkout").Output);
+    }
+
+    /// <summary>Versions 1..3 of a new function, alias "live" on 2, registered as "checkout".</summary>
+    private string Deployed(RollbackSession session)
+    {
+        var function = MotoLambda.UniqueFunction("rollback-ps");
+        _lambda!.CreateFunction(function, "v1");
+        _lambda.Publish(function, "v2");
+        _lambda.Publish(function, "v3");
+        _lambda.CreateAlias(function, "live", "2");
+        Register(session, function);
+        return function;
+    }
+
+    private void Register(RollbackSession session, string function) =>
+        session.Run("param($f, $url) Register-RollbackTarget -Name checkout -Kind LambdaAlias -Settings @{ FunctionName = $f; AliasName = 'live'; Region = 'us-east-1'; EndpointUrl = $url }",
+            new Hashtable { ["f"] = function, ["url"] = _endpoint!.Url.ToString() }).AssertNoErrors();
+}

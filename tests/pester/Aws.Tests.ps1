@@ -1,0 +1,92 @@
+# The AWS kinds from the user's side, against moto_server (started here on a free loopback port, stopped in AfterAll),
+# with the AWS CLI v2 (/usr/bin/aws) reading the state the module left. Skipped where moto or the CLI is missing.
+
+BeforeDiscovery {
+    $script:HasMoto = [bool](Get-Command moto_server -ErrorAction SilentlyContinue) -and (Test-Path -LiteralPath /usr/bin/aws)
+}
+
+Describe 'LambdaAlias' -Skip:(-not $HasMoto) {
+    BeforeAll {
+        . $PSScriptRoot/RollbackTestSupport.ps1
+        . $PSScriptRoot/../../examples/AwsSupport.ps1
+        $store = Use-TestStore
+        $moto = Start-Moto
+        $script:EmulatorUrl = $moto.Url
+        $saved = @{ Key = $env:AWS_ACCESS_KEY_ID; Secret = $env:AWS_SECRET_ACCESS_KEY }
+        $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKPESTER'
+        $env:AWS_SECRET_ACCESS_KEY = 'rollback-pester-secret-key'
+
+        # The AWS CLI as an independent reader of the emulator's state.
+        function Invoke-AwsCli {
+            $env:AWS_DEFAULT_REGION = 'us-east-1'
+            $text = & /usr/bin/aws --endpoint-url $moto.Url.TrimEnd('/') --output json --no-cli-pager @args 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "aws $args failed: $text" }
+            $text | ConvertFrom-Json
+        }
+
+        function New-DeployedFunction {
+            $name = 'pester-fn-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+            $versions = New-MotoLambdaFunction $name @('v1', 'v2', 'v3')
+            Set-MotoLambdaAlias $name 'live' $versions[1]
+            Register-RollbackTarget -Name $name -Kind LambdaAlias -Settings @{ FunctionName = $name; AliasName = 'live'; Region = 'us-east-1'; EndpointUrl = $moto.Url } | Out-Null
+            $name
+        }
+    }
+
+    AfterAll {
+        Stop-Moto $moto
+        $env:AWS_ACCESS_KEY_ID = $saved.Key
+        $env:AWS_SECRET_ACCESS_KEY = $saved.Secret
+        Clear-TestStore
+    }
+
+    It 'points the alias back at the captured version, as the AWS CLI reads it' {
+        $name = New-DeployedFunction
+        $point = New-RollbackPoint -Target $name -Note 'v2 live'
+        Set-MotoLambdaAlias $name 'live' '3' -Update
+
+        $result = $point | Test-RollbackReadiness | Invoke-Rollback -Reason 'errors on v3' -Confirm:$false
+
+        $result | Should -BeOfType Rollback.RollbackResult
+        $result.Status | Should -Be 'Succeeded'
+        $result.FromVersion | Should -Be '3'
+        $result.ToVersion | Should -Be '2'
+        $result.Details['Lambda.PreviousVersion'] | Should -Be '3'
+        (Invoke-AwsCli lambda get-alias --function-name $name --name live).FunctionVersion | Should -Be '2'
+        (Get-RollbackHistory -Target $name -Last 1).Action | Should -Be 'Rollback'
+    }
+
+    It 'changes nothing under -WhatIf' {
+        $name = New-DeployedFunction
+        New-RollbackPoint -Target $name | Out-Null
+        Set-MotoLambdaAlias $name 'live' '3' -Update
+
+        $plan = Get-RollbackPoint -Target $name -Latest | Invoke-Rollback -Reason 'check' -WhatIf
+
+        $plan.Status | Should -Be 'WhatIf'
+        $plan.Steps.Name | Should -Contain 'UpdateAlias'
+        (Invoke-AwsCli lambda get-alias --function-name $name --name live).FunctionVersion | Should -Be '3'
+    }
+
+    It 'refuses a point whose version was deleted, with LambdaVersionMissing, and leaves the alias' {
+        $name = New-DeployedFunction
+        New-RollbackPoint -Target $name | Out-Null
+        Set-MotoLambdaAlias $name 'live' '3' -Update
+        Invoke-AwsCli lambda delete-function --function-name $name --qualifier 2 | Out-Null
+
+        $report = Get-RollbackPoint -Target $name -Latest | Test-RollbackReadiness
+
+        $report.IsReady | Should -BeFalse
+        ($report.Checks | Where-Object Status -EQ 'Fail').ErrorId | Should -Be 'LambdaVersionMissing'
+        { $report | Invoke-Rollback -Reason 'x' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RollbackNotReady,*'
+        (Invoke-AwsCli lambda get-alias --function-name $name --name live).FunctionVersion | Should -Be '3'
+    }
+
+    It 'says AwsResourceNotFound for an alias that does not exist' {
+        $name = 'pester-none-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        New-MotoLambdaFunction $name @('v1') | Out-Null
+        Register-RollbackTarget -Name $name -Kind LambdaAlias -Settings @{ FunctionName = $name; AliasName = 'live'; Region = 'us-east-1'; EndpointUrl = $moto.Url } | Out-Null
+
+        { New-RollbackPoint -Target $name -ErrorAction Stop } | Should -Throw -ErrorId 'AwsResourceNotFound,*'
+    }
+}
