@@ -18,6 +18,8 @@ function Start-Moto {
     $start = [System.Diagnostics.ProcessStartInfo]::new('moto_server')
     foreach ($argument in @('-H', '127.0.0.1', '-p', "$port")) { $start.ArgumentList.Add($argument) }
     $start.UseShellExecute = $false
+    # moto never advances an ECS deployment: with this, a 2-task service's one deployment reads COMPLETED.
+    $start.Environment['MOTO_ECS_SERVICE_RUNNING'] = '2'
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardError = $true
     try { $process = [System.Diagnostics.Process]::Start($start) }
@@ -129,4 +131,31 @@ function Set-MotoLambdaAlias([string] $Function, [string] $Alias, [string] $Vers
 # The version the alias names, as the emulator holds it.
 function Get-MotoLambdaAliasVersion([string] $Function, [string] $Alias) {
     (Invoke-Moto -Service lambda -Operation GetAlias -Method GET -Path "/2015-03-31/functions/$Function/aliases/$Alias").GetProperty('FunctionVersion').GetString()
+}
+
+# ---- ECS (awsJson): a cluster, task definition revisions and a service -----------------------------------------------
+
+function Invoke-MotoEcs([string] $Operation, [hashtable] $Body) {
+    Invoke-Moto -Service ecs -Target AmazonEC2ContainerServiceV20141113 -Operation $Operation -Body $Body
+}
+
+# A cluster, one task definition revision per image, and a service of 2 tasks on the first; returns the revisions' ARNs.
+function New-MotoEcsService([string] $Cluster, [string] $Service, [string[]] $Image) {
+    Invoke-MotoEcs CreateCluster @{ clusterName = $Cluster } | Out-Null
+    $arns = @(foreach ($each in $Image) {
+            (Invoke-MotoEcs RegisterTaskDefinition @{ family = $Service; containerDefinitions = @(@{ name = 'app'; image = $each; memory = 128 }) }).
+            GetProperty('taskDefinition').GetProperty('taskDefinitionArn').GetString()
+        })
+    Invoke-MotoEcs CreateService @{ cluster = $Cluster; serviceName = $Service; taskDefinition = $arns[0]; desiredCount = 2 } | Out-Null
+    $arns
+}
+
+# What a deployment does: the service moved to another task definition.
+function Set-MotoEcsTaskDefinition([string] $Cluster, [string] $Service, [string] $TaskDefinition) {
+    Invoke-MotoEcs UpdateService @{ cluster = $Cluster; service = $Service; taskDefinition = $TaskDefinition } | Out-Null
+}
+
+# The task definition the service names, as the emulator holds it.
+function Get-MotoEcsTaskDefinition([string] $Cluster, [string] $Service) {
+    (Invoke-MotoEcs DescribeServices @{ cluster = $Cluster; services = @($Service) }).GetProperty('services')[0].GetProperty('taskDefinition').GetString()
 }

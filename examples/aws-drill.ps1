@@ -10,7 +10,10 @@
     pipeline, shows Restore-Configuration -Previous under -WhatIf, checks the stages and the journal. It throws if
     AWSCURRENT does not end on the known-good version. No secret value is ever read by the module. Then a Lambda
     function with three published versions and an alias 'live' on the second: captured as a LambdaAlias target, the
-    alias moved to the third (the bad release), rolled back through the pipeline, and read back from the emulator.
+    alias moved to the third (the bad release), rolled back through the pipeline, and read back from the emulator. Then
+    an ECS service of 2 tasks on task definition revision 1: captured as an EcsService target, moved to revision 2,
+    rolled back with UpdateService and its deployment followed, and read back. (moto never advances an ECS deployment;
+    the drill's moto reports 2 running tasks, so its one deployment reads COMPLETED.)
 
     Without -EndpointUrl (or $env:ROLLBACK_DRILL_AWS_ENDPOINT) the drill starts moto_server itself on a free loopback
     port and stops it afterwards. It runs in pwsh 7 with the built module,
@@ -23,6 +26,9 @@
 
 .PARAMETER LambdaEndpointUrl
     The Lambda endpoint the LambdaAlias target uses; -EndpointUrl by default (moto serves every service on one port).
+
+.PARAMETER EcsEndpointUrl
+    The ECS endpoint the EcsService target uses; -EndpointUrl by default.
 
 .PARAMETER EmulatorUrl
     Where the drill's own setup (creating the secret, the bad rotation) talks to moto directly; -EndpointUrl by
@@ -38,6 +44,7 @@
 param(
     [string] $EndpointUrl = $env:ROLLBACK_DRILL_AWS_ENDPOINT,
     [string] $LambdaEndpointUrl,
+    [string] $EcsEndpointUrl,
     [string] $EmulatorUrl,
     [string] $Sandbox = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'rollback-aws-drill-' + [guid]::NewGuid().ToString('N').Substring(0, 8)),
     [switch] $PassThru,
@@ -77,6 +84,7 @@ try {
     }
     $script:EmulatorUrl = if ($EmulatorUrl) { $EmulatorUrl } else { $EndpointUrl }
     if (-not $LambdaEndpointUrl) { $LambdaEndpointUrl = $EndpointUrl }
+    if (-not $EcsEndpointUrl) { $EcsEndpointUrl = $EndpointUrl }
     # moto accepts any credentials; the module still signs every request with them (SigV4, the SDK's signer).
     if (-not $env:AWS_ACCESS_KEY_ID) { $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKDRILL' }
     if (-not $env:AWS_SECRET_ACCESS_KEY) { $env:AWS_SECRET_ACCESS_KEY = 'rollback-drill-secret-key' }
@@ -117,6 +125,17 @@ try {
     Show 'Lambda alias rollback' $lambdaRollback
     $lambdaLive = Get-MotoLambdaAliasVersion $function 'live'
 
+    # --- a container release goes wrong: the ECS service moved to a task definition that crashes ---------
+    $cluster = 'production-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $revisions = New-MotoEcsService $cluster 'checkout' @('checkout:1.4.2', 'checkout:1.5.0-broken')
+    Register-RollbackTarget -Name checkout-ecs -Kind EcsService -Settings @{ Cluster = $cluster; ServiceName = 'checkout'; Region = 'us-east-1'; EndpointUrl = $EcsEndpointUrl; PollSeconds = 0.2; FollowMinutes = 2 } -Confirm:$false | Out-Null
+    New-RollbackPoint -Target checkout-ecs -Note 'revision 1 steady' | Out-Null
+    Set-MotoEcsTaskDefinition $cluster 'checkout' $revisions[1]
+    $ecsRollback = Get-RollbackPoint -Target checkout-ecs -Latest | Test-RollbackReadiness |
+        Invoke-Rollback -Reason 'checkout tasks crash on 1.5.0' -ApprovedBy 'oncall' -Confirm:$false
+    Show 'ECS service rollback' $ecsRollback
+    $ecsLive = Get-MotoEcsTaskDefinition $cluster 'checkout'
+
     $chain = Get-RollbackHistory -Verify
     Show 'History' (Get-RollbackHistory -Last 10)
     Show 'Journal' $chain
@@ -130,6 +149,8 @@ try {
     if ($previous.To -ne $bad -or -not $previous.WhatIf) { $problems += '-Previous -WhatIf did not report the move to the bad version' }
     if ($lambdaRollback.Status -ne 'Succeeded') { $problems += "Lambda alias rollback status is $($lambdaRollback.Status)" }
     if ($lambdaLive -ne $lambdaVersions[1]) { $problems += "alias live of $function names version $lambdaLive, not $($lambdaVersions[1])" }
+    if ($ecsRollback.Status -ne 'Succeeded') { $problems += "ECS service rollback status is $($ecsRollback.Status)" }
+    if ($ecsLive -ne $revisions[0]) { $problems += "service checkout of $cluster runs $ecsLive, not $($revisions[0])" }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
     Complete-Drill 'AWS drill' $problems ([ordered]@{
             SecretId  = $secretId
@@ -142,8 +163,11 @@ try {
             Function  = $function
             LambdaGood = $lambdaVersions[1]
             Lambda    = $lambdaRollback
+            Cluster   = $cluster
+            EcsGood   = $revisions[0]
+            Ecs       = $ecsRollback
         }) {
-        "AWS drill passed: AWSCURRENT of $secretId is back on $good in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms; $bad is AWSPREVIOUS; alias live of $function is back on version $($lambdaVersions[1]); journal verified."
+        "AWS drill passed: AWSCURRENT of $secretId is back on $good in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms; $bad is AWSPREVIOUS; alias live of $function is back on version $($lambdaVersions[1]); service checkout runs $($revisions[0]) again; journal verified."
     }
 }
 finally {

@@ -45,6 +45,15 @@ public static class AwsErrorId
     public const string LambdaVersionMissing = nameof(LambdaVersionMissing);
     /// <summary>After UpdateAlias the alias does not name the captured version, or it changed between the read and the move.</summary>
     public const string LambdaAliasNotMoved = nameof(LambdaAliasNotMoved);
+    // ECS (EcsService kind).
+    /// <summary>The point's task definition is deregistered (INACTIVE) or gone: ECS starts no task from it.</summary>
+    public const string EcsTaskDefinitionInactive = nameof(EcsTaskDefinitionInactive);
+    /// <summary>A deployment of the service has been in progress for longer than StuckMinutes.</summary>
+    public const string EcsDeploymentStuck = nameof(EcsDeploymentStuck);
+    /// <summary>The rollback's deployment failed, or was replaced (the circuit breaker rolled it back).</summary>
+    public const string EcsDeploymentFailed = nameof(EcsDeploymentFailed);
+    /// <summary>The rollback's deployment was still in progress when following gave up; it goes on in ECS.</summary>
+    public const string EcsDeploymentInProgress = nameof(EcsDeploymentInProgress);
 
     /// <summary>The client's ids, which every AWS kind declares, with what to do about them.</summary>
     internal static IReadOnlyList<ErrorIdInfo> Client { get; } = new[]

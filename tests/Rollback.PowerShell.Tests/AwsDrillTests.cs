@@ -24,12 +24,14 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
         using var session = new RollbackSession();
         using var lambda = new AwsTestEndpoint(_aws.Moto.Url, "lambda", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
         using var moto = new MotoLambda(_aws.Moto.Url);
+        using var ecs = new AwsTestEndpoint(_aws.Moto.Url, "ecs", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
 
-        var run = session.Run("param($drill, $url, $lambda, $moto, $sandbox) & $drill -EndpointUrl $url -LambdaEndpointUrl $lambda -EmulatorUrl $moto -Sandbox $sandbox -PassThru", new System.Collections.Hashtable
+        var run = session.Run("param($drill, $url, $lambda, $ecs, $moto, $sandbox) & $drill -EndpointUrl $url -LambdaEndpointUrl $lambda -EcsEndpointUrl $ecs -EmulatorUrl $moto -Sandbox $sandbox -PassThru", new System.Collections.Hashtable
         {
             ["drill"] = DrillPath,
             ["url"] = _aws.EndpointUrl.ToString(),
             ["lambda"] = lambda.Url.ToString(),
+            ["ecs"] = ecs.Url.ToString(),
             ["moto"] = _aws.Moto.Url.ToString(),
             ["sandbox"] = Path.Combine(session.Root, "aws-drill"),
         });
@@ -45,6 +47,9 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
         Assert.Equal(drill.GetString("LambdaGood"), moto.Alias(drill.GetString("Function")!, "live").Version);
         Assert.Single(lambda.Operations, o => o.StartsWith("PUT ", StringComparison.Ordinal));
         Assert.Empty(lambda.FailuresOfMainKey);
+        Assert.Equal("Succeeded", System.Management.Automation.PSObject.AsPSObject(drill.Get("Ecs")!).GetString("Status"));
+        Assert.Equal(1, ecs.Count("UpdateService"));
+        Assert.Empty(ecs.FailuresOfMainKey);
         Assert.False(Directory.Exists(Path.Combine(session.Root, "aws-drill")), "the drill removes its sandbox");
     }
 
@@ -53,6 +58,6 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
     {
         Skip.If(MotoServer.FindOnPath("moto_server") is null, "moto is not installed (no 'moto_server' on PATH): pip install 'moto[server]', as .ci/run does.");
         Skip.If(Environment.GetEnvironmentVariable("ROLLBACK_DRILL_AWS_ENDPOINT") is not null, "ROLLBACK_DRILL_AWS_ENDPOINT is set: the drill would use it instead of starting moto.");
-        DrillThroughTheRunner.AssertPasses(DrillPath, "=== Rollback ===", "Succeeded", "AWS drill passed: AWSCURRENT of", "alias live of");
+        DrillThroughTheRunner.AssertPasses(DrillPath, "=== Rollback ===", "Succeeded", "AWS drill passed: AWSCURRENT of", "alias live of", "runs arn:aws:ecs:");
     }
 }

@@ -25,9 +25,10 @@ public sealed class LoopbackProcess : IDisposable
     /// <summary>
     /// Starts <paramref name="binary"/> with <paramref name="arguments"/>, keeping at most <paramref name="logLimit"/>
     /// characters of its output; <paramref name="name"/> is how messages name it ("moto_server", "Prometheus"). Throws
-    /// what <see cref="Process.Start(ProcessStartInfo)"/> throws when it cannot start.
+    /// what <see cref="Process.Start(ProcessStartInfo)"/> throws when it cannot start. <paramref name="environment"/> adds
+    /// variables to the ones it inherits.
     /// </summary>
-    public LoopbackProcess(string name, string binary, IEnumerable<string> arguments, int logLimit)
+    public LoopbackProcess(string name, string binary, IEnumerable<string> arguments, int logLimit, IReadOnlyDictionary<string, string>? environment = null)
     {
         Name = name;
         _logLimit = logLimit;
@@ -40,6 +41,11 @@ public sealed class LoopbackProcess : IDisposable
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var variable in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[variable.Key] = variable.Value;
         }
 
         _process = Process.Start(start)!;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Net.Http;
@@ -29,7 +30,7 @@ public sealed class MotoServer : IDisposable
         {
             var port = FreePort();
             Url = Loopback.Url(port);
-            _process = new LoopbackProcess("moto_server", binary, new[] { "-H", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture) }, logLimit: 32_000);
+            _process = new LoopbackProcess("moto_server", binary, new[] { "-H", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture) }, logLimit: 32_000, MotoEnvironment);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
             SkipReason = _process.WaitUntilReady(http, new Uri(Url, "moto-api/"), response => (int)response.StatusCode < 500, StartPatience);
         }
@@ -38,6 +39,15 @@ public sealed class MotoServer : IDisposable
             SkipReason = $"moto_server could not be started: {ex.Message}";
         }
     }
+
+    /// <summary>
+    /// What moto_server runs with: its ECS services report this many running tasks (MOTO_ECS_SERVICE_RUNNING), so the one
+    /// deployment moto keeps per service reads COMPLETED for a service of that many tasks (moto never advances a
+    /// deployment itself), as the AWS drill sets it too.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> MotoEnvironment { get; } = new Dictionary<string, string> { ["MOTO_ECS_SERVICE_RUNNING"] = EcsRunningTasks.ToString(CultureInfo.InvariantCulture) };
+
+    public const int EcsRunningTasks = 2;
 
     /// <summary>Null when moto answers; else why the tests skip.</summary>
     public string? SkipReason { get; }

@@ -90,3 +90,68 @@ Describe 'LambdaAlias' -Skip:(-not $HasMoto) {
         { New-RollbackPoint -Target $name -ErrorAction Stop } | Should -Throw -ErrorId 'AwsResourceNotFound,*'
     }
 }
+
+Describe 'EcsService' -Skip:(-not $HasMoto) {
+    BeforeAll {
+        . $PSScriptRoot/RollbackTestSupport.ps1
+        . $PSScriptRoot/../../examples/AwsSupport.ps1
+        $store = Use-TestStore
+        $moto = Start-Moto
+        $script:EmulatorUrl = $moto.Url
+        $saved = @{ Key = $env:AWS_ACCESS_KEY_ID; Secret = $env:AWS_SECRET_ACCESS_KEY }
+        $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKPESTER'
+        $env:AWS_SECRET_ACCESS_KEY = 'rollback-pester-secret-key'
+
+        function Get-CliTaskDefinition([string] $Cluster) {
+            $env:AWS_DEFAULT_REGION = 'us-east-1'
+            $text = & /usr/bin/aws --endpoint-url $moto.Url.TrimEnd('/') --output json --no-cli-pager ecs describe-services --cluster $Cluster --services web 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "aws ecs describe-services failed: $text" }
+            ($text | ConvertFrom-Json).services[0].taskDefinition
+        }
+
+        # A service of 2 tasks on revision 1 of 'web', registered as a target named after its cluster; returns the revisions.
+        function New-DeployedService([string] $Cluster) {
+            $revisions = New-MotoEcsService $Cluster 'web' @('web:1.0', 'web:1.1-broken')
+            Register-RollbackTarget -Name $Cluster -Kind EcsService -Settings @{ Cluster = $Cluster; ServiceName = 'web'; Region = 'us-east-1'; EndpointUrl = $moto.Url; PollSeconds = 0.1 } | Out-Null
+            $revisions
+        }
+    }
+
+    AfterAll {
+        Stop-Moto $moto
+        $env:AWS_ACCESS_KEY_ID = $saved.Key
+        $env:AWS_SECRET_ACCESS_KEY = $saved.Secret
+        Clear-TestStore
+    }
+
+    It 'puts the service back on the captured task definition, as the AWS CLI reads it' {
+        $cluster = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $revisions = New-DeployedService $cluster
+        New-RollbackPoint -Target $cluster | Out-Null
+        Set-MotoEcsTaskDefinition $cluster 'web' $revisions[1]
+
+        $report = Get-RollbackPoint -Target $cluster -Latest | Test-RollbackReadiness
+        $result = $report | Invoke-Rollback -Reason 'tasks crash on 1.1' -Confirm:$false
+
+        ($report.Checks | Where-Object Name -EQ 'CircuitBreakerRollback').Status | Should -Be 'Warn'
+        $result | Should -BeOfType Rollback.RollbackResult
+        $result.Status | Should -Be 'Succeeded'
+        $result.Steps.Name | Should -Contain 'FollowDeployment'
+        $result.Details['Ecs.PreviousTaskDefinition'] | Should -Be $revisions[1]
+        Get-CliTaskDefinition $cluster | Should -Be $revisions[0]
+    }
+
+    It 'refuses a deregistered task definition with EcsTaskDefinitionInactive, and the service stays' {
+        $cluster = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $revisions = New-DeployedService $cluster
+        New-RollbackPoint -Target $cluster | Out-Null
+        Set-MotoEcsTaskDefinition $cluster 'web' $revisions[1]
+        Invoke-MotoEcs DeregisterTaskDefinition @{ taskDefinition = $revisions[0] } | Out-Null
+
+        $report = Get-RollbackPoint -Target $cluster -Latest | Test-RollbackReadiness
+
+        ($report.Checks | Where-Object Status -EQ 'Fail').ErrorId | Should -Be 'EcsTaskDefinitionInactive'
+        { $report | Invoke-Rollback -Reason 'x' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RollbackNotReady,*'
+        Get-CliTaskDefinition $cluster | Should -Be $revisions[1]
+    }
+}
