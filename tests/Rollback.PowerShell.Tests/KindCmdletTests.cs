@@ -16,7 +16,7 @@ namespace Rollback.PowerShell.Tests;
 public sealed class KindCmdletTests : IDisposable
 {
     // The kinds this repository ships; another installed kind is listed too, and these tests still hold.
-    private static readonly string[] ShippedKinds = ["CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "FileSystemRelease", "SecretsManagerSecret"];
+    private static readonly string[] ShippedKinds = ["CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "EcsService", "FileSystemRelease", "LambdaAlias", "SecretsManagerSecret"];
 
     private readonly RollbackSession _session = new();
 
