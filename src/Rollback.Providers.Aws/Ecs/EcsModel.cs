@@ -60,6 +60,18 @@ internal sealed class DeploymentConfiguration
     public int? MinimumHealthyPercent { get; set; }
 
     public DeploymentCircuitBreaker? DeploymentCircuitBreaker { get; set; }
+
+    /// <summary>CloudWatch alarms that fail (and may roll back) a deployment: captured and sent back whole, so a rollback never drops them.</summary>
+    public DeploymentAlarms? Alarms { get; set; }
+}
+
+internal sealed class DeploymentAlarms
+{
+    public List<string>? AlarmNames { get; set; }
+
+    public bool Enable { get; set; }
+
+    public bool Rollback { get; set; }
 }
 
 internal sealed class DeploymentCircuitBreaker
