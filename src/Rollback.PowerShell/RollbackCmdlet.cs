@@ -189,6 +189,7 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
             {
                 PercentComplete = update.Completed ? 100 : Math.Min(100, update.PercentComplete),
                 RecordType = update.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+                ParentActivityId = update.ParentActivityId,
             };
             if (!string.IsNullOrEmpty(update.CurrentOperation))
             {

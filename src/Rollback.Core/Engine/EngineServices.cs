@@ -40,6 +40,12 @@ internal sealed class EngineServices
 
     public IHealthProbe HealthProbe { get; }
 
+    /// <summary>The plan run this engine works for (a plan's member's engine), stamped on every journal entry it writes; null outside a plan.</summary>
+    public string? PlanRunId { get; private init; }
+
+    /// <summary>The stage (from 1) of the member this engine works for in <see cref="PlanRunId"/>; null outside a plan.</summary>
+    public int? PlanStage { get; private init; }
+
     public TargetLocks Locks { get; }
 
     /// <summary>Intents before switches, and settling the switches whose process died (see <see cref="AttemptRecovery"/>).</summary>
@@ -51,7 +57,14 @@ internal sealed class EngineServices
     public OperationContext Operation(CancellationToken cancellation, HashReuse? hashes = null) => new(Reporter, Time, cancellation) { Hashes = hashes ?? new HashReuse() };
 
     /// <summary>Starts journaling one attempt; its outcome closes it (see <see cref="JournaledAttempt"/>).</summary>
-    public JournaledAttempt Attempt(string action, string target) => new(Store.Journal, Time, User, action, target);
+    public JournaledAttempt Attempt(string action, string target) => new(Store.Journal, Time, User, action, target, PlanRunId, PlanStage);
+
+    /// <summary>
+    /// The services of one member of a plan run: the same store, providers, time and user, its own reporter (members run
+    /// on worker threads, whose reports the plan forwards from the calling thread), and the run's id on every entry.
+    /// </summary>
+    public EngineServices ForPlanMember(IRollbackReporter reporter, string? planRunId, int? stage) =>
+        new(Store, Catalog, reporter, Time, User, HealthProbe) { PlanRunId = planRunId, PlanStage = stage };
 
     public IRollbackProvider ProviderOf(RollbackTarget target) => Catalog.Get(target.Kind);
 

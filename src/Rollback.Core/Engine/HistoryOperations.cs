@@ -19,7 +19,8 @@ public sealed class HistoryOperations : EnginePart
             (filter.Target is null || string.Equals(e.Target, filter.Target, StringComparison.OrdinalIgnoreCase)) &&
             (filter.Action is null || string.Equals(e.Action, filter.Action, StringComparison.OrdinalIgnoreCase)) &&
             (filter.Status is null || string.Equals(e.Status, filter.Status, StringComparison.OrdinalIgnoreCase)) &&
-            (filter.Since is null || e.Time >= filter.Since)).ToList();
+            (filter.Since is null || e.Time >= filter.Since) &&
+            (filter.PlanRunId is null || string.Equals(e.PlanRunId, filter.PlanRunId, StringComparison.OrdinalIgnoreCase))).ToList();
         return filter.Last is int last ? entries.Skip(Math.Max(0, entries.Count - last)).ToList() : entries;
     }
 

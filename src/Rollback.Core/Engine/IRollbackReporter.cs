@@ -18,6 +18,9 @@ public sealed class ProgressUpdate
 {
     public int ActivityId { get; init; }
 
+    /// <summary>The activity this one is a part of (a plan's member under the plan), or -1 for none.</summary>
+    public int ParentActivityId { get; init; } = -1;
+
     public required string Activity { get; init; }
 
     public string Status { get; init; } = "Working";

@@ -20,13 +20,13 @@ internal sealed class JournaledAttempt
     private HistoryEntry _entry;
     private Action? _closed;
 
-    public JournaledAttempt(Journal journal, TimeProvider time, string user, string action, string target)
+    public JournaledAttempt(Journal journal, TimeProvider time, string user, string action, string target, string? planRunId = null, int? planStage = null)
     {
         _journal = journal;
         _time = time;
         _user = user;
         _started = time.GetTimestamp();
-        _entry = new HistoryEntry { Action = action, Target = target };
+        _entry = new HistoryEntry { Action = action, Target = target, PlanRunId = planRunId, PlanStage = planStage };
     }
 
     /// <summary>The time since the attempt started.</summary>

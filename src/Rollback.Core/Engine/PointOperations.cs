@@ -3,22 +3,30 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Rollback.Errors;
+using Rollback.Plans;
 
 namespace Rollback.Engine;
 
 /// <summary>The engine's points: capture one (journaled), read them, the retention rule, remove one.</summary>
 public sealed class PointOperations : EnginePart
 {
+    private readonly PlanOperations _plans;
 
-    internal PointOperations(EngineServices engine)
+    internal PointOperations(EngineServices engine, PlanOperations plans)
         : base(engine)
     {
+        _plans = plans;
     }
 
-    /// <summary>Captures the target's current state as a known-good point, under the target's lock.</summary>
+    /// <summary>Captures the target's current state as a known-good point, under the target's lock; a plan's point names a new point of each member.</summary>
     public RollbackPoint Create(string targetName, string? note, CancellationToken cancellation = default)
     {
         var target = Engine.Store.Targets.Get(targetName);
+        if (PlanLayout.IsPlan(target))
+        {
+            return _plans.Capture(target, note, cancellation);
+        }
+
         var attempt = Engine.Attempt(HistoryAction.Capture, target.Name).Note(e => e with { Reason = note });
         try
         {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Threading;
 using Rollback.Errors;
+using Rollback.Plans;
 using Rollback.Providers;
 
 namespace Rollback.Engine;
@@ -18,9 +19,12 @@ public sealed class ReadinessOperations : EnginePart
     /// <summary>The name of the check that proves the point's artifacts against their manifest.</summary>
     internal const string ArtifactsIntactCheck = "ArtifactsIntact";
 
-    internal ReadinessOperations(EngineServices engine)
+    private readonly PlanOperations _plans;
+
+    internal ReadinessOperations(EngineServices engine, PlanOperations plans)
         : base(engine)
     {
+        _plans = plans;
     }
 
     public ReadinessReport Test(string targetName, string pointId, TimeSpan? maxPointAge = null, CancellationToken cancellation = default) =>
@@ -30,9 +34,33 @@ public sealed class ReadinessOperations : EnginePart
     public ReadinessReport Test(string targetName, string pointId, TimeSpan? maxPointAge, SettingsDictionary options, CancellationToken cancellation = default)
     {
         RefuseNegativeMaxPointAge(maxPointAge);
-        var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(targetName), options);
+        var registered = Engine.Store.Targets.Get(targetName);
+        if (PlanLayout.IsPlan(registered))
+        {
+            PlanOperations.RefuseOptions(registered, options);
+            return _plans.Check(registered, pointId, maxPointAge, lockHeldByCaller: false, throttleLimit: null, cancellation);
+        }
+
+        var (target, provider) = Engine.WithOptions(registered, options);
         Engine.Attempts.SettleIfAbandoned(target, cancellation);
         return Check(target, provider, pointId, maxPointAge, lockHeldByCaller: false, cancellation);
+    }
+
+    /// <summary>A plan member's readiness inside its plan's check: a plan's own checks for a plan, the lock left out when the plan run holds it.</summary>
+    internal ReadinessReport CheckMember(string targetName, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, int? throttleLimit, CancellationToken cancellation)
+    {
+        var target = Engine.Store.Targets.Get(targetName);
+        if (PlanLayout.IsPlan(target))
+        {
+            return _plans.Check(target, pointId, maxPointAge, lockHeldByCaller, throttleLimit, cancellation);
+        }
+
+        if (!lockHeldByCaller)
+        {
+            Engine.Attempts.SettleIfAbandoned(target, cancellation);
+        }
+
+        return Check(target, Engine.ProviderOf(target), pointId, maxPointAge, lockHeldByCaller, cancellation);
     }
 
     /// <summary>The checks; <paramref name="lockHeldByCaller"/> leaves out the lock check when the caller (a rollback) holds it.</summary>

@@ -10,7 +10,7 @@ namespace Rollback.Engine;
 
 /// <summary>
 /// The one place the safety rules live, for every kind, reached through its parts: <see cref="Targets"/>,
-/// <see cref="Points"/>, <see cref="Readiness"/>, <see cref="Rollbacks"/>, <see cref="Configuration"/>,
+/// <see cref="Points"/>, <see cref="Readiness"/>, <see cref="Rollbacks"/>, <see cref="Plans"/>, <see cref="Configuration"/>,
 /// <see cref="History"/> and <see cref="AutoRollback"/>. Created per command invocation over a store; every part
 /// shares its reporter, its time and its user, and journals every attempt. Hosts reach the store only through it.
 /// </summary>
@@ -24,12 +24,19 @@ public sealed class RollbackEngine
     /// <summary>An engine over a store and a catalogue; <paramref name="time"/> is the clock and the waits of every operation (the system's by default).</summary>
     public RollbackEngine(RollbackStore store, ProviderCatalog catalog, IRollbackReporter? reporter = null, TimeProvider? time = null, string? user = null,
         IHealthProbe? healthProbe = null)
+        : this(new EngineServices(store, catalog, reporter ?? NullReporter.Instance, time ?? TimeProvider.System, user ?? CurrentUser(), healthProbe ?? new HealthProbe()))
     {
-        _services = new EngineServices(store, catalog, reporter ?? NullReporter.Instance, time ?? TimeProvider.System, user ?? CurrentUser(), healthProbe ?? new HealthProbe());
+    }
+
+    /// <summary>An engine over services already made: a plan's member's (<see cref="EngineServices.ForPlanMember"/>).</summary>
+    internal RollbackEngine(EngineServices services)
+    {
+        _services = services;
         Targets = new TargetOperations(_services);
-        Points = new PointOperations(_services);
-        Readiness = new ReadinessOperations(_services);
-        Rollbacks = new RollbackOperations(_services, Readiness);
+        Plans = new PlanOperations(_services);
+        Points = new PointOperations(_services, Plans);
+        Readiness = new ReadinessOperations(_services, Plans);
+        Rollbacks = new RollbackOperations(_services, Readiness, Plans);
         Configuration = new ConfigurationOperations(_services);
         History = new HistoryOperations(_services);
         AutoRollback = new AutoRollbackOperations(_services);
@@ -38,6 +45,9 @@ public sealed class RollbackEngine
     public TargetOperations Targets { get; }
 
     public PointOperations Points { get; }
+
+    /// <summary>Plans: targets of the Plan kind, captured, checked and rolled back member by member, stage by stage.</summary>
+    public PlanOperations Plans { get; }
 
     public ReadinessOperations Readiness { get; }
 

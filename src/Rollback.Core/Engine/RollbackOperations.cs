@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Rollback.Errors;
+using Rollback.Plans;
 using Rollback.Providers;
 
 namespace Rollback.Engine;
@@ -21,19 +22,31 @@ public sealed class RollbackOperations : EnginePart
     };
 
     private readonly ReadinessOperations _readiness;
+    private readonly PlanOperations _plans;
     private readonly HealthVerification _health;
 
-    internal RollbackOperations(EngineServices engine, ReadinessOperations readiness)
+    internal RollbackOperations(EngineServices engine, ReadinessOperations readiness, PlanOperations plans)
         : base(engine)
     {
         _readiness = readiness;
+        _plans = plans;
         _health = new HealthVerification(engine);
     }
 
-    /// <summary>What a rollback would do, for -WhatIf: the planned steps, with nothing changed on the target or the store.</summary>
+    /// <summary>
+    /// What a rollback would do, for -WhatIf: the planned steps, with nothing changed on the target or the store. For a
+    /// plan: each member's plan, stage by stage, in <see cref="RollbackResult.Members"/>.
+    /// </summary>
     public RollbackResult Plan(string targetName, string pointId, string reason, IReadOnlyList<string> approvedBy, SettingsDictionary? options = null, CancellationToken cancellation = default)
     {
-        var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(targetName), options ?? SettingsDictionary.Empty);
+        var registered = Engine.Store.Targets.Get(targetName);
+        if (PlanLayout.IsPlan(registered))
+        {
+            PlanOperations.RefuseOptions(registered, options ?? SettingsDictionary.Empty);
+            return _plans.WhatIf(registered, pointId, reason, approvedBy, cancellation);
+        }
+
+        var (target, provider) = Engine.WithOptions(registered, options ?? SettingsDictionary.Empty);
         var point = Engine.Store.Points.Get(target.Name, pointId);
         var context = Engine.Operation(cancellation);
         var current = EngineServices.Describe(target, provider, context);
@@ -69,6 +82,11 @@ public sealed class RollbackOperations : EnginePart
     /// </summary>
     public RollbackResult Run(RollbackRequest request)
     {
+        if (_plans.Find(request.Target) is { } plan)
+        {
+            return _plans.Run(plan, request);
+        }
+
         var startedAt = Engine.Now;
         var attempt = Engine.Attempt(HistoryAction.Rollback, request.Target).Note(e => e with
         {
@@ -84,7 +102,7 @@ public sealed class RollbackOperations : EnginePart
             var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(request.Target), request.Options);
             attempt.Note(e => e with { Target = target.Name });
             EnforceApprovals(target, request);
-            using (Engine.Locks.Acquire(target.Name, "Rollback to " + request.PointId))
+            using (request.LockHeldByCaller ? null : Engine.Locks.Acquire(target.Name, "Rollback to " + request.PointId))
             {
                 Engine.Attempts.Settle(target, provider, request.Cancellation);
                 ReportPhase(target, "Checking readiness", 5);
@@ -259,7 +277,7 @@ public sealed class RollbackOperations : EnginePart
     /// where the on-call may approve, the person running it cannot approve their own rollback. When an automatic trigger
     /// fired, the on-call may proceed alone; the trigger is journaled.
     /// </summary>
-    private void EnforceApprovals(RollbackTarget target, RollbackRequest request)
+    internal void EnforceApprovals(RollbackTarget target, RollbackRequest request)
     {
         if (request.Severity is not RollbackSeverity severity || request.AutomaticTrigger is not null)
         {

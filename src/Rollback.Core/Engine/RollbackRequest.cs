@@ -41,7 +41,26 @@ public sealed class RollbackRequest
     /// </summary>
     public SettingsDictionary Options { get; init; } = SettingsDictionary.Empty;
 
+    /// <summary>For a plan: how many members of a stage roll back at once (1 or more); null takes the plan's ThrottleLimit setting.</summary>
+    public int? ThrottleLimit { get; init; }
+
+    /// <summary>For a plan: what happens to the stages already rolled back when a stage fails.</summary>
+    public PlanFailureAction OnFailure { get; init; } = PlanFailureAction.Stop;
+
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Set by a plan run, which holds every member's lock for the whole run: the member's rollback takes none.</summary>
+    internal bool LockHeldByCaller { get; init; }
+}
+
+/// <summary>What a plan run does when a stage fails (nothing further runs either way).</summary>
+public enum PlanFailureAction
+{
+    /// <summary>Leave the stages already rolled back as they are, and say which and how to undo them.</summary>
+    Stop,
+
+    /// <summary>Return the members already rolled back to their safety points, stage by stage in reverse order.</summary>
+    Undo,
 }
 
 /// <summary>What Restore-Configuration asks of the engine.</summary>
@@ -92,4 +111,7 @@ public sealed class HistoryFilter
     public DateTimeOffset? Since { get; init; }
 
     public int? Last { get; init; }
+
+    /// <summary>Only the entries of this plan run (the plan's and its members').</summary>
+    public string? PlanRunId { get; init; }
 }

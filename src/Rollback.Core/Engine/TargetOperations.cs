@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using Rollback.Plans;
 using Rollback.Providers;
 using Rollback.Settings;
 using Rollback.Store;
@@ -24,6 +25,11 @@ public sealed class TargetOperations : EnginePart
         var provider = Engine.Catalog.Get(kind);
         SettingsCheck.Settings(provider.Kind, settings, RollbackEngine.DeclaredSettings(provider));
         var validated = provider.ValidateSettings(settings);
+        if (provider is PlanKind)
+        {
+            PlanOperations.CheckMembers(Engine.Store.Targets, name, PlanLayout.Read(name, validated));
+        }
+
         ValidateHealthSettings(validated);
         var secrets = RollbackEngine.DeclaredSettings(provider).Where(d => d.Secret && validated.ContainsKey(d.Name)).ToList();
         var target = new RollbackTarget

@@ -86,4 +86,23 @@ public static class RollbackErrorId
     public const string JournalKeyUnprotected = nameof(JournalKeyUnprotected);
     /// <summary>The journal key file is missing, unreadable, not a regular file or too short.</summary>
     public const string JournalKeyInvalid = nameof(JournalKeyInvalid);
+    // Plans: ordered stages of member targets rolled back as one (the Plan kind; its recommended actions are declared there).
+    /// <summary>A plan names a member that is not a registered target.</summary>
+    public const string PlanMemberNotFound = nameof(PlanMemberNotFound);
+    /// <summary>A plan names the same member in two stages (or twice in one).</summary>
+    public const string PlanMemberInTwoStages = nameof(PlanMemberInTwoStages);
+    /// <summary>A plan contains itself, directly or through plans among its members.</summary>
+    public const string PlanCycle = nameof(PlanCycle);
+    /// <summary>A plan has a stage with no member, or no stage at all.</summary>
+    public const string PlanStageEmpty = nameof(PlanStageEmpty);
+    /// <summary>A plan's MaxFailedPercent is not a whole number from 0 to 100.</summary>
+    public const string PlanSettingInvalid = nameof(PlanSettingInvalid);
+    /// <summary>-ThrottleLimit (or a plan's ThrottleLimit setting) is below 1.</summary>
+    public const string InvalidThrottleLimit = nameof(InvalidThrottleLimit);
+    /// <summary>An argument that applies to one target only (switch hooks, -Validator) was given for a plan.</summary>
+    public const string PlanArgumentNotSupported = nameof(PlanArgumentNotSupported);
+    /// <summary>A plan point names no point for one of the plan's members (the plan changed since it was captured).</summary>
+    public const string PlanPointIncomplete = nameof(PlanPointIncomplete);
+    /// <summary>A stage of a plan run failed: more members failed than MaxFailedPercent allows. Nothing further ran.</summary>
+    public const string PlanStageFailed = nameof(PlanStageFailed);
 }

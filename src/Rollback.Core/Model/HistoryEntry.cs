@@ -69,6 +69,15 @@ public sealed record HistoryEntry
     /// </summary>
     public long? HeadRecordedSequence { get; init; }
 
+    /// <summary>
+    /// The plan run an entry belongs to: every entry a rollback (or capture) of a plan writes, the plan's own and each
+    /// member's, carries the same id. Null (and left out of the line) on entries outside a plan.
+    /// </summary>
+    public string? PlanRunId { get; init; }
+
+    /// <summary>The plan stage (from 1) of a member's entry in a plan run; null (and left out) otherwise.</summary>
+    public int? PlanStage { get; init; }
+
     public string Hash { get; init; } = string.Empty;
 
     public string PreviousHash { get; init; } = string.Empty;

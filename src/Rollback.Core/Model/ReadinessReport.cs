@@ -27,6 +27,9 @@ public sealed class ReadinessReport
 
     public DateTimeOffset CheckedAt { get; init; }
 
+    /// <summary>A plan's members' own reports (their checks are also in <see cref="Checks"/>, named after the member); empty for other targets.</summary>
+    public IReadOnlyList<ReadinessReport> Members { get; init; } = Array.Empty<ReadinessReport>();
+
     public bool IsReady => Checks.All(c => c.Status != CheckStatus.Fail);
 
     public IEnumerable<CheckResult> Failures => Checks.Where(c => c.Status == CheckStatus.Fail);

@@ -99,4 +99,13 @@ public sealed class RollbackResult
 
     /// <summary>From <see cref="StartedAt"/> to verified health (the recovery time, RTO); null unless the rollback Succeeded.</summary>
     public TimeSpan? RecoveryTime { get; init; }
+
+    /// <summary>
+    /// The id every journal entry of a plan's run carries (the plan's and each member's); null for a rollback outside a
+    /// plan. Get-RollbackHistory -PlanRunId lists them.
+    /// </summary>
+    public string? PlanRunId { get; init; }
+
+    /// <summary>A plan's members, stage by stage, each with its own outcome; empty for a target that is not a plan.</summary>
+    public IReadOnlyList<PlanMemberResult> Members { get; init; } = Array.Empty<PlanMemberResult>();
 }

@@ -38,7 +38,9 @@ public sealed class ProviderCatalog
         _providers = new Dictionary<string, IRollbackProvider>(StringComparer.OrdinalIgnoreCase);
         _contested = new Dictionary<string, ProviderLoadFailure>(StringComparer.OrdinalIgnoreCase);
         var failed = failures.ToList();
-        foreach (var group in providers.GroupBy(p => p.Kind, StringComparer.OrdinalIgnoreCase))
+
+        // The Plan kind is the engine's own: every catalogue has it (see PlanKind).
+        foreach (var group in providers.Append(new Plans.PlanKind()).GroupBy(p => p.Kind, StringComparer.OrdinalIgnoreCase))
         {
             var claimants = group.ToList();
             if (claimants.Count == 1)

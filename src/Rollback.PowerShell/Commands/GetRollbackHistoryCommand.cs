@@ -39,6 +39,11 @@ public sealed class GetRollbackHistoryCommand : RollbackCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int? Last { get; set; }
 
+    /// <summary>Only the entries of one plan run (the plan's and its members'), by the id a plan's result carries.</summary>
+    [Parameter(ParameterSetName = ListSet)]
+    [ValidateNotNullOrEmpty]
+    public string? PlanRunId { get; set; }
+
     /// <summary>Checks the journal's hash chain instead of listing entries.</summary>
     [Parameter(Mandatory = true, ParameterSetName = VerifySet)]
     public SwitchParameter Verify { get; set; }
@@ -71,6 +76,7 @@ public sealed class GetRollbackHistoryCommand : RollbackCmdlet
                 Status = Status,
                 Since = Since is DateTime since ? new DateTimeOffset(since) : null,
                 Last = Last,
+                PlanRunId = PlanRunId,
             });
             WriteObject(entries, enumerateCollection: true);
         }

@@ -80,6 +80,14 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
     [ValidateNotNull]
     public Hashtable Option { get; set; } = new();
 
+    /// <summary>For a plan: how many members of a stage roll back at once (1 or more); the plan's ThrottleLimit setting when absent.</summary>
+    [Parameter]
+    public int ThrottleLimit { get; set; }
+
+    /// <summary>For a plan: when a stage fails, Stop leaves the stages already rolled back as they are (and says how to undo them); Undo returns them to their safety points, last first.</summary>
+    [Parameter]
+    public PlanFailureAction OnFailure { get; set; } = PlanFailureAction.Stop;
+
     protected override void ProcessRecord()
     {
         var target = Target;
@@ -135,6 +143,8 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
                 AutomaticTrigger = Decision?.FiredThresholds.FirstOrDefault(t => t.Kind == TriggerKind.Automatic && t.Held)?.Name,
                 PolicyPath = PolicyPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(PolicyPath),
                 Options = SettingsConverter.Convert(Option),
+                ThrottleLimit = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : null,
+                OnFailure = OnFailure,
                 Cancellation = Cancellation,
             });
         }
@@ -170,7 +180,18 @@ public sealed class InvokeRollbackCommand : RollbackCmdlet
     {
         try
         {
-            WriteObject(Engine.Rollbacks.Plan(target, pointId, Reason, ApprovedBy, SettingsConverter.Convert(Option), Cancellation));
+            var plan = Engine.Rollbacks.Plan(target, pointId, Reason, ApprovedBy, SettingsConverter.Convert(Option), Cancellation);
+
+            // A plan under -WhatIf: the whole plan, stage by stage, one "What if" line per member (ShouldProcess only prints here).
+            var stages = plan.Members.Count == 0 ? 0 : plan.Members.Max(m => m.Stage);
+            foreach (var member in plan.Members)
+            {
+                ShouldProcess(
+                    string.Format(CultureInfo.CurrentCulture, CmdletStrings.PlanMemberWhatIfTarget, member.Target, member.Kind, member.FromVersion, member.ToVersion, member.PointId),
+                    string.Format(CultureInfo.CurrentCulture, CmdletStrings.PlanMemberWhatIfAction, member.Stage, stages, target));
+            }
+
+            WriteObject(plan);
         }
         catch (RollbackException ex)
         {
