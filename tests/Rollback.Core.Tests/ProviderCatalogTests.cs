@@ -28,9 +28,10 @@ public sealed class ProviderCatalogTests
     {
         var catalog = new ProviderCatalog([new TestProvider("Zeta"), new TestProvider("Alpha"), new TestProvider("Mid")]);
 
-        string[] expected = ["Alpha", "Mid", "Zeta"];
+        // The engine's own Plan kind is in every catalogue.
+        string[] expected = ["Alpha", "Mid", "Plan", "Zeta"];
         Assert.Equal(expected, catalog.Kinds);
-        Assert.Equal(3, catalog.Providers.Count());
+        Assert.Equal(4, catalog.Providers.Count());
     }
 
     [Fact]
@@ -47,11 +48,11 @@ public sealed class ProviderCatalogTests
     }
 
     [Fact]
-    public void EmptyCatalogKnowsNoKind()
+    public void ACatalogWithoutProvidersKnowsOnlyTheEnginesPlanKind()
     {
         var catalog = new ProviderCatalog([]);
 
-        Assert.Empty(catalog.Kinds);
+        Assert.Equal(["Plan"], catalog.Kinds);
         Assert.Equal(RollbackErrorId.UnknownTargetKind, Assert.Throws<RollbackException>(() => catalog.Get("Directory")).ErrorId);
     }
 
@@ -68,7 +69,7 @@ public sealed class ProviderCatalogTests
         Assert.Contains("claimed by 2 providers", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Rollback.Core.Tests.dll", ex.Message, StringComparison.Ordinal);
         Assert.Same(other, catalog.Get("FileSystemRelease"));
-        Assert.Equal(["FileSystemRelease"], catalog.Kinds);
+        Assert.Equal(["FileSystemRelease", "Plan"], catalog.Kinds);
         Assert.Equal("Directory", Assert.Single(catalog.Failures).Kind);
     }
 
@@ -82,7 +83,7 @@ public sealed class ProviderCatalogTests
 
         var catalog = ProviderCatalog.Discover(folder.Path);
 
-        Assert.Equal(["ConfigurationFile", "Directory", "FileSystemRelease"], catalog.Kinds);
+        Assert.Equal(["ConfigurationFile", "Directory", "FileSystemRelease", "Plan"], catalog.Kinds);
         var failure = Assert.Single(catalog.Failures);
         Assert.Equal("Rollback.Providers.Broken.dll", failure.Assembly);
         Assert.Contains("BadImageFormatException", failure.Cause, StringComparison.Ordinal);
