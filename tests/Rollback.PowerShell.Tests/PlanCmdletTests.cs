@@ -84,16 +84,16 @@ public sealed class PlanCmdletTests : IDisposable
         var stopped = _session.Run("Get-RollbackPoint -Target release -Latest | Invoke-Rollback -Reason r -Confirm:$false");
         var error = stopped.SingleError("PlanStageFailed");
         Assert.Contains("Invoke-Rollback -Target web1 -PointId", error.Exception.Message, StringComparison.Ordinal);
-        Assert.Equal("Failed", stopped.One("RollbackResult").GetString("Status"));
+        Assert.Equal("Failed", Assert.Single(stopped.Output).GetString("Status"));
         Assert.All(new[] { "web1", "web2", "web3" }, s => Assert.Equal("v2.3.1", CurrentRelease(s)));
 
         DeployBad();
         var undone = _session.Run("Get-RollbackPoint -Target release -Latest | Invoke-Rollback -Reason r -OnFailure Undo -ThrottleLimit 3 -Confirm:$false");
         undone.SingleError("PlanStageFailed");
-        Assert.Contains("Undone, back at their safety points", undone.One("RollbackResult").GetString("Message"), StringComparison.Ordinal);
+        Assert.Contains("Undone, back at their safety points", Assert.Single(undone.Output).GetString("Message"), StringComparison.Ordinal);
         Assert.All(new[] { "web1", "web2", "web3" }, s => Assert.Equal("v2.4.0", CurrentRelease(s)));
 
-        var stop = _session.RunExpectingTerminatingError("Get-RollbackPoint -Target release -Latest | Invoke-Rollback -Reason r -Confirm:$false -ErrorAction Stop");
+        var stop = _session.RunExpectingTerminatingError("Get-RollbackPoint -Target release -Latest | Invoke-Rollback -Reason r -Confirm:$false -ErrorAction Stop | Out-Null");
         Assert.StartsWith("PlanStageFailed,", stop.FullyQualifiedErrorId, StringComparison.Ordinal);
     }
 
@@ -143,10 +143,12 @@ public sealed class PlanCmdletTests : IDisposable
     [Fact]
     public void APlanCompletesAsATarget()
     {
-        var completions = _session.Run("(TabExpansion2 -inputScript 'Invoke-Rollback -Target rel' -cursorColumn 28).CompletionMatches.CompletionText").Output
-            .Select(o => o.BaseObject.ToString());
-
-        Assert.Contains("release", completions);
+        foreach (var line in new[] { "Invoke-Rollback -Target rel", "New-RollbackPoint -Target rel", "Get-RollbackHistory -Target rel" })
+        {
+            var run = _session.Run("param($line) (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText", new System.Collections.Hashtable { ["line"] = line });
+            run.AssertNoErrors();
+            Assert.Equal("release", Assert.Single(run.Output).BaseObject);
+        }
     }
 
     private void DeployBad()
