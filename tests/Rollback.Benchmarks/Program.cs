@@ -42,6 +42,11 @@ internal static class Program
             return DirectoryBenchmark.Run(options);
         }
 
+        if (options.Plan)
+        {
+            return PlanBenchmark.Run(options);
+        }
+
         var total = Stopwatch.StartNew();
         void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed.TotalSeconds,6:0.0} s] {message}");
         using var measurements = new Measurements(options);
@@ -92,8 +97,12 @@ internal sealed class Options
         "Usage: Rollback.Benchmarks [--files N] [--megabytes M] [--small-files N] [--iterations N] [--work DIR] [--markdown]\n" +
         "       Rollback.Benchmarks --watch [--runs N] [--work DIR]\n" +
         "       Rollback.Benchmarks --directory [--files N] [--megabytes M] [--runs N] [--work DIR]\n" +
+        "       Rollback.Benchmarks --plan [--members N] [--work DIR]\n" +
         "  --watch          time Watch-Deployment's automatic rollback: error rate over the threshold to verified health\n" +
         "  --directory      time whole Directory rollbacks, step by step, against cp -a + sync -f of the same tree\n" +
+        "  --plan           time a plan of one fleet stage: N FileSystemRelease members at throttle 1, 8 and 16, and N members\n" +
+        "                   with a fixed 250 ms restore at throttle 16 against the ideal ceil(N/16) x one member alone\n" +
+        "  --members N      plan members (default 200)\n" +
         "  --runs N         watch runs, 1 to 3 (default 3); Directory rollbacks, back and forth (default 3)\n" +
         "  --files N        files per generated release (default 20000)\n" +
         "  --megabytes M    MiB per generated release (default 200)\n" +
@@ -117,6 +126,10 @@ internal sealed class Options
     public bool Watch { get; private set; }
 
     public bool DirectoryOnly { get; private set; }
+
+    public bool Plan { get; private set; }
+
+    public int Members { get; private set; } = 200;
 
     public int Runs { get; private set; } = 3;
 
@@ -149,6 +162,12 @@ internal sealed class Options
                     break;
                 case "--directory":
                     options.DirectoryOnly = true;
+                    break;
+                case "--plan":
+                    options.Plan = true;
+                    break;
+                case "--members":
+                    options.Members = Number(args, ++i, min: 2);
                     break;
                 case "--runs":
                     options.Runs = Number(args, ++i, min: 1);

@@ -1,0 +1,38 @@
+# The plan drill as a Pester test: three servers and their configuration rolled back as one, and a plan that fails in
+# its second stage and is undone.
+# Run with:  dotnet run --project src/Rollback.Runner -- -Command "Invoke-Pester ./examples/PlanDrill.Tests.ps1"
+
+BeforeAll {
+    $script:drill = & (Join-Path $PSScriptRoot 'plan-drill.ps1') -PassThru
+}
+
+Describe 'Plan drill: a release on three servers and their configuration' {
+    It 'checks the plan and every member before anything changes' {
+        $drill.Readiness.IsReady | Should -BeTrue
+        $drill.Readiness.Members.Target | Should -Be @('web1', 'web2', 'web3', 'api-config')
+        $drill.Readiness.Checks.Name | Should -Contain 'web2: ArtifactsIntact'
+    }
+
+    It 'rolls every member back, stage by stage, as one result' {
+        $drill.Rollback | Should -BeOfType ([Rollback.RollbackResult])
+        $drill.Rollback.Status | Should -Be 'Succeeded'
+        $drill.Rollback.Members.Target | Should -Be @('web1', 'web2', 'web3', 'api-config')
+        $drill.Rollback.Members.Stage | Should -Be @(1, 1, 1, 2)
+        $drill.Rollback.Members.Status | Should -Not -Contain 'Failed'
+        $drill.Rollback.SafetyPointId | Should -Not -BeNullOrEmpty
+    }
+
+    It 'links every journal entry of the run by its plan run id' {
+        $drill.Run.PlanRunId | Sort-Object -Unique | Should -Be $drill.Rollback.PlanRunId
+        ($drill.Run | Where-Object Action -eq 'Rollback').Target | Sort-Object | Should -Be @('api-config', 'release', 'web1', 'web2', 'web3')
+        $drill.Journal.IsValid | Should -BeTrue
+    }
+
+    It 'stops the canary plan at its failed second stage and undoes the first' {
+        $drill.Canary.Status | Should -Be 'Failed'
+        $drill.Canary.ErrorId | Should -Be 'PlanStageFailed'
+        ($drill.Canary.Members | Where-Object Target -eq 'api-config').ErrorId | Should -Be 'ConfigurationInvalid'
+        ($drill.Canary.Members | Where-Object Target -eq 'web1').Undo.Status | Should -Be 'Succeeded'
+        ($drill.Canary.Members | Where-Object Target -in 'web2', 'web3').Status | Should -Be @('NotRun', 'NotRun')
+    }
+}

@@ -1,0 +1,141 @@
+<#
+.SYNOPSIS
+    A plan drill: a release on three servers and their configuration go bad, and one command takes them all back.
+
+.DESCRIPTION
+    In a fresh temporary sandbox this drill sets up three "servers" (three release roots, each with releases/v2.3.1
+    good and releases/v2.4.0 bad and a 'current' link) and the service's configuration file, and registers a plan:
+    stage 1 the three servers (in parallel), stage 2 the configuration. It captures one plan point, "deploys" v2.4.0
+    everywhere with a changed configuration, previews the plan (-WhatIf), checks its readiness and rolls it back as one
+    command, then reads the run's journal entries by its plan run id.
+
+    A second plan, a canary order (web1, then the configuration, then web2 and web3), is rolled back to a point whose
+    configuration was captured half-edited: its second stage fails (the captured file is not valid JSON, so nothing is
+    written), nothing further runs, and -OnFailure Undo returns web1 to its safety point.
+
+    It fails (throws) unless the first plan ends with every server at v2.3.1 and the configuration restored, and the
+    second with its failure in stage 2, web1 undone, web2 and web3 untouched.
+        dotnet run --project src/Rollback.Runner -- -File examples/plan-drill.ps1
+
+.PARAMETER Sandbox
+    The folder to build the drill in. A new temporary folder by default; removed afterwards unless -Keep.
+
+.PARAMETER PassThru
+    Return the drill's results as one object instead of printing them (used by PlanDrill.Tests.ps1).
+
+.PARAMETER Keep
+    Keep the sandbox folder for inspection.
+#>
+[CmdletBinding()]
+param(
+    [string] $Sandbox = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'rollback-plan-drill-' + [guid]::NewGuid().ToString('N').Substring(0, 8)),
+    [switch] $PassThru,
+    [switch] $Keep
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+. (Join-Path $PSScriptRoot 'DrillSupport.ps1')
+
+$store = Join-Path $Sandbox 'store'
+$PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store; 'Restore-Configuration:StorePath' = $store }
+$servers = 'web1', 'web2', 'web3'
+try {
+    # --- the service as it runs before the deployment: three servers and their configuration ---
+    foreach ($server in $servers) {
+        $root = Join-Path $Sandbox 'srv' $server 'opt' 'api'
+        New-Release $root 'v2.3.1' 'healthy'
+        New-Release $root 'v2.4.0' 'unhealthy'
+        Set-CurrentRelease $root 'v2.3.1'
+    }
+
+    $appsettings = Join-Path $Sandbox 'etc' 'api' 'appsettings.Production.json'
+    $goodSettings = "{`n  ""ConnectionStrings"": { ""Default"": ""Host=db;Database=api"" },`n  ""FeatureFlags"": { ""NewCheckout"": false }`n}`n"
+    $deployedSettings = "{`n  ""ConnectionStrings"": { ""Default"": ""Host=db2;Database=api"" },`n  ""FeatureFlags"": { ""NewCheckout"": true }`n}`n"
+    Write-TextFile $appsettings $goodSettings
+
+    # --- once: the members, and the plans over them -------------------------------------------
+    $targets = @(
+        foreach ($server in $servers) {
+            Register-RollbackTarget -Name $server -Kind FileSystemRelease -Settings @{ Root = (Join-Path $Sandbox 'srv' $server 'opt' 'api') } -Confirm:$false
+        }
+        Register-RollbackTarget -Name api-config -Kind ConfigurationFile -Settings @{ Path = $appsettings } -Confirm:$false
+        Register-RollbackTarget -Name release -Kind Plan -Settings @{ Stages = 'web1, web2, web3', 'api-config'; ThrottleLimit = 3 } -Confirm:$false
+        Register-RollbackTarget -Name canary -Kind Plan -Settings @{ Stages = 'web1', 'api-config', 'web2, web3' } -Confirm:$false
+    )
+    Show 'Targets' $targets
+
+    # --- before the deployment: one plan point, a point of each member -------------------------
+    $point = New-RollbackPoint -Target release -Note 'known good before v2.4.0'
+    Show 'Plan point' $point
+
+    # --- the deployment goes wrong on every server ---------------------------------------------
+    foreach ($server in $servers) { Set-CurrentRelease (Join-Path $Sandbox 'srv' $server 'opt' 'api') 'v2.4.0' }
+    Write-TextFile $appsettings $deployedSettings
+    Show 'After the deployment' "web1..web3 report v2.4.0; appsettings.Production.json points at db2"
+
+    # --- the incident: preview, check, roll the whole plan back as one command ---------------------
+    Show 'Preview (-WhatIf)' (Get-RollbackPoint -Target release -Latest | Invoke-Rollback -Reason 'preview' -WhatIf).Steps
+    $readiness = Get-RollbackPoint -Target release -Latest | Test-RollbackReadiness
+    Show 'Readiness (plan and members)' $readiness.Checks
+    $rollback = $readiness | Invoke-Rollback -Reason 'Error rate 12.3% > 10% on every server after v2.4.0' -ApprovedBy 'oncall' -Confirm:$false
+    Show 'Plan rollback' $rollback
+    Show 'Members' $rollback.Members
+    $run = Get-RollbackHistory -PlanRunId $rollback.PlanRunId
+    Show "Journal entries of plan run $($rollback.PlanRunId)" $run
+    $firstVersions = @($servers | ForEach-Object { Get-CurrentVersion (Join-Path $Sandbox 'srv' $_ 'opt' 'api') })
+    $firstSettings = Get-Content -Raw -LiteralPath $appsettings
+
+    # --- a second plan, whose point holds a half-edited configuration: stage 2 fails and is undone ---
+    foreach ($server in $servers) { Set-CurrentRelease (Join-Path $Sandbox 'srv' $server 'opt' 'api') 'v2.3.1' }
+    Write-TextFile $appsettings '{ "ConnectionStrings": { "Default": '
+    $canaryPoint = New-RollbackPoint -Target canary -Note 'captured while appsettings was being edited'
+    foreach ($server in $servers) { Set-CurrentRelease (Join-Path $Sandbox 'srv' $server 'opt' 'api') 'v2.4.0' }
+    Write-TextFile $appsettings $deployedSettings
+    $canary = $canaryPoint | Invoke-Rollback -Reason 'canary rollback' -OnFailure Undo -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable canaryErrors
+    Show 'Canary plan: members' $canary.Members
+    Show 'Canary plan: steps' $canary.Steps
+    Show 'Canary plan: what it said' $canary.Message
+
+    $chain = Get-RollbackHistory -Verify
+    Show 'Journal' $chain
+
+    # --- prove it worked -------------------------------------------------------------------------
+    $problems = @()
+    if ($rollback.Status -ne 'Succeeded') { $problems += "the plan rollback ended $($rollback.Status): $($rollback.Message)" }
+    foreach ($member in $rollback.Members) {
+        if ($member.Status -ne 'Succeeded') { $problems += "$($member.Target) ended $($member.Status)" }
+    }
+    if ((Get-Content -Raw -LiteralPath $appsettings) -ne $deployedSettings) { $problems += 'the failed canary plan wrote the configuration' }
+    if (@($run | Where-Object { $_.Action -eq 'Rollback' }).Count -ne 5) { $problems += 'the plan run has not 5 rollback entries (the plan and its 4 members)' }
+    if ($canary.Status -ne 'Failed' -or $canary.ErrorId -ne 'PlanStageFailed') { $problems += "the canary plan ended $($canary.Status) ($($canary.ErrorId)), not Failed (PlanStageFailed)" }
+    if (@($canaryErrors | Where-Object { $_.FullyQualifiedErrorId -like 'PlanStageFailed,*' }).Count -ne 1) { $problems += 'no PlanStageFailed error for the canary plan' }
+    $web1 = $canary.Members | Where-Object Target -eq 'web1'
+    if ($null -eq $web1.Undo -or $web1.Undo.Status -ne 'Succeeded') { $problems += 'web1 was not undone' }
+    foreach ($server in $servers) {
+        $version = Get-CurrentVersion (Join-Path $Sandbox 'srv' $server 'opt' 'api')
+        if ($version -ne 'v2.4.0') { $problems += "$server reports $version after the canary plan's undo, not v2.4.0" }
+    }
+    if (($canary.Members | Where-Object Target -in 'web2', 'web3').Status -ne 'NotRun') { $problems += 'web2 or web3 ran after the canary plan failed' }
+    if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
+
+    if (@($firstVersions | Where-Object { $_ -ne 'v2.3.1' }).Count -gt 0) { $problems += "after the plan the servers reported $($firstVersions -join ', '), not v2.3.1" }
+    if ($firstSettings -ne $goodSettings) { $problems += 'the plan did not restore appsettings.Production.json' }
+    if ($rollback.Members.Result.Verification.Status -contains 'Fail') { $problems += 'a member failed its verification' }
+
+    Complete-Drill 'Plan drill' $problems ([ordered]@{
+            Readiness = $readiness
+            Rollback  = $rollback
+            Run       = $run
+            Canary    = $canary
+            Journal   = $chain
+        }) {
+        "Plan drill passed: 3 servers and their configuration rolled back as one in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (plan run $($rollback.PlanRunId)); the canary plan failed in stage 2 and web1 was undone; journal verified."
+    }
+}
+finally {
+    if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
+        Remove-Item -LiteralPath $Sandbox -Recurse -Force
+    }
+}
