@@ -84,6 +84,7 @@ Describe 'Plans: one rollback across many targets' {
     }
 
     It 'stops at a failed stage and names the undo commands, or undoes the stages before it' {
+        foreach ($server in $servers) { Set-CurrentRelease (Join-Path $TestDrive $server) v1.0.0 }
         Set-Content -LiteralPath $config -Value '{ "Pool": ' -NoNewline
         $broken = New-RollbackPoint -Target release -Note 'half-edited configuration'
         Deploy-Bad
@@ -91,7 +92,8 @@ Describe 'Plans: one rollback across many targets' {
         $stopped = $broken | Invoke-Rollback -Reason r -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failed
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'PlanStageFailed,*'
         $stopped.Status | Should -Be 'Failed'
-        ($stopped.Members | Where-Object Stage -eq 1).UndoCommand | Should -BeLike 'Invoke-Rollback -Target web* -PointId * -Reason *'
+        @(($stopped.Members | Where-Object Stage -eq 1).UndoCommand) | Should -HaveCount 3
+        ($stopped.Members | Where-Object Stage -eq 1).UndoCommand | ForEach-Object { $_ | Should -BeLike 'Invoke-Rollback -Target web* -PointId * -Reason *' }
         foreach ($server in $servers) { Get-CurrentRelease (Join-Path $TestDrive $server) | Should -Be 'v1.0.0' }
 
         Deploy-Bad
