@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Xml;
+using Rollback.Platform;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -2,11 +2,12 @@ using System;
 using System.Diagnostics;
 using System.Threading;
 
-namespace Rollback.Providers.FileSystem;
+namespace Rollback.Platform;
 
 /// <summary>
 /// A command template from a target's settings (a Validator such as 'nginx -t -c {0}', a ReloadCommand such as
-/// 'systemctl reload app') run through the platform's shell, with {0} standing for one file path.
+/// 'systemctl reload app', a schema migration's RollbackCommand such as 'npm run migrate:rollback') run through the
+/// platform's shell, with {0} standing for one file path. Shared by the kinds that run such templates.
 /// </summary>
 internal static class ShellCommand
 {
@@ -26,14 +27,7 @@ internal static class ShellCommand
     /// </summary>
     public static Outcome Run(string commandLine, string workingDirectory, TimeSpan timeout, CancellationToken cancellation)
     {
-        var shell = Platform.NativeFileSystem.IsWindows
-            ? new ProcessStartInfo("cmd.exe", "/d /c " + commandLine)
-            : new ProcessStartInfo("/bin/sh", "-c " + QuoteArgument(commandLine));
-        shell.UseShellExecute = false;
-        shell.RedirectStandardOutput = true;
-        shell.RedirectStandardError = true;
-        shell.WorkingDirectory = workingDirectory;
-        using var process = Process.Start(shell) ?? throw new InvalidOperationException($"Cannot start '{commandLine}'.");
+        using var process = Process.Start(StartInfo(commandLine, workingDirectory)) ?? throw new InvalidOperationException($"Cannot start '{commandLine}'.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         var deadline = Stopwatch.StartNew();
@@ -52,6 +46,27 @@ internal static class ShellCommand
         return new Outcome(process.ExitCode, (stderr.Result + stdout.Result).Trim());
     }
 
+    /// <summary>
+    /// How <paramref name="commandLine"/> is started through the platform's shell (/bin/sh -c, cmd.exe /d /c) in
+    /// <paramref name="workingDirectory"/>, its output redirected: for a caller that adds environment variables or follows
+    /// the process itself.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string commandLine, string workingDirectory)
+    {
+        var shell = NativeFileSystem.IsWindows
+            ? new ProcessStartInfo("cmd.exe", "/d /c " + commandLine)
+            : new ProcessStartInfo("/bin/sh", "-c " + QuoteArgument(commandLine));
+        shell.UseShellExecute = false;
+        shell.RedirectStandardOutput = true;
+        shell.RedirectStandardError = true;
+        shell.WorkingDirectory = workingDirectory;
+        return shell;
+    }
+
+    /// <summary><paramref name="text"/> quoted as one word for the platform's shell.</summary>
+    public static string Quote(string text) =>
+        NativeFileSystem.IsWindows ? "\"" + text + "\"" : "'" + text.Replace("'", "'\\''") + "'";
+
     public static string Truncate(string text, int length) => text.Length <= length ? text : text.Substring(0, length) + "...";
 
     private static void Kill(Process process)
@@ -65,9 +80,6 @@ internal static class ShellCommand
             // It ended between the wait and the kill.
         }
     }
-
-    private static string Quote(string text) =>
-        Platform.NativeFileSystem.IsWindows ? "\"" + text + "\"" : "'" + text.Replace("'", "'\\''") + "'";
 
     /// <summary>
     /// Quotes one argument by the rules .NET uses to split ProcessStartInfo.Arguments on every platform
