@@ -238,10 +238,15 @@ public static class FileTree
             }
         }
 
+        // One listing of the tree (a stat of each entry, nothing opened) answers for the folders, links and files below and for
+        // what was added; only a file's content needs a read.
+        var listed = Directory.Exists(baseDirectory)
+            ? Scan(baseDirectory, skipSpecialFiles: true, cancellation).ToDictionary(i => i.RelativePath, StringComparer.Ordinal)
+            : new Dictionary<string, Item>(StringComparer.Ordinal);
         var differences = new ConcurrentBag<Difference>();
-        foreach (var (artifact, path) in resolved.Where(r => r.Artifact.LinkTarget is not null))
+        foreach (var (artifact, _) in resolved.Where(r => r.Artifact.LinkTarget is not null))
         {
-            var actual = NativeFileSystem.ReadLink(path);
+            var actual = listed.TryGetValue(artifact.RelativePath, out var link) ? link.LinkTarget : null;
             if (actual != artifact.LinkTarget)
             {
                 differences.Add(new Difference(DifferenceKind.Changed, artifact.RelativePath,
@@ -249,15 +254,15 @@ public static class FileTree
             }
         }
 
-        foreach (var (artifact, path) in resolved.Where(r => r.Artifact.Type == DirectoryType))
+        foreach (var (artifact, _) in resolved.Where(r => r.Artifact.Type == DirectoryType))
         {
-            if (!Directory.Exists(path) || NativeFileSystem.IsLink(path))
+            if (!listed.TryGetValue(artifact.RelativePath, out var folder) || folder.Type != DirectoryType)
             {
                 differences.Add(new Difference(DifferenceKind.Missing, artifact.RelativePath, "the folder is missing"));
             }
         }
 
-        foreach (var extra in Unexpected(baseDirectory, artifacts, cancellation))
+        foreach (var extra in Unexpected(listed.Values, artifacts))
         {
             differences.Add(extra);
         }
@@ -267,21 +272,30 @@ public static class FileTree
             item =>
             {
                 cancellation.ThrowIfCancellationRequested();
-
-                // Its folder is proven; only the file itself can still be a link that leads out (checked before it is opened).
-                if (NativeFileSystem.IsLink(item.Path))
+                listed.TryGetValue(item.Artifact.RelativePath, out var entry);
+                long size;
+                if (entry is not null && entry.IsRegularFile)
                 {
-                    SafePath.EnsureNoEscapingLink(baseDirectory, item.Path);
+                    size = entry.Size;
+                }
+                else
+                {
+                    // Its folder is proven; only the file itself can still be a link that leads out (checked before it is opened).
+                    if (entry?.LinkTarget is not null)
+                    {
+                        SafePath.EnsureNoEscapingLink(baseDirectory, item.Path);
+                    }
+
+                    var status = File.Exists(item.Path) ? NativeFileSystem.Stat(item.Path) : null;
+                    if (!File.Exists(item.Path) || status?.IsSpecial == true)
+                    {
+                        differences.Add(new Difference(DifferenceKind.Missing, item.Artifact.RelativePath, status is null ? "the file is missing" : "a special file stands in its place"));
+                        return 0;
+                    }
+
+                    size = new FileInfo(item.Path).Length;
                 }
 
-                var status = File.Exists(item.Path) ? NativeFileSystem.Stat(item.Path) : null;
-                if (!File.Exists(item.Path) || status?.IsSpecial == true)
-                {
-                    differences.Add(new Difference(DifferenceKind.Missing, item.Artifact.RelativePath, status is null ? "the file is missing" : "a special file stands in its place"));
-                    return 0;
-                }
-
-                var size = new FileInfo(item.Path).Length;
                 if (size != item.Artifact.Size || (contents && Checksums.HashFile(item.Path) != item.Artifact.Sha256))
                 {
                     differences.Add(new Difference(DifferenceKind.Changed, item.Artifact.RelativePath, size != item.Artifact.Size ? "its size differs from the manifest" : ShaDiffers));
@@ -392,19 +406,14 @@ public static class FileTree
     public static string NameSome(IReadOnlyList<string> names) =>
         string.Join(", ", names.Take(NamedDifferences)) + (names.Count > NamedDifferences ? $" and {names.Count - NamedDifferences} more" : string.Empty);
 
-    /// <summary>Entries on disk that the manifest does not list; folders only count when the manifest records folders.</summary>
-    private static IEnumerable<Difference> Unexpected(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts, CancellationToken cancellation)
+    /// <summary>Entries on disk (<paramref name="listed"/>) that the manifest does not list; folders only count when the manifest records folders.</summary>
+    private static IEnumerable<Difference> Unexpected(IEnumerable<Item> listed, IReadOnlyList<ArtifactEntry> artifacts)
     {
-        if (!Directory.Exists(baseDirectory))
-        {
-            yield break;
-        }
-
-        var listed = new HashSet<string>(artifacts.Select(a => a.RelativePath), StringComparer.Ordinal);
+        var recorded = new HashSet<string>(artifacts.Select(a => a.RelativePath), StringComparer.Ordinal);
         var foldersRecorded = artifacts.Any(a => a.Type == DirectoryType);
-        foreach (var item in Scan(baseDirectory, skipSpecialFiles: true, cancellation))
+        foreach (var item in listed)
         {
-            if (!listed.Contains(item.RelativePath) && (item.Type != DirectoryType || foldersRecorded))
+            if (!recorded.Contains(item.RelativePath) && (item.Type != DirectoryType || foldersRecorded))
             {
                 yield return new Difference(DifferenceKind.Added, item.RelativePath, item.Type is null ? (item.LinkTarget is null ? "a file" : "a link") : Describe(item.Type));
             }
