@@ -78,8 +78,20 @@ internal sealed class FileClone
     /// A <see cref="FileCopier"/>: clones or copies <paramref name="source"/> to the new file <paramref name="destination"/>;
     /// on Linux the copy also gets the mode, owner and group <see cref="FileTree.Item.Status"/> records.
     /// </summary>
-    public string CopyAndHash(FileTree.Item source, string destination, out long size) =>
-        Linux ? CopyThroughDescriptors(source, destination, out size) : CopyThroughStreams(source.FullPath, destination, out size);
+    public string CopyAndHash(FileTree.Item source, string destination, out long size)
+    {
+        try
+        {
+            return Linux ? CopyThroughDescriptors(source, destination, out size) : CopyThroughStreams(source.FullPath, destination, out size);
+        }
+        catch
+        {
+            // A copy that failed half way leaves part of its file in this thread's hash: drop it, so the next file starts clean.
+            _sha?.Dispose();
+            _sha = null;
+            throw;
+        }
+    }
 
     /// <summary>Makes everything written under <paramref name="path"/> durable: one syncfs(2) of its file system on Linux.</summary>
     public static void SyncFileSystem(string path) => NativeFileSystemSync.Sync(path);
