@@ -230,7 +230,7 @@ internal sealed class AttemptRecovery
     {
         try
         {
-            return Store.Journal.Read().Any(e => e.AttemptId == record.Id && e.Action != HistoryAction.Intent);
+            return Store.Journal.Read().Any(e => e.AttemptId == record.Id && e.Action != HistoryAction.Intent && e.Action != HistoryAction.TrafficStep);
         }
         catch (RollbackException)
         {

@@ -45,9 +45,10 @@ internal sealed class HealthVerification
     /// <summary>
     /// Probes the target's health endpoints one after another within one overall timeout, adding a check per endpoint
     /// (and per failing named check) to <paramref name="verification"/>. Never throws: after the switch every problem,
-    /// Ctrl+C included, becomes a failed check so the result says where the target stands.
+    /// Ctrl+C included, becomes a failed check so the result says where the target stands. Without
+    /// <paramref name="checkVersion"/> any version counts (between two traffic steps, both states answer).
     /// </summary>
-    public List<HealthCheckResult> Probe(RollbackTarget target, RollbackPoint point, List<CheckResult> verification, OperationContext context, Action<string> phase)
+    public List<HealthCheckResult> Probe(RollbackTarget target, RollbackPoint point, List<CheckResult> verification, OperationContext context, Action<string> phase, bool checkVersion = true)
     {
         var results = new List<HealthCheckResult>();
         try
@@ -59,7 +60,7 @@ internal sealed class HealthVerification
             }
 
             using var certificate = settings.TrustedCertificate is null ? null : TrustedCertificate.Load(settings.TrustedCertificate);
-            var expected = settings.ExpectedVersionFor(point.Version);
+            var expected = checkVersion ? settings.ExpectedVersionFor(point.Version) : null;
             var headers = settings.HeadersFor(_engine.Store.Secrets.Directory);
             var started = context.Timestamp();
             foreach (var uri in settings.Uris)

@@ -24,6 +24,7 @@ public sealed class RollbackOperations : EnginePart
     private readonly ReadinessOperations _readiness;
     private readonly PlanOperations _plans;
     private readonly HealthVerification _health;
+    private readonly TrafficShifting _traffic;
 
     internal RollbackOperations(EngineServices engine, ReadinessOperations readiness, PlanOperations plans)
         : base(engine)
@@ -31,6 +32,7 @@ public sealed class RollbackOperations : EnginePart
         _readiness = readiness;
         _plans = plans;
         _health = new HealthVerification(engine);
+        _traffic = new TrafficShifting(engine, _health);
     }
 
     /// <summary>
@@ -56,7 +58,9 @@ public sealed class RollbackOperations : EnginePart
             steps.Add(Planned("CaptureSafetyPoint", $"Capture the current state ({current.Version}) as a safety point."));
         }
 
-        steps.AddRange(provider.PlanRestore(target, point, context).Select(s => Planned(s.Name, s.Description)));
+        steps.AddRange(provider is ITrafficProvider traffic
+            ? TrafficShifting.Planned(target, point, traffic)
+            : provider.PlanRestore(target, point, context).Select(s => Planned(s.Name, s.Description)));
         steps.Add(Planned("Verify", $"Check that the target reports {point.Version}."));
         steps.AddRange(HealthVerification.Planned(target, point));
         return new RollbackResult
@@ -101,6 +105,12 @@ public sealed class RollbackOperations : EnginePart
             ReadinessOperations.RefuseNegativeMaxPointAge(request.MaxPointAge);
             var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(request.Target), request.Options);
             attempt.Note(e => e with { Target = target.Name });
+            if (provider is ITrafficProvider)
+            {
+                // A step list that does not end at 100 is refused before the lock, the readiness check or any change.
+                _ = Settings.TrafficSettings.Steps(target.Name, target.Settings);
+            }
+
             EnforceApprovals(target, request);
             using (request.LockHeldByCaller ? null : Engine.Locks.Acquire(target.Name, "Rollback to " + request.PointId))
             {
@@ -186,10 +196,18 @@ public sealed class RollbackOperations : EnginePart
 
         context.AttemptId = Engine.Attempts.Begin(run.Journal, target, provider, HistoryAction.Rollback, point, run.FromVersion, run.FromFingerprint, context.SafetyPoint);
 
+        TrafficStop? stopped = null;
         try
         {
             ReportPhase(target, $"Restoring {point.Version}", 50);
-            provider.Restore(target, point, context);
+            if (provider is ITrafficProvider traffic)
+            {
+                stopped = _traffic.Run(target, point, traffic, context, run.FromVersion, (status, percent) => ReportPhase(target, status, percent));
+            }
+            else
+            {
+                provider.Restore(target, point, context);
+            }
         }
         catch (RollbackException ex) when (!context.SwitchStarted && provider is ISwitchSafetyPointProvider && ArtifactFailures.Contains(ex.ErrorId))
         {
@@ -210,9 +228,26 @@ public sealed class RollbackOperations : EnginePart
             });
         }
 
+        if (stopped is not null)
+        {
+            var where = stopped.Step.From is null ? string.Empty : $" between the state of the safety point {stopped.Step.From.Id} and";
+            return Finish(run, context, context.SafetyPoint, new Outcome(RollbackStatus.VerificationFailed, stopped.Checks)
+            {
+                ErrorId = RollbackErrorId.TrafficShiftStopped,
+                Message = $"The traffic shift stopped at {stopped.Step.Percent} % (step {stopped.Step.Number} of {stopped.Step.Count}): {string.Join(" ", stopped.Failed.Select(c => c.Message))} " +
+                    $"Traffic stays split{where} the state of point {point.Id}; nothing was pushed further. Fix the cause and run Invoke-Rollback again to finish, or roll back to the safety point to undo the step.",
+            });
+        }
+
         ReportPhase(target, "Verifying", 90);
         var verifying = Engine.Time.GetTimestamp();
         var verification = HealthVerification.StateMatches(target, provider, point, context);
+        if (provider is ITrafficProvider shifted && verification.All(v => v.Status != CheckStatus.Fail))
+        {
+            var last = new TrafficStep(100, 1, 1, context.SafetyPoint);
+            verification.AddRange(shifted.VerifyTraffic(target, point, last, context.WithCancellation(System.Threading.CancellationToken.None)));
+        }
+
         var health = verification.All(v => v.Status != CheckStatus.Fail)
             ? _health.Probe(target, point, verification, context, status => ReportPhase(target, status, 95))
             : new List<HealthCheckResult>();

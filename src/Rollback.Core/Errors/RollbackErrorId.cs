@@ -72,6 +72,11 @@ public static class RollbackErrorId
     public const string SecretUnavailable = nameof(SecretUnavailable);
     /// <summary>The provider assembly that would hold a kind could not be loaded, or two providers claim the kind.</summary>
     public const string ProviderLoadFailed = nameof(ProviderLoadFailed);
+    // Traffic kinds (gradual rollback, for every kind that moves traffic).
+    /// <summary>A Steps setting or option that is not a rising list of percentages ending at 100.</summary>
+    public const string TrafficStepsInvalid = nameof(TrafficStepsInvalid);
+    /// <summary>A check between two traffic steps failed: the shift stopped where it stood, never pushed further.</summary>
+    public const string TrafficShiftStopped = nameof(TrafficShiftStopped);
     // Automatic-rollback configuration (Get-/Set-AutoRollbackConfiguration), for kinds whose system rolls back by itself.
     public const string AutoRollbackNotSupported = nameof(AutoRollbackNotSupported);
     public const string AutoRollbackEventInvalid = nameof(AutoRollbackEventInvalid);

@@ -18,6 +18,12 @@ public static class HistoryAction
     /// </summary>
     public const string Intent = nameof(Intent);
 
+    /// <summary>
+    /// One step of a traffic kind's gradual rollback (50 %, then 100 %): journaled as it is taken, with the attempt's
+    /// AttemptId, so the journal says where traffic stands even when the attempt stops between steps. Not an outcome.
+    /// </summary>
+    public const string TrafficStep = nameof(TrafficStep);
+
     /// <summary>A command found an attempt whose process had died before journaling its outcome, and completed or reverted it.</summary>
     public const string RecoverAttempt = nameof(RecoverAttempt);
 }

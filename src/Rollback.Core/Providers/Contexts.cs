@@ -189,6 +189,10 @@ public class RestoreContext : OperationContext
         }
     }
 
+    /// <summary>Records a step the engine ran and timed itself (a check between two traffic steps that found a failure without throwing).</summary>
+    internal void Record(string name, StepStatus status, TimeSpan duration, string message) =>
+        _steps.Add(new RollbackStep { Name = name, Status = status, Duration = duration, Message = message });
+
     private T Run<T>(string name, Func<T> action, bool honourCancellation)
     {
         if (honourCancellation)
