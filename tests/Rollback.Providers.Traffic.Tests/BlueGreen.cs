@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Rollback.Engine;
+using Rollback.Providers.Traffic.HAProxy;
+using Rollback.Store;
+using Rollback.Testing;
+
+namespace Rollback.Providers.Traffic.Tests;
+
+/// <summary>
+/// One test's blue-green set-up: blue (v2.3.1) and green (v2.4.0) are real HTTP servers answering their version, behind
+/// a real HAProxy whose backend starts with blue taking the traffic and green disabled; an engine over a store in a temp
+/// folder, on virtual time (the waits between steps take none), with the HAProxyBackend kind. Everything is stopped by
+/// Dispose, failures included.
+/// </summary>
+internal sealed class BlueGreen : IDisposable
+{
+    public const string Good = "v2.3.1";
+    public const string Bad = "v2.4.0";
+
+    private readonly string _store = Path.Combine(Path.GetTempPath(), "rollback-traffic-" + Guid.NewGuid().ToString("N"));
+
+    public BlueGreen()
+    {
+        Blue = new HealthServer(_ => HealthAnswer.Healthy(Good));
+        Green = new HealthServer(_ => HealthAnswer.Healthy(Bad));
+        Proxy = new HAProxyServer(new HAProxyBackendServer("blue", Blue.BaseUri), new HAProxyBackendServer("green", Green.BaseUri, Enabled: false));
+        Engine = new RollbackEngine(new RollbackStore(_store), new ProviderCatalog(ProviderCatalog.FindIn(typeof(HAProxyBackendProvider).Assembly)), Reporter, Time, "tester");
+    }
+
+    public HealthServer Blue { get; }
+
+    public HealthServer Green { get; }
+
+    public HAProxyServer Proxy { get; }
+
+    public VirtualTime Time { get; } = new();
+
+    public ProgressHook Reporter { get; } = new();
+
+    public RollbackEngine Engine { get; }
+
+    public string? SkipReason => Proxy.SkipReason;
+
+    /// <summary>The target's settings: the Unix socket, the file, the backend, both colours with their own health endpoints, the frontend to verify through.</summary>
+    public Dictionary<string, object?> Settings(string steps = "100") => new()
+    {
+        [HAProxyBackendProvider.RuntimeApiSetting] = Proxy.SocketPath,
+        [HAProxyBackendProvider.ConfigPathSetting] = Proxy.ConfigPath,
+        [HAProxyBackendProvider.BackendSetting] = HAProxyServer.Backend,
+        [HAProxyBackendProvider.ColoursSetting] = new[] { "blue=blue", "green=green" },
+        [HAProxyBackendProvider.HealthUrlSetting] = new[] { "blue=" + Blue.Uri(), "green=" + Green.Uri() },
+        ["ProxyUrl"] = Proxy.HealthUrl.ToString(),
+        ["VerifyRequests"] = "10",
+        ["Steps"] = steps,
+    };
+
+    public void Register(Dictionary<string, object?> settings) =>
+        Engine.Targets.Register("web", HAProxyBackendProvider.KindName, new SettingsDictionary(settings), replace: true);
+
+    /// <summary>
+    /// The deployment that goes wrong, as it is done by hand: green ready and blue to maintenance through the runtime API,
+    /// and the same written to the configuration file. Waits until the frontend answers green only.
+    /// </summary>
+    public void DeployGreen(string blueState = "maint")
+    {
+        Proxy.SetServer("green", "ready");
+        Proxy.SetServer("blue", blueState);
+        var lines = File.ReadAllLines(Proxy.ConfigPath).Select(line =>
+            line.TrimStart().StartsWith("server green ", StringComparison.Ordinal) ? line.Replace(" disabled", string.Empty, StringComparison.Ordinal)
+            : line.TrimStart().StartsWith("server blue ", StringComparison.Ordinal) && blueState == "maint" ? line + " disabled"
+            : line);
+        File.WriteAllText(Proxy.ConfigPath, string.Join("\n", lines) + "\n");
+    }
+
+    public void Dispose()
+    {
+        Proxy.Dispose();
+        Blue.Dispose();
+        Green.Dispose();
+        try
+        {
+            Directory.Delete(_store, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder must not fail a test.
+        }
+    }
+}
+
+/// <summary>A reporter that lets a test act when the engine reports a given phase (traffic held at a step, say).</summary>
+internal sealed class ProgressHook : IRollbackReporter
+{
+    public List<string> Statuses { get; } = new();
+
+    public List<string> Warnings { get; } = new();
+
+    public Action<string>? OnStatus { get; set; }
+
+    public void Progress(ProgressUpdate update)
+    {
+        if (update.Status is { Length: > 0 } status)
+        {
+            Statuses.Add(status);
+            OnStatus?.Invoke(status);
+        }
+    }
+
+    public void Verbose(string message)
+    {
+    }
+
+    public void Warning(string message) => Warnings.Add(message);
+}
