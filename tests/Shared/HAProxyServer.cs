@@ -86,13 +86,14 @@ public sealed class HAProxyServer : IDisposable
             timeout connect 2s
             timeout client 30s
             timeout server 30s
+            timeout check 5s
         frontend web
             bind 127.0.0.1:{{Port}}
             default_backend {{Backend}}
         backend {{Backend}}
             balance roundrobin
             option httpchk GET /health
-        {{string.Join("\n", _servers.Select(s => $"    server {s.Name} 127.0.0.1:{s.Url.Port} check inter 200ms fall 2 rise 1 weight {s.Weight}{(s.Enabled ? string.Empty : " disabled")}"))}}
+        {{string.Join("\n", _servers.Select(s => $"    server {s.Name} 127.0.0.1:{s.Url.Port} check inter 200ms fall 3 rise 1 weight {s.Weight}{(s.Enabled ? string.Empty : " disabled")}"))}}
 
         """;
 
