@@ -37,6 +37,11 @@ internal static class Program
             return WatchBenchmark.Run(options);
         }
 
+        if (options.Traffic)
+        {
+            return TrafficBenchmark.Run(options);
+        }
+
         if (options.DirectoryOnly)
         {
             return DirectoryBenchmark.Run(options);
@@ -98,10 +103,12 @@ internal sealed class Options
         "       Rollback.Benchmarks --watch [--runs N] [--work DIR]\n" +
         "       Rollback.Benchmarks --directory [--files N] [--megabytes M] [--runs N] [--work DIR]\n" +
         "       Rollback.Benchmarks --plan [--members N] [--work DIR]\n" +
+        "       Rollback.Benchmarks --traffic [--runs N] [--work DIR]\n" +
         "  --watch          time Watch-Deployment's automatic rollback: error rate over the threshold to verified health\n" +
         "  --directory      time whole Directory rollbacks, step by step, against cp -a + sync -f of the same tree\n" +
         "  --plan           time a plan of one fleet stage: N FileSystemRelease members at throttle 1, 8 and 16, and N members\n" +
         "                   with a fixed 250 ms restore at throttle 16 against the ideal ceil(N/16) x one member alone\n" +
+        "  --traffic        count failed requests and the longest gap under a client loop through HAProxy: Invoke-Rollback vs restart vs edit + reload\n" +
         "  --members N      plan members (default 200)\n" +
         "  --runs N         watch runs, 1 to 3 (default 3); Directory rollbacks, back and forth (default 3)\n" +
         "  --files N        files per generated release (default 20000)\n" +
@@ -131,6 +138,8 @@ internal sealed class Options
 
     public int Members { get; private set; } = 200;
 
+    public bool Traffic { get; private set; }
+
     public int Runs { get; private set; } = 3;
 
     public bool Help { get; private set; }
@@ -159,6 +168,9 @@ internal sealed class Options
                     break;
                 case "--watch":
                     options.Watch = true;
+                    break;
+                case "--traffic":
+                    options.Traffic = true;
                     break;
                 case "--directory":
                     options.DirectoryOnly = true;

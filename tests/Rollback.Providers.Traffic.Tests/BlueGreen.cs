@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using Rollback.Engine;
 using Rollback.Providers.Traffic.HAProxy;
 using Rollback.Store;
@@ -68,17 +67,8 @@ internal sealed class BlueGreen : IDisposable
     {
         Proxy.SetServer("green", "ready");
         Proxy.SetServer("blue", blueState);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (!(Proxy.Answers(5) is { Count: 1 } answers && answers.ContainsKey(Bad)) && watch.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            System.Threading.Thread.Sleep(100);
-        }
-
-        var lines = File.ReadAllLines(Proxy.ConfigPath).Select(line =>
-            line.TrimStart().StartsWith("server green ", StringComparison.Ordinal) ? line.Replace(" disabled", string.Empty, StringComparison.Ordinal)
-            : line.TrimStart().StartsWith("server blue ", StringComparison.Ordinal) && blueState == "maint" ? line + " disabled"
-            : line);
-        File.WriteAllText(Proxy.ConfigPath, string.Join("\n", lines) + "\n");
+        Proxy.EditConfig("green", blueState == "maint" ? "blue" : null);
+        Proxy.WaitForAnswers(Bad, TimeSpan.FromSeconds(15));
     }
 
     public void Dispose()

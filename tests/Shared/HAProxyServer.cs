@@ -125,6 +125,36 @@ public sealed class HAProxyServer : IDisposable
         Runtime($"set server {Backend}/{server} state {state}");
     }
 
+    /// <summary>
+    /// The configuration file edited as a person would: <paramref name="enable"/>'s server line loses 'disabled', and
+    /// <paramref name="disable"/>'s gains it (when given). HAProxy reads it at its next reload or restart.
+    /// </summary>
+    public void EditConfig(string enable, string? disable)
+    {
+        var lines = File.ReadAllLines(ConfigPath).Select(line =>
+            line.TrimStart().StartsWith($"server {enable} ", StringComparison.Ordinal) ? line.Replace(" disabled", string.Empty, StringComparison.Ordinal)
+            : disable is not null && line.TrimStart().StartsWith($"server {disable} ", StringComparison.Ordinal) && !line.EndsWith(" disabled", StringComparison.Ordinal) ? line + " disabled"
+            : line);
+        File.WriteAllText(ConfigPath, string.Join("\n", lines) + "\n");
+    }
+
+    /// <summary>Waits until <paramref name="count"/> requests in a row answer <paramref name="version"/> only; false after <paramref name="patience"/>.</summary>
+    public bool WaitForAnswers(string version, TimeSpan patience, int count = 5)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!(Answers(count) is { Count: 1 } answers && answers.ContainsKey(version)))
+        {
+            if (watch.Elapsed > patience)
+            {
+                return false;
+            }
+
+            Thread.Sleep(100);
+        }
+
+        return true;
+    }
+
     /// <summary>HAProxy's status of a server as 'show stat' reports it (UP, DOWN, MAINT, DRAIN...).</summary>
     public string Status(string server)
     {
