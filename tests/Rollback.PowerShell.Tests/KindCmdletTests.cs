@@ -16,7 +16,7 @@ namespace Rollback.PowerShell.Tests;
 public sealed class KindCmdletTests : IDisposable
 {
     // The kinds this repository ships; another installed kind is listed too, and these tests still hold.
-    private static readonly string[] ShippedKinds = ["CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "EcsService", "FileSystemRelease", "LambdaAlias", "SecretsManagerSecret"];
+    private static readonly string[] ShippedKinds = ["CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "EcsService", "FileSystemRelease", "HAProxyBackend", "LambdaAlias", "SecretsManagerSecret"];
 
     private readonly RollbackSession _session = new();
 
@@ -36,6 +36,8 @@ public sealed class KindCmdletTests : IDisposable
         Assert.Equal("ConfigurationRestore, PreviousVersion", Kind(kinds, "SecretsManagerSecret").GetString("Capabilities"));
         Assert.Equal("AutoRollbackConfiguration", Kind(kinds, "CodeDeployDeploymentGroup").GetString("Capabilities"));
         Assert.Equal("Rollback.Providers.Aws", Kind(kinds, "CodeDeployDeploymentGroup").GetString("Assembly"));
+        Assert.Equal("GradualTraffic", Kind(kinds, "HAProxyBackend").GetString("Capabilities"));
+        Assert.Equal("Rollback.Providers.Traffic", Kind(kinds, "HAProxyBackend").GetString("Assembly"));
 
         var stop = Setting(Kind(kinds, "CodeDeployDeploymentGroup"), "Settings", "StopInProgress");
         Assert.Equal("Boolean", stop.GetString("TypeName"));

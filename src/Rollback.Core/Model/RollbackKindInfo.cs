@@ -21,6 +21,9 @@ public enum KindCapabilities
 
     /// <summary>Get-/Set-AutoRollbackConfiguration show and change the system's own automatic rollback.</summary>
     AutoRollbackConfiguration = 4,
+
+    /// <summary>Invoke-Rollback moves the kind's traffic back in steps (Steps, StepWait), with the checks between them.</summary>
+    GradualTraffic = 8,
 }
 
 /// <summary>An installed target kind as Get-RollbackKind shows it: what it is, what it takes, what it can do.</summary>
@@ -36,7 +39,8 @@ public sealed class RollbackKindInfo
         ErrorIds = provider.Schema.ErrorIds;
         Capabilities = (provider is IConfigurationProvider ? KindCapabilities.ConfigurationRestore : KindCapabilities.None)
             | (provider is IPreviousVersionProvider ? KindCapabilities.PreviousVersion : KindCapabilities.None)
-            | (provider is IAutoRollbackProvider ? KindCapabilities.AutoRollbackConfiguration : KindCapabilities.None);
+            | (provider is IAutoRollbackProvider ? KindCapabilities.AutoRollbackConfiguration : KindCapabilities.None)
+            | (provider is ITrafficProvider ? KindCapabilities.GradualTraffic : KindCapabilities.None);
         Assembly = provider.GetType().Assembly.GetName().Name ?? string.Empty;
     }
 
