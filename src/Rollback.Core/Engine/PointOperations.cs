@@ -94,11 +94,35 @@ public sealed class PointOperations : EnginePart
     public void Remove(string targetName, string pointId, string? version = null)
     {
         var target = Engine.Store.Targets.Get(targetName);
+        var attempt = Engine.Attempt(HistoryAction.RemovePoint, target.Name).Note(e => e with { PointId = pointId, From = version });
         using (Engine.Locks.Acquire(target.Name, "RemovePoint"))
         {
+            // What the kind keeps for this point on the target's system goes first: a failure keeps the point that names it.
+            if (Engine.ProviderOf(target) is Providers.IPointResources resources)
+            {
+                try
+                {
+                    var removed = resources.RemovePointResources(target, pointId, Engine.Operation(CancellationToken.None));
+                    foreach (var what in removed)
+                    {
+                        Engine.Reporter.Verbose($"Removed {what}, kept for point {pointId}.");
+                    }
+
+                    if (removed.Count > 0)
+                    {
+                        attempt.Note(e => e with { Reason = "Removed with it: " + string.Join(", ", removed) });
+                    }
+                }
+                catch (RollbackException ex)
+                {
+                    attempt.Failed(ex);
+                    throw;
+                }
+            }
+
             Engine.Store.Points.Delete(target.Name, pointId);
         }
 
-        Engine.Attempt(HistoryAction.RemovePoint, target.Name).Note(e => e with { PointId = pointId, From = version }).Succeeded();
+        attempt.Succeeded();
     }
 }

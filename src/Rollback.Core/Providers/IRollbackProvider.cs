@@ -76,6 +76,17 @@ public interface ISwitchRecovery
 }
 
 /// <summary>
+/// An optional capability: kinds whose rollback keeps something on the target's system that belongs to a point (the
+/// database a rename switch replaced, kept beside the live one while the safety point holding its state exists).
+/// Remove-RollbackPoint (and retention) has the kind remove it before the point leaves the store.
+/// </summary>
+public interface IPointResources
+{
+    /// <summary>Removes what the kind keeps for <paramref name="pointId"/> on the target's system; returns what it removed (none is fine).</summary>
+    IReadOnlyList<string> RemovePointResources(RollbackTarget target, string pointId, OperationContext context);
+}
+
+/// <summary>
 /// An optional capability: configuration kinds whose system keeps its own "previous version" label (Secrets Manager's
 /// AWSPREVIOUS), so Restore-Configuration -Previous can go back one version without a point's content.
 /// </summary>
