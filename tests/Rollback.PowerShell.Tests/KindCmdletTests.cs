@@ -168,7 +168,7 @@ public sealed class KindCmdletTests : IDisposable
             "WARNING=$warned"
             Register-RollbackTarget -Name site -Kind Directory -Settings @{ Path = '{{site}}' } -StorePath $store | Out-Null
             "REGISTERED=$((Get-RollbackTarget -StorePath $store).Name)"
-            try { Register-RollbackTarget -Name db -Kind PostgreSqlDatabase -Settings @{} -StorePath $store -ErrorAction Stop }
+            try { Register-RollbackTarget -Name db -Kind SqlServerDatabase -Settings @{} -StorePath $store -ErrorAction Stop }
             catch { "ERROR=$($_.FullyQualifiedErrorId)|$($_.CategoryInfo.Category)|$($_.Exception.Message)" }
             """;
 
