@@ -15,11 +15,19 @@ namespace Rollback.PowerShell.Tests;
 /// The NUnit XML report goes where ROLLBACK_PESTER_RESULT says (CI sets it and counts every Pester test from it, in place
 /// of this one test), else to a temp file that is removed.
 /// </remarks>
+[Collection(Rollback.Testing.PostgreSqlGroup.Name)]
 public sealed class PesterTests
 {
     public const string ResultPathVariable = "ROLLBACK_PESTER_RESULT";
 
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
+    private readonly Rollback.Testing.PostgreSqlServer _postgres;
+
+    /// <summary>The PostgreSQL suite (tests/pester/Database.Tests.ps1) gets this run's server through ROLLBACK_TEST_PG_* variables; without them it skips.</summary>
+    public PesterTests(Rollback.Testing.PostgreSqlServer postgres)
+    {
+        _postgres = postgres;
+    }
 
     [Fact]
     public void EveryPesterTestPassesThroughTheRunner()
@@ -45,9 +53,20 @@ public sealed class PesterTests
             foreach ($container in $result.FailedContainers) { "PESTER FAILED container $($container.Item): $($container.ErrorRecord[0].Exception.Message)" }
             """;
 
+        var passFile = Path.Combine(Path.GetTempPath(), $"rollback-pgpass-{Guid.NewGuid():N}");
+        var environment = new System.Collections.Generic.Dictionary<string, string?>();
+        if (_postgres.SkipReason is null)
+        {
+            _postgres.WritePassFile(passFile);
+            environment["ROLLBACK_TEST_PG_PORT"] = _postgres.Port.ToString(CultureInfo.InvariantCulture);
+            environment["ROLLBACK_TEST_PG_USER"] = Rollback.Testing.PostgreSqlServer.AdminUser;
+            environment["ROLLBACK_TEST_PG_PASSFILE"] = passFile;
+            environment["ROLLBACK_TEST_PG_BIN"] = _postgres.BinDirectory;
+        }
+
         try
         {
-            var run = RunnerProcess.Run(["--module", RollbackSession.ManifestPath, "-NoProfile", "-NonInteractive", "-Command", script], patience: Patience);
+            var run = RunnerProcess.Run(["--module", RollbackSession.ManifestPath, "-NoProfile", "-NonInteractive", "-Command", script], environment: environment, patience: Patience);
 
             var summary = Regex.Match(run.Output, @"PESTER passed=(?<passed>\d+) failed=(?<failed>\d+) skipped=\d+ notrun=\d+ containers-failed=(?<containers>\d+) blocks-failed=(?<blocks>\d+)");
             Assert.True(summary.Success, "Invoke-Pester did not finish:\n" + run);
@@ -61,6 +80,7 @@ public sealed class PesterTests
         }
         finally
         {
+            File.Delete(passFile);
             if (string.IsNullOrEmpty(requested))
             {
                 File.Delete(report);
