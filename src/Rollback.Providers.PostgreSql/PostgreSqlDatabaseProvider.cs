@@ -217,7 +217,7 @@ public sealed class PostgreSqlDatabaseProvider : IRollbackProvider, ISwitchRecov
     /// target were restoring (never a kept database), and lets sessions into the live database again where a switch died
     /// after refusing them (its transaction, and so the renames, were rolled back by the server).
     /// </summary>
-    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, OperationContext context)
+    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, RecoveryContext context)
     {
         var settings = DatabaseSettings.Read(target.Settings);
         var session = new ServerSession(settings);
