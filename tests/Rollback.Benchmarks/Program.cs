@@ -42,6 +42,11 @@ internal static class Program
             return TrafficBenchmark.Run(options);
         }
 
+        if (options.Postgres)
+        {
+            return PostgreSqlBenchmark.Run(options);
+        }
+
         if (options.DirectoryOnly)
         {
             return DirectoryBenchmark.Run(options);
@@ -104,6 +109,9 @@ internal sealed class Options
         "       Rollback.Benchmarks --directory [--files N] [--megabytes M] [--runs N] [--work DIR]\n" +
         "       Rollback.Benchmarks --plan [--members N] [--work DIR]\n" +
         "       Rollback.Benchmarks --traffic [--runs N] [--work DIR]\n" +
+        "       Rollback.Benchmarks --postgres [--rows N] [--work DIR]\n" +
+        "  --postgres       a PostgreSqlDatabase rollback (restore beside, rename) against stop/pg_restore --clean/start, and plain pg_restore\n" +
+        "  --rows N         rows in the PostgreSQL benchmark's table (default 1000000, about 200 MB)\n" +
         "  --watch          time Watch-Deployment's automatic rollback: error rate over the threshold to verified health\n" +
         "  --directory      time whole Directory rollbacks, step by step, against cp -a + sync -f of the same tree\n" +
         "  --plan           time a plan of one fleet stage: N FileSystemRelease members at throttle 1, 8 and 16, and N members\n" +
@@ -139,6 +147,10 @@ internal sealed class Options
     public int Members { get; private set; } = 200;
 
     public bool Traffic { get; private set; }
+
+    public bool Postgres { get; private set; }
+
+    public int Rows { get; private set; } = 1_000_000;
 
     public int Runs { get; private set; } = 3;
 
@@ -180,6 +192,12 @@ internal sealed class Options
                     break;
                 case "--members":
                     options.Members = Number(args, ++i, min: 2);
+                    break;
+                case "--postgres":
+                    options.Postgres = true;
+                    break;
+                case "--rows":
+                    options.Rows = Number(args, ++i, min: 1000);
                     break;
                 case "--runs":
                     options.Runs = Number(args, ++i, min: 1);
