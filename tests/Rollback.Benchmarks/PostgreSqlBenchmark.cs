@@ -101,11 +101,14 @@ internal static class PostgreSqlBenchmark
             plainWindow = reader.Stop();
         }
 
+        server.Execute(database, "INSERT INTO schema_migrations VALUES ('4'); DELETE FROM items WHERE id % 7 = 0;");
+        scratch.Progress("(b) Ours again, without the reading client (the same conditions as the plain restores)...");
+        var quiet = engine.Rollbacks.Run(new RollbackRequest { Target = Target, PointId = point.Id, Reason = "bench" });
         scratch.Progress("(b) Plain pg_restore of the same dump into empty databases (one job, then --jobs)...");
         var single = TimedRestore(server, passFile, dump, jobs: 1);
         var jobs = Math.Min(8, Environment.ProcessorCount);
         var parallel = TimedRestore(server, passFile, dump, jobs);
-        var oursRestore = ours.Steps.Single(s => s.Name == "RestoreCopy").Duration;
+        var oursRestore = quiet.Steps.Single(s => s.Name == "RestoreCopy").Duration;
         var oursSwitch = ours.Steps.Single(s => s.Name == "SwitchDatabases").Duration;
 
         foreach (var name in server.DatabasesStartingWith(database).Where(n => n != database))
@@ -192,7 +195,16 @@ internal static class PostgreSqlBenchmark
 
         public void Pause() => _running.Reset();
 
-        public void Resume() => _running.Set();
+        /// <summary>Lets the client read again, and returns once it has read successfully (so the pause is measured).</summary>
+        public void Resume()
+        {
+            var before = Interlocked.Read(ref _lastSuccess);
+            _running.Set();
+            while (Interlocked.Read(ref _lastSuccess) == before)
+            {
+                Thread.Sleep(1);
+            }
+        }
 
         public TimeSpan Stop()
         {
