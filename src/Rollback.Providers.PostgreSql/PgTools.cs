@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
 using Rollback.Errors;
@@ -78,64 +77,16 @@ internal sealed class PgTools
     /// </summary>
     public string Run(string tool, IEnumerable<string> arguments, string activity, int progressId, Providers.OperationContext context, Action<int>? started = null)
     {
-        var start = Start(Find(tool), arguments);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Cannot start {tool}.");
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        started?.Invoke(process.Id);
-        var follow = Providers.RemoteOperationFollower.Follow(new Providers.RemoteOperation
+        var run = ToolProcess.Run(Start(Find(tool), arguments), tool, activity, progressId, context, started);
+        if (run.Succeeded)
         {
-            Name = $"{tool} (process {process.Id})",
-            Activity = activity,
-            InitialStatus = "Started",
-            PollInterval = TimeSpan.Zero,
-            Patience = TimeSpan.FromDays(1),
-            ProgressActivityId = progressId,
-            Read = cancellation =>
-            {
-                // Waits a little for the tool to end, so a short run ends at once and a long one reports every quarter second.
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                wait.CancelAfter(TimeSpan.FromMilliseconds(250));
-                try
-                {
-                    process.WaitForExitAsync(wait.Token).GetAwaiter().GetResult();
-                }
-                catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-                {
-                    return new Providers.RemoteOperationState { Status = "Running", Outcome = Providers.RemoteOutcome.Running };
-                }
-
-                process.WaitForExit();
-                return new Providers.RemoteOperationState
-                {
-                    Status = process.ExitCode == 0 ? "Finished" : $"Failed with exit code {process.ExitCode}",
-                    Outcome = process.ExitCode == 0 ? Providers.RemoteOutcome.Succeeded : Providers.RemoteOutcome.Failed,
-                };
-            },
-            Stop = _ =>
-            {
-                Kill(process);
-                return $"{tool} (process {process.Id}) was stopped";
-            },
-        }, context);
-        switch (follow.Ending)
-        {
-            case Providers.FollowEnding.Succeeded:
-                return Text(output);
-            case Providers.FollowEnding.Cancelled:
-                Kill(process);
-                throw follow.Cancellation ?? new OperationCanceledException(context.Cancellation);
-            default:
-                Kill(process);
-                var text = Text(output).Trim();
-                var message = $"{tool} failed ({follow.LastStatus}): {Tail(text)}";
-                throw tool == "pg_dump"
-                    ? new RollbackException(PostgreSqlErrorId.PostgreSqlDumpFailed, RollbackErrorCategory.InvalidOperation, message, _settings.Database)
-                    : new RollbackException(PostgreSqlErrorId.PostgreSqlRestoreFailed, RollbackErrorCategory.InvalidOperation, message, _settings.Database);
+            return run.Output;
         }
+
+        var message = $"{tool} failed ({run.Status}): {Tail(run.Output.Trim())}";
+        throw tool == "pg_dump"
+            ? new RollbackException(PostgreSqlErrorId.PostgreSqlDumpFailed, RollbackErrorCategory.InvalidOperation, message, _settings.Database)
+            : new RollbackException(PostgreSqlErrorId.PostgreSqlRestoreFailed, RollbackErrorCategory.InvalidOperation, message, _settings.Database);
     }
 
     /// <summary>What pg_restore --list says of a dump: its table of contents and the versions in its header; PostgreSqlDumpUnreadable when it cannot read it.</summary>
@@ -169,23 +120,31 @@ internal sealed class PgTools
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["PGHOST"] = _settings.Host;
-        start.Environment["PGPORT"] = _settings.Port.ToString(CultureInfo.InvariantCulture);
-        start.Environment["PGSSLMODE"] = _settings.SslMode;
+        SetConnectionEnvironment(start, _settings);
+        return start;
+    }
+
+    /// <summary>
+    /// Tells a tool where the target's server is through libpq's environment (PGHOST, PGPORT, PGUSER, PGSSLMODE, PGPASSFILE
+    /// when PassFile is set), never a password: pg_dump, pg_restore, psql and migration tools alike read them.
+    /// </summary>
+    public static void SetConnectionEnvironment(ProcessStartInfo start, DatabaseSettings settings)
+    {
+        start.Environment["PGHOST"] = settings.Host;
+        start.Environment["PGPORT"] = settings.Port.ToString(CultureInfo.InvariantCulture);
+        start.Environment["PGSSLMODE"] = settings.SslMode;
         start.Environment["PGAPPNAME"] = "Rollback";
         start.Environment["PGCONNECT_TIMEOUT"] = "15";
         start.Environment.Remove("PGDATABASE");
-        if (_settings.User is not null)
+        if (settings.User is not null)
         {
-            start.Environment["PGUSER"] = _settings.User;
+            start.Environment["PGUSER"] = settings.User;
         }
 
-        if (_settings.PassFile is not null)
+        if (settings.PassFile is not null)
         {
-            start.Environment["PGPASSFILE"] = _settings.PassFile;
+            start.Environment["PGPASSFILE"] = settings.PassFile;
         }
-
-        return start;
     }
 
     private (int ExitCode, string Text) RunToEnd(string binary, IEnumerable<string> arguments, CancellationToken cancellation)
@@ -200,54 +159,14 @@ internal sealed class PgTools
         }
         catch (OperationCanceledException)
         {
-            Kill(process);
+            ToolProcess.Kill(process);
             throw;
         }
 
         return (process.ExitCode, stdout.GetAwaiter().GetResult() + stderr.GetAwaiter().GetResult());
     }
 
-    private static string Tail(string text) => text.Length > ErrorTail ? string.Concat("...", text.AsSpan(text.Length - ErrorTail)) : text;
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            if (output.Length < 64_000)
-            {
-                output.AppendLine(line);
-            }
-        }
-    }
-
-    private static string Text(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
-    }
+    private static string Tail(string text) => ToolProcess.Tail(text, ErrorTail);
 }
 
 /// <summary>A dump's header as pg_restore --list reads it.</summary>
