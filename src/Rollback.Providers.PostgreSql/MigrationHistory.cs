@@ -20,6 +20,14 @@ internal static class MigrationHistory
         ["flyway_schema_history"] = "SELECT version::text FROM {0} WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1",
     };
 
+    // Every applied migration, oldest first, in the order the tool applied them.
+    private static readonly Dictionary<string, string> AppliedQueries = new(StringComparer.Ordinal)
+    {
+        ["__EFMigrationsHistory"] = "SELECT \"MigrationId\"::text FROM {0} ORDER BY \"MigrationId\"",
+        ["schema_migrations"] = "SELECT version::text FROM {0} ORDER BY version",
+        ["flyway_schema_history"] = "SELECT version::text FROM {0} WHERE success AND version IS NOT NULL ORDER BY installed_rank",
+    };
+
     public static IReadOnlyCollection<string> KnownTables => Queries.Keys;
 
     public static TableName Validate(TableName table) =>
@@ -49,6 +57,20 @@ internal static class MigrationHistory
     {
         using var command = new NpgsqlCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, Queries[table.Name], table.Quoted), connection);
         return command.ExecuteScalar() as string ?? "(none)";
+    }
+
+    /// <summary>Every applied migration in <paramref name="table"/>, oldest first.</summary>
+    public static IReadOnlyList<string> Applied(NpgsqlConnection connection, TableName table)
+    {
+        using var command = new NpgsqlCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, AppliedQueries[table.Name], table.Quoted), connection);
+        using var reader = command.ExecuteReader();
+        var applied = new List<string>();
+        while (reader.Read())
+        {
+            applied.Add(reader.GetString(0));
+        }
+
+        return applied;
     }
 
     public static bool Exists(NpgsqlConnection connection, TableName table)

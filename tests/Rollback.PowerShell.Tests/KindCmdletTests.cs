@@ -16,7 +16,7 @@ namespace Rollback.PowerShell.Tests;
 public sealed class KindCmdletTests : IDisposable
 {
     // The kinds this repository ships; another installed kind is listed too, and these tests still hold.
-    private static readonly string[] ShippedKinds = ["CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "EcsService", "FileSystemRelease", "HAProxyBackend", "LambdaAlias", "PostgreSqlDatabase", "SecretsManagerSecret"];
+    private static readonly string[] ShippedKinds = ["CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "EcsService", "FileSystemRelease", "HAProxyBackend", "LambdaAlias", "PostgreSqlDatabase", "SchemaMigration", "SecretsManagerSecret"];
 
     private readonly RollbackSession _session = new();
 
@@ -40,6 +40,7 @@ public sealed class KindCmdletTests : IDisposable
         Assert.Equal("Rollback.Providers.Traffic", Kind(kinds, "HAProxyBackend").GetString("Assembly"));
         // A .NET-only provider (Npgsql has no netstandard2.0 build) ships in the module folder and loads on PowerShell 7.
         Assert.Equal("Rollback.Providers.PostgreSql", Kind(kinds, "PostgreSqlDatabase").GetString("Assembly"));
+        Assert.Equal("Rollback.Providers.PostgreSql", Kind(kinds, "SchemaMigration").GetString("Assembly"));
 
         var stop = Setting(Kind(kinds, "CodeDeployDeploymentGroup"), "Settings", "StopInProgress");
         Assert.Equal("Boolean", stop.GetString("TypeName"));

@@ -23,7 +23,7 @@ public sealed class PesterTests
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
     private readonly Rollback.Testing.PostgreSqlServer _postgres;
 
-    /// <summary>The PostgreSQL suite (tests/pester/Database.Tests.ps1) gets this run's server through ROLLBACK_TEST_PG_* variables; without them it skips.</summary>
+    /// <summary>The PostgreSQL suites (tests/pester/Database.Tests.ps1, SchemaMigration.Tests.ps1) get this run's server through ROLLBACK_TEST_PG_* variables; without them they skip.</summary>
     public PesterTests(Rollback.Testing.PostgreSqlServer postgres)
     {
         _postgres = postgres;
