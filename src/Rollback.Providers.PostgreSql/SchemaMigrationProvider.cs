@@ -20,10 +20,11 @@ namespace Rollback.Providers.PostgreSql;
 /// after the point's and refuses (MigrationIrreversible) when one of them is declared to have no down step, before
 /// anything runs; then it runs the tool, an EF Core migrations bundle ('efbundle &lt;migration&gt;', the equivalent of
 /// dotnet ef database update &lt;migration&gt;) or a command template, as the switch; and reads the history table again,
-/// which must show the point's migration as the newest. Ctrl+C and ToolTimeout kill the tool's whole process tree. The
+/// which must show the point's migration as the newest. A DatabaseTarget (a PostgreSqlDatabase target of the same
+/// database) is dumped as a safety point first, since a down step drops data. Ctrl+C and ToolTimeout kill the tool's whole process tree. The
 /// tool's output is masked for secrets and goes to verbose; only its masked tail goes into an error.
 /// </summary>
-public sealed class SchemaMigrationProvider : IRollbackProvider
+public sealed class SchemaMigrationProvider : IRollbackProvider, ICompanionSafetyPoints
 {
     public const string KindName = "SchemaMigration";
 
@@ -48,6 +49,10 @@ public sealed class SchemaMigrationProvider : IRollbackProvider
     };
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings) => SchemaMigrationSettings.Validate(settings);
+
+    /// <summary>The DatabaseTarget, dumped as a safety point before the schema is rolled back: a down step drops columns and tables with their data.</summary>
+    public IReadOnlyList<string> CompanionTargets(RollbackTarget target) =>
+        SchemaMigrationSettings.Read(target.Settings).DatabaseTarget is { } database ? new[] { database } : Array.Empty<string>();
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
     {

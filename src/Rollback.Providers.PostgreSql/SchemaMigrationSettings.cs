@@ -20,6 +20,7 @@ internal sealed class SchemaMigrationSettings
     public const string IrreversibleMigrationsSetting = "IrreversibleMigrations";
     public const string WorkingDirectorySetting = "WorkingDirectory";
     public const string ToolTimeoutSetting = "ToolTimeout";
+    public const string DatabaseTargetSetting = "DatabaseTarget";
 
     /// <summary>Replaced in RollbackCommand by the point's migration, quoted for the shell.</summary>
     public const string TargetPlaceholder = "{Target}";
@@ -41,6 +42,7 @@ internal sealed class SchemaMigrationSettings
             new SettingDefinition { Name = RollbackCommandSetting, Type = SettingType.Text, Description = "A command run through the shell that rolls the schema back, such as 'npm run migrate:rollback', 'flyway undo -target={Target}' or 'rails db:rollback STEP={Steps}'. {Target} is the point's migration and {Steps} the number of migrations to undo; the connection is in PGHOST, PGPORT, PGDATABASE, PGUSER, PGSSLMODE and PGPASSFILE. Either this or Bundle." },
             new SettingDefinition { Name = IrreversibleMigrationsSetting, Type = SettingType.Text, IsList = true, Description = "Migrations that have no down step (their Down is empty or throws): a rollback across one is refused (MigrationIrreversible) before anything runs." },
             new SettingDefinition { Name = WorkingDirectorySetting, Type = SettingType.Text, IsPath = true, Description = "The folder the tool runs in; absent: the bundle's folder, or the current folder for RollbackCommand." },
+            new SettingDefinition { Name = DatabaseTargetSetting, Type = SettingType.Text, Description = "A registered target holding the same database (a PostgreSqlDatabase target): captured as a safety point (a pg_dump) before the schema is rolled back, since a down step drops data." },
             new SettingDefinition { Name = ToolTimeoutSetting, Type = SettingType.TimeSpan, Default = "01:00:00", PerCall = true, Description = "How long the tool may run before it is stopped (with every process it started) and the rollback fails." },
         })
         .ToList();
@@ -56,6 +58,8 @@ internal sealed class SchemaMigrationSettings
     public required string WorkingDirectory { get; init; }
 
     public TimeSpan ToolTimeout { get; init; }
+
+    public string? DatabaseTarget { get; init; }
 
     /// <summary>The tool as users know it, for messages.</summary>
     public string ToolName => Bundle is not null ? $"the migrations bundle '{Path.GetFileName(Bundle)}'" : "RollbackCommand";
@@ -86,6 +90,7 @@ internal sealed class SchemaMigrationSettings
                 ? folder
                 : bundle is not null ? Path.GetDirectoryName(Path.GetFullPath(bundle))! : Directory.GetCurrentDirectory(),
             ToolTimeout = timeout,
+            DatabaseTarget = settings.GetString(DatabaseTargetSetting) is { Length: > 0 } companion ? companion.Trim() : null,
         };
     }
 

@@ -53,6 +53,11 @@ public sealed class RollbackOperations : EnginePart
         var context = Engine.Operation(cancellation);
         var current = EngineServices.Describe(target, provider, context);
         var steps = new List<RollbackStep> { Planned("CheckReadiness", "Verify the point's artifacts and the target's preconditions.") };
+        if (provider is ICompanionSafetyPoints companions)
+        {
+            steps.AddRange(companions.CompanionTargets(target).Select(name => Planned("CaptureCompanionSafetyPoint", $"Capture target '{name}' as a safety point.")));
+        }
+
         if (provider is not ISwitchSafetyPointProvider)
         {
             steps.Add(Planned("CaptureSafetyPoint", $"Capture the current state ({current.Version}) as a safety point."));
@@ -182,6 +187,23 @@ public sealed class RollbackOperations : EnginePart
             AfterSwitch = request.AfterSwitch,
             Validator = request.Validator,
         };
+        if (provider is ICompanionSafetyPoints companions)
+        {
+            foreach (var name in companions.CompanionTargets(target))
+            {
+                var companion = Engine.Store.Targets.Get(name);
+                ReportPhase(target, $"Capturing a safety point of '{companion.Name}'", 15);
+                var companionPoint = context.Step("CaptureCompanionSafetyPoint", () =>
+                {
+                    using (Engine.Locks.Acquire(companion.Name, $"Safety point before rollback of {target.Name}"))
+                    {
+                        return Engine.Capture(companion, $"Safety point before rollback of '{target.Name}' to {point.Id}: {request.Reason}", isSafetyPoint: true, request.Cancellation);
+                    }
+                });
+                context.Details["SafetyPoint." + companion.Name] = companionPoint.Id;
+            }
+        }
+
         var safetyNote = $"Safety point before rollback to {point.Id}: {request.Reason}";
         ReportPhase(target, "Capturing a safety point of the current state", 20);
         if (provider is ISwitchSafetyPointProvider)

@@ -87,6 +87,17 @@ public interface IPointResources
 }
 
 /// <summary>
+/// An optional capability: a kind whose rollback changes data another registered target also holds (a schema migrated
+/// down inside a database that a PostgreSqlDatabase target names) has that target captured as a safety point too, under
+/// its lock, before anything changes; the result's and the journal's Details name it (SafetyPoint.&lt;target&gt;).
+/// </summary>
+public interface ICompanionSafetyPoints
+{
+    /// <summary>The names of registered targets to capture before a rollback of <paramref name="target"/>; none is fine.</summary>
+    IReadOnlyList<string> CompanionTargets(RollbackTarget target);
+}
+
+/// <summary>
 /// An optional capability: configuration kinds whose system keeps its own "previous version" label (Secrets Manager's
 /// AWSPREVIOUS), so Restore-Configuration -Previous can go back one version without a point's content.
 /// </summary>

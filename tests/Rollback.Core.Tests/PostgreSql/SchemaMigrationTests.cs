@@ -25,6 +25,7 @@ namespace Rollback.Tests.PostgreSql;
 public sealed class SchemaMigrationTests : IDisposable
 {
     private const string Target = "shop-schema";
+    private const string DatabaseTarget = "shop-db";
     private const string Canary = "hunter2-canary-7f3a";
     private readonly PostgreSqlServer _server;
     private readonly TempFolder _folder = new();
@@ -58,7 +59,8 @@ public sealed class SchemaMigrationTests : IDisposable
         NewDatabase();
         Migrate(SchemaMigrationBundle.Second);
         _server.Execute(_database, "INSERT INTO products (name) VALUES ('kettle'), ('teapot')");
-        RegisterBundle();
+        RegisterDatabase();
+        RegisterBundle(("DatabaseTarget", DatabaseTarget));
         var point = _engine.Points.Create(Target, "before v3");
         Assert.Equal(SchemaMigrationBundle.Second, point.Version);
         Migrate(SchemaMigrationBundle.Third);
@@ -79,6 +81,13 @@ public sealed class SchemaMigrationTests : IDisposable
         Assert.Equal(SchemaMigrationBundle.Third, _engine.Points.Get(Target, result.SafetyPointId!).Version);
         Assert.Contains(result.Steps, s => s.Name == "RollbackSchema" && s.Status == StepStatus.Succeeded);
 
+        // The database target was dumped first, at the third migration with the SKU written since: nothing is lost for good.
+        var dump = _engine.Points.Get(DatabaseTarget, result.Details["SafetyPoint." + DatabaseTarget]);
+        Assert.True(dump.IsSafetyPoint);
+        Assert.Equal(SchemaMigrationBundle.Third, dump.Metadata["MigrationVersion"]);
+        Assert.True(new FileInfo(Path.Combine(dump.Path, PointStore.ArtifactsFolderName, "database.dump")).Length > 0);
+        Assert.Equal(dump.Id, _engine.History.Get(new HistoryFilter { Target = Target, Action = HistoryAction.Rollback })[^1].Details!["SafetyPoint." + DatabaseTarget]);
+
         // Back at the point: a second rollback changes nothing.
         Assert.Equal(RollbackStatus.AlreadyCurrent, Rollback(point).Status);
     }
@@ -89,7 +98,7 @@ public sealed class SchemaMigrationTests : IDisposable
         NewDatabase();
         Migrate(SchemaMigrationBundle.First);
         _server.Execute(_database, "INSERT INTO products (name, notes) VALUES ('kettle', 'boils'), ('teapot', 'brews')");
-        RegisterBundle(irreversible: SchemaMigrationBundle.Second);
+        RegisterBundle(("IrreversibleMigrations", new[] { SchemaMigrationBundle.Second }));
         var point = _engine.Points.Create(Target, "before v2");
         Migrate(SchemaMigrationBundle.Third);
         _server.Execute(_database, "UPDATE products SET sku = 'K-1' WHERE name = 'kettle'");
@@ -230,9 +239,12 @@ public sealed class SchemaMigrationTests : IDisposable
         CREATE TABLE widgets (id serial PRIMARY KEY, name text NOT NULL, colour text);
         """);
 
-    private void RegisterBundle(string? irreversible = null) => _engine.Targets.Register(Target, SchemaMigrationProvider.KindName, Settings(
-        Connection().Append(("Bundle", (object)SchemaMigrationBundle.Path))
-            .Concat(irreversible is null ? Array.Empty<(string, object)>() : new[] { ("IrreversibleMigrations", (object)new[] { irreversible }) }).ToArray()), replace: false);
+    private void RegisterBundle(params (string, object)[] more) => _engine.Targets.Register(Target, SchemaMigrationProvider.KindName, Settings(
+        Connection().Append(("Bundle", (object)SchemaMigrationBundle.Path)).Concat(more).ToArray()), replace: false);
+
+    /// <summary>The same database as a PostgreSqlDatabase target, for the schema target's DatabaseTarget.</summary>
+    private void RegisterDatabase() => _engine.Targets.Register(DatabaseTarget, PostgreSqlDatabaseProvider.KindName, Settings(
+        Connection().Append(("ToolsDirectory", (object)_server.BinDirectory!)).Append(("MinFreeSpaceMB", "1")).ToArray()), replace: false);
 
     private void RegisterCommand(string template) => _engine.Targets.Register(Target, SchemaMigrationProvider.KindName, Settings(
         Connection().Append(("RollbackCommand", (object)template)).Append(("WorkingDirectory", _folder.Path)).Append(("MigrationHistoryTable", "schema_migrations")).ToArray()), replace: false);
