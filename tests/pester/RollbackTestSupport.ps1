@@ -88,3 +88,13 @@ function Get-TableHeader($Value) {
     $lines = @($Value | Out-String -Width 200 -Stream | Where-Object { $_.Trim() })
     -split $lines[0]
 }
+
+# psql against the test run's PostgreSQL server (ROLLBACK_TEST_PG_*, handed over by PesterTests) as its admin, with the
+# same password file the targets use, in -Database (postgres when absent); its output, or a throw naming psql's error.
+function Invoke-TestSql([string] $Sql, [string] $Database = 'postgres') {
+    $psql = Join-Path $env:ROLLBACK_TEST_PG_BIN 'psql'
+    $conninfo = "host=127.0.0.1 port=$env:ROLLBACK_TEST_PG_PORT user=$env:ROLLBACK_TEST_PG_USER passfile=$env:ROLLBACK_TEST_PG_PASSFILE dbname=$Database"
+    $out = & $psql $conninfo -X -q -t -A -v ON_ERROR_STOP=1 -c $Sql 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "psql failed: $out" }
+    $out
+}

@@ -8,14 +8,8 @@ Describe 'SchemaMigration: a schema rolled back with the migration tool' -Skip:(
         $null = Use-TestStore
         $psql = Join-Path $env:ROLLBACK_TEST_PG_BIN 'psql'
         $database = 'pester_schema_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
-        # What the test itself says to the server (the kind finds the same password through PassFile).
-        function Invoke-Sql([string] $Sql, [string] $Database = $database) {
-            $conninfo = "host=127.0.0.1 port=$env:ROLLBACK_TEST_PG_PORT user=$env:ROLLBACK_TEST_PG_USER passfile=$env:ROLLBACK_TEST_PG_PASSFILE dbname=$Database"
-            $out = & $psql $conninfo -v ON_ERROR_STOP=1 -qAt -c $Sql 2>&1
-            if ($LASTEXITCODE -ne 0) { throw "psql failed: $out" }
-            $out
-        }
-        Invoke-Sql "CREATE DATABASE $database" -Database postgres | Out-Null
+        function Invoke-Sql([string] $Sql) { Invoke-TestSql $Sql $database }
+        Invoke-TestSql "CREATE DATABASE $database" | Out-Null
         Invoke-Sql @'
 CREATE TABLE schema_migrations (version varchar PRIMARY KEY);
 INSERT INTO schema_migrations VALUES ('1'), ('2');
@@ -38,7 +32,7 @@ set -e
 
     AfterAll {
         Clear-TestStore
-        Invoke-Sql "DROP DATABASE IF EXISTS $database WITH (FORCE)" -Database postgres | Out-Null
+        Invoke-TestSql "DROP DATABASE IF EXISTS $database WITH (FORCE)" | Out-Null
     }
 
     It 'captures the applied migration as the point''s version' {
