@@ -59,7 +59,7 @@ set -e
 
         $report = $point | Test-RollbackReadiness
         ($report.Checks | Where-Object Name -eq 'MigrationsReversible').ErrorId | Should -Be 'MigrationIrreversible'
-        { $point | Invoke-Rollback -Reason 'bad v4' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RollbackNotReady'
+        { $point | Invoke-Rollback -Reason 'bad v4' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RollbackNotReady,Rollback.PowerShell.Commands.InvokeRollbackCommand'
         Invoke-Sql 'SELECT max(version) FROM schema_migrations' | Should -Be '4'
         Invoke-Sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'widgets' AND column_name = 'colour'" | Should -Be '1'
     }
