@@ -5,7 +5,7 @@ using Rollback.Providers.Aws.Client;
 namespace Rollback.Providers.Aws.CodeDeploy;
 
 /// <summary>CodeDeploy over the shared awsJson client (target prefix "CodeDeploy_20141006", signing name "codedeploy").</summary>
-internal sealed class CodeDeployClient : ICodeDeployClient
+internal sealed class CodeDeployClient : ICodeDeployClient, IReportingAwsClient
 {
     private readonly AwsJsonClient _client;
 

@@ -3,9 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text.Json;
 using System.Threading;
-using System.Threading.Tasks;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers.Aws.Client;
@@ -143,7 +141,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
     {
-        using var client = Reporting(_clients(target), context.Reporter);
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         var group = GetGroup(client, target, context.Cancellation);
         var attempted = group.LastAttemptedDeployment;
         if (attempted?.DeploymentId is null)
@@ -152,7 +150,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         }
 
         // The deployment's own revision, read the way Capture reads it, so a point and the state it produced compare equal.
-        var revision = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = attempted.DeploymentId }, context.Cancellation)).DeploymentInfo?.Revision
+        var revision = AwsProviderSupport.Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = attempted.DeploymentId }, context.Cancellation)).DeploymentInfo?.Revision
             ?? group.TargetRevision;
         var label = revision is null ? "(unknown revision)" : CodeDeployRevision.Label(revision);
         if (attempted.DeploymentId == group.LastSuccessfulDeployment?.DeploymentId && revision is not null)
@@ -174,12 +172,12 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Status = "GetDeploymentGroup" });
         try
         {
-            using var client = Reporting(_clients(target), context.Reporter);
+            using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
             var group = GetGroup(client, target, context.Cancellation);
             var succeeded = group.LastSuccessfulDeployment?.DeploymentId ?? throw new RollbackException(AwsErrorId.CodeDeployNoSuccessfulDeployment, RollbackErrorCategory.ObjectNotFound,
                 $"Deployment group {Resource(target)} has no successful deployment to capture. Capture after a deployment has succeeded.", Resource(target));
             context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Status = "GetDeployment " + succeeded });
-            var deployment = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = succeeded }, context.Cancellation)).DeploymentInfo;
+            var deployment = AwsProviderSupport.Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = succeeded }, context.Cancellation)).DeploymentInfo;
             var revision = deployment?.Revision ?? throw new RollbackException(RollbackErrorId.CaptureFailed, RollbackErrorCategory.InvalidData,
                 $"Deployment {succeeded} of {Resource(target)} reports no revision, so there is nothing to redeploy.", succeeded);
 
@@ -229,22 +227,22 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
         var checks = new List<CheckResult>();
-        using var client = Reporting(_clients(target), context.Reporter);
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         var captured = ReadCaptured(target, point);
 
         DeploymentGroupInfo? group = null;
-        checks.Add(Guard("DeploymentGroupReachable", () =>
+        checks.Add(AwsProviderSupport.Guard("DeploymentGroupReachable", () =>
         {
             group = GetGroup(client, target, context.Cancellation);
             return CheckResult.Pass("DeploymentGroupReachable",
                 $"{Resource(target)} answers GetDeploymentGroup with these credentials (config {group.DeploymentConfigName}, {group.ComputePlatform ?? "Server"}).");
         }));
 
-        checks.Add(Guard("RevisionRegistered", () =>
+        checks.Add(AwsProviderSupport.Guard("RevisionRegistered", () =>
         {
             try
             {
-                var found = Wait(client.GetApplicationRevisionAsync(new GetApplicationRevisionRequest { ApplicationName = Application(target), Revision = captured.Revision }, context.Cancellation));
+                var found = AwsProviderSupport.Wait(client.GetApplicationRevisionAsync(new GetApplicationRevisionRequest { ApplicationName = Application(target), Revision = captured.Revision }, context.Cancellation));
                 return CheckResult.Pass("RevisionRegistered",
                     $"Revision {CodeDeployRevision.Label(captured.Revision!)} of deployment {captured.DeploymentId} is registered with {Application(target)}"
                     + (found.RevisionInfo?.RegisterTime is { } registered ? $" (since {registered.ToString("u", CultureInfo.InvariantCulture)})." : "."));
@@ -263,7 +261,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
                 : CheckResult.Warn(BundleCheck, $"The bundle {S3Client.Describe(BundleRequest(bundle))} was not checked: the target's {CheckRevisionBundleSetting} setting is $false."));
         }
 
-        checks.Add(Guard("NoDeploymentInProgress", () =>
+        checks.Add(AwsProviderSupport.Guard("NoDeploymentInProgress", () =>
         {
             var active = ActiveDeployments(client, target, context.Cancellation);
             if (active.Count == 0)
@@ -307,7 +305,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context)
     {
         var captured = ReadCaptured(target, point);
-        using var client = Reporting(_clients(target), context.Reporter);
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         context.Details[CapturedDeploymentIdDetail] = captured.DeploymentId ?? string.Empty;
 
         if (StopInProgress(target))
@@ -316,7 +314,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             {
                 foreach (var active in ActiveDeployments(client, target, context.Cancellation))
                 {
-                    var stop = Wait(client.StopDeploymentAsync(new StopDeploymentRequest { DeploymentId = active, AutoRollbackEnabled = true }, context.Cancellation));
+                    var stop = AwsProviderSupport.Wait(client.StopDeploymentAsync(new StopDeploymentRequest { DeploymentId = active, AutoRollbackEnabled = true }, context.Cancellation));
                     context.Reporter.Warning($"Stopped CodeDeploy deployment {active} of {Resource(target)} before the rollback (StopDeployment with automatic rollback: {stop.Status}).");
                     context.Details[StoppedDeploymentIdDetail] = active;
                 }
@@ -330,7 +328,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         // Once sent, CreateDeployment is not cancelled half-way: AWS may have created the deployment, and its id is what
         // lets a Ctrl+C that arrives meanwhile stop it (the follow step sees the cancellation first thing).
         var description = Describe(point, context.Reason);
-        var deploymentId = context.Step("CreateDeployment", () => Wait(client.CreateDeploymentAsync(new CreateDeploymentRequest
+        var deploymentId = context.Step("CreateDeployment", () => AwsProviderSupport.Wait(client.CreateDeploymentAsync(new CreateDeploymentRequest
         {
             ApplicationName = Application(target),
             DeploymentGroupName = Group(target),
@@ -355,15 +353,15 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
     public AutoRollbackState GetAutoRollback(RollbackTarget target, OperationContext context)
     {
-        using var client = Reporting(_clients(target), context.Reporter);
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         var configuration = GetGroup(client, target, context.Cancellation).AutoRollbackConfiguration;
         return new AutoRollbackState(Resource(target), configuration?.Enabled == true, (IReadOnlyList<string>?)configuration?.Events ?? Array.Empty<string>());
     }
 
     public void SetAutoRollback(RollbackTarget target, bool enabled, IReadOnlyList<string> events, OperationContext context)
     {
-        using var client = Reporting(_clients(target), context.Reporter);
-        _ = Wait(client.UpdateDeploymentGroupAsync(new UpdateDeploymentGroupRequest
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
+        _ = AwsProviderSupport.Wait(client.UpdateDeploymentGroupAsync(new UpdateDeploymentGroupRequest
         {
             ApplicationName = Application(target),
             CurrentDeploymentGroupName = Group(target),
@@ -372,17 +370,6 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     }
 
     // ---- following a deployment ---------------------------------------------------------------------------------
-
-    /// <summary>A clock-skew correction made while capturing or restoring is told as verbose when the client is disposed.</summary>
-    private static ICodeDeployClient Reporting(ICodeDeployClient client, IRollbackReporter reporter)
-    {
-        if (client is CodeDeployClient real)
-        {
-            real.Reporter = reporter;
-        }
-
-        return client;
-    }
 
     /// <summary>Follows the deployment until it ends, reporting per-instance progress. Ctrl+C stops the AWS deployment and says so.</summary>
     private static void Follow(ICodeDeployClient client, RollbackTarget target, string deploymentId, RestoreContext context)
@@ -426,7 +413,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             Read = reader.Read,
             Stop = !target.Settings.GetBoolean(StopDeploymentOnCancelSetting, true) ? null : budget =>
             {
-                var stop = Wait(client.StopDeploymentAsync(new StopDeploymentRequest { DeploymentId = deploymentId, AutoRollbackEnabled = true }, budget));
+                var stop = AwsProviderSupport.Wait(client.StopDeploymentAsync(new StopDeploymentRequest { DeploymentId = deploymentId, AutoRollbackEnabled = true }, budget));
                 context.Details[StopStatusDetail] = stop.Status ?? string.Empty;
                 return $"{stop.Status}{(string.IsNullOrEmpty(stop.StatusMessage) ? string.Empty : ", " + stop.StatusMessage)}";
             },
@@ -476,7 +463,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
                 active = ActiveDeployments(client, target, token);
                 foreach (var id in active)
                 {
-                    var info = Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = id }, token)).DeploymentInfo;
+                    var info = AwsProviderSupport.Wait(client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = id }, token)).DeploymentInfo;
                     context.Reporter.Verbose($"Waiting for deployment {id} of {Resource(target)} ({info?.Creator}) to end: {info?.Status}.");
                 }
 
@@ -534,7 +521,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     /// a failure; access denied is a warning, since CodeDeploy reads the bundle with its own role, which may still be
     /// allowed to; any other error fails the check with its ErrorId.
     /// </summary>
-    private CheckResult CheckBundle(RollbackTarget target, CapturedDeployment captured, S3Location bundle, OperationContext context) => Guard(BundleCheck, () =>
+    private CheckResult CheckBundle(RollbackTarget target, CapturedDeployment captured, S3Location bundle, OperationContext context) => AwsProviderSupport.Guard(BundleCheck, () =>
     {
         var request = BundleRequest(bundle);
         var label = S3Client.Describe(request);
@@ -542,7 +529,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         try
         {
             using var s3 = _s3Clients(target);
-            var head = Wait(s3.GetObjectMetadataAsync(request, context.Cancellation));
+            var head = AwsProviderSupport.Wait(s3.GetObjectMetadataAsync(request, context.Cancellation));
             if (string.Equals(head.DeleteMarker, "true", StringComparison.OrdinalIgnoreCase))
             {
                 return CheckResult.Fail(BundleCheck, AwsErrorId.RevisionBundleMissing,
@@ -592,7 +579,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         string? next = null;
         do
         {
-            var page = Wait(client.ListDeploymentsAsync(new ListDeploymentsRequest
+            var page = AwsProviderSupport.Wait(client.ListDeploymentsAsync(new ListDeploymentsRequest
             {
                 ApplicationName = Application(target),
                 DeploymentGroupName = Group(target),
@@ -608,28 +595,11 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     }
 
     private static DeploymentGroupInfo GetGroup(ICodeDeployClient client, RollbackTarget target, CancellationToken cancellation) =>
-        Wait(client.GetDeploymentGroupAsync(new GetDeploymentGroupRequest { ApplicationName = Application(target), DeploymentGroupName = Group(target) }, cancellation)).DeploymentGroupInfo
+        AwsProviderSupport.Wait(client.GetDeploymentGroupAsync(new GetDeploymentGroupRequest { ApplicationName = Application(target), DeploymentGroupName = Group(target) }, cancellation)).DeploymentGroupInfo
         ?? throw new RollbackException(AwsErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeploymentGroup for {Resource(target)} answered without deploymentGroupInfo.", Resource(target));
 
-    private static CapturedDeployment ReadCaptured(RollbackTarget target, RollbackPoint point)
-    {
-        var path = Path.Combine(point.Path, PointStore.ArtifactsFolderName, ArtifactFile);
-        try
-        {
-            var captured = JsonSerializer.Deserialize<CapturedDeployment>(File.ReadAllText(path), StoreJson.Indented);
-            if (captured?.Revision is null)
-            {
-                throw new JsonException("no revision");
-            }
-
-            return captured;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new RollbackException(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ReadError,
-                $"Point {point.Id} of '{target.Name}' has no readable {ArtifactFile} ({ex.Message}); capture a new point.", point.Id, ex);
-        }
-    }
+    private static CapturedDeployment ReadCaptured(RollbackTarget target, RollbackPoint point) =>
+        AwsProviderSupport.ReadCaptured<CapturedDeployment>(target, point, ArtifactFile, c => c.Revision is null ? "no revision" : null);
 
     private static List<string> MissingRecommended(AutoRollbackConfiguration? configuration) =>
         Recommended.Where(e => configuration?.Enabled != true || configuration.Events?.Contains(e) != true).ToList();
@@ -644,20 +614,6 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     private static string Group(RollbackTarget target) => target.Settings.GetString(DeploymentGroupNameSetting)!;
 
     private static string Resource(RollbackTarget target) => $"{Application(target)}/{Group(target)}";
-
-    private static CheckResult Guard(string name, Func<CheckResult> check)
-    {
-        try
-        {
-            return check();
-        }
-        catch (RollbackException ex)
-        {
-            return CheckResult.Fail(name, ex.ErrorId, ex.Message);
-        }
-    }
-
-    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
 
     private static string Required(SettingsDictionary settings, string key, string what)
     {
@@ -694,7 +650,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
         public RemoteOperationState Read(CancellationToken cancellation)
         {
-            var info = Wait(_client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = DeploymentId }, cancellation)).DeploymentInfo
+            var info = AwsProviderSupport.Wait(_client.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = DeploymentId }, cancellation)).DeploymentInfo
                 ?? throw new RollbackException(AwsErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData, $"GetDeployment {DeploymentId} answered without deploymentInfo.", DeploymentId);
             Last = info;
             var status = info.Status ?? "(unknown)";

@@ -5,7 +5,7 @@ using Rollback.Providers.Aws.Client;
 namespace Rollback.Providers.Aws.Ecs;
 
 /// <summary>ECS over the shared awsJson client (target prefix "AmazonEC2ContainerServiceV20141113", signing name "ecs").</summary>
-internal sealed class EcsClient : IEcsClient
+internal sealed class EcsClient : IEcsClient, IReportingAwsClient
 {
     private readonly AwsJsonClient _client;
 

@@ -3,9 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text.Json;
 using System.Threading;
-using System.Threading.Tasks;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers.Aws.Client;
@@ -112,7 +110,7 @@ public sealed class EcsServiceProvider : IRollbackProvider
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
     {
-        using var client = Reporting(_clients(target), context.Reporter);
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         var service = GetService(client, target, context.Cancellation);
         var taskDefinition = service.TaskDefinition ?? "(none)";
         return new TargetState
@@ -129,7 +127,7 @@ public sealed class EcsServiceProvider : IRollbackProvider
         context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Status = "DescribeServices" });
         try
         {
-            using var client = Reporting(_clients(target), context.Reporter);
+            using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
             var service = GetService(client, target, context.Cancellation);
             var taskDefinition = service.TaskDefinition ?? throw new RollbackException(RollbackErrorId.CaptureFailed, RollbackErrorCategory.InvalidData,
                 $"Service {Resource(target)} reports no task definition, so there is nothing to roll back to.", Resource(target));
@@ -165,15 +163,15 @@ public sealed class EcsServiceProvider : IRollbackProvider
     {
         var checks = new List<CheckResult>();
         var captured = ReadCaptured(target, point);
-        using var client = Reporting(_clients(target), context.Reporter);
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         EcsService? service = null;
-        checks.Add(Guard("ServiceExists", () =>
+        checks.Add(AwsProviderSupport.Guard("ServiceExists", () =>
         {
             service = GetService(client, target, context.Cancellation);
             return CheckResult.Pass("ServiceExists", $"{service.ServiceArn} answers DescribeServices with these credentials ({service.RunningCount} of {service.DesiredCount} tasks running).");
         }));
 
-        checks.Add(Guard("TaskDefinitionActive", () => CheckTaskDefinition(client, captured.TaskDefinition!, context.Cancellation)));
+        checks.Add(AwsProviderSupport.Guard("TaskDefinitionActive", () => CheckTaskDefinition(client, captured.TaskDefinition!, context.Cancellation)));
 
         if (service is not null)
         {
@@ -201,7 +199,7 @@ public sealed class EcsServiceProvider : IRollbackProvider
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context)
     {
         var captured = ReadCaptured(target, point);
-        using var client = Reporting(_clients(target), context.Reporter);
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         var before = GetService(client, target, context.Cancellation);
         context.Details[PreviousTaskDefinitionDetail] = before.TaskDefinition ?? string.Empty;
 
@@ -209,7 +207,7 @@ public sealed class EcsServiceProvider : IRollbackProvider
         EcsService? updated = null;
         context.Switch("UpdateService", () =>
         {
-            updated = Wait(client.UpdateServiceAsync(new UpdateServiceRequest
+            updated = AwsProviderSupport.Wait(client.UpdateServiceAsync(new UpdateServiceRequest
             {
                 Cluster = Cluster(target),
                 Service = ServiceName(target),
@@ -294,7 +292,7 @@ public sealed class EcsServiceProvider : IRollbackProvider
         TaskDefinition? found;
         try
         {
-            found = Wait(client.DescribeTaskDefinitionAsync(new DescribeTaskDefinitionRequest { TaskDefinition = taskDefinition }, cancellation)).TaskDefinition;
+            found = AwsProviderSupport.Wait(client.DescribeTaskDefinitionAsync(new DescribeTaskDefinitionRequest { TaskDefinition = taskDefinition }, cancellation)).TaskDefinition;
         }
         catch (RollbackException ex) when (AwsErrors.CodeOf(ex) == "ClientException" || ex.ErrorId == AwsErrorId.AwsResourceNotFound)
         {
@@ -334,7 +332,7 @@ public sealed class EcsServiceProvider : IRollbackProvider
 
     private static EcsService GetService(IEcsClient client, RollbackTarget target, CancellationToken cancellation)
     {
-        var answer = Wait(client.DescribeServicesAsync(new DescribeServicesRequest { Cluster = Cluster(target), Services = new List<string> { ServiceName(target) } }, cancellation));
+        var answer = AwsProviderSupport.Wait(client.DescribeServicesAsync(new DescribeServicesRequest { Cluster = Cluster(target), Services = new List<string> { ServiceName(target) } }, cancellation));
         var service = answer.Services?.FirstOrDefault();
         if (service is null || string.Equals(service.Status, "INACTIVE", StringComparison.Ordinal))
         {
@@ -367,49 +365,8 @@ public sealed class EcsServiceProvider : IRollbackProvider
         _ => "circuit breaker on, automatic rollback on",
     };
 
-    private static CapturedService ReadCaptured(RollbackTarget target, RollbackPoint point)
-    {
-        var path = Path.Combine(point.Path, PointStore.ArtifactsFolderName, ArtifactFile);
-        try
-        {
-            var captured = JsonSerializer.Deserialize<CapturedService>(File.ReadAllText(path), StoreJson.Indented);
-            if (string.IsNullOrEmpty(captured?.TaskDefinition))
-            {
-                throw new JsonException("no task definition");
-            }
-
-            return captured!;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new RollbackException(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ReadError,
-                $"Point {point.Id} of '{target.Name}' has no readable {ArtifactFile} ({ex.Message}); capture a new point.", point.Id, ex);
-        }
-    }
-
-    private static IEcsClient Reporting(IEcsClient client, IRollbackReporter reporter)
-    {
-        if (client is EcsClient real)
-        {
-            real.Reporter = reporter;
-        }
-
-        return client;
-    }
-
-    private static CheckResult Guard(string name, Func<CheckResult> check)
-    {
-        try
-        {
-            return check();
-        }
-        catch (RollbackException ex)
-        {
-            return CheckResult.Fail(name, ex.ErrorId, ex.Message);
-        }
-    }
-
-    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+    private static CapturedService ReadCaptured(RollbackTarget target, RollbackPoint point) =>
+        AwsProviderSupport.ReadCaptured<CapturedService>(target, point, ArtifactFile, c => string.IsNullOrEmpty(c.TaskDefinition) ? "no task definition" : null);
 
     private static double Positive(SettingsDictionary settings, string key, double defaultValue) =>
         AwsClientOptions.PositiveNumber(settings, key, defaultValue, 100_000, $" of a {KindName} target");

@@ -3,9 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text.Json;
 using System.Threading;
-using System.Threading.Tasks;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers.Aws.Client;
@@ -82,7 +80,7 @@ public sealed class LambdaAliasProvider : IRollbackProvider
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
     {
-        using var client = Reporting(_clients(target), context.Reporter);
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         var alias = GetAlias(client, target, context.Cancellation);
         var routing = Routing.Of(alias);
         return new TargetState
@@ -99,14 +97,14 @@ public sealed class LambdaAliasProvider : IRollbackProvider
         context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Status = "GetAlias" });
         try
         {
-            using var client = Reporting(_clients(target), context.Reporter);
+            using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
             var alias = GetAlias(client, target, context.Cancellation);
             var routing = Routing.Of(alias);
             var code = new SortedDictionary<string, string>(StringComparer.Ordinal);
             foreach (var version in routing.Versions)
             {
                 context.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity, Status = "GetFunctionConfiguration " + version });
-                var configuration = Wait(client.GetFunctionConfigurationAsync(new GetFunctionConfigurationRequest { FunctionName = Function(target), Qualifier = version }, context.Cancellation));
+                var configuration = AwsProviderSupport.Wait(client.GetFunctionConfigurationAsync(new GetFunctionConfigurationRequest { FunctionName = Function(target), Qualifier = version }, context.Cancellation));
                 code[version] = configuration.CodeSha256 ?? string.Empty;
             }
 
@@ -144,8 +142,8 @@ public sealed class LambdaAliasProvider : IRollbackProvider
     {
         var checks = new List<CheckResult>();
         var captured = ReadCaptured(target, point);
-        using var client = Reporting(_clients(target), context.Reporter);
-        checks.Add(Guard("AliasExists", () =>
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
+        checks.Add(AwsProviderSupport.Guard("AliasExists", () =>
         {
             var alias = GetAlias(client, target, context.Cancellation);
             return CheckResult.Pass("AliasExists", $"{alias.AliasArn} answers GetAlias with these credentials (version {Routing.Of(alias).Label}).");
@@ -153,7 +151,7 @@ public sealed class LambdaAliasProvider : IRollbackProvider
 
         foreach (var version in captured.Routing.Versions)
         {
-            checks.Add(Guard("CapturedVersionExists", () => CheckVersion(client, target, captured, version, context.Cancellation)));
+            checks.Add(AwsProviderSupport.Guard("CapturedVersionExists", () => CheckVersion(client, target, captured, version, context.Cancellation)));
         }
 
         return checks;
@@ -173,7 +171,7 @@ public sealed class LambdaAliasProvider : IRollbackProvider
     {
         var captured = ReadCaptured(target, point);
         var wanted = captured.Routing;
-        using var client = Reporting(_clients(target), context.Reporter);
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         var before = GetAlias(client, target, context.Cancellation);
         context.Details[AliasArnDetail] = before.AliasArn ?? string.Empty;
         context.Details[PreviousVersionDetail] = Routing.Of(before).Label;
@@ -186,7 +184,7 @@ public sealed class LambdaAliasProvider : IRollbackProvider
             context.Reporter.Verbose($"UpdateAlias {Resource(target)}: from version {Routing.Of(before).Label} to {wanted.Label} (revision {before.RevisionId}).");
             try
             {
-                var updated = Wait(client.UpdateAliasAsync(new UpdateAliasRequest
+                var updated = AwsProviderSupport.Wait(client.UpdateAliasAsync(new UpdateAliasRequest
                 {
                     FunctionName = Function(target),
                     Name = AliasName(target),
@@ -219,7 +217,7 @@ public sealed class LambdaAliasProvider : IRollbackProvider
         GetFunctionConfigurationResponse configuration;
         try
         {
-            configuration = Wait(client.GetFunctionConfigurationAsync(new GetFunctionConfigurationRequest { FunctionName = Function(target), Qualifier = version }, cancellation));
+            configuration = AwsProviderSupport.Wait(client.GetFunctionConfigurationAsync(new GetFunctionConfigurationRequest { FunctionName = Function(target), Qualifier = version }, cancellation));
         }
         catch (RollbackException ex) when (ex.ErrorId == AwsErrorId.AwsResourceNotFound)
         {
@@ -241,51 +239,10 @@ public sealed class LambdaAliasProvider : IRollbackProvider
     }
 
     private static GetAliasResponse GetAlias(ILambdaClient client, RollbackTarget target, CancellationToken cancellation) =>
-        Wait(client.GetAliasAsync(new GetAliasRequest { FunctionName = Function(target), Name = AliasName(target) }, cancellation));
+        AwsProviderSupport.Wait(client.GetAliasAsync(new GetAliasRequest { FunctionName = Function(target), Name = AliasName(target) }, cancellation));
 
-    private static CapturedAlias ReadCaptured(RollbackTarget target, RollbackPoint point)
-    {
-        var path = Path.Combine(point.Path, PointStore.ArtifactsFolderName, ArtifactFile);
-        try
-        {
-            var captured = JsonSerializer.Deserialize<CapturedAlias>(File.ReadAllText(path), StoreJson.Indented);
-            if (string.IsNullOrEmpty(captured?.FunctionVersion))
-            {
-                throw new JsonException("no function version");
-            }
-
-            return captured!;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new RollbackException(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ReadError,
-                $"Point {point.Id} of '{target.Name}' has no readable {ArtifactFile} ({ex.Message}); capture a new point.", point.Id, ex);
-        }
-    }
-
-    private static ILambdaClient Reporting(ILambdaClient client, IRollbackReporter reporter)
-    {
-        if (client is LambdaClient real)
-        {
-            real.Reporter = reporter;
-        }
-
-        return client;
-    }
-
-    private static CheckResult Guard(string name, Func<CheckResult> check)
-    {
-        try
-        {
-            return check();
-        }
-        catch (RollbackException ex)
-        {
-            return CheckResult.Fail(name, ex.ErrorId, ex.Message);
-        }
-    }
-
-    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+    private static CapturedAlias ReadCaptured(RollbackTarget target, RollbackPoint point) =>
+        AwsProviderSupport.ReadCaptured<CapturedAlias>(target, point, ArtifactFile, c => string.IsNullOrEmpty(c.FunctionVersion) ? "no function version" : null);
 
     private static string Function(RollbackTarget target) => target.Settings.GetString(FunctionNameSetting)!;
 

@@ -6,7 +6,7 @@ using Rollback.Providers.Aws.Client;
 namespace Rollback.Providers.Aws.Lambda;
 
 /// <summary>Lambda over the shared restJson client (signing name "lambda", API version 2015-03-31).</summary>
-internal sealed class LambdaClient : ILambdaClient
+internal sealed class LambdaClient : ILambdaClient, IReportingAwsClient
 {
     private const string AliasPath = "/2015-03-31/functions/{FunctionName}/aliases/{Name}";
     private const string ConfigurationPath = "/2015-03-31/functions/{FunctionName}/configuration";
