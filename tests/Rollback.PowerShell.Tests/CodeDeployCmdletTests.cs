@@ -216,15 +216,18 @@ public sealed class CodeDeployCmdletTests : IDisposable
             ["--module", RollbackSession.ManifestPath, "-NoProfile", "-Command", command],
             input: null,
             environment: null,
-            patience: null,
+            // Room for a runner that starts slowly on a loaded machine: a Ctrl+C sent before the redeployment is followed
+            // would test something else, so the wait for it is bounded only by the run's own patience.
+            patience: TimeSpan.FromMinutes(4),
             whileRunning: async pid =>
             {
                 var waited = System.Diagnostics.Stopwatch.StartNew();
-                while (!(_endpoint.Count("CreateDeployment") == 1 && _endpoint.Count("GetDeployment") >= 3) && waited.Elapsed < TimeSpan.FromSeconds(60))
+                while (!(_endpoint.Count("CreateDeployment") == 1 && _endpoint.Count("GetDeployment") >= 3) && waited.Elapsed < TimeSpan.FromMinutes(3))
                 {
                     await Task.Delay(20);
                 }
 
+                Assert.True(_endpoint.Count("GetDeployment") >= 3, $"The runner did not follow the redeployment within {waited.Elapsed.TotalSeconds:F0} s.");
                 RunnerProcess.SendCtrlC(pid);
             });
 
