@@ -47,7 +47,7 @@ internal static class RunnerProcess
             throw new InvalidOperationException($"The runner is not built at {RunnerPath}: dotnet build Rollback.Module.sln.");
         }
 
-        var start = new ProcessStartInfo(RunnerPath)
+        var start = new ProcessStartInfo(SignalReset.Value ? "env" : RunnerPath)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -56,6 +56,14 @@ internal static class RunnerProcess
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        if (SignalReset.Value)
+        {
+            // env replaces itself with the runner (same PID), after putting SIGINT back to its default.
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("--");
+            start.ArgumentList.Add(RunnerPath);
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -104,14 +112,66 @@ internal static class RunnerProcess
         return new RunnerOutcome(process.ExitCode, await output, await error);
     }
 
+    /// <summary>
+    /// Whether the runner is started through coreutils' <c>env --default-signal=INT</c> (8.31 and later). A process
+    /// started in the background by a non-interactive shell (<c>dotnet test … &amp;</c> in a script) has SIGINT
+    /// ignored, every process it starts inherits that, and .NET leaves an inherited ignored SIGINT ignored: a runner
+    /// started from such a test run could never see Ctrl+C. Users' runners get SIGINT as their shell gives it.
+    /// </summary>
+    private static readonly Lazy<bool> SignalReset = new(() =>
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("env") { ArgumentList = { "--default-signal=INT", "true" }, UseShellExecute = false, RedirectStandardError = true })!;
+            probe.WaitForExit();
+            return probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    });
+
     /// <summary>Sends what Ctrl+C sends a console process on Unix (SIGINT), by the process's own PID.</summary>
     public static void SendCtrlC(int processId)
     {
+        if (IgnoresSigInt(processId))
+        {
+            throw new InvalidOperationException(
+                $"The runner (PID {processId}) inherited SIGINT ignored from the process that started the tests (a background job of a non-interactive shell), and env --default-signal is not available to reset it: run the tests in the foreground.");
+        }
+
         using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-INT", processId.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
         kill.WaitForExit();
         if (kill.ExitCode != 0)
         {
             throw new InvalidOperationException($"kill -INT {processId} failed with {kill.ExitCode}.");
         }
+    }
+
+    /// <summary>Reads the process's ignored-signal mask (Linux /proc): bit 1 is SIGINT (signal 2).</summary>
+    private static bool IgnoresSigInt(int processId)
+    {
+        var status = $"/proc/{processId}/status";
+        if (!File.Exists(status))
+        {
+            return false;
+        }
+
+        foreach (var line in File.ReadLines(status))
+        {
+            if (line.StartsWith("SigIgn:", StringComparison.Ordinal))
+            {
+                var mask = ulong.Parse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                return (mask & 0b10) != 0;
+            }
+        }
+
+        return false;
     }
 }
