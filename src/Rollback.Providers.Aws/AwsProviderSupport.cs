@@ -37,6 +37,22 @@ internal static class AwsProviderSupport
         }
     }
 
+    /// <summary>
+    /// A setting that names the resource, trimmed; missing or blank is InvalidTargetSettings with an example of a
+    /// whole registration (<paramref name="example"/>: "@{ FunctionName = 'checkout-api'; ... }").
+    /// </summary>
+    public static string RequiredSetting(SettingsDictionary settings, string key, string what, string kind, string example)
+    {
+        var value = settings.GetString(key);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
+                $"A {kind} target needs the setting '{key}' naming {what}, e.g. {example}.", key);
+        }
+
+        return value!.Trim();
+    }
+
     /// <summary>A check whose service call was refused fails with the refusal's ErrorId instead of throwing.</summary>
     public static CheckResult Guard(string name, Func<CheckResult> check)
     {

@@ -35,10 +35,12 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
     public const string StopInProgressSetting = "StopInProgress";
 
     /// <summary>Seconds between two reads of a deployment being followed (default 5).</summary>
-    public const string PollSecondsSetting = "PollSeconds";
+    public const string PollSecondsSetting = FollowSettings.PollSecondsSetting;
 
     /// <summary>How long to follow a deployment before giving up on it (default 60 minutes); it goes on in AWS.</summary>
-    public const string FollowMinutesSetting = "FollowMinutes";
+    public const string FollowMinutesSetting = FollowSettings.FollowMinutesSetting;
+
+    private static readonly FollowSettings Following = new(KindName, pollSeconds: 5, followMinutes: 60, "a deployment", "AWS");
 
     /// <summary>The S3 endpoint for the revision bundle check (moto, a VPC endpoint); falls back to EndpointUrl.</summary>
     public const string S3EndpointUrlSetting = "S3EndpointUrl";
@@ -110,9 +112,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
             new SettingDefinition { Name = CheckRevisionBundleSetting, Type = SettingType.Boolean, Default = "True", PerCall = true, Description = "Readiness reads the captured S3 bundle (HEAD Object); $false skips that check, with a warning." },
             new SettingDefinition { Name = StopInProgressSetting, Type = SettingType.Boolean, Default = "False", PerCall = true, Description = "$true: a deployment in progress is stopped first (with automatic rollback) instead of failing readiness." },
             new SettingDefinition { Name = StopDeploymentOnCancelSetting, Type = SettingType.Boolean, Default = "True", PerCall = true, Description = "Ctrl+C during the redeployment stops it in AWS; $false leaves it running and says how to follow it." },
-            new SettingDefinition { Name = PollSecondsSetting, Type = SettingType.Number, Default = "5", PerCall = true, Description = "Seconds between two reads of a deployment being followed." },
-            new SettingDefinition { Name = FollowMinutesSetting, Type = SettingType.Number, Default = "60", PerCall = true, Description = "How long to follow a deployment before giving up on it (it goes on in AWS)." },
-        }.Concat(AwsClientOptions.Settings),
+        }.Concat(Following.Definitions).Concat(AwsClientOptions.Settings),
         AwsErrorId.Client.Concat(new[]
         {
             new ErrorIdInfo(AwsErrorId.CodeDeployNoSuccessfulDeployment, "Capture a point after the group's first successful deployment: there is nothing to redeploy before it."),
@@ -134,8 +134,7 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         var group = Required(settings, DeploymentGroupNameSetting, "the deployment group");
         _ = AwsClientOptions.FromSettings(settings);
         _ = S3Options(settings);
-        _ = Positive(settings, PollSecondsSetting, 5);
-        _ = Positive(settings, FollowMinutesSetting, 60);
+        Following.Validate(settings);
         return settings.With(ApplicationNameSetting, application).With(DeploymentGroupNameSetting, group);
     }
 
@@ -489,9 +488,9 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
         }
     }
 
-    private static TimeSpan PollInterval(RollbackTarget target) => TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 5));
+    private static TimeSpan PollInterval(RollbackTarget target) => Following.PollInterval(target.Settings);
 
-    private static TimeSpan Patience(RollbackTarget target) => TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 60));
+    private static TimeSpan Patience(RollbackTarget target) => Following.Patience(target.Settings);
 
     private static void Record(RestoreContext context, string status, DeploymentOverview overview)
     {
@@ -615,20 +614,8 @@ public sealed class CodeDeployDeploymentGroupProvider : IRollbackProvider, IAuto
 
     private static string Resource(RollbackTarget target) => $"{Application(target)}/{Group(target)}";
 
-    private static string Required(SettingsDictionary settings, string key, string what)
-    {
-        var value = settings.GetString(key);
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
-                $"A {KindName} target needs the setting '{key}' naming {what}, e.g. @{{ {ApplicationNameSetting} = 'Chargeworx'; {DeploymentGroupNameSetting} = 'Production'; Region = 'eu-west-1' }}.", key);
-        }
-
-        return value!.Trim();
-    }
-
-    private static double Positive(SettingsDictionary settings, string key, double defaultValue) =>
-        AwsClientOptions.PositiveNumber(settings, key, defaultValue, 100_000, $" of a {KindName} target");
+    private static string Required(SettingsDictionary settings, string key, string what) =>
+        AwsProviderSupport.RequiredSetting(settings, key, what, KindName, $"@{{ {ApplicationNameSetting} = 'Chargeworx'; {DeploymentGroupNameSetting} = 'Production'; Region = 'eu-west-1' }}");
 
     /// <summary>Reads the rollback's deployment for the follower, recording its status and instance counts into the result's details.</summary>
     private sealed class DeploymentReader

@@ -37,8 +37,7 @@ public sealed class EcsServiceProvider : IRollbackProvider
     /// <summary>True: a stuck deployment is a readiness warning, and the rollback's UpdateService replaces it.</summary>
     public const string ReplaceStuckDeploymentSetting = "ReplaceStuckDeployment";
 
-    public const string PollSecondsSetting = "PollSeconds";
-    public const string FollowMinutesSetting = "FollowMinutes";
+    private static readonly FollowSettings Following = new(KindName, pollSeconds: 15, followMinutes: 30, "the deployment", "ECS");
 
     // Keys of the result's and the journal's Details.
     public const string DeploymentIdDetail = "Ecs.DeploymentId";
@@ -80,9 +79,7 @@ public sealed class EcsServiceProvider : IRollbackProvider
             new SettingDefinition { Name = RestoreDesiredCountSetting, Type = SettingType.Boolean, Default = "False", PerCall = true, Description = "$true: the rollback also sets the captured desired count; by default autoscaling and operators keep theirs." },
             new SettingDefinition { Name = StuckMinutesSetting, Type = SettingType.Number, Default = "30", PerCall = true, Description = "Minutes after which a deployment still in progress counts as stuck." },
             new SettingDefinition { Name = ReplaceStuckDeploymentSetting, Type = SettingType.Boolean, Default = "False", PerCall = true, Description = "$true: a stuck deployment is a warning, and the rollback replaces it." },
-            new SettingDefinition { Name = PollSecondsSetting, Type = SettingType.Number, Default = "15", PerCall = true, Description = "Seconds between two reads of the deployment being followed." },
-            new SettingDefinition { Name = FollowMinutesSetting, Type = SettingType.Number, Default = "30", PerCall = true, Description = "How long to follow the deployment before giving up on it (it goes on in ECS)." },
-        }.Concat(AwsClientOptions.Settings),
+        }.Concat(Following.Definitions).Concat(AwsClientOptions.Settings),
         AwsErrorId.Client.Concat(new[]
         {
             new ErrorIdInfo(AwsErrorId.EcsTaskDefinitionInactive, "The task definition the point names was deregistered (INACTIVE) or deleted: ECS starts no new task from it. Roll back to a point whose revision is ACTIVE (aws ecs list-task-definitions --family-prefix FAMILY), or register the known-good definition again and capture a new point."),
@@ -93,19 +90,14 @@ public sealed class EcsServiceProvider : IRollbackProvider
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings)
     {
-        var service = settings.GetString(ServiceNameSetting);
-        if (string.IsNullOrWhiteSpace(service))
-        {
-            throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
-                $"A {KindName} target needs the setting '{ServiceNameSetting}' naming the service, e.g. @{{ {ClusterSetting} = 'production'; {ServiceNameSetting} = 'checkout'; Region = 'eu-west-1' }}.", ServiceNameSetting);
-        }
+        var service = AwsProviderSupport.RequiredSetting(settings, ServiceNameSetting, "the service", KindName,
+            $"@{{ {ClusterSetting} = 'production'; {ServiceNameSetting} = 'checkout'; Region = 'eu-west-1' }}");
 
         _ = AwsClientOptions.FromSettings(settings);
         _ = Positive(settings, StuckMinutesSetting, 30);
-        _ = Positive(settings, PollSecondsSetting, 15);
-        _ = Positive(settings, FollowMinutesSetting, 30);
+        Following.Validate(settings);
         var cluster = settings.GetString(ClusterSetting);
-        return settings.With(ServiceNameSetting, service!.Trim()).With(ClusterSetting, string.IsNullOrWhiteSpace(cluster) ? "default" : cluster!.Trim());
+        return settings.With(ServiceNameSetting, service).With(ClusterSetting, string.IsNullOrWhiteSpace(cluster) ? "default" : cluster!.Trim());
     }
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
@@ -262,8 +254,8 @@ public sealed class EcsServiceProvider : IRollbackProvider
                     PercentComplete = ours.DesiredCount == 0 ? 100 : Math.Min(100, ours.RunningCount * 100 / ours.DesiredCount),
                 };
             },
-            PollInterval = TimeSpan.FromSeconds(Positive(target.Settings, PollSecondsSetting, 15)),
-            Patience = TimeSpan.FromMinutes(Positive(target.Settings, FollowMinutesSetting, 30)),
+            PollInterval = Following.PollInterval(target.Settings),
+            Patience = Following.Patience(target.Settings),
             InitialStatus = InProgress,
         }, context);
 
@@ -279,7 +271,7 @@ public sealed class EcsServiceProvider : IRollbackProvider
                     + $" Read the service's events: aws ecs describe-services --cluster {Cluster(target)} --services {ServiceName(target)}.", deploymentId);
             case FollowEnding.OutOfPatience:
                 throw new RollbackException(AwsErrorId.EcsDeploymentInProgress, RollbackErrorCategory.ResourceBusy,
-                    $"ECS deployment {deploymentId} of {Resource(target)} is still {result.LastStatus} after {Positive(target.Settings, FollowMinutesSetting, 30):0.#} minutes ({summary}); it goes on in ECS. Follow it with aws ecs describe-services --cluster {Cluster(target)} --services {ServiceName(target)}.", deploymentId);
+                    $"ECS deployment {deploymentId} of {Resource(target)} is still {result.LastStatus} after {Following.Patience(target.Settings).TotalMinutes:0.#} minutes ({summary}); it goes on in ECS. Follow it with aws ecs describe-services --cluster {Cluster(target)} --services {ServiceName(target)}.", deploymentId);
             default:
                 var message = $"Cancelled while ECS deployment {deploymentId} of {Resource(target)} to {taskDefinition} was {result.LastStatus}{(summary is null ? string.Empty : $" ({summary})")}. ECS has no call that stops a deployment, so it goes on: follow it with aws ecs describe-services --cluster {Cluster(target)} --services {ServiceName(target)}, and roll back again from the safety point if need be.";
                 context.Reporter.Warning(message);

@@ -250,17 +250,8 @@ public sealed class LambdaAliasProvider : IRollbackProvider
 
     private static string Resource(RollbackTarget target) => $"{Function(target)}:{AliasName(target)}";
 
-    private static string Required(SettingsDictionary settings, string key, string what)
-    {
-        var value = settings.GetString(key);
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            throw new RollbackException(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument,
-                $"A {KindName} target needs the setting '{key}' naming {what}, e.g. @{{ {FunctionNameSetting} = 'checkout-api'; {AliasNameSetting} = 'live'; Region = 'eu-west-1' }}.", key);
-        }
-
-        return value!.Trim();
-    }
+    private static string Required(SettingsDictionary settings, string key, string what) =>
+        AwsProviderSupport.RequiredSetting(settings, key, what, KindName, $"@{{ {FunctionNameSetting} = 'checkout-api'; {AliasNameSetting} = 'live'; Region = 'eu-west-1' }}");
 
     /// <summary>What an alias routes to: its version and the additional versions' weights, as a label and a fingerprint.</summary>
     private sealed class Routing
