@@ -165,8 +165,10 @@ public sealed class AwsTestEndpoint : LoopbackHttpServer
             }
         }
 
-        // awsJson names the operation in X-Amz-Target; S3's REST requests are recorded as "METHOD /path?query".
+        // awsJson names the operation in X-Amz-Target, the Query protocol in the form's Action (recorded as "Query.Action");
+        // S3's and restJson's requests are recorded as "METHOD /path?query".
         headers.TryGetValue("X-Amz-Target", out var target);
+        target ??= QueryAction(headers, body);
         Operations.Enqueue(target ?? $"{context.Request.HttpMethod} {context.Request.RawUrl}");
         var operation = target is null ? context.Request.HttpMethod : target.Split('.').Last();
         if (_script.TryPeek(out var scripted) && (scripted.Operation is null || scripted.Operation == operation) && _script.TryDequeue(out scripted))
@@ -209,6 +211,17 @@ public sealed class AwsTestEndpoint : LoopbackHttpServer
         }
 
         await RespondAsync(context, (int)answer.StatusCode, text).ConfigureAwait(false);
+    }
+
+    private static string? QueryAction(Dictionary<string, string> headers, byte[] body)
+    {
+        if (!headers.TryGetValue("Content-Type", out var type) || !type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var action = Encoding.UTF8.GetString(body).Split('&').FirstOrDefault(p => p.StartsWith("Action=", StringComparison.Ordinal));
+        return action is null ? null : "Query." + Uri.UnescapeDataString(action["Action=".Length..]);
     }
 
     private Task RespondAsync(HttpListenerContext context, int status, string body)

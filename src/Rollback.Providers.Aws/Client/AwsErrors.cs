@@ -107,6 +107,32 @@ internal static class AwsErrors
         }
     }
 
+    /// <summary>
+    /// The code and message of a Query protocol's error answer (ELBv2, RDS, IAM, STS...): an XML
+    /// &lt;ErrorResponse&gt;&lt;Error&gt;&lt;Code/&gt;&lt;Message/&gt;&lt;/Error&gt;&lt;/ErrorResponse&gt; (or EC2's
+    /// &lt;Response&gt;&lt;Errors&gt;&lt;Error&gt;); a body that is not XML is kept as the message, trimmed.
+    /// </summary>
+    public static (string Code, string? Message) ReadXmlError(AwsHttpAnswer answer)
+    {
+        var header = NormalizeCode(answer.Header("X-Amzn-ErrorType"));
+        if (string.IsNullOrWhiteSpace(answer.Text))
+        {
+            return (header, null);
+        }
+
+        try
+        {
+            var error = System.Xml.Linq.XElement.Parse(answer.Text).DescendantsAndSelf().FirstOrDefault(e => e.Name.LocalName == "Error");
+            string? Find(string name) => error?.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
+            var code = NormalizeCode(Find("Code"));
+            return (code.Length == 0 ? header : code, Find("Message") ?? (error is null ? TrimText(answer.Text) : null));
+        }
+        catch (System.Xml.XmlException)
+        {
+            return (header, TrimText(answer.Text));
+        }
+    }
+
     /// <summary>The AWS error code behind a RollbackException from this client, or empty.</summary>
     public static string CodeOf(Exception exception) => exception.InnerException is AmazonServiceException service ? service.ErrorCode ?? string.Empty : string.Empty;
 
@@ -187,8 +213,8 @@ internal static class AwsErrors
             $"{service.ServiceId} {operation}: the endpoint {endpoint} {why} ({attempts} attempt{(attempts == 1 ? string.Empty : "s")}). Check the endpoint URL, the region and the network (proxy, VPC endpoint, DNS).",
             operation, inner);
 
-    public static RollbackException InvalidResponse(AwsServiceInfo service, string operation, string? requestId, Exception inner) =>
+    public static RollbackException InvalidResponse(AwsServiceInfo service, string operation, string? requestId, Exception inner, string format = "JSON") =>
         new(AwsErrorId.AwsResponseInvalid, RollbackErrorCategory.InvalidData,
-            $"{service.ServiceId} {operation}: the response could not be read as the service's JSON (AWS request id {requestId ?? "none"}): {inner.Message}",
+            $"{service.ServiceId} {operation}: the response could not be read as the service's {format} (AWS request id {requestId ?? "none"}): {inner.Message}",
             operation, inner);
 }

@@ -1,10 +1,7 @@
-using System;
 using System.Net.Http;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
-using Amazon.Runtime;
-using Amazon.Runtime.Internal;
 using Amazon.Runtime.Internal.Auth;
 
 namespace Rollback.Providers.Aws.Client;
@@ -25,85 +22,33 @@ namespace Rollback.Providers.Aws.Client;
 /// (<see cref="AwsClockSkew"/>).
 /// </para>
 /// </summary>
-internal sealed class AwsJsonClient : IDisposable
+internal sealed class AwsJsonClient : AwsProtocolClient
 {
-    private readonly AwsServiceInfo _service;
-    private readonly AwsHttpPipeline _pipeline;
-
-    public AwsJsonClient(AwsServiceInfo service, AwsClientOptions options)
-        : this(service, options, new HttpClientHandler { UseProxy = true, AllowAutoRedirect = false })
+    public AwsJsonClient(AwsServiceInfo service, AwsClientOptions options, HttpMessageHandler? handler = null)
+        : base(service, options, handler)
     {
     }
-
-    public AwsJsonClient(AwsServiceInfo service, AwsClientOptions options, HttpMessageHandler handler)
-    {
-        _service = service;
-        _pipeline = new AwsHttpPipeline(service, options, handler);
-    }
-
-    public string Region => _pipeline.Region;
-
-    public Uri Endpoint => _pipeline.Endpoint;
-
-    public AwsServiceInfo Service => _service;
-
-    /// <summary>Tokens left in the retry budget (for tests and diagnostics).</summary>
-    public int RetryBudgetAvailable => _pipeline.RetryBudgetAvailable;
-
-    /// <summary>The clock correction the SDK applies to requests to this client's endpoint (server time minus local time).</summary>
-    public TimeSpan ClockCorrection => AwsClockSkew.CorrectionFor(new Uri(Endpoint.GetLeftPart(UriPartial.Authority)));
-
-    /// <inheritdoc cref="AwsHttpPipeline.TakeNotices"/>
-    public System.Collections.Generic.IReadOnlyList<string> TakeNotices() => _pipeline.TakeNotices();
 
     public async Task<TResponse> InvokeAsync<TRequest, TResponse>(string operation, TRequest request, CancellationToken cancellation)
         where TResponse : class, new()
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(request, _service.JsonOptions);
-        var answer = await _pipeline.SendAsync(operation, () => Sign(operation, body), AwsErrors.ReadJsonError, cancellation).ConfigureAwait(false);
+        var body = JsonSerializer.SerializeToUtf8Bytes(request, Service.JsonOptions);
+        var answer = await Pipeline.SendAsync(operation, () => Sign(operation, body), AwsErrors.ReadJsonError, cancellation).ConfigureAwait(false);
         try
         {
-            return string.IsNullOrWhiteSpace(answer.Text) ? new TResponse() : JsonSerializer.Deserialize<TResponse>(answer.Text, _service.JsonOptions) ?? new TResponse();
+            return string.IsNullOrWhiteSpace(answer.Text) ? new TResponse() : JsonSerializer.Deserialize<TResponse>(answer.Text, Service.JsonOptions) ?? new TResponse();
         }
         catch (JsonException ex)
         {
-            throw AwsErrors.InvalidResponse(_service, operation, answer.RequestId, ex);
+            throw AwsErrors.InvalidResponse(Service, operation, answer.RequestId, ex);
         }
-    }
-
-    /// <summary>
-    /// Where what the client did on the way (a clock-skew correction) is told as verbose, when the client is disposed:
-    /// from the thread that disposes it, since PowerShell's streams accept writes from the pipeline thread only.
-    /// </summary>
-    public Rollback.Engine.IRollbackReporter? Reporter { get; set; }
-
-    public void Dispose()
-    {
-        foreach (var notice in _pipeline.TakeNotices())
-        {
-            Reporter?.Verbose(notice);
-        }
-
-        _pipeline.Dispose();
     }
 
     private HttpRequestMessage Sign(string operation, byte[] body)
     {
-        var request = new DefaultRequest(new SignedOperation(), _service.SigningName)
-        {
-            HttpMethod = "POST",
-            Endpoint = new Uri(Endpoint.GetLeftPart(UriPartial.Authority)),
-            ResourcePath = Endpoint.AbsolutePath,
-            Content = body,
-            AuthenticationRegion = Region,
-        };
-        request.Headers["Content-Type"] = _service.ContentType;
-        request.Headers["X-Amz-Target"] = _service.TargetPrefix + "." + operation;
-        return _pipeline.Sign(request, operation, Endpoint, body);
-    }
-
-    /// <summary>The SDK's request type wants an original request; the JSON body is already in the content.</summary>
-    private sealed class SignedOperation : AmazonWebServiceRequest
-    {
+        var request = NewRequest("POST", Endpoint.AbsolutePath, body);
+        request.Headers["Content-Type"] = Service.ContentType;
+        request.Headers["X-Amz-Target"] = Service.TargetPrefix + "." + operation;
+        return Pipeline.Sign(request, operation, Endpoint, body);
     }
 }

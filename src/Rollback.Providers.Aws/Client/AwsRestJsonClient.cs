@@ -1,11 +1,9 @@
-using System;
 using System.Collections.Generic;
 using System.Net.Http;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
-using Amazon.Runtime.Internal;
 
 namespace Rollback.Providers.Aws.Client;
 
@@ -16,28 +14,12 @@ namespace Rollback.Providers.Aws.Client;
 /// the path is composed and signed as the SDK's own restJson marshallers do it (path resources, double encoding in
 /// the canonical request), so a name with characters such as ':' in an ARN signs the same as in the official client.
 /// </summary>
-internal sealed class AwsRestJsonClient : IDisposable
+internal sealed class AwsRestJsonClient : AwsProtocolClient
 {
-    private readonly AwsServiceInfo _service;
-    private readonly AwsHttpPipeline _pipeline;
-
-    public AwsRestJsonClient(AwsServiceInfo service, AwsClientOptions options)
-        : this(service, options, new HttpClientHandler { UseProxy = true, AllowAutoRedirect = false })
+    public AwsRestJsonClient(AwsServiceInfo service, AwsClientOptions options, HttpMessageHandler? handler = null)
+        : base(service, options, handler)
     {
     }
-
-    public AwsRestJsonClient(AwsServiceInfo service, AwsClientOptions options, HttpMessageHandler handler)
-    {
-        _service = service;
-        _pipeline = new AwsHttpPipeline(service, options, handler);
-    }
-
-    public Uri Endpoint => _pipeline.Endpoint;
-
-    public string Region => _pipeline.Region;
-
-    /// <inheritdoc cref="AwsJsonClient.Reporter"/>
-    public Rollback.Engine.IRollbackReporter? Reporter { get; set; }
 
     /// <summary>
     /// Sends one operation: <paramref name="method"/> to <paramref name="pathTemplate"/> (such as
@@ -53,45 +35,29 @@ internal sealed class AwsRestJsonClient : IDisposable
             if (string.IsNullOrEmpty(label.Value))
             {
                 throw new Rollback.Errors.RollbackException(AwsErrorId.AwsInvalidRequest, Rollback.Errors.RollbackErrorCategory.InvalidArgument,
-                    $"{_service.ServiceId} {operation} needs a value for {label.Key}.", label.Key);
+                    $"{Service.ServiceId} {operation} needs a value for {label.Key}.", label.Key);
             }
         }
 
-        var content = body is null ? null : JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), _service.JsonOptions);
-        var answer = await _pipeline.SendAsync(operation, () => Sign(operation, method, pathTemplate, labels, query, content), AwsErrors.ReadJsonError, cancellation).ConfigureAwait(false);
+        var content = body is null ? null : JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Service.JsonOptions);
+        var answer = await Pipeline.SendAsync(operation, () => Sign(operation, method, pathTemplate, labels, query, content), AwsErrors.ReadJsonError, cancellation).ConfigureAwait(false);
         try
         {
-            return string.IsNullOrWhiteSpace(answer.Text) ? new TResponse() : JsonSerializer.Deserialize<TResponse>(answer.Text, _service.JsonOptions) ?? new TResponse();
+            return string.IsNullOrWhiteSpace(answer.Text) ? new TResponse() : JsonSerializer.Deserialize<TResponse>(answer.Text, Service.JsonOptions) ?? new TResponse();
         }
         catch (JsonException ex)
         {
-            throw AwsErrors.InvalidResponse(_service, operation, answer.RequestId, ex);
+            throw AwsErrors.InvalidResponse(Service, operation, answer.RequestId, ex);
         }
-    }
-
-    public void Dispose()
-    {
-        foreach (var notice in _pipeline.TakeNotices())
-        {
-            Reporter?.Verbose(notice);
-        }
-
-        _pipeline.Dispose();
     }
 
     private HttpRequestMessage Sign(string operation, string method, string pathTemplate, IReadOnlyDictionary<string, string> labels,
         IReadOnlyDictionary<string, string?>? query, byte[]? content)
     {
-        var endpoint = _pipeline.Endpoint;
-        var request = new DefaultRequest(new SignedOperation(), _service.SigningName)
-        {
-            HttpMethod = method,
-            Endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Authority)),
-            ResourcePath = endpoint.AbsolutePath.TrimEnd('/') + pathTemplate,
-            AuthenticationRegion = Region,
-            // Query parameters go in the URL, never into a form body the signer would hash as the payload.
-            UseQueryString = true,
-        };
+        var endpoint = Endpoint;
+        var request = NewRequest(method, endpoint.AbsolutePath.TrimEnd('/') + pathTemplate, null);
+        // Query parameters go in the URL, never into a form body the signer would hash as the payload.
+        request.UseQueryString = true;
         foreach (var label in labels)
         {
             request.AddPathResource("{" + label.Key + "}", label.Value);
@@ -111,11 +77,6 @@ internal sealed class AwsRestJsonClient : IDisposable
             request.Headers["Content-Type"] = "application/json";
         }
 
-        return _pipeline.Sign(request, operation, AmazonServiceClient.ComposeUrl(request), content);
-    }
-
-    /// <summary>The SDK's request type wants an original request; the JSON body is already in the content.</summary>
-    private sealed class SignedOperation : AmazonWebServiceRequest
-    {
+        return Pipeline.Sign(request, operation, AmazonServiceClient.ComposeUrl(request), content);
     }
 }

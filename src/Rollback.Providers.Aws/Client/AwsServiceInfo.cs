@@ -3,14 +3,15 @@ using System.Text.Json;
 namespace Rollback.Providers.Aws.Client;
 
 /// <summary>
-/// What the client needs to know about one awsJson service: the SigV4 signing name, the endpoint prefix, the
+/// What the client needs to know about one AWS service: the SigV4 signing name, the endpoint prefix, the
 /// X-Amz-Target prefix and the service id (for AWS_ENDPOINT_URL_&lt;SERVICE_ID&gt;). Values come from the published
 /// service models (botocore's <c>metadata</c>).
 /// </summary>
 internal sealed class AwsServiceInfo
 {
-    public AwsServiceInfo(string signingName, string endpointPrefix, string targetPrefix, string serviceId, string jsonVersion = "1.1", bool camelCaseMembers = false)
+    public AwsServiceInfo(string signingName, string endpointPrefix, string targetPrefix, string serviceId, string jsonVersion = "1.1", bool camelCaseMembers = false, string apiVersion = "")
     {
+        ApiVersion = apiVersion;
         CamelCaseMembers = camelCaseMembers;
         SigningName = signingName;
         EndpointPrefix = endpointPrefix;
@@ -30,7 +31,16 @@ internal sealed class AwsServiceInfo
     /// <summary>ECS speaks awsJson1_1 with members in camelCase (taskDefinition, desiredCount, deploymentConfiguration).</summary>
     public static AwsServiceInfo Ecs { get; } = new("ecs", "ecs", "AmazonEC2ContainerServiceV20141113", "ECS", camelCaseMembers: true);
 
+    /// <summary>Elastic Load Balancing v2 speaks the Query protocol (a form POST with Action and Version, XML answers).</summary>
+    public static AwsServiceInfo ElasticLoadBalancingV2 { get; } = new("elasticloadbalancing", "elasticloadbalancing", string.Empty, "Elastic Load Balancing v2", apiVersion: "2015-12-01");
+
+    /// <summary>RDS speaks the Query protocol too (API version 2014-10-31).</summary>
+    public static AwsServiceInfo Rds { get; } = new("rds", "rds", string.Empty, "RDS", apiVersion: "2014-10-31");
+
     public string SigningName { get; }
+
+    /// <summary>The API version a Query protocol request names in its Version parameter (empty for the JSON protocols).</summary>
+    public string ApiVersion { get; }
 
     public string EndpointPrefix { get; }
 

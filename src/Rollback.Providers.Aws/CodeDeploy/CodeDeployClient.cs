@@ -40,7 +40,7 @@ internal sealed class CodeDeployClient : ICodeDeployClient, IReportingAwsClient
     public Task<UpdateDeploymentGroupResponse> UpdateDeploymentGroupAsync(UpdateDeploymentGroupRequest request, CancellationToken cancellationToken = default) =>
         _client.InvokeAsync<UpdateDeploymentGroupRequest, UpdateDeploymentGroupResponse>("UpdateDeploymentGroup", request, cancellationToken);
 
-    /// <summary>Where what the client did on the way (a clock-skew correction) is told (see <see cref="AwsJsonClient.Reporter"/>).</summary>
+    /// <summary>Where what the client did on the way (a clock-skew correction) is told (see <see cref="AwsProtocolClient.Reporter"/>).</summary>
     public Rollback.Engine.IRollbackReporter? Reporter
     {
         get => _client.Reporter;

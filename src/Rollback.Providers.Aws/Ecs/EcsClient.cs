@@ -14,7 +14,7 @@ internal sealed class EcsClient : IEcsClient, IReportingAwsClient
         _client = new AwsJsonClient(AwsServiceInfo.Ecs, options);
     }
 
-    /// <summary>Where what the client did on the way (a clock-skew correction) is told (see <see cref="AwsJsonClient.Reporter"/>).</summary>
+    /// <summary>Where what the client did on the way (a clock-skew correction) is told (see <see cref="AwsProtocolClient.Reporter"/>).</summary>
     public Rollback.Engine.IRollbackReporter? Reporter
     {
         get => _client.Reporter;

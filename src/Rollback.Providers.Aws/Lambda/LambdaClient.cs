@@ -18,7 +18,7 @@ internal sealed class LambdaClient : ILambdaClient, IReportingAwsClient
         _client = new AwsRestJsonClient(AwsServiceInfo.Lambda, options);
     }
 
-    /// <summary>Where what the client did on the way (a clock-skew correction) is told (see <see cref="AwsJsonClient.Reporter"/>).</summary>
+    /// <summary>Where what the client did on the way (a clock-skew correction) is told (see <see cref="AwsProtocolClient.Reporter"/>).</summary>
     public Rollback.Engine.IRollbackReporter? Reporter
     {
         get => _client.Reporter;
