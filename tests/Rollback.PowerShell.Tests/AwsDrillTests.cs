@@ -22,9 +22,9 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
     {
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
         using var session = new RollbackSession();
-        using var lambda = new AwsTestEndpoint(_aws.Moto.Url, "lambda", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
+        using var lambda = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "lambda");
         using var moto = new MotoLambda(_aws.Moto.Url);
-        using var ecs = new AwsTestEndpoint(_aws.Moto.Url, "ecs", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
+        using var ecs = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "ecs");
 
         var run = session.Run("param($drill, $url, $lambda, $ecs, $moto, $sandbox) & $drill -EndpointUrl $url -LambdaEndpointUrl $lambda -EcsEndpointUrl $ecs -EmulatorUrl $moto -Sandbox $sandbox -PassThru", new System.Collections.Hashtable
         {

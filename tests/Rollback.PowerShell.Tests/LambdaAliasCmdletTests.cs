@@ -1,6 +1,5 @@
 using System;
 using System.Collections;
-using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using Rollback.Testing;
@@ -16,24 +15,15 @@ namespace Rollback.PowerShell.Tests;
 public sealed class LambdaAliasCmdletTests : IClassFixture<MotoFixture>, IDisposable
 {
     private readonly MotoFixture _aws;
-    private readonly AwsTestEndpoint? _endpoint;
-    private readonly MotoLambda? _lambda;
+    private readonly MotoService<MotoLambda> _service;
 
     public LambdaAliasCmdletTests(MotoFixture aws)
     {
         _aws = aws;
-        if (aws.SkipReason is null)
-        {
-            _endpoint = new AwsTestEndpoint(aws.Moto.Url, "lambda", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
-            _lambda = new MotoLambda(aws.Moto.Url);
-        }
+        _service = new MotoService<MotoLambda>(aws, "lambda", url => new MotoLambda(url));
     }
 
-    public void Dispose()
-    {
-        _endpoint?.Dispose();
-        _lambda?.Dispose();
-    }
+    public void Dispose() => _service.Dispose();
 
     [SkippableFact]
     public void WhatIfThenRollbackThroughThePipeline()
@@ -42,14 +32,14 @@ public sealed class LambdaAliasCmdletTests : IClassFixture<MotoFixture>, IDispos
         using var session = new RollbackSession();
         var function = Deployed(session);
         session.Run("New-RollbackPoint -Target checkout -Note 'v2 live'").One("RollbackPoint");
-        _lambda!.UpdateAlias(function, "live", "3");
+        _service.Arrange.UpdateAlias(function, "live", "3");
 
         var plan = session.Run("Get-RollbackPoint -Target checkout -Latest | Invoke-Rollback -Reason r -WhatIf").One("RollbackResult");
         Assert.Equal("WhatIf", plan.GetString("Status"));
         var steps = ((IEnumerable)plan.Get("Steps")!).Cast<object>().Select(s => PSObject.AsPSObject(s).GetString("Name")).ToList();
         Assert.Contains("UpdateAlias", steps);
         Assert.Contains("VerifyAlias", steps);
-        Assert.Equal("3", _lambda.Alias(function, "live").Version);
+        Assert.Equal("3", _service.Arrange.Alias(function, "live").Version);
 
         var run = session.Run("Get-RollbackPoint -Target checkout -Latest | Test-RollbackReadiness | Invoke-Rollback -Reason 'errors on v3' -ApprovedBy oncall -Confirm:$false");
         run.AssertNoErrors();
@@ -57,8 +47,8 @@ public sealed class LambdaAliasCmdletTests : IClassFixture<MotoFixture>, IDispos
         Assert.Equal("Succeeded", result.GetString("Status"));
         Assert.Equal("3", result.GetString("FromVersion"));
         Assert.Equal("2", result.GetString("ToVersion"));
-        Assert.Equal("2", _lambda.Alias(function, "live").Version);
-        Assert.Empty(_endpoint!.FailuresOfMainKey);
+        Assert.Equal("2", _service.Arrange.Alias(function, "live").Version);
+        Assert.Empty(_service.Endpoint.FailuresOfMainKey);
 
         var kind = session.Run("Get-RollbackKind -Name LambdaAlias").One("RollbackKindInfo");
         Assert.Contains("LambdaVersionMissing", string.Join(",", ((IEnumerable)kind.Get("ErrorIds")!).Cast<object>().Select(e => PSObject.AsPSObject(e).GetString("ErrorId"))), StringComparison.Ordinal);
@@ -71,8 +61,8 @@ public sealed class LambdaAliasCmdletTests : IClassFixture<MotoFixture>, IDispos
         using var session = new RollbackSession();
         var function = Deployed(session);
         session.Run("New-RollbackPoint -Target checkout").One("RollbackPoint");
-        _lambda!.UpdateAlias(function, "live", "3");
-        _lambda.DeleteVersion(function, "2");
+        _service.Arrange.UpdateAlias(function, "live", "3");
+        _service.Arrange.DeleteVersion(function, "2");
 
         var readiness = session.Run("Get-RollbackPoint -Target checkout -Latest | Test-RollbackReadiness").One("ReadinessReport");
         var run = session.Run("Get-RollbackPoint -Target checkout -Latest | Test-RollbackReadiness | Invoke-Rollback -Reason r -Confirm:$false");
@@ -81,7 +71,7 @@ public sealed class LambdaAliasCmdletTests : IClassFixture<MotoFixture>, IDispos
         var failed = ((IEnumerable)readiness.Get("Checks")!).Cast<object>().Select(PSObject.AsPSObject).Single(c => c.GetString("Status") == "Fail");
         Assert.Equal("LambdaVersionMissing", failed.GetString("ErrorId"));
         Assert.StartsWith("RollbackNotReady", run.SingleError("RollbackNotReady").FullyQualifiedErrorId, StringComparison.Ordinal);
-        Assert.Equal("3", _lambda.Alias(function, "live").Version);
+        Assert.Equal("3", _service.Arrange.Alias(function, "live").Version);
     }
 
     [SkippableFact]
@@ -101,15 +91,15 @@ public sealed class LambdaAliasCmdletTests : IClassFixture<MotoFixture>, IDispos
     private string Deployed(RollbackSession session)
     {
         var function = MotoLambda.UniqueFunction("rollback-ps");
-        _lambda!.CreateFunction(function, "v1");
-        _lambda.Publish(function, "v2");
-        _lambda.Publish(function, "v3");
-        _lambda.CreateAlias(function, "live", "2");
+        _service.Arrange.CreateFunction(function, "v1");
+        _service.Arrange.Publish(function, "v2");
+        _service.Arrange.Publish(function, "v3");
+        _service.Arrange.CreateAlias(function, "live", "2");
         Register(session, function);
         return function;
     }
 
     private void Register(RollbackSession session, string function) =>
         session.Run("param($f, $url) Register-RollbackTarget -Name checkout -Kind LambdaAlias -Settings @{ FunctionName = $f; AliasName = 'live'; Region = 'us-east-1'; EndpointUrl = $url }",
-            new Hashtable { ["f"] = function, ["url"] = _endpoint!.Url.ToString() }).AssertNoErrors();
+            new Hashtable { ["f"] = function, ["url"] = _service.Endpoint.Url.ToString() }).AssertNoErrors();
 }

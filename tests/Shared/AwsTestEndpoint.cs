@@ -48,6 +48,12 @@ public sealed class AwsTestEndpoint : LoopbackHttpServer
     private readonly Uri _upstream;
     private readonly string _service;
 
+    /// <summary>The verifier script's place: copied beside every test assembly that uses this endpoint.</summary>
+    public static string VerifierScript => System.IO.Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py");
+
+    /// <summary>An endpoint for one service of a moto server, checked with the verifier beside the test assembly.</summary>
+    public static AwsTestEndpoint ForMoto(Uri moto, string service) => new(moto, service, VerifierScript);
+
     public AwsTestEndpoint(Uri upstream, string service, string verifierScript)
     {
         _upstream = upstream;

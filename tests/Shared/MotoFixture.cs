@@ -46,14 +46,13 @@ public sealed class MotoFixture : IDisposable
             return;
         }
 
-        var script = Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py");
-        if (MotoServer.FindOnPath("python3") is null || !File.Exists(script))
+        if (MotoServer.FindOnPath("python3") is null || !File.Exists(AwsTestEndpoint.VerifierScript))
         {
             SkipReason = "python3 or the SigV4 verifier script is missing: every request must be checked, so the AWS tests skip.";
             return;
         }
 
-        Endpoint = new AwsTestEndpoint(Moto.Url, "secretsmanager", script);
+        Endpoint = AwsTestEndpoint.ForMoto(Moto.Url, "secretsmanager");
     }
 
     public MotoServer Moto { get; }
@@ -131,4 +130,43 @@ public sealed class MotoFixture : IDisposable
         Moto.Dispose();
         _direct.Dispose();
     }
+}
+
+/// <summary>
+/// One AWS service of the class's moto as a kind's tests use it: the endpoint that checks every request's SigV4
+/// signature in front of that service, and the test's own client that arranges state there directly (MotoLambda,
+/// MotoEcs, ...). Both are made only when moto runs (tests skip with <see cref="SkipReason"/> otherwise) and are
+/// disposed together.
+/// </summary>
+public sealed class MotoService<TArrange> : IDisposable
+    where TArrange : class, IDisposable
+{
+    private readonly AwsTestEndpoint? _endpoint;
+    private readonly TArrange? _arrange;
+
+    public MotoService(MotoFixture aws, string service, Func<Uri, TArrange> arrange)
+    {
+        SkipReason = aws.SkipReason;
+        if (SkipReason is null)
+        {
+            _endpoint = AwsTestEndpoint.ForMoto(aws.Moto.Url, service);
+            _arrange = arrange(aws.Moto.Url);
+        }
+    }
+
+    public string? SkipReason { get; }
+
+    /// <summary>Where the module is pointed (EndpointUrl): every request it sends is checked and recorded here.</summary>
+    public AwsTestEndpoint Endpoint => _endpoint ?? throw NotRunning();
+
+    /// <summary>The test's own client of the service, for arranging and reading state beside the module.</summary>
+    public TArrange Arrange => _arrange ?? throw NotRunning();
+
+    public void Dispose()
+    {
+        _endpoint?.Dispose();
+        _arrange?.Dispose();
+    }
+
+    private InvalidOperationException NotRunning() => new($"moto is not running ({SkipReason}): the test should have skipped.");
 }

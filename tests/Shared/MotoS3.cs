@@ -83,7 +83,7 @@ public sealed class S3TestBucket : IDisposable
 {
     public S3TestBucket(Uri moto, string prefix)
     {
-        Endpoint = new AwsTestEndpoint(moto, "s3", System.IO.Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
+        Endpoint = AwsTestEndpoint.ForMoto(moto, "s3");
         Objects = new MotoS3(moto);
         Name = MotoS3.UniqueBucket(prefix);
         Objects.CreateVersionedBucket(Name);

@@ -263,11 +263,9 @@ public sealed class AwsClockSkewTests : IClassFixture<MotoFixture>, IDisposable
 
     private AwsTestEndpoint Skewed(TimeSpan offset)
     {
-        var endpoint = new AwsTestEndpoint(_aws.Moto.Url, "secretsmanager", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"))
-        {
-            ClockOffset = offset,
-            AllowedSkew = Window,
-        };
+        var endpoint = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "secretsmanager");
+        endpoint.ClockOffset = offset;
+        endpoint.AllowedSkew = Window;
         _endpoints.Add(endpoint);
         return endpoint;
     }

@@ -24,29 +24,22 @@ public sealed class EcsServiceMotoTests : IClassFixture<MotoFixture>, IDisposabl
     private readonly MotoFixture _aws;
     private readonly TempFolder _folder = new();
     private readonly RollbackEngine _engine;
-    private readonly AwsTestEndpoint? _endpoint;
-    private readonly MotoEcs? _ecs;
+    private readonly MotoService<MotoEcs> _service;
 
     public EcsServiceMotoTests(MotoFixture aws)
     {
         _aws = aws;
-        if (aws.SkipReason is null)
-        {
-            _endpoint = new AwsTestEndpoint(aws.Moto.Url, "ecs", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
-            _ecs = new MotoEcs(aws.Moto.Url);
-        }
-
+        _service = new MotoService<MotoEcs>(aws, "ecs", url => new MotoEcs(url));
         _engine = new RollbackEngine(new RollbackStore(Path.Combine(_folder.Path, "store")), new ProviderCatalog(new IRollbackProvider[] { new EcsServiceProvider() }), NullReporter.Instance, null, "tester");
     }
 
-    private AwsTestEndpoint Endpoint => _endpoint!;
+    private AwsTestEndpoint Endpoint => _service.Endpoint;
 
-    private MotoEcs Ecs => _ecs!;
+    private MotoEcs Ecs => _service.Arrange;
 
     public void Dispose()
     {
-        _endpoint?.Dispose();
-        _ecs?.Dispose();
+        _service.Dispose();
         _folder.Dispose();
     }
 

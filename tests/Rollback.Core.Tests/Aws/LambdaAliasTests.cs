@@ -25,29 +25,22 @@ public sealed class LambdaAliasTests : IClassFixture<MotoFixture>, IDisposable
     private readonly MotoFixture _aws;
     private readonly TempFolder _folder = new();
     private readonly RollbackEngine _engine;
-    private readonly AwsTestEndpoint? _endpoint;
-    private readonly MotoLambda? _lambda;
+    private readonly MotoService<MotoLambda> _service;
 
     public LambdaAliasTests(MotoFixture aws)
     {
         _aws = aws;
-        if (aws.SkipReason is null)
-        {
-            _endpoint = new AwsTestEndpoint(aws.Moto.Url, "lambda", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
-            _lambda = new MotoLambda(aws.Moto.Url);
-        }
-
+        _service = new MotoService<MotoLambda>(aws, "lambda", url => new MotoLambda(url));
         _engine = new RollbackEngine(new RollbackStore(Path.Combine(_folder.Path, "store")), new ProviderCatalog(new IRollbackProvider[] { new LambdaAliasProvider() }), NullReporter.Instance, null, "tester");
     }
 
-    private AwsTestEndpoint Endpoint => _endpoint!;
+    private AwsTestEndpoint Endpoint => _service.Endpoint;
 
-    private MotoLambda Lambda => _lambda!;
+    private MotoLambda Lambda => _service.Arrange;
 
     public void Dispose()
     {
-        _endpoint?.Dispose();
-        _lambda?.Dispose();
+        _service.Dispose();
         _folder.Dispose();
     }
 
