@@ -32,6 +32,9 @@
         'Get-AutoRollbackConfiguration'
         'Set-AutoRollbackConfiguration'
         'Get-RollbackKind'
+        'Register-RollbackNotification'
+        'Get-RollbackNotification'
+        'Unregister-RollbackNotification'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

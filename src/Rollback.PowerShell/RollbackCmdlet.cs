@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using Rollback.Engine;
@@ -102,6 +104,48 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
+    /// The items named by <paramref name="names"/> (wildcards allowed), in the order asked, among <paramref name="candidates"/>
+    /// (all when no name is given). A plain name that is not in <paramref name="all"/> at all is handed to
+    /// <paramref name="notFound"/> (to report the catalogue's not-found error); one filtered out of the candidates is skipped.
+    /// </summary>
+    protected static IEnumerable<T> SelectByName<T>(IReadOnlyList<T> all, IReadOnlyList<T> candidates, string[]? names, Func<T, string> nameOf, Action<string> notFound)
+    {
+        if (names is null)
+        {
+            foreach (var item in candidates)
+            {
+                yield return item;
+            }
+
+            yield break;
+        }
+
+        foreach (var name in names)
+        {
+            if (WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+                foreach (var item in candidates.Where(c => pattern.IsMatch(nameOf(c))))
+                {
+                    yield return item;
+                }
+
+                continue;
+            }
+
+            var match = candidates.FirstOrDefault(c => string.Equals(nameOf(c), name, StringComparison.OrdinalIgnoreCase));
+            if (match is not null)
+            {
+                yield return match;
+            }
+            else if (!all.Any(c => string.Equals(nameOf(c), name, StringComparison.OrdinalIgnoreCase)))
+            {
+                notFound(name);
+            }
+        }
+    }
+
+    /// <summary>
     /// ShouldProcess, except that -Force (without an explicit -Confirm) skips the confirmation prompt.
     /// -WhatIf is always honoured.
     /// </summary>
@@ -172,6 +216,8 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.AutoRollbackNotSupported => CmdletStrings.ActionAutoRollbackNotSupported,
         RollbackErrorId.UnknownSetting or RollbackErrorId.InvalidSetting => CmdletStrings.ActionUnknownSetting,
         RollbackErrorId.ProviderLoadFailed => CmdletStrings.ActionProviderLoadFailed,
+        RollbackErrorId.NotificationWebhookInvalid or RollbackErrorId.NotificationWebhookInClear => CmdletStrings.ActionNotificationWebhook,
+        RollbackErrorId.NotificationFailed => CmdletStrings.ActionNotificationFailed,
         // A kind's own ids carry the action its provider declares.
         _ => ProviderCatalog.Default.RecommendedAction(errorId),
     };

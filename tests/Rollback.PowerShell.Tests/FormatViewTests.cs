@@ -43,6 +43,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
         { "AutoRollbackConfiguration", new[] { "Target", "Resource", "Enabled", "Events", "MissingRecommended", "Changed" } },
         { "RollbackKindInfo", new[] { "Name", "Capabilities", "Settings", "Options" } },
         { "SettingDefinition", new[] { "Name", "Type", "Default", "Required", "PerCall", "Description" } },
+        { "NotificationChannel", new[] { "Name", "Format", "Webhook", "Targets", "Events", "Attempts" } },
     };
 
     [Fact]
@@ -97,6 +98,7 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
     [InlineData("RollbackKindInfo", "Root*")]
     [InlineData("RollbackKindInfo", "AutoRollbackConfig")]
     [InlineData("SettingDefinition", "StopInProgress")]
+    [InlineData("NotificationChannel", "env:ROLLBACK_FORMAT_HOOK")]
     public void ViewRendersTheRowsOfTheRealObjects(string section, string expected)
     {
         var rows = _scenario.Section(section).Skip(2);
@@ -194,6 +196,8 @@ public sealed class FormatViewTests : IClassFixture<FormatViewTests.RenderedScen
                 Show WatchRecord (Get-RollbackPoint -Target api -Latest | Watch-Deployment -Uri http://127.0.0.1:1/health -Interval 00:00:00.2 -Duration 00:00:00.5 -Reason 'format view drill' -Confirm:$false)
                 Show RollbackKindInfo (Get-RollbackKind)
                 Show SettingDefinition (Get-RollbackKind -Name CodeDeployDeploymentGroup).Settings
+                $env:ROLLBACK_FORMAT_HOOK = 'https://hooks.example.invalid/services/T0/B0/x'
+                Show NotificationChannel (Register-RollbackNotification -Name incident -Webhook env:ROLLBACK_FORMAT_HOOK -Format Slack -Target api, api-config -Confirm:$false)
                 Show AutoRollbackConfiguration @((Get-AutoRollbackConfiguration -Target deploy -StorePath '{{store}}'), (Set-AutoRollbackConfiguration -Target deploy -Enable -StorePath '{{store}}' -Confirm:$false))
                 """));
             Sections = Split(Output);

@@ -25,6 +25,7 @@ public sealed class ModuleSurfaceTests
         "Watch-Deployment",
         "Get-AutoRollbackConfiguration", "Set-AutoRollbackConfiguration",
         "Get-RollbackKind",
+        "Register-RollbackNotification", "Get-RollbackNotification", "Unregister-RollbackNotification",
     }.Order(StringComparer.Ordinal).ToArray();
 
     private static readonly Dictionary<string, ConfirmImpact> ChangingCmdlets = new(StringComparer.Ordinal)
@@ -37,6 +38,8 @@ public sealed class ModuleSurfaceTests
         ["Restore-Configuration"] = ConfirmImpact.High,
         ["Watch-Deployment"] = ConfirmImpact.High,
         ["Set-AutoRollbackConfiguration"] = ConfirmImpact.Medium,
+        ["Register-RollbackNotification"] = ConfirmImpact.Medium,
+        ["Unregister-RollbackNotification"] = ConfirmImpact.Medium,
     };
 
     private static readonly string[] ResultTypes =
@@ -47,6 +50,7 @@ public sealed class ModuleSurfaceTests
         "WatchRecord",
         "AutoRollbackConfiguration",
         "RollbackKindInfo",
+        "NotificationChannel",
     };
 
     [Fact]

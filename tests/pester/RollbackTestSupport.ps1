@@ -48,39 +48,80 @@ function Get-CurrentRelease([string] $Root) {
 }
 
 <#
-A health endpoint on 127.0.0.1 (a free port), served from a background runspace by System.Net.HttpListener. It answers
-every request with $endpoint.State.Status and $endpoint.State.Body, which a test may change. Stop it with
-Stop-HealthEndpoint in AfterAll.
+An HTTP server on 127.0.0.1 (a free port), served from a background runspace by System.Net.HttpListener: each request
+is answered by $Handle (its text, run in that runspace, with param($Context, $State)). $State is a synchronized hashtable
+the test and the handler share. Stop it with Stop-LoopbackServer (in AfterAll).
 #>
-function Start-HealthEndpoint([string] $Version) {
+function Start-LoopbackServer([string] $Handle, [hashtable] $State) {
     $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-    $state = [hashtable]::Synchronized(@{ Status = 200; Body = "{`"status`":`"Healthy`",`"version`":`"$Version`"}"; Requests = 0 })
     $listener = [System.Net.HttpListener]::new()
     $listener.Prefixes.Add("http://127.0.0.1:$port/")
     $listener.Start()
     $shell = [powershell]::Create()
     $null = $shell.AddScript({
-            param($Listener, $State)
+            param($Listener, $State, $Handle)
+            $answer = [scriptblock]::Create($Handle)
             while ($Listener.IsListening) {
                 try { $context = $Listener.GetContext() } catch { break }
-                $State.Requests++
-                $bytes = [System.Text.Encoding]::UTF8.GetBytes($State.Body)
-                $context.Response.StatusCode = $State.Status
-                $context.Response.ContentType = 'application/json'
-                $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
-                $context.Response.Close()
+                try { & $answer $context $State } catch { try { $context.Response.Abort() } catch { } }
             }
-        }).AddArgument($listener).AddArgument($state)
-    [pscustomobject]@{ Uri = [uri]"http://127.0.0.1:$port/health"; State = $state; Listener = $listener; Shell = $shell; Invocation = $shell.BeginInvoke() }
+        }).AddArgument($listener).AddArgument($State).AddArgument($Handle)
+    [pscustomobject]@{ Url = [uri]"http://127.0.0.1:$port/"; State = $State; Listener = $listener; Shell = $shell; Invocation = $shell.BeginInvoke() }
 }
 
-function Stop-HealthEndpoint($Endpoint) {
-    if (-not $Endpoint) { return }
-    $Endpoint.Listener.Stop()
-    $Endpoint.Listener.Close()
-    $null = $Endpoint.Invocation.AsyncWaitHandle.WaitOne(10000)
-    $Endpoint.Shell.Dispose()
+function Stop-LoopbackServer($Server) {
+    if (-not $Server) { return }
+    $Server.Listener.Stop()
+    $Server.Listener.Close()
+    $null = $Server.Invocation.AsyncWaitHandle.WaitOne(10000)
+    $Server.Shell.Dispose()
+}
+
+<#
+A health endpoint: every request is answered with $endpoint.State.Status and $endpoint.State.Body, which a test may
+change. Stop it with Stop-HealthEndpoint in AfterAll.
+#>
+function Start-HealthEndpoint([string] $Version) {
+    $state = [hashtable]::Synchronized(@{ Status = 200; Body = "{`"status`":`"Healthy`",`"version`":`"$Version`"}"; Requests = 0 })
+    $server = Start-LoopbackServer -State $state -Handle {
+        param($Context, $State)
+        $State.Requests++
+        $bytes = [System.Text.Encoding]::UTF8.GetBytes($State.Body)
+        $Context.Response.StatusCode = $State.Status
+        $Context.Response.ContentType = 'application/json'
+        $Context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
+        $Context.Response.Close()
+    }.ToString()
+    $server | Add-Member -NotePropertyName Uri -NotePropertyValue ([uri]($server.Url.ToString() + 'health')) -PassThru
+}
+
+function Stop-HealthEndpoint($Endpoint) { Stop-LoopbackServer $Endpoint }
+
+<#
+A webhook receiver: keeps every request (path and body, in $receiver.State.Requests) and answers with the next of
+$receiver.State.Answers (a status, or 'Retry-After:N' for a 429 asking for N seconds), then 200. The webhook's path
+stands for the secret part of a real one.
+#>
+function Start-TestWebhook {
+    $state = [hashtable]::Synchronized(@{ Requests = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new()); Answers = [System.Collections.Queue]::Synchronized([System.Collections.Queue]::new()) })
+    $server = Start-LoopbackServer -State $state -Handle {
+        param($Context, $State)
+        $reader = [System.IO.StreamReader]::new($Context.Request.InputStream, [System.Text.Encoding]::UTF8)
+        $body = $reader.ReadToEnd()
+        $answer = if ($State.Answers.Count -gt 0) { [string]$State.Answers.Dequeue() } else { '200' }
+        $status = 200
+        if ($answer -like 'Retry-After:*') { $status = 429; $Context.Response.Headers['Retry-After'] = $answer.Split(':')[1] } else { $status = [int]$answer }
+        $null = $State.Requests.Add([pscustomobject]@{ Path = $Context.Request.Url.AbsolutePath; Body = $body; Status = $status })
+        $Context.Response.StatusCode = $status
+        $Context.Response.Close()
+    }.ToString()
+    $server | Add-Member -NotePropertyName Webhook -NotePropertyValue ($server.Url.ToString() + 'services/T0001/B0001/s3cr3tT0k3n') -PassThru
+}
+
+# The bodies the receiver answered 2xx, parsed.
+function Get-TestWebhookMessage($Receiver) {
+    @($Receiver.State.Requests | Where-Object Status -lt 300 | ForEach-Object { $_.Body | ConvertFrom-Json })
 }
 
 # The header row of the table a value renders as (its format view), as words.

@@ -26,6 +26,7 @@ internal sealed class EngineServices
         HealthProbe = healthProbe;
         Locks = new TargetLocks(store, time, user);
         Attempts = new AttemptRecovery(this);
+        Notifier = new Notifications.Notifier(this);
     }
 
     public RollbackStore Store { get; }
@@ -47,6 +48,9 @@ internal sealed class EngineServices
     public int? PlanStage { get; private init; }
 
     public TargetLocks Locks { get; }
+
+    /// <summary>Tells the subscribed notification channels about this engine's rollbacks (see <see cref="Notifications.Notifier"/>).</summary>
+    public Notifications.Notifier Notifier { get; }
 
     /// <summary>Intents before switches, and settling the switches whose process died (see <see cref="AttemptRecovery"/>).</summary>
     public AttemptRecovery Attempts { get; }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Rollback.Errors;
+using Rollback.Notifications;
 using Rollback.Plans;
 using Rollback.Store;
 
@@ -215,13 +216,17 @@ public sealed class PlanOperations : EnginePart
                 }
 
                 var run = new PlanRun(plan, layout, readiness.Point!, request, runId, throttle, startedAt, attempt, readiness);
-                return new PlanRunner(Engine, this, run).Run();
+                Engine.Notifier.Post(RollbackNotice.Starting(request, plan, readiness.CurrentVersion, readiness.PointVersion, Engine.User, startedAt, runId, Engine.PlanStage));
+                var result = new PlanRunner(Engine, this, run).Run();
+                Engine.Notifier.Post(RollbackNotice.Of(result, runId, Engine.PlanStage));
+                return result;
             }
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
         {
             var refusal = EngineFailures.AsRollbackException(ex, plan.Name);
-            attempt.Failed(refusal, ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Refused);
+            var entry = attempt.Failed(refusal, ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Refused);
+            Engine.Notifier.Post(RollbackNotice.Refused(entry, plan.Kind, startedAt));
             if (ex is OperationCanceledException)
             {
                 throw refusal;
@@ -232,6 +237,7 @@ public sealed class PlanOperations : EnginePart
         finally
         {
             Engine.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Plan, Activity = $"Plan {plan.Name}", Completed = true });
+            Engine.Notifier.Drain();
         }
     }
 

@@ -40,6 +40,7 @@ public sealed class RollbackEngine
         Configuration = new ConfigurationOperations(_services);
         History = new HistoryOperations(_services);
         AutoRollback = new AutoRollbackOperations(_services);
+        Notifications = new NotificationOperations(_services);
     }
 
     public TargetOperations Targets { get; }
@@ -58,6 +59,9 @@ public sealed class RollbackEngine
     public HistoryOperations History { get; }
 
     public AutoRollbackOperations AutoRollback { get; }
+
+    /// <summary>Notification channels: webhooks told about the rollbacks of the targets they follow.</summary>
+    public NotificationOperations Notifications { get; }
 
     public string User => _services.User;
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Rollback.Errors;
+using Rollback.Notifications;
 using Rollback.Plans;
 using Rollback.Providers;
 
@@ -105,10 +106,12 @@ public sealed class RollbackOperations : EnginePart
             Severity = SeverityLabel(request),
             Trigger = request.AutomaticTrigger?.ToString(),
         });
+        string? kind = null;
         try
         {
             ReadinessOperations.RefuseNegativeMaxPointAge(request.MaxPointAge);
             var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(request.Target), request.Options);
+            kind = target.Kind;
             attempt.Note(e => e with { Target = target.Name });
             if (provider is ITrafficProvider)
             {
@@ -138,15 +141,20 @@ public sealed class RollbackOperations : EnginePart
 
                 // Readiness has just read the current state under the lock; reading it again would double the cost on big folders.
                 var run = new Attempt(request, target, readiness.Point!, startedAt, attempt, readiness.CurrentVersion, readiness.CurrentFingerprint ?? string.Empty, readiness);
-                return readiness.CurrentFingerprint == run.Point.Fingerprint
-                    ? Finish(run, null, null, new Outcome(RollbackStatus.AlreadyCurrent, Array.Empty<CheckResult>()) { Message = $"The target is already at {run.Point.Version}; nothing was changed." })
-                    : Restore(run, provider, hashes);
+                if (readiness.CurrentFingerprint == run.Point.Fingerprint)
+                {
+                    return Finish(run, null, null, new Outcome(RollbackStatus.AlreadyCurrent, Array.Empty<CheckResult>()) { Message = $"The target is already at {run.Point.Version}; nothing was changed." });
+                }
+
+                Engine.Notifier.Post(RollbackNotice.Starting(request, target, readiness.CurrentVersion, run.Point.Version, Engine.User, startedAt, Engine.PlanRunId, Engine.PlanStage));
+                return Restore(run, provider, hashes);
             }
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
         {
             var refusal = EngineFailures.AsRollbackException(ex, request.Target);
-            attempt.Failed(refusal, ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Refused);
+            var entry = attempt.Failed(refusal, ex is OperationCanceledException ? HistoryStatus.Cancelled : HistoryStatus.Refused);
+            Engine.Notifier.Post(RollbackNotice.Refused(entry, kind, startedAt));
             if (ex is OperationCanceledException)
             {
                 throw refusal;
@@ -157,6 +165,7 @@ public sealed class RollbackOperations : EnginePart
         finally
         {
             Engine.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.Rollback, Activity = "Rollback", Completed = true });
+            Engine.Notifier.Drain();
         }
     }
 
@@ -298,7 +307,7 @@ public sealed class RollbackOperations : EnginePart
             RecoveryTime = outcome.RecoveryTime,
             Details = context is null || context.Details.Count == 0 ? null : new Dictionary<string, string>(context.Details),
         }).Close(outcome.Status.ToString(), outcome.ErrorId, outcome.Message);
-        return new RollbackResult
+        var result = new RollbackResult
         {
             Target = target.Name,
             Kind = target.Kind,
@@ -327,6 +336,8 @@ public sealed class RollbackOperations : EnginePart
             VerificationDuration = outcome.VerificationDuration,
             RecoveryTime = outcome.RecoveryTime,
         };
+        Engine.Notifier.Post(RollbackNotice.Of(result, Engine.PlanRunId, Engine.PlanStage));
+        return result;
     }
 
     /// <summary>

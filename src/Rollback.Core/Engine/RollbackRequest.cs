@@ -49,6 +49,9 @@ public sealed class RollbackRequest
 
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>Set by Watch-Deployment when it starts the rollback on its own: the channels are told AutomaticRollback rather than Started.</summary>
+    public bool StartedByWatch { get; init; }
+
     /// <summary>Set by a plan run, which holds every member's lock for the whole run: the member's rollback takes none.</summary>
     internal bool LockHeldByCaller { get; init; }
 }

@@ -110,4 +110,21 @@ public static class RollbackErrorId
     public const string PlanPointIncomplete = nameof(PlanPointIncomplete);
     /// <summary>A stage of a plan run failed: more members failed than MaxFailedPercent allows. Nothing further ran.</summary>
     public const string PlanStageFailed = nameof(PlanStageFailed);
+    // Notifications: webhooks told about rollbacks (Register-/Get-/Unregister-RollbackNotification).
+    /// <summary>No notification channel of that name is registered.</summary>
+    public const string NotificationNotFound = nameof(NotificationNotFound);
+    /// <summary>A notification channel of that name is registered already (-Force replaces it).</summary>
+    public const string NotificationAlreadyExists = nameof(NotificationAlreadyExists);
+    /// <summary>A channel name outside the names' rule (1-64 letters, digits, '.', '_' or '-').</summary>
+    public const string InvalidNotificationName = nameof(InvalidNotificationName);
+    /// <summary>The webhook, once read where it is kept, is not an absolute http:// or https:// address.</summary>
+    public const string NotificationWebhookInvalid = nameof(NotificationWebhookInvalid);
+    /// <summary>The webhook was given as plain text: an address that holds its own credential is only taken as a reference or a SecureString.</summary>
+    public const string NotificationWebhookInClear = nameof(NotificationWebhookInClear);
+    /// <summary>-Event, -MaxAttempts or -Timeout of a channel out of range.</summary>
+    public const string InvalidNotificationSetting = nameof(InvalidNotificationSetting);
+    /// <summary>The notifications registry (notifications.json) cannot be read.</summary>
+    public const string NotificationRegistryCorrupt = nameof(NotificationRegistryCorrupt);
+    /// <summary>A message could not be delivered after its attempts: a warning and a journal entry; the rollback it was about is unaffected.</summary>
+    public const string NotificationFailed = nameof(NotificationFailed);
 }

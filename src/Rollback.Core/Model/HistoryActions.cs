@@ -26,6 +26,15 @@ public static class HistoryAction
 
     /// <summary>A command found an attempt whose process had died before journaling its outcome, and completed or reverted it.</summary>
     public const string RecoverAttempt = nameof(RecoverAttempt);
+
+    /// <summary>A notification that could not be delivered (Status Failed, ErrorId NotificationFailed); the rollback it was about is its own entry.</summary>
+    public const string Notify = nameof(Notify);
+
+    /// <summary>A notification channel was registered or replaced (Register-RollbackNotification); To is its format.</summary>
+    public const string RegisterNotification = nameof(RegisterNotification);
+
+    /// <summary>A notification channel was removed (Unregister-RollbackNotification).</summary>
+    public const string UnregisterNotification = nameof(UnregisterNotification);
 }
 
 /// <summary>The journal's status names beyond the RollbackStatus values.</summary>

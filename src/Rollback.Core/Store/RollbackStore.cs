@@ -42,6 +42,7 @@ public sealed class RollbackStore
         }
 
         Targets = new TargetRegistry(this);
+        Notifications = new NotificationRegistry(this);
         Points = new PointStore(this);
         Journal = new Journal(this);
         Attempts = new AttemptStore(this);
@@ -65,6 +66,9 @@ public sealed class RollbackStore
     public string LocksDirectory => Path.Combine(Root, "locks");
 
     public TargetRegistry Targets { get; }
+
+    /// <summary>notifications.json: the webhooks told about rollbacks.</summary>
+    public NotificationRegistry Notifications { get; }
 
     public PointStore Points { get; }
 

@@ -48,6 +48,9 @@ public sealed class SecretFiles
         }
     }
 
+    /// <summary>Deletes the value kept for one setting of a target, if any.</summary>
+    public void Remove(string target, string setting) => StoreFiles.DeleteWithoutFollowingLinks(Path.Combine(Directory, TargetFolder(target), setting));
+
     /// <summary>Deletes every value kept for a target (it was unregistered, or registered again).</summary>
     public void RemoveAll(string target) => StoreFiles.DeleteWithoutFollowingLinks(Path.Combine(Directory, TargetFolder(target)));
 

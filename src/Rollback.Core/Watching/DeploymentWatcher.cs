@@ -339,6 +339,7 @@ public sealed class DeploymentWatcher
                 AutomaticTrigger = trigger.Name,
                 PolicyPath = request.PolicyPath,
                 Cancellation = cancellation,
+                StartedByWatch = true,
             });
         }
         catch (RollbackException ex)

@@ -36,42 +36,20 @@ public sealed class GetRollbackTargetCommand : RollbackCmdlet
         }
 
         var ofKind = all.Where(t => Kind is null || string.Equals(t.Kind, Kind, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (Name is null)
+
+        // A name registered with another kind than -Kind asks for is skipped; one not registered gets the registry's TargetNotFound.
+        WriteTargets(SelectByName(all, ofKind, Name, t => t.Name, NotFound));
+    }
+
+    private void NotFound(string name)
+    {
+        try
         {
-            WriteTargets(ofKind);
-            return;
+            Engine.Targets.Get(name);
         }
-
-        foreach (var name in Name)
+        catch (RollbackException ex)
         {
-            if (WildcardPattern.ContainsWildcardCharacters(name))
-            {
-                var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-                WriteTargets(ofKind.Where(t => pattern.IsMatch(t.Name)));
-                continue;
-            }
-
-            var match = ofKind.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
-            if (match is not null)
-            {
-                WriteTargets(new[] { match });
-                continue;
-            }
-
-            if (all.Any(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)))
-            {
-                continue; // registered, but of another kind than -Kind asks for
-            }
-
-            try
-            {
-                // Not registered: the registry raises the catalogue's TargetNotFound, with its message and target object.
-                Engine.Targets.Get(name);
-            }
-            catch (RollbackException ex)
-            {
-                WriteRollbackError(ex);
-            }
+            WriteRollbackError(ex);
         }
     }
 
