@@ -121,7 +121,7 @@ internal sealed class AttemptRecovery
     public void Settle(RollbackTarget target, IRollbackProvider provider, CancellationToken cancellation)
     {
         var leftovers = new List<string>();
-        var recovery = new RecoveryContext((note, capture) => _engine.Capture(target, note, isSafetyPoint: true, cancellation, capture), _engine.Reporter, _engine.Time, cancellation);
+        var recovery = new RecoveryContext((note, capture) => _engine.Capture(target, note, isSafetyPoint: true, cancellation, capture), _engine.Reporter, _engine.Time, cancellation) { SecretsDirectory = Store.Secrets.Directory };
         leftovers.AddRange((provider as ISwitchRecovery)?.RemoveLeftovers(target, recovery) ?? Array.Empty<string>());
         leftovers.AddRange(Store.Points.RemoveAbandonedStaging(target.Name, artifacts => _engine.Reporter.Warning(
             $"A process that no longer runs was making a safety point of '{target.Name}' from the state its switch set aside, and died before committing it: that state is kept at '{artifacts}'. Move it away or delete it once it is not needed.")));
@@ -206,12 +206,13 @@ internal sealed class AttemptRecovery
             {
                 configuration.RestoreConfiguration(target, point, new ConfigurationRestoreContext(_engine.Reporter, _engine.Time, cancellation)
                 {
+                    SecretsDirectory = Store.Secrets.Directory,
                     Items = record.Items, Reason = reason, SafetyPoint = safety,
                 });
             }
             else
             {
-                provider.Restore(target, point, new RestoreContext(_engine.Reporter, _engine.Time, cancellation) { Reason = reason, SafetyPoint = safety });
+                provider.Restore(target, point, new RestoreContext(_engine.Reporter, _engine.Time, cancellation) { Reason = reason, SafetyPoint = safety, SecretsDirectory = Store.Secrets.Directory });
             }
 
             var after = EngineServices.Describe(target, provider, _engine.Operation(cancellation));

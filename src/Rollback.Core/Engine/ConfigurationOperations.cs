@@ -71,6 +71,7 @@ public sealed class ConfigurationOperations : EnginePart
     {
         var context = new ConfigurationRestoreContext(Engine.Reporter, Engine.Time, request.Cancellation)
         {
+            SecretsDirectory = Engine.Store.Secrets.Directory,
             Items = request.Items, Validator = request.Validator, BeforeSwitch = request.BeforeSwitch, AfterSwitch = request.AfterSwitch,
             WhatIf = request.WhatIf, Previous = request.Previous, SafetyPoint = safety,
         };

@@ -191,6 +191,7 @@ public sealed class RollbackOperations : EnginePart
         var context = new RestoreContext(Engine.Reporter, Engine.Time, request.Cancellation)
         {
             Hashes = hashes,
+            SecretsDirectory = Engine.Store.Secrets.Directory,
             Reason = request.Reason,
             BeforeSwitch = request.BeforeSwitch,
             AfterSwitch = request.AfterSwitch,

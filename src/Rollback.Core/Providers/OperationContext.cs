@@ -35,6 +35,18 @@ public class OperationContext
     /// </summary>
     public HashReuse Hashes { get; init; } = new();
 
+    /// <summary>
+    /// Where the store keeps the secret values given as a SecureString or PSCredential (the engine sets it on every
+    /// context it makes); a kind reads a secret setting with <see cref="Reveal"/>, never from this folder itself.
+    /// </summary>
+    public string SecretsDirectory { get; init; } = string.Empty;
+
+    /// <summary>
+    /// The value of a secret setting (a token, a password), read where its reference points (env:NAME, file:/path, or the
+    /// store); SecretUnavailable when it is not there or not user-only. Use it for the call that needs it, never keep it.
+    /// </summary>
+    public string Reveal(Settings.SecretReference secret) => secret.Reveal(SecretsDirectory);
+
     /// <summary>Now, on the context's time.</summary>
     public DateTimeOffset Now => Time.GetUtcNow();
 
@@ -47,7 +59,7 @@ public class OperationContext
     public TimeSpan ElapsedSince(long timestamp) => Time.GetElapsedTime(timestamp);
 
     /// <summary>The same reporter and time with another cancellation (a stop after Ctrl+C that has a time budget of its own).</summary>
-    public OperationContext WithCancellation(CancellationToken cancellation) => new(Reporter, Time, cancellation) { Hashes = Hashes };
+    public OperationContext WithCancellation(CancellationToken cancellation) => new(Reporter, Time, cancellation) { Hashes = Hashes, SecretsDirectory = SecretsDirectory };
 }
 
 /// <summary>Waiting on a <see cref="TimeProvider"/> from synchronous code (the engine runs on the caller's thread).</summary>
