@@ -1,6 +1,4 @@
 using System;
-using System.IO;
-using System.Text.Json;
 using System.Threading.Tasks;
 using Rollback.Engine;
 using Rollback.Errors;
@@ -20,22 +18,7 @@ internal static class AwsProviderSupport
 {
     /// <summary>The kind's JSON artifact of a point; <paramref name="missing"/> names what a complete one lacks, or null.</summary>
     public static T ReadCaptured<T>(RollbackTarget target, RollbackPoint point, string artifactFile, Func<T, string?> missing)
-        where T : class
-    {
-        var path = Path.Combine(point.Path, PointStore.ArtifactsFolderName, artifactFile);
-        try
-        {
-            var captured = JsonSerializer.Deserialize<T>(File.ReadAllText(path), StoreJson.Indented)
-                ?? throw new JsonException("empty");
-            var lacking = missing(captured);
-            return lacking is null ? captured : throw new JsonException(lacking);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new RollbackException(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ReadError,
-                $"Point {point.Id} of '{target.Name}' has no readable {artifactFile} ({ex.Message}); capture a new point.", point.Id, ex);
-        }
-    }
+        where T : class => StoreJson.ReadArtifact(target, point, artifactFile, missing);
 
     /// <summary>
     /// A setting that names the resource, trimmed; missing or blank is InvalidTargetSettings with an example of a

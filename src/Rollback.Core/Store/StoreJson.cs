@@ -27,6 +27,27 @@ public static class StoreJson
         return new ArtifactEntry { RelativePath = fileName, Size = new FileInfo(path).Length, Sha256 = Checksums.HashFile(path) };
     }
 
+    /// <summary>
+    /// Reads back a JSON artifact <see cref="WriteArtifact"/> wrote into <paramref name="point"/>; <paramref name="missing"/>
+    /// names what a complete one lacks, or null. One that cannot be read or lacks something is ArtifactMissing.
+    /// </summary>
+    public static T ReadArtifact<T>(RollbackTarget target, RollbackPoint point, string fileName, Func<T, string?> missing)
+        where T : class
+    {
+        var path = Path.Combine(point.Path, PointStore.ArtifactsFolderName, fileName);
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(File.ReadAllText(path), Indented) ?? throw new JsonException("empty");
+            var lacking = missing(value);
+            return lacking is null ? value : throw new JsonException(lacking);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new Errors.RollbackException(Errors.RollbackErrorId.ArtifactMissing, Errors.RollbackErrorCategory.ReadError,
+                $"Point {point.Id} of '{target.Name}' has no readable {fileName} ({ex.Message}); capture a new point.", point.Id, ex);
+        }
+    }
+
     private static JsonSerializerOptions Create(bool indented)
     {
         var options = new JsonSerializerOptions
