@@ -23,7 +23,11 @@ public sealed class PesterTests
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);
     private readonly Rollback.Testing.PostgreSqlServer _postgres;
 
-    /// <summary>The PostgreSQL suites (tests/pester/Database.Tests.ps1, SchemaMigration.Tests.ps1) get this run's server through ROLLBACK_TEST_PG_* variables; without them they skip.</summary>
+    /// <summary>
+    /// The PostgreSQL suites (tests/pester/Database.Tests.ps1, SchemaMigration.Tests.ps1) get this run's server through
+    /// ROLLBACK_TEST_PG_* variables, and the FeatureFlag suite an Unleash server (its database on that server) through
+    /// ROLLBACK_TEST_UNLEASH_*; without them they skip.
+    /// </summary>
     public PesterTests(Rollback.Testing.PostgreSqlServer postgres)
     {
         _postgres = postgres;
@@ -64,6 +68,19 @@ public sealed class PesterTests
             environment["ROLLBACK_TEST_PG_BIN"] = _postgres.BinDirectory;
         }
 
+        // Started only for this run of the suites, and stopped by its PID when they end.
+        using var unleash = _postgres.SkipReason is null ? Rollback.Testing.UnleashServer.On(_postgres) : null;
+        var adminToken = Path.Combine(Path.GetTempPath(), $"rollback-unleash-admin-{Guid.NewGuid():N}");
+        var clientToken = Path.Combine(Path.GetTempPath(), $"rollback-unleash-client-{Guid.NewGuid():N}");
+        if (unleash is { SkipReason: null })
+        {
+            WriteUserOnly(adminToken, unleash.AdminToken);
+            WriteUserOnly(clientToken, unleash.ClientToken);
+            environment["ROLLBACK_TEST_UNLEASH_URL"] = unleash.Url.ToString();
+            environment["ROLLBACK_TEST_UNLEASH_TOKEN_FILE"] = adminToken;
+            environment["ROLLBACK_TEST_UNLEASH_CLIENT_TOKEN_FILE"] = clientToken;
+        }
+
         try
         {
             var run = RunnerProcess.Run(["--module", RollbackSession.ManifestPath, "-NoProfile", "-NonInteractive", "-Command", script], environment: environment, patience: Patience);
@@ -81,10 +98,23 @@ public sealed class PesterTests
         finally
         {
             File.Delete(passFile);
+            File.Delete(adminToken);
+            File.Delete(clientToken);
             if (string.IsNullOrEmpty(requested))
             {
                 File.Delete(report);
             }
         }
+    }
+
+    private static void WriteUserOnly(string path, string text)
+    {
+        File.WriteAllText(path, string.Empty);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        File.WriteAllText(path, text);
     }
 }
