@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Threading;
+using System.Threading.Tasks;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Providers;
@@ -80,6 +81,42 @@ public sealed class PostgreSqlDatabaseTests : IDisposable
         _engine.Points.Remove(Target, result.SafetyPointId!);
         Assert.False(_server.DatabaseExists(kept));
         Assert.Equal(("20240102_AddTotals", 3L), LiveState());
+    }
+
+    [SkippableFact]
+    public async Task TwoRollbacksOfTheSameDatabaseAtOnceRunOneAndRefuseTheOtherAsBusy()
+    {
+        var point = Capture();
+        BadDeployment();
+        using var atSwitch = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+
+        // The first holds the target from readiness to the end: stopped just before its rename switch, its restored copy
+        // beside the live database, while a second engine on the same store (another operator's shell) tries the same.
+        var first = Task.Run(() => _engine.Rollbacks.Run(new RollbackRequest
+        {
+            Target = Target, PointId = point.Id, Reason = "bad v2",
+            BeforeSwitch = () =>
+            {
+                atSwitch.Set();
+                release.Wait(TimeSpan.FromMinutes(2));
+            },
+        }));
+        Assert.True(atSwitch.Wait(TimeSpan.FromMinutes(2)), "The first rollback did not reach its switch.");
+        var other = new RollbackEngine(new RollbackStore(_folder["store"]), new ProviderCatalog(ProviderCatalog.FindIn(typeof(PostgreSqlDatabaseProvider).Assembly)), null, null, "second-operator");
+        var second = Assert.Throws<RollbackException>(() => other.Rollbacks.Run(new RollbackRequest { Target = Target, PointId = point.Id, Reason = "bad v2, again" }));
+        var during = _server.DatabasesStartingWith(_database);
+        release.Set();
+        var result = await first;
+
+        Assert.Equal(RollbackErrorId.RollbackInProgress, second.ErrorId);
+        Assert.Equal(2, during.Count); // the live database and the first's restored copy, untouched by the second
+        Assert.True(result.Status == RollbackStatus.Succeeded, result.Message);
+        Assert.Equal(("20240102_AddTotals", 3L), LiveState());
+        Assert.Equal(new[] { _database, result.Details["KeptDatabase"] }, _server.DatabasesStartingWith(_database));
+        var attempts = _engine.History.Get(new HistoryFilter { Target = Target, Action = HistoryAction.Rollback });
+        Assert.Equal(new[] { HistoryStatus.Refused, "Succeeded" }, attempts.Select(e => e.Status).ToArray());
+        Assert.Equal(2, _engine.Points.GetAll(Target).Count); // the point and the first's safety point: the refused one took none
     }
 
     [SkippableFact]
