@@ -19,10 +19,13 @@ internal enum RestoreStrategy
 }
 
 /// <summary>
-/// A PostgreSqlDatabase target's settings, read and checked. The password is never a setting: libpq's own lookup finds
-/// it (the PassFile setting, else PGPASSFILE, else ~/.pgpass, else PGPASSWORD), for Npgsql and the tools alike.
+/// A PostgreSqlDatabase target's settings, read and checked. The password is never a setting in clear: either the
+/// Password setting, a secret kept by reference (a PSCredential or SecureString given at registration, kept in a
+/// user-only store file; env:NAME; file:/path), written for each operation into a user-only libpq password file (see
+/// <see cref="DatabaseAccess"/>); or libpq's own lookup (the PassFile setting, else PGPASSFILE, else ~/.pgpass, else
+/// PGPASSWORD). Either way Npgsql and the tools read it from a password file, never from an argument or the environment.
 /// </summary>
-internal sealed class DatabaseSettings
+internal sealed record DatabaseSettings
 {
     public const string HostSetting = "Host";
     public const string PortSetting = "Port";
@@ -30,6 +33,7 @@ internal sealed class DatabaseSettings
     public const string UserSetting = "User";
     public const string SslModeSetting = "SslMode";
     public const string PassFileSetting = "PassFile";
+    public const string PasswordSetting = "Password";
     public const string KeyTablesSetting = "KeyTables";
     public const string MigrationHistoryTableSetting = "MigrationHistoryTable";
     public const string MinFreeSpaceMBSetting = "MinFreeSpaceMB";
@@ -52,7 +56,12 @@ internal sealed class DatabaseSettings
         new SettingDefinition { Name = DatabaseSetting, Type = SettingType.Text, Required = true, Description = "The live database: the name applications connect to." },
         new SettingDefinition { Name = UserSetting, Type = SettingType.Text, Description = "The role to connect as (needs CREATEDB, ownership of the database and pg_signal_backend, or superuser); the OS user name when absent, as libpq does." },
         new SettingDefinition { Name = SslModeSetting, Type = SettingType.Text, Default = "prefer", AllowedValues = SslModes, Description = "libpq's sslmode for every connection, the tools' included." },
-        new SettingDefinition { Name = PassFileSetting, Type = SettingType.Text, IsPath = true, Description = "A libpq password file (host:port:database:user:password, mode 0600); absent: PGPASSFILE, then ~/.pgpass, then PGPASSWORD. The password itself is never a setting." },
+        new SettingDefinition { Name = PassFileSetting, Type = SettingType.Text, IsPath = true, Description = "A libpq password file (host:port:database:user:password, mode 0600); absent (and no Password): PGPASSFILE, then ~/.pgpass, then PGPASSWORD." },
+        new SettingDefinition
+        {
+            Name = PasswordSetting, Type = SettingType.Text, Secret = true,
+            Description = "The User's password: a PSCredential or SecureString (kept in a user-only store file), 'env:NAME' or 'file:/path' (a user-only file); never in clear. Each operation hands it to Npgsql and the tools in a user-only password file it removes after. Not with PassFile.",
+        },
         new SettingDefinition { Name = KeyTablesSetting, Type = SettingType.Text, IsList = true, Description = "Tables (schema.table) whose row counts a point records and a restored copy must have before it is switched in." },
         new SettingDefinition { Name = MigrationHistoryTableSetting, Type = SettingType.Text, Description = "The schema migration history table (__EFMigrationsHistory, schema_migrations or flyway_schema_history, optionally schema-qualified); absent: the first of them found." },
         new SettingDefinition { Name = MinFreeSpaceMBSetting, Type = SettingType.WholeNumber, Default = "1024", PerCall = true, Description = "MiB that must stay free on the server's data file system after the restore beside (and in the store after the safety dump)." },
@@ -130,6 +139,11 @@ internal sealed class DatabaseSettings
     public static SettingsDictionary Validate(SettingsDictionary settings)
     {
         var read = Read(settings);
+        if (read.PassFile is not null && settings.ContainsKey(PasswordSetting))
+        {
+            throw Invalid($"give the password either as {PasswordSetting} or in the file {PassFileSetting} names, not both");
+        }
+
         if (read.PassFile is not null && !File.Exists(read.PassFile))
         {
             throw Invalid($"the password file '{read.PassFile}' given as {PassFileSetting} does not exist");

@@ -49,14 +49,16 @@ public sealed class PostgreSqlDatabaseProvider : IRollbackProvider, ISwitchRecov
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
     {
-        var settings = DatabaseSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = access.Settings;
         using var connection = new ServerSession(settings).Open(context.Cancellation, doing: "read");
         return Read(connection, settings);
     }
 
     public CapturedState Capture(RollbackTarget target, CaptureContext context)
     {
-        var settings = DatabaseSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = access.Settings;
         var tools = new PgTools(settings);
         var dump = Path.Combine(context.ArtifactsDirectory, DumpFile);
 
@@ -112,7 +114,8 @@ public sealed class PostgreSqlDatabaseProvider : IRollbackProvider, ISwitchRecov
 
     public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
-        var settings = DatabaseSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = access.Settings;
         var tools = new PgTools(settings);
         var checks = new List<CheckResult> { CheckResult.Pass("DatabaseReachable", $"Connected to {settings.Describe()} with these credentials ({current.Detail}).") };
         var dump = DumpOf(point);
@@ -146,7 +149,8 @@ public sealed class PostgreSqlDatabaseProvider : IRollbackProvider, ISwitchRecov
 
     public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
     {
-        var settings = DatabaseSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = access.Settings;
         if (settings.Strategy == RestoreStrategy.InPlace)
         {
             return new[]
@@ -168,7 +172,8 @@ public sealed class PostgreSqlDatabaseProvider : IRollbackProvider, ISwitchRecov
 
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context)
     {
-        var settings = DatabaseSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = access.Settings;
         if (settings.Strategy == RestoreStrategy.InPlace)
         {
             RestoreInPlace(point, settings, context);
@@ -219,7 +224,8 @@ public sealed class PostgreSqlDatabaseProvider : IRollbackProvider, ISwitchRecov
     /// </summary>
     public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, RecoveryContext context)
     {
-        var settings = DatabaseSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = access.Settings;
         var session = new ServerSession(settings);
         var removed = new List<string>();
         using var maintenance = session.OpenMaintenance(context.Cancellation);
@@ -247,7 +253,8 @@ public sealed class PostgreSqlDatabaseProvider : IRollbackProvider, ISwitchRecov
     /// <summary>Drops the databases a rollback kept whose state <paramref name="pointId"/> (a safety point) holds.</summary>
     public IReadOnlyList<string> RemovePointResources(RollbackTarget target, string pointId, OperationContext context)
     {
-        var settings = DatabaseSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = access.Settings;
         using var maintenance = new ServerSession(settings).OpenMaintenance(context.Cancellation);
         var dropped = new List<string>();
         foreach (var (name, _) in DatabaseNames.Marked(maintenance).Where(m => m.Marker.Role == DatabaseNames.Kept && m.Marker.LiveName == settings.Database && m.Marker.Point == pointId))

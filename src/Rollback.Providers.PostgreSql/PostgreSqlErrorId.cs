@@ -54,7 +54,7 @@ public static class PostgreSqlErrorId
 
     internal static IReadOnlyList<ErrorIdInfo> All { get; } = new[]
     {
-        new ErrorIdInfo(PostgreSqlAuthenticationFailed, "Check the User setting and the password the kind finds: the PassFile setting, PGPASSFILE or ~/.pgpass (host:port:database:user:password, mode 0600), or PGPASSWORD."),
+        new ErrorIdInfo(PostgreSqlAuthenticationFailed, "Check the User setting and the password the kind finds: the Password setting (register the target again with the right PSCredential), else the PassFile setting, PGPASSFILE or ~/.pgpass (host:port:database:user:password, mode 0600), or PGPASSWORD."),
         new ErrorIdInfo(PostgreSqlDatabaseNotFound, "Check the Database setting (psql -l lists the server's databases); a rollback interrupted by a crash is settled by the next command on the target."),
         new ErrorIdInfo(PostgreSqlUnreachable, "Check Host, Port and SslMode, that the server runs (pg_isready -h HOST -p PORT) and that pg_hba.conf lets this machine in."),
         new ErrorIdInfo(PostgreSqlPermissionDenied, "Grant the user what the message names: CREATEDB and ownership of the database for the switch, pg_signal_backend to end other sessions, SELECT on the key tables."),

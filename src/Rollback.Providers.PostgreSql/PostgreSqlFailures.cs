@@ -37,7 +37,7 @@ internal static class PostgreSqlFailures
         if (reason.Contains("No password has been provided", StringComparison.OrdinalIgnoreCase))
         {
             return new RollbackException(PostgreSqlErrorId.PostgreSqlAuthenticationFailed, RollbackErrorCategory.SecurityError,
-                $"Cannot {doing} {where}: the server asks for a password and none was found (PassFile setting, PGPASSFILE, ~/.pgpass, PGPASSWORD).", settings.Database, ex);
+                $"Cannot {doing} {where}: the server asks for a password and none was found (the Password or PassFile setting, PGPASSFILE, ~/.pgpass, PGPASSWORD).", settings.Database, ex);
         }
 
         return new RollbackException(PostgreSqlErrorId.PostgreSqlUnreachable, RollbackErrorCategory.ResourceUnavailable, $"Cannot {doing} {where}: {reason}", settings.Database, ex);

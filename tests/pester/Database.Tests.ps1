@@ -107,4 +107,23 @@ INSERT INTO orders (total) SELECT g FROM generate_series(1, 100) g;
         "$thrown" | Should -Not -Match 'not-the-password'
         Get-LiveState | Should -Be '20240102000000/100'
     }
+
+    It 'takes the password from a PSCredential at registration and keeps it only in a user-only store file' {
+        $password = ((Get-Content -LiteralPath $env:ROLLBACK_TEST_PG_PASSFILE -TotalCount 1) -split ':')[-1]
+        $credential = [pscredential]::new($env:ROLLBACK_TEST_PG_USER, (ConvertTo-SecureString $password -AsPlainText -Force))
+
+        $target = Register-RollbackTarget -Name orders-credential -Kind PostgreSqlDatabase -Confirm:$false -Settings @{
+            Host = '127.0.0.1'; Port = [int] $env:ROLLBACK_TEST_PG_PORT; Database = $database; User = $env:ROLLBACK_TEST_PG_USER
+            SslMode = 'disable'; Password = $credential; KeyTables = 'orders'; ToolsDirectory = $env:ROLLBACK_TEST_PG_BIN
+        }
+        $point = New-RollbackPoint -Target orders-credential -Note 'with a credential'
+
+        "$($target.Settings['Password'])" | Should -Be '***'
+        $point.Metadata['RowCount.public.orders'] | Should -Be '100'
+        Get-Content -Raw (Join-Path $store 'targets.json') | Should -Not -Match ([regex]::Escape($password))
+        $kept = Join-Path $store 'secrets/orders-credential/Password'
+        Get-Content -Raw $kept | Should -Be $password
+        if (-not $IsWindows) { (Get-Item $kept).UnixMode | Should -Be '-rw-------' }
+        Get-ChildItem -Force (Join-Path $store 'secrets') -Filter '.pgpass-*' | Should -BeNullOrEmpty
+    }
 }

@@ -149,6 +149,65 @@ public sealed class PostgreSqlDatabaseTests : IDisposable
     }
 
     [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void APasswordGivenAsACredentialIsKeptByReferenceAndHandedToTheToolsInAFileRemovedAfter()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        _database = _server.CreateDatabase("app");
+        _server.Execute(_database, "CREATE TABLE orders (id serial PRIMARY KEY, total numeric NOT NULL); INSERT INTO orders (total) VALUES (10), (20), (30);");
+        var passwordFile = _folder["password"];
+        _server.WritePasswordFile(passwordFile);
+        var password = File.ReadAllText(passwordFile).Trim();
+        var secure = new System.Security.SecureString();
+        foreach (var c in password)
+        {
+            secure.AppendChar(c);
+        }
+
+        // What Register-RollbackTarget -Settings @{ Password = $credential } hands the engine: no PassFile at all.
+        Register(passFile: null, ("Password", new Rollback.Settings.SecretText(secure)));
+        var point = _engine.Points.Create(Target, "before v2");
+        _server.Execute(_database, "DELETE FROM orders WHERE id > 1");
+        var result = Rollback(point);
+
+        Assert.True(result.Status == RollbackStatus.Succeeded, result.Message);
+        Assert.Equal(3L, _server.Scalar<long>(_database, "SELECT count(*) FROM orders"));
+        var store = _folder["store"];
+        var secretFile = Path.Combine(store, "secrets", Target, "Password");
+        var holders = Directory.EnumerateFiles(store, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".dump", StringComparison.Ordinal) && File.ReadAllText(f).Contains(password, StringComparison.Ordinal)).ToList();
+        Assert.Equal(new[] { secretFile }, holders);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secretFile));
+        Assert.Equal("store:" + Target + "/Password", _engine.Targets.Get(Target).Settings.GetSecret("Password")!.Locator);
+        // The password files written for pg_dump, pg_restore and Npgsql are gone once each operation ends.
+        Assert.Empty(Directory.GetFiles(Path.Combine(store, "secrets"), ".pgpass-*"));
+
+        // A wrong credential: refused as any wrong password, the password not repeated.
+        var wrong = new System.Security.SecureString();
+        foreach (var c in "not-the-password")
+        {
+            wrong.AppendChar(c);
+        }
+
+        _engine.Targets.Register(Target, PostgreSqlDatabaseProvider.KindName, _engine.Targets.Get(Target).Settings.With("Password", new Rollback.Settings.SecretText(wrong)), replace: true);
+        var refused = Assert.Throws<RollbackException>(() => _engine.Points.Create(Target, "wrong"));
+        Assert.Equal(PostgreSqlErrorId.PostgreSqlAuthenticationFailed, refused.ErrorId);
+        Assert.DoesNotContain("not-the-password", refused.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void APasswordAndAPassFileTogetherAreRefusedAtRegistration()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        _database = _server.CreateDatabase("app");
+        _server.WritePassFile(_passFile);
+
+        var refused = Assert.Throws<RollbackException>(() => Register(_passFile, ("Password", "env:ROLLBACK_TEST_NO_SUCH_VARIABLE")));
+
+        Assert.Equal(RollbackErrorId.InvalidTargetSettings, refused.ErrorId);
+        Assert.Empty(_engine.Targets.GetAll());
+    }
+
+    [SkippableFact]
     public void AnUnknownDatabaseIsNamedWhenCapturing()
     {
         Skip.If(_server.SkipReason is not null, _server.SkipReason);
@@ -284,18 +343,19 @@ public sealed class PostgreSqlDatabaseTests : IDisposable
         return _engine.Points.Create(Target, "before v2");
     }
 
-    private void Register() => _engine.Targets.Register(Target, PostgreSqlDatabaseProvider.KindName, new SettingsDictionary(new[]
+    private void Register() => Register(_passFile);
+
+    private void Register(string? passFile, params (string Key, object Value)[] more) => _engine.Targets.Register(Target, PostgreSqlDatabaseProvider.KindName, new SettingsDictionary(new[]
     {
         Setting("Host", PostgreSqlServer.Host),
         Setting("Port", _server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         Setting("Database", _database),
         Setting("User", PostgreSqlServer.AdminUser),
         Setting("SslMode", "disable"),
-        Setting("PassFile", _passFile),
         Setting("KeyTables", new[] { "public.orders" }),
         Setting("MinFreeSpaceMB", "1"),
         Setting("ToolsDirectory", _server.BinDirectory!),
-    }), replace: false);
+    }.Concat(passFile is null ? Array.Empty<KeyValuePair<string, object?>>() : new[] { Setting("PassFile", passFile) }).Concat(more.Select(m => Setting(m.Key, m.Value)))), replace: false);
 
     private static KeyValuePair<string, object?> Setting(string key, object value) => new(key, value);
 
