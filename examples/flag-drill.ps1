@@ -12,7 +12,9 @@
     It creates a flag off in production with a 10 % rollout, registers it as a FeatureFlag target (the token by
     reference: env:ROLLBACK_DRILL_UNLEASH_TOKEN), captures the known-good point, "releases" the flag (on, 100 %), rolls
     back through the pipeline, and proves with the client API (what an application's SDK reads) that the flag is off
-    with its 10 % rollout, and that the journal's chain holds.
+    with its 10 % rollout. The same release migrated the shop's database and lost orders: a PostgreSqlDatabase target
+    (its password from a PSCredential, kept by reference) is rolled back beside and switched by rename, and must be back
+    at its migration with its 500 orders. Last, the journal's chain must hold.
 
     It runs in pwsh 7 with the built module, and in the module's runner:
         dotnet run --project src/Rollback.Runner -- -File examples/flag-drill.ps1
@@ -163,6 +165,29 @@ try {
     $rollback = $readiness | Invoke-Rollback -Reason 'Checkout errors after the new flow went on' -ApprovedBy 'oncall' -Confirm:$false
     Show 'Rollback' $rollback
     $after = Get-ClientView $flag
+
+    # --- the same release migrated the shop's database: rolled back too, restored beside and switched ----------
+    $env:PGPASSWORD = $pgPassword
+    try {
+        & "$pgBin/psql" -X -q -h 127.0.0.1 -p $pgPort -U drill -d postgres -c 'CREATE DATABASE shop' | Out-Null
+        & "$pgBin/psql" -X -q -h 127.0.0.1 -p $pgPort -U drill -d shop -c "CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20261101000000'); CREATE TABLE orders (id serial PRIMARY KEY, total numeric); INSERT INTO orders (total) SELECT g FROM generate_series(1, 500) g;" | Out-Null
+    }
+    finally { Remove-Item Env:PGPASSWORD }
+    # The database password from a PSCredential, kept by the store in a user-only file: never in targets.json.
+    $credential = [pscredential]::new('drill', (ConvertTo-SecureString $pgPassword -AsPlainText -Force))
+    Register-RollbackTarget -Name shop-db -Kind PostgreSqlDatabase -Confirm:$false -Settings @{
+        Host = '127.0.0.1'; Port = $pgPort; Database = 'shop'; User = 'drill'; Password = $credential; SslMode = 'disable'
+        KeyTables = 'orders'; MinFreeSpaceMB = 1; ToolsDirectory = $pgBin
+    } | Out-Null
+    $dbPoint = New-RollbackPoint -Target shop-db -Note 'before the new checkout flow'
+    $env:PGPASSWORD = $pgPassword
+    try {
+        & "$pgBin/psql" -X -q -h 127.0.0.1 -p $pgPort -U drill -d shop -c "INSERT INTO schema_migrations VALUES ('20261201000000'); DELETE FROM orders WHERE id > 400;" | Out-Null
+        $dbRollback = $dbPoint | Test-RollbackReadiness | Invoke-Rollback -Reason 'The new flow''s migration lost orders' -ApprovedBy 'oncall' -Confirm:$false
+        Show 'Database rollback' $dbRollback
+        $dbState = "$(& "$pgBin/psql" -X -q -t -A -h 127.0.0.1 -p $pgPort -U drill -d shop -c 'SELECT max(version) FROM schema_migrations')/$(& "$pgBin/psql" -X -q -t -A -h 127.0.0.1 -p $pgPort -U drill -d shop -c 'SELECT count(*) FROM orders')"
+    }
+    finally { Remove-Item Env:PGPASSWORD }
     $chain = Get-RollbackHistory -Verify
     Show 'Journal' (Get-RollbackHistory -Target checkout-flag)
 
@@ -171,9 +196,12 @@ try {
     if (-not $readiness.IsReady) { $problems += 'the point was not ready' }
     if ($rollback.Status -ne 'Succeeded') { $problems += "the rollback's status is $($rollback.Status)" }
     if ($after -ne 'off 10%') { $problems += "after the rollback the SDKs read $after, not 'off 10%'" }
+    if ($dbRollback.Status -ne 'Succeeded') { $problems += "the database rollback's status is $($dbRollback.Status)" }
+    if ($dbState -ne '20261101000000/500') { $problems += "after the rollback the shop database is at $dbState, not 20261101000000/500" }
+    if ((Get-Content -Raw (Join-Path $store 'targets.json')) -match [regex]::Escape($pgPassword)) { $problems += 'the database password is in targets.json' }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
-    Complete-Drill 'Flag drill' $problems ([ordered]@{ Flag = $flag; Released = $released; Rollback = $rollback; After = $after; Journal = $chain }) {
-        "Flag drill passed: $flag was $released, the kill switch put it back to $after in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (Unleash $unleashVersion); journal verified."
+    Complete-Drill 'Flag drill' $problems ([ordered]@{ Flag = $flag; Released = $released; Rollback = $rollback; After = $after; Database = $dbRollback; DatabaseState = $dbState; Journal = $chain }) {
+        "Flag drill passed: $flag was $released, the kill switch put it back to $after in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (Unleash $unleashVersion); the shop database is back at migration 20261101000000 with its 500 orders (switch $([math]::Round($dbRollback.Downtime.TotalMilliseconds)) ms, replaced database kept as $($dbRollback.Details['KeptDatabase'])); journal verified."
     }
 }
 finally {
