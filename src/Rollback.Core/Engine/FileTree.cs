@@ -70,12 +70,15 @@ public static class FileTree
         while (pending.Count > 0)
         {
             cancellation.ThrowIfCancellationRequested();
-            foreach (var entry in new DirectoryInfo(pending.Pop()).EnumerateFileSystemInfos())
+            var folder = pending.Pop();
+            var entries = NativeFileSystem.CanStat
+                ? Directory.EnumerateFileSystemEntries(folder).Select(path => ItemOf(fullRoot, path))
+                : new DirectoryInfo(folder).EnumerateFileSystemInfos().Select(entry => ItemOf(fullRoot, entry));
+            foreach (var item in entries)
             {
-                var item = ItemOf(fullRoot, entry);
                 if (item.Type == DirectoryType)
                 {
-                    pending.Push(entry.FullName);
+                    pending.Push(item.FullPath);
                 }
 
                 items.Add(item);
@@ -110,7 +113,8 @@ public static class FileTree
             item =>
             {
                 cancellation.ThrowIfCancellationRequested();
-                results[item.RelativePath] = hashes is null ? Checksums.HashFile(item.FullPath) : hashes.HashFile(item.FullPath);
+                results[item.RelativePath] = hashes is null ? Checksums.HashFile(item.FullPath)
+                    : item.Status?.ChangeKey is { } listed ? hashes.HashFile(item.FullPath, listed) : hashes.HashFile(item.FullPath);
                 return item.Size;
             },
             new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity },
@@ -228,21 +232,26 @@ public static class FileTree
         // Every manifest path is proven to stay inside the base, and every folder on the way checked once for links
         // that lead out, before any file is opened: a tampered manifest must not make us read outside.
         var resolved = artifacts.Select(a => (Artifact: a, Path: SafePath.Resolve(baseDirectory, a.RelativePath))).ToList();
+
+        // One listing of the tree (a stat of each entry, nothing opened, no link followed) answers for the folders, links and
+        // files below and for what was added; only a file's content needs a read.
+        var listed = Directory.Exists(baseDirectory)
+            ? Scan(baseDirectory, skipSpecialFiles: true, cancellation).ToDictionary(i => i.RelativePath, StringComparer.Ordinal)
+            : new Dictionary<string, Item>(StringComparer.Ordinal);
         var checkedFolders = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (_, path) in resolved)
+        foreach (var (artifact, path) in resolved)
         {
+            // A folder the listing reached as a folder has no link on its way from the base (the listing follows none);
+            // any other is walked link by link.
+            var slash = artifact.RelativePath.LastIndexOf('/');
+            var parent = slash < 0 ? null : artifact.RelativePath.Substring(0, slash);
             var folder = Path.GetDirectoryName(path)!;
-            if (checkedFolders.Add(folder))
+            if ((parent is null || !listed.TryGetValue(parent, out var listedFolder) || listedFolder.Type != DirectoryType) && checkedFolders.Add(folder))
             {
                 SafePath.EnsureNoEscapingLink(baseDirectory, folder);
             }
         }
 
-        // One listing of the tree (a stat of each entry, nothing opened) answers for the folders, links and files below and for
-        // what was added; only a file's content needs a read.
-        var listed = Directory.Exists(baseDirectory)
-            ? Scan(baseDirectory, skipSpecialFiles: true, cancellation).ToDictionary(i => i.RelativePath, StringComparer.Ordinal)
-            : new Dictionary<string, Item>(StringComparer.Ordinal);
         var differences = new ConcurrentBag<Difference>();
         foreach (var (artifact, _) in resolved.Where(r => r.Artifact.LinkTarget is not null))
         {
@@ -317,11 +326,17 @@ public static class FileTree
     public static IReadOnlyList<Difference> MetadataDifferences(string root, IReadOnlyList<ArtifactEntry> expected, CancellationToken cancellation)
     {
         var differences = new List<Difference>();
+
+        // One listing (a stat of each entry) answers for every entry it reaches; an entry it does not reach is looked up by path.
+        var listed = NativeFileSystem.CanStat && Directory.Exists(root)
+            ? Scan(root, skipSpecialFiles: true, cancellation).ToDictionary(i => i.RelativePath, StringComparer.Ordinal)
+            : new Dictionary<string, Item>(StringComparer.Ordinal);
         foreach (var entry in expected.Where(e => (e.Type is null or DirectoryType) && (e.Mode is not null || e.Owner is not null)))
         {
             cancellation.ThrowIfCancellationRequested();
             var path = Target(root, entry.RelativePath);
-            var status = File.Exists(path) || Directory.Exists(path) || NativeFileSystem.IsLink(path) ? NativeFileSystem.Stat(path) : null;
+            var status = listed.TryGetValue(entry.RelativePath, out var item) ? item.Status
+                : File.Exists(path) || Directory.Exists(path) || NativeFileSystem.IsLink(path) ? NativeFileSystem.Stat(path) : null;
             var why = status is null ? null : MetadataDifference(entry.Mode, entry.Owner, entry.Group, status, entry.LinkTarget is not null);
             if (why is not null)
             {
@@ -418,6 +433,20 @@ public static class FileTree
                 yield return new Difference(DifferenceKind.Added, item.RelativePath, item.Type is null ? (item.LinkTarget is null ? "a file" : "a link") : Describe(item.Type));
             }
         }
+    }
+
+    /// <summary>An entry from one statx of <paramref name="path"/> itself (Linux): its type, mode, owner, size and change key at once.</summary>
+    private static Item ItemOf(string fullRoot, string path)
+    {
+        var relative = SafePath.ToRelative(fullRoot, path);
+        var status = NativeFileSystem.Stat(path)!;
+        return status.Kind switch
+        {
+            UnixFileKind.SymbolicLink => new Item { RelativePath = relative, FullPath = path, LinkTarget = NativeFileSystem.ReadLink(path) ?? string.Empty, Status = status },
+            UnixFileKind.Directory => new Item { RelativePath = relative, FullPath = path, Type = DirectoryType, Status = status },
+            UnixFileKind.RegularFile => new Item { RelativePath = relative, FullPath = path, Size = status.Size, Status = status },
+            _ => new Item { RelativePath = relative, FullPath = path, Type = status.Kind.ToString(), Status = status },
+        };
     }
 
     private static Item ItemOf(string fullRoot, FileSystemInfo entry)

@@ -26,19 +26,26 @@ public sealed class HashReuse
     public int Known => _hashes.Count;
 
     /// <summary>The SHA-256 of <paramref name="path"/>: the one recorded for its unchanged key, or read now and recorded.</summary>
-    public string HashFile(string path)
+    public string HashFile(string path) => HashFile(path, NativeFileSystem.ChangeKey(path));
+
+    /// <summary>
+    /// As <see cref="HashFile(string)"/>, with the key a listing has just read (<see cref="UnixFileStatus.ChangeKey"/>), so an
+    /// unchanged file costs no call at all and a changed one is opened once.
+    /// </summary>
+    public string HashFile(string path, FileChangeKey? before)
     {
-        var before = NativeFileSystem.ChangeKey(path);
         if (before is not null && _hashes.TryGetValue(before, out var known))
         {
             Interlocked.Increment(ref _reused);
             return known;
         }
 
-        var hash = Checksums.HashFile(path);
+        var hash = Checksums.HashFile(path, out var after);
 
-        // Recorded only when nothing touched the file while it was read, so the hash is of the content the key names.
-        if (before is not null && before == NativeFileSystem.ChangeKey(path))
+        // Recorded only when nothing touched the file between the key and the end of the read (the key read then, from the
+        // descriptor, where the platform gives one), so the hash is of the content the key names.
+        after ??= before is null ? null : NativeFileSystem.ChangeKey(path);
+        if (before is not null && before == after)
         {
             _hashes[before] = hash;
         }

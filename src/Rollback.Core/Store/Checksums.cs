@@ -1,8 +1,8 @@
 using System;
-using System.Globalization;
 using System.IO;
 using System.Security.Cryptography;
 using System.Text;
+using Rollback.Platform;
 
 namespace Rollback.Store;
 
@@ -10,7 +10,7 @@ namespace Rollback.Store;
 public static class Checksums
 {
     private const int BufferSize = 1 << 20;
-    private const int HashBufferSize = 1 << 16;
+    private const int HashBufferSize = 1 << 18;
 
     // One read buffer per thread, reused for every file: a FileStream buffer per file would allocate 1 MiB
     // on the large-object heap for each of thousands of small files (measured: hashing ran at a quarter of
@@ -18,21 +18,50 @@ public static class Checksums
     [ThreadStatic]
     private static byte[]? _hashBuffer;
 
-    public static string HashFile(string path)
+    // And one hash per thread, reset by each result: an OpenSSL context per file costs more than its small files.
+    [ThreadStatic]
+    private static IncrementalHash? _sha;
+
+    private static readonly char[] HexDigits = "0123456789abcdef".ToCharArray();
+
+    public static string HashFile(string path) => HashFile(path, out _);
+
+    /// <summary>
+    /// The SHA-256 of <paramref name="path"/>, and (Linux) its <see cref="NativeFileSystem.ChangeKey(string)"/> read from the
+    /// same descriptor once the end was reached, so a caller that keys hashes by it looks the path up no second time.
+    /// </summary>
+    public static string HashFile(string path, out FileChangeKey? key)
     {
         var buffer = _hashBuffer ??= new byte[HashBufferSize];
-
-        // bufferSize 1 turns off FileStream's own buffer: every read goes straight into the reused one.
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        using var sha = SHA256.Create();
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        var sha = _sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        try
         {
-            sha.TransformBlock(buffer, 0, read, null, 0);
+            if (NativeFileSystem.CanStat)
+            {
+                key = NativeFileSystem.ReadFile(path, buffer, (chunk, count) => sha.AppendData(chunk, 0, count));
+            }
+            else
+            {
+                key = null;
+
+                // bufferSize 1 turns off FileStream's own buffer: every read goes straight into the reused one.
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+                int read;
+                while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    sha.AppendData(buffer, 0, read);
+                }
+            }
+        }
+        catch
+        {
+            // A read that failed half way leaves part of its file in this thread's hash: drop it, so the next file starts clean.
+            sha.Dispose();
+            _sha = null;
+            throw;
         }
 
-        sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-        return ToHex(sha.Hash!);
+        return ToHex(sha.GetHashAndReset());
     }
 
     public static string HashText(string text)
@@ -64,12 +93,13 @@ public static class Checksums
 
     public static string ToHex(byte[] bytes)
     {
-        var builder = new StringBuilder(bytes.Length * 2);
-        foreach (var b in bytes)
+        var text = new char[bytes.Length * 2];
+        for (var i = 0; i < bytes.Length; i++)
         {
-            builder.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+            text[2 * i] = HexDigits[bytes[i] >> 4];
+            text[(2 * i) + 1] = HexDigits[bytes[i] & 0xF];
         }
 
-        return builder.ToString();
+        return new string(text);
     }
 }
