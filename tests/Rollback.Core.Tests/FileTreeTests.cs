@@ -58,6 +58,41 @@ public sealed class FileTreeTests : IDisposable
     }
 
     [Fact]
+    public void OneListingGivesEachFileItsSizeModeOwnerAndChangeKey()
+    {
+        var items = FileTree.List(_source).ToDictionary(i => i.RelativePath, StringComparer.Ordinal);
+
+        var c = items["sub/deeper/c.bin"];
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Null(c.Status?.ChangeKey);
+            return;
+        }
+
+        // The key a hash is reused by comes from the listing's own statx: it is the one a lookup of the path reads.
+        Assert.Equal(NativeFileSystem.ChangeKey(c.FullPath), c.Status!.ChangeKey);
+        Assert.Equal((3 << 20) + 17, c.Status.Size);
+        Assert.Equal(NativeFileSystem.Stat(c.FullPath)!.Mode, c.Status.Mode);
+        Assert.Equal(UnixFileKind.SymbolicLink, items["lib"].Status!.Kind);
+        Assert.Null(items["lib"].Status!.ChangeKey);
+        Assert.Null(items["sub"].Status!.ChangeKey);
+        Assert.Equal(FileTree.DirectoryType, items["sub"].Type);
+    }
+
+    [Fact]
+    public void AFileHashedThroughItsDescriptorGivesTheKeyOfWhatWasRead()
+    {
+        var path = _temp["source/sub/deeper/c.bin"];
+
+        var hash = Store.Checksums.HashFile(path, out var key);
+
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant(), hash);
+        Assert.Equal(NativeFileSystem.ChangeKey(path), key);
+        Assert.Equal(OperatingSystem.IsLinux(), key is not null);
+        Assert.Throws<FileNotFoundException>(() => Store.Checksums.HashFile(_temp["source/missing.bin"], out _));
+    }
+
+    [Fact]
     public void HashGivesTheSha256OfEveryFileAndRecordsLinks()
     {
         var entries = FileTree.Hash(_source, NullReporter.Instance, CancellationToken.None);

@@ -56,6 +56,31 @@ public sealed class HashReuseTests : IDisposable
     }
 
     [Fact]
+    public void AFileChangedBetweenItsListingAndItsHashIsReadAndNotRecordedUnderTheListedKey()
+    {
+        var file = _temp.WriteFile("site/a.txt", "alpha");
+        var listed = FileTree.List(_temp["site"]).Single();
+        var hashes = new HashReuse();
+
+        // Written after the listing read its key: the hash is of what is there now, and the stale key names nothing.
+        Thread.Sleep(20);
+        File.WriteAllText(file, "omega");
+        var hash = hashes.HashFile(file, listed.Status?.ChangeKey);
+        var again = hashes.HashFile(file, listed.Status?.ChangeKey);
+
+        Assert.Equal(Checksums.HashText("omega"), hash);
+        Assert.Equal(hash, again);
+        Assert.Equal(0, hashes.Reused);
+        Assert.Equal(0, hashes.Known);
+
+        // Listed again, its key is current: the next hash records it, and the one after reuses it without a read.
+        var current = FileTree.List(_temp["site"]).Single().Status?.ChangeKey;
+        hashes.HashFile(file, current);
+        Assert.Equal(hash, hashes.HashFile(file, current));
+        Assert.Equal(OperatingSystem.IsLinux() ? 1 : 0, hashes.Reused);
+    }
+
+    [Fact]
     public void AnotherOperationReusesNothing()
     {
         var file = _temp.WriteFile("a.txt", "alpha");
