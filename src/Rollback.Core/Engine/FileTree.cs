@@ -64,6 +64,7 @@ public static class FileTree
     public static IReadOnlyList<Item> Scan(string root, bool skipSpecialFiles, CancellationToken cancellation)
     {
         var fullRoot = Path.GetFullPath(root);
+        var rootLength = fullRoot.TrimEnd(Path.DirectorySeparatorChar).Length + 1;
         var items = new List<Item>();
         var pending = new Stack<string>();
         pending.Push(fullRoot);
@@ -72,7 +73,7 @@ public static class FileTree
             cancellation.ThrowIfCancellationRequested();
             var folder = pending.Pop();
             var entries = NativeFileSystem.CanStat
-                ? Directory.EnumerateFileSystemEntries(folder).Select(path => ItemOf(fullRoot, path))
+                ? Directory.EnumerateFileSystemEntries(folder).Select(path => ItemOf(rootLength, path))
                 : new DirectoryInfo(folder).EnumerateFileSystemInfos().Select(entry => ItemOf(fullRoot, entry));
             foreach (var item in entries)
             {
@@ -231,13 +232,15 @@ public static class FileTree
     {
         // Every manifest path is proven to stay inside the base, and every folder on the way checked once for links
         // that lead out, before any file is opened: a tampered manifest must not make us read outside.
-        var resolved = artifacts.Select(a => (Artifact: a, Path: SafePath.Resolve(baseDirectory, a.RelativePath))).ToList();
-
         // One listing of the tree (a stat of each entry, nothing opened, no link followed) answers for the folders, links and
-        // files below and for what was added; only a file's content needs a read.
+        // files below and for what was added; only a file's content needs a read. A manifest path the listing holds is a path
+        // inside the base as it stands; any other is resolved on paper first.
         var listed = Directory.Exists(baseDirectory)
             ? Scan(baseDirectory, skipSpecialFiles: true, cancellation).ToDictionary(i => i.RelativePath, StringComparer.Ordinal)
             : new Dictionary<string, Item>(StringComparer.Ordinal);
+        var resolved = artifacts.Select(a => (Artifact: a, Path: listed.TryGetValue(a.RelativePath, out var item) && SafePath.RelativePathProblem(a.RelativePath) is null
+            ? item.FullPath
+            : SafePath.Resolve(baseDirectory, a.RelativePath))).ToList();
         var checkedFolders = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (artifact, path) in resolved)
         {
@@ -435,10 +438,13 @@ public static class FileTree
         }
     }
 
-    /// <summary>An entry from one statx of <paramref name="path"/> itself (Linux): its type, mode, owner, size and change key at once.</summary>
-    private static Item ItemOf(string fullRoot, string path)
+    /// <summary>
+    /// An entry from one statx of <paramref name="path"/> itself (Linux): its type, mode, owner, size and change key at once.
+    /// Its relative path (as <see cref="SafePath.ToRelative"/> gives it) follows the root's <paramref name="rootLength"/> characters.
+    /// </summary>
+    private static Item ItemOf(int rootLength, string path)
     {
-        var relative = SafePath.ToRelative(fullRoot, path);
+        var relative = path.Substring(rootLength).Replace('\\', '/');
         var status = NativeFileSystem.Stat(path)!;
         return status.Kind switch
         {

@@ -45,6 +45,10 @@ public static class NativeFileSystem
 
     private static readonly byte[] EmptyPath = { 0 };
 
+    // One statx buffer per thread: every caller reads what it needs from it before its next call (a listing makes 20,000).
+    [ThreadStatic]
+    private static byte[]? _statx;
+
     public static bool IsWindows => RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
 
     /// <summary>
@@ -284,7 +288,7 @@ public static class NativeFileSystem
     /// </summary>
     internal static FileChangeKey? ChangeKey(int descriptor)
     {
-        var buffer = new byte[StatxSize];
+        var buffer = _statx ??= new byte[StatxSize];
         return UnixMethods.statx(descriptor, EmptyPath, AtEmptyPath | AtSymlinkNoFollow, StatxBasicStats, buffer) == 0 ? ChangeKeyOf(buffer) : null;
     }
 
@@ -306,7 +310,7 @@ public static class NativeFileSystem
             Nanoseconds(buffer, StatxCtimeOffset));
     }
 
-    /// <summary>The raw struct statx of <paramref name="path"/> itself, or null where there is no statx (not Linux, old glibc).</summary>
+    /// <summary>The raw struct statx of <paramref name="path"/> itself (this thread's buffer, valid until its next call), or null where there is no statx (not Linux, old glibc).</summary>
     private static byte[]? Statx(string path)
     {
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
@@ -314,7 +318,7 @@ public static class NativeFileSystem
             return null;
         }
 
-        var buffer = new byte[StatxSize];
+        var buffer = _statx ??= new byte[StatxSize];
         int result;
         try
         {
