@@ -206,18 +206,25 @@ public static class NativeFileSystem
     /// Reads the regular file <paramref name="path"/> from start to end through one descriptor (Linux), handing each chunk to
     /// <paramref name="sink"/>, and returns its <see cref="ChangeKey(string)"/> as read from that descriptor once the end was
     /// reached: open, reads, statx and close, nothing else (a FileStream adds a stat, a lock, advice and an unlock per file).
+    /// A missing file is a FileNotFoundException and an unreadable one an UnauthorizedAccessException, as from a FileStream.
     /// </summary>
     internal static FileChangeKey? ReadFile(string path, byte[] buffer, Action<byte[], int> sink)
     {
-        const int ReadOnlyCloseOnExec = 0x80000, Interrupted = 4, NoEntry = 2;
+        const int ReadOnlyCloseOnExec = 0x80000, Interrupted = 4, NoEntry = 2, Denied = 13, NotPermitted = 1;
         int descriptor;
         while ((descriptor = UnixMethods.open(Utf8Z(path), ReadOnlyCloseOnExec)) < 0)
         {
             var errno = Marshal.GetLastWin32Error();
             if (errno != Interrupted)
             {
+                // The exceptions a FileStream throws for the same errors, so callers tell a missing or unreadable file as before.
                 var message = $"Cannot open '{path}' (errno {errno}).";
-                throw errno == NoEntry ? new FileNotFoundException(message, path) : UnixError($"Cannot open '{path}'");
+                throw errno switch
+                {
+                    NoEntry => new FileNotFoundException(message, path),
+                    Denied or NotPermitted => new UnauthorizedAccessException($"Access to the path '{path}' is denied."),
+                    _ => (Exception)UnixError($"Cannot open '{path}'"),
+                };
             }
         }
 
