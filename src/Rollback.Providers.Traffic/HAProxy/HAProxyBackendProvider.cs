@@ -3,13 +3,11 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text;
 using System.Text.Json;
 using Rollback.Errors;
 using Rollback.Platform;
 using Rollback.Settings;
 using Rollback.Store;
-using Rollback.Verification;
 
 namespace Rollback.Providers.Traffic.HAProxy;
 
@@ -27,8 +25,8 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
     public const string ConfigPathSetting = "ConfigPath";
     public const string BackendSetting = "Backend";
     public const string ServersSetting = "Servers";
-    public const string ColoursSetting = "Colours";
-    public const string HealthUrlSetting = "HealthUrl";
+    public const string ColoursSetting = TrafficGroups.ColoursSetting;
+    public const string HealthUrlSetting = TrafficGroups.HealthUrlSetting;
     public const string DrainTimeoutSetting = "DrainTimeout";
     public const string RuntimeApiTimeoutSetting = "RuntimeApiTimeout";
     public const string BinarySetting = "HAProxyBinary";
@@ -37,12 +35,9 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
     internal const string RuntimeAppliedCrashPoint = "HAProxy.RuntimeApplied";
 
     private const string SnapshotFile = "haproxy-backend.json";
-    private const string AppVersionKey = "AppVersion";
-    private static readonly char[] MemberSeparators = { ',', ' ', '+' };
     private static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DefaultRuntimeApiTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan VersionProbeTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan ConfigCheckPatience = TimeSpan.FromSeconds(60);
 
     public string Kind => KindName;
@@ -56,12 +51,10 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
             new SettingDefinition { Name = ConfigPathSetting, Type = SettingType.Text, Required = true, IsPath = true, Description = "The configuration file HAProxy loads: the backend's section is captured and written back, so a reload keeps the rollback." },
             new SettingDefinition { Name = BackendSetting, Type = SettingType.Text, Required = true, Description = "The backend's name." },
             new SettingDefinition { Name = ServersSetting, Type = SettingType.Text, IsList = true, Description = "The servers of the backend that the target covers; all of them when absent." },
-            new SettingDefinition { Name = ColoursSetting, Type = SettingType.Text, IsList = true, Description = "Groups of servers, as 'blue=web1,web2': versions and HealthUrl name a colour instead of each server." },
-            new SettingDefinition { Name = HealthUrlSetting, Type = SettingType.Text, IsList = true, Description = "A server's or colour's own health endpoint, as 'blue=http://10.0.0.5:8080/health': readiness asks it for the servers that will take traffic, and the version it reports is the target's version." },
             new SettingDefinition { Name = DrainTimeoutSetting, Type = SettingType.TimeSpan, Default = DefaultDrainTimeout.ToString("c", CultureInfo.InvariantCulture), PerCall = true, Description = "How long a server leaving the traffic drains (its open connections finish) before it goes to maintenance." },
             new SettingDefinition { Name = RuntimeApiTimeoutSetting, Type = SettingType.TimeSpan, Default = DefaultRuntimeApiTimeout.ToString("c", CultureInfo.InvariantCulture), Description = "How long one runtime API command may take." },
             new SettingDefinition { Name = BinarySetting, Type = SettingType.Text, Description = "The haproxy binary that checks the configuration (haproxy -c); 'haproxy' on PATH or /usr/sbin/haproxy when absent." },
-        }.Concat(ProxyVerification.Settings).Concat(TrafficSettings.All),
+        }.Concat(TrafficGroups.Settings("servers", "blue=web1,web2")).Concat(ProxyVerification.Settings).Concat(TrafficSettings.All),
         new[]
         {
             new ErrorIdInfo(TrafficErrorId.HAProxyRuntimeApiUnreachable, "Check that HAProxy runs and that RuntimeApi names its stats socket (a 'stats socket ... level admin' line of the global section), and that this user may open it."),
@@ -77,25 +70,17 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
 
     public SettingsDictionary ValidateSettings(SettingsDictionary settings)
     {
-        var api = Required(settings, RuntimeApiSetting);
+        var api = TrafficGroups.Required(KindName, settings, RuntimeApiSetting);
         _ = HAProxyRuntimeApi.IsTcp(api, out _, out _);
-        var config = Path.GetFullPath(Required(settings, ConfigPathSetting));
-        _ = Required(settings, BackendSetting);
-        var colours = Colours(settings);
+        var config = Path.GetFullPath(TrafficGroups.Required(KindName, settings, ConfigPathSetting));
+        _ = TrafficGroups.Required(KindName, settings, BackendSetting);
+        var groups = new TrafficGroups(KindName, settings);
         var servers = settings.GetList(ServersSetting);
-        foreach (var entry in settings.GetList(HealthUrlSetting))
+        var unknown = groups.Colours.Count == 0 && servers.Count == 0 ? null : groups.UnknownHealthUrl(servers);
+        if (unknown is not null)
         {
-            var (name, url) = Pair(entry, HealthUrlSetting);
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            {
-                throw Invalid($"the {HealthUrlSetting} of '{name}' is not an http or https URL: '{url}'");
-            }
-
-            if ((colours.Count > 0 || servers.Count > 0) && !colours.ContainsKey(name) && !servers.Contains(name) && !colours.Values.Any(g => g.Contains(name)))
-            {
-                throw new RollbackException(TrafficErrorId.HAProxyServerNotFound, RollbackErrorCategory.InvalidArgument,
-                    $"The {HealthUrlSetting} entry '{name}' names neither a colour nor a server of the target.", name);
-            }
+            throw new RollbackException(TrafficErrorId.HAProxyServerNotFound, RollbackErrorCategory.InvalidArgument,
+                $"The {HealthUrlSetting} entry '{unknown}' names neither a colour nor a server of the target.", unknown);
         }
 
         _ = TrafficSettings.Steps(KindName, settings);
@@ -105,28 +90,21 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
     public TargetState Describe(RollbackTarget target, OperationContext context)
     {
         var live = ReadLive(target, context);
-        var versions = AppVersions(target, live, context);
-        return new TargetState { Version = VersionOf(target, live, versions), Fingerprint = Checksums.HashText(live.Canonical()), Detail = Traffic(target, live) };
+        var groups = Groups(target);
+        var versions = groups.AppVersions(live.Servers, target.Name, context);
+        return new TargetState { Version = groups.VersionOf(live.Servers, versions), Fingerprint = Checksums.HashText(live.Canonical()), Detail = Traffic(target, live) };
     }
 
     public CapturedState Capture(RollbackTarget target, CaptureContext context)
     {
         var live = ReadLive(target, context);
-        live.AppVersions = AppVersions(target, live, context);
+        var groups = Groups(target);
+        live.AppVersions = groups.AppVersions(live.Servers, target.Name, context);
         var artifact = StoreJson.WriteArtifact(context.ArtifactsDirectory, SnapshotFile, live);
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [BackendSetting] = live.Backend,
-            ["Traffic"] = Traffic(target, live),
-        };
-        if (SingleVersion(target, live, live.AppVersions) is { } version)
-        {
-            metadata[AppVersionKey] = version;
-        }
-
+        var metadata = groups.Metadata(live.Servers, live.AppVersions, Traffic(target, live), new[] { new KeyValuePair<string, string>(BackendSetting, live.Backend) });
         return new CapturedState
         {
-            Version = VersionOf(target, live, live.AppVersions),
+            Version = groups.VersionOf(live.Servers, live.AppVersions),
             Fingerprint = Checksums.HashText(live.Canonical()),
             Artifacts = new[] { artifact },
             Metadata = metadata,
@@ -201,33 +179,20 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
         var section = shift.IsLast ? to.ConfigLines : lines.Skip(start).Take(end - start).Select(l => Edit(l, desired)).ToList();
         var written = HAProxyConfig.Join(lines.Take(start).Concat(section).Concat(lines.Skip(end)));
         var changesFile = written != HAProxyConfig.Join(lines);
-        var candidate = TemporaryNames.Beside(configPath, context.AttemptId);
-        try
+        using var candidate = changesFile ? new ConfigCandidate(configPath, written, context.AttemptId) : null;
+        if (candidate is not null)
         {
-            if (changesFile)
-            {
-                // Checked before anything changes: a file HAProxy refuses leaves the running HAProxy untouched too.
-                context.Step(shift.Name + ".CheckConfig", () =>
-                {
-                    WriteCandidate(candidate, configPath, written);
-                    HAProxyConfig.Check(HAProxyConfig.Binary(target.Settings.GetString(BinarySetting)), candidate, configPath, ConfigCheckPatience);
-                });
-            }
-
-            var live = ReadLive(target, context);
-            context.Step(shift.Name + ".RuntimeApi", () => ApplyRuntime(target, live, desired, context));
-            CrashPoints.Reach(RuntimeAppliedCrashPoint);
-            if (changesFile)
-            {
-                context.Step(shift.Name + ".PersistConfig", () => NativeFileSystem.ReplaceByRename(candidate, configPath));
-            }
+            // Checked before anything changes: a file HAProxy refuses leaves the running HAProxy untouched too.
+            context.Step(shift.Name + ".CheckConfig", () =>
+                HAProxyConfig.Check(HAProxyConfig.Binary(target.Settings.GetString(BinarySetting)), candidate, configPath, ConfigCheckPatience, context.Cancellation));
         }
-        finally
+
+        var live = ReadLive(target, context);
+        context.Step(shift.Name + ".RuntimeApi", () => ApplyRuntime(target, live, desired, context));
+        CrashPoints.Reach(RuntimeAppliedCrashPoint);
+        if (candidate is not null)
         {
-            if (File.Exists(candidate))
-            {
-                File.Delete(candidate);
-            }
+            context.Step(shift.Name + ".PersistConfig", candidate.Replace);
         }
 
         context.Details["HAProxy.Servers"] = string.Join("; ", desired);
@@ -235,39 +200,12 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
 
     public IReadOnlyList<CheckResult> VerifyTraffic(RollbackTarget target, RollbackPoint point, TrafficStep shift, OperationContext context)
     {
-        var allowed = new List<string>();
-        if (point.Metadata.TryGetValue(AppVersionKey, out var to))
-        {
-            allowed.Add(to);
-            if (!shift.IsLast)
-            {
-                if (shift.From?.Metadata.TryGetValue(AppVersionKey, out var from) == true)
-                {
-                    allowed.Add(from);
-                }
-                else
-                {
-                    allowed.Clear(); // the state before is of an unknown version: any healthy answer counts
-                }
-            }
-        }
-
-        return ProxyVerification.Check(target, allowed, shift.Percent, context);
+        return ProxyVerification.Check(target, TrafficGroups.AllowedVersions(point, shift), shift.Percent, context);
     }
 
     public IReadOnlyList<string> SwitchedPaths(RollbackTarget target, RollbackPoint point) => new[] { ConfigPath(target) };
 
-    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, RecoveryContext context)
-    {
-        var removed = new List<string>();
-        foreach (var leftover in TemporaryNames.FindAbandonedBeside(ConfigPath(target)))
-        {
-            File.Delete(leftover);
-            removed.Add(leftover);
-        }
-
-        return removed;
-    }
+    public IReadOnlyList<string> RemoveLeftovers(RollbackTarget target, RecoveryContext context) => ConfigCandidate.RemoveLeftovers(ConfigPath(target));
 
     /// <summary>
     /// What each server should be at <paramref name="percent"/> of the way from <paramref name="from"/> to <paramref name="to"/>:
@@ -281,16 +219,10 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
             return to.Servers;
         }
 
-        var part = percent / 100.0;
-        var before = from.Shares();
-        var after = to.Shares();
-        return to.Servers.Select(server =>
-        {
-            var share = ((1 - part) * (before.TryGetValue(server.Name, out var b) ? b : 0)) + (part * after[server.Name]);
-            return share <= 0
-                ? server
-                : new ServerSnapshot { Name = server.Name, Address = server.Address, Port = server.Port, Weight = Math.Max(1, (int)Math.Round(share * 100)), Admin = AdminState.Ready };
-        }).ToList();
+        var weights = TrafficMix.Weights(TrafficMix.Shares(from.Servers), TrafficMix.Shares(to.Servers), percent);
+        return to.Servers.Select(server => weights[server.Name] == 0
+            ? server
+            : new ServerSnapshot { Name = server.Name, Address = server.Address, Port = server.Port, Weight = weights[server.Name], Admin = AdminState.Ready }).ToList();
     }
 
     private static string Edit(string line, IReadOnlyList<ServerSnapshot> desired)
@@ -363,7 +295,7 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
 
     private static void WaitForDrain(RollbackTarget target, HAProxyRuntimeApi api, string backend, IReadOnlyList<string> servers, OperationContext context)
     {
-        var patience = TimeSetting(target, DrainTimeoutSetting, DefaultDrainTimeout);
+        var patience = TrafficGroups.Time(target, DrainTimeoutSetting, DefaultDrainTimeout);
         var started = context.Timestamp();
         while (true)
         {
@@ -391,14 +323,13 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
     {
         var backend = Backend(target);
         var stats = api.Stats(backend, context.Cancellation).ToDictionary(r => r["svname"], StringComparer.Ordinal);
-        var urls = HealthUrls(target);
+        var groups = Groups(target);
         var taking = wanted.Servers.Where(s => s.EffectiveWeight > 0).ToList();
-        var expected = point.Metadata.TryGetValue(AppVersionKey, out var version) ? version : null;
         foreach (var server in taking)
         {
             var status = stats.TryGetValue(server.Name, out var row) ? row["status"] : "(no stats)";
             var check = row is not null && row.TryGetValue("check_status", out var cs) ? cs : string.Empty;
-            var hasUrl = GroupOf(target, server.Name) is var group && (urls.ContainsKey(group) || urls.ContainsKey(server.Name));
+            var hasUrl = groups.HealthUrls.ContainsKey(groups.GroupOf(server.Name)) || groups.HealthUrls.ContainsKey(server.Name);
             if (status.StartsWith("UP", StringComparison.Ordinal) || status == "no check" || (status == "DRAIN" && check.Contains("OK")))
             {
                 yield return CheckResult.Pass("ServerHealthy." + server.Name, $"HAProxy reports {server.Name} {status}{(check.Length == 0 ? string.Empty : " (" + check + ")")}.");
@@ -418,18 +349,9 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
             }
         }
 
-        var probe = new HealthProbe();
-        foreach (var group in taking.Select(s => GroupOf(target, s.Name)).Distinct(StringComparer.Ordinal))
+        foreach (var check in Groups(target).HealthUrlChecks(taking, target, point, TrafficErrorId.HAProxyServerUnhealthy, context))
         {
-            if (!urls.TryGetValue(group, out var url))
-            {
-                continue;
-            }
-
-            var result = probe.Check(new HealthProbeOptions { Uri = url, ExpectedVersion = expected, Timeout = VersionProbeTimeout, RequestTimeout = VersionProbeTimeout, Target = target.Name }, context);
-            yield return result.Healthy
-                ? CheckResult.Pass("HealthUrl." + group, $"{HealthProbe.WithoutUserInfo(url)}: {result.Detail}")
-                : CheckResult.Fail("HealthUrl." + group, TrafficErrorId.HAProxyServerUnhealthy, $"'{group}' would take traffic, but {HealthProbe.WithoutUserInfo(url)} is not healthy: {result.Detail}");
+            yield return check;
         }
     }
 
@@ -481,125 +403,21 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
             ?? throw new RollbackException(RollbackErrorId.ManifestCorrupt, RollbackErrorCategory.InvalidData, $"Point {point.Id} holds no backend state in '{path}'.", point.Id);
     }
 
-    /// <summary>The version each group taking traffic reports through its HealthUrl (best effort: one quick attempt each).</summary>
-    private static SortedDictionary<string, string> AppVersions(RollbackTarget target, BackendSnapshot live, OperationContext context)
-    {
-        var versions = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var urls = HealthUrls(target);
-        var probe = new HealthProbe();
-        foreach (var group in live.Servers.Where(s => s.EffectiveWeight > 0).Select(s => GroupOf(target, s.Name)).Distinct(StringComparer.Ordinal))
-        {
-            if (urls.TryGetValue(group, out var url))
-            {
-                var answer = probe.Check(new HealthProbeOptions { Uri = url, MaxAttempts = 1, Timeout = VersionProbeTimeout, RequestTimeout = VersionProbeTimeout, Target = target.Name }, context);
-                if (answer.Healthy && answer.ReportedVersion is { } version)
-                {
-                    versions[group] = version;
-                }
-            }
-        }
-
-        return versions;
-    }
-
-    private static string? SingleVersion(RollbackTarget target, BackendSnapshot live, IReadOnlyDictionary<string, string> versions)
-    {
-        var groups = live.Servers.Where(s => s.EffectiveWeight > 0).Select(s => GroupOf(target, s.Name)).Distinct(StringComparer.Ordinal).ToList();
-        var reported = groups.Select(g => versions.TryGetValue(g, out var v) ? v : null).ToList();
-        return groups.Count > 0 && reported.All(v => v is not null) && reported.Distinct(StringComparer.Ordinal).Count() == 1 ? reported[0] : null;
-    }
-
-    /// <summary>The application version when every group taking traffic reports the same one; else which groups take it.</summary>
-    private static string VersionOf(RollbackTarget target, BackendSnapshot live, IReadOnlyDictionary<string, string> versions) =>
-        SingleVersion(target, live, versions) ?? GroupsTaking(target, live);
-
-    private static string GroupsTaking(RollbackTarget target, BackendSnapshot live)
-    {
-        var total = live.Servers.Sum(s => s.EffectiveWeight);
-        if (total == 0)
-        {
-            return "no traffic";
-        }
-
-        var groups = live.Servers.Where(s => s.EffectiveWeight > 0)
-            .GroupBy(s => GroupOf(target, s.Name), StringComparer.Ordinal)
-            .Select(g => (Name: g.Key, Share: 100.0 * g.Sum(s => s.EffectiveWeight) / total))
-            .ToList();
-        return groups.Count == 1 ? groups[0].Name : string.Join(", ", groups.Select(g => $"{g.Name} {g.Share.ToString("0", CultureInfo.InvariantCulture)}%"));
-    }
-
     private static string Traffic(RollbackTarget target, BackendSnapshot state) =>
-        GroupsTaking(target, state) + ": " + string.Join("; ", state.Servers);
+        Groups(target).Taking(state.Servers) + ": " + string.Join("; ", state.Servers);
 
-    private static Dictionary<string, List<string>> Colours(SettingsDictionary settings)
-    {
-        var colours = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var entry in settings.GetList(ColoursSetting))
-        {
-            var (name, servers) = Pair(entry, ColoursSetting);
-            var members = servers.Split(MemberSeparators, StringSplitOptions.RemoveEmptyEntries).ToList();
-            if (members.Count == 0)
-            {
-                throw Invalid($"the colour '{name}' names no server");
-            }
-
-            colours[name] = members;
-        }
-
-        return colours;
-    }
+    private static TrafficGroups Groups(RollbackTarget target) => new(KindName, target.Settings);
 
     private static List<string> ManagedServers(RollbackTarget target) =>
-        target.Settings.GetList(ServersSetting).Concat(Colours(target.Settings).Values.SelectMany(g => g)).Distinct(StringComparer.Ordinal).ToList();
-
-    private static string GroupOf(RollbackTarget target, string server) =>
-        Colours(target.Settings).FirstOrDefault(c => c.Value.Contains(server)).Key ?? server;
-
-    private static Dictionary<string, Uri> HealthUrls(RollbackTarget target) =>
-        target.Settings.GetList(HealthUrlSetting).Select(e => Pair(e, HealthUrlSetting)).ToDictionary(p => p.Name, p => new Uri(p.Value), StringComparer.Ordinal);
-
-    private static (string Name, string Value) Pair(string entry, string setting)
-    {
-        var equals = entry.IndexOf('=');
-        if (equals <= 0 || equals == entry.Length - 1)
-        {
-            throw Invalid($"each {setting} entry is 'name=value', not '{entry}'");
-        }
-
-        return (entry.Substring(0, equals).Trim(), entry.Substring(equals + 1).Trim());
-    }
-
-    private static void WriteCandidate(string candidate, string livePath, string content)
-    {
-        using (var stream = new FileStream(candidate, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            var bytes = new UTF8Encoding(false).GetBytes(content);
-            stream.Write(bytes, 0, bytes.Length);
-            stream.Flush(flushToDisk: true);
-        }
-
-        NativeFileSystem.SetUnixFileMode(candidate, NativeFileSystem.GetUnixFileMode(livePath));
-    }
+        target.Settings.GetList(ServersSetting).Concat(Groups(target).ColourMembers).Distinct(StringComparer.Ordinal).ToList();
 
     private static HAProxyRuntimeApi Api(RollbackTarget target) =>
-        new(target.Settings.GetString(RuntimeApiSetting)!, TimeSetting(target, RuntimeApiTimeoutSetting, DefaultRuntimeApiTimeout));
-
-    private static TimeSpan TimeSetting(RollbackTarget target, string name, TimeSpan fallback) =>
-        target.Settings.GetString(name) is { } text && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+        new(target.Settings.GetString(RuntimeApiSetting)!, TrafficGroups.Time(target, RuntimeApiTimeoutSetting, DefaultRuntimeApiTimeout));
 
     private static string Backend(RollbackTarget target) => target.Settings.GetString(BackendSetting)!;
 
     private static string ConfigPath(RollbackTarget target) => target.Settings.GetString(ConfigPathSetting)!;
 
-    private static string Required(SettingsDictionary settings, string name)
-    {
-        var value = settings.GetString(name);
-        return string.IsNullOrWhiteSpace(value) ? throw Invalid($"the setting '{name}' is required") : value!.Trim();
-    }
-
     private static RollbackException NotInBackend(string backend, string server) =>
         new(TrafficErrorId.HAProxyServerNotFound, RollbackErrorCategory.ObjectNotFound, $"HAProxy's backend '{backend}' has no server '{server}', which the point names. Nothing more was changed.", server);
-
-    private static RollbackException Invalid(string why) =>
-        new(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument, $"Invalid settings for a {KindName} target: {why}.", KindName);
 }

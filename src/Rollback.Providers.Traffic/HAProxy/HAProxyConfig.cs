@@ -1,10 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Text;
+using System.Threading;
 using Rollback.Errors;
+using Rollback.Platform;
 
 namespace Rollback.Providers.Traffic.HAProxy;
 
@@ -107,91 +107,15 @@ internal static class HAProxyConfig
     }
 
     /// <summary>The haproxy binary: the setting, else 'haproxy' on PATH, else /usr/sbin/haproxy. HAProxyBinaryNotFound when none exists.</summary>
-    public static string Binary(string? setting)
-    {
-        if (!string.IsNullOrWhiteSpace(setting))
-        {
-            if (File.Exists(setting))
-            {
-                return setting!;
-            }
+    public static string Binary(string? setting) =>
+        ConfigCandidate.Binary(setting, "haproxy", "/usr/sbin/haproxy", why => new RollbackException(TrafficErrorId.HAProxyBinaryNotFound, RollbackErrorCategory.ResourceUnavailable,
+            $"The configuration cannot be checked with 'haproxy -c': {why}. Install HAProxy or set HAProxyBinary.", "haproxy"));
 
-            var onPath = OnPath(setting!);
-            return onPath ?? throw NoBinary($"'{setting}' (the HAProxyBinary setting) is not a file nor on PATH");
-        }
-
-        return OnPath("haproxy") ?? (File.Exists("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : throw NoBinary("no 'haproxy' on PATH nor /usr/sbin/haproxy"));
-    }
-
-    /// <summary>Runs 'haproxy -c -f <paramref name="candidate"/>'; HAProxyConfigRejected with HAProxy's own words when it refuses.</summary>
-    public static void Check(string binary, string candidate, string livePath, TimeSpan patience)
-    {
-        var start = new ProcessStartInfo(binary, "-c -f " + Quote(candidate))
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(livePath) ?? ".",
-        };
-        using var process = Process.Start(start) ?? throw NoBinary($"'{binary}' could not be started");
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit((int)patience.TotalMilliseconds))
-        {
-            process.Kill();
-            throw Rejected(livePath, $"'haproxy -c' did not finish within {patience.TotalSeconds:0} s");
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            string words;
-            lock (output)
-            {
-                var all = output.ToString().Replace(candidate, livePath).Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
-                var alerts = all.Where(l => l.Contains("[ALERT]")).ToList();
-                words = string.Join(" ", alerts.Count > 0 ? alerts : all);
-            }
-
-            throw Rejected(livePath, $"'haproxy -c' exited with {process.ExitCode}: {(words.Length == 0 ? "no output" : words)}");
-        }
-    }
-
-    private static RollbackException Rejected(string path, string why) =>
-        new(TrafficErrorId.HAProxyConfigRejected, RollbackErrorCategory.InvalidData,
-            $"HAProxy refuses the configuration file '{path}' as the rollback would write it: {why}. Nothing was changed: not the file, not the running HAProxy.", path);
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            if (output.Length < 8000)
-            {
-                output.AppendLine(line);
-            }
-        }
-    }
-
-    private static string Quote(string path) => "\"" + path.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-
-    private static string? OnPath(string name) =>
-        name.IndexOf(Path.DirectorySeparatorChar) >= 0 ? null :
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
-            .Where(folder => folder.Length > 0)
-            .Select(folder => Path.Combine(folder, name))
-            .FirstOrDefault(File.Exists);
-
-    private static RollbackException NoBinary(string why) =>
-        new(TrafficErrorId.HAProxyBinaryNotFound, RollbackErrorCategory.ResourceUnavailable,
-            $"The configuration cannot be checked with 'haproxy -c': {why}. Install HAProxy or set HAProxyBinary.", "haproxy");
+    /// <summary>Runs 'haproxy -c -f' on the candidate; HAProxyConfigRejected with HAProxy's own words when it refuses.</summary>
+    public static void Check(string binary, ConfigCandidate candidate, string livePath, TimeSpan patience, CancellationToken cancellation) =>
+        candidate.Check(ShellCommand.Quote(binary) + " -c -f " + ShellCommand.Quote(candidate.Path), "[ALERT]", patience, why =>
+            new RollbackException(TrafficErrorId.HAProxyConfigRejected, RollbackErrorCategory.InvalidData,
+                $"HAProxy refuses the configuration file '{livePath}' as the rollback would write it: 'haproxy -c' {why}. Nothing was changed: not the file, not the running HAProxy.", livePath), cancellation);
 
     private static bool IsSectionStart(string line)
     {

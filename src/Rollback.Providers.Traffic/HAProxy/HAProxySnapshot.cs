@@ -25,7 +25,7 @@ internal static class AdminState
 }
 
 /// <summary>One server of the backend: where it is, its weight and its administrative state.</summary>
-internal sealed class ServerSnapshot
+internal sealed class ServerSnapshot : ITrafficMember
 {
     public string Name { get; set; } = string.Empty;
 
@@ -59,13 +59,6 @@ internal sealed class BackendSnapshot
     public SortedDictionary<string, string> AppVersions { get; set; } = new(StringComparer.Ordinal);
 
     public ServerSnapshot? Server(string name) => Servers.FirstOrDefault(s => s.Name == name);
-
-    /// <summary>Each server's share of the traffic (0..1): its effective weight over the backend's.</summary>
-    public Dictionary<string, double> Shares()
-    {
-        var total = Servers.Sum(s => s.EffectiveWeight);
-        return Servers.ToDictionary(s => s.Name, s => total == 0 ? 0 : (double)s.EffectiveWeight / total, StringComparer.Ordinal);
-    }
 
     /// <summary>The state in one canonical text: the servers in name order, then the configuration section.</summary>
     public string Canonical() =>
