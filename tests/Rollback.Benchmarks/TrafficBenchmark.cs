@@ -1,11 +1,8 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Net.Http;
 using System.Text;
 using System.Threading;
 using Rollback.Engine;
@@ -28,7 +25,6 @@ internal static class TrafficBenchmark
 {
     private const string Good = "v2.3.1";
     private const string Bad = "v2.4.0";
-    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(500);
 
     public static int Run(Options options)
     {
@@ -58,7 +54,7 @@ internal static class TrafficBenchmark
 
         using var load = new ClientLoop(proxy.HealthUrl);
         var quiet = load.Window(() => Thread.Sleep(2000));
-        var samples = new List<(string Way, Window Window, string Note)>();
+        var samples = new List<(string Way, LoadWindow Window, string Note)>();
         for (var run = 0; run < options.Runs; run++)
         {
             scratch.Progress($"Run {run + 1} of {options.Runs}: Invoke-Rollback...");
@@ -104,7 +100,7 @@ internal static class TrafficBenchmark
     private static string Answering(HAProxyServer proxy) =>
         proxy.WaitForAnswers(Good, TimeSpan.FromSeconds(10)) ? "answers " + Good : "did not answer " + Good;
 
-    private static string Text(Window quiet, List<(string Way, Window Window, string Note)> samples)
+    private static string Text(LoadWindow quiet, List<(string Way, LoadWindow Window, string Note)> samples)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Traffic switch under a steady client loop through HAProxy (127.0.0.1, one request at a time)");
@@ -128,74 +124,4 @@ internal static class TrafficBenchmark
     }
 
     private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString(value.TotalMilliseconds < 10 ? "0.00" : "0", CultureInfo.InvariantCulture) + " ms";
-
-    /// <summary>What the client loop saw between two instants.</summary>
-    private sealed record Window(TimeSpan Length, int Requests, int Failed, TimeSpan LongestGap, TimeSpan MedianLatency);
-
-    /// <summary>One request at a time through the proxy, back to back, on a thread of its own, each one recorded.</summary>
-    private sealed class ClientLoop : IDisposable
-    {
-        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(2) };
-        private readonly ConcurrentQueue<(long Start, long End, bool Ok)> _log = new();
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Thread _thread;
-        private readonly Uri _url;
-
-        public ClientLoop(Uri url)
-        {
-            _url = url;
-            _thread = new Thread(Loop) { IsBackground = true, Name = "client loop" };
-            _thread.Start();
-        }
-
-        /// <summary>Runs <paramref name="action"/> and reports the requests that ended from just before it until <see cref="Settle"/> after it.</summary>
-        public Window Window(Action action)
-        {
-            var start = Stopwatch.GetTimestamp();
-            action();
-            Thread.Sleep(Settle);
-            var end = Stopwatch.GetTimestamp();
-            var seen = _log.Where(r => r.End >= start && r.End <= end).OrderBy(r => r.End).ToList();
-            var gaps = new List<TimeSpan>();
-            var last = start;
-            foreach (var request in seen.Where(r => r.Ok))
-            {
-                gaps.Add(Stopwatch.GetElapsedTime(last, request.End));
-                last = request.End;
-            }
-
-            gaps.Add(Stopwatch.GetElapsedTime(last, end));
-            var latencies = seen.Where(r => r.Ok).Select(r => Stopwatch.GetElapsedTime(r.Start, r.End)).OrderBy(l => l).ToList();
-            return new Window(Stopwatch.GetElapsedTime(start, end), seen.Count, seen.Count(r => !r.Ok), gaps.Max(),
-                latencies.Count == 0 ? TimeSpan.Zero : latencies[latencies.Count / 2]);
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _thread.Join(5000);
-            _http.Dispose();
-            _stop.Dispose();
-        }
-
-        private void Loop()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                var start = Stopwatch.GetTimestamp();
-                bool ok;
-                try
-                {
-                    using var response = _http.GetAsync(_url, _stop.Token).GetAwaiter().GetResult();
-                    ok = response.IsSuccessStatusCode;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
-                {
-                    ok = false;
-                }
-
-                _log.Enqueue((start, Stopwatch.GetTimestamp(), ok));
-            }
-        }
-    }
 }

@@ -9,23 +9,21 @@ using Rollback.Testing;
 namespace Rollback.Providers.Traffic.Tests;
 
 /// <summary>
-/// One test's blue-green set-up: blue (v2.3.1) and green (v2.4.0) are real HTTP servers answering their version, behind
-/// a real HAProxy whose backend starts with blue taking the traffic and green disabled; an engine over a store in a temp
-/// folder, on virtual time (the waits between steps take none), with the HAProxyBackend kind. Everything is stopped by
-/// Dispose, failures included.
+/// What every traffic kind's tests start from: blue (v2.3.1) and green (v2.4.0) as real HTTP servers answering their
+/// version, and an engine over a store in a temp folder, on virtual time (the waits between steps take none), with the
+/// traffic kinds. The proxy in front is the subclass's; everything is stopped by Dispose, failures included.
 /// </summary>
-internal sealed class BlueGreen : IDisposable
+internal abstract class TrafficEnvironment : IDisposable
 {
     public const string Good = "v2.3.1";
     public const string Bad = "v2.4.0";
 
     private readonly string _store = Path.Combine(Path.GetTempPath(), "rollback-traffic-" + Guid.NewGuid().ToString("N"));
 
-    public BlueGreen()
+    protected TrafficEnvironment()
     {
         Blue = new HealthServer(_ => HealthAnswer.Healthy(Good));
         Green = new HealthServer(_ => HealthAnswer.Healthy(Bad));
-        Proxy = new HAProxyServer(new HAProxyBackendServer("blue", Blue.BaseUri), new HAProxyBackendServer("green", Green.BaseUri, Enabled: false));
         Engine = new RollbackEngine(new RollbackStore(_store), new ProviderCatalog(ProviderCatalog.FindIn(typeof(HAProxyBackendProvider).Assembly)), Reporter, Time, "tester");
     }
 
@@ -33,15 +31,48 @@ internal sealed class BlueGreen : IDisposable
 
     public HealthServer Green { get; }
 
-    public HAProxyServer Proxy { get; }
-
     public VirtualTime Time { get; } = new();
 
     public ProgressHook Reporter { get; } = new();
 
     public RollbackEngine Engine { get; }
 
-    public string? SkipReason => Proxy.SkipReason;
+    public abstract string? SkipReason { get; }
+
+    /// <summary>The kind the subclass's proxy is registered as.</summary>
+    protected abstract string Kind { get; }
+
+    public void Register(Dictionary<string, object?> settings) =>
+        Engine.Targets.Register("web", Kind, new SettingsDictionary(settings), replace: true);
+
+    public virtual void Dispose()
+    {
+        Blue.Dispose();
+        Green.Dispose();
+        try
+        {
+            Directory.Delete(_store, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder must not fail a test.
+        }
+    }
+}
+
+/// <summary>
+/// One test's blue-green set-up behind a real HAProxy whose backend starts with blue taking the traffic and green
+/// disabled, with the HAProxyBackend kind.
+/// </summary>
+internal sealed class BlueGreen : TrafficEnvironment
+{
+    public BlueGreen() => Proxy = new HAProxyServer(new HAProxyBackendServer("blue", Blue.BaseUri), new HAProxyBackendServer("green", Green.BaseUri, Enabled: false));
+
+    public HAProxyServer Proxy { get; }
+
+    public override string? SkipReason => Proxy.SkipReason;
+
+    protected override string Kind => HAProxyBackendProvider.KindName;
 
     /// <summary>The target's settings: the Unix socket, the file, the backend, both colours with their own health endpoints, the frontend to verify through.</summary>
     public Dictionary<string, object?> Settings(string steps = "100") => new()
@@ -56,9 +87,6 @@ internal sealed class BlueGreen : IDisposable
         ["Steps"] = steps,
     };
 
-    public void Register(Dictionary<string, object?> settings) =>
-        Engine.Targets.Register("web", HAProxyBackendProvider.KindName, new SettingsDictionary(settings), replace: true);
-
     /// <summary>
     /// The deployment that goes wrong, as it is done by hand: green ready and blue to maintenance through the runtime API,
     /// and the same written to the configuration file. Waits until the frontend answers green only.
@@ -71,19 +99,10 @@ internal sealed class BlueGreen : IDisposable
         Proxy.WaitForAnswers(Bad, TimeSpan.FromSeconds(15));
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         Proxy.Dispose();
-        Blue.Dispose();
-        Green.Dispose();
-        try
-        {
-            Directory.Delete(_store, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder must not fail a test.
-        }
+        base.Dispose();
     }
 }
 

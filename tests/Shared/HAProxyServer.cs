@@ -7,7 +7,6 @@ using System.Net.Http;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading;
-using System.Threading.Tasks;
 
 namespace Rollback.Testing;
 
@@ -139,21 +138,7 @@ public sealed class HAProxyServer : IDisposable
     }
 
     /// <summary>Waits until <paramref name="count"/> requests in a row answer <paramref name="version"/> only; false after <paramref name="patience"/>.</summary>
-    public bool WaitForAnswers(string version, TimeSpan patience, int count = 5)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!(Answers(count) is { Count: 1 } answers && answers.ContainsKey(version)))
-        {
-            if (watch.Elapsed > patience)
-            {
-                return false;
-            }
-
-            Thread.Sleep(100);
-        }
-
-        return true;
-    }
+    public bool WaitForAnswers(string version, TimeSpan patience, int count = 5) => ProxyAnswers.WaitFor(_http, HealthUrl, version, patience, count);
 
     /// <summary>HAProxy's status of a server as 'show stat' reports it (UP, DOWN, MAINT, DRAIN...).</summary>
     public string Status(string server)
@@ -181,34 +166,11 @@ public sealed class HAProxyServer : IDisposable
         return true;
     }
 
-    /// <summary>What <paramref name="count"/> requests through the frontend answer, counted by body (or by failure).</summary>
-    public Dictionary<string, int> Answers(int count)
-    {
-        var answers = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < count; i++)
-        {
-            var body = Get();
-            answers[body] = answers.TryGetValue(body, out var seen) ? seen + 1 : 1;
-        }
+    /// <summary>What <paramref name="count"/> requests through the frontend answer, counted by version (or by failure).</summary>
+    public Dictionary<string, int> Answers(int count) => ProxyAnswers.Count(_http, HealthUrl, count);
 
-        return answers;
-    }
-
-    /// <summary>The version one request through the frontend answers ('blue-v1'), or what went wrong.</summary>
-    public string Get()
-    {
-        try
-        {
-            using var response = _http.GetAsync(HealthUrl).GetAwaiter().GetResult();
-            var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-            var version = System.Text.RegularExpressions.Regex.Match(body, "\"version\":\"([^\"]*)\"");
-            return response.IsSuccessStatusCode && version.Success ? version.Groups[1].Value : $"(HTTP {(int)response.StatusCode})";
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            return "(no answer)";
-        }
-    }
+    /// <summary>The version one request through the frontend answers ('v2.3.1'), or what went wrong.</summary>
+    public string Get() => ProxyAnswers.Get(_http, HealthUrl);
 
     /// <summary>HAProxy's own reload (SIGUSR2 to the master): a new worker reads the configuration file again.</summary>
     public void Reload()
