@@ -16,7 +16,7 @@ namespace Rollback.PowerShell.Tests;
 public sealed class KindCmdletTests : IDisposable
 {
     // The kinds this repository ships; another installed kind is listed too, and these tests still hold.
-    private static readonly string[] ShippedKinds = ["CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "EcsService", "FeatureFlag", "FileSystemRelease", "HAProxyBackend", "LambdaAlias", "PostgreSqlDatabase", "SchemaMigration", "SecretsManagerSecret"];
+    private static readonly string[] ShippedKinds = ["CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "EcsService", "FeatureFlag", "FileSystemRelease", "HAProxyBackend", "LambdaAlias", "NginxUpstream", "PostgreSqlDatabase", "SchemaMigration", "SecretsManagerSecret"];
 
     private readonly RollbackSession _session = new();
 
@@ -38,6 +38,7 @@ public sealed class KindCmdletTests : IDisposable
         Assert.Equal("Rollback.Providers.Aws", Kind(kinds, "CodeDeployDeploymentGroup").GetString("Assembly"));
         Assert.Equal("GradualTraffic", Kind(kinds, "HAProxyBackend").GetString("Capabilities"));
         Assert.Equal("Rollback.Providers.Traffic", Kind(kinds, "HAProxyBackend").GetString("Assembly"));
+        Assert.Equal("GradualTraffic", Kind(kinds, "NginxUpstream").GetString("Capabilities"));
         Assert.Equal("Rollback.Providers.FeatureFlags", Kind(kinds, "FeatureFlag").GetString("Assembly"));
         Assert.Equal("Secret", Setting(Kind(kinds, "FeatureFlag"), "Settings", "Token").GetString("TypeName"));
         // A .NET-only provider (Npgsql has no netstandard2.0 build) ships in the module folder and loads on PowerShell 7.
