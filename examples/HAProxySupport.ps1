@@ -3,62 +3,18 @@
     A real HAProxy with a blue and a green server, for the traffic drill and the traffic Pester tests.
 
 .DESCRIPTION
-    Dot-sourced (`. $PSScriptRoot/HAProxySupport.ps1`). Start-VersionEndpoint serves one colour's version on 127.0.0.1
-    from a background runspace (HttpListener): every path answers {"status":...,"version":...}, 200 or, once its
-    State.Status is set to 503, 503. Start-HAProxy writes a configuration in a folder of the caller's (a frontend on a
+    Dot-sourced (`. $PSScriptRoot/HAProxySupport.ps1`), with TrafficSupport.ps1 (the version endpoints, answers through
+    a proxy). Start-HAProxy writes a configuration in a folder of the caller's (a frontend on a
     free port, an admin stats socket, the backend 'app' with blue taking traffic and green disabled, each checked by
     HAProxy every 200 ms on /health), starts HAProxy in master-worker mode in the foreground and waits until it answers;
     Stop-HAProxy stops it by its PID. Send-HAProxyCommand speaks the runtime API as socat would.
 #>
 
+. (Join-Path $PSScriptRoot 'TrafficSupport.ps1')
+
 function Find-HAProxy {
     @((Get-Command haproxy -CommandType Application -ErrorAction SilentlyContinue).Source) + @('/usr/sbin/haproxy') |
         Where-Object { $_ -and (Test-Path -LiteralPath $_) } | Select-Object -First 1
-}
-
-function Get-FreePort {
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start()
-    $port = $probe.LocalEndpoint.Port
-    $probe.Stop()
-    $port
-}
-
-function Start-VersionEndpoint([string] $Version) {
-    $port = Get-FreePort
-    $state = [hashtable]::Synchronized(@{ Status = 200; Version = $Version })
-    $listener = [System.Net.HttpListener]::new()
-    $listener.Prefixes.Add("http://127.0.0.1:$port/")
-    $listener.Start()
-    $runspace = [runspacefactory]::CreateRunspace([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
-    $runspace.Open()
-    $shell = [powershell]::Create()
-    $shell.Runspace = $runspace
-    $null = $shell.AddScript({
-            param($Listener, $State)
-            while ($Listener.IsListening) {
-                try { $context = $Listener.GetContext() } catch { break }
-                try {
-                    $status = $State.Status
-                    $word = if ($status -eq 200) { 'healthy' } else { 'unhealthy' }
-                    $bytes = [System.Text.Encoding]::UTF8.GetBytes('{"status":"' + $word + '","version":"' + $State.Version + '"}')
-                    $context.Response.StatusCode = $status
-                    $context.Response.ContentType = 'application/json'
-                    $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
-                    $context.Response.Close()
-                }
-                catch { $context.Response.Abort() }
-            }
-        }).AddArgument($listener).AddArgument($state)
-    [pscustomobject]@{ Port = $port; Uri = [uri]"http://127.0.0.1:$port/health"; State = $state; Listener = $listener; Shell = $shell; Runspace = $runspace; Invocation = $shell.BeginInvoke() }
-}
-
-function Stop-VersionEndpoint($Endpoint) {
-    if ($null -eq $Endpoint) { return }
-    $Endpoint.Listener.Close()
-    $null = $Endpoint.Invocation.AsyncWaitHandle.WaitOne(5000)
-    $Endpoint.Shell.Dispose()
-    $Endpoint.Runspace.Dispose()
 }
 
 function Start-HAProxy([string] $Folder, $Blue, $Green) {
@@ -142,14 +98,4 @@ function Invoke-GreenDeployment($HAProxy) {
         else { $_ }
     }
     Set-Content -LiteralPath $HAProxy.Config -NoNewline -Value (($lines -join "`n") + "`n")
-}
-
-# The versions that requests through HAProxy answer, counted: @{ 'v2.3.1' = 10 }.
-function Get-ProxyAnswer($HAProxy, [int] $Count = 20) {
-    $answers = @{}
-    foreach ($i in 1..$Count) {
-        $version = try { (Invoke-RestMethod -Uri $HAProxy.Url -TimeoutSec 5).version } catch { '(failed)' }
-        $answers[$version] = 1 + [int]$answers[$version]
-    }
-    $answers
 }

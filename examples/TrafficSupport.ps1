@@ -1,0 +1,65 @@
+<#
+.SYNOPSIS
+    What the traffic drills and the traffic Pester tests share, whatever the proxy: blue and green as version
+    endpoints, a free port, and the versions requests through a proxy answer.
+
+.DESCRIPTION
+    Dot-sourced by HAProxySupport.ps1 and NginxSupport.ps1. Start-VersionEndpoint serves one colour's version on
+    127.0.0.1 from a background runspace (HttpListener): every path answers {"status":...,"version":...}, 200 or, once
+    its State.Status is set to 503, 503. Get-ProxyAnswer counts the versions that requests through a proxy answer.
+#>
+
+function Get-FreePort {
+    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $probe.Start()
+    $port = $probe.LocalEndpoint.Port
+    $probe.Stop()
+    $port
+}
+
+function Start-VersionEndpoint([string] $Version) {
+    $port = Get-FreePort
+    $state = [hashtable]::Synchronized(@{ Status = 200; Version = $Version })
+    $listener = [System.Net.HttpListener]::new()
+    $listener.Prefixes.Add("http://127.0.0.1:$port/")
+    $listener.Start()
+    $runspace = [runspacefactory]::CreateRunspace([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+    $runspace.Open()
+    $shell = [powershell]::Create()
+    $shell.Runspace = $runspace
+    $null = $shell.AddScript({
+            param($Listener, $State)
+            while ($Listener.IsListening) {
+                try { $context = $Listener.GetContext() } catch { break }
+                try {
+                    $status = $State.Status
+                    $word = if ($status -eq 200) { 'healthy' } else { 'unhealthy' }
+                    $bytes = [System.Text.Encoding]::UTF8.GetBytes('{"status":"' + $word + '","version":"' + $State.Version + '"}')
+                    $context.Response.StatusCode = $status
+                    $context.Response.ContentType = 'application/json'
+                    $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
+                    $context.Response.Close()
+                }
+                catch { $context.Response.Abort() }
+            }
+        }).AddArgument($listener).AddArgument($state)
+    [pscustomobject]@{ Port = $port; Uri = [uri]"http://127.0.0.1:$port/health"; State = $state; Listener = $listener; Shell = $shell; Runspace = $runspace; Invocation = $shell.BeginInvoke() }
+}
+
+function Stop-VersionEndpoint($Endpoint) {
+    if ($null -eq $Endpoint) { return }
+    $Endpoint.Listener.Close()
+    $null = $Endpoint.Invocation.AsyncWaitHandle.WaitOne(5000)
+    $Endpoint.Shell.Dispose()
+    $Endpoint.Runspace.Dispose()
+}
+
+# The versions that requests through a proxy (its .Url) answer, counted: @{ 'v2.3.1' = 10 }.
+function Get-ProxyAnswer($Proxy, [int] $Count = 20) {
+    $answers = @{}
+    foreach ($i in 1..$Count) {
+        $version = try { (Invoke-RestMethod -Uri $Proxy.Url -TimeoutSec 5).version } catch { '(failed)' }
+        $answers[$version] = 1 + [int]$answers[$version]
+    }
+    $answers
+}
