@@ -47,23 +47,10 @@ function Start-HAProxy([string] $Folder, $Blue, $Green) {
     $process = Start-Process -FilePath $binary -ArgumentList '-W', '-db', '-f', $config -PassThru `
         -RedirectStandardOutput (Join-Path $Folder 'haproxy.out') -RedirectStandardError $errors
     $haproxy = [pscustomobject]@{ Process = $process; Config = $config; Socket = $socket; Url = [uri]"http://127.0.0.1:$port/health"; Binary = $binary }
-    $deadline = [datetime]::UtcNow.AddSeconds(30)
-    while ($true) {
-        try { if ((Test-Path -LiteralPath $socket) -and (Invoke-RestMethod -Uri $haproxy.Url -TimeoutSec 2).version) { return $haproxy } } catch { }
-        if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) {
-            Stop-HAProxy $haproxy
-            throw "HAProxy did not start: $(Get-Content -Raw -LiteralPath $errors)"
-        }
-
-        Start-Sleep -Milliseconds 100
-    }
+    Wait-ProxyStarted $haproxy 'HAProxy' $errors ({ Test-Path -LiteralPath $socket }.GetNewClosure())
 }
 
-function Stop-HAProxy($HAProxy) {
-    if ($null -eq $HAProxy -or $HAProxy.Process.HasExited) { return }
-    Stop-Process -Id $HAProxy.Process.Id -ErrorAction SilentlyContinue
-    $null = $HAProxy.Process.WaitForExit(10000)
-}
+function Stop-HAProxy($HAProxy) { Stop-Proxy $HAProxy }
 
 # HAProxy's own reload: SIGUSR2 to the master, whose new worker reads the configuration file again.
 function Invoke-HAProxyReload($HAProxy) {

@@ -61,23 +61,10 @@ function Start-Nginx([string] $Folder, $Blue, $Green, [string] $ProxyPass = 'app
         BlueServer  = "127.0.0.1:$($Blue.Port)"
         GreenServer = "127.0.0.1:$($Green.Port)"
     }
-    $deadline = [datetime]::UtcNow.AddSeconds(30)
-    while ($true) {
-        try { if ((Invoke-RestMethod -Uri $nginx.Url -TimeoutSec 2).version) { return $nginx } } catch { }
-        if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) {
-            Stop-Nginx $nginx
-            throw "nginx did not start: $(Get-Content -Raw -LiteralPath $errors -ErrorAction SilentlyContinue)"
-        }
-
-        Start-Sleep -Milliseconds 100
-    }
+    Wait-ProxyStarted $nginx 'nginx' $errors
 }
 
-function Stop-Nginx($Nginx) {
-    if ($null -eq $Nginx -or $Nginx.Process.HasExited) { return }
-    Stop-Process -Id $Nginx.Process.Id -ErrorAction SilentlyContinue
-    $null = $Nginx.Process.WaitForExit(10000)
-}
+function Stop-Nginx($Nginx) { Stop-Proxy $Nginx }
 
 # The deployment, by hand as a runbook does it: the file edited and nginx reloaded (SIGHUP to its master); waits until
 # every request answers green's version.

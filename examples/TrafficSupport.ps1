@@ -54,6 +54,28 @@ function Stop-VersionEndpoint($Endpoint) {
     $Endpoint.Runspace.Dispose()
 }
 
+# Waits until a proxy just started ($Proxy.Process, answering at $Proxy.Url) answers a version, and $Ready (when given)
+# holds; returns it. When its process ends or 30 s pass, stops it (Stop-Process by its PID) and throws with $ErrorLog.
+function Wait-ProxyStarted($Proxy, [string] $Name, [string] $ErrorLog, [scriptblock] $Ready = { $true }) {
+    $deadline = [datetime]::UtcNow.AddSeconds(30)
+    while ($true) {
+        try { if ((& $Ready) -and (Invoke-RestMethod -Uri $Proxy.Url -TimeoutSec 2).version) { return $Proxy } } catch { }
+        if ($Proxy.Process.HasExited -or [datetime]::UtcNow -gt $deadline) {
+            Stop-Proxy $Proxy
+            throw "$Name did not start: $(Get-Content -Raw -LiteralPath $ErrorLog -ErrorAction SilentlyContinue)"
+        }
+
+        Start-Sleep -Milliseconds 100
+    }
+}
+
+# Stops a proxy this file started, by its PID.
+function Stop-Proxy($Proxy) {
+    if ($null -eq $Proxy -or $Proxy.Process.HasExited) { return }
+    Stop-Process -Id $Proxy.Process.Id -ErrorAction SilentlyContinue
+    $null = $Proxy.Process.WaitForExit(10000)
+}
+
 # The versions that requests through a proxy (its .Url) answer, counted: @{ 'v2.3.1' = 10 }.
 function Get-ProxyAnswer($Proxy, [int] $Count = 20) {
     $answers = @{}

@@ -28,7 +28,7 @@ public sealed class BadInputTests : IDisposable
         _env.Register(settings);
 
         var readiness = _env.Engine.Readiness.Test("web", point.Id);
-        var refused = Assert.Throws<RollbackException>(() => Rollback(point.Id));
+        var refused = Assert.Throws<RollbackException>(() => _env.Rollback(point.Id));
 
         Assert.Contains(readiness.Failures, c => c.ErrorId == TrafficErrorId.HAProxyRuntimeApiUnreachable);
         Assert.Equal(RollbackErrorId.RollbackNotReady, refused.ErrorId);
@@ -61,7 +61,7 @@ public sealed class BadInputTests : IDisposable
         File.AppendAllText(_env.Proxy.ConfigPath, "frontend broken\n    bind 127.0.0.1:notaport\n");
         var config = File.ReadAllText(_env.Proxy.ConfigPath);
 
-        var result = Rollback(point.Id);
+        var result = _env.Rollback(point.Id);
 
         Assert.Equal(RollbackStatus.Failed, result.Status);
         Assert.Equal(TrafficErrorId.HAProxyConfigRejected, result.ErrorId);
@@ -102,7 +102,7 @@ public sealed class BadInputTests : IDisposable
         _env.Blue.Respond(HealthAnswer.Unavailable());
 
         var readiness = _env.Engine.Readiness.Test("web", point.Id);
-        var refused = Assert.Throws<RollbackException>(() => Rollback(point.Id));
+        var refused = Assert.Throws<RollbackException>(() => _env.Rollback(point.Id));
 
         Assert.Contains(readiness.Failures, c => c.ErrorId == TrafficErrorId.HAProxyServerUnhealthy && c.Name == "HealthUrl.blue");
         Assert.Equal(RollbackErrorId.RollbackNotReady, refused.ErrorId);
@@ -123,7 +123,7 @@ public sealed class BadInputTests : IDisposable
         var config = File.ReadAllText(_env.Proxy.ConfigPath);
 
         var readiness = _env.Engine.Readiness.Test("web", point.Id);
-        var refused = Assert.Throws<RollbackException>(() => Rollback(point.Id));
+        var refused = Assert.Throws<RollbackException>(() => _env.Rollback(point.Id));
 
         Assert.Contains(readiness.Failures, c => c.ErrorId == TrafficErrorId.HAProxyServerUnhealthy && c.Name == "ServerHealthy.blue");
         Assert.Equal(RollbackErrorId.RollbackNotReady, refused.ErrorId);
@@ -137,9 +137,6 @@ public sealed class BadInputTests : IDisposable
         _env.DeployGreen();
         return (point, File.ReadAllText(_env.Proxy.ConfigPath));
     }
-
-    private RollbackResult Rollback(string pointId) =>
-        _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = pointId, Reason = "v2.4.0 fails" });
 
     /// <summary>Every request still answers green's version, and the configuration file is byte for byte what it was.</summary>
     private void AssertUnchanged(string config)

@@ -45,6 +45,34 @@ internal abstract class TrafficEnvironment : IDisposable
     public void Register(Dictionary<string, object?> settings) =>
         Engine.Targets.Register("web", Kind, new SettingsDictionary(settings), replace: true);
 
+    /// <summary>What <paramref name="count"/> requests through the proxy answer, counted by version (or by failure).</summary>
+    public abstract Dictionary<string, int> Answers(int count);
+
+    /// <summary>The rollback of 'web' to <paramref name="pointId"/>, with per-call <paramref name="options"/>.</summary>
+    public RollbackResult Rollback(string pointId, SettingsDictionary? options = null) =>
+        Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = pointId, Reason = "v2.4.0 fails", Options = options ?? SettingsDictionary.Empty });
+
+    /// <summary>Runs <paramref name="action"/> when the engine holds the traffic at 50 % (before the checks of that step).</summary>
+    public void AtHalf(Action action) => Reporter.OnStatus = status =>
+    {
+        if (status.StartsWith("Holding traffic at 50", StringComparison.Ordinal))
+        {
+            action();
+        }
+    };
+
+    /// <summary>The TrafficStep entries of the journal.</summary>
+    public IReadOnlyList<HistoryEntry> TrafficSteps() => Engine.History.Get(new HistoryFilter { Target = "web", Action = HistoryAction.TrafficStep });
+
+    /// <summary><paramref name="settings"/> with blue's own health endpoint checked between steps (any version).</summary>
+    public Dictionary<string, object?> WatchingBlue(Dictionary<string, object?> settings)
+    {
+        settings["HealthUri"] = new[] { Blue.Uri().ToString() };
+        settings["HealthTimeout"] = "00:00:05";
+        settings["ExpectedVersion"] = "None";
+        return settings;
+    }
+
     public virtual void Dispose()
     {
         Blue.Dispose();
@@ -73,6 +101,8 @@ internal sealed class BlueGreen : TrafficEnvironment
     public override string? SkipReason => Proxy.SkipReason;
 
     protected override string Kind => HAProxyBackendProvider.KindName;
+
+    public override Dictionary<string, int> Answers(int count) => Proxy.Answers(count);
 
     /// <summary>The target's settings: the Unix socket, the file, the backend, both colours with their own health endpoints, the frontend to verify through.</summary>
     public Dictionary<string, object?> Settings(string steps = "100") => new()

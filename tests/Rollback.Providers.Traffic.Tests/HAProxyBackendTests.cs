@@ -44,7 +44,7 @@ public sealed class HAProxyBackendTests : IDisposable
         _env.DeployGreen();
         Assert.Equal(20, _env.Proxy.Answers(20)[BlueGreen.Bad]);
 
-        var result = _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = point.Id, Reason = "v2.4.0 fails" });
+        var result = _env.Rollback(point.Id);
 
         Assert.True(result.Status == RollbackStatus.Succeeded, result.Message);
         Assert.Equal(BlueGreen.Bad, result.FromVersion);
@@ -57,7 +57,7 @@ public sealed class HAProxyBackendTests : IDisposable
 
         _env.Proxy.Reload();
         Assert.Equal(20, _env.Proxy.Answers(20)[BlueGreen.Good]);
-        var step = Assert.Single(_env.Engine.History.Get(new HistoryFilter { Target = "web", Action = HistoryAction.TrafficStep }));
+        var step = Assert.Single(_env.TrafficSteps());
         Assert.Equal("100", step.Details!["Traffic.Percent"]);
         Assert.Equal(result.JournalSequence, _env.Engine.History.Get(new HistoryFilter { Target = "web", Action = HistoryAction.Rollback }).Single().Sequence);
     }
@@ -72,18 +72,9 @@ public sealed class HAProxyBackendTests : IDisposable
         var point = _env.Engine.Points.Create("web", "before deploy");
         _env.DeployGreen();
         var atHalf = new System.Collections.Generic.Dictionary<string, int>();
-        _env.Reporter.OnStatus = status =>
-        {
-            if (status.StartsWith("Holding traffic at 50", StringComparison.Ordinal))
-            {
-                foreach (var (version, count) in _env.Proxy.Answers(20))
-                {
-                    atHalf[version] = count;
-                }
-            }
-        };
+        _env.AtHalf(() => atHalf = _env.Answers(20));
 
-        var result = _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = point.Id, Reason = "v2.4.0 fails" });
+        var result = _env.Rollback(point.Id);
 
         Assert.True(result.Status == RollbackStatus.Succeeded, result.Message);
         Assert.Equal(10, atHalf[BlueGreen.Good]);
@@ -91,7 +82,7 @@ public sealed class HAProxyBackendTests : IDisposable
         Assert.Equal(new[] { "Shift50", "Wait50", "Verify50", "Shift100" }, result.Steps.Select(s => s.Name).Where(IsTrafficStep).ToArray());
         Assert.Contains(TrafficSettingsDefaultWait, _env.Time.Waits);
         Assert.Equal(20, _env.Proxy.Answers(20)[BlueGreen.Good]);
-        var steps = _env.Engine.History.Get(new HistoryFilter { Target = "web", Action = HistoryAction.TrafficStep });
+        var steps = _env.TrafficSteps();
         Assert.Equal(new[] { "50", "100" }, steps.Select(s => s.Details!["Traffic.Percent"]).ToArray());
         Assert.All(steps, s => Assert.Equal(HistoryStatus.Succeeded, s.Status));
     }
@@ -101,21 +92,12 @@ public sealed class HAProxyBackendTests : IDisposable
     {
         Skip.If(_env.SkipReason is not null, _env.SkipReason);
         var settings = _env.Settings(steps: "50,100");
-        settings["HealthUri"] = new[] { _env.Blue.Uri().ToString() };
-        settings["HealthTimeout"] = "00:00:05";
-        settings["ExpectedVersion"] = "None";
-        _env.Register(settings);
+        _env.Register(_env.WatchingBlue(settings));
         var point = _env.Engine.Points.Create("web", "before deploy");
         _env.DeployGreen();
-        _env.Reporter.OnStatus = status =>
-        {
-            if (status.StartsWith("Holding traffic at 50", StringComparison.Ordinal))
-            {
-                _env.Blue.Respond(HealthAnswer.Unavailable());
-            }
-        };
+        _env.AtHalf(() => _env.Blue.Respond(HealthAnswer.Unavailable()));
 
-        var result = _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = point.Id, Reason = "v2.4.0 fails" });
+        var result = _env.Rollback(point.Id);
 
         Assert.Equal(RollbackStatus.VerificationFailed, result.Status);
         Assert.Equal(RollbackErrorId.TrafficShiftStopped, result.ErrorId);
@@ -126,7 +108,7 @@ public sealed class HAProxyBackendTests : IDisposable
         Assert.Matches(@"\bblue 127\.0\.0\.1 \d+ 0 50 ", state);
         Assert.Matches(@"\bgreen 127\.0\.0\.1 \d+ \d+ 50 ", state);
         Assert.Contains("weight 50", File.ReadAllLines(_env.Proxy.ConfigPath).Single(l => l.Contains("server blue", StringComparison.Ordinal)), StringComparison.Ordinal);
-        var step = Assert.Single(_env.Engine.History.Get(new HistoryFilter { Target = "web", Action = HistoryAction.TrafficStep }));
+        var step = Assert.Single(_env.TrafficSteps());
         Assert.Equal("50", step.Details!["Traffic.Percent"]);
     }
 

@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Testing;
 using Xunit;
@@ -42,7 +41,7 @@ public sealed class MetricsBetweenStepsTests : IClassFixture<PrometheusServer>, 
         var point = _env.Engine.Points.Create("web", "before deploy");
         _env.DeployGreen();
 
-        var result = _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = point.Id, Reason = "v2.4.0 fails" });
+        var result = _env.Rollback(point.Id);
 
         var verify = result.Steps.Single(s => s.Name == "Verify50");
         if (goesOn)

@@ -63,7 +63,7 @@ public sealed class NginxBadInputTests : IDisposable
         var config = File.ReadAllText(_env.Proxy.ConfigPath);
 
         var readiness = _env.Engine.Readiness.Test("web", point.Id);
-        var refused = Assert.Throws<RollbackException>(() => Rollback(point.Id));
+        var refused = Assert.Throws<RollbackException>(() => _env.Rollback(point.Id));
 
         var failure = Assert.Single(readiness.Failures, c => c.ErrorId == TrafficErrorId.NginxConfigMalformed);
         Assert.Contains(why, failure.Message, StringComparison.Ordinal);
@@ -81,7 +81,7 @@ public sealed class NginxBadInputTests : IDisposable
         var config = File.ReadAllText(_env.Proxy.ConfigPath);
 
         var readiness = _env.Engine.Readiness.Test("web", point.Id);
-        var refused = Assert.Throws<RollbackException>(() => Rollback(point.Id));
+        var refused = Assert.Throws<RollbackException>(() => _env.Rollback(point.Id));
 
         var failure = Assert.Single(readiness.Failures, c => c.ErrorId == TrafficErrorId.NginxConfigRejected);
         Assert.Contains("no_such_directive", failure.Message, StringComparison.Ordinal);
@@ -100,7 +100,7 @@ public sealed class NginxBadInputTests : IDisposable
         _env.Proxy.Stop();
 
         var readiness = _env.Engine.Readiness.Test("web", point.Id);
-        var refused = Assert.Throws<RollbackException>(() => Rollback(point.Id));
+        var refused = Assert.Throws<RollbackException>(() => _env.Rollback(point.Id));
 
         Assert.Contains(readiness.Failures, c => c.ErrorId == TrafficErrorId.NginxNotRunning);
         Assert.Equal(RollbackErrorId.RollbackNotReady, refused.ErrorId);
@@ -121,7 +121,7 @@ public sealed class NginxBadInputTests : IDisposable
         var readiness = _env.Engine.Readiness.Test("web", point.Id);
 
         Assert.Contains(readiness.Failures, c => c.ErrorId == TrafficErrorId.NginxNotRunning && c.Message.Contains("no-such.pid", StringComparison.Ordinal));
-        Assert.Throws<RollbackException>(() => Rollback(point.Id));
+        Assert.Throws<RollbackException>(() => _env.Rollback(point.Id));
         AssertUnchanged(config);
     }
 
@@ -134,7 +134,7 @@ public sealed class NginxBadInputTests : IDisposable
         _env.Blue.Respond(HealthAnswer.Unavailable());
 
         var readiness = _env.Engine.Readiness.Test("web", point.Id);
-        var refused = Assert.Throws<RollbackException>(() => Rollback(point.Id));
+        var refused = Assert.Throws<RollbackException>(() => _env.Rollback(point.Id));
 
         Assert.Contains(readiness.Failures, c => c.ErrorId == TrafficErrorId.NginxServerUnhealthy && c.Name == "HealthUrl.blue");
         Assert.Equal(RollbackErrorId.RollbackNotReady, refused.ErrorId);
@@ -185,9 +185,6 @@ public sealed class NginxBadInputTests : IDisposable
         _env.DeployGreen();
         return point;
     }
-
-    private RollbackResult Rollback(string pointId) =>
-        _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = pointId, Reason = "v2.4.0 fails" });
 
     /// <summary>Every request still answers green's version, and the configuration file is byte for byte what it was.</summary>
     private void AssertUnchanged(string config)

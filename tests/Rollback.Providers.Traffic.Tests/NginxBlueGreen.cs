@@ -25,6 +25,8 @@ internal sealed class NginxBlueGreen : TrafficEnvironment
 
     protected override string Kind => NginxUpstreamProvider.KindName;
 
+    public override Dictionary<string, int> Answers(int count) => Proxy.Answers(count);
+
     /// <summary>The weights target: the file, upstream 'app', both colours by address with their health endpoints, the URL through nginx.</summary>
     public Dictionary<string, object?> Settings(string steps = "100") => new()
     {

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Testing;
 using Xunit;
@@ -48,7 +47,7 @@ public sealed class NginxUpstreamTests : IDisposable
         using var load = new ClientLoop(_env.Proxy.HealthUrl);
         RollbackResult? result = null;
 
-        var window = load.Window(() => result = _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = point.Id, Reason = "v2.4.0 fails" }));
+        var window = load.Window(() => result = _env.Rollback(point.Id));
 
         Assert.True(result!.Status == RollbackStatus.Succeeded, result.Message);
         Assert.True(window.Requests > 0);
@@ -60,7 +59,7 @@ public sealed class NginxUpstreamTests : IDisposable
         Assert.Equal(new[] { "Shift100.TestConfig", "Shift100.WriteConfig", "Shift100.Reload" }, result.Steps.Select(s => s.Name).Where(n => n.StartsWith("Shift100.", StringComparison.Ordinal)).ToArray());
         Assert.Contains(result.Verification, c => c.Name == "TrafficThroughProxy" && c.Status == CheckStatus.Pass);
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(_env.Proxy.ConfigPath)!, ".nginx.conf.*"));
-        var step = Assert.Single(_env.Engine.History.Get(new HistoryFilter { Target = "web", Action = HistoryAction.TrafficStep }));
+        var step = Assert.Single(_env.TrafficSteps());
         Assert.Equal("100", step.Details!["Traffic.Percent"]);
     }
 
@@ -71,25 +70,16 @@ public sealed class NginxUpstreamTests : IDisposable
         _env.Register(_env.Settings(steps: "50,100"));
         var point = _env.Engine.Points.Create("web", "before deploy");
         _env.DeployGreen();
-        var atHalf = new Dictionary<string, int>();
-        _env.Reporter.OnStatus = status =>
-        {
-            if (status.StartsWith("Holding traffic at 50", StringComparison.Ordinal))
-            {
-                foreach (var (version, count) in _env.Proxy.Answers(20))
-                {
-                    atHalf[version] = count;
-                }
-            }
-        };
+        var atHalf = new System.Collections.Generic.Dictionary<string, int>();
+        _env.AtHalf(() => atHalf = _env.Answers(20));
 
-        var result = _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = point.Id, Reason = "v2.4.0 fails" });
+        var result = _env.Rollback(point.Id);
 
         Assert.True(result.Status == RollbackStatus.Succeeded, result.Message);
         Assert.Equal(10, atHalf[TrafficEnvironment.Good]);
         Assert.Equal(10, atHalf[TrafficEnvironment.Bad]);
         Assert.Equal(20, _env.Proxy.Answers(20)[TrafficEnvironment.Good]);
-        var steps = _env.Engine.History.Get(new HistoryFilter { Target = "web", Action = HistoryAction.TrafficStep });
+        var steps = _env.TrafficSteps();
         Assert.Equal(new[] { "50", "100" }, steps.Select(s => s.Details!["Traffic.Percent"]).ToArray());
         Assert.All(steps, s => Assert.Equal(HistoryStatus.Succeeded, s.Status));
     }
@@ -99,21 +89,12 @@ public sealed class NginxUpstreamTests : IDisposable
     {
         Skip.If(_env.SkipReason is not null, _env.SkipReason);
         var settings = _env.Settings(steps: "50,100");
-        settings["HealthUri"] = new[] { _env.Blue.Uri().ToString() };
-        settings["HealthTimeout"] = "00:00:05";
-        settings["ExpectedVersion"] = "None";
-        _env.Register(settings);
+        _env.Register(_env.WatchingBlue(settings));
         var point = _env.Engine.Points.Create("web", "before deploy");
         _env.DeployGreen();
-        _env.Reporter.OnStatus = status =>
-        {
-            if (status.StartsWith("Holding traffic at 50", StringComparison.Ordinal))
-            {
-                _env.Blue.Respond(HealthAnswer.Unavailable());
-            }
-        };
+        _env.AtHalf(() => _env.Blue.Respond(HealthAnswer.Unavailable()));
 
-        var result = _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = point.Id, Reason = "v2.4.0 fails" });
+        var result = _env.Rollback(point.Id);
 
         Assert.Equal(RollbackStatus.VerificationFailed, result.Status);
         Assert.Equal(RollbackErrorId.TrafficShiftStopped, result.ErrorId);
@@ -121,7 +102,7 @@ public sealed class NginxUpstreamTests : IDisposable
         var lines = File.ReadAllLines(_env.Proxy.ConfigPath);
         Assert.Contains(lines, l => l.Contains($"server {_env.BlueServer} weight=50;", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains($"server {_env.GreenServer} weight=50;  # green: the next release", StringComparison.Ordinal));
-        var step = Assert.Single(_env.Engine.History.Get(new HistoryFilter { Target = "web", Action = HistoryAction.TrafficStep }));
+        var step = Assert.Single(_env.TrafficSteps());
         Assert.Equal("50", step.Details!["Traffic.Percent"]);
     }
 }
@@ -144,7 +125,7 @@ public sealed class NginxProxyPassTests : IDisposable
         using var load = new ClientLoop(_env.Proxy.HealthUrl);
         RollbackResult? result = null;
 
-        var window = load.Window(() => result = _env.Engine.Rollbacks.Run(new RollbackRequest { Target = "web", PointId = point.Id, Reason = "v2.4.0 fails" }));
+        var window = load.Window(() => result = _env.Rollback(point.Id));
 
         Assert.Equal("100", _env.Engine.Targets.Get("web").Settings.GetString("Steps"));
         Assert.Equal(TrafficEnvironment.Good, point.Version);

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text.Json;
 using Rollback.Errors;
 using Rollback.Platform;
 using Rollback.Settings;
@@ -111,7 +110,7 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
         };
     }
 
-    public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => Path.Combine(point.Path, PointStore.ArtifactsFolderName);
+    public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => TrafficPoint.ArtifactBase(point);
 
     public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
@@ -122,7 +121,7 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
         var release = info.Split('\n').FirstOrDefault(l => l.StartsWith("Version:", StringComparison.Ordinal))?.Substring(8).Trim() ?? "(unknown version)";
         checks.Add(CheckResult.Pass("RuntimeApiAnswers", $"HAProxy {release} answers at {target.Settings.GetString(RuntimeApiSetting)}."));
 
-        var wanted = Read(target, point);
+        var wanted = Read(point);
         var rows = api.ServersState(backend, context.Cancellation);
         var missing = wanted.Servers.Where(s => !rows.Any(r => r.TryGetValue("srv_name", out var n) && n == s.Name)).Select(s => s.Name).ToList();
         checks.Add(missing.Count == 0
@@ -153,24 +152,23 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
         return checks;
     }
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context) =>
-        new[] { new PlannedStep(new TrafficStep(100, 1, 1, null).Name, DescribeShift(target, point, 100)) };
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context) => TrafficPoint.Plan(DescribeShift(target, point, 100));
 
     public string DescribeShift(RollbackTarget target, RollbackPoint point, int percent)
     {
-        var wanted = Read(target, point);
+        var wanted = Read(point);
         return percent == 100
             ? $"Set {string.Join("; ", wanted.Servers)} through the runtime API (draining before maintenance), and write the point's section of '{wanted.ConfigPath}' once haproxy -c accepts the file."
             : $"Move {percent} % of the way from the current traffic to the point's ({Traffic(target, wanted)}): weights through the runtime API and in '{wanted.ConfigPath}' (checked with haproxy -c).";
     }
 
     /// <summary>The whole switch to the point's state (what an interrupted attempt is completed with).</summary>
-    public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) => Shift(target, point, new TrafficStep(100, 1, 1, null), context);
+    public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) => Shift(target, point, TrafficPoint.Whole, context);
 
     public void Shift(RollbackTarget target, RollbackPoint point, TrafficStep shift, RestoreContext context)
     {
-        var to = Read(target, point);
-        var from = shift.IsLast || shift.From is null ? null : Read(target, shift.From);
+        var to = Read(point);
+        var from = shift.IsLast || shift.From is null ? null : Read(shift.From);
         var desired = Desired(to, from, shift.Percent);
         var configPath = ConfigPath(target);
         var backend = Backend(target);
@@ -396,12 +394,7 @@ public sealed class HAProxyBackendProvider : IRollbackProvider, ITrafficProvider
         return new BackendSnapshot { Backend = backend, ConfigPath = path, Servers = servers, ConfigLines = lines.Skip(start).Take(end - start).ToList() };
     }
 
-    private BackendSnapshot Read(RollbackTarget target, RollbackPoint point)
-    {
-        var path = Path.Combine(GetArtifactBase(target, point), SnapshotFile);
-        return JsonSerializer.Deserialize<BackendSnapshot>(File.ReadAllText(path), StoreJson.Indented)
-            ?? throw new RollbackException(RollbackErrorId.ManifestCorrupt, RollbackErrorCategory.InvalidData, $"Point {point.Id} holds no backend state in '{path}'.", point.Id);
-    }
+    private static BackendSnapshot Read(RollbackPoint point) => TrafficPoint.Read<BackendSnapshot>(point, SnapshotFile);
 
     private static string Traffic(RollbackTarget target, BackendSnapshot state) =>
         Groups(target).Taking(state.Servers) + ": " + string.Join("; ", state.Servers);

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Text.Json;
 using Rollback.Errors;
 using Rollback.Platform;
 using Rollback.Settings;
@@ -127,7 +126,7 @@ public sealed class NginxUpstreamProvider : IRollbackProvider, ITrafficProvider,
         };
     }
 
-    public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => Path.Combine(point.Path, PointStore.ArtifactsFolderName);
+    public string GetArtifactBase(RollbackTarget target, RollbackPoint point) => TrafficPoint.ArtifactBase(point);
 
     public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
@@ -157,7 +156,7 @@ public sealed class NginxUpstreamProvider : IRollbackProvider, ITrafficProvider,
             }
         }
 
-        var wanted = Read(target, point);
+        var wanted = Read(point);
         try
         {
             var written = Written(target, wanted, null, 100, out _);
@@ -181,24 +180,23 @@ public sealed class NginxUpstreamProvider : IRollbackProvider, ITrafficProvider,
         return checks;
     }
 
-    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context) =>
-        new[] { new PlannedStep(new TrafficStep(100, 1, 1, null).Name, DescribeShift(target, point, 100)) };
+    public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context) => TrafficPoint.Plan(DescribeShift(target, point, 100));
 
     public string DescribeShift(RollbackTarget target, RollbackPoint point, int percent)
     {
-        var wanted = Read(target, point);
+        var wanted = Read(point);
         return percent == 100
             ? $"Write the point's {wanted} into '{ConfigPath(target)}' once nginx's test accepts the file, then reload nginx gracefully."
             : $"Move {percent} % of the way from the current traffic to the point's ({Traffic(target, wanted)}) through the weights of upstream {wanted.Upstream} in '{ConfigPath(target)}' (tested with nginx -t), then reload nginx gracefully.";
     }
 
     /// <summary>The whole switch to the point's state (what an interrupted attempt is completed with).</summary>
-    public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) => Shift(target, point, new TrafficStep(100, 1, 1, null), context);
+    public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) => Shift(target, point, TrafficPoint.Whole, context);
 
     public void Shift(RollbackTarget target, RollbackPoint point, TrafficStep shift, RestoreContext context)
     {
-        var to = Read(target, point);
-        var from = shift.IsLast || shift.From is null ? null : Read(target, shift.From);
+        var to = Read(point);
+        var from = shift.IsLast || shift.From is null ? null : Read(shift.From);
         if (!shift.IsLast && to.Upstream is null)
         {
             CheckOneStep(target.Name, target.Settings);
@@ -352,12 +350,7 @@ public sealed class NginxUpstreamProvider : IRollbackProvider, ITrafficProvider,
         new(TrafficErrorId.NginxProxyPassNotFound, RollbackErrorCategory.ObjectNotFound,
             $"The nginx configuration '{path}' has no proxy_pass to switch between {string.Join(" and ", choices)}: {why}. Nothing was changed.", path);
 
-    private NginxSnapshot Read(RollbackTarget target, RollbackPoint point)
-    {
-        var path = Path.Combine(GetArtifactBase(target, point), SnapshotFile);
-        return JsonSerializer.Deserialize<NginxSnapshot>(File.ReadAllText(path), StoreJson.Indented)
-            ?? throw new RollbackException(RollbackErrorId.ManifestCorrupt, RollbackErrorCategory.InvalidData, $"Point {point.Id} holds no nginx state in '{path}'.", point.Id);
-    }
+    private static NginxSnapshot Read(RollbackPoint point) => TrafficPoint.Read<NginxSnapshot>(point, SnapshotFile);
 
     /// <summary>The master's pid file: the setting, else the file's absolute 'pid' directive, else /run/nginx.pid.</summary>
     private static string PidFile(RollbackTarget target)
