@@ -35,6 +35,7 @@
         'Register-RollbackNotification'
         'Get-RollbackNotification'
         'Unregister-RollbackNotification'
+        'Export-RollbackReport'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -26,6 +26,7 @@ public sealed class ModuleSurfaceTests
         "Get-AutoRollbackConfiguration", "Set-AutoRollbackConfiguration",
         "Get-RollbackKind",
         "Register-RollbackNotification", "Get-RollbackNotification", "Unregister-RollbackNotification",
+        "Export-RollbackReport",
     }.Order(StringComparer.Ordinal).ToArray();
 
     private static readonly Dictionary<string, ConfirmImpact> ChangingCmdlets = new(StringComparer.Ordinal)
@@ -40,6 +41,7 @@ public sealed class ModuleSurfaceTests
         ["Set-AutoRollbackConfiguration"] = ConfirmImpact.Medium,
         ["Register-RollbackNotification"] = ConfirmImpact.Medium,
         ["Unregister-RollbackNotification"] = ConfirmImpact.Medium,
+        ["Export-RollbackReport"] = ConfirmImpact.Low,
     };
 
     private static readonly string[] ResultTypes =
@@ -51,6 +53,7 @@ public sealed class ModuleSurfaceTests
         "AutoRollbackConfiguration",
         "RollbackKindInfo",
         "NotificationChannel",
+        "ReportFiles",
     };
 
     [Fact]

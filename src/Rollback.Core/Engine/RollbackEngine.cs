@@ -41,6 +41,7 @@ public sealed class RollbackEngine
         History = new HistoryOperations(_services);
         AutoRollback = new AutoRollbackOperations(_services);
         Notifications = new NotificationOperations(_services);
+        Reports = new ReportOperations(_services, History);
     }
 
     public TargetOperations Targets { get; }
@@ -62,6 +63,9 @@ public sealed class RollbackEngine
 
     /// <summary>Notification channels: webhooks told about the rollbacks of the targets they follow.</summary>
     public NotificationOperations Notifications { get; }
+
+    /// <summary>Incident reports (HTML and Markdown) of a run, a plan run or a period of the journal.</summary>
+    public ReportOperations Reports { get; }
 
     public string User => _services.User;
 

@@ -127,4 +127,9 @@ public static class RollbackErrorId
     public const string NotificationRegistryCorrupt = nameof(NotificationRegistryCorrupt);
     /// <summary>A message could not be delivered after its attempts: a warning and a journal entry; the rollback it was about is unaffected.</summary>
     public const string NotificationFailed = nameof(NotificationFailed);
+    // Incident reports (Export-RollbackReport).
+    /// <summary>-Path is not a file path, or -RecoveryTimeObjective is not positive.</summary>
+    public const string InvalidReportArguments = nameof(InvalidReportArguments);
+    /// <summary>The report's files cannot be written where -Path says.</summary>
+    public const string ReportUnwritable = nameof(ReportUnwritable);
 }

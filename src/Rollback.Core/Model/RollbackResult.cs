@@ -30,6 +30,9 @@ public sealed class RollbackStep
 
     public string Message { get; init; } = string.Empty;
 
+    /// <summary>True for the steps of the switch (BeforeSwitch, the change, AfterSwitch): the time the target was down.</summary>
+    public bool InSwitch { get; init; }
+
     public override string ToString() => $"{Name} ({Status})";
 }
 

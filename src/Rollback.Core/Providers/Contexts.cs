@@ -78,6 +78,7 @@ public sealed class ValidationOutcome
 public class RestoreContext : OperationContext
 {
     private readonly List<RollbackStep> _steps = new();
+    private bool _inSwitch;
 
     public RestoreContext(IRollbackReporter reporter, TimeProvider time, CancellationToken cancellation)
         : base(reporter, time, cancellation)
@@ -155,6 +156,7 @@ public class RestoreContext : OperationContext
     public void Switch(string name, Action change)
     {
         SwitchStarted = true;
+        _inSwitch = true;
         var started = Timestamp();
         try
         {
@@ -186,6 +188,7 @@ public class RestoreContext : OperationContext
         finally
         {
             Downtime += ElapsedSince(started);
+            _inSwitch = false;
         }
     }
 
@@ -205,12 +208,12 @@ public class RestoreContext : OperationContext
         try
         {
             var result = action();
-            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Succeeded, Duration = ElapsedSince(started) });
+            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Succeeded, Duration = ElapsedSince(started), InSwitch = _inSwitch });
             return result;
         }
         catch (Exception ex)
         {
-            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Failed, Duration = ElapsedSince(started), Message = ex.Message });
+            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Failed, Duration = ElapsedSince(started), Message = ex.Message, InSwitch = _inSwitch });
             throw;
         }
     }
