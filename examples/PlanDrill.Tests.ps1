@@ -35,4 +35,20 @@ Describe 'Plan drill: a release on three servers and their configuration' {
         ($drill.Canary.Members | Where-Object Target -eq 'web1').Undo.Status | Should -Be 'Succeeded'
         ($drill.Canary.Members | Where-Object Target -in 'web2', 'web3').Status | Should -Be @('NotRun', 'NotRun')
     }
+
+    It 'tells the incident channel when each plan starts and how it ends' {
+        $drill.Messages.text | Should -Be @(
+            "Rollback of release started: $($drill.Rollback.FromVersion) → $($drill.Rollback.ToVersion)"
+            "Rollback of release succeeded: $($drill.Rollback.FromVersion) → $($drill.Rollback.ToVersion)"
+            "Rollback of canary started: $($drill.Canary.FromVersion) → $($drill.Canary.ToVersion)"
+            "Rollback of canary failed (PlanStageFailed): $($drill.Canary.FromVersion) → $($drill.Canary.ToVersion)")
+        $drill.Messages[1].blocks.fields.text | Should -Contain "*Journal sequence*`n$($drill.Rollback.JournalSequence)"
+    }
+
+    It 'writes the incident report with a bar per stage and per member' {
+        $drill.Report | Should -Match '<svg'
+        ([regex]::Matches($drill.Report, 'data-step="web[123]"')).Count | Should -Be 3
+        $drill.Report | Should -Match 'data-step="api-config"'
+        $drill.Report | Should -Match ([regex]::Escape($drill.Rollback.JournalHash))
+    }
 }

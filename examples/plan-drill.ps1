@@ -7,14 +7,18 @@
     good and releases/v2.4.0 bad and a 'current' link) and the service's configuration file, and registers a plan:
     stage 1 the three servers (in parallel), stage 2 the configuration. It captures one plan point, "deploys" v2.4.0
     everywhere with a changed configuration, previews the plan (-WhatIf), checks its readiness and rolls it back as one
-    command, then reads the run's journal entries by its plan run id.
+    command, then reads the run's journal entries by its plan run id. A notification channel (a webhook on 127.0.0.1
+    that the drill starts, kept as env:ROLLBACK_DRILL_HOOK) is told when each plan starts and how it ends, and the run is
+    written as an incident report (HTML with the timeline as SVG, and Markdown).
 
     A second plan, a canary order (web1, then the configuration, then web2 and web3), is rolled back to a point whose
     configuration was captured half-edited: its second stage fails (the captured file is not valid JSON, so nothing is
     written), nothing further runs, and -OnFailure Undo returns web1 to its safety point.
 
     It fails (throws) unless the first plan ends with every server at v2.3.1 and the configuration restored, and the
-    second with its failure in stage 2, web1 undone, web2 and web3 untouched.
+    second with its failure in stage 2, web1 undone, web2 and web3 untouched; unless the webhook received each plan's
+    start and outcome; and unless the report was written with a bar per stage and per member.
+    Needs nothing but .NET (no AWS emulator): the members are release folders and a configuration file.
         dotnet run --project src/Rollback.Runner -- -File examples/plan-drill.ps1
 
 .PARAMETER Sandbox
@@ -37,10 +41,12 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
 . (Join-Path $PSScriptRoot 'DrillSupport.ps1')
+. (Join-Path $PSScriptRoot 'WebhookSupport.ps1')
 
 $store = Join-Path $Sandbox 'store'
 $PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store; 'Restore-Configuration:StorePath' = $store }
 $servers = 'web1', 'web2', 'web3'
+$receiver = $null
 try {
     # --- the service as it runs before the deployment: three servers and their configuration ---
     foreach ($server in $servers) {
@@ -66,6 +72,12 @@ try {
     )
     Show 'Targets' $targets
 
+    # --- once: the incident channel, told when a plan starts and how it ends -----------------------
+    $receiver = Start-WebhookReceiver
+    $env:ROLLBACK_DRILL_HOOK = $receiver.Webhook
+    $channel = Register-RollbackNotification -Name incident -Webhook env:ROLLBACK_DRILL_HOOK -Format Slack -Target release, canary -Event Started, Succeeded, Failed -Confirm:$false
+    Show 'Notification channel' $channel
+
     # --- before the deployment: one plan point, a point of each member -------------------------
     $point = New-RollbackPoint -Target release -Note 'known good before v2.4.0'
     Show 'Plan point' $point
@@ -84,6 +96,9 @@ try {
     Show 'Members' $rollback.Members
     $run = Get-RollbackHistory -PlanRunId $rollback.PlanRunId
     Show "Journal entries of plan run $($rollback.PlanRunId)" $run
+    $report = $rollback | Export-RollbackReport -Path (Join-Path $Sandbox 'reports' 'release-rollback.html') -Readiness $readiness -Confirm:$false
+    Show 'Incident report' $report
+    $reportHtml = Get-Content -Raw -LiteralPath $report.HtmlPath
     $firstVersions = @($servers | ForEach-Object { Get-CurrentVersion (Join-Path $Sandbox 'srv' $_ 'opt' 'api') })
     $firstSettings = Get-Content -Raw -LiteralPath $appsettings
 
@@ -100,6 +115,8 @@ try {
 
     $chain = Get-RollbackHistory -Verify
     Show 'Journal' $chain
+    $messages = Get-WebhookMessage $receiver
+    Show 'Messages the incident channel received' ($messages.text)
 
     # --- prove it worked -------------------------------------------------------------------------
     $problems = @()
@@ -122,6 +139,10 @@ try {
 
     if (@($firstVersions | Where-Object { $_ -ne 'v2.3.1' }).Count -gt 0) { $problems += "after the plan the servers reported $($firstVersions -join ', '), not v2.3.1" }
     if ($firstSettings -ne $goodSettings) { $problems += 'the plan did not restore appsettings.Production.json' }
+    $expected = 'Rollback of release started*', 'Rollback of release succeeded*', 'Rollback of canary started*', 'Rollback of canary failed (PlanStageFailed)*'
+    if ($messages.Count -ne 4 -or @(0..3 | Where-Object { $messages[$_].text -notlike $expected[$_] }).Count -gt 0) { $problems += "the incident channel received: $($messages.text -join ' | ')" }
+    $bars = ([regex]::Matches($reportHtml, '<rect class="bar [^"]*" data-step=')).Count
+    if ($bars -ne $rollback.Steps.Count + $rollback.Members.Count) { $problems += "the report's timeline has $bars bars, not one per stage and member ($($rollback.Steps.Count + $rollback.Members.Count))" }
     if ($rollback.Members.Result.Verification.Status -contains 'Fail') { $problems += 'a member failed its verification' }
 
     Complete-Drill 'Plan drill' $problems ([ordered]@{
@@ -130,11 +151,15 @@ try {
             Run       = $run
             Canary    = $canary
             Journal   = $chain
+            Messages  = $messages
+            Report    = $reportHtml
         }) {
-        "Plan drill passed: 3 servers and their configuration rolled back as one in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (plan run $($rollback.PlanRunId)); the canary plan failed in stage 2 and web1 was undone; journal verified."
+        "Plan drill passed: 3 servers and their configuration rolled back as one in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (plan run $($rollback.PlanRunId)); the canary plan failed in stage 2 and web1 was undone; the incident channel got $($messages.Count) messages; report written; journal verified."
     }
 }
 finally {
+    Stop-LoopbackServer $receiver
+    Remove-Item Env:ROLLBACK_DRILL_HOOK -ErrorAction SilentlyContinue
     if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
         Remove-Item -LiteralPath $Sandbox -Recurse -Force
     }

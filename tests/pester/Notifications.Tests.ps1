@@ -5,7 +5,7 @@ Describe 'Notifications: webhooks told about rollbacks' {
     BeforeAll {
         . $PSScriptRoot/RollbackTestSupport.ps1
         $store = Use-TestStore
-        $receiver = Start-TestWebhook
+        $receiver = Start-WebhookReceiver
         $env:ROLLBACK_PESTER_HOOK = $receiver.Webhook
         $root = New-ReleaseRoot api
         Register-RollbackTarget -Name api -Kind FileSystemRelease -Settings @{ Root = $root } -Confirm:$false | Out-Null
@@ -51,7 +51,7 @@ Describe 'Notifications: webhooks told about rollbacks' {
         $result = Invoke-BadDeployAndRollback
 
         $result.Status | Should -Be 'Succeeded'
-        $messages = Get-TestWebhookMessage $receiver
+        $messages = Get-WebhookMessage $receiver
         $messages.text | Should -Be @('Rollback of api started: v2.0.0 → v1.0.0', 'Rollback of api succeeded: v2.0.0 → v1.0.0')
         $receiver.State.Requests.Path | Should -Be @('/services/T0001/B0001/s3cr3tT0k3n', '/services/T0001/B0001/s3cr3tT0k3n')
         $fields = $messages[1].blocks.fields.text
@@ -68,7 +68,7 @@ Describe 'Notifications: webhooks told about rollbacks' {
         $result = Invoke-BadDeployAndRollback -Target release
 
         $result.Status | Should -Be 'Succeeded'
-        $messages = Get-TestWebhookMessage $receiver
+        $messages = Get-WebhookMessage $receiver
         $messages.Count | Should -Be 4
         $messages.planRunId | Sort-Object -Unique | Should -Be $result.PlanRunId
         $plan = $messages | Where-Object target -eq 'release'

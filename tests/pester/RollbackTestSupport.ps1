@@ -47,36 +47,8 @@ function Get-CurrentRelease([string] $Root) {
     Get-Content -Raw -LiteralPath (Join-Path $Root 'current' 'version.txt')
 }
 
-<#
-An HTTP server on 127.0.0.1 (a free port), served from a background runspace by System.Net.HttpListener: each request
-is answered by $Handle (its text, run in that runspace, with param($Context, $State)). $State is a synchronized hashtable
-the test and the handler share. Stop it with Stop-LoopbackServer (in AfterAll).
-#>
-function Start-LoopbackServer([string] $Handle, [hashtable] $State) {
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-    $listener = [System.Net.HttpListener]::new()
-    $listener.Prefixes.Add("http://127.0.0.1:$port/")
-    $listener.Start()
-    $shell = [powershell]::Create()
-    $null = $shell.AddScript({
-            param($Listener, $State, $Handle)
-            $answer = [scriptblock]::Create($Handle)
-            while ($Listener.IsListening) {
-                try { $context = $Listener.GetContext() } catch { break }
-                try { & $answer $context $State } catch { try { $context.Response.Abort() } catch { } }
-            }
-        }).AddArgument($listener).AddArgument($State).AddArgument($Handle)
-    [pscustomobject]@{ Url = [uri]"http://127.0.0.1:$port/"; State = $State; Listener = $listener; Shell = $shell; Invocation = $shell.BeginInvoke() }
-}
-
-function Stop-LoopbackServer($Server) {
-    if (-not $Server) { return }
-    $Server.Listener.Stop()
-    $Server.Listener.Close()
-    $null = $Server.Invocation.AsyncWaitHandle.WaitOne(10000)
-    $Server.Shell.Dispose()
-}
+# Start-LoopbackServer, Stop-LoopbackServer and the webhook receiver, shared with the plan drill.
+. (Join-Path $PSScriptRoot '..' '..' 'examples' 'WebhookSupport.ps1')
 
 <#
 A health endpoint: every request is answered with $endpoint.State.Status and $endpoint.State.Body, which a test may
@@ -97,32 +69,6 @@ function Start-HealthEndpoint([string] $Version) {
 }
 
 function Stop-HealthEndpoint($Endpoint) { Stop-LoopbackServer $Endpoint }
-
-<#
-A webhook receiver: keeps every request (path and body, in $receiver.State.Requests) and answers with the next of
-$receiver.State.Answers (a status, or 'Retry-After:N' for a 429 asking for N seconds), then 200. The webhook's path
-stands for the secret part of a real one.
-#>
-function Start-TestWebhook {
-    $state = [hashtable]::Synchronized(@{ Requests = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new()); Answers = [System.Collections.Queue]::Synchronized([System.Collections.Queue]::new()) })
-    $server = Start-LoopbackServer -State $state -Handle {
-        param($Context, $State)
-        $reader = [System.IO.StreamReader]::new($Context.Request.InputStream, [System.Text.Encoding]::UTF8)
-        $body = $reader.ReadToEnd()
-        $answer = if ($State.Answers.Count -gt 0) { [string]$State.Answers.Dequeue() } else { '200' }
-        $status = 200
-        if ($answer -like 'Retry-After:*') { $status = 429; $Context.Response.Headers['Retry-After'] = $answer.Split(':')[1] } else { $status = [int]$answer }
-        $null = $State.Requests.Add([pscustomobject]@{ Path = $Context.Request.Url.AbsolutePath; Body = $body; Status = $status })
-        $Context.Response.StatusCode = $status
-        $Context.Response.Close()
-    }.ToString()
-    $server | Add-Member -NotePropertyName Webhook -NotePropertyValue ($server.Url.ToString() + 'services/T0001/B0001/s3cr3tT0k3n') -PassThru
-}
-
-# The bodies the receiver answered 2xx, parsed.
-function Get-TestWebhookMessage($Receiver) {
-    @($Receiver.State.Requests | Where-Object Status -lt 300 | ForEach-Object { $_.Body | ConvertFrom-Json })
-}
 
 # The header row of the table a value renders as (its format view), as words.
 function Get-TableHeader($Value) {
