@@ -54,6 +54,17 @@ public static class AwsErrorId
     public const string EcsDeploymentFailed = nameof(EcsDeploymentFailed);
     /// <summary>The rollback's deployment was still in progress when following gave up; it goes on in ECS.</summary>
     public const string EcsDeploymentInProgress = nameof(EcsDeploymentInProgress);
+    // S3 and CloudFront (S3StaticSite kind).
+    /// <summary>The site's bucket has versioning Off or Suspended: there is no earlier version to go back to.</summary>
+    public const string S3VersioningDisabled = nameof(S3VersioningDisabled);
+    /// <summary>An object version the point names no longer exists (expired by a lifecycle rule, or deleted).</summary>
+    public const string S3ObjectVersionMissing = nameof(S3ObjectVersionMissing);
+    /// <summary>After the copies and deletes, the listing does not show the captured content.</summary>
+    public const string S3SiteNotRestored = nameof(S3SiteNotRestored);
+    /// <summary>The site's URL does not serve the captured version marker after the rollback.</summary>
+    public const string S3SiteVerificationFailed = nameof(S3SiteVerificationFailed);
+    /// <summary>The CloudFront invalidation was still in progress when following gave up; it goes on in CloudFront.</summary>
+    public const string CloudFrontInvalidationInProgress = nameof(CloudFrontInvalidationInProgress);
 
     /// <summary>The client's ids, which every AWS kind declares, with what to do about them.</summary>
     internal static IReadOnlyList<ErrorIdInfo> Client { get; } = new[]

@@ -26,15 +26,32 @@ public sealed class MotoS3 : IDisposable
 
     public void CreateVersionedBucket(string bucket)
     {
-        Send(HttpMethod.Put, bucket, null).Dispose();
-        Send(HttpMethod.Put, bucket + "?versioning",
-            "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></VersioningConfiguration>").Dispose();
+        CreateBucket(bucket);
+        SetVersioning(bucket, "Enabled");
+    }
+
+    /// <summary>A bucket whose versioning was never set.</summary>
+    public void CreateBucket(string bucket) => Send(HttpMethod.Put, bucket, null).Dispose();
+
+    /// <summary>Enabled or Suspended.</summary>
+    public void SetVersioning(string bucket, string status) => Send(HttpMethod.Put, bucket + "?versioning",
+        "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>" + status + "</Status></VersioningConfiguration>").Dispose();
+
+    /// <summary>The current content of a key, or null when it does not exist (or its newest entry is a delete marker).</summary>
+    public string? Read(string bucket, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_moto, $"{bucket}/{key}"));
+        Authorize(request, "s3");
+        using var response = _http.Send(request);
+        request.Dispose();
+        return response.IsSuccessStatusCode ? response.Content.ReadAsStringAsync().GetAwaiter().GetResult() : null;
     }
 
     public S3ObjectVersion Put(string bucket, string key, string content)
     {
         using var response = Send(HttpMethod.Put, $"{bucket}/{key}", content);
-        var version = response.Headers.TryGetValues("x-amz-version-id", out var versions) ? string.Join(",", versions) : throw new InvalidOperationException("moto answered PUT without x-amz-version-id: is versioning on?");
+        // Without versioning S3 names no version: the object's version id is then "null".
+        var version = response.Headers.TryGetValues("x-amz-version-id", out var versions) ? string.Join(",", versions) : "null";
         return new S3ObjectVersion(bucket, key, version, response.Headers.ETag!.Tag.Trim('"'));
     }
 
@@ -50,6 +67,11 @@ public sealed class MotoS3 : IDisposable
 
     public void Dispose() => _http.Dispose();
 
+    /// <summary>moto takes the account from the credential scope; the signature itself is not checked there.</summary>
+    internal static void Authorize(HttpRequestMessage request, string service) =>
+        request.Headers.TryAddWithoutValidation("Authorization",
+            $"AWS4-HMAC-SHA256 Credential={AwsTestEndpoint.AccessKey}/20250101/{AwsTestEndpoint.Region}/{service}/aws4_request, SignedHeaders=host, Signature=0");
+
     private HttpResponseMessage Send(HttpMethod method, string pathAndQuery, string? body)
     {
         var request = new HttpRequestMessage(method, new Uri(_moto, pathAndQuery));
@@ -58,9 +80,7 @@ public sealed class MotoS3 : IDisposable
             request.Content = new StringContent(body, Encoding.UTF8, "application/octet-stream");
         }
 
-        // moto takes the account from the credential scope; the signature itself is not checked there.
-        request.Headers.TryAddWithoutValidation("Authorization",
-            $"AWS4-HMAC-SHA256 Credential={AwsTestEndpoint.AccessKey}/20250101/{AwsTestEndpoint.Region}/s3/aws4_request, SignedHeaders=host, Signature=0");
+        Authorize(request, "s3");
         var response = _http.Send(request);
         request.Dispose();
         if (!response.IsSuccessStatusCode)

@@ -71,7 +71,9 @@ internal static class AwsErrors
 
     public static bool IsNotFound(string code, HttpStatusCode status) =>
         code.EndsWith("NotFoundException", StringComparison.Ordinal) || code.EndsWith("NotFound", StringComparison.Ordinal)
-        || code.EndsWith("DoesNotExistException", StringComparison.Ordinal) || (status == HttpStatusCode.NotFound && code.Length == 0);
+        || code.EndsWith("DoesNotExistException", StringComparison.Ordinal) || (status == HttpStatusCode.NotFound && code.Length == 0)
+        // The XML services name a missing thing NoSuchX (S3's NoSuchBucket/NoSuchKey/NoSuchVersion, CloudFront's NoSuchDistribution).
+        || (code.StartsWith("NoSuch", StringComparison.Ordinal) && code.Length > "NoSuch".Length);
 
     /// <summary>
     /// The code and message of a JSON protocol's error answer (awsJson and restJson alike): the code from the body's

@@ -68,11 +68,11 @@ internal sealed class AwsHttpPipeline : IDisposable
     {
         Service = service;
         _options = options;
-        Region = AwsEnvironment.ResolveRegion(options.Region, options.Profile);
+        Region = service.GlobalRegion ?? AwsEnvironment.ResolveRegion(options.Region, options.Profile);
         var configured = ConfiguredEndpoint(service, options);
         EndpointOverridden = configured is not null;
         var suffix = Region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
-        Endpoint = configured ?? new Uri($"https://{service.EndpointPrefix}.{Region}.{suffix}/");
+        Endpoint = configured ?? new Uri(service.GlobalHost is null ? $"https://{service.EndpointPrefix}.{Region}.{suffix}/" : $"https://{service.GlobalHost}/");
         _config = new AwsSigningConfig(service, Region);
         _budget = new AwsRetryBudget(options.RetryBudget);
         // Each attempt has its own timeout (a linked token), so the HttpClient's own stays out of the way.

@@ -63,6 +63,52 @@ internal abstract class AwsProtocolClient : IDisposable
         AuthenticationRegion = Region,
     };
 
+    /// <summary>Refuses an empty path label before anything is sent (the path would name another resource).</summary>
+    protected void CheckLabels(string operation, IReadOnlyDictionary<string, string> labels)
+    {
+        foreach (var label in labels)
+        {
+            if (string.IsNullOrEmpty(label.Value))
+            {
+                throw new Rollback.Errors.RollbackException(AwsErrorId.AwsInvalidRequest, Rollback.Errors.RollbackErrorCategory.InvalidArgument,
+                    $"{Service.ServiceId} {operation} needs a value for {label.Key}.", label.Key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One signed attempt of a REST protocol (restJson, restXml): <paramref name="method"/> to the path with its {labels}
+    /// filled in as the SDK's REST marshallers do it (path resources, double encoding in the canonical request, so a
+    /// name with ':' in an ARN signs as in the official client), the query in the URL, <paramref name="content"/> as the body.
+    /// </summary>
+    protected HttpRequestMessage SignRest(string operation, string method, string pathTemplate, IReadOnlyDictionary<string, string> labels,
+        IReadOnlyDictionary<string, string?>? query, byte[]? content, string contentType)
+    {
+        var request = NewRequest(method, Endpoint.AbsolutePath.TrimEnd('/') + pathTemplate, null);
+        // Query parameters go in the URL, never into a form body the signer would hash as the payload.
+        request.UseQueryString = true;
+        foreach (var label in labels)
+        {
+            request.AddPathResource("{" + label.Key + "}", label.Value);
+        }
+
+        foreach (var parameter in query ?? new Dictionary<string, string?>())
+        {
+            if (parameter.Value is not null)
+            {
+                request.Parameters[parameter.Key] = parameter.Value;
+            }
+        }
+
+        if (content is not null)
+        {
+            request.Content = content;
+            request.Headers["Content-Type"] = contentType;
+        }
+
+        return Pipeline.Sign(request, operation, AmazonServiceClient.ComposeUrl(request), content);
+    }
+
     /// <summary>The SDK's request type wants an original request; the body is already in the content.</summary>
     private sealed class SignedOperation : AmazonWebServiceRequest
     {

@@ -17,6 +17,9 @@ internal static class AwsQueryXml
 
     public static string? Text(this XElement? element, string name) => element?.Element(name)?.Value;
 
+    public static long? Long(this XElement? element, string name) =>
+        long.TryParse(element.Text(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
     public static int? Int(this XElement? element, string name) =>
         int.TryParse(element.Text(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
 

@@ -9,9 +9,12 @@ namespace Rollback.Providers.Aws.Client;
 /// </summary>
 internal sealed class AwsServiceInfo
 {
-    public AwsServiceInfo(string signingName, string endpointPrefix, string targetPrefix, string serviceId, string jsonVersion = "1.1", bool camelCaseMembers = false, string apiVersion = "")
+    public AwsServiceInfo(string signingName, string endpointPrefix, string targetPrefix, string serviceId, string jsonVersion = "1.1", bool camelCaseMembers = false, string apiVersion = "",
+        string? globalRegion = null, string? globalHost = null)
     {
         ApiVersion = apiVersion;
+        GlobalRegion = globalRegion;
+        GlobalHost = globalHost;
         CamelCaseMembers = camelCaseMembers;
         SigningName = signingName;
         EndpointPrefix = endpointPrefix;
@@ -37,10 +40,22 @@ internal sealed class AwsServiceInfo
     /// <summary>RDS speaks the Query protocol too (API version 2014-10-31).</summary>
     public static AwsServiceInfo Rds { get; } = new("rds", "rds", string.Empty, "RDS", apiVersion: "2014-10-31");
 
-    public string SigningName { get; }
-
     /// <summary>The API version a Query protocol request names in its Version parameter (empty for the JSON protocols).</summary>
     public string ApiVersion { get; }
+
+    /// <summary>
+    /// CloudFront is global (botocore's partition endpoint "aws-global"): one endpoint, cloudfront.amazonaws.com, and
+    /// requests signed for us-east-1 whatever region the target names.
+    /// </summary>
+    public static AwsServiceInfo CloudFront { get; } = new("cloudfront", "cloudfront", string.Empty, "CloudFront", globalRegion: "us-east-1", globalHost: "cloudfront.amazonaws.com");
+
+    /// <summary>The region a global service signs for (us-east-1 for CloudFront); null for a regional service.</summary>
+    public string? GlobalRegion { get; }
+
+    /// <summary>The one host of a global service (cloudfront.amazonaws.com); null for a regional service.</summary>
+    public string? GlobalHost { get; }
+
+    public string SigningName { get; }
 
     public string EndpointPrefix { get; }
 

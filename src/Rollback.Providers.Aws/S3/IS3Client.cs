@@ -12,4 +12,19 @@ internal interface IS3Client : IDisposable
 {
     /// <summary>HEAD Object: the object's (or the given version's) metadata, without its content.</summary>
     Task<GetObjectMetadataResponse> GetObjectMetadataAsync(GetObjectMetadataRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>GET Object of a small text object (a version marker), read whole.</summary>
+    Task<GetObjectResponse> GetObjectAsync(GetObjectRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>GET Bucket versioning: Enabled, Suspended, or Off (never set).</summary>
+    Task<GetBucketVersioningResponse> GetBucketVersioningAsync(GetBucketVersioningRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>ListObjectVersions: one page of versions and delete markers, newest first per key.</summary>
+    Task<ListVersionsResponse> ListVersionsAsync(ListVersionsRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>CopyObject (PUT with x-amz-copy-source), from a given version when named; metadata copied with it.</summary>
+    Task<CopyObjectResponse> CopyObjectAsync(CopyObjectRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>DeleteObject without a version: in a versioned bucket, a delete marker on top (every version kept).</summary>
+    Task<DeleteObjectResponse> DeleteObjectAsync(DeleteObjectRequest request, CancellationToken cancellationToken = default);
 }

@@ -1,71 +1,63 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using System.Xml;
+using System.Xml.Linq;
 using Amazon.Runtime;
-using Amazon.Runtime.Internal;
 using Rollback.Errors;
 using Rollback.Providers.Aws.Client;
 
 namespace Rollback.Providers.Aws.S3;
 
 /// <summary>
-/// S3 over its REST protocol, as far as the module needs it: HEAD Object. It shares the awsJson client's pipeline
+/// S3 over its REST protocol, as far as the module needs it: HEAD Object, GET Object (small text objects), GET Bucket
+/// versioning, ListObjectVersions, CopyObject from a version, DeleteObject. It shares the awsJson client's pipeline
 /// (<see cref="AwsHttpPipeline"/>: credentials, region, endpoint override, timeouts, retries, error mapping) and signs
 /// with the SDK's SigV4 signer under the service name "s3", with S3's rules: no double encoding of the path and the
 /// payload hash in x-amz-content-sha256. With an endpoint override (moto, MinIO, a VPC endpoint URL) the bucket goes
 /// in the path (path style); against AWS in the host name (virtual-hosted style), unless the bucket name cannot be a
 /// host label (dots, upper case), where AWS still serves path style.
 /// <para>
-/// HEAD answers carry no error body, so errors map by status and the x-amz-* headers: 404 (NoSuchKey, NoSuchVersion,
-/// NoSuchBucket alike) and 405 on a delete marker to AwsResourceNotFound, 403 to AwsAccessDenied.
+/// HEAD answers carry no error body, so their errors map by status and the x-amz-* headers: 404 (NoSuchKey,
+/// NoSuchVersion, NoSuchBucket alike) and 405 on a delete marker to AwsResourceNotFound, 403 to AwsAccessDenied. The
+/// other operations' errors are read from S3's XML error body (NoSuchBucket, AccessDenied, SlowDown...).
 /// </para>
 /// </summary>
-internal sealed class S3Client : IS3Client
+internal sealed class S3Client : AwsProtocolClient, IS3Client, IReportingAwsClient
 {
     /// <summary>S3's identity for signing and endpoints (botocore's metadata: signingName s3, endpointPrefix s3, serviceId S3).</summary>
-    internal static readonly AwsServiceInfo Service = new("s3", "s3", string.Empty, "S3");
+    internal static readonly AwsServiceInfo S3Service = new("s3", "s3", string.Empty, "S3");
 
-    private const string Operation = "HeadObject";
+    /// <summary>The largest object GetObjectAsync reads (a version marker, never a site's content).</summary>
+    internal const int MaxObjectBytes = 64 * 1024;
 
-    private readonly AwsHttpPipeline _pipeline;
-
-    public S3Client(AwsClientOptions options)
-        : this(options, new HttpClientHandler { UseProxy = true, AllowAutoRedirect = false })
+    public S3Client(AwsClientOptions options, HttpMessageHandler? handler = null)
+        : base(S3Service, options, handler)
     {
     }
-
-    public S3Client(AwsClientOptions options, HttpMessageHandler handler)
-    {
-        _pipeline = new AwsHttpPipeline(Service, options, handler);
-    }
-
-    public Uri Endpoint => _pipeline.Endpoint;
-
-    public string Region => _pipeline.Region;
 
     public async Task<GetObjectMetadataResponse> GetObjectMetadataAsync(GetObjectMetadataRequest request, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrEmpty(request.BucketName) || string.IsNullOrEmpty(request.Key))
-        {
-            throw new RollbackException(AwsErrorId.AwsInvalidRequest, RollbackErrorCategory.InvalidArgument,
-                "S3 HeadObject needs a bucket name and a key.", request.BucketName);
-        }
-
+        const string operation = "HeadObject";
+        RequireKey(operation, request.BucketName, request.Key);
         AwsHttpAnswer answer;
         try
         {
-            answer = await _pipeline.SendAsync(Operation, () => Sign(request), a => ReadError(a, request), cancellationToken).ConfigureAwait(false);
+            answer = await Pipeline.SendAsync(operation, () => Sign(operation, "HEAD", request.BucketName!, request.Key, VersionQuery(request.VersionId), null),
+                a => ReadHeadError(a, request), cancellationToken).ConfigureAwait(false);
         }
         catch (RollbackException ex) when (ex.ErrorId == AwsErrorId.AwsAccessDenied)
         {
             // HEAD Object has no IAM action of its own: it is allowed by s3:GetObject (s3:GetObjectVersion for a version).
             var action = string.IsNullOrEmpty(request.VersionId) ? "s3:GetObject" : "s3:GetObjectVersion";
             throw new RollbackException(ex.ErrorId, ex.Category,
-                $"S3 {Operation} {Describe(request)} was refused (AWS request id {(ex.InnerException as AmazonServiceException)?.RequestId ?? "none"}). Grant the caller {action} on arn:aws:s3:::{request.BucketName}/{request.Key} (and s3:ListBucket on the bucket to tell a missing key from a refusal), or use another profile.",
+                $"S3 {operation} {Describe(request)} was refused (AWS request id {(ex.InnerException as AmazonServiceException)?.RequestId ?? "none"}). Grant the caller {action} on arn:aws:s3:::{request.BucketName}/{request.Key} (and s3:ListBucket on the bucket to tell a missing key from a refusal), or use another profile.",
                 ex.TargetObject, ex.InnerException);
         }
 
@@ -80,54 +72,212 @@ internal sealed class S3Client : IS3Client
         };
     }
 
-    public void Dispose() => _pipeline.Dispose();
+    public async Task<GetObjectResponse> GetObjectAsync(GetObjectRequest request, CancellationToken cancellationToken = default)
+    {
+        const string operation = "GetObject";
+        RequireKey(operation, request.BucketName, request.Key);
+        var what = Describe(request.BucketName, request.Key, request.VersionId);
+        var answer = await Send(operation, "GET", request.BucketName!, request.Key, VersionQuery(request.VersionId), null, what, cancellationToken).ConfigureAwait(false);
+        if (Encoding.UTF8.GetByteCount(answer.Text) > MaxObjectBytes)
+        {
+            throw new RollbackException(AwsErrorId.AwsInvalidRequest, RollbackErrorCategory.InvalidData,
+                $"{what} is larger than {MaxObjectBytes / 1024} KB: the module reads only small text objects (a version marker) whole.", what);
+        }
+
+        return new GetObjectResponse { VersionId = answer.Header("x-amz-version-id"), ETag = answer.Header("ETag"), ContentBody = answer.Text, RequestId = answer.RequestId };
+    }
+
+    public async Task<GetBucketVersioningResponse> GetBucketVersioningAsync(GetBucketVersioningRequest request, CancellationToken cancellationToken = default)
+    {
+        const string operation = "GetBucketVersioning";
+        RequireKey(operation, request.BucketName, "-");
+        var answer = await Send(operation, "GET", request.BucketName!, null, new Dictionary<string, string?> { ["versioning"] = string.Empty }, null, $"s3://{request.BucketName}", cancellationToken).ConfigureAwait(false);
+        var root = Parse(operation, answer);
+        // A bucket whose versioning was never set answers an empty configuration: "Off" (AWS names no status then).
+        return new GetBucketVersioningResponse { VersioningConfig = new S3BucketVersioningConfig { Status = root.Text("Status") ?? "Off" } };
+    }
+
+    public async Task<ListVersionsResponse> ListVersionsAsync(ListVersionsRequest request, CancellationToken cancellationToken = default)
+    {
+        const string operation = "ListObjectVersions";
+        RequireKey(operation, request.BucketName, "-");
+        var query = new Dictionary<string, string?>
+        {
+            ["versions"] = string.Empty,
+            ["prefix"] = string.IsNullOrEmpty(request.Prefix) ? null : request.Prefix,
+            ["key-marker"] = string.IsNullOrEmpty(request.KeyMarker) ? null : request.KeyMarker,
+            ["version-id-marker"] = string.IsNullOrEmpty(request.VersionIdMarker) ? null : request.VersionIdMarker,
+            ["max-keys"] = request.MaxKeys > 0 ? request.MaxKeys.ToString(CultureInfo.InvariantCulture) : null,
+        };
+        var answer = await Send(operation, "GET", request.BucketName!, null, query, null, $"s3://{request.BucketName}/{request.Prefix}", cancellationToken).ConfigureAwait(false);
+        var root = Parse(operation, answer);
+        var versions = new List<S3ObjectVersion>();
+        foreach (var element in root.Elements())
+        {
+            var marker = element.Name.LocalName == "DeleteMarker";
+            if (!marker && element.Name.LocalName != "Version")
+            {
+                continue;
+            }
+
+            versions.Add(new S3ObjectVersion
+            {
+                BucketName = request.BucketName,
+                Key = element.Text("Key"),
+                VersionId = element.Text("VersionId"),
+                IsLatest = element.Bool("IsLatest") == true,
+                IsDeleteMarker = marker,
+                ETag = element.Text("ETag"),
+                Size = element.Long("Size") ?? 0,
+                LastModified = element.Time("LastModified"),
+            });
+        }
+
+        return new ListVersionsResponse
+        {
+            Versions = versions,
+            IsTruncated = root.Bool("IsTruncated") == true,
+            NextKeyMarker = root.Text("NextKeyMarker"),
+            NextVersionIdMarker = root.Text("NextVersionIdMarker"),
+        };
+    }
+
+    public async Task<CopyObjectResponse> CopyObjectAsync(CopyObjectRequest request, CancellationToken cancellationToken = default)
+    {
+        const string operation = "CopyObject";
+        RequireKey(operation, request.SourceBucket, request.SourceKey);
+        RequireKey(operation, request.DestinationBucket, request.DestinationKey);
+        var source = "/" + request.SourceBucket + "/" + EscapeKey(request.SourceKey!) + (string.IsNullOrEmpty(request.SourceVersionId) ? string.Empty : "?versionId=" + Uri.EscapeDataString(request.SourceVersionId));
+        var headers = new Dictionary<string, string> { ["x-amz-copy-source"] = source };
+        var what = $"{Describe(request.DestinationBucket, request.DestinationKey, null)} from {Describe(request.SourceBucket, request.SourceKey, request.SourceVersionId)}";
+        var answer = await Send(operation, "PUT", request.DestinationBucket!, request.DestinationKey, null, headers, what, cancellationToken).ConfigureAwait(false);
+        var root = Parse(operation, answer);
+        if (root.Name.LocalName == "Error")
+        {
+            // S3 may answer 200 and fail the copy after it started: the error is then in the body.
+            var (code, message) = AwsErrors.ReadXmlError(answer);
+            throw AwsErrors.FromResponse(S3Service, operation, HttpStatusCode.InternalServerError, code, $"{what}: {message}", answer.RequestId, 1);
+        }
+
+        return new CopyObjectResponse
+        {
+            VersionId = answer.Header("x-amz-version-id"),
+            SourceVersionId = answer.Header("x-amz-copy-source-version-id"),
+            ETag = root.Text("ETag"),
+            RequestId = answer.RequestId,
+        };
+    }
+
+    public async Task<DeleteObjectResponse> DeleteObjectAsync(DeleteObjectRequest request, CancellationToken cancellationToken = default)
+    {
+        const string operation = "DeleteObject";
+        RequireKey(operation, request.BucketName, request.Key);
+        var answer = await Send(operation, "DELETE", request.BucketName!, request.Key, null, null, Describe(request.BucketName, request.Key, null), cancellationToken).ConfigureAwait(false);
+        return new DeleteObjectResponse
+        {
+            VersionId = answer.Header("x-amz-version-id"),
+            DeleteMarker = answer.Header("x-amz-delete-marker"),
+            RequestId = answer.RequestId,
+        };
+    }
 
     /// <summary>s3://bucket/key (version v), for messages.</summary>
-    internal static string Describe(GetObjectMetadataRequest request) =>
-        $"s3://{request.BucketName}/{request.Key}" + (string.IsNullOrEmpty(request.VersionId) ? string.Empty : $" (version {request.VersionId})");
+    internal static string Describe(GetObjectMetadataRequest request) => Describe(request.BucketName, request.Key, request.VersionId);
+
+    internal static string Describe(string? bucket, string? key, string? version) =>
+        $"s3://{bucket}/{key}" + (string.IsNullOrEmpty(version) ? string.Empty : $" (version {version})");
+
+    private static void RequireKey(string operation, string? bucket, string? key)
+    {
+        if (string.IsNullOrEmpty(bucket) || string.IsNullOrEmpty(key))
+        {
+            throw new RollbackException(AwsErrorId.AwsInvalidRequest, RollbackErrorCategory.InvalidArgument,
+                $"S3 {operation} needs a bucket name{(key == "-" ? string.Empty : " and a key")}.", bucket);
+        }
+    }
+
+    private static Dictionary<string, string?>? VersionQuery(string? version) =>
+        string.IsNullOrEmpty(version) ? null : new Dictionary<string, string?> { ["versionId"] = version };
+
+    /// <summary>A key as it travels in x-amz-copy-source: each segment URL-encoded, the slashes kept.</summary>
+    private static string EscapeKey(string key) => string.Join("/", key.Split('/').Select(Uri.EscapeDataString));
 
     /// <summary>True where the bucket can be the first label of a host name (virtual-hosted style over https).</summary>
     private static bool IsHostLabel(string bucket) =>
         bucket.Length is >= 3 and <= 63 && bucket.All(c => (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')
         && bucket[0] != '-' && bucket[bucket.Length - 1] != '-';
 
-    private HttpRequestMessage Sign(GetObjectMetadataRequest request)
+    private static XElement Parse(string operation, AwsHttpAnswer answer)
     {
-        var endpoint = _pipeline.Endpoint;
+        try
+        {
+            return AwsQueryXml.WithoutNamespaces(XElement.Parse(answer.Text));
+        }
+        catch (XmlException ex)
+        {
+            throw AwsErrors.InvalidResponse(S3Service, operation, answer.RequestId, ex, "XML");
+        }
+    }
+
+    private Task<AwsHttpAnswer> Send(string operation, string method, string bucket, string? key, IReadOnlyDictionary<string, string?>? query,
+        IReadOnlyDictionary<string, string>? headers, string what, CancellationToken cancellation) =>
+        Pipeline.SendAsync(operation, () => Sign(operation, method, bucket, key, query, headers), answer =>
+        {
+            var (code, message) = AwsErrors.ReadXmlError(answer);
+            return (code, $"{what}: {message ?? (answer.Status == HttpStatusCode.NotFound ? "not found" : "refused")}");
+        }, cancellation);
+
+    /// <summary>One signed attempt; a query value that is empty is a sub-resource (?versions), one that is null is left out.</summary>
+    private HttpRequestMessage Sign(string operation, string method, string bucket, string? key, IReadOnlyDictionary<string, string?>? query, IReadOnlyDictionary<string, string>? headers)
+    {
+        var endpoint = Pipeline.Endpoint;
         var basePath = endpoint.AbsolutePath.TrimEnd('/');
         string resourcePath;
         Uri authority;
-        if (_pipeline.EndpointOverridden || !IsHostLabel(request.BucketName!))
+        if (Pipeline.EndpointOverridden || !IsHostLabel(bucket))
         {
             authority = new Uri(endpoint.GetLeftPart(UriPartial.Authority));
-            resourcePath = $"{basePath}/{request.BucketName}/{request.Key}";
+            // A bucket operation names the bucket alone: "/bucket", not "/bucket/" (an empty key).
+            resourcePath = key is null ? $"{basePath}/{bucket}" : $"{basePath}/{bucket}/{key}";
         }
         else
         {
-            authority = new Uri($"{endpoint.Scheme}://{request.BucketName}.{endpoint.Authority}");
-            resourcePath = $"{basePath}/{request.Key}";
+            authority = new Uri($"{endpoint.Scheme}://{bucket}.{endpoint.Authority}");
+            resourcePath = $"{basePath}/{key}";
         }
 
-        var signed = new DefaultRequest(new HeadObjectOperation(), Service.SigningName)
+        var signed = NewRequest(method, resourcePath, null);
+        signed.Endpoint = authority;
+        signed.UseDoubleEncoding = false;
+        // Query parameters are in the URL, never a form body the signer would hash as the payload.
+        signed.UseQueryString = true;
+        foreach (var parameter in query ?? new Dictionary<string, string?>())
         {
-            HttpMethod = "HEAD",
-            Endpoint = authority,
-            ResourcePath = resourcePath,
-            AuthenticationRegion = Region,
-            UseDoubleEncoding = false,
-            // The version id is a query parameter, never a form body the signer would hash as the payload.
-            UseQueryString = true,
-        };
-        if (!string.IsNullOrEmpty(request.VersionId))
+            if (parameter.Value is null)
+            {
+                continue;
+            }
+
+            if (parameter.Value.Length == 0)
+            {
+                signed.AddSubResource(parameter.Key);
+            }
+            else
+            {
+                signed.Parameters[parameter.Key] = parameter.Value;
+            }
+        }
+
+        foreach (var header in headers ?? new Dictionary<string, string>())
         {
-            signed.Parameters["versionId"] = request.VersionId;
+            signed.Headers[header.Key] = header.Value;
         }
 
         // The URL the SDK itself would send for this request: the same encoding of the key and query as the signer saw.
-        return _pipeline.Sign(signed, Operation, AmazonServiceClient.ComposeUrl(signed), body: null);
+        return Pipeline.Sign(signed, operation, AmazonServiceClient.ComposeUrl(signed), body: null);
     }
 
-    private static (string Code, string? Message) ReadError(AwsHttpAnswer answer, GetObjectMetadataRequest request)
+    private static (string Code, string? Message) ReadHeadError(AwsHttpAnswer answer, GetObjectMetadataRequest request)
     {
         // Some S3-compatible servers name the error in headers; AWS names nothing in a HEAD answer.
         var named = AwsErrors.NormalizeCode(answer.Header("x-amz-error-code"));
@@ -151,10 +301,5 @@ internal sealed class S3Client : IS3Client
             default:
                 return (named, $"{what}{(detail is null ? string.Empty : ": " + detail)}");
         }
-    }
-
-    /// <summary>The SDK's request type wants an original request; a HEAD has no body to marshal.</summary>
-    private sealed class HeadObjectOperation : AmazonWebServiceRequest
-    {
     }
 }

@@ -32,3 +32,131 @@ internal sealed class GetObjectMetadataResponse
     /// <summary>The AWS request id of the answer (x-amz-request-id).</summary>
     public string? RequestId { get; set; }
 }
+
+/// <summary>As AWSSDK.S3's GetObjectRequest (the members used here).</summary>
+internal sealed class GetObjectRequest
+{
+    public string? BucketName { get; set; }
+
+    public string? Key { get; set; }
+
+    public string? VersionId { get; set; }
+}
+
+/// <summary>GetObject's answer with the body read whole as text (AWSSDK.S3 gives a stream; the module reads only small markers).</summary>
+internal sealed class GetObjectResponse
+{
+    public string? VersionId { get; set; }
+
+    public string? ETag { get; set; }
+
+    public string ContentBody { get; set; } = string.Empty;
+
+    public string? RequestId { get; set; }
+}
+
+internal sealed class GetBucketVersioningRequest
+{
+    public string? BucketName { get; set; }
+}
+
+internal sealed class GetBucketVersioningResponse
+{
+    public S3BucketVersioningConfig VersioningConfig { get; set; } = new();
+}
+
+/// <summary>As AWSSDK.S3's S3BucketVersioningConfig: Status is Enabled, Suspended or Off.</summary>
+internal sealed class S3BucketVersioningConfig
+{
+    public string Status { get; set; } = "Off";
+}
+
+/// <summary>As AWSSDK.S3's ListVersionsRequest (the members used here).</summary>
+internal sealed class ListVersionsRequest
+{
+    public string? BucketName { get; set; }
+
+    public string? Prefix { get; set; }
+
+    public string? KeyMarker { get; set; }
+
+    public string? VersionIdMarker { get; set; }
+
+    /// <summary>At most this many entries per page (S3's default and maximum: 1000); 0 leaves S3's default.</summary>
+    public int MaxKeys { get; set; }
+}
+
+internal sealed class ListVersionsResponse
+{
+    public System.Collections.Generic.List<S3ObjectVersion> Versions { get; set; } = new();
+
+    public bool IsTruncated { get; set; }
+
+    public string? NextKeyMarker { get; set; }
+
+    public string? NextVersionIdMarker { get; set; }
+}
+
+/// <summary>As AWSSDK.S3's S3ObjectVersion: one version or delete marker of a key.</summary>
+internal sealed class S3ObjectVersion
+{
+    public string? BucketName { get; set; }
+
+    public string? Key { get; set; }
+
+    public string? VersionId { get; set; }
+
+    public bool IsLatest { get; set; }
+
+    public bool IsDeleteMarker { get; set; }
+
+    /// <summary>The ETag as S3 lists it, quotes included.</summary>
+    public string? ETag { get; set; }
+
+    public long Size { get; set; }
+
+    public DateTime? LastModified { get; set; }
+}
+
+/// <summary>As AWSSDK.S3's CopyObjectRequest (the members used here).</summary>
+internal sealed class CopyObjectRequest
+{
+    public string? SourceBucket { get; set; }
+
+    public string? SourceKey { get; set; }
+
+    public string? SourceVersionId { get; set; }
+
+    public string? DestinationBucket { get; set; }
+
+    public string? DestinationKey { get; set; }
+}
+
+internal sealed class CopyObjectResponse
+{
+    /// <summary>The new version the copy made.</summary>
+    public string? VersionId { get; set; }
+
+    public string? SourceVersionId { get; set; }
+
+    public string? ETag { get; set; }
+
+    public string? RequestId { get; set; }
+}
+
+internal sealed class DeleteObjectRequest
+{
+    public string? BucketName { get; set; }
+
+    public string? Key { get; set; }
+}
+
+internal sealed class DeleteObjectResponse
+{
+    /// <summary>The delete marker's version id (in a versioned bucket).</summary>
+    public string? VersionId { get; set; }
+
+    public string? DeleteMarker { get; set; }
+
+    public string? RequestId { get; set; }
+}
