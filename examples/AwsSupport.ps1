@@ -79,6 +79,7 @@ function Invoke-Moto {
         $response = $http.SendAsync($request).GetAwaiter().GetResult()
         $answer = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
         if (-not $response.IsSuccessStatusCode) { throw "moto $Service $Operation failed: $([int]$response.StatusCode) $answer" }
+        if ($answer.TrimStart().StartsWith('<')) { return [xml]$answer }
         if ([string]::IsNullOrWhiteSpace($answer) -or -not $answer.TrimStart().StartsWith('{')) { return $null }
         [System.Text.Json.JsonDocument]::Parse($answer).RootElement.Clone()
     }
@@ -158,4 +159,43 @@ function Set-MotoEcsTaskDefinition([string] $Cluster, [string] $Service, [string
 # The task definition the service names, as the emulator holds it.
 function Get-MotoEcsTaskDefinition([string] $Cluster, [string] $Service) {
     (Invoke-MotoEcs DescribeServices @{ cluster = $Cluster; services = @($Service) }).GetProperty('services')[0].GetProperty('taskDefinition').GetString()
+}
+
+# ---- S3 and CloudFront (REST): a versioned bucket holding a static site, and a distribution in front of it -----------
+
+# A bucket; -Versioned turns versioning on (what S3StaticSite needs).
+function New-MotoBucket([string] $Bucket, [switch] $Versioned) {
+    Invoke-Moto -Service s3 -Operation CreateBucket -Method PUT -Path $Bucket | Out-Null
+    if ($Versioned) {
+        Invoke-Moto -Service s3 -Operation PutBucketVersioning -Method PUT -Path "$Bucket`?versioning" -ContentType 'application/xml' `
+            -Body '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>' | Out-Null
+    }
+}
+
+# What a site deployment does: each file put under the prefix (a new version of each); returns nothing.
+function Publish-MotoSite([string] $Bucket, [string] $Prefix, [hashtable] $Files) {
+    foreach ($file in $Files.GetEnumerator()) {
+        Invoke-Moto -Service s3 -Operation PutObject -Method PUT -Path "$Bucket/$Prefix$($file.Key)" -ContentType 'text/plain' -Body $file.Value | Out-Null
+    }
+}
+
+# A CloudFront distribution whose origin is the bucket's prefix; returns its id.
+function New-MotoDistribution([string] $Bucket, [string] $Prefix) {
+    $config = @"
+<DistributionConfig xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><CallerReference>$([guid]::NewGuid().ToString('N'))</CallerReference><DefaultRootObject>index.html</DefaultRootObject>
+<Origins><Quantity>1</Quantity><Items><Origin><Id>site</Id><DomainName>$Bucket.s3.amazonaws.com</DomainName><OriginPath>/$($Prefix.TrimEnd('/'))</OriginPath><S3OriginConfig><OriginAccessIdentity></OriginAccessIdentity></S3OriginConfig></Origin></Items></Origins>
+<DefaultCacheBehavior><TargetOriginId>site</TargetOriginId><ViewerProtocolPolicy>allow-all</ViewerProtocolPolicy><MinTTL>0</MinTTL><ForwardedValues><QueryString>false</QueryString><Cookies><Forward>none</Forward></Cookies></ForwardedValues><TrustedSigners><Enabled>false</Enabled><Quantity>0</Quantity></TrustedSigners></DefaultCacheBehavior>
+<Comment>rollback drill</Comment><Enabled>true</Enabled></DistributionConfig>
+"@
+    (Invoke-Moto -Service cloudfront -Operation CreateDistribution -Path '2020-05-31/distribution' -ContentType 'application/xml' -Body $config).Distribution.Id
+}
+
+# The current content of an object, as the emulator serves it (unsigned GET: what a public site's viewer gets).
+function Read-MotoObject([string] $Bucket, [string] $Key) {
+    $http = [System.Net.Http.HttpClient]::new()
+    try {
+        $response = $http.GetAsync([uri]::new([uri]$script:EmulatorUrl, "$Bucket/$Key")).GetAwaiter().GetResult()
+        if ($response.IsSuccessStatusCode) { $response.Content.ReadAsStringAsync().GetAwaiter().GetResult() }
+    }
+    finally { $http.Dispose() }
 }

@@ -155,3 +155,121 @@ Describe 'EcsService' -Skip:(-not $HasMoto) {
         Get-CliTaskDefinition $cluster | Should -Be $revisions[1]
     }
 }
+
+Describe 'S3StaticSite' -Skip:(-not $HasMoto) {
+    BeforeAll {
+        . $PSScriptRoot/RollbackTestSupport.ps1
+        . $PSScriptRoot/../../examples/AwsSupport.ps1
+        $store = Use-TestStore
+        $moto = Start-Moto
+        $script:EmulatorUrl = $moto.Url
+        $saved = @{ Key = $env:AWS_ACCESS_KEY_ID; Secret = $env:AWS_SECRET_ACCESS_KEY }
+        $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKPESTER'
+        $env:AWS_SECRET_ACCESS_KEY = 'rollback-pester-secret-key'
+
+        function Invoke-AwsCli {
+            $env:AWS_DEFAULT_REGION = 'us-east-1'
+            $text = & /usr/bin/aws --endpoint-url $moto.Url.TrimEnd('/') --output json --no-cli-pager @args 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "aws $args failed: $text" }
+            if ($text) { $text | ConvertFrom-Json }
+        }
+
+        # The object's current content as the AWS CLI reads it ($null when it does not exist).
+        function Get-CliObject([string] $Bucket, [string] $Key) {
+            $file = [System.IO.Path]::GetTempFileName()
+            try {
+                $env:AWS_DEFAULT_REGION = 'us-east-1'
+                & /usr/bin/aws --endpoint-url $moto.Url.TrimEnd('/') --no-cli-pager s3api get-object --bucket $Bucket --key $Key $file 2>&1 | Out-Null
+                if ($LASTEXITCODE -eq 0) { Get-Content -LiteralPath $file -Raw }
+            }
+            finally { Remove-Item -LiteralPath $file -Force }
+        }
+
+        # A site v1 (page, script, marker) under site/ of a new versioned bucket with a distribution, registered as a target named after the bucket.
+        function New-DeployedSite {
+            $bucket = 'pester-site-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+            New-MotoBucket $bucket -Versioned
+            Publish-MotoSite $bucket 'site/' @{ 'index.html' = '<h1>v1</h1>'; 'app.js' = 'one()'; 'version.txt' = 'v1' }
+            $distribution = New-MotoDistribution $bucket 'site/'
+            Register-RollbackTarget -Name $bucket -Kind S3StaticSite -Settings @{
+                BucketName = $bucket; Prefix = 'site/'; DistributionId = $distribution; VersionMarkerKey = 'version.txt'
+                Region = 'us-east-1'; EndpointUrl = $moto.Url; PollSeconds = 0.1
+            } | Out-Null
+            [pscustomobject]@{ Bucket = $bucket; Distribution = $distribution }
+        }
+
+        function Publish-BadVersion([string] $Bucket) {
+            Publish-MotoSite $Bucket 'site/' @{ 'index.html' = '<h1>v2</h1>'; 'app.js' = 'two()'; 'new.js' = 'added()'; 'version.txt' = 'v2' }
+        }
+    }
+
+    AfterAll {
+        Stop-Moto $moto
+        $env:AWS_ACCESS_KEY_ID = $saved.Key
+        $env:AWS_SECRET_ACCESS_KEY = $saved.Secret
+        Clear-TestStore
+    }
+
+    It 'copies the captured versions back, deletes what was added and invalidates the changed paths, as the AWS CLI reads it' {
+        $site = New-DeployedSite
+        $point = New-RollbackPoint -Target $site.Bucket -Note 'v1 live'
+        Publish-BadVersion $site.Bucket
+
+        $result = $point | Test-RollbackReadiness | Invoke-Rollback -Reason 'v2 broke the page' -Confirm:$false
+
+        $point.Version | Should -Be 'v1'
+        $result | Should -BeOfType Rollback.RollbackResult
+        $result.Status | Should -Be 'Succeeded'
+        $result.FromVersion | Should -Be 'v2'
+        $result.ToVersion | Should -Be 'v1'
+        $result.Steps.Name | Should -Contain 'FollowInvalidation'
+        $result.Details['S3.Copied'] | Should -Be '3'
+        $result.Details['S3.Deleted'] | Should -Be '1'
+        Get-CliObject $site.Bucket 'site/index.html' | Should -Be '<h1>v1</h1>'
+        Get-CliObject $site.Bucket 'site/new.js' | Should -BeNullOrEmpty
+        $invalidation = (Invoke-AwsCli cloudfront list-invalidations --distribution-id $site.Distribution).InvalidationList.Items[0].Id
+        $paths = (Invoke-AwsCli cloudfront get-invalidation --distribution-id $site.Distribution --id $invalidation).Invalidation.InvalidationBatch.Paths.Items
+        $paths | Should -Contain '/index.html'
+        $paths | Should -Contain '/new.js'
+        $paths | Should -Contain '/'
+        (Get-RollbackHistory -Target $site.Bucket -Last 1).Action | Should -Be 'Rollback'
+    }
+
+    It 'changes nothing under -WhatIf' {
+        $site = New-DeployedSite
+        New-RollbackPoint -Target $site.Bucket | Out-Null
+        Publish-BadVersion $site.Bucket
+
+        $plan = Get-RollbackPoint -Target $site.Bucket -Latest | Invoke-Rollback -Reason 'check' -WhatIf
+
+        $plan.Status | Should -Be 'WhatIf'
+        $plan.Steps.Name | Should -Contain 'RestoreObjects'
+        Get-CliObject $site.Bucket 'site/version.txt' | Should -Be 'v2'
+        (Invoke-AwsCli cloudfront list-invalidations --distribution-id $site.Distribution).InvalidationList.Items | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a point whose object version expired, with S3ObjectVersionMissing, and leaves the site' {
+        $site = New-DeployedSite
+        New-RollbackPoint -Target $site.Bucket | Out-Null
+        $old = (Invoke-AwsCli s3api list-object-versions --bucket $site.Bucket --prefix site/app.js).Versions | Where-Object IsLatest -EQ $true
+        Publish-BadVersion $site.Bucket
+        Invoke-AwsCli s3api delete-object --bucket $site.Bucket --key site/app.js --version-id $old.VersionId | Out-Null
+
+        $report = Get-RollbackPoint -Target $site.Bucket -Latest | Test-RollbackReadiness
+
+        $report.IsReady | Should -BeFalse
+        ($report.Checks | Where-Object Status -EQ 'Fail').ErrorId | Should -Be 'S3ObjectVersionMissing'
+        { $report | Invoke-Rollback -Reason 'x' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RollbackNotReady,*'
+        Get-CliObject $site.Bucket 'site/index.html' | Should -Be '<h1>v2</h1>'
+    }
+
+    It 'refuses to capture a bucket without versioning, with S3VersioningDisabled' {
+        $bucket = 'pester-plain-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        New-MotoBucket $bucket
+        Publish-MotoSite $bucket 'site/' @{ 'index.html' = 'one' }
+        Register-RollbackTarget -Name $bucket -Kind S3StaticSite -Settings @{ BucketName = $bucket; Prefix = 'site/'; Region = 'us-east-1'; EndpointUrl = $moto.Url } | Out-Null
+
+        { New-RollbackPoint -Target $bucket -ErrorAction Stop } | Should -Throw -ErrorId 'S3VersioningDisabled,*'
+        Get-RollbackPoint -Target $bucket | Should -BeNullOrEmpty
+    }
+}
