@@ -199,3 +199,29 @@ function Read-MotoObject([string] $Bucket, [string] $Key) {
     }
     finally { $http.Dispose() }
 }
+
+# ---- the AWS Pester suites' session: moto started, setup pointed at it, test credentials in place ---------------------
+
+# Starts moto, points the setup functions at it and sets test credentials; returns what Exit-MotoSession puts back.
+function Enter-MotoSession {
+    $moto = Start-Moto
+    $script:EmulatorUrl = $moto.Url
+    $session = [pscustomobject]@{ Moto = $moto; Url = $moto.Url; Key = $env:AWS_ACCESS_KEY_ID; Secret = $env:AWS_SECRET_ACCESS_KEY }
+    $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKPESTER'
+    $env:AWS_SECRET_ACCESS_KEY = 'rollback-pester-secret-key'
+    $session
+}
+
+function Exit-MotoSession($Session) {
+    Stop-Moto $Session.Moto
+    $env:AWS_ACCESS_KEY_ID = $Session.Key
+    $env:AWS_SECRET_ACCESS_KEY = $Session.Secret
+}
+
+# The AWS CLI v2 (/usr/bin/aws) against the emulator, as an independent reader of its state: the JSON it prints, as objects.
+function Invoke-AwsCli {
+    $env:AWS_DEFAULT_REGION = 'us-east-1'
+    $text = & /usr/bin/aws --endpoint-url $script:EmulatorUrl.TrimEnd('/') --output json --no-cli-pager @args 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "aws $args failed: $text" }
+    if ($text) { $text | ConvertFrom-Json }
+}

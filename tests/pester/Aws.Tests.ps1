@@ -10,19 +10,7 @@ Describe 'LambdaAlias' -Skip:(-not $HasMoto) {
         . $PSScriptRoot/RollbackTestSupport.ps1
         . $PSScriptRoot/../../examples/AwsSupport.ps1
         $store = Use-TestStore
-        $moto = Start-Moto
-        $script:EmulatorUrl = $moto.Url
-        $saved = @{ Key = $env:AWS_ACCESS_KEY_ID; Secret = $env:AWS_SECRET_ACCESS_KEY }
-        $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKPESTER'
-        $env:AWS_SECRET_ACCESS_KEY = 'rollback-pester-secret-key'
-
-        # The AWS CLI as an independent reader of the emulator's state.
-        function Invoke-AwsCli {
-            $env:AWS_DEFAULT_REGION = 'us-east-1'
-            $text = & /usr/bin/aws --endpoint-url $moto.Url.TrimEnd('/') --output json --no-cli-pager @args 2>&1
-            if ($LASTEXITCODE -ne 0) { throw "aws $args failed: $text" }
-            $text | ConvertFrom-Json
-        }
+        $moto = Enter-MotoSession
 
         function New-DeployedFunction {
             $name = 'pester-fn-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
@@ -34,9 +22,7 @@ Describe 'LambdaAlias' -Skip:(-not $HasMoto) {
     }
 
     AfterAll {
-        Stop-Moto $moto
-        $env:AWS_ACCESS_KEY_ID = $saved.Key
-        $env:AWS_SECRET_ACCESS_KEY = $saved.Secret
+        Exit-MotoSession $moto
         Clear-TestStore
     }
 
@@ -96,17 +82,10 @@ Describe 'EcsService' -Skip:(-not $HasMoto) {
         . $PSScriptRoot/RollbackTestSupport.ps1
         . $PSScriptRoot/../../examples/AwsSupport.ps1
         $store = Use-TestStore
-        $moto = Start-Moto
-        $script:EmulatorUrl = $moto.Url
-        $saved = @{ Key = $env:AWS_ACCESS_KEY_ID; Secret = $env:AWS_SECRET_ACCESS_KEY }
-        $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKPESTER'
-        $env:AWS_SECRET_ACCESS_KEY = 'rollback-pester-secret-key'
+        $moto = Enter-MotoSession
 
         function Get-CliTaskDefinition([string] $Cluster) {
-            $env:AWS_DEFAULT_REGION = 'us-east-1'
-            $text = & /usr/bin/aws --endpoint-url $moto.Url.TrimEnd('/') --output json --no-cli-pager ecs describe-services --cluster $Cluster --services web 2>&1
-            if ($LASTEXITCODE -ne 0) { throw "aws ecs describe-services failed: $text" }
-            ($text | ConvertFrom-Json).services[0].taskDefinition
+            (Invoke-AwsCli ecs describe-services --cluster $Cluster --services web).services[0].taskDefinition
         }
 
         # A service of 2 tasks on revision 1 of 'web', registered as a target named after its cluster; returns the revisions.
@@ -118,9 +97,7 @@ Describe 'EcsService' -Skip:(-not $HasMoto) {
     }
 
     AfterAll {
-        Stop-Moto $moto
-        $env:AWS_ACCESS_KEY_ID = $saved.Key
-        $env:AWS_SECRET_ACCESS_KEY = $saved.Secret
+        Exit-MotoSession $moto
         Clear-TestStore
     }
 
@@ -161,18 +138,7 @@ Describe 'S3StaticSite' -Skip:(-not $HasMoto) {
         . $PSScriptRoot/RollbackTestSupport.ps1
         . $PSScriptRoot/../../examples/AwsSupport.ps1
         $store = Use-TestStore
-        $moto = Start-Moto
-        $script:EmulatorUrl = $moto.Url
-        $saved = @{ Key = $env:AWS_ACCESS_KEY_ID; Secret = $env:AWS_SECRET_ACCESS_KEY }
-        $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKPESTER'
-        $env:AWS_SECRET_ACCESS_KEY = 'rollback-pester-secret-key'
-
-        function Invoke-AwsCli {
-            $env:AWS_DEFAULT_REGION = 'us-east-1'
-            $text = & /usr/bin/aws --endpoint-url $moto.Url.TrimEnd('/') --output json --no-cli-pager @args 2>&1
-            if ($LASTEXITCODE -ne 0) { throw "aws $args failed: $text" }
-            if ($text) { $text | ConvertFrom-Json }
-        }
+        $moto = Enter-MotoSession
 
         # The object's current content as the AWS CLI reads it ($null when it does not exist).
         function Get-CliObject([string] $Bucket, [string] $Key) {
@@ -204,9 +170,7 @@ Describe 'S3StaticSite' -Skip:(-not $HasMoto) {
     }
 
     AfterAll {
-        Stop-Moto $moto
-        $env:AWS_ACCESS_KEY_ID = $saved.Key
-        $env:AWS_SECRET_ACCESS_KEY = $saved.Secret
+        Exit-MotoSession $moto
         Clear-TestStore
     }
 
