@@ -225,3 +225,60 @@ function Invoke-AwsCli {
     if ($LASTEXITCODE -ne 0) { throw "aws $args failed: $text" }
     if ($text) { $text | ConvertFrom-Json }
 }
+
+# ---- ELBv2 (Query protocol): an application load balancer, target groups, a weighted listener ------------------------
+
+# One Query call (a form POST with Action and Version); the answer as XML.
+function Invoke-MotoQuery([string] $Service, [string] $Version, [string] $Action, [System.Collections.Specialized.OrderedDictionary] $Parameters = [ordered]@{}) {
+    $form = (@("Action=$Action", "Version=$Version") + @($Parameters.GetEnumerator() | ForEach-Object { [uri]::EscapeDataString($_.Key) + '=' + [uri]::EscapeDataString([string]$_.Value) })) -join '&'
+    [xml](Invoke-Moto -Service $Service -Operation $Action -Body $form -ContentType 'application/x-www-form-urlencoded')
+}
+
+function Invoke-MotoElb([string] $Action, [System.Collections.Specialized.OrderedDictionary] $Parameters = [ordered]@{}) {
+    Invoke-MotoQuery elasticloadbalancing '2015-12-01' $Action $Parameters
+}
+
+# The forward action's parameters: every colour's target group with its weight.
+function Get-ForwardParameters([string] $List, [System.Collections.Specialized.OrderedDictionary] $Weights) {
+    $parameters = [ordered]@{ "$List.member.1.Type" = 'forward' }
+    $i = 0
+    foreach ($each in $Weights.GetEnumerator()) {
+        $i++
+        $parameters["$List.member.1.ForwardConfig.TargetGroups.member.$i.TargetGroupArn"] = $each.Key
+        $parameters["$List.member.1.ForwardConfig.TargetGroups.member.$i.Weight"] = $each.Value
+    }
+    $parameters
+}
+
+# A VPC, an application load balancer, one target group per colour (one registered ip target each: moto reports a
+# registered ip target healthy, whatever answers there), and an HTTP listener forwarding everything to the first
+# colour. Returns @{ Listener = ARN; Groups = [ordered]@{ colour = target group ARN } }.
+function New-MotoLoadBalancer([string] $Name, [string[]] $Colour) {
+    $ec2 = { param($Action, $Parameters) Invoke-MotoQuery ec2 '2016-11-15' $Action $Parameters }
+    $vpc = (& $ec2 CreateVpc ([ordered]@{ CidrBlock = '10.0.0.0/16' })).CreateVpcResponse.vpc.vpcId
+    $subnets = foreach ($zone in 'a', 'b') {
+        $cidr = if ($zone -eq 'a') { '10.0.1.0/24' } else { '10.0.2.0/24' }
+        (& $ec2 CreateSubnet ([ordered]@{ VpcId = $vpc; CidrBlock = $cidr; AvailabilityZone = "us-east-1$zone" })).CreateSubnetResponse.subnet.subnetId
+    }
+    $lb = (Invoke-MotoElb CreateLoadBalancer ([ordered]@{ Name = $Name; 'Subnets.member.1' = $subnets[0]; 'Subnets.member.2' = $subnets[1] })).
+        CreateLoadBalancerResponse.CreateLoadBalancerResult.LoadBalancers.member.LoadBalancerArn
+    $groups = [ordered]@{}
+    $address = 10
+    foreach ($each in $Colour) {
+        $arn = (Invoke-MotoElb CreateTargetGroup ([ordered]@{ Name = "$Name-$each"; Protocol = 'HTTP'; Port = 80; VpcId = $vpc; TargetType = 'ip' })).
+            CreateTargetGroupResponse.CreateTargetGroupResult.TargetGroups.member.TargetGroupArn
+        Invoke-MotoElb RegisterTargets ([ordered]@{ TargetGroupArn = $arn; 'Targets.member.1.Id' = "10.0.1.$address"; 'Targets.member.1.Port' = 80 }) | Out-Null
+        $address++
+        $groups[$each] = $arn
+    }
+    $weights = [ordered]@{}
+    foreach ($each in $Colour) { $weights[$groups[$each]] = if ($each -eq $Colour[0]) { 100 } else { 0 } }
+    $listener = (Invoke-MotoElb CreateListener ([ordered]@{ LoadBalancerArn = $lb; Protocol = 'HTTP'; Port = 80 } + (Get-ForwardParameters DefaultActions $weights))).
+        CreateListenerResponse.CreateListenerResult.Listeners.member.ListenerArn
+    @{ Listener = $listener; Groups = $groups }
+}
+
+# What a deployment does: the listener forwards with other weights (target group ARN = weight).
+function Set-MotoListenerWeights([string] $Listener, [System.Collections.Specialized.OrderedDictionary] $Weights) {
+    Invoke-MotoElb ModifyListener ([ordered]@{ ListenerArn = $Listener } + (Get-ForwardParameters DefaultActions $Weights)) | Out-Null
+}

@@ -66,6 +66,16 @@ public static class AwsErrorId
     /// <summary>The CloudFront invalidation was still in progress when following gave up; it goes on in CloudFront.</summary>
     public const string CloudFrontInvalidationInProgress = nameof(CloudFrontInvalidationInProgress);
 
+    // ELBv2 (LoadBalancerListener kind).
+    /// <summary>A target group the point forwards to was deleted: the listener cannot forward to it.</summary>
+    public const string LoadBalancerTargetGroupMissing = nameof(LoadBalancerTargetGroupMissing);
+    /// <summary>A target group that would take traffic has no healthy target (DescribeTargetHealth).</summary>
+    public const string LoadBalancerTargetsUnhealthy = nameof(LoadBalancerTargetsUnhealthy);
+    /// <summary>The listener's or rule's actions are not one forward action (authentication, redirect, fixed response...): the kind does not rewrite them.</summary>
+    public const string LoadBalancerActionUnsupported = nameof(LoadBalancerActionUnsupported);
+    /// <summary>After ModifyListener/ModifyRule, the listener or rule does not forward with the weights sent (another writer?).</summary>
+    public const string LoadBalancerListenerNotMoved = nameof(LoadBalancerListenerNotMoved);
+
     /// <summary>The client's ids, which every AWS kind declares, with what to do about them.</summary>
     internal static IReadOnlyList<ErrorIdInfo> Client { get; } = new[]
     {

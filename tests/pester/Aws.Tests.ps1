@@ -237,3 +237,104 @@ Describe 'S3StaticSite' -Skip:(-not $HasMoto) {
         Get-RollbackPoint -Target $bucket | Should -BeNullOrEmpty
     }
 }
+
+Describe 'LoadBalancerListener' -Skip:(-not $HasMoto) {
+    BeforeAll {
+        . $PSScriptRoot/RollbackTestSupport.ps1
+        . $PSScriptRoot/../../examples/AwsSupport.ps1
+        $store = Use-TestStore
+        $moto = Enter-MotoSession
+
+        # The listener's weight per colour as the AWS CLI reads it (0 for a group it no longer forwards to).
+        function Get-CliWeights($Balancer) {
+            $env:AWS_DEFAULT_REGION = 'us-east-1'
+            $text = & /usr/bin/aws --endpoint-url $moto.Url.TrimEnd('/') --output json --no-cli-pager elbv2 describe-listeners --listener-arns $Balancer.Listener 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "aws elbv2 describe-listeners failed: $text" }
+            $groups = ($text | ConvertFrom-Json).Listeners[0].DefaultActions[0].ForwardConfig.TargetGroups
+            $weights = [ordered]@{}
+            foreach ($colour in $Balancer.Groups.Keys) { $weights[$colour] = [int](($groups | Where-Object TargetGroupArn -EQ $Balancer.Groups[$colour]).Weight | Select-Object -First 1) }
+            $weights
+        }
+
+        # A load balancer forwarding everything to blue, registered as a target; green takes it all after the "deployment".
+        function New-DeployedBalancer {
+            $name = 'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+            $balancer = New-MotoLoadBalancer $name @('blue', 'green')
+            Register-RollbackTarget -Name $name -Kind LoadBalancerListener -Settings @{ ListenerArn = $balancer.Listener; Region = 'us-east-1'; EndpointUrl = $moto.Url } | Out-Null
+            $balancer.Name = $name
+            $balancer
+        }
+
+        function Set-Green($Balancer) {
+            Set-MotoListenerWeights $Balancer.Listener ([ordered]@{ $Balancer.Groups.blue = 0; $Balancer.Groups.green = 100 })
+        }
+    }
+
+    AfterAll {
+        Exit-MotoSession $moto
+        Clear-TestStore
+    }
+
+    It 'forwards back to blue all at once, as the AWS CLI reads it' {
+        $balancer = New-DeployedBalancer
+        $point = New-RollbackPoint -Target $balancer.Name -Note 'blue live'
+        Set-Green $balancer
+
+        $result = $point | Test-RollbackReadiness | Invoke-Rollback -Reason 'errors on green' -Option @{ Steps = '100' } -Confirm:$false
+
+        $result | Should -BeOfType Rollback.RollbackResult
+        $result.Status | Should -Be 'Succeeded'
+        $result.ToVersion | Should -Be "$($balancer.Name)-blue"
+        $result.Steps.Name | Should -Contain 'Shift100.ModifyListener'
+        $weights = Get-CliWeights $balancer
+        $weights.blue | Should -Be 100
+        $weights.green | Should -Be 0
+    }
+
+    It 'moves half the traffic, then all of it, journaling each step' {
+        $balancer = New-DeployedBalancer
+        $point = New-RollbackPoint -Target $balancer.Name
+        Set-Green $balancer
+
+        $result = $point | Invoke-Rollback -Reason 'gradual' -Option @{ Steps = '50,100'; StepWait = '00:00:01' } -Confirm:$false
+
+        $result.Status | Should -Be 'Succeeded'
+        $result.Steps.Name | Should -Contain 'Verify50'
+        @(Get-RollbackHistory -Target $balancer.Name | Where-Object Action -EQ 'TrafficStep').Count | Should -Be 2
+        (Get-CliWeights $balancer).blue | Should -Be 100
+    }
+
+    It 'changes nothing under -WhatIf' {
+        $balancer = New-DeployedBalancer
+        $point = New-RollbackPoint -Target $balancer.Name
+        Set-Green $balancer
+
+        $result = $point | Invoke-Rollback -Reason 'x' -WhatIf
+
+        $result.Status | Should -Be 'WhatIf'
+        $result.Steps.Name | Should -Contain 'Shift50'
+        (Get-CliWeights $balancer).green | Should -Be 100
+    }
+
+    It 'refuses a point whose target group was deleted, with LoadBalancerTargetGroupMissing, and the listener stays' {
+        $balancer = New-DeployedBalancer
+        $point = New-RollbackPoint -Target $balancer.Name
+        Set-MotoListenerWeights $balancer.Listener ([ordered]@{ $balancer.Groups.green = 1 })
+        Invoke-MotoElb DeleteTargetGroup ([ordered]@{ TargetGroupArn = $balancer.Groups.blue }) | Out-Null
+
+        $report = $point | Test-RollbackReadiness
+
+        ($report.Checks | Where-Object Status -EQ 'Fail').ErrorId | Should -Be 'LoadBalancerTargetGroupMissing'
+        { $report | Invoke-Rollback -Reason 'x' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RollbackNotReady,*'
+        (Get-CliWeights $balancer).green | Should -Be 1
+    }
+
+    It 'refuses a step list that does not end at 100 with TrafficStepsInvalid, and the listener stays' {
+        $balancer = New-DeployedBalancer
+        $point = New-RollbackPoint -Target $balancer.Name
+        Set-Green $balancer
+
+        { $point | Invoke-Rollback -Reason 'x' -Option @{ Steps = '50' } -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TrafficStepsInvalid,*'
+        (Get-CliWeights $balancer).green | Should -Be 100
+    }
+}

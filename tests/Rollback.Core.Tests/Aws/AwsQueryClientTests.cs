@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Linq;
 using System.Text;
 using Amazon.Runtime;
@@ -19,33 +18,29 @@ namespace Rollback.Tests.Aws;
 public sealed class AwsQueryClientTests : IClassFixture<MotoFixture>, IDisposable
 {
     private readonly MotoFixture _aws;
-    private readonly AwsTestEndpoint? _endpoint;
-    private readonly MotoElb? _elb;
+    private readonly MotoService<MotoElb> _service;
 
     public AwsQueryClientTests(MotoFixture aws)
     {
         _aws = aws;
-        if (aws.SkipReason is null)
-        {
-            _endpoint = new AwsTestEndpoint(aws.Moto.Url, "elasticloadbalancing", Path.Combine(AppContext.BaseDirectory, "sigv4_verify.py"));
-            _elb = new MotoElb(aws.Moto.Url);
-        }
+        _service = new MotoService<MotoElb>(aws, "elasticloadbalancing", url => new MotoElb(url));
     }
 
-    private AwsTestEndpoint Endpoint => _endpoint!;
+    private AwsTestEndpoint Endpoint => _service.Endpoint;
+
+    private MotoElb Elb => _service.Arrange;
 
     public void Dispose()
     {
-        _endpoint?.Dispose();
-        _elb?.Dispose();
+        _service.Dispose();
     }
 
     [SkippableFact]
     public void ASignedFormPostReadsListsAndStructuresFromTheXmlAnswer()
     {
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
-        var blue = _elb!.CreateTargetGroup(MotoElb.Unique("blue"), "10.0.1.10", "10.0.1.11");
-        var green = _elb.CreateTargetGroup(MotoElb.Unique("green"));
+        var blue = Elb.CreateTargetGroup(MotoElb.Unique("blue"), "10.0.1.10", "10.0.1.11");
+        var green = Elb.CreateTargetGroup(MotoElb.Unique("green"));
         using var client = Client();
 
         var groups = Wait(client.InvokeAsync("DescribeTargetGroups", new AwsQueryParameters().AddList("TargetGroupArns", new[] { blue, green }), default));
@@ -78,7 +73,7 @@ public sealed class AwsQueryClientTests : IClassFixture<MotoFixture>, IDisposabl
     public void AccessDeniedIsNotRetriedAndThrottlingIs()
     {
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
-        var group = _elb!.CreateTargetGroup(MotoElb.Unique("tg"));
+        var group = Elb.CreateTargetGroup(MotoElb.Unique("tg"));
         using var client = Client();
         Endpoint.Enqueue(new ScriptedAnswer(403, Error("AccessDenied", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: elasticloadbalancing:DescribeTargetGroups"), "DescribeTargetGroups"));
         var denied = Assert.Throws<RollbackException>(() => Wait(client.InvokeAsync("DescribeTargetGroups", new AwsQueryParameters().AddList("TargetGroupArns", new[] { group }), default)));
