@@ -45,6 +45,8 @@ public static class AwsErrorId
     public const string LambdaVersionMissing = nameof(LambdaVersionMissing);
     /// <summary>After UpdateAlias the alias does not name the captured version, or it changed between the read and the move.</summary>
     public const string LambdaAliasNotMoved = nameof(LambdaAliasNotMoved);
+    /// <summary>A gradual step would weight more than the one additional version a Lambda alias can route to.</summary>
+    public const string LambdaStepsUnsupported = nameof(LambdaStepsUnsupported);
     // ECS (EcsService kind).
     /// <summary>The point's task definition is deregistered (INACTIVE) or gone: ECS starts no task from it.</summary>
     public const string EcsTaskDefinitionInactive = nameof(EcsTaskDefinitionInactive);

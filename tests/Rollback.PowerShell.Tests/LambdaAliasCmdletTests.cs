@@ -37,8 +37,7 @@ public sealed class LambdaAliasCmdletTests : IClassFixture<MotoFixture>, IDispos
         var plan = session.Run("Get-RollbackPoint -Target checkout -Latest | Invoke-Rollback -Reason r -WhatIf").One("RollbackResult");
         Assert.Equal("WhatIf", plan.GetString("Status"));
         var steps = ((IEnumerable)plan.Get("Steps")!).Cast<object>().Select(s => PSObject.AsPSObject(s).GetString("Name")).ToList();
-        Assert.Contains("UpdateAlias", steps);
-        Assert.Contains("VerifyAlias", steps);
+        Assert.Contains("Shift100", steps);
         Assert.Equal("3", _service.Arrange.Alias(function, "live").Version);
 
         var run = session.Run("Get-RollbackPoint -Target checkout -Latest | Test-RollbackReadiness | Invoke-Rollback -Reason 'errors on v3' -ApprovedBy oncall -Confirm:$false");

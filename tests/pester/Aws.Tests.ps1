@@ -50,7 +50,7 @@ Describe 'LambdaAlias' -Skip:(-not $HasMoto) {
         $plan = Get-RollbackPoint -Target $name -Latest | Invoke-Rollback -Reason 'check' -WhatIf
 
         $plan.Status | Should -Be 'WhatIf'
-        $plan.Steps.Name | Should -Contain 'UpdateAlias'
+        $plan.Steps.Name | Should -Contain 'Shift100'
         (Invoke-AwsCli lambda get-alias --function-name $name --name live).FunctionVersion | Should -Be '3'
     }
 

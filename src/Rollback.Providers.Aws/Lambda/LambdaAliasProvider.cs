@@ -16,11 +16,16 @@ namespace Rollback.Providers.Aws.Lambda;
 /// An AWS Lambda alias (what "aws lambda update-alias" does by hand). A point records the function version the alias
 /// names and, for a weighted alias, the additional versions' weights, with each version's code hash. Readiness checks
 /// that the alias and every captured version still exist (Lambda never reuses a version number, so a deleted one is
-/// gone for good). Rolling back is one UpdateAlias to the captured version and weights (all at once), conditional on the
-/// alias's revision as it was just read, then GetAlias must show them.
+/// gone for good). Rolling back is one UpdateAlias to the captured version and weights, conditional on the alias's
+/// revision as it was just read, then GetAlias must show them: all at once by default (Steps '100'), or through the
+/// engine's traffic steps (Steps '50,100'), each step an UpdateAlias whose version weights mix the routing before the
+/// rollback with the point's, checked with GetAlias before the next.
 /// </summary>
-public sealed class LambdaAliasProvider : IRollbackProvider
+public sealed class LambdaAliasProvider : IRollbackProvider, ITrafficProvider
 {
+    /// <summary>A Lambda alias moves all at once unless a call (or the target) asks for steps.</summary>
+    public const string DefaultSteps = "100";
+
     public const string KindName = "LambdaAlias";
     public const string FunctionNameSetting = "FunctionName";
     public const string AliasNameSetting = "AliasName";
@@ -57,9 +62,14 @@ public sealed class LambdaAliasProvider : IRollbackProvider
         {
             new SettingDefinition { Name = FunctionNameSetting, Type = SettingType.Text, Required = true, Description = "The function's name or ARN (without a qualifier)." },
             new SettingDefinition { Name = AliasNameSetting, Type = SettingType.Text, Required = true, Description = "The alias that callers invoke (such as live or prod)." },
-        }.Concat(AwsClientOptions.Settings),
+        }.Concat(AwsClientOptions.Settings).Concat(TrafficSettings.All.Select(s => s.Name != TrafficSettings.StepsSetting ? s : new SettingDefinition
+        {
+            Name = s.Name, Type = s.Type, PerCall = true, Default = DefaultSteps,
+            Description = "The share of invocations moved back at each step, in percent, rising and ending at 100 ('100', the default: all at once; '50,100': half through the alias's version weights, a wait and the checks, then all). Lambda weights one additional version only, so a step is refused (LambdaStepsUnsupported) when the routing before and the point's name more than two versions together.",
+        })),
         AwsErrorId.Client.Concat(new[]
         {
+            new ErrorIdInfo(AwsErrorId.LambdaStepsUnsupported, "Roll back all at once (-Option @{ Steps = '100' }): a step would need more than the one additional version a Lambda alias can weight."),
             new ErrorIdInfo(AwsErrorId.LambdaVersionMissing, "The function version the point names was deleted (Lambda never reuses a version number): roll back to a point whose version still exists (aws lambda list-versions-by-function), or publish the known-good code again and capture a new point."),
             new ErrorIdInfo(AwsErrorId.LambdaAliasNotMoved, "Read the alias (aws lambda get-alias): another writer may have changed it at the same time; check it, then roll back again."),
         }));
@@ -75,7 +85,10 @@ public sealed class LambdaAliasProvider : IRollbackProvider
         }
 
         _ = AwsClientOptions.FromSettings(settings);
-        return settings.With(FunctionNameSetting, function).With(AliasNameSetting, alias);
+        // The engine's traffic default is 50,100: a Lambda target states its own (all at once) when registered.
+        var steps = settings.GetString(TrafficSettings.StepsSetting) is null ? settings.With(TrafficSettings.StepsSetting, DefaultSteps) : settings;
+        _ = TrafficSettings.Steps(KindName, steps);
+        return steps.With(FunctionNameSetting, function).With(AliasNameSetting, alias);
     }
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
@@ -167,21 +180,37 @@ public sealed class LambdaAliasProvider : IRollbackProvider
         };
     }
 
-    public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context)
+    public string DescribeShift(RollbackTarget target, RollbackPoint point, int percent)
     {
         var captured = ReadCaptured(target, point);
-        var wanted = captured.Routing;
+        return percent == 100
+            ? $"Point alias {Resource(target)} at version {captured.Routing.Label} with UpdateAlias ({(captured.Routing.Weights.Count == 0 ? "removing any version weights" : "with the captured version weights")}), only if nobody changed the alias since it was read; GetAlias must then show it."
+            : $"Move {percent} % of the invocations of {Resource(target)} from the routing before the rollback to version {captured.Routing.Label}, through the alias's version weights (UpdateAlias, checked with GetAlias).";
+    }
+
+    /// <summary>The whole move to the point's routing (what an interrupted attempt is completed with).</summary>
+    public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context) => Shift(target, point, new TrafficStep(100, 1, 1, null), context);
+
+    public void Shift(RollbackTarget target, RollbackPoint point, TrafficStep shift, RestoreContext context)
+    {
+        var wanted = Desired(target, point, shift);
         using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
         var before = GetAlias(client, target, context.Cancellation);
         context.Details[AliasArnDetail] = before.AliasArn ?? string.Empty;
-        context.Details[PreviousVersionDetail] = Routing.Of(before).Label;
+        if (!context.Details.ContainsKey(PreviousVersionDetail))
+        {
+            context.Details[PreviousVersionDetail] = Routing.Of(before).Label;
+        }
+
+        // All at once, the steps keep their plain names; in steps each is named after its share (Shift50.UpdateAlias).
+        var prefix = shift.Count == 1 ? string.Empty : shift.Name + ".";
 
         // One UpdateAlias moves the whole alias, weights included; an empty weight map removes weights the failed
         // deployment added. The revision condition refuses the move if someone changed the alias since it was read.
         // Once sent it is not cancelled half-way: the alias has moved or it has not, and the verification says which.
-        context.Switch("UpdateAlias", () =>
+        context.Switch(prefix + "UpdateAlias", () =>
         {
-            context.Reporter.Verbose($"UpdateAlias {Resource(target)}: from version {Routing.Of(before).Label} to {wanted.Label} (revision {before.RevisionId}).");
+            context.Reporter.Verbose($"UpdateAlias {Resource(target)}: from version {Routing.Of(before).Label} to {wanted.Label} (revision {before.RevisionId}, {shift}).");
             try
             {
                 var updated = AwsProviderSupport.Wait(client.UpdateAliasAsync(new UpdateAliasRequest
@@ -201,7 +230,7 @@ public sealed class LambdaAliasProvider : IRollbackProvider
             }
         });
 
-        context.Step("VerifyAlias", () =>
+        context.Step(prefix + "VerifyAlias", () =>
         {
             var after = Routing.Of(GetAlias(client, target, context.Cancellation));
             if (after.Fingerprint != wanted.Fingerprint)
@@ -210,6 +239,31 @@ public sealed class LambdaAliasProvider : IRollbackProvider
                     $"After UpdateAlias, GetAlias shows {Resource(target)} on version {after.Label}, not {wanted.Label}. Another writer may have changed it: read it (aws lambda get-alias) before rolling back again.", Resource(target));
             }
         });
+    }
+
+    public IReadOnlyList<CheckResult> VerifyTraffic(RollbackTarget target, RollbackPoint point, TrafficStep shift, OperationContext context)
+    {
+        using var client = AwsProviderSupport.Reporting(_clients(target), context.Reporter);
+        return new[]
+        {
+            AwsProviderSupport.Guard("AliasRouting", () =>
+            {
+                var wanted = Desired(target, point, shift);
+                var live = Routing.Of(GetAlias(client, target, context.Cancellation));
+                return live.Fingerprint == wanted.Fingerprint
+                    ? CheckResult.Pass("AliasRouting", $"{Resource(target)} routes to version {live.Label}.")
+                    : CheckResult.Fail("AliasRouting", AwsErrorId.LambdaAliasNotMoved, $"{Resource(target)} routes to version {live.Label}, not the {wanted.Label} this step set: another writer may have changed it. Read it (aws lambda get-alias) before rolling back again.");
+            }),
+        };
+    }
+
+    /// <summary>A step's routing: the point's at 100 %, else the mix of the shares before the rollback and the point's.</summary>
+    private static Routing Desired(RollbackTarget target, RollbackPoint point, TrafficStep shift)
+    {
+        var to = ReadCaptured(target, point).Routing;
+        return shift.IsLast || shift.From is null ? to : Routing.Mix(ReadCaptured(target, shift.From).Routing, to, shift.Percent)
+            ?? throw new RollbackException(AwsErrorId.LambdaStepsUnsupported, RollbackErrorCategory.InvalidOperation,
+                $"Alias {Resource(target)} cannot be moved {shift.Percent} % of the way from {ReadCaptured(target, shift.From).Routing.Label} to {to.Label}: together they name more than two versions, and a Lambda alias weights one additional version only. Nothing was changed; roll back all at once (-Option @{{ Steps = '100' }}).", Resource(target));
     }
 
     private static CheckResult CheckVersion(ILambdaClient client, RollbackTarget target, CapturedAlias captured, string version, CancellationToken cancellation)
@@ -276,6 +330,36 @@ public sealed class LambdaAliasProvider : IRollbackProvider
         public string WeightsText => string.Join(",", Weights.Select(w => w.Key + "=" + w.Value.ToString("R", CultureInfo.InvariantCulture)));
 
         public string Fingerprint => "lambda:alias:" + Version + (Weights.Count == 0 ? string.Empty : ";" + WeightsText);
+
+        /// <summary>
+        /// <paramref name="percent"/> % of the way from <paramref name="from"/>'s shares of the invocations to
+        /// <paramref name="to"/>'s: the point's version stays the alias's version and the other takes its share as the
+        /// one additional version; null when the two name more than two versions together.
+        /// </summary>
+        public static Routing? Mix(Routing from, Routing to, int percent)
+        {
+            var p = percent / 100.0;
+            var before = from.Shares();
+            var after = to.Shares();
+            var mixed = before.Keys.Union(after.Keys)
+                .Select(v => (Version: v, Share: ((1 - p) * (before.TryGetValue(v, out var b) ? b : 0)) + (p * (after.TryGetValue(v, out var a) ? a : 0))))
+                .Where(m => m.Share > 0.00005).ToList();
+            if (mixed.Count > 2)
+            {
+                return null;
+            }
+
+            var main = mixed.Any(m => m.Version == to.Version) ? to.Version : mixed.OrderByDescending(m => m.Share).First().Version;
+            return Of(main, mixed.Where(m => m.Version != main).ToDictionary(m => m.Version, m => Math.Round(m.Share, 4)));
+        }
+
+        /// <summary>Each version's share of the invocations: the weighted ones theirs, the alias's version the rest.</summary>
+        private Dictionary<string, double> Shares()
+        {
+            var shares = Weights.Where(w => w.Key != Version).ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal);
+            shares[Version] = Math.Max(0, 1 - shares.Values.Sum());
+            return shares;
+        }
 
         public static Routing Of(AliasConfigurationResponse alias) => Of(alias.FunctionVersion, alias.RoutingConfig?.AdditionalVersionWeights);
 

@@ -208,6 +208,45 @@ public sealed class LambdaAliasTests : IClassFixture<MotoFixture>, IDisposable
         Assert.Contains(result.Steps, s => s.Name == "VerifyAlias" && s.Status == StepStatus.Failed);
     }
 
+    [SkippableFact]
+    public void GradualStepsMoveHalfTheInvocationsThroughTheWeightsThenAll()
+    {
+        var function = Deployed(out var versions, weightsAtCapture: false);
+        var point = _engine.Points.Create("fn", null);
+        Lambda.UpdateAlias(function, Alias, versions[2]);
+
+        var result = _engine.Rollbacks.Run(new RollbackRequest { Target = "fn", PointId = point.Id, Reason = "gradual", Options = Options(("Steps", "50,100"), ("StepWait", "00:00:01")) });
+
+        Assert.Equal(RollbackStatus.Succeeded, result.Status);
+        Assert.Equal(new[] { "Shift50.UpdateAlias", "Shift50.VerifyAlias", "Shift50", "Wait50", "Verify50", "Shift100.UpdateAlias", "Shift100.VerifyAlias", "Shift100" },
+            result.Steps.Select(s => s.Name).Where(n => n.StartsWith("Shift", StringComparison.Ordinal) || n is "Wait50" or "Verify50"));
+        var half = System.Text.Json.Nodes.JsonNode.Parse(Endpoint.Traffic.First(t => t.Contains("\"RevisionId\"", StringComparison.Ordinal) && t.Contains("\"AdditionalVersionWeights\":{\"", StringComparison.Ordinal)))!;
+        Assert.Equal(versions[1], half["FunctionVersion"]!.GetValue<string>());
+        Assert.Equal(0.5, half["RoutingConfig"]!["AdditionalVersionWeights"]![versions[2]]!.GetValue<double>());
+        var cli = CliAlias(function);
+        Assert.Equal(versions[1], cli["FunctionVersion"]!.GetValue<string>());
+        Assert.Empty(cli["RoutingConfig"]?["AdditionalVersionWeights"]?.AsObject() ?? new System.Text.Json.Nodes.JsonObject());
+        Assert.Equal(2, Updates());
+        Assert.Empty(Endpoint.FailuresOfMainKey);
+    }
+
+    [SkippableFact]
+    public void AStepNeedingMoreThanOneWeightedVersionIsRefusedAndNothingMoves()
+    {
+        var function = Deployed(out var versions, weightsAtCapture: true);
+        var point = _engine.Points.Create("fn", null);
+        Lambda.UpdateAlias(function, Alias, versions[2]);
+
+        var result = _engine.Rollbacks.Run(new RollbackRequest { Target = "fn", PointId = point.Id, Reason = "gradual", Options = Options(("Steps", "50,100"), ("StepWait", "00:00:01")) });
+
+        Assert.Equal(RollbackStatus.Failed, result.Status);
+        Assert.Equal(AwsErrorId.LambdaStepsUnsupported, result.ErrorId);
+        Assert.Equal(0, Updates());
+        AssertUnchanged(function, versions[2]);
+    }
+
+    private static SettingsDictionary Options(params (string Key, string Value)[] options) => new(options.Select(o => Pair(o.Key, o.Value)));
+
     [Fact]
     public void SettingsNeedAFunctionAndAnUnqualifiedAlias()
     {
@@ -217,7 +256,10 @@ public sealed class LambdaAliasTests : IClassFixture<MotoFixture>, IDisposable
 
         Assert.Equal(RollbackErrorId.InvalidTargetSettings, missing.ErrorId);
         Assert.Equal(RollbackErrorId.InvalidTargetSettings, qualified.ErrorId);
-        Assert.Equal("live", provider.ValidateSettings(new SettingsDictionary(new[] { Pair("FunctionName", "f"), Pair("AliasName", " live ") })).GetString("AliasName"));
+        var valid = provider.ValidateSettings(new SettingsDictionary(new[] { Pair("FunctionName", "f"), Pair("AliasName", " live ") }));
+        Assert.Equal("live", valid.GetString("AliasName"));
+        Assert.Equal("100", valid.GetString("Steps"));
+        Assert.Equal(RollbackErrorId.TrafficStepsInvalid, Assert.Throws<RollbackException>(() => provider.ValidateSettings(new SettingsDictionary(new[] { Pair("FunctionName", "f"), Pair("AliasName", "live"), Pair("Steps", "50") }))).ErrorId);
         Assert.Contains(provider.Schema.ErrorIds, e => e.ErrorId == AwsErrorId.LambdaVersionMissing);
     }
 
