@@ -1,12 +1,12 @@
-# The traffic drill as a Pester test: blue-green and gradual rollback through a real HAProxy.
+# The traffic drill as a Pester test: blue-green and gradual rollback through a real HAProxy, blue-green through nginx.
 # Run with:  dotnet run --project src/Rollback.Runner -- -Command "Invoke-Pester ./examples/TrafficDrill.Tests.ps1"
-# (or Invoke-Pester in any pwsh 7 with Pester 5; HAProxy must be installed: apt-get install haproxy)
+# (or Invoke-Pester in any pwsh 7 with Pester 5; HAProxy and nginx must be installed: apt-get install haproxy nginx-light)
 
 BeforeAll {
     $script:drill = & (Join-Path $PSScriptRoot 'traffic-drill.ps1') -PassThru
 }
 
-Describe 'Traffic drill: blue-green and gradual rollback through HAProxy' {
+Describe 'Traffic drill: blue-green and gradual rollback through HAProxy, blue-green through nginx' {
     It 'moves every request back to blue at once, and a reload keeps it' {
         $drill.BlueGreen.Status | Should -Be 'Succeeded'
         $drill.BlueGreen.ToVersion | Should -Be 'v2.3.1'
@@ -25,5 +25,11 @@ Describe 'Traffic drill: blue-green and gradual rollback through HAProxy' {
     It 'journals each step it took' {
         $drill.Journal.IsValid | Should -BeTrue
         ($drill.Steps | ForEach-Object { $_.Details['Traffic.Percent'] }) | Should -Be @('100', '50')
+    }
+
+    It 'moves every request through nginx back to blue' {
+        $drill.Nginx.Status | Should -Be 'Succeeded'
+        $drill.Nginx.ToVersion | Should -Be 'v2.3.1'
+        $drill.AfterNginx['v2.3.1'] | Should -Be 20
     }
 }

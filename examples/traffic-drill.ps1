@@ -1,7 +1,8 @@
 <#
 .SYNOPSIS
     A traffic drill through a real HAProxy: a blue-green rollback that moves every request back to the good colour,
-    and a gradual one (50 %, a wait, 100 %) that stops at 50 % when the good colour's health check fails between steps.
+    and a gradual one (50 %, a wait, 100 %) that stops at 50 % when the good colour's health check fails between steps;
+    then the same blue-green rollback through a real nginx.
 
 .DESCRIPTION
     In a fresh temporary sandbox this drill serves blue (v2.3.1) and green (v2.4.0) on 127.0.0.1, starts HAProxy
@@ -16,6 +17,10 @@
     own health endpoint (HealthUri) is watched; a helper makes blue fail as soon as it holds half the traffic. The
     rollback must stop at 50 % with TrafficShiftStopped, leave the traffic split (weights 50/50), and journal the one
     step it took.
+
+    nginx: it starts nginx (Debian's nginx-light) in front of the same two colours, registers its upstream as an
+    NginxUpstream target, deploys green by hand (the file edited, nginx reloaded) and rolls back: the file tested with
+    nginx -t, renamed into place and reloaded gracefully, proved by requests through nginx and the file as captured.
 
     It runs in pwsh 7 with the built module, and in the module's runner:
         dotnet run --project src/Rollback.Runner -- -File examples/traffic-drill.ps1
@@ -45,6 +50,7 @@ Set-StrictMode -Version 3.0
 
 . (Join-Path $PSScriptRoot 'DrillSupport.ps1')
 . (Join-Path $PSScriptRoot 'HAProxySupport.ps1')
+. (Join-Path $PSScriptRoot 'NginxSupport.ps1')
 
 # Makes blue fail its health endpoint as soon as HAProxy gives it half the traffic (the 50 % step), from a background
 # runspace that reads the configuration file the rollback writes: what a colour that buckles under load looks like.
@@ -66,7 +72,7 @@ function Start-FailureAtHalf($HAProxy, $Endpoint) {
 
 $store = Join-Path $Sandbox 'store'
 $PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store }
-$blue = $green = $proxy = $watcher = $null
+$blue = $green = $proxy = $nginx = $watcher = $null
 try {
     # --- blue serves v2.3.1 behind HAProxy; green waits with v2.4.0 ----------------------------
     $blue = Start-VersionEndpoint 'v2.3.1'
@@ -110,6 +116,26 @@ try {
     $state = Send-HAProxyCommand $proxy 'show servers state app'
     $steps = @(Get-RollbackHistory -Target web -Action TrafficStep)
     Show 'Traffic steps in the journal' $steps
+
+    # --- nginx: the same colours behind nginx, blue-green --------------------------------------
+    $blue.State.Status = 200
+    $nginx = Start-Nginx (Join-Path $Sandbox 'nginx') $blue $green
+    $null = Register-RollbackTarget -Name edge -Kind NginxUpstream -Confirm:$false -Settings @{
+        ConfigPath  = $nginx.Config
+        Upstream    = 'app'
+        TestCommand = $nginx.TestCommand
+        Colours     = "blue=$($nginx.BlueServer)", "green=$($nginx.GreenServer)"
+        HealthUrl   = "blue=$($blue.Uri)", "green=$($green.Uri)"
+        ProxyUrl    = $nginx.Url
+        Steps       = '100'
+    }
+    $nginxPoint = New-RollbackPoint -Target edge -Note 'blue serves v2.3.1 behind nginx'
+    $nginxCaptured = Get-Content -Raw -LiteralPath $nginx.Config
+    Invoke-NginxDeployment $nginx
+    $nginxDeployed = Get-ProxyAnswer $nginx
+    $nginxRollback = $nginxPoint | Test-RollbackReadiness | Invoke-Rollback -Reason 'v2.4.0 fails behind nginx' -Confirm:$false
+    Show 'nginx blue-green rollback' $nginxRollback
+    $afterNginx = Get-ProxyAnswer $nginx
     $chain = Get-RollbackHistory -Verify
 
     # --- prove it worked ------------------------------------------------------------------------
@@ -124,6 +150,10 @@ try {
     if ($state -notmatch '\bblue \S+ \d+ 0 50 ' -or $state -notmatch '\bgreen \S+ \d+ \d+ 50 ') { $problems += "HAProxy does not hold the traffic at 50/50: $state" }
     $gradualSteps = @($steps | Where-Object AttemptId -eq ($steps[-1].AttemptId))
     if ($gradualSteps.Count -ne 1 -or $gradualSteps[0].Details['Traffic.Percent'] -ne '50') { $problems += 'the journal does not hold the one 50 % step of the gradual rollback' }
+    if ($nginxDeployed['v2.4.0'] -ne 20) { $problems += 'the deployment did not move every request through nginx to green' }
+    if ($nginxRollback.Status -ne 'Succeeded') { $problems += "the nginx rollback ended $($nginxRollback.Status): $($nginxRollback.Message)" }
+    if ($afterNginx['v2.3.1'] -ne 20) { $problems += "after the nginx rollback requests answered $($afterNginx.Keys -join ', ')" }
+    if ((Get-Content -Raw -LiteralPath $nginx.Config) -cne $nginxCaptured) { $problems += 'the nginx configuration is not the captured one' }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
     Complete-Drill 'Traffic drill' $problems ([ordered]@{
             BlueGreen      = $blueGreen
@@ -133,14 +163,17 @@ try {
             RuntimeState   = $state
             Steps          = $steps
             Journal        = $chain
+            Nginx          = $nginxRollback
+            AfterNginx     = $afterNginx
         }) {
-        ("Traffic drill passed: the blue-green rollback moved all 20 requests back to v2.3.1 in {0:N0} ms (and a reload kept it); the gradual rollback held 50 % for {1}, saw blue fail, and stopped there: {2}" -f
-            $blueGreen.Duration.TotalMilliseconds, $StepWait, $gradual.Message)
+        ("Traffic drill passed: the blue-green rollback moved all 20 requests back to v2.3.1 in {0:N0} ms (and a reload kept it); the gradual rollback held 50 % for {1}, saw blue fail, and stopped there: {2}; through nginx, the rollback moved all 20 requests back in {3:N0} ms" -f
+            $blueGreen.Duration.TotalMilliseconds, $StepWait, $gradual.Message, $nginxRollback.Duration.TotalMilliseconds)
     }
 }
 finally {
     if ($watcher) { $watcher.Shell.Dispose(); $watcher.Runspace.Dispose() }
     Stop-HAProxy $proxy
+    Stop-Nginx $nginx
     Stop-VersionEndpoint $blue
     Stop-VersionEndpoint $green
     if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
