@@ -138,7 +138,14 @@ public sealed class KindSchemaTests : IDisposable
         Assert.NotEmpty(own);
         Assert.Equal(own.Count, own.Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.Empty(own.Intersect(EngineSettings.All.Select(s => s.Name), StringComparer.OrdinalIgnoreCase));
-        Assert.Contains(provider.Schema.Settings, s => s.Required);
+
+        // Every kind must be told what it rolls back: by a required setting, or, where that is a choice of settings
+        // (a listener's ARN or a rule's), by refusing a registration that names none of them.
+        if (!provider.Schema.Settings.Any(s => s.Required))
+        {
+            var ex = Assert.Throws<RollbackException>(() => provider.ValidateSettings(SettingsDictionary.Empty));
+            Assert.Equal(RollbackErrorId.InvalidTargetSettings, ex.ErrorId);
+        }
     }
 
     [Fact]
