@@ -69,10 +69,11 @@ function Wait-ProxyStarted($Proxy, [string] $Name, [string] $ErrorLog, [scriptbl
     }
 }
 
-# Stops a proxy this file started, by its PID.
+# Stops a proxy this file started, by its PID, with every process under it: nginx's workers (and HAProxy's in
+# master-worker mode) are the master's children and outlive a master that is killed alone.
 function Stop-Proxy($Proxy) {
     if ($null -eq $Proxy -or $Proxy.Process.HasExited) { return }
-    Stop-Process -Id $Proxy.Process.Id -ErrorAction SilentlyContinue
+    try { $Proxy.Process.Kill($true) } catch [System.InvalidOperationException] { return } # it ended meanwhile
     $null = $Proxy.Process.WaitForExit(10000)
 }
 
