@@ -9,12 +9,12 @@
     ever invoked, so moto never needs docker.
 #>
 
+# Get-FreePort.
+. (Join-Path $PSScriptRoot 'LoopbackSupport.ps1')
+
 # moto on a free loopback port, ready within 30 s (bounded), or a clear failure. Stop it with Stop-Moto.
 function Start-Moto {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    $port = $listener.LocalEndpoint.Port
-    $listener.Stop()
+    $port = Get-FreePort
     $start = [System.Diagnostics.ProcessStartInfo]::new('moto_server')
     foreach ($argument in @('-H', '127.0.0.1', '-p', "$port")) { $start.ArgumentList.Add($argument) }
     $start.UseShellExecute = $false

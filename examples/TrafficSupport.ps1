@@ -5,54 +5,27 @@
 
 .DESCRIPTION
     Dot-sourced by HAProxySupport.ps1 and NginxSupport.ps1. Start-VersionEndpoint serves one colour's version on
-    127.0.0.1 from a background runspace (HttpListener): every path answers {"status":...,"version":...}, 200 or, once
+    127.0.0.1 (a loopback server, LoopbackSupport.ps1): every path answers {"status":...,"version":...}, 200 or, once
     its State.Status is set to 503, 503. Get-ProxyAnswer counts the versions that requests through a proxy answer.
 #>
 
-function Get-FreePort {
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start()
-    $port = $probe.LocalEndpoint.Port
-    $probe.Stop()
-    $port
-}
+# Get-FreePort, Start-LoopbackServer, Stop-LoopbackServer.
+. (Join-Path $PSScriptRoot 'LoopbackSupport.ps1')
 
+# One colour's version endpoint: every path answers {"status":...,"version":...} with $endpoint.State.Status (200, or
+# 503 once a test sets it) and $endpoint.State.Version; $endpoint.Uri is its health URL.
 function Start-VersionEndpoint([string] $Version) {
-    $port = Get-FreePort
     $state = [hashtable]::Synchronized(@{ Status = 200; Version = $Version })
-    $listener = [System.Net.HttpListener]::new()
-    $listener.Prefixes.Add("http://127.0.0.1:$port/")
-    $listener.Start()
-    $runspace = [runspacefactory]::CreateRunspace([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
-    $runspace.Open()
-    $shell = [powershell]::Create()
-    $shell.Runspace = $runspace
-    $null = $shell.AddScript({
-            param($Listener, $State)
-            while ($Listener.IsListening) {
-                try { $context = $Listener.GetContext() } catch { break }
-                try {
-                    $status = $State.Status
-                    $word = if ($status -eq 200) { 'healthy' } else { 'unhealthy' }
-                    $bytes = [System.Text.Encoding]::UTF8.GetBytes('{"status":"' + $word + '","version":"' + $State.Version + '"}')
-                    $context.Response.StatusCode = $status
-                    $context.Response.ContentType = 'application/json'
-                    $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
-                    $context.Response.Close()
-                }
-                catch { $context.Response.Abort() }
-            }
-        }).AddArgument($listener).AddArgument($state)
-    [pscustomobject]@{ Port = $port; Uri = [uri]"http://127.0.0.1:$port/health"; State = $state; Listener = $listener; Shell = $shell; Runspace = $runspace; Invocation = $shell.BeginInvoke() }
+    $server = Start-LoopbackServer -State $state -Handle {
+        param($Context, $State)
+        $status = $State.Status
+        $word = if ($status -eq 200) { 'healthy' } else { 'unhealthy' }
+        Send-JsonAnswer $Context $status ('{"status":"' + $word + '","version":"' + $State.Version + '"}')
+    }.ToString()
+    $server | Add-Member -NotePropertyName Uri -NotePropertyValue ([uri]($server.Url.ToString() + 'health')) -PassThru
 }
 
-function Stop-VersionEndpoint($Endpoint) {
-    if ($null -eq $Endpoint) { return }
-    $Endpoint.Listener.Close()
-    $null = $Endpoint.Invocation.AsyncWaitHandle.WaitOne(5000)
-    $Endpoint.Shell.Dispose()
-    $Endpoint.Runspace.Dispose()
-}
+function Stop-VersionEndpoint($Endpoint) { Stop-LoopbackServer $Endpoint }
 
 # Waits until a proxy just started ($Proxy.Process, answering at $Proxy.Url) answers a version, and $Ready (when given)
 # holds; returns it. When its process ends or 30 s pass, stops it (Stop-Process by its PID) and throws with $ErrorLog.

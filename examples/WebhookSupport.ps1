@@ -4,41 +4,12 @@
     it received.
 
 .DESCRIPTION
-    Dot-sourced (`. $PSScriptRoot/WebhookSupport.ps1`). Start-LoopbackServer serves HTTP on a free port of 127.0.0.1
-    from a background runspace (System.Net.HttpListener); Start-WebhookReceiver keeps every request it gets. Stop
-    either with Stop-LoopbackServer.
+    Dot-sourced (`. $PSScriptRoot/WebhookSupport.ps1`). Start-WebhookReceiver keeps every request it gets; stop it
+    with Stop-LoopbackServer (LoopbackSupport.ps1).
 #>
 
-<#
-An HTTP server on 127.0.0.1 (a free port), served from a background runspace by System.Net.HttpListener: each request
-is answered by $Handle (its text, run in that runspace, with param($Context, $State)). $State is a synchronized hashtable
-the test and the handler share. Stop it with Stop-LoopbackServer (in AfterAll).
-#>
-function Start-LoopbackServer([string] $Handle, [hashtable] $State) {
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-    $listener = [System.Net.HttpListener]::new()
-    $listener.Prefixes.Add("http://127.0.0.1:$port/")
-    $listener.Start()
-    $shell = [powershell]::Create()
-    $null = $shell.AddScript({
-            param($Listener, $State, $Handle)
-            $answer = [scriptblock]::Create($Handle)
-            while ($Listener.IsListening) {
-                try { $context = $Listener.GetContext() } catch { break }
-                try { & $answer $context $State } catch { try { $context.Response.Abort() } catch { } }
-            }
-        }).AddArgument($listener).AddArgument($State).AddArgument($Handle)
-    [pscustomobject]@{ Url = [uri]"http://127.0.0.1:$port/"; State = $State; Listener = $listener; Shell = $shell; Invocation = $shell.BeginInvoke() }
-}
-
-function Stop-LoopbackServer($Server) {
-    if (-not $Server) { return }
-    $Server.Listener.Stop()
-    $Server.Listener.Close()
-    $null = $Server.Invocation.AsyncWaitHandle.WaitOne(10000)
-    $Server.Shell.Dispose()
-}
+# Start-LoopbackServer, Stop-LoopbackServer.
+. (Join-Path $PSScriptRoot 'LoopbackSupport.ps1')
 
 <#
 A webhook receiver: keeps every request (path and body, in $receiver.State.Requests) and answers with the next of

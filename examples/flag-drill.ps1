@@ -47,11 +47,8 @@ $unleashHome = if ($env:ROLLBACK_UNLEASH_HOME) { $env:ROLLBACK_UNLEASH_HOME } el
 $unleashScript = Join-Path $unleashHome 'node_modules/unleash-server/dist/server.js'
 $pgBin = '/usr/lib/postgresql/15/bin'
 
-function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-}
+# Get-FreePort.
+. (Join-Path $PSScriptRoot 'LoopbackSupport.ps1')
 
 # A server started through 'exec', so the PID PowerShell holds is the server itself (postgres, node), stopped by it.
 function Start-Server([string] $Command, [string] $Log) {

@@ -41,45 +41,19 @@ Set-StrictMode -Version 3.0
 # The drills' shared functions (module import, Show, the stand-in deploy tool).
 . (Join-Path $PSScriptRoot 'DrillSupport.ps1')
 
-# The service's health endpoint on 127.0.0.1, served from a background runspace (a script block cannot run on
-# another thread without one): it answers with current/health.json, 200 when healthy and 503 otherwise.
-function Start-HealthEndpoint([string] $Root) {
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start()
-    $port = $probe.LocalEndpoint.Port
-    $probe.Stop()
-    $listener = [System.Net.HttpListener]::new()
-    $listener.Prefixes.Add("http://127.0.0.1:$port/")
-    $listener.Start()
-    # CreateDefault2: the core engine only, which is all a hosted engine without the PowerShell SDK has.
-    $runspace = [runspacefactory]::CreateRunspace([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
-    $runspace.Open()
-    $shell = [powershell]::Create()
-    $shell.Runspace = $runspace
-    $null = $shell.AddScript({
-            param($Listener, $Health)
-            while ($Listener.IsListening) {
-                try { $context = $Listener.GetContext() } catch { break }
-                try {
-                    $body = (Get-Content -Raw -LiteralPath $Health)
-                    $context.Response.StatusCode = if ($body -match '"status":"healthy"') { 200 } else { 503 }
-                    $context.Response.ContentType = 'application/json'
-                    $bytes = [System.Text.Encoding]::UTF8.GetBytes($body)
-                    $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
-                    $context.Response.Close()
-                }
-                catch { $context.Response.Abort() }
-            }
-        }).AddArgument($listener).AddArgument((Join-Path $Root 'current' 'health.json'))
-    [pscustomobject]@{ Uri = "http://127.0.0.1:$port/health"; Listener = $listener; Shell = $shell; Runspace = $runspace; Invocation = $shell.BeginInvoke() }
-}
+# Start-LoopbackServer, Stop-LoopbackServer.
+. (Join-Path $PSScriptRoot 'LoopbackSupport.ps1')
 
-function Stop-HealthEndpoint($Endpoint) {
-    if ($null -eq $Endpoint) { return }
-    $Endpoint.Listener.Close()
-    $null = $Endpoint.Invocation.AsyncWaitHandle.WaitOne(5000)
-    $Endpoint.Shell.Dispose()
-    $Endpoint.Runspace.Dispose()
+# The service's health endpoint on 127.0.0.1: it answers with current/health.json, 200 when healthy and 503 otherwise,
+# so a deployment that breaks the release's health file breaks what the probe sees.
+function Start-HealthEndpoint([string] $Root) {
+    $state = [hashtable]::Synchronized(@{ Health = (Join-Path $Root 'current' 'health.json') })
+    $server = Start-LoopbackServer -State $state -Handle {
+        param($Context, $State)
+        $body = Get-Content -Raw -LiteralPath $State.Health
+        Send-JsonAnswer $Context ($body -match '"status":"healthy"' ? 200 : 503) $body
+    }.ToString()
+    $server | Add-Member -NotePropertyName Uri -NotePropertyValue ($server.Url.ToString() + 'health') -PassThru
 }
 
 # The drill's own store, for this script's commands only (no process-wide environment change).
@@ -155,7 +129,7 @@ try {
     }
 }
 finally {
-    Stop-HealthEndpoint $endpoint
+    Stop-LoopbackServer $endpoint
     if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
         Remove-Item -LiteralPath $Sandbox -Recurse -Force
     }

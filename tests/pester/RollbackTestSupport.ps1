@@ -59,11 +59,7 @@ function Start-HealthEndpoint([string] $Version) {
     $server = Start-LoopbackServer -State $state -Handle {
         param($Context, $State)
         $State.Requests++
-        $bytes = [System.Text.Encoding]::UTF8.GetBytes($State.Body)
-        $Context.Response.StatusCode = $State.Status
-        $Context.Response.ContentType = 'application/json'
-        $Context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
-        $Context.Response.Close()
+        Send-JsonAnswer $Context $State.Status $State.Body
     }.ToString()
     $server | Add-Member -NotePropertyName Uri -NotePropertyValue ([uri]($server.Url.ToString() + 'health')) -PassThru
 }
