@@ -65,7 +65,7 @@ public sealed class RollbackOperations : EnginePart
         }
 
         steps.AddRange(provider is ITrafficProvider traffic
-            ? TrafficShifting.Planned(target, point, traffic)
+            ? TrafficShifting.Planned(target, point, traffic, provider.Schema)
             : provider.PlanRestore(target, point, context).Select(s => Planned(s.Name, s.Description)));
         steps.Add(Planned("Verify", $"Check that the target reports {point.Version}."));
         steps.AddRange(HealthVerification.Planned(target, point));
@@ -116,7 +116,7 @@ public sealed class RollbackOperations : EnginePart
             if (provider is ITrafficProvider)
             {
                 // A step list that does not end at 100 is refused before the lock, the readiness check or any change.
-                _ = Settings.TrafficSettings.Steps(target.Name, target.Settings);
+                _ = Settings.TrafficSettings.Steps(target.Name, target.Settings, provider.Schema);
             }
 
             EnforceApprovals(target, request);
@@ -234,7 +234,7 @@ public sealed class RollbackOperations : EnginePart
             ReportPhase(target, $"Restoring {point.Version}", 50);
             if (provider is ITrafficProvider traffic)
             {
-                stopped = _traffic.Run(target, point, traffic, context, run.FromVersion, (status, percent) => ReportPhase(target, status, percent));
+                stopped = _traffic.Run(target, point, traffic, provider.Schema, context, run.FromVersion, (status, percent) => ReportPhase(target, status, percent));
             }
             else
             {

@@ -27,9 +27,9 @@ internal sealed class TrafficShifting
     }
 
     /// <summary>The steps -WhatIf lists for a traffic kind: each shift, and the wait and checks between two.</summary>
-    public static IEnumerable<RollbackStep> Planned(RollbackTarget target, RollbackPoint point, ITrafficProvider traffic)
+    public static IEnumerable<RollbackStep> Planned(RollbackTarget target, RollbackPoint point, ITrafficProvider traffic, KindSchema schema)
     {
-        var percents = TrafficSettings.Steps(target.Name, target.Settings);
+        var percents = TrafficSettings.Steps(target.Name, target.Settings, schema);
         var wait = TrafficSettings.StepWait(target.Settings);
         foreach (var percent in percents)
         {
@@ -47,9 +47,9 @@ internal sealed class TrafficShifting
     /// Shifts traffic step by step to the point's state. Returns null once it is all there; otherwise the step it stopped
     /// at and the failed checks. A shift that fails, or Ctrl+C, throws (the caller says where the target stands).
     /// </summary>
-    public TrafficStop? Run(RollbackTarget target, RollbackPoint point, ITrafficProvider traffic, RestoreContext context, string? fromVersion, Action<string, int> phase)
+    public TrafficStop? Run(RollbackTarget target, RollbackPoint point, ITrafficProvider traffic, KindSchema schema, RestoreContext context, string? fromVersion, Action<string, int> phase)
     {
-        var percents = TrafficSettings.Steps(target.Name, target.Settings);
+        var percents = TrafficSettings.Steps(target.Name, target.Settings, schema);
         var wait = TrafficSettings.StepWait(target.Settings);
         for (var i = 0; i < percents.Count; i++)
         {

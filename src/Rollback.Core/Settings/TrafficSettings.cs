@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using Rollback.Errors;
 
 namespace Rollback.Settings;
@@ -33,10 +34,15 @@ public static class TrafficSettings
         },
     };
 
-    /// <summary>The steps the settings name (the default when absent); TrafficStepsInvalid unless they rise and end at 100.</summary>
-    public static IReadOnlyList<int> Steps(string target, SettingsDictionary settings)
+    /// <summary>
+    /// The steps the settings name, else the default the kind's schema declares (a kind may move all at once by default),
+    /// else <see cref="DefaultSteps"/>; TrafficStepsInvalid unless they rise and end at 100. Read at each use rather than
+    /// stored at registration, so a target registered before its kind declared a default gets that default too.
+    /// </summary>
+    public static IReadOnlyList<int> Steps(string target, SettingsDictionary settings, KindSchema? schema = null)
     {
-        var text = settings.GetString(StepsSetting) ?? DefaultSteps;
+        var declared = schema?.Settings.FirstOrDefault(s => s.Name == StepsSetting)?.Default;
+        var text = settings.GetString(StepsSetting) ?? declared ?? DefaultSteps;
         var parts = text.Split(Separators, StringSplitOptions.RemoveEmptyEntries);
         var steps = new List<int>();
         foreach (var part in parts)

@@ -85,10 +85,9 @@ public sealed class LambdaAliasProvider : IRollbackProvider, ITrafficProvider
         }
 
         _ = AwsClientOptions.FromSettings(settings);
-        // The engine's traffic default is 50,100: a Lambda target states its own (all at once) when registered.
-        var steps = settings.GetString(TrafficSettings.StepsSetting) is null ? settings.With(TrafficSettings.StepsSetting, DefaultSteps) : settings;
-        _ = TrafficSettings.Steps(KindName, steps);
-        return steps.With(FunctionNameSetting, function).With(AliasNameSetting, alias);
+        // Not stored when absent: the engine reads this kind's declared default (all at once) at each rollback.
+        _ = TrafficSettings.Steps(KindName, settings, Schema);
+        return settings.With(FunctionNameSetting, function).With(AliasNameSetting, alias);
     }
 
     public TargetState Describe(RollbackTarget target, OperationContext context)

@@ -7,6 +7,7 @@ using Rollback.Errors;
 using Rollback.Providers;
 using Rollback.Providers.Aws;
 using Rollback.Providers.Aws.Lambda;
+using Rollback.Settings;
 using Rollback.Store;
 using Rollback.Testing;
 using Xunit;
@@ -258,7 +259,9 @@ public sealed class LambdaAliasTests : IClassFixture<MotoFixture>, IDisposable
         Assert.Equal(RollbackErrorId.InvalidTargetSettings, qualified.ErrorId);
         var valid = provider.ValidateSettings(new SettingsDictionary(new[] { Pair("FunctionName", "f"), Pair("AliasName", " live ") }));
         Assert.Equal("live", valid.GetString("AliasName"));
-        Assert.Equal("100", valid.GetString("Steps"));
+        // The all-at-once default is the kind's declared one, read at each rollback, not written into the registration.
+        Assert.Null(valid.GetString("Steps"));
+        Assert.Equal(new[] { 100 }, TrafficSettings.Steps("fn", valid, provider.Schema));
         Assert.Equal(RollbackErrorId.TrafficStepsInvalid, Assert.Throws<RollbackException>(() => provider.ValidateSettings(new SettingsDictionary(new[] { Pair("FunctionName", "f"), Pair("AliasName", "live"), Pair("Steps", "50") }))).ErrorId);
         Assert.Contains(provider.Schema.ErrorIds, e => e.ErrorId == AwsErrorId.LambdaVersionMissing);
     }
