@@ -135,30 +135,30 @@ internal sealed record DatabaseSettings
         };
     }
 
-    /// <summary>Checks what can be checked without the server, failing fast (InvalidTargetSettings), and returns the settings.</summary>
-    public static SettingsDictionary Validate(SettingsDictionary settings)
+    /// <summary>Checks what can be checked without the server, failing fast (InvalidTargetSettings, naming <paramref name="kind"/>: this kind or one that takes its connection settings), and returns the settings.</summary>
+    public static SettingsDictionary Validate(SettingsDictionary settings, string kind = PostgreSqlDatabaseProvider.KindName)
     {
         var read = Read(settings);
         if (read.PassFile is not null && settings.ContainsKey(PasswordSetting))
         {
-            throw Invalid($"give the password either as {PasswordSetting} or in the file {PassFileSetting} names, not both");
+            throw Invalid($"give the password either as {PasswordSetting} or in the file {PassFileSetting} names, not both", kind);
         }
 
         if (read.PassFile is not null && !File.Exists(read.PassFile))
         {
-            throw Invalid($"the password file '{read.PassFile}' given as {PassFileSetting} does not exist");
+            throw Invalid($"the password file '{read.PassFile}' given as {PassFileSetting} does not exist", kind);
         }
 
         if (read.ToolsDirectory is not null && !Directory.Exists(read.ToolsDirectory))
         {
-            throw Invalid($"the folder '{read.ToolsDirectory}' given as {ToolsDirectorySetting} does not exist");
+            throw Invalid($"the folder '{read.ToolsDirectory}' given as {ToolsDirectorySetting} does not exist", kind);
         }
 
         return settings;
     }
 
-    public static RollbackException Invalid(string why) =>
-        new(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument, $"Invalid settings for kind '{PostgreSqlDatabaseProvider.KindName}': {why}.", PostgreSqlDatabaseProvider.KindName);
+    public static RollbackException Invalid(string why, string kind = PostgreSqlDatabaseProvider.KindName) =>
+        new(RollbackErrorId.InvalidTargetSettings, RollbackErrorCategory.InvalidArgument, $"Invalid settings for kind '{kind}': {why}.", kind);
 
     private static int Number(SettingsDictionary settings, string key, int defaultValue, int min, int max)
     {

@@ -56,7 +56,8 @@ public sealed class SchemaMigrationProvider : IRollbackProvider, ICompanionSafet
 
     public TargetState Describe(RollbackTarget target, OperationContext context)
     {
-        var history = ReadHistory(SchemaMigrationSettings.Read(target.Settings), context);
+        using var access = DatabaseAccess.Open(target, context);
+        var history = ReadHistory(SettingsFor(target, access), context);
         return new TargetState
         {
             Version = history.Version,
@@ -67,7 +68,8 @@ public sealed class SchemaMigrationProvider : IRollbackProvider, ICompanionSafet
 
     public CapturedState Capture(RollbackTarget target, CaptureContext context)
     {
-        var settings = SchemaMigrationSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = SettingsFor(target, access);
         var history = ReadHistory(settings, context);
         var file = Path.Combine(context.ArtifactsDirectory, HistoryFile);
         File.WriteAllText(file, JsonSerializer.Serialize(new { table = history.Table.ToString(), version = history.Version, applied = history.Applied }, Indented));
@@ -90,7 +92,8 @@ public sealed class SchemaMigrationProvider : IRollbackProvider, ICompanionSafet
 
     public IEnumerable<CheckResult> Check(RollbackTarget target, RollbackPoint point, TargetState current, OperationContext context)
     {
-        var settings = SchemaMigrationSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = SettingsFor(target, access);
         var checks = new List<CheckResult> { CheckResult.Pass("DatabaseReachable", $"Connected to {settings.Database.Describe()} ({current.Detail}).") };
         checks.Add(ToolPresent(settings));
         var history = ReadHistory(settings, context);
@@ -111,7 +114,8 @@ public sealed class SchemaMigrationProvider : IRollbackProvider, ICompanionSafet
 
     public IReadOnlyList<PlannedStep> PlanRestore(RollbackTarget target, RollbackPoint point, OperationContext context)
     {
-        var settings = SchemaMigrationSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = SettingsFor(target, access);
         var history = ReadHistory(settings, context);
         var undone = ToUndo(settings, history, point);
         return new[]
@@ -124,7 +128,8 @@ public sealed class SchemaMigrationProvider : IRollbackProvider, ICompanionSafet
 
     public void Restore(RollbackTarget target, RollbackPoint point, RestoreContext context)
     {
-        var settings = SchemaMigrationSettings.Read(target.Settings);
+        using var access = DatabaseAccess.Open(target, context);
+        var settings = SettingsFor(target, access);
         var (before, undone) = context.Step("CheckReversible", () =>
         {
             // Read again under the lock, right before the tool runs: a deployment since readiness may have added a migration.
@@ -281,6 +286,14 @@ public sealed class SchemaMigrationProvider : IRollbackProvider, ICompanionSafet
         var applied = MigrationHistory.Applied(connection, table);
         return new History(table, applied.Count == 0 ? NoMigration : MigrationHistory.Read(connection, table), applied);
     }
+
+    /// <summary>
+    /// The target's settings for one operation: the connection of <paramref name="access"/>, the same as a
+    /// PostgreSqlDatabase target's (a Password secret written into a user-only password file for this operation, which
+    /// Npgsql, the bundle's --connection and a command's PGPASSFILE name; never the password itself).
+    /// </summary>
+    private static SchemaMigrationSettings SettingsFor(RollbackTarget target, DatabaseAccess access) =>
+        SchemaMigrationSettings.Read(target.Settings) with { Database = access.Settings };
 
     private static string Fingerprint(TableName table, string version) => $"{table}:{version}";
 

@@ -10,10 +10,11 @@ namespace Rollback.Providers.PostgreSql;
 
 /// <summary>
 /// A SchemaMigration target's settings, read and checked: where the database is (the same connection settings as a
-/// PostgreSqlDatabase target, the password found the same way, never a setting), its migration history table, and the
-/// application's tool: an EF Core migrations bundle (Bundle) or a command template (RollbackCommand), exactly one.
+/// PostgreSqlDatabase target, the password given the same way: the Password secret by reference or PassFile/libpq's
+/// lookup, see <see cref="DatabaseAccess"/>), its migration history table, and the application's tool: an EF Core
+/// migrations bundle (Bundle) or a command template (RollbackCommand), exactly one.
 /// </summary>
-internal sealed class SchemaMigrationSettings
+internal sealed record SchemaMigrationSettings
 {
     public const string BundleSetting = "Bundle";
     public const string RollbackCommandSetting = "RollbackCommand";
@@ -31,7 +32,7 @@ internal sealed class SchemaMigrationSettings
     private static readonly string[] ConnectionSettings =
     {
         DatabaseSettings.HostSetting, DatabaseSettings.PortSetting, DatabaseSettings.DatabaseSetting, DatabaseSettings.UserSetting,
-        DatabaseSettings.SslModeSetting, DatabaseSettings.PassFileSetting, DatabaseSettings.MigrationHistoryTableSetting,
+        DatabaseSettings.SslModeSetting, DatabaseSettings.PassFileSetting, DatabaseSettings.PasswordSetting, DatabaseSettings.MigrationHistoryTableSetting,
     };
 
     public static IReadOnlyList<SettingDefinition> Definitions { get; } = DatabaseSettings.Definitions
@@ -47,6 +48,7 @@ internal sealed class SchemaMigrationSettings
         })
         .ToList();
 
+    /// <summary>The connection settings; within an operation, those of its <see cref="DatabaseAccess"/> (its password file as PassFile).</summary>
     public required DatabaseSettings Database { get; init; }
 
     public string? Bundle { get; init; }
@@ -97,7 +99,7 @@ internal sealed class SchemaMigrationSettings
     /// <summary>Checks what can be checked without the server, failing fast (InvalidTargetSettings), and returns the settings.</summary>
     public static SettingsDictionary Validate(SettingsDictionary settings)
     {
-        DatabaseSettings.Validate(settings);
+        DatabaseSettings.Validate(settings, SchemaMigrationProvider.KindName);
         var read = Read(settings);
         if (read.Bundle is not null && !File.Exists(read.Bundle))
         {

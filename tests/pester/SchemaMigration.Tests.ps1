@@ -54,6 +54,30 @@ set -e
         Invoke-Sql 'SELECT count(*) FROM widgets' | Should -Be '2'
     }
 
+    It 'takes the password from a PSCredential, as PostgreSqlDatabase does, and never shows or stores it in clear' {
+        $password = ((Get-Content -LiteralPath $env:ROLLBACK_TEST_PG_PASSFILE -TotalCount 1) -split ':')[-1]
+        $credential = [pscredential]::new($env:ROLLBACK_TEST_PG_USER, (ConvertTo-SecureString $password -AsPlainText -Force))
+        $target = Register-RollbackTarget -Name shop-schema-credential -Kind SchemaMigration -Confirm:$false -Settings @{
+            Host = '127.0.0.1'; Port = [int] $env:ROLLBACK_TEST_PG_PORT; Database = $database; User = $env:ROLLBACK_TEST_PG_USER
+            SslMode = 'disable'; Password = $credential; MigrationHistoryTable = 'schema_migrations'
+            RollbackCommand = 'sh rollback.sh {Target}'; WorkingDirectory = "$TestDrive"
+        }
+        $credentialPoint = New-RollbackPoint -Target shop-schema-credential -Note 'before v3, with a credential'
+        Invoke-Sql "INSERT INTO schema_migrations VALUES ('3'); ALTER TABLE widgets ADD COLUMN colour text" | Out-Null
+
+        $result = $credentialPoint | Invoke-Rollback -Reason 'bad v3' -Confirm:$false -Verbose 3>&1 4>&1 | Tee-Object -Variable everything | Where-Object { $_ -is [Rollback.RollbackResult] }
+
+        "$($target.Settings['Password'])" | Should -Be '***'
+        $result.Status | Should -Be 'Succeeded'
+        Invoke-Sql 'SELECT max(version) FROM schema_migrations' | Should -Be '2'
+        ($everything | Out-String -Width 500) | Should -Not -Match ([regex]::Escape($password))
+        foreach ($file in Get-ChildItem -LiteralPath (Join-Path $TestDrive 'store') -Recurse -File -Force | Where-Object FullName -NotLike '*secrets*shop-schema-credential*Password') {
+            Get-Content -Raw -LiteralPath $file.FullName | Should -Not -Match ([regex]::Escape($password)) -Because $file.FullName
+        }
+        Get-ChildItem -Force (Join-Path (Join-Path $TestDrive 'store') 'secrets') -Filter '.pgpass-*' | Should -BeNullOrEmpty
+        Invoke-Sql "DELETE FROM schema_migrations WHERE version > '2'" | Out-Null
+    }
+
     It 'refuses a rollback across a migration without a down step, and runs nothing' {
         Invoke-Sql "INSERT INTO schema_migrations VALUES ('3'), ('4'); ALTER TABLE widgets ADD COLUMN colour text" | Out-Null
 

@@ -207,6 +207,91 @@ public sealed class SchemaMigrationTests : IDisposable
         Assert.Equal("3", _server.Scalar<string>(_database, "SELECT max(version) FROM schema_migrations"));
     }
 
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void APasswordGivenAsACredentialReachesTheCommandInAFileRemovedAfterAndIsNeverShown()
+    {
+        NewDatabase();
+        CommandToolSchema();
+        var password = AdminPassword();
+        // What Register-RollbackTarget -Settings @{ Password = $credential } hands the engine: no PassFile at all.
+        RegisterCommand("sh rollback.sh {Target}", withPassword: Secure(password));
+        _server.Execute(_database, "DELETE FROM schema_migrations WHERE version = '3'; ALTER TABLE widgets DROP COLUMN colour");
+        var point = _engine.Points.Create(Target, "before v3");
+        _server.Execute(_database, "INSERT INTO schema_migrations VALUES ('3'); ALTER TABLE widgets ADD COLUMN colour text");
+        var seen = _folder["seen-passfile"];
+        _folder.WriteFile("rollback.sh", $$"""
+            set -e
+            [ -z "$PGPASSWORD" ] || { echo "PGPASSWORD is set" >&2; exit 4; }
+            echo "$PGPASSFILE" > "{{seen}}"
+            "{{_server.Tool("psql")}}" -v ON_ERROR_STOP=1 -q -c "ALTER TABLE widgets DROP COLUMN colour; DELETE FROM schema_migrations WHERE version > '$1'"
+            echo "rolled back to $1"
+            """);
+
+        var plan = _engine.Rollbacks.Plan(Target, point.Id, "preview", Array.Empty<string>());
+        var result = Rollback(point);
+
+        Assert.True(result.Status == RollbackStatus.Succeeded, result.Message);
+        Assert.Equal("2", _server.Scalar<string>(_database, "SELECT max(version) FROM schema_migrations"));
+        Assert.False(ColumnExists("colour", "widgets"));
+        // The tool read the password from a user-only file in the store's secrets folder, gone once the operation ended.
+        var passFile = File.ReadAllText(seen).Trim();
+        var secrets = Path.Combine(_folder["store"], "secrets");
+        Assert.StartsWith(secrets + Path.DirectorySeparatorChar, passFile, StringComparison.Ordinal);
+        Assert.False(File.Exists(passFile), "The password file written for the tool is still there.");
+        Assert.Empty(Directory.GetFiles(secrets, ".pgpass-*"));
+        AssertPasswordOnlyInItsSecretFile(password);
+        Assert.Contains(plan.Steps, s => s.Name == "RollbackSchema");
+        Assert.DoesNotContain(plan.Steps, s => s.Message.Contains(password, StringComparison.Ordinal));
+        Assert.DoesNotContain(password, result.Message ?? string.Empty, StringComparison.Ordinal);
+        Assert.DoesNotContain(result.Details.Values, v => v.Contains(password, StringComparison.Ordinal));
+        Assert.DoesNotContain(_reporter.Verbose, v => v.Contains(password, StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void AnEfBundleConnectsWithTheCredentialsPasswordFileAndAWrongOneIsRefusedUnrepeated()
+    {
+        NewDatabase();
+        Migrate(SchemaMigrationBundle.Second);
+        var password = AdminPassword();
+        RegisterBundle(withPassword: Secure(password));
+        var point = _engine.Points.Create(Target, "before v3");
+        Migrate(SchemaMigrationBundle.Third);
+
+        var result = Rollback(point);
+
+        Assert.True(result.Status == RollbackStatus.Succeeded, result.Message);
+        Assert.Equal(SchemaMigrationBundle.Second, Version());
+        Assert.Equal("store:" + Target + "/Password", _engine.Targets.Get(Target).Settings.GetSecret("Password")!.Locator);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_folder["store"], "secrets"), ".pgpass-*"));
+        AssertPasswordOnlyInItsSecretFile(password);
+
+        // A wrong credential: refused as any wrong password, before the tool runs, the password not repeated.
+        _engine.Targets.Register(Target, SchemaMigrationProvider.KindName, _engine.Targets.Get(Target).Settings.With("Password", new Rollback.Settings.SecretText(Secure("not-the-password"))), replace: true);
+        var check = _engine.Readiness.Test(Target, point.Id).Checks.Single(c => c.ErrorId is not null);
+        var refused = Assert.Throws<RollbackException>(() => _engine.Points.Create(Target, "wrong"));
+
+        Assert.Equal(PostgreSqlErrorId.PostgreSqlAuthenticationFailed, check.ErrorId);
+        Assert.Equal(PostgreSqlErrorId.PostgreSqlAuthenticationFailed, refused.ErrorId);
+        Assert.DoesNotContain("not-the-password", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-password", File.ReadAllText(_store.JournalFile), StringComparison.Ordinal);
+        Assert.Equal(SchemaMigrationBundle.Second, Version());
+    }
+
+    [SkippableFact]
+    public void APasswordAndAPassFileTogetherAreRefusedAtRegistration()
+    {
+        NewDatabase();
+
+        var refused = Assert.Throws<RollbackException>(() => RegisterCommand("sh rollback.sh", ("Password", "env:ROLLBACK_TEST_NO_SUCH_VARIABLE")));
+
+        Assert.Equal(RollbackErrorId.InvalidTargetSettings, refused.ErrorId);
+        Assert.Contains("kind 'SchemaMigration'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Password", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(_engine.Targets.GetAll());
+    }
+
     [Fact]
     public void SettingsNameExactlyOneToolAndUnknownOnesAreRefused()
     {
@@ -242,22 +327,61 @@ public sealed class SchemaMigrationTests : IDisposable
     private void RegisterBundle(params (string, object)[] more) => _engine.Targets.Register(Target, SchemaMigrationProvider.KindName, Settings(
         Connection().Append(("Bundle", (object)SchemaMigrationBundle.Path)).Concat(more).ToArray()), replace: false);
 
+    /// <summary>The bundle target with its password given as a credential (a SecureString), no PassFile.</summary>
+    private void RegisterBundle(System.Security.SecureString withPassword) => _engine.Targets.Register(Target, SchemaMigrationProvider.KindName, Settings(
+        Connection(withPassword).Append(("Bundle", (object)SchemaMigrationBundle.Path)).ToArray()), replace: false);
+
     /// <summary>The same database as a PostgreSqlDatabase target, for the schema target's DatabaseTarget.</summary>
     private void RegisterDatabase() => _engine.Targets.Register(DatabaseTarget, PostgreSqlDatabaseProvider.KindName, Settings(
         Connection().Append(("ToolsDirectory", (object)_server.BinDirectory!)).Append(("MinFreeSpaceMB", "1")).ToArray()), replace: false);
 
-    private void RegisterCommand(string template) => _engine.Targets.Register(Target, SchemaMigrationProvider.KindName, Settings(
-        Connection().Append(("RollbackCommand", (object)template)).Append(("WorkingDirectory", _folder.Path)).Append(("MigrationHistoryTable", "schema_migrations")).ToArray()), replace: false);
+    private void RegisterCommand(string template, params (string, object)[] more) => RegisterCommandOn(template, Connection().Concat(more).ToArray());
 
-    private (string, object)[] Connection() => new (string, object)[]
+    /// <summary>The command target with its password given as a credential (a SecureString), no PassFile.</summary>
+    private void RegisterCommand(string template, System.Security.SecureString withPassword) => RegisterCommandOn(template, Connection(withPassword));
+
+    private void RegisterCommandOn(string template, (string, object)[] connection) => _engine.Targets.Register(Target, SchemaMigrationProvider.KindName, Settings(
+        connection.Append(("RollbackCommand", (object)template)).Append(("WorkingDirectory", _folder.Path)).Append(("MigrationHistoryTable", "schema_migrations")).ToArray()), replace: false);
+
+    /// <summary>The connection settings, the password in the PassFile, or (<paramref name="password"/>) as the Password secret.</summary>
+    private (string, object)[] Connection(System.Security.SecureString? password = null) => new (string, object)[]
     {
         ("Host", PostgreSqlServer.Host),
         ("Port", _server.Port.ToString(CultureInfo.InvariantCulture)),
         ("Database", _database),
         ("User", PostgreSqlServer.AdminUser),
         ("SslMode", "disable"),
-        ("PassFile", _passFile),
+        password is null ? ("PassFile", _passFile) : ("Password", new Rollback.Settings.SecretText(password)),
     };
+
+    private string AdminPassword()
+    {
+        var file = _folder["password"];
+        _server.WritePasswordFile(file);
+        return File.ReadAllText(file).Trim();
+    }
+
+    private static System.Security.SecureString Secure(string text)
+    {
+        var secure = new System.Security.SecureString();
+        foreach (var c in text)
+        {
+            secure.AppendChar(c);
+        }
+
+        return secure;
+    }
+
+    /// <summary>The store holds the password in its user-only secrets/&lt;target&gt;/Password and nowhere else (targets.json, points, the journal).</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private void AssertPasswordOnlyInItsSecretFile(string password)
+    {
+        var store = _folder["store"];
+        var secretFile = Path.Combine(store, "secrets", Target, "Password");
+        var holders = Directory.EnumerateFiles(store, "*", SearchOption.AllDirectories).Where(f => File.ReadAllText(f).Contains(password, StringComparison.Ordinal)).ToList();
+        Assert.Equal(new[] { secretFile }, holders);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secretFile));
+    }
 
     private static SettingsDictionary Settings(params (string Key, object Value)[] settings) =>
         new(settings.Select(s => new KeyValuePair<string, object?>(s.Key, s.Value)));
