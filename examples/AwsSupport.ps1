@@ -200,6 +200,23 @@ function Read-MotoObject([string] $Bucket, [string] $Key) {
     finally { $http.Dispose() }
 }
 
+# ---- Secrets Manager (awsJson): what a rotation does, called directly ---------------------------------------------------
+
+function Invoke-SecretsManager([string] $Operation, [hashtable] $Body) {
+    Invoke-Moto -Service secretsmanager -Target secretsmanager -Operation $Operation -Body $Body
+}
+
+# A secret with a first version and a second one made AWSCURRENT (as a rotation leaves it); returns the second's VersionId.
+function New-MotoSecret([string] $Name, [string] $First, [string] $Current) {
+    Invoke-SecretsManager 'CreateSecret' @{ Name = $Name; SecretString = $First; ClientRequestToken = [guid]::NewGuid().ToString() } | Out-Null
+    Set-MotoSecretValue $Name $Current
+}
+
+# What a rotation does: a new version, made AWSCURRENT (the one before becomes AWSPREVIOUS); returns its VersionId.
+function Set-MotoSecretValue([string] $SecretId, [string] $Value) {
+    (Invoke-SecretsManager 'PutSecretValue' @{ SecretId = $SecretId; SecretString = $Value; ClientRequestToken = [guid]::NewGuid().ToString() }).GetProperty('VersionId').GetString()
+}
+
 # ---- the AWS Pester suites' session: moto started, setup pointed at it, test credentials in place ---------------------
 
 # Starts moto, points the setup functions at it and sets test credentials; returns what Exit-MotoSession puts back.

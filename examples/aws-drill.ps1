@@ -60,10 +60,6 @@ Set-StrictMode -Version 3.0
 # Starting moto and the emulator's own API for setup (what a rotation or a deploy pipeline would do).
 . (Join-Path $PSScriptRoot 'AwsSupport.ps1')
 
-function Invoke-SecretsManager([string] $Operation, [hashtable] $Body) {
-    Invoke-Moto -Service secretsmanager -Target secretsmanager -Operation $Operation -Body $Body
-}
-
 function Get-Stages([string] $SecretId) {
     $stages = @{}
     foreach ($version in (Invoke-SecretsManager 'DescribeSecret' @{ SecretId = $SecretId }).GetProperty('VersionIdsToStages').EnumerateObject()) {
@@ -91,8 +87,7 @@ try {
 
     # --- the secret as it is before the rotation: two versions, the second AWSCURRENT ----------
     $secretId = 'chargeworx/production/database-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
-    Invoke-SecretsManager 'CreateSecret' @{ Name = $secretId; SecretString = 'Host=db1;Password=first'; ClientRequestToken = [guid]::NewGuid().ToString() } | Out-Null
-    $good = (Invoke-SecretsManager 'PutSecretValue' @{ SecretId = $secretId; SecretString = 'Host=db1;Password=good'; ClientRequestToken = [guid]::NewGuid().ToString() }).GetProperty('VersionId').GetString()
+    $good = New-MotoSecret $secretId 'Host=db1;Password=first' 'Host=db1;Password=good'
 
     # --- once: register the target; before the rotation: capture the known-good version ---------
     $target = Register-RollbackTarget -Name db-credentials -Kind SecretsManagerSecret -Settings @{ SecretId = $secretId; Region = 'us-east-1'; EndpointUrl = $EndpointUrl } -Confirm:$false
@@ -101,7 +96,7 @@ try {
     Show 'Known-good point' $point
 
     # --- the rotation goes wrong ------------------------------------------------------------------
-    $bad = (Invoke-SecretsManager 'PutSecretValue' @{ SecretId = $secretId; SecretString = 'Host=db1;Password=wrong'; ClientRequestToken = [guid]::NewGuid().ToString() }).GetProperty('VersionId').GetString()
+    $bad = Set-MotoSecretValue $secretId 'Host=db1;Password=wrong'
     Show 'After the rotation' "AWSCURRENT is on $bad; the API cannot log in to the database"
 
     # --- the incident: check, roll back, show what -Previous would do ---------------------------

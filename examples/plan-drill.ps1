@@ -1,13 +1,16 @@
 <#
 .SYNOPSIS
-    A plan drill: a release on three servers and their configuration go bad, and one command takes them all back.
+    A plan drill: a release on three servers, their configuration and their database secret go bad, and one command
+    takes them all back.
 
 .DESCRIPTION
     In a fresh temporary sandbox this drill sets up three "servers" (three release roots, each with releases/v2.3.1
-    good and releases/v2.4.0 bad and a 'current' link) and the service's configuration file, and registers a plan:
-    stage 1 the three servers (in parallel), stage 2 the configuration. It captures one plan point, "deploys" v2.4.0
-    everywhere with a changed configuration, previews the plan (-WhatIf), checks its readiness and rolls it back as one
-    command, then reads the run's journal entries by its plan run id. A notification channel (a webhook on 127.0.0.1
+    good and releases/v2.4.0 bad and a 'current' link), the service's configuration file, and its database secret in
+    AWS Secrets Manager (moto, a third-party AWS emulator the drill starts on 127.0.0.1 and stops by its PID), and
+    registers a plan: stage 1 the three servers (in parallel), stage 2 the configuration and the secret. It captures one
+    plan point, "deploys" v2.4.0 everywhere with a changed configuration and a rotated secret, previews the plan
+    (-WhatIf), checks its readiness and rolls it back as one command, then reads the run's journal entries by its plan
+    run id. The secret is read back with the AWS CLI v2 (/usr/bin/aws), by naming its AWSCURRENT stage. A notification channel (a webhook on 127.0.0.1
     that the drill starts, kept as env:ROLLBACK_DRILL_HOOK) is told when each plan starts and how it ends, and the run is
     written as an incident report (HTML with the timeline as SVG, and Markdown).
 
@@ -15,10 +18,11 @@
     configuration was captured half-edited: its second stage fails (the captured file is not valid JSON, so nothing is
     written), nothing further runs, and -OnFailure Undo returns web1 to its safety point.
 
-    It fails (throws) unless the first plan ends with every server at v2.3.1 and the configuration restored, and the
-    second with its failure in stage 2, web1 undone, web2 and web3 untouched; unless the webhook received each plan's
-    start and outcome; and unless the report was written with a bar per stage and per member.
-    Needs nothing but .NET (no AWS emulator): the members are release folders and a configuration file.
+    It fails (throws) unless the first plan ends with every server at v2.3.1, the configuration restored and AWSCURRENT
+    back on the known-good secret version, and the second with its failure in stage 2, web1 undone, web2 and web3
+    untouched; unless the webhook received each plan's start and outcome; and unless the report was written with a bar
+    per stage and per member. Needs moto_server and the AWS CLI v2 (as .ci/run installs them); the drill fails, saying
+    so, without them.
         dotnet run --project src/Rollback.Runner -- -File examples/plan-drill.ps1
 
 .PARAMETER Sandbox
@@ -42,12 +46,19 @@ Set-StrictMode -Version 3.0
 
 . (Join-Path $PSScriptRoot 'DrillSupport.ps1')
 . (Join-Path $PSScriptRoot 'WebhookSupport.ps1')
+# moto started and stopped by its PID, the secret's setup (what a rotation does) and the AWS CLI as the reader.
+. (Join-Path $PSScriptRoot 'AwsSupport.ps1')
 
 $store = Join-Path $Sandbox 'store'
 $PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store; 'Restore-Configuration:StorePath' = $store }
 $servers = 'web1', 'web2', 'web3'
 $receiver = $null
+$aws = $null
 try {
+    # --- the AWS emulator the secret lives in, with test credentials the module signs with ----------
+    if (-not (Test-Path -LiteralPath '/usr/bin/aws')) { throw 'The AWS CLI v2 is not installed (/usr/bin/aws): .ci/run installs it; the drill reads the secret back with it.' }
+    $aws = Enter-MotoSession
+
     # --- the service as it runs before the deployment: three servers and their configuration ---
     foreach ($server in $servers) {
         $root = Join-Path $Sandbox 'srv' $server 'opt' 'api'
@@ -61,13 +72,17 @@ try {
     $deployedSettings = "{`n  ""ConnectionStrings"": { ""Default"": ""Host=db2;Database=api"" },`n  ""FeatureFlags"": { ""NewCheckout"": true }`n}`n"
     Write-TextFile $appsettings $goodSettings
 
+    $secretId = 'api/production/database-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $goodSecret = New-MotoSecret $secretId 'Host=db;Password=first' 'Host=db;Password=good'
+
     # --- once: the members, and the plans over them -------------------------------------------
     $targets = @(
         foreach ($server in $servers) {
             Register-RollbackTarget -Name $server -Kind FileSystemRelease -Settings @{ Root = (Join-Path $Sandbox 'srv' $server 'opt' 'api') } -Confirm:$false
         }
         Register-RollbackTarget -Name api-config -Kind ConfigurationFile -Settings @{ Path = $appsettings } -Confirm:$false
-        Register-RollbackTarget -Name release -Kind Plan -Settings @{ Stages = 'web1, web2, web3', 'api-config'; ThrottleLimit = 3 } -Confirm:$false
+        Register-RollbackTarget -Name api-secret -Kind SecretsManagerSecret -Settings @{ SecretId = $secretId; Region = 'us-east-1'; EndpointUrl = $aws.Url } -Confirm:$false
+        Register-RollbackTarget -Name release -Kind Plan -Settings @{ Stages = 'web1, web2, web3', 'api-config, api-secret'; ThrottleLimit = 3 } -Confirm:$false
         Register-RollbackTarget -Name canary -Kind Plan -Settings @{ Stages = 'web1', 'api-config', 'web2, web3' } -Confirm:$false
     )
     Show 'Targets' $targets
@@ -85,7 +100,8 @@ try {
     # --- the deployment goes wrong on every server ---------------------------------------------
     foreach ($server in $servers) { Set-CurrentRelease (Join-Path $Sandbox 'srv' $server 'opt' 'api') 'v2.4.0' }
     Write-TextFile $appsettings $deployedSettings
-    Show 'After the deployment' "web1..web3 report v2.4.0; appsettings.Production.json points at db2"
+    $badSecret = Set-MotoSecretValue $secretId 'Host=db2;Password=rotated-wrong'
+    Show 'After the deployment' "web1..web3 report v2.4.0; appsettings.Production.json points at db2; AWSCURRENT of the secret is $badSecret"
 
     # --- the incident: preview, check, roll the whole plan back as one command ---------------------
     Show 'Preview (-WhatIf)' (Get-RollbackPoint -Target release -Latest | Invoke-Rollback -Reason 'preview' -WhatIf).Steps
@@ -101,6 +117,8 @@ try {
     $reportHtml = Get-Content -Raw -LiteralPath $report.HtmlPath
     $firstVersions = @($servers | ForEach-Object { Get-CurrentVersion (Join-Path $Sandbox 'srv' $_ 'opt' 'api') })
     $firstSettings = Get-Content -Raw -LiteralPath $appsettings
+    # The secret as an application reads it, by naming the stage (moto's default version does not follow AWSCURRENT).
+    $firstSecret = Invoke-AwsCli secretsmanager get-secret-value --secret-id $secretId --version-stage AWSCURRENT
 
     # --- a second plan, whose point holds a half-edited configuration: stage 2 fails and is undone ---
     foreach ($server in $servers) { Set-CurrentRelease (Join-Path $Sandbox 'srv' $server 'opt' 'api') 'v2.3.1' }
@@ -125,7 +143,7 @@ try {
         if ($member.Status -ne 'Succeeded') { $problems += "$($member.Target) ended $($member.Status)" }
     }
     if ((Get-Content -Raw -LiteralPath $appsettings) -ne $deployedSettings) { $problems += 'the failed canary plan wrote the configuration' }
-    if (@($run | Where-Object { $_.Action -eq 'Rollback' }).Count -ne 5) { $problems += 'the plan run has not 5 rollback entries (the plan and its 4 members)' }
+    if (@($run | Where-Object { $_.Action -eq 'Rollback' }).Count -ne 6) { $problems += 'the plan run has not 6 rollback entries (the plan and its 5 members)' }
     if ($canary.Status -ne 'Failed' -or $canary.ErrorId -ne 'PlanStageFailed') { $problems += "the canary plan ended $($canary.Status) ($($canary.ErrorId)), not Failed (PlanStageFailed)" }
     if (@($canaryErrors | Where-Object { $_.FullyQualifiedErrorId -like 'PlanStageFailed,*' }).Count -ne 1) { $problems += 'no PlanStageFailed error for the canary plan' }
     $web1 = $canary.Members | Where-Object Target -eq 'web1'
@@ -139,6 +157,7 @@ try {
 
     if (@($firstVersions | Where-Object { $_ -ne 'v2.3.1' }).Count -gt 0) { $problems += "after the plan the servers reported $($firstVersions -join ', '), not v2.3.1" }
     if ($firstSettings -ne $goodSettings) { $problems += 'the plan did not restore appsettings.Production.json' }
+    if ($firstSecret.VersionId -ne $goodSecret -or $firstSecret.SecretString -ne 'Host=db;Password=good') { $problems += "after the plan AWSCURRENT of the secret is $($firstSecret.VersionId), not the known-good $goodSecret" }
     $expected = 'Rollback of release started*', 'Rollback of release succeeded*', 'Rollback of canary started*', 'Rollback of canary failed (PlanStageFailed)*'
     if ($messages.Count -ne 4 -or @(0..3 | Where-Object { $messages[$_].text -notlike $expected[$_] }).Count -gt 0) { $problems += "the incident channel received: $($messages.text -join ' | ')" }
     $bars = ([regex]::Matches($reportHtml, '<rect class="bar [^"]*" data-step=')).Count
@@ -153,12 +172,14 @@ try {
             Journal   = $chain
             Messages  = $messages
             Report    = $reportHtml
+            Secret    = [pscustomobject]@{ Id = $secretId; Good = $goodSecret; Bad = $badSecret; Current = $firstSecret.VersionId }
         }) {
-        "Plan drill passed: 3 servers and their configuration rolled back as one in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (plan run $($rollback.PlanRunId)); the canary plan failed in stage 2 and web1 was undone; the incident channel got $($messages.Count) messages; report written; journal verified."
+        "Plan drill passed: 3 servers, their configuration and their secret rolled back as one in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (plan run $($rollback.PlanRunId)); the canary plan failed in stage 2 and web1 was undone; the incident channel got $($messages.Count) messages; report written; journal verified."
     }
 }
 finally {
     Stop-LoopbackServer $receiver
+    if ($aws) { Exit-MotoSession $aws }
     Remove-Item Env:ROLLBACK_DRILL_HOOK -ErrorAction SilentlyContinue
     if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
         Remove-Item -LiteralPath $Sandbox -Recurse -Force
