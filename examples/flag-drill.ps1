@@ -39,31 +39,14 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
 . (Join-Path $PSScriptRoot 'DrillSupport.ps1')
+# The drill's own PostgreSQL (and the servers it starts, stopped by their PIDs).
+. (Join-Path $PSScriptRoot 'PostgreSqlSupport.ps1')
 
 $unleashVersion = '6.10.1'
 $unleashHome = if ($env:ROLLBACK_UNLEASH_HOME) { $env:ROLLBACK_UNLEASH_HOME } else {
     Join-Path ($env:XDG_CACHE_HOME ? $env:XDG_CACHE_HOME : (Join-Path $HOME '.cache')) "rollback/unleash-server-$unleashVersion"
 }
 $unleashScript = Join-Path $unleashHome 'node_modules/unleash-server/dist/server.js'
-$pgBin = '/usr/lib/postgresql/15/bin'
-
-# Get-FreePort.
-. (Join-Path $PSScriptRoot 'LoopbackSupport.ps1')
-
-# A server started through 'exec', so the PID PowerShell holds is the server itself (postgres, node), stopped by it.
-function Start-Server([string] $Command, [string] $Log) {
-    $start = [System.Diagnostics.ProcessStartInfo]::new('bash')
-    $start.ArgumentList.Add('-c')
-    $start.ArgumentList.Add("exec $Command >'$Log' 2>&1")
-    $start.UseShellExecute = $false
-    [System.Diagnostics.Process]::Start($start)
-}
-
-function Stop-Server($Process, [string] $Signal = 'TERM') {
-    if ($null -eq $Process -or $Process.HasExited) { return }
-    & kill "-$Signal" $Process.Id
-    if (-not $Process.WaitForExit(20000)) { $Process.Kill() }
-}
 
 function Invoke-Unleash([string] $Method, [string] $Path, $Body, [string] $Token = $adminToken) {
     $json = if ($null -ne $Body) { $Body | ConvertTo-Json -Depth 5 -Compress }
@@ -81,35 +64,12 @@ $unleash = $null
 $store = Join-Path $Sandbox 'store'
 $PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store }
 try {
-    if (-not (Test-Path -LiteralPath (Join-Path $pgBin 'initdb'))) { throw "PostgreSQL 15 is not installed (no $pgBin/initdb): apt-get install postgresql, as .ci/run does." }
     if (-not (Test-Path -LiteralPath $unleashScript)) { throw "unleash-server $unleashVersion is not installed in ${unleashHome}: .ci/run installs it with npm (or set ROLLBACK_UNLEASH_HOME)." }
     if (-not (Get-Command node -ErrorAction SilentlyContinue)) { throw 'Node.js is not installed: unleash-server needs it.' }
 
     # --- Unleash's database: a PostgreSQL of the drill's own, on 127.0.0.1 ----------------------
-    New-Item -ItemType Directory -Path $Sandbox | Out-Null
-    $pgPassword = [guid]::NewGuid().ToString('N')
-    Write-TextFile (Join-Path $Sandbox 'pgpassword') $pgPassword
-    $asPostgres = ''
-    if ((& id -u) -eq '0') {
-        & chown -R postgres: $Sandbox
-        $asPostgres = 'setpriv --reuid=postgres --regid=postgres --init-groups --'
-    }
-    & bash -c "$asPostgres $pgBin/initdb -D '$Sandbox/pgdata' -U drill --pwfile '$Sandbox/pgpassword' --auth=scram-sha-256 --no-sync >'$Sandbox/initdb.log' 2>&1"
-    if ($LASTEXITCODE -ne 0) { throw "initdb failed: $(Get-Content -Raw "$Sandbox/initdb.log")" }
-    $pgPort = Get-FreePort
-    $postgres = Start-Server "$asPostgres $pgBin/postgres -D '$Sandbox/pgdata' -c listen_addresses=127.0.0.1 -c port=$pgPort -c unix_socket_directories='$Sandbox' -c fsync=off" "$Sandbox/postgres.log"
-    $env:PGPASSWORD = $pgPassword
-    try {
-        foreach ($attempt in 1..150) {
-            & "$pgBin/pg_isready" -q -h 127.0.0.1 -p $pgPort
-            if ($LASTEXITCODE -eq 0) { break }
-            if ($postgres.HasExited) { throw "postgres exited: $(Get-Content -Raw "$Sandbox/postgres.log")" }
-            Start-Sleep -Milliseconds 200
-        }
-        & "$pgBin/psql" -X -q -h 127.0.0.1 -p $pgPort -U drill -d postgres -c 'CREATE DATABASE unleash' | Out-Null
-        if ($LASTEXITCODE -ne 0) { throw 'Cannot create the Unleash database.' }
-    }
-    finally { Remove-Item Env:PGPASSWORD }
+    $postgres = Start-DrillPostgres (Join-Path $Sandbox 'postgres')
+    Invoke-DrillSql $postgres postgres 'CREATE DATABASE unleash' | Out-Null
 
     # --- Unleash, with a random admin token and a production client token ------------------------
     $adminToken = '*:*.' + [guid]::NewGuid().ToString('N')
@@ -117,8 +77,8 @@ try {
     $unleashPort = Get-FreePort
     $unleashUrl = "http://127.0.0.1:$unleashPort"
     $variables = @{
-        DATABASE_HOST = '127.0.0.1'; DATABASE_PORT = "$pgPort"; DATABASE_NAME = 'unleash'; DATABASE_USERNAME = 'drill'
-        DATABASE_PASSWORD = $pgPassword; DATABASE_SSL = 'false'; HTTP_HOST = '127.0.0.1'; HTTP_PORT = "$unleashPort"
+        DATABASE_HOST = '127.0.0.1'; DATABASE_PORT = "$($postgres.Port)"; DATABASE_NAME = 'unleash'; DATABASE_USERNAME = $postgres.User
+        DATABASE_PASSWORD = $postgres.Password; DATABASE_SSL = 'false'; HTTP_HOST = '127.0.0.1'; HTTP_PORT = "$unleashPort"
         INIT_ADMIN_API_TOKENS = $adminToken; INIT_CLIENT_API_TOKENS = $clientToken; CLIENT_FEATURE_CACHING_ENABLED = 'false'
         SEND_TELEMETRY = 'false'; CHECK_VERSION = 'false'; LOG_LEVEL = 'warn'; TZ = 'UTC'
     }
@@ -164,27 +124,18 @@ try {
     $after = Get-ClientView $flag
 
     # --- the same release migrated the shop's database: rolled back too, restored beside and switched ----------
-    $env:PGPASSWORD = $pgPassword
-    try {
-        & "$pgBin/psql" -X -q -h 127.0.0.1 -p $pgPort -U drill -d postgres -c 'CREATE DATABASE shop' | Out-Null
-        & "$pgBin/psql" -X -q -h 127.0.0.1 -p $pgPort -U drill -d shop -c "CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20261101000000'); CREATE TABLE orders (id serial PRIMARY KEY, total numeric); INSERT INTO orders (total) SELECT g FROM generate_series(1, 500) g;" | Out-Null
-    }
-    finally { Remove-Item Env:PGPASSWORD }
+    Invoke-DrillSql $postgres postgres 'CREATE DATABASE shop' | Out-Null
+    Invoke-DrillSql $postgres shop "CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20261101000000'); CREATE TABLE orders (id serial PRIMARY KEY, total numeric); INSERT INTO orders (total) SELECT g FROM generate_series(1, 500) g;" | Out-Null
     # The database password from a PSCredential, kept by the store in a user-only file: never in targets.json.
-    $credential = [pscredential]::new('drill', (ConvertTo-SecureString $pgPassword -AsPlainText -Force))
     Register-RollbackTarget -Name shop-db -Kind PostgreSqlDatabase -Confirm:$false -Settings @{
-        Host = '127.0.0.1'; Port = $pgPort; Database = 'shop'; User = 'drill'; Password = $credential; SslMode = 'disable'
-        KeyTables = 'orders'; MinFreeSpaceMB = 1; ToolsDirectory = $pgBin
+        Host = '127.0.0.1'; Port = $postgres.Port; Database = 'shop'; User = $postgres.User; Password = (Get-DrillPostgresCredential $postgres); SslMode = 'disable'
+        KeyTables = 'orders'; MinFreeSpaceMB = 1; ToolsDirectory = $postgres.Bin
     } | Out-Null
     $dbPoint = New-RollbackPoint -Target shop-db -Note 'before the new checkout flow'
-    $env:PGPASSWORD = $pgPassword
-    try {
-        & "$pgBin/psql" -X -q -h 127.0.0.1 -p $pgPort -U drill -d shop -c "INSERT INTO schema_migrations VALUES ('20261201000000'); DELETE FROM orders WHERE id > 400;" | Out-Null
-        $dbRollback = $dbPoint | Test-RollbackReadiness | Invoke-Rollback -Reason 'The new flow''s migration lost orders' -ApprovedBy 'oncall' -Confirm:$false
-        Show 'Database rollback' $dbRollback
-        $dbState = "$(& "$pgBin/psql" -X -q -t -A -h 127.0.0.1 -p $pgPort -U drill -d shop -c 'SELECT max(version) FROM schema_migrations')/$(& "$pgBin/psql" -X -q -t -A -h 127.0.0.1 -p $pgPort -U drill -d shop -c 'SELECT count(*) FROM orders')"
-    }
-    finally { Remove-Item Env:PGPASSWORD }
+    Invoke-DrillSql $postgres shop "INSERT INTO schema_migrations VALUES ('20261201000000'); DELETE FROM orders WHERE id > 400;" | Out-Null
+    $dbRollback = $dbPoint | Test-RollbackReadiness | Invoke-Rollback -Reason 'The new flow''s migration lost orders' -ApprovedBy 'oncall' -Confirm:$false
+    Show 'Database rollback' $dbRollback
+    $dbState = "$(Invoke-DrillSql $postgres shop 'SELECT max(version) FROM schema_migrations')/$(Invoke-DrillSql $postgres shop 'SELECT count(*) FROM orders')"
     $chain = Get-RollbackHistory -Verify
     Show 'Journal' (Get-RollbackHistory -Target checkout-flag)
 
@@ -195,7 +146,7 @@ try {
     if ($after -ne 'off 10%') { $problems += "after the rollback the SDKs read $after, not 'off 10%'" }
     if ($dbRollback.Status -ne 'Succeeded') { $problems += "the database rollback's status is $($dbRollback.Status)" }
     if ($dbState -ne '20261101000000/500') { $problems += "after the rollback the shop database is at $dbState, not 20261101000000/500" }
-    if ((Get-Content -Raw (Join-Path $store 'targets.json')) -match [regex]::Escape($pgPassword)) { $problems += 'the database password is in targets.json' }
+    if ((Get-Content -Raw (Join-Path $store 'targets.json')) -match [regex]::Escape($postgres.Password)) { $problems += 'the database password is in targets.json' }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
     Complete-Drill 'Flag drill' $problems ([ordered]@{ Flag = $flag; Released = $released; Rollback = $rollback; After = $after; Database = $dbRollback; DatabaseState = $dbState; Journal = $chain }) {
         "Flag drill passed: $flag was $released, the kill switch put it back to $after in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms (Unleash $unleashVersion); the shop database is back at migration 20261101000000 with its 500 orders (switch $([math]::Round($dbRollback.Downtime.TotalMilliseconds)) ms, replaced database kept as $($dbRollback.Details['KeptDatabase'])); journal verified."
@@ -204,7 +155,7 @@ try {
 finally {
     Remove-Item Env:ROLLBACK_DRILL_UNLEASH_TOKEN -ErrorAction SilentlyContinue
     Stop-Server $unleash
-    Stop-Server $postgres -Signal INT
+    Stop-DrillPostgres $postgres
     if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
         Remove-Item -LiteralPath $Sandbox -Recurse -Force
     }
