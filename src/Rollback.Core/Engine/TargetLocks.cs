@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO;
 using Rollback.Errors;
 using Rollback.Store;
 
@@ -30,23 +29,14 @@ internal sealed class TargetLocks
             ?? throw new RollbackException(RollbackErrorId.RollbackInProgress, RollbackErrorCategory.ResourceBusy, InProgressMessage(targetName), targetName);
 
     /// <summary>Holds the target's lock until disposed, or returns null at once when another holds it.</summary>
-    public IDisposable? TryAcquire(string targetName, string purpose)
-    {
-        var held = FileLock.TryAcquire(LockPath(targetName));
-        if (held is null)
-        {
-            return null;
-        }
-
-        var holder = HolderPath(targetName);
-        AtomicFile.WriteAllText(holder, string.Format(CultureInfo.InvariantCulture, "{0} (user {1}, process {2}, since {3:u})", purpose, _user, Process.GetCurrentProcess().Id, _time.GetUtcNow()));
-        return new HeldLock(held, holder);
-    }
+    public IDisposable? TryAcquire(string targetName, string purpose) =>
+        _store.Backend.Locks.TryAcquire(LockName(targetName),
+            string.Format(CultureInfo.InvariantCulture, "{0} (user {1}, process {2} on {3}, since {4:u})", purpose, _user, Process.GetCurrentProcess().Id, Environment.MachineName, _time.GetUtcNow()));
 
     /// <summary>The readiness check: whether another change holds the target right now (the lock is let go at once).</summary>
     public CheckResult Probe(string targetName)
     {
-        using var probe = FileLock.TryAcquire(LockPath(targetName));
+        using var probe = _store.Backend.Locks.TryAcquire(LockName(targetName), "the readiness check");
         return probe is null
             ? CheckResult.Fail("NoRollbackInProgress", RollbackErrorId.RollbackInProgress, InProgressMessage(targetName))
             : CheckResult.Pass("NoRollbackInProgress", "No other rollback holds the target.");
@@ -54,31 +44,9 @@ internal sealed class TargetLocks
 
     private string InProgressMessage(string targetName)
     {
-        var holder = HolderPath(targetName);
-        var who = File.Exists(holder) ? File.ReadAllText(holder) : "another process";
+        var who = _store.Backend.Locks.Holder(LockName(targetName)) ?? "another process";
         return $"A rollback or capture of target '{targetName}' is already in progress: {who}. Wait for it to finish; only one may change a target at a time.";
     }
 
-    private string LockPath(string targetName) => _store.LockPath("target-" + targetName.ToLowerInvariant());
-
-    private string HolderPath(string targetName) => Path.Combine(_store.LocksDirectory, "target-" + targetName.ToLowerInvariant() + ".holder");
-
-    /// <summary>A held target lock and the file that tells others who holds it.</summary>
-    private sealed class HeldLock : IDisposable
-    {
-        private readonly FileLock _lock;
-        private readonly string _holderFile;
-
-        public HeldLock(FileLock heldLock, string holderFile)
-        {
-            _lock = heldLock;
-            _holderFile = holderFile;
-        }
-
-        public void Dispose()
-        {
-            File.Delete(_holderFile);
-            _lock.Dispose();
-        }
-    }
+    private static string LockName(string targetName) => "target-" + targetName.ToLowerInvariant();
 }

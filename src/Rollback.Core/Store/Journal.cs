@@ -19,7 +19,6 @@ public sealed class Journal
 {
     public const string GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
     public const string HeadFileName = "journal.head";
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
 
     // The current line format ends with the hash, which covers every byte before it: {...,"hash":"<sha256 hex>"}.
@@ -34,16 +33,18 @@ public sealed class Journal
 
     internal Journal(RollbackStore store) => _store = store;
 
-    public string Path => _store.JournalFile;
+    /// <summary>Where the journal is: the folder store's journal.jsonl, or the shared store's table.</summary>
+    public string Path => Log.Location;
 
-    /// <summary>journal.head: the sequence and hash of the last entry the module wrote, kept outside the journal file.</summary>
-    public string HeadPath => System.IO.Path.Combine(_store.Root, HeadFileName);
+    /// <summary>journal.head: the sequence and hash of the last entry the module wrote, kept outside the journal's lines.</summary>
+    public string HeadPath => Log.HeadLocation;
+
+    private IJournalLog Log => _store.Backend.JournalLog;
 
     /// <summary>The last sequence and hash now (sequence 0 and <see cref="GenesisHash"/> for an empty journal): what a new point records as its anchor.</summary>
     public JournalHead Head()
     {
-        using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
-        var (sequence, hash, _) = ReadTail();
+        var (sequence, hash, _) = ReadTail(Log.LockedTail());
         return new JournalHead(sequence, hash);
     }
 
@@ -57,12 +58,7 @@ public sealed class Journal
         {
             // A configured key that cannot be used stops the attempt here too, before anything changes.
             JournalKey.Load(_store.JournalKeyFile);
-            using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
-            if (Directory.Exists(Path) || File.Exists(Path))
-            {
-                // Opened for writing and closed unwritten: a check that changes nothing (a missing journal is created by the first append).
-                OpenForAppend().Dispose();
-            }
+            Log.EnsureWritable();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -76,32 +72,24 @@ public sealed class Journal
         try
         {
             var key = JournalKey.Load(_store.JournalKeyFile);
-            using var journalLock = FileLock.Acquire(_store.LockPath("journal"), LockTimeout);
-            var (lastSequence, lastHash, lastIsDamaged) = ReadTail();
-
-            // After a torn write (a last line without its newline) start a new line, or this entry would be glued onto the
-            // damage, and say so in the entry: -Verify and Read then know the damaged line was torn, not tampered with.
-            var torn = EndsInsideALine();
-            var unsealed = entry with
+            return Log.Append((tail, head, torn) =>
             {
-                Sequence = lastSequence + 1,
-                PreviousHash = lastHash,
-                Hash = string.Empty,
-                FollowsTornLine = torn && lastIsDamaged ? true : null,
-                HeadRecordedSequence = UnexpectedHead(lastSequence, lastHash, torn && lastIsDamaged),
-            };
-            var (line, hash, mac) = Seal(unsealed, key);
-            var bytes = Utf8NoBom.GetBytes((torn ? "\n" : string.Empty) + line + "\n");
-            using (var stream = OpenForAppend())
-            {
-                stream.Write(bytes, 0, bytes.Length);
-                stream.Flush(flushToDisk: true);
-            }
+                var (lastSequence, lastHash, lastIsDamaged) = ReadTail(tail);
 
-            StoreFiles.RestrictToOwner(Path);
-            var sealedEntry = unsealed with { Hash = hash, Mac = mac };
-            AtomicFile.WriteAllText(HeadPath, JsonSerializer.Serialize(new JournalHead(sealedEntry.Sequence, hash), StoreJson.Compact));
-            return sealedEntry;
+                // After a torn write (a last line without its newline) the log starts a new line; the entry says so, and
+                // -Verify and Read then know the damaged line was torn, not tampered with.
+                var unsealed = entry with
+                {
+                    Sequence = lastSequence + 1,
+                    PreviousHash = lastHash,
+                    Hash = string.Empty,
+                    FollowsTornLine = torn && lastIsDamaged ? true : null,
+                    HeadRecordedSequence = UnexpectedHead(head, lastSequence, lastHash, torn && lastIsDamaged),
+                };
+                var (line, hash, mac) = Seal(unsealed, key);
+                var sealedEntry = unsealed with { Hash = hash, Mac = mac };
+                return new JournalAppend<HistoryEntry>(line, new JournalHead(sealedEntry.Sequence, hash), sealedEntry);
+            });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -113,9 +101,8 @@ public sealed class Journal
     /// The sequence journal.head names when it is not the journal's last entry, else null. An entry appended from outside
     /// the module leaves the head behind; recording that in the next entry keeps it detectable after the head moves on.
     /// </summary>
-    private long? UnexpectedHead(long lastSequence, string lastHash, bool lastIsTorn)
+    private static long? UnexpectedHead(JournalHead? head, long lastSequence, string lastHash, bool lastIsTorn)
     {
-        var head = ReadHeadRecord();
         if (head is null || head.Sequence == lastSequence && head.Hash == lastHash)
         {
             return null;
@@ -123,18 +110,6 @@ public sealed class Journal
 
         // A torn last line is the write that never finished: the head rightly names the entry before it.
         return lastIsTorn && head.Sequence == lastSequence - 1 ? null : head.Sequence;
-    }
-
-    private JournalHead? ReadHeadRecord()
-    {
-        try
-        {
-            return File.Exists(HeadPath) ? JsonSerializer.Deserialize<JournalHead>(File.ReadAllText(HeadPath), StoreJson.Compact) : null;
-        }
-        catch (JsonException)
-        {
-            return new JournalHead(-1, string.Empty);
-        }
     }
 
     /// <summary>Reads every entry in order. A line torn by a crash is skipped with a warning; any other damaged line raises JournalCorrupt with its line number.</summary>
@@ -268,7 +243,8 @@ public sealed class Journal
 
     private string? CheckHeadRecord(long count, string lastHash, bool sawSealed)
     {
-        if (!File.Exists(HeadPath))
+        var headText = Log.ReadHeadText();
+        if (headText is null)
         {
             // Journals written before the head record existed have none; once sealed entries exist, every append wrote one.
             return sawSealed
@@ -279,7 +255,7 @@ public sealed class Journal
         JournalHead? head;
         try
         {
-            head = JsonSerializer.Deserialize<JournalHead>(StoreFiles.ReadAllText(HeadPath), StoreJson.Compact);
+            head = JsonSerializer.Deserialize<JournalHead>(headText, StoreJson.Compact);
         }
         catch (JsonException ex)
         {
@@ -326,16 +302,10 @@ public sealed class Journal
     }
 
     /// <summary>Every readable point manifest that recorded a journal position; damaged ones are named in the warnings and skipped.</summary>
-    private IEnumerable<RollbackPoint> AnchoredPoints(List<string> warnings)
+    private List<RollbackPoint> AnchoredPoints(List<string> warnings)
     {
-        if (!Directory.Exists(_store.PointsDirectory))
-        {
-            return Enumerable.Empty<RollbackPoint>();
-        }
-
         var points = new List<RollbackPoint>();
-        var targets = Directory.GetDirectories(_store.PointsDirectory).Select(System.IO.Path.GetFileName).OfType<string>().Where(TargetRegistry.IsValidName);
-        foreach (var target in targets.OrderBy(name => name, StringComparer.Ordinal))
+        foreach (var target in _store.Backend.Manifests.TargetNames())
         {
             try
             {
@@ -426,16 +396,6 @@ public sealed class Journal
             $"The journal '{Path}' cannot be written: {ex.Message} Nothing that must be journaled is done until it can: make it a writable file of the store's owner, or choose another store with -StorePath.",
             Path, ex);
 
-    private FileStream OpenForAppend()
-    {
-        if (Directory.Exists(Path))
-        {
-            throw new IOException($"'{Path}' is a folder, not a file.");
-        }
-
-        return new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
-    }
-
     /// <summary>
     /// The line for an entry whose sequence and previous hash are set: its JSON without the hash, then the hash of every
     /// byte before it. What is hashed is exactly what is written, so a field added to the line is caught as an edit.
@@ -473,15 +433,10 @@ public sealed class Journal
     /// <summary>Every non-empty line, classified: an entry (with whether its hash matches its bytes), a torn write, or damage.</summary>
     private IEnumerable<JournalLine> ReadLines()
     {
-        if (!File.Exists(Path))
-        {
-            yield break;
-        }
-
-        var endsInsideALine = EndsInsideALine();
+        var endsInsideALine = Log.EndsInsideALine();
         JournalLine? pendingDamage = null;
         long lineNumber = 0;
-        foreach (var text in File.ReadLines(Path))
+        foreach (var text in Log.Lines())
         {
             lineNumber++;
             if (text.Length == 0)
@@ -537,10 +492,10 @@ public sealed class Journal
         return new JournalLine(LineKind.Entry, lineNumber, text, null) { Entry = entry, IsSealed = sealedLine.Success, HashMatches = hashMatches, Mac = mac };
     }
 
-    /// <summary>The last sequence and hash, read from the end of the file so appends stay cheap on a long journal.</summary>
-    private (long Sequence, string Hash, bool IsDamaged) ReadTail()
+    /// <summary>The last sequence and hash, read from the end of the journal so appends stay cheap on a long journal.</summary>
+    private static (long Sequence, string Hash, bool IsDamaged) ReadTail(JournalTail tail)
     {
-        var lastLine = ReadLastLine();
+        var lastLine = tail.LastLine;
         if (lastLine is null)
         {
             return (0, GenesisHash, false);
@@ -560,66 +515,7 @@ public sealed class Journal
             // itself and number by line count; -Verify still reports the damage.
         }
 
-        long lines = 0;
-        foreach (var line in File.ReadLines(Path))
-        {
-            lines += line.Length > 0 ? 1 : 0;
-        }
-
-        return (lines, Checksums.HashText(lastLine), true);
-    }
-
-    private bool EndsInsideALine()
-    {
-        if (!File.Exists(Path))
-        {
-            return false;
-        }
-
-        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        if (stream.Length == 0)
-        {
-            return false;
-        }
-
-        stream.Seek(-1, SeekOrigin.End);
-        return stream.ReadByte() != '\n';
-    }
-
-    private string? ReadLastLine()
-    {
-        if (!File.Exists(Path))
-        {
-            return null;
-        }
-
-        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        if (stream.Length == 0)
-        {
-            return null;
-        }
-
-        var chunk = 4096;
-        while (true)
-        {
-            var start = Math.Max(0, stream.Length - chunk);
-            var buffer = new byte[stream.Length - start];
-            stream.Seek(start, SeekOrigin.Begin);
-            var read = 0;
-            while (read < buffer.Length)
-            {
-                read += stream.Read(buffer, read, buffer.Length - read);
-            }
-
-            var text = Encoding.UTF8.GetString(buffer).TrimEnd('\n', '\r');
-            var newline = text.LastIndexOf('\n');
-            if (newline >= 0 || start == 0)
-            {
-                return text.Substring(newline + 1);
-            }
-
-            chunk *= 4;
-        }
+        return (tail.CountLines(), Checksums.HashText(lastLine), true);
     }
 
     private enum LineKind

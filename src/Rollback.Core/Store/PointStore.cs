@@ -65,9 +65,12 @@ public sealed class PointStore
         return NewId(new DateTimeOffset(newestTime, TimeSpan.Zero).AddMilliseconds(1));
     }
 
+    /// <summary>Whether <paramref name="name"/> is a point id (a folder that is not one is not a point).</summary>
+    public static bool IsId(string? name) => name is not null && IdPattern.IsMatch(name);
+
     public static void ValidateId(string id)
     {
-        if (!IdPattern.IsMatch(id))
+        if (!IsId(id))
         {
             throw new RollbackException(RollbackErrorId.InvalidPointId, RollbackErrorCategory.InvalidArgument,
                 $"'{id}' is not a rollback point id (they look like 20261123-183015123-a1b2c3). Run Get-RollbackPoint to list them.", id);
@@ -113,10 +116,10 @@ public sealed class PointStore
         File.Delete(Path.Combine(stagingDirectory, SetAsideMarkerName));
         var head = _store.Journal.Head();
         point = point with { JournalSequence = head.Sequence, JournalHash = head.Hash };
-        AtomicFile.WriteAllText(Path.Combine(stagingDirectory, ManifestFileName), JsonSerializer.Serialize(point, StoreJson.Indented));
         var final = PointDirectory(point.Target, point.Id);
-        Directory.Move(stagingDirectory, final);
-        return point with { Path = final };
+        _store.Backend.Manifests.Commit(point.Target, point.Id, stagingDirectory, final, JsonSerializer.Serialize(point, StoreJson.Indented));
+        _store.Artifacts.Publish(point.Target, point.Id, final);
+        return point with { Path = _store.Artifacts.Open(point.Target, point.Id) };
     }
 
     public static void DiscardStaging(string stagingDirectory) => StoreFiles.DeleteWithoutFollowingLinks(stagingDirectory);
@@ -152,17 +155,9 @@ public sealed class PointStore
         return removed;
     }
 
-    public RollbackPoint Get(string target, string id)
-    {
-        var directory = PointDirectory(target, id);
-        if (!Directory.Exists(directory))
-        {
-            throw new RollbackException(RollbackErrorId.PointNotFound, RollbackErrorCategory.ObjectNotFound,
-                $"Target '{target}' has no rollback point '{id}'. Run Get-RollbackPoint -Target {target} to list its points.", id);
-        }
-
-        return Load(target, directory);
-    }
+    public RollbackPoint Get(string target, string id) =>
+        Load(target, id) ?? throw new RollbackException(RollbackErrorId.PointNotFound, RollbackErrorCategory.ObjectNotFound,
+            $"Target '{target}' has no rollback point '{id}'. Run Get-RollbackPoint -Target {target} to list its points.", id);
 
     /// <summary>All points of a target, oldest first. A point whose manifest is damaged raises ManifestCorrupt.</summary>
     public IReadOnlyList<RollbackPoint> List(string target) => List(target, skipped: null);
@@ -173,13 +168,16 @@ public sealed class PointStore
     /// </summary>
     public IReadOnlyList<RollbackPoint> List(string target, Action<RollbackException>? skipped)
     {
-        var directory = TargetDirectory(target);
         var points = new List<RollbackPoint>();
         foreach (var id in ListIds(target))
         {
             try
             {
-                points.Add(Load(target, Path.Combine(directory, id)));
+                // Gone between the listing and the read (removed by another process): not listed.
+                if (Load(target, id) is { } point)
+                {
+                    points.Add(point);
+                }
             }
             catch (RollbackException ex) when (skipped is not null && ex.ErrorId == RollbackErrorId.ManifestCorrupt)
             {
@@ -193,14 +191,8 @@ public sealed class PointStore
     /// <summary>The ids of the target's points, oldest first (ids sort by creation time), without reading a manifest.</summary>
     public IEnumerable<string> ListIds(string target)
     {
-        var directory = TargetDirectory(target);
-        if (!Directory.Exists(directory))
-        {
-            return Enumerable.Empty<string>();
-        }
-
-        StoreFiles.EnsureNotLink(directory, $"The points folder of target '{target}'");
-        return Directory.GetDirectories(directory).Select(Path.GetFileName).OfType<string>().Where(name => IdPattern.IsMatch(name)).OrderBy(id => id, StringComparer.Ordinal);
+        TargetRegistry.ValidateName(target);
+        return _store.Backend.Manifests.ListIds(target);
     }
 
     public void Delete(RollbackPoint point) => Delete(point.Target, point.Id);
@@ -215,7 +207,8 @@ public sealed class PointStore
         var doomed = Path.Combine(TargetDirectory(target), ".deleting-" + id);
         EnsureTargetDirectoryIsReal(target);
 
-        // Rename first so a half-deleted point is never listed.
+        // The manifest first, then the folder renamed away: a half-deleted point is never listed.
+        _store.Backend.Manifests.Remove(target, id);
         Directory.Move(directory, doomed);
         StoreFiles.DeleteWithoutFollowingLinks(doomed);
     }
@@ -223,6 +216,7 @@ public sealed class PointStore
     public void DeleteAll(string target)
     {
         var directory = TargetDirectory(target);
+        _store.Backend.Manifests.RemoveAll(target);
         StoreFiles.DeleteWithoutFollowingLinks(directory);
     }
 
@@ -232,9 +226,12 @@ public sealed class PointStore
         StoreFiles.EnsureNotLink(TargetDirectory(target), $"The points folder of target '{target}'");
     }
 
-    private static RollbackPoint Load(string target, string directory)
+    /// <summary>The point, or null when the target has none of that id. Its artifacts' folder is checked as its manifest is.</summary>
+    private RollbackPoint? Load(string target, string id)
     {
-        var manifest = Path.Combine(directory, ManifestFileName);
+        var directory = PointDirectory(target, id);
+        var manifests = _store.Backend.Manifests;
+        var manifest = manifests.Describe(target, id, directory);
         var link = new[] { directory, manifest, Path.Combine(directory, ArtifactsFolderName) }.FirstOrDefault(NativeFileSystem.IsLink);
         if (link is not null)
         {
@@ -245,7 +242,13 @@ public sealed class PointStore
         RollbackPoint? point;
         try
         {
-            point = JsonSerializer.Deserialize<RollbackPoint>(StoreFiles.ReadAllText(manifest), StoreJson.Indented);
+            var text = manifests.Read(target, id, directory);
+            if (text is null)
+            {
+                return null;
+            }
+
+            point = JsonSerializer.Deserialize<RollbackPoint>(text, StoreJson.Indented);
         }
         catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException or InvalidOperationException)
         {
@@ -258,7 +261,7 @@ public sealed class PointStore
             throw Corrupt(directory, manifest, problem, problem.StartsWith(EscapeProblem, StringComparison.Ordinal) ? RollbackErrorCategory.SecurityError : RollbackErrorCategory.InvalidData);
         }
 
-        return point! with { Path = directory };
+        return point! with { Path = _store.Artifacts.Open(target, id) };
     }
 
     private const string EscapeProblem = "the artifact path";

@@ -14,11 +14,20 @@ public sealed class RollbackStore
     public const string EnvironmentVariable = "ROLLBACK_STORE";
 
     public RollbackStore(string root)
-        : this(root, create: true)
+        : this(root, create: true, backend: null)
     {
     }
 
-    private RollbackStore(string root, bool create)
+    /// <summary>
+    /// A store whose registry, manifests, journal and locks <paramref name="backend"/> keeps (the shared store), with the
+    /// points' artifacts and the files kept beside them (secrets, notification channels, attempt records) in <paramref name="root"/>.
+    /// </summary>
+    public RollbackStore(string root, IStoreBackend backend)
+        : this(root, create: true, backend: backend ?? throw new ArgumentNullException(nameof(backend)))
+    {
+    }
+
+    private RollbackStore(string root, bool create, IStoreBackend? backend)
     {
         RefuseUncPathOffWindows(root);
         try
@@ -41,6 +50,8 @@ public sealed class RollbackStore
                 root, ex);
         }
 
+        Backend = backend ?? new FolderStoreBackend(this);
+        Artifacts = new FolderArtifacts(this);
         Targets = new TargetRegistry(this);
         Notifications = new NotificationRegistry(this);
         Points = new PointStore(this);
@@ -49,7 +60,20 @@ public sealed class RollbackStore
         Secrets = new SecretFiles(Path.Combine(Root, "secrets"));
     }
 
+    /// <summary>The store folder: the folder store's everything; the shared store's artifacts and local files.</summary>
     public string Root { get; }
+
+    /// <summary>Where the registry, manifests, journal and locks are kept (see <see cref="IStoreBackend"/>).</summary>
+    public IStoreBackend Backend { get; }
+
+    /// <summary>Where the points' artifacts are kept.</summary>
+    public IArtifactLocation Artifacts { get; }
+
+    /// <summary>Where the store is, for messages: the folder, or the server and database (never with a password).</summary>
+    public string Location => Backend.Description.Location;
+
+    /// <summary>What the store is, for Get-RollbackStore.</summary>
+    public StoreDescription Description => Backend.Description;
 
     /// <summary>
     /// The journal key file (see <see cref="JournalKey"/>), or null for none: ROLLBACK_JOURNAL_KEY_FILE when the store is
@@ -110,7 +134,7 @@ public sealed class RollbackStore
         RollbackStore store;
         try
         {
-            store = new RollbackStore(root, create: false);
+            store = new RollbackStore(root, create: false, backend: null);
         }
         catch (RollbackException)
         {

@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Rollback.Errors;
 
@@ -14,7 +12,6 @@ public sealed class TargetRegistry
     // Names become folder names under points/ and lock file names: keep them to a safe, portable set.
     // \z, not $: in .NET, $ also matches before a final newline, which would let "api\n" through.
     private static readonly Regex NamePattern = new(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z", RegexOptions.CultureInvariant);
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
 
     private readonly RollbackStore _store;
 
@@ -32,41 +29,18 @@ public sealed class TargetRegistry
     public static bool IsValidName(string? name) =>
         name is not null && NamePattern.IsMatch(name) && !name.EndsWith(".", StringComparison.Ordinal);
 
-    public IReadOnlyList<RollbackTarget> GetAll()
+    public IReadOnlyList<RollbackTarget> GetAll() => Checked(_store.Backend.Targets.ReadAll());
+
+    /// <summary>The targets as read, each held to the rules it was registered under (the registry may have been edited).</summary>
+    private IReadOnlyList<RollbackTarget> Checked(IReadOnlyList<RollbackTarget> targets)
     {
-        var path = _store.TargetsFile;
-        if (Directory.Exists(path))
-        {
-            throw Corrupt(path, "it is a folder, not a file.");
-        }
-
-        if (!File.Exists(path))
-        {
-            return Array.Empty<RollbackTarget>();
-        }
-
-        List<RollbackTarget>? targets;
-        try
-        {
-            targets = JsonSerializer.Deserialize<List<RollbackTarget>>(StoreFiles.ReadAllText(path), StoreJson.Indented);
-        }
-        catch (JsonException ex)
-        {
-            throw Corrupt(path, ex.Message, ex);
-        }
-
-        if (targets is null)
-        {
-            throw Corrupt(path, "the file holds null.");
-        }
-
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var target in targets)
         {
             var problem = Problem(target, seen);
             if (problem is not null)
             {
-                throw Corrupt(path, problem);
+                throw Corrupt(_store.Backend.Targets.Location, problem);
             }
         }
 
@@ -102,14 +76,14 @@ public sealed class TargetRegistry
         return target.Settings is null ? $"target '{target.Name}' has no settings object." : null;
     }
 
-    private static RollbackException Corrupt(string path, string problem, Exception? inner = null) =>
+    internal static RollbackException Corrupt(string path, string problem, Exception? inner = null) =>
         new(RollbackErrorId.TargetRegistryCorrupt, RollbackErrorCategory.InvalidData,
             $"The target registry '{path}' is not valid: {problem} Fix or restore the file (every write to it is atomic, so this is damage from outside the module).",
             path, inner);
 
     public RollbackTarget Get(string name) =>
         Find(name) ?? throw new RollbackException(RollbackErrorId.TargetNotFound, RollbackErrorCategory.ObjectNotFound,
-            $"No rollback target named '{name}' is registered in '{_store.Root}'. Run Get-RollbackTarget to list them, or Register-RollbackTarget to add it.", name);
+            $"No rollback target named '{name}' is registered in '{_store.Location}'. Run Get-RollbackTarget to list them, or Register-RollbackTarget to add it.", name);
 
     public RollbackTarget? Find(string name) =>
         GetAll().FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -148,11 +122,11 @@ public sealed class TargetRegistry
             }
         });
 
-    private void Update(Action<List<RollbackTarget>> change)
-    {
-        using var registryLock = FileLock.Acquire(_store.LockPath("targets"), LockTimeout);
-        var targets = GetAll().ToList();
-        change(targets);
-        AtomicFile.WriteAllText(_store.TargetsFile, JsonSerializer.Serialize(targets.OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase), StoreJson.Indented));
-    }
+    private void Update(Action<List<RollbackTarget>> change) =>
+        _store.Backend.Targets.Update(current =>
+        {
+            var targets = Checked(current).ToList();
+            change(targets);
+            return targets.OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        });
 }

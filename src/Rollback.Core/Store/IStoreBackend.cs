@@ -1,0 +1,187 @@
+using System;
+using System.Collections.Generic;
+
+namespace Rollback.Store;
+
+/// <summary>
+/// Where a store keeps what the engine shares: the target registry, the points' manifests, the journal's lines and the
+/// target locks. The rules (names, ids, the hash chain, verification) stay in <see cref="TargetRegistry"/>,
+/// <see cref="PointStore"/>, <see cref="Journal"/> and the engine, the same for every store; a backend only keeps and
+/// returns what they give it, each write whole or not at all. The folder store (<see cref="FolderStoreBackend"/>) is the
+/// embedded default; the shared store keeps the same in PostgreSQL. The points' artifacts are always folders under the
+/// store's <see cref="RollbackStore.Root"/> (see <see cref="IArtifactLocation"/>).
+/// </summary>
+public interface IStoreBackend : IDisposable
+{
+    /// <summary>What Get-RollbackStore shows: the kind, where it is (never with a password), the schema version, the user.</summary>
+    StoreDescription Description { get; }
+
+    ITargetRecords Targets { get; }
+
+    IPointManifests Manifests { get; }
+
+    IJournalLog JournalLog { get; }
+
+    IStoreLocks Locks { get; }
+}
+
+/// <summary>The store in use, as Get-RollbackStore shows it.</summary>
+public sealed class StoreDescription
+{
+    /// <summary>"Folder" or "PostgreSql".</summary>
+    public string Kind { get; init; } = string.Empty;
+
+    /// <summary>The folder, or the server and database (without a password).</summary>
+    public string Location { get; init; } = string.Empty;
+
+    /// <summary>Where the points' artifacts are kept.</summary>
+    public string ArtifactLocation { get; init; } = string.Empty;
+
+    /// <summary>The version of the store's schema (the folder store has none: null).</summary>
+    public int? SchemaVersion { get; init; }
+
+    /// <summary>Who the store is used as: the database user, or the folder's owner (the current user).</summary>
+    public string User { get; init; } = string.Empty;
+}
+
+/// <summary>The registered targets, read and replaced whole under the backend's own exclusive lock.</summary>
+public interface ITargetRecords
+{
+    /// <summary>Where the registry is, for messages.</summary>
+    string Location { get; }
+
+    /// <summary>Every target as kept (unchecked: <see cref="TargetRegistry"/> checks them); empty when none was ever saved.</summary>
+    IReadOnlyList<RollbackTarget> ReadAll();
+
+    /// <summary>Reads every target, hands them to <paramref name="change"/> and keeps what it returns, all under one exclusive lock.</summary>
+    void Update(Func<IReadOnlyList<RollbackTarget>, IReadOnlyList<RollbackTarget>> change);
+}
+
+/// <summary>
+/// The points' manifests. A point is there once its manifest is kept beside its (renamed into place) folder, and gone
+/// once its manifest is; its artifacts are the <see cref="IArtifactLocation"/>'s.
+/// </summary>
+public interface IPointManifests
+{
+    /// <summary>The names of the targets that have points (or had: an empty set is allowed), in ordinal order.</summary>
+    IEnumerable<string> TargetNames();
+
+    /// <summary>The ids of a target's points, in ordinal (= creation) order.</summary>
+    IEnumerable<string> ListIds(string target);
+
+    /// <summary>The manifest's JSON text, or null when the target has no such point.</summary>
+    string? Read(string target, string id, string pointDirectory);
+
+    /// <summary>Keeps a committed point: the staging folder becomes <paramref name="pointDirectory"/> and the manifest is kept, both or neither.</summary>
+    void Commit(string target, string id, string stagingDirectory, string pointDirectory, string manifestJson);
+
+    /// <summary>Forgets the point's manifest before its folder goes, so a half-deleted point is never listed.</summary>
+    void Remove(string target, string id);
+
+    /// <summary>Forgets every manifest of the target.</summary>
+    void RemoveAll(string target);
+
+    /// <summary>Where a point's manifest is, for messages.</summary>
+    string Describe(string target, string id, string pointDirectory);
+}
+
+/// <summary>
+/// Where the points' artifacts live. Every store gives providers a local folder to capture into and to restore from:
+/// the folder store's points/&lt;target&gt;/&lt;id&gt;/artifacts, the shared store's the same layout in a shared folder.
+/// An object store (S3) plugs in here: it would stage locally, upload on <see cref="Publish"/> (each file with its
+/// SHA-256) and fetch into a local cache on <see cref="Open"/>, verifying the checksums the manifest holds.
+/// </summary>
+public interface IArtifactLocation
+{
+    /// <summary>Where, for messages and Get-RollbackStore.</summary>
+    string Location { get; }
+
+    /// <summary>The folder of a committed point (what <see cref="RollbackPoint.Path"/> names), readable by providers.</summary>
+    string Open(string target, string id);
+
+    /// <summary>Makes a committed point's artifacts durable where the store keeps them (nothing more for a folder).</summary>
+    void Publish(string target, string id, string pointDirectory);
+}
+
+/// <summary>
+/// The journal's lines, in order, and the head record kept beside them. Appends are serialised by the log: the
+/// tail seen by <see cref="Append"/> is the tail the new line follows, whoever else appends at the same time.
+/// </summary>
+public interface IJournalLog
+{
+    /// <summary>Where the journal is, for messages and -Verify's result.</summary>
+    string Location { get; }
+
+    /// <summary>Where the head record is, for messages.</summary>
+    string HeadLocation { get; }
+
+    /// <summary>Every non-empty line, in order.</summary>
+    IEnumerable<string> Lines();
+
+    /// <summary>Whether the log ends inside a line (a write cut short); never for a transactional log.</summary>
+    bool EndsInsideALine();
+
+    /// <summary>The last line (null when empty) and the number of non-empty lines, read cheaply.</summary>
+    JournalTail Tail();
+
+    /// <summary>The head record (null when none; sequence -1 when unreadable).</summary>
+    JournalHead? ReadHead();
+
+    /// <summary>The head record's text as kept, for -Verify's checks (null when none).</summary>
+    string? ReadHeadText();
+
+    /// <summary>Throws (IOException, UnauthorizedAccessException, RollbackException) unless a line could be appended now.</summary>
+    void EnsureWritable();
+
+    /// <summary>
+    /// Under the log's exclusive lock: reads the tail, hands it to <paramref name="seal"/>, appends the line it returns
+    /// and records the new head, durably, then returns what <paramref name="seal"/> made.
+    /// </summary>
+    T Append<T>(Func<JournalTail, JournalHead?, bool, JournalAppend<T>> seal);
+
+    /// <summary>The tail under the log's exclusive lock (a consistent head for a new point's anchor).</summary>
+    JournalTail LockedTail();
+}
+
+/// <summary>The journal's last line (null when it is empty) and how to count its lines.</summary>
+public sealed class JournalTail
+{
+    private readonly Func<long> _count;
+
+    public JournalTail(string? lastLine, Func<long> count)
+    {
+        LastLine = lastLine;
+        _count = count;
+    }
+
+    public string? LastLine { get; }
+
+    public long CountLines() => _count();
+}
+
+/// <summary>What an append writes: the line (without its newline), the new head, and the caller's result.</summary>
+public sealed class JournalAppend<T>
+{
+    public JournalAppend(string line, JournalHead head, T result)
+    {
+        Line = line;
+        Head = head;
+        Result = result;
+    }
+
+    public string Line { get; }
+
+    public JournalHead Head { get; }
+
+    public T Result { get; }
+}
+
+/// <summary>Named exclusive locks that die with their holder (a process that is killed lets go of its locks).</summary>
+public interface IStoreLocks
+{
+    /// <summary>Takes the lock at once, recording <paramref name="holder"/> for others to read, or returns null when another holds it.</summary>
+    IDisposable? TryAcquire(string name, string holder);
+
+    /// <summary>Who holds the lock as recorded when it was taken, or null when that is not known.</summary>
+    string? Holder(string name);
+}
