@@ -51,6 +51,8 @@ internal sealed class JournaledAttempt
         var intent = Append(_entry with
         {
             Action = HistoryAction.Intent, Status = HistoryStatus.Started, Message = _entry.Action + ": " + message, SwitchPaths = switchPaths.Count == 0 ? null : switchPaths,
+            // What the gate checked and decided belongs to the outcome, which carries it once.
+            Readiness = null, Decision = null,
         });
         _closed = closed;
         return intent;

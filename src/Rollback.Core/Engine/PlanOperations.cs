@@ -193,6 +193,7 @@ public sealed class PlanOperations : EnginePart
         {
             PointId = request.PointId, Reason = request.Reason, ApprovedBy = request.ApprovedBy, PlanRunId = runId,
             Severity = request.Severity is RollbackSeverity severity ? SeverityRule.LabelOf(severity) : null, Trigger = request.AutomaticTrigger?.ToString(),
+            Kind = plan.Kind, StartedAt = startedAt, Decision = request.Decision is { } decision ? HistoryDecision.Of(decision) : null,
         });
         try
         {
@@ -204,7 +205,7 @@ public sealed class PlanOperations : EnginePart
             {
                 var gate = new RollbackEngine(Engine);
                 var readiness = Check(plan, request.PointId, request.MaxPointAge, lockHeldByCaller: true, throttle, request.Cancellation);
-                attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion });
+                attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion, Readiness = readiness.Checks });
                 if (!readiness.IsReady)
                 {
                     throw readiness.ToNotReadyError();

@@ -66,6 +66,7 @@ internal sealed class PlanRunner
             }
 
             ReportStage(stage, names);
+            var startedAt = _engine.Now;
             var started = _engine.Time.GetTimestamp();
             var stageNumber = stage;
             var outcomes = MemberWork.Run(names, _run.Throttle, (member, reporter) => RollBack(stageNumber, member, reporter),
@@ -77,6 +78,7 @@ internal sealed class PlanRunner
             {
                 Name = $"Stage {stage}",
                 Status = passes ? StepStatus.Succeeded : StepStatus.Failed,
+                StartedAt = startedAt,
                 Duration = _engine.Time.GetElapsedTime(started),
                 Message = string.Join(", ", outcomes.Select(o => $"{o.Target}: {o.Status}")),
             });
@@ -173,6 +175,7 @@ internal sealed class PlanRunner
             }
 
             ReportStage(stage, changed.Select(c => c.Target).ToList(), undo: true);
+            var startedAt = _engine.Now;
             var started = _engine.Time.GetTimestamp();
             var stageNumber = stage;
             var reason = $"Undo of plan run {_run.RunId} (stage {failedStage} failed): {_run.Request.Reason}";
@@ -192,6 +195,7 @@ internal sealed class PlanRunner
             {
                 Name = $"Undo stage {stage}",
                 Status = results.All(r => r.Status is PlanMemberStatus.Succeeded or PlanMemberStatus.AlreadyCurrent) ? StepStatus.Succeeded : StepStatus.Failed,
+                StartedAt = startedAt,
                 Duration = _engine.Time.GetElapsedTime(started),
                 Message = string.Join(", ", results.Select(r => $"{r.Target}: {r.Status}")),
             });
@@ -280,8 +284,13 @@ internal sealed class PlanRunner
     {
         var request = _run.Request;
         var downtime = TimeSpan.FromTicks(members.GroupBy(m => m.Stage).Sum(g => g.Max(m => m.Downtime.Ticks)));
+        var verification = members.Select(Verification).ToList();
         var entry = _run.Journal.Note(e => e with
         {
+            Downtime = downtime,
+            Steps = steps,
+            Verification = verification,
+            Members = members.Select(m => new HistoryMember { Stage = m.Stage, Target = m.Target, Status = m.Status, Sequence = m.JournalSequence == 0 ? null : m.JournalSequence }).ToList(),
             PointId = _run.Point.Id,
             To = _run.Point.Version,
             SafetyPointId = safety?.Id,
@@ -307,7 +316,7 @@ internal sealed class PlanRunner
             Downtime = downtime,
             Steps = steps,
             SafetyPointId = safety?.Id,
-            Verification = members.Select(Verification).ToList(),
+            Verification = verification,
             Reason = request.Reason,
             ApprovedBy = request.ApprovedBy,
             User = _engine.User,

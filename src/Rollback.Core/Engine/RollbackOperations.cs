@@ -105,6 +105,8 @@ public sealed class RollbackOperations : EnginePart
             ApprovedBy = request.ApprovedBy,
             Severity = SeverityLabel(request),
             Trigger = request.AutomaticTrigger?.ToString(),
+            StartedAt = startedAt,
+            Decision = request.Decision is { } decision ? HistoryDecision.Of(decision) : null,
         });
         string? kind = null;
         try
@@ -112,7 +114,7 @@ public sealed class RollbackOperations : EnginePart
             ReadinessOperations.RefuseNegativeMaxPointAge(request.MaxPointAge);
             var (target, provider) = Engine.WithOptions(Engine.Store.Targets.Get(request.Target), request.Options);
             kind = target.Kind;
-            attempt.Note(e => e with { Target = target.Name });
+            attempt.Note(e => e with { Target = target.Name, Kind = target.Kind });
             if (provider is ITrafficProvider)
             {
                 // A step list that does not end at 100 is refused before the lock, the readiness check or any change.
@@ -128,7 +130,7 @@ public sealed class RollbackOperations : EnginePart
                 // live: every read of this one operation shares the hashes of files not touched since (see HashReuse).
                 var hashes = new HashReuse();
                 var readiness = _readiness.Check(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation, hashes, stagingVerifies: true);
-                attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion });
+                attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion, Readiness = readiness.Checks });
                 foreach (var warning in readiness.Warnings.Where(w => w.Name != "VersionDiffers"))
                 {
                     Engine.Reporter.Warning(warning.Message);
@@ -177,7 +179,7 @@ public sealed class RollbackOperations : EnginePart
     {
         var refusal = report.ToNotReadyError();
         Engine.Attempt(HistoryAction.Rollback, report.Target)
-            .Note(e => e with { PointId = report.PointId, From = report.CurrentVersion, To = report.PointVersion, Reason = reason, ApprovedBy = approvedBy })
+            .Note(e => e with { PointId = report.PointId, From = report.CurrentVersion, To = report.PointVersion, Reason = reason, ApprovedBy = approvedBy, StartedAt = Engine.Now, Readiness = report.Checks })
             .Failed(refusal, HistoryStatus.Refused);
         return refusal;
     }
@@ -272,6 +274,7 @@ public sealed class RollbackOperations : EnginePart
         }
 
         ReportPhase(target, "Verifying", 90);
+        var verifyingAt = Engine.Now;
         var verifying = Engine.Time.GetTimestamp();
         var verification = HealthVerification.StateMatches(target, provider, point, context);
         if (provider is ITrafficProvider shifted && verification.All(v => v.Status != CheckStatus.Fail))
@@ -290,6 +293,7 @@ public sealed class RollbackOperations : EnginePart
             ErrorId = verified ? null : failures[0].ErrorId ?? RollbackErrorId.RollbackFailed,
             Message = verified ? null : string.Join(" ", failures.Select(v => v.Message)),
             Health = health,
+            VerificationStartedAt = verifyingAt,
             VerificationDuration = Engine.Time.GetElapsedTime(verifying),
             RecoveryTime = verified ? run.Journal.Elapsed : null,
         });
@@ -307,6 +311,10 @@ public sealed class RollbackOperations : EnginePart
             VerificationDuration = outcome.VerificationDuration,
             RecoveryTime = outcome.RecoveryTime,
             Details = context is null || context.Details.Count == 0 ? null : new Dictionary<string, string>(context.Details),
+            Downtime = context?.Downtime ?? TimeSpan.Zero,
+            Steps = context?.Steps.ToList() ?? new List<RollbackStep>(),
+            VerificationStartedAt = outcome.VerificationStartedAt,
+            Verification = outcome.Verification,
         }).Close(outcome.Status.ToString(), outcome.ErrorId, outcome.Message);
         var result = new RollbackResult
         {
@@ -334,6 +342,7 @@ public sealed class RollbackOperations : EnginePart
             ConfigurationItems = context?.ConfigurationItems.ToList() ?? new List<ConfigurationRestoreResult>(),
             Details = context is null ? new Dictionary<string, string>() : new Dictionary<string, string>(context.Details),
             Health = outcome.Health,
+            VerificationStartedAt = outcome.VerificationStartedAt,
             VerificationDuration = outcome.VerificationDuration,
             RecoveryTime = outcome.RecoveryTime,
         };
@@ -389,6 +398,8 @@ public sealed class RollbackOperations : EnginePart
         public string? Message { get; init; }
 
         public IReadOnlyList<HealthCheckResult> Health { get; init; } = Array.Empty<HealthCheckResult>();
+
+        public DateTimeOffset? VerificationStartedAt { get; init; }
 
         public TimeSpan? VerificationDuration { get; init; }
 

@@ -22,6 +22,9 @@ public sealed class RollbackRequest
     /// <summary>The automatic trigger that fired, if any: the on-call may then proceed alone, and it is journaled.</summary>
     public DecisionTrigger? AutomaticTrigger { get; init; }
 
+    /// <summary>The decision that called for the rollback (Watch-Deployment's, when it starts one): journaled with the attempt, so a report shows the thresholds that fired.</summary>
+    public RollbackDecision? Decision { get; init; }
+
     /// <summary>A policy file to take the approvals from instead of the target's PolicyPath setting or the defaults.</summary>
     public string? PolicyPath { get; init; }
 

@@ -78,12 +78,85 @@ public sealed record HistoryEntry
     /// <summary>The plan stage (from 1) of a member's entry in a plan run; null (and left out) otherwise.</summary>
     public int? PlanStage { get; init; }
 
+    // What an incident report of the run is made of (Export-RollbackReport from history), recorded on a rollback's entries.
+    // Each is null, and left out of the line, on entries written before it was recorded: their lines still hash the same.
+
+    /// <summary>The kind of the target rolled back (Plan for a plan).</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>When the attempt started (the result's StartedAt); <see cref="Time"/> is when its entry was written.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>How long the target was down (the switch); for a plan, each stage's longest member downtime, summed.</summary>
+    public TimeSpan? Downtime { get; init; }
+
+    /// <summary>The steps as they ran, each with its start and duration (a plan's: its stages).</summary>
+    public IReadOnlyList<RollbackStep>? Steps { get; init; }
+
+    /// <summary>When verification after the switch started (it took <see cref="VerificationDuration"/>).</summary>
+    public DateTimeOffset? VerificationStartedAt { get; init; }
+
+    /// <summary>The readiness checks the attempt was gated on (a plan's: its own and every member's, named after the member).</summary>
+    public IReadOnlyList<CheckResult>? Readiness { get; init; }
+
+    /// <summary>The verification checks after the switch, each health endpoint's answer among them (named "Health" and its address).</summary>
+    public IReadOnlyList<CheckResult>? Verification { get; init; }
+
+    /// <summary>The decision that called for the rollback (Watch-Deployment's automatic rollbacks): its action, severity and the thresholds that fired.</summary>
+    public HistoryDecision? Decision { get; init; }
+
+    /// <summary>On a plan's entry: each member, its stage, its outcome and the sequence of its own entry of the run.</summary>
+    public IReadOnlyList<HistoryMember>? Members { get; init; }
+
     public string Hash { get; init; } = string.Empty;
 
     public string PreviousHash { get; init; } = string.Empty;
 
     /// <summary>HMAC-SHA256 of <see cref="Hash"/> under the journal key, written after the hash; null (and left out) when no key was configured.</summary>
     public string? Mac { get; init; }
+}
+
+/// <summary>The decision a rollback was started on, as its journal entry records it.</summary>
+public sealed record HistoryDecision
+{
+    public RollbackAction Action { get; init; }
+
+    /// <summary>"SEV-0" ... "SEV-4".</summary>
+    public string Severity { get; init; } = string.Empty;
+
+    public int RequiredApprovals { get; init; }
+
+    public IReadOnlyList<string> Reasons { get; init; } = Array.Empty<string>();
+
+    /// <summary>The thresholds that fired (held for their required time).</summary>
+    public IReadOnlyList<FiredThreshold> FiredThresholds { get; init; } = Array.Empty<FiredThreshold>();
+
+    public static HistoryDecision Of(RollbackDecision decision) => new()
+    {
+        Action = decision.Action,
+        Severity = decision.SeverityLabel,
+        RequiredApprovals = decision.RequiredApprovals,
+        Reasons = decision.Reasons,
+        FiredThresholds = decision.FiredThresholds,
+    };
+
+    public override string ToString() => $"{Action} ({Severity})";
+}
+
+/// <summary>One member of a plan run, as the plan's journal entry records it.</summary>
+public sealed record HistoryMember
+{
+    /// <summary>The stage, from 1.</summary>
+    public int Stage { get; init; }
+
+    public string Target { get; init; } = string.Empty;
+
+    public PlanMemberStatus Status { get; init; }
+
+    /// <summary>The member's own journal entry of the run; null when it did not run.</summary>
+    public long? Sequence { get; init; }
+
+    public override string ToString() => $"{Target} ({Status})";
 }
 
 /// <summary>The outcome of checking the journal's hash chain.</summary>

@@ -26,6 +26,9 @@ public sealed class RollbackStep
 
     public StepStatus Status { get; init; }
 
+    /// <summary>When the step started (its end is this plus <see cref="Duration"/>); null for a planned step.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
     public TimeSpan Duration { get; init; }
 
     public string Message { get; init; } = string.Empty;
@@ -96,6 +99,9 @@ public sealed class RollbackResult
 
     /// <summary>What each of the target's health endpoints answered after the switch (empty when it has none).</summary>
     public IReadOnlyList<HealthCheckResult> Health { get; init; } = Array.Empty<HealthCheckResult>();
+
+    /// <summary>When verification after the switch started; null when none ran.</summary>
+    public DateTimeOffset? VerificationStartedAt { get; init; }
 
     /// <summary>How long verification after the switch took (state check and health endpoints); null when none ran.</summary>
     public TimeSpan? VerificationDuration { get; init; }

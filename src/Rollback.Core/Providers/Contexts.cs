@@ -194,7 +194,7 @@ public class RestoreContext : OperationContext
 
     /// <summary>Records a step the engine ran and timed itself (a check between two traffic steps that found a failure without throwing).</summary>
     internal void Record(string name, StepStatus status, TimeSpan duration, string message) =>
-        _steps.Add(new RollbackStep { Name = name, Status = status, Duration = duration, Message = message });
+        _steps.Add(new RollbackStep { Name = name, Status = status, StartedAt = Now - duration, Duration = duration, Message = message });
 
     private T Run<T>(string name, Func<T> action, bool honourCancellation)
     {
@@ -204,16 +204,17 @@ public class RestoreContext : OperationContext
         }
 
         Reporter.Verbose($"Step '{name}'.");
+        var startedAt = Now;
         var started = Timestamp();
         try
         {
             var result = action();
-            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Succeeded, Duration = ElapsedSince(started), InSwitch = _inSwitch });
+            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Succeeded, StartedAt = startedAt, Duration = ElapsedSince(started), InSwitch = _inSwitch });
             return result;
         }
         catch (Exception ex)
         {
-            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Failed, Duration = ElapsedSince(started), Message = ex.Message, InSwitch = _inSwitch });
+            _steps.Add(new RollbackStep { Name = name, Status = StepStatus.Failed, StartedAt = startedAt, Duration = ElapsedSince(started), Message = ex.Message, InSwitch = _inSwitch });
             throw;
         }
     }

@@ -337,6 +337,7 @@ public sealed class DeploymentWatcher
                 ApprovedBy = request.ApprovedBy,
                 Severity = observation.Decision.Severity,
                 AutomaticTrigger = trigger.Name,
+                Decision = observation.Decision,
                 PolicyPath = request.PolicyPath,
                 Cancellation = cancellation,
                 StartedByWatch = true,

@@ -58,6 +58,12 @@ public sealed class DeploymentWatcherTests : IDisposable
 
         var entry = Assert.Single(_fixture.Rollbacks());
         Assert.Equal("AvailabilityBelow", entry.Trigger);
+
+        // The decision it rolled back on is journaled with the rollback, so a report from history shows what fired.
+        Assert.Equal(RollbackAction.ImmediateRollback, entry.Decision!.Action);
+        var journaled = Assert.Single(entry.Decision.FiredThresholds, t => t.Name == DecisionTrigger.AvailabilityBelow);
+        Assert.Equal((held.Observed, held.Threshold, held.Duration), (journaled.Observed, journaled.Threshold, journaled.Duration));
+        Assert.Contains(entry.Readiness!, c => c.Name == "PointExists" && c.Status == CheckStatus.Pass);
         Assert.Contains("automatic trigger AvailabilityBelow", entry.Reason, StringComparison.Ordinal);
     }
 
