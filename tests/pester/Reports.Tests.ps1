@@ -33,6 +33,26 @@ Describe 'Export-RollbackReport: the incident report' {
         foreach ($step in $result.Steps) { $markdown | Should -Match ([regex]::Escape("| $($step.Name) |")) }
     }
 
+    It 'writes the same report the day after, from the journal entry Get-RollbackHistory lists' {
+        $now = $result | Export-RollbackReport -Path (Join-Path $TestDrive 'now.html') -Confirm:$false
+        $later = Get-RollbackHistory -Target api -Action Rollback -Last 1 | Export-RollbackReport -Path (Join-Path $TestDrive 'later.html') -Confirm:$false
+        $stable = { param($path) (Get-Content -Raw -LiteralPath $path) -replace 'report written [^;]*? by \S+\.', '' -replace '\*\*Chain\*\*: [^\n]*', '' }
+        & $stable $later.MarkdownPath | Should -Be (& $stable $now.MarkdownPath)
+        $markdown = Get-Content -Raw -LiteralPath $later.MarkdownPath
+        $markdown | Should -Match '\| Pass \| PointExists \|'
+        foreach ($step in $result.Steps) { $markdown | Should -Match ([regex]::Escape("| $($step.Name) | Succeeded | +")) }
+        (Get-RollbackHistory -Target api -Action Rollback -Last 1).Steps.Count | Should -Be $result.Steps.Count
+    }
+
+    It 'refuses a sequence that is not a rollback with ReportRunNotFound' {
+        $capture = Get-RollbackHistory -Target api -Action Capture -Last 1
+        { Export-RollbackReport -Sequence $capture.Sequence -Path (Join-Path $TestDrive 'capture.html') -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ReportRunNotFound,Rollback.PowerShell.Commands.ExportRollbackReportCommand'
+        { Export-RollbackReport -PlanRunId 'no-such-run' -Path (Join-Path $TestDrive 'plan.html') -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ReportRunNotFound,Rollback.PowerShell.Commands.ExportRollbackReportCommand'
+        Join-Path $TestDrive 'capture.html' | Should -Not -Exist
+    }
+
     It 'writes nothing under -WhatIf' {
         $result | Export-RollbackReport -Path (Join-Path $TestDrive 'whatif.html') -WhatIf | Should -BeNullOrEmpty
         Join-Path $TestDrive 'whatif.html' | Should -Not -Exist

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using Rollback.Errors;
+using Rollback.Plans;
 using Rollback.Reports;
 
 namespace Rollback.Engine;
@@ -26,30 +27,79 @@ public sealed class ReportOperations : EnginePart
         _history = history;
     }
 
-    /// <summary>The report of one run, from its result; <paramref name="readiness"/> and <paramref name="decision"/> when the caller has them.</summary>
+    /// <summary>
+    /// The report of one run, from the journal entry its result names (so it is the report the same run gets from history
+    /// later); <paramref name="readiness"/> and <paramref name="decision"/>, when given, in place of the ones journaled with it.
+    /// </summary>
     public ReportFiles ExportRun(RollbackResult result, ReadinessReport? readiness, RollbackDecision? decision, string htmlPath)
     {
         CheckPath(htmlPath);
-        var isPlan = result.Members.Count > 0;
-        var document = new ReportDocument($"Rollback of {result.Target}: {result.Status}",
-            $"{(isPlan ? "Plan run " + result.PlanRunId : "Run")} started {ReportDocument.Utc(result.StartedAt)}; report written {ReportDocument.Utc(Engine.Now)} by {Engine.User}.");
-        document.Add("Summary")
-            .Fact("Service", $"{result.Target} ({result.Kind})")
-            .Fact("Versions", $"{result.FromVersion} → {result.ToVersion}")
-            .Fact("Status", result.Status.ToString())
-            .Fact("Reason", result.Reason)
-            .Fact("Run by", result.User)
-            .Fact("Started", ReportDocument.Utc(result.StartedAt))
-            .Fact("Duration", ReportDocument.Time(result.Duration))
-            .Fact("Downtime", ReportDocument.Time(result.Downtime))
-            .Fact("Recovery time", result.RecoveryTime is { } recovery ? ReportDocument.Time(recovery) : null)
-            .Fact("Safety point", result.SafetyPointId)
-            .Fact("Error", result.ErrorId)
-            .Fact("Message", result.Message);
+        var all = _history.Get(new HistoryFilter());
+        var run = all.FirstOrDefault(e => e.Sequence == result.JournalSequence && e.Hash == result.JournalHash && e.Action == HistoryAction.Rollback)
+            ?? throw NotFound(result.Status == RollbackStatus.WhatIf
+                ? $"The result of '{result.Target}' is a -WhatIf result: nothing ran and nothing was journaled, so there is no run to report."
+                : $"The journal of this store holds no entry {result.JournalSequence} with the hash of that rollback of '{result.Target}': export it with the -StorePath of the store it ran against.",
+                result);
+        return Export(run, all, readiness, decision, htmlPath);
+    }
 
-        var bars = isPlan ? TimelineChart.PlanOf(result) : TimelineChart.StepsOf(result, TimeSpan.Zero);
+    /// <summary>
+    /// The report of the run journaled at <paramref name="sequence"/> (Get-RollbackHistory's Sequence, a result's
+    /// JournalSequence): a rollback's entry, or its intent (the report is of its outcome); a plan's entry is its plan run.
+    /// </summary>
+    public ReportFiles ExportEntry(long sequence, ReadinessReport? readiness, RollbackDecision? decision, string htmlPath)
+    {
+        CheckPath(htmlPath);
+        var all = _history.Get(new HistoryFilter());
+        var entry = all.FirstOrDefault(e => e.Sequence == sequence)
+            ?? throw NotFound($"The journal of this store has no entry {sequence}: Get-RollbackHistory lists the entries and their sequences.", sequence);
+        var run = entry.Action == HistoryAction.Intent && entry.AttemptId is { } attempt
+            ? all.LastOrDefault(e => e.AttemptId == attempt && e.Action == HistoryAction.Rollback)
+            : entry.Action == HistoryAction.Rollback ? entry : null;
+        return Export(run ?? throw NotFound($"Entry {sequence} is a {entry.Action} of '{entry.Target}', not a rollback: a report is of a rollback (Get-RollbackHistory -Action Rollback lists them).", sequence),
+            all, readiness, decision, htmlPath);
+    }
+
+    /// <summary>The report of a plan run, by the id every journal entry of the run carries (the plan result's PlanRunId).</summary>
+    public ReportFiles ExportPlanRun(string planRunId, ReadinessReport? readiness, RollbackDecision? decision, string htmlPath)
+    {
+        CheckPath(htmlPath);
+        var all = _history.Get(new HistoryFilter());
+        var run = all.LastOrDefault(e => e.Action == HistoryAction.Rollback && e.PlanStage is null && string.Equals(e.PlanRunId, planRunId, StringComparison.OrdinalIgnoreCase))
+            ?? throw NotFound($"The journal of this store holds no rollback of a plan with the run id '{planRunId}': Get-RollbackHistory -Action Rollback shows each plan run's PlanRunId.", planRunId);
+        return Export(run, all, readiness, decision, htmlPath);
+    }
+
+    /// <summary>A run's report, made from its journal entry (and, for a plan, its members' entries of the run).</summary>
+    private ReportFiles Export(HistoryEntry run, IReadOnlyList<HistoryEntry> all, ReadinessReport? readiness, RollbackDecision? decision, string htmlPath)
+    {
+        var isPlan = run.Members is not null || string.Equals(run.Kind, PlanKind.KindName, StringComparison.OrdinalIgnoreCase) || run.PlanRunId is not null && run.PlanStage is null;
+        var startedAt = TimelineChart.StartOf(run);
+        var document = new ReportDocument($"Rollback of {run.Target}: {run.Status}",
+            $"{(isPlan ? "Plan run " + run.PlanRunId : "Run")} started {ReportDocument.Utc(startedAt)}; report written {ReportDocument.Utc(Engine.Now)} by {Engine.User}.");
+        document.Add("Summary")
+            .Fact("Service", run.Kind is null ? run.Target : $"{run.Target} ({run.Kind})")
+            .Fact("Versions", $"{run.From} → {run.To}")
+            .Fact("Status", run.Status)
+            .Fact("Reason", run.Reason)
+            .Fact("Run by", run.User)
+            .Fact("Started", ReportDocument.Utc(startedAt))
+            .Fact("Duration", ReportDocument.Time(run.Duration))
+            .Fact("Downtime", run.Downtime is { } downtime ? ReportDocument.Time(downtime) : null)
+            .Fact("Recovery time", run.RecoveryTime is { } recovery ? ReportDocument.Time(recovery) : null)
+            .Fact("Safety point", run.SafetyPointId)
+            .Fact("Error", run.ErrorId)
+            .Fact("Message", run.Message);
+
+        var runEntries = isPlan
+            ? all.Where(e => run.PlanRunId is not null && string.Equals(e.PlanRunId, run.PlanRunId, StringComparison.OrdinalIgnoreCase)).ToList()
+            : EntriesOf(all, run);
+        var bySequence = isPlan ? runEntries.ToDictionary(e => e.Sequence) : new Dictionary<long, HistoryEntry>();
+        var bars = isPlan
+            ? TimelineChart.PlanOf(run, sequence => bySequence.TryGetValue(sequence, out var member) ? member : null, runEntries)
+            : TimelineChart.StepsOf(run, startedAt);
         var timeline = document.Add("Timeline");
-        timeline.Svg = TimelineChart.Timeline(bars, $"Timeline of the rollback of {result.Target}");
+        timeline.Svg = TimelineChart.Timeline(bars, $"Timeline of the rollback of {run.Target}");
         timeline.Table("Bar", "Status", "Start", "Duration", "Downtime");
         foreach (var bar in bars)
         {
@@ -57,44 +107,50 @@ public sealed class ReportOperations : EnginePart
                 bar.Downtime.Count == 0 ? string.Empty : ReportDocument.Time(TimeSpan.FromTicks(bar.Downtime.Sum(d => d.Duration.Ticks))));
         }
 
-        timeline.Note(isPlan
-            ? "One bar per stage and per member that ran, at its own start; hatched: the member's switch, when its target was down."
-            : "One bar per step, laid end to end from their durations after the lock and readiness; hatched: the switch, when the target was down; then verification.");
+        timeline.Note(run.Steps is null
+            ? "This entry was journaled before steps and their times were: the run is one bar from its start, each member of a plan run one bar of its own."
+            : isPlan
+            ? "One bar per stage and per member that ran, each at its recorded start (members of a stage run in parallel overlap); hatched: the member's switch, when its target was down."
+            : "One bar per step at its recorded start and for its duration, after the lock and readiness; hatched: the switch, when the target was down; then verification.");
 
+        var checks = readiness?.Checks ?? run.Readiness;
         var ready = document.Add("Readiness checks");
-        if (readiness is null)
+        if (checks is null)
         {
-            ready.Note("Not given: pass the ReadinessReport with -Readiness (the rollback itself passed its readiness gate, or it would not have run).");
+            ready.Note("Not journaled with this entry (written before readiness checks were): pass the ReadinessReport with -Readiness.");
         }
         else
         {
-            Checks(ready.Fact("Ready", readiness.IsReady ? "yes" : "no"), readiness.Checks);
+            Checks(ready.Fact("Ready", checks.All(c => c.Status != CheckStatus.Fail) ? "yes" : "no"), checks);
         }
 
         var decided = document.Add("Decision and approvals")
-            .Fact("Approved by", result.ApprovedBy.Count == 0 ? "nobody" : string.Join(", ", result.ApprovedBy))
-            .Fact("Severity", result.Severity)
-            .Fact("Automatic trigger", result.Trigger);
-        if (decision is not null)
+            .Fact("Approved by", run.ApprovedBy.Count == 0 ? "nobody" : string.Join(", ", run.ApprovedBy))
+            .Fact("Severity", run.Severity)
+            .Fact("Automatic trigger", run.Trigger);
+        var fired = decision is null ? run.Decision : HistoryDecision.Of(decision);
+        if (fired is null)
         {
-            decided.Fact("Decision", $"{decision.Action} ({decision.SeverityLabel}), {decision.RequiredApprovals} approval(s) required")
+            decided.Note("No decision was journaled with this rollback (Watch-Deployment journals the one it rolls back on); pass one with -Decision.");
+        }
+        else
+        {
+            decided.Fact("Decision", $"{fired.Action} ({fired.Severity}), {fired.RequiredApprovals} approval(s) required")
                 .Table("Threshold", "Kind", "Observed", "Threshold", "Held for", "Held", "Message");
-            foreach (var fired in decision.FiredThresholds)
+            foreach (var threshold in fired.FiredThresholds)
             {
-                decided.Row(fired.Name.ToString(), fired.Kind.ToString(), Number(fired.Observed), Number(fired.Threshold),
-                    $"{Durations.Describe(fired.Duration)} of {Durations.Describe(fired.RequiredDuration)}", fired.Held ? "yes" : "no", fired.Message);
+                decided.Row(threshold.Name.ToString(), threshold.Kind.ToString(), Number(threshold.Observed), Number(threshold.Threshold),
+                    $"{Durations.Describe(threshold.Duration)} of {Durations.Describe(threshold.RequiredDuration)}", threshold.Held ? "yes" : "no", threshold.Message);
             }
         }
 
-        var verified = Checks(document.Add("Verification"), result.Verification);
-        foreach (var health in result.Health)
+        var verified = Checks(document.Add("Verification"), run.Verification ?? Array.Empty<CheckResult>());
+        if (run.Verification is null)
         {
-            verified.Row(health.Healthy ? "Pass" : "Fail", "Health " + health.Uri, string.Empty, health.Detail);
+            verified.Note("Not journaled with this entry (written before verification checks were).");
         }
 
-        Journal(document, isPlan
-            ? _history.Get(new HistoryFilter { PlanRunId = result.PlanRunId })
-            : EntriesOf(result.JournalSequence));
+        Journal(document, runEntries);
         return Write(document, htmlPath);
     }
 
@@ -170,15 +226,12 @@ public sealed class ReportOperations : EnginePart
         section.Note("Get-RollbackHistory -Verify checks the chain again; a changed or removed entry breaks every hash after it.");
     }
 
-    /// <summary>A single run's entries: the outcome at that sequence and its intent (the same attempt).</summary>
-    private IReadOnlyList<HistoryEntry> EntriesOf(long sequence)
-    {
-        var all = _history.Get(new HistoryFilter());
-        var outcome = all.FirstOrDefault(e => e.Sequence == sequence);
-        return outcome?.AttemptId is { } attempt
-            ? all.Where(e => e.AttemptId == attempt).ToList()
-            : outcome is null ? Array.Empty<HistoryEntry>() : new[] { outcome };
-    }
+    /// <summary>A single run's entries: its outcome and its intent (the same attempt).</summary>
+    private static IReadOnlyList<HistoryEntry> EntriesOf(IReadOnlyList<HistoryEntry> all, HistoryEntry outcome) =>
+        outcome.AttemptId is { } attempt ? all.Where(e => e.AttemptId == attempt).ToList() : new[] { outcome };
+
+    private static RollbackException NotFound(string message, object target) =>
+        new(RollbackErrorId.ReportRunNotFound, RollbackErrorCategory.ObjectNotFound, message, target);
 
     private static ReportFiles Write(ReportDocument document, string htmlPath)
     {

@@ -132,4 +132,6 @@ public static class RollbackErrorId
     public const string InvalidReportArguments = nameof(InvalidReportArguments);
     /// <summary>The report's files cannot be written where -Path says.</summary>
     public const string ReportUnwritable = nameof(ReportUnwritable);
+    /// <summary>The run to report is not a rollback in this store's journal: no such sequence or plan run id, another store's result, or a -WhatIf result.</summary>
+    public const string ReportRunNotFound = nameof(ReportRunNotFound);
 }

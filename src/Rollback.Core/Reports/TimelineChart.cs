@@ -30,62 +30,91 @@ internal static class TimelineChart
     private const int RowHeight = 22;
     private const int Top = 28;
 
-    /// <summary>The bars of a single target's run: the lead (lock and readiness), its steps end to end, then verification.</summary>
-    public static List<TimelineBar> StepsOf(RollbackResult result, TimeSpan origin, string prefix = "")
+    /// <summary>
+    /// The bars of a single target's run, each at its recorded start: the lead (lock and readiness, up to the first step),
+    /// each step, then verification. An entry written before steps were journaled is one bar for the whole run.
+    /// </summary>
+    public static List<TimelineBar> StepsOf(HistoryEntry run, DateTimeOffset origin, string prefix = "")
     {
         var bars = new List<TimelineBar>();
-        var steps = result.Steps.Sum(s => s.Duration.Ticks);
-        var verification = result.VerificationDuration ?? TimeSpan.Zero;
-        var lead = TimeSpan.FromTicks(Math.Max(0, result.Duration.Ticks - steps - verification.Ticks));
-        if (lead > TimeSpan.Zero && result.Steps.Count > 0)
+        var start = StartOf(run);
+        if (run.Steps is null)
         {
-            bars.Add(new TimelineBar(prefix + "lock and readiness", "lead", origin, lead, "Pass"));
+            bars.Add(new TimelineBar(prefix + "rollback (steps not recorded)", "bar", start - origin, run.Duration, run.Status));
+            return bars;
         }
 
-        var at = origin + lead;
-        foreach (var step in result.Steps)
+        var at = start;
+        var first = run.Steps.Count > 0 ? run.Steps[0].StartedAt : null;
+        if (first is { } firstStart && firstStart > start)
         {
-            bars.Add(new TimelineBar(prefix + step.Name, "bar", at, step.Duration, step.Status.ToString())
+            bars.Add(new TimelineBar(prefix + "lock and readiness", "lead", start - origin, firstStart - start, "Pass"));
+        }
+
+        foreach (var step in run.Steps)
+        {
+            var stepStart = step.StartedAt ?? at;
+            bars.Add(new TimelineBar(prefix + step.Name, "bar", stepStart - origin, step.Duration, step.Status.ToString())
             {
                 Step = prefix + step.Name,
-                Downtime = step.InSwitch ? new[] { (at, step.Duration) } : Array.Empty<(TimeSpan, TimeSpan)>(),
+                Downtime = step.InSwitch ? new[] { (stepStart - origin, step.Duration) } : Array.Empty<(TimeSpan, TimeSpan)>(),
             });
-            at += step.Duration;
+            at = stepStart + step.Duration;
         }
 
-        if (verification > TimeSpan.Zero)
+        if (run.VerificationDuration is { } verification && verification > TimeSpan.Zero)
         {
-            bars.Add(new TimelineBar(prefix + "verification", "verify", at, verification, "Pass"));
+            bars.Add(new TimelineBar(prefix + "verification", "verify", (run.VerificationStartedAt ?? at) - origin, verification, "Pass"));
         }
 
         return bars;
     }
 
-    /// <summary>The bars of a plan run: each stage (from its first member's start) and each member that ran, at its own start, its switch hatched.</summary>
-    public static List<TimelineBar> PlanOf(RollbackResult plan)
+    /// <summary>
+    /// The bars of a plan run: each stage at its recorded start, under it each member that ran at its own start (members
+    /// of a stage that ran in parallel overlap), its switch hatched. <paramref name="entryOf"/> finds a member's own entry
+    /// of the run by its sequence. An entry written before stages were journaled: the plan as one bar, then each member
+    /// entry of the run.
+    /// </summary>
+    public static List<TimelineBar> PlanOf(HistoryEntry plan, Func<long, HistoryEntry?> entryOf, IReadOnlyList<HistoryEntry> runEntries)
     {
-        var bars = new List<TimelineBar>();
-        var ran = plan.Members.Where(m => m.StartedAt is not null).ToList();
-        var at = TimeSpan.Zero;
+        var origin = StartOf(plan);
+        if (plan.Steps is null || plan.Members is null)
+        {
+            var bars = StepsOf(plan, origin);
+            bars.AddRange(runEntries.Where(e => e.Action == HistoryAction.Rollback && e.PlanStage is not null).Select(e => Member(e.Target, e.Status, e, origin)));
+            return bars;
+        }
+
+        var timeline = new List<TimelineBar>();
+        var at = origin;
         foreach (var step in plan.Steps)
         {
-            var stage = int.TryParse(step.Name.Split(' ').Last(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && step.Name.StartsWith("Stage", StringComparison.Ordinal) ? number : 0;
-            var members = ran.Where(m => m.Stage == stage).ToList();
-            var start = members.Count > 0 ? members.Min(m => m.StartedAt!.Value) - plan.StartedAt : at;
-            bars.Add(new TimelineBar(step.Name, "bar", start, step.Duration, step.Status.ToString()) { Step = step.Name });
-            at = start + step.Duration;
-            foreach (var member in members)
+            var stepStart = step.StartedAt ?? at;
+            timeline.Add(new TimelineBar(step.Name, "bar", stepStart - origin, step.Duration, step.Status.ToString()) { Step = step.Name });
+            at = stepStart + step.Duration;
+            var stage = step.Name.StartsWith("Stage ", StringComparison.Ordinal) && int.TryParse(step.Name.Substring("Stage ".Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : 0;
+            foreach (var member in plan.Members.Where(m => m.Stage == stage && m.Sequence is not null))
             {
-                var memberStart = member.StartedAt!.Value - plan.StartedAt;
-                var switched = member.Result is null
-                    ? Array.Empty<(TimeSpan, TimeSpan)>()
-                    : StepsOf(member.Result, memberStart).SelectMany(b => b.Downtime).ToArray();
-                bars.Add(new TimelineBar($"  {member.Target}", "bar", memberStart, member.Duration, member.Status.ToString()) { Step = member.Target, Downtime = switched });
+                if (entryOf(member.Sequence!.Value) is { } entry)
+                {
+                    timeline.Add(Member(member.Target, member.Status.ToString(), entry, origin));
+                }
             }
         }
 
-        return bars;
+        return timeline;
     }
+
+    /// <summary>When a run started: recorded, or (entries written before it was) its entry's time less its duration.</summary>
+    public static DateTimeOffset StartOf(HistoryEntry run) => run.StartedAt ?? run.Time - run.Duration;
+
+    private static TimelineBar Member(string target, string status, HistoryEntry entry, DateTimeOffset origin) =>
+        new($"  {target}", "bar", StartOf(entry) - origin, entry.Duration, status)
+        {
+            Step = target,
+            Downtime = StepsOf(entry, origin).SelectMany(b => b.Downtime).ToArray(),
+        };
 
     public static string Timeline(IReadOnlyList<TimelineBar> bars, string caption)
     {
