@@ -107,8 +107,12 @@ public sealed class ReportOperations : EnginePart
                 bar.Downtime.Count == 0 ? string.Empty : ReportDocument.Time(TimeSpan.FromTicks(bar.Downtime.Sum(d => d.Duration.Ticks))));
         }
 
+        // An entry of the current form (it records its start) without steps was refused or stopped before its first step.
+        var current = run.StartedAt is not null;
         timeline.Note(run.Steps is null
-            ? "This entry was journaled before steps and their times were: the run is one bar from its start, each member of a plan run one bar of its own."
+            ? current
+                ? "No step ran: the rollback ended before its first step (see its status and message)."
+                : "This entry was journaled before steps and their times were: the run is one bar from its start, each member of a plan run one bar of its own."
             : isPlan
             ? "One bar per stage and per member that ran, each at its recorded start (members of a stage run in parallel overlap); hatched: the member's switch, when its target was down."
             : "One bar per step at its recorded start and for its duration, after the lock and readiness; hatched: the switch, when the target was down; then verification.");
@@ -117,7 +121,9 @@ public sealed class ReportOperations : EnginePart
         var ready = document.Add("Readiness checks");
         if (checks is null)
         {
-            ready.Note("Not journaled with this entry (written before readiness checks were): pass the ReadinessReport with -Readiness.");
+            ready.Note(current
+                ? "Not checked: the rollback ended before its readiness checks (see its message)."
+                : "Not journaled with this entry (written before readiness checks were): pass the ReadinessReport with -Readiness.");
         }
         else
         {
@@ -147,7 +153,7 @@ public sealed class ReportOperations : EnginePart
         var verified = Checks(document.Add("Verification"), run.Verification ?? Array.Empty<CheckResult>());
         if (run.Verification is null)
         {
-            verified.Note("Not journaled with this entry (written before verification checks were).");
+            verified.Note(current ? "None ran: the rollback ended before the switch." : "Not journaled with this entry (written before verification checks were).");
         }
 
         Journal(document, runEntries);

@@ -40,7 +40,8 @@ internal static class TimelineChart
         var start = StartOf(run);
         if (run.Steps is null)
         {
-            bars.Add(new TimelineBar(prefix + "rollback (steps not recorded)", "bar", start - origin, run.Duration, run.Status));
+            // Journaled in the current form but without steps: refused or stopped before its first step.
+            bars.Add(new TimelineBar(prefix + (run.StartedAt is null ? "rollback (steps not recorded)" : "rollback (no step ran)"), "bar", start - origin, run.Duration, run.Status));
             return bars;
         }
 

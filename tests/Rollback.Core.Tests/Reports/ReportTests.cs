@@ -160,6 +160,23 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public void ARefusedRollbackFromHistoryShowsTheChecksThatRefusedItAndThatNoStepRan()
+    {
+        var refusal = Assert.Throws<RollbackException>(() => _sandbox.Rollback("api", "20990101-000000-000"));
+        var refused = _sandbox.Engine.History.Get(new HistoryFilter { Action = HistoryAction.Rollback }).Single();
+
+        var files = _sandbox.Engine.Reports.ExportEntry(refused.Sequence, null, null, _sandbox.PathOf("out", "refused.html"));
+
+        Assert.Equal(RollbackErrorId.RollbackNotReady, refusal.ErrorId);
+        var markdown = File.ReadAllText(files.MarkdownPath);
+        Assert.Contains("# Rollback of api: Refused", markdown, StringComparison.Ordinal);
+        Assert.Contains("- **Ready**: no", markdown, StringComparison.Ordinal);
+        Assert.Contains("| Fail | PointExists |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| rollback (no step ran) | Refused |", markdown, StringComparison.Ordinal);
+        Assert.Contains("None ran: the rollback ended before the switch.", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ARunThatIsNotARollbackInThisJournalIsReportRunNotFound()
     {
         var point = _sandbox.Engine.Points.Create("api", null);
