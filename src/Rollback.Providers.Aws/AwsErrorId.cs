@@ -78,6 +78,22 @@ public static class AwsErrorId
     /// <summary>After ModifyListener/ModifyRule, the listener or rule does not forward with the weights sent (another writer?).</summary>
     public const string LoadBalancerListenerNotMoved = nameof(LoadBalancerListenerNotMoved);
 
+    // RDS (RdsInstance kind).
+    /// <summary>The point's DB snapshot no longer exists (deleted by hand or by a retention job).</summary>
+    public const string RdsSnapshotMissing = nameof(RdsSnapshotMissing);
+    /// <summary>The DB snapshot exists but is not available (still creating when following stopped, failed, copying...).</summary>
+    public const string RdsSnapshotNotAvailable = nameof(RdsSnapshotNotAvailable);
+    /// <summary>The live instance is not in the state "available": it cannot be snapshotted or renamed now.</summary>
+    public const string RdsInstanceNotAvailable = nameof(RdsInstanceNotAvailable);
+    /// <summary>The instance is an Aurora cluster member or a read replica, which the kind does not roll back.</summary>
+    public const string RdsInstanceUnsupported = nameof(RdsInstanceUnsupported);
+    /// <summary>The instance restored from the snapshot ended in a failed state; the live instance was not touched.</summary>
+    public const string RdsRestoreFailed = nameof(RdsRestoreFailed);
+    /// <summary>The restore was still running when following gave up; it goes on in RDS and the live instance was not touched.</summary>
+    public const string RdsRestoreInProgress = nameof(RdsRestoreInProgress);
+    /// <summary>A rename of the switch failed or did not finish: the message says which instance holds which name now.</summary>
+    public const string RdsSwitchFailed = nameof(RdsSwitchFailed);
+
     /// <summary>The client's ids, which every AWS kind declares, with what to do about them.</summary>
     internal static IReadOnlyList<ErrorIdInfo> Client { get; } = new[]
     {

@@ -15,13 +15,20 @@ internal sealed class RecordingReporter : IRollbackReporter
 
     public Action<ProgressUpdate>? OnProgress { get; set; }
 
+    /// <summary>Called with each verbose message as it comes (a step beginning: "Step 'X'.").</summary>
+    public Action<string>? OnVerbose { get; set; }
+
     void IRollbackReporter.Progress(ProgressUpdate update)
     {
         Progress.Add(update);
         OnProgress?.Invoke(update);
     }
 
-    void IRollbackReporter.Verbose(string message) => Verbose.Add(message);
+    void IRollbackReporter.Verbose(string message)
+    {
+        Verbose.Add(message);
+        OnVerbose?.Invoke(message);
+    }
 
     void IRollbackReporter.Warning(string message) => Warnings.Add(message);
 }

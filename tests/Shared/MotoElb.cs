@@ -2,8 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Net.Http;
-using System.Text;
 using System.Xml.Linq;
 
 namespace Rollback.Testing;
@@ -20,13 +18,12 @@ namespace Rollback.Testing;
 /// </summary>
 public sealed class MotoElb : IDisposable
 {
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
-    private readonly Uri _moto;
+    private readonly MotoQuery _query;
     private readonly string _vpc;
 
     public MotoElb(Uri moto)
     {
-        _moto = moto;
+        _query = new MotoQuery(moto);
         _vpc = Ec2("CreateVpc", ("CidrBlock", "10.0.0.0/16")).Descendants("vpcId").First().Value;
         Subnets = new[] { ("10.0.1.0/24", "us-east-1a"), ("10.0.2.0/24", "us-east-1b") }
             .Select(s => Ec2("CreateSubnet", ("VpcId", _vpc), ("CidrBlock", s.Item1), ("AvailabilityZone", s.Item2)).Descendants("subnetId").First().Value)
@@ -101,7 +98,7 @@ public sealed class MotoElb : IDisposable
     public Dictionary<string, int> RuleWeights(string rule) =>
         Weights(Elb("DescribeRules", ("RuleArns.member.1", rule)).Descendants("Actions").First());
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _query.Dispose();
 
     private static Dictionary<string, int> Weights(XElement actions) =>
         actions.Descendants("TargetGroups").Elements("member").ToDictionary(
@@ -131,29 +128,7 @@ public sealed class MotoElb : IDisposable
             .Concat(targets.SelectMany((t, i) => new[] { ($"Targets.member.{i + 1}.Id", t.Id), ($"Targets.member.{i + 1}.Port", t.Port) })).ToArray());
     }
 
-    private XElement Elb(string action, params (string Key, string Value)[] parameters) => Query("elasticloadbalancing", "2015-12-01", action, parameters);
+    private XElement Elb(string action, params (string Key, string Value)[] parameters) => _query.Call("elasticloadbalancing", "2015-12-01", action, parameters);
 
-    private XElement Ec2(string action, params (string Key, string Value)[] parameters) => Query("ec2", "2016-11-15", action, parameters);
-
-    /// <summary>One Query call; the answer with its names stripped of the XML namespace.</summary>
-    private XElement Query(string service, string version, string action, (string Key, string Value)[] parameters)
-    {
-        var form = string.Join("&", new[] { ("Action", action), ("Version", version) }.Concat(parameters)
-            .Select(p => Uri.EscapeDataString(p.Item1) + "=" + Uri.EscapeDataString(p.Item2)));
-        using var request = new HttpRequestMessage(HttpMethod.Post, _moto) { Content = new StringContent(form, Encoding.UTF8, "application/x-www-form-urlencoded") };
-        // moto takes the account and region from the credential scope; the signature itself is not checked there.
-        request.Headers.TryAddWithoutValidation("Authorization",
-            $"AWS4-HMAC-SHA256 Credential={AwsTestEndpoint.AccessKey}/20250101/{AwsTestEndpoint.Region}/{service}/aws4_request, SignedHeaders=host, Signature=0");
-        using var response = _http.Send(request);
-        var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"moto {service} {action} failed: {(int)response.StatusCode} {text}");
-        }
-
-        return Strip(XElement.Parse(text));
-    }
-
-    private static XElement Strip(XElement element) =>
-        new(element.Name.LocalName, element.Elements().Select(Strip), element.HasElements ? null : element.Value);
+    private XElement Ec2(string action, params (string Key, string Value)[] parameters) => _query.Call("ec2", "2016-11-15", action, parameters);
 }

@@ -38,12 +38,16 @@ internal sealed class AwsQueryParameters
     /// <summary>Booleans as the protocol spells them: true, false.</summary>
     public AwsQueryParameters Add(string name, bool? value) => Add(name, value is null ? null : value.Value ? "true" : "false");
 
-    /// <summary>A list of strings: Name.member.1 ... (nothing at all for null; an empty list is sent as "Name=" so the service clears it).</summary>
-    public AwsQueryParameters AddList(string name, IEnumerable<string>? values) =>
-        AddEach(name, values, (parameters, prefix, value) => parameters.Add(prefix, value));
+    /// <summary>
+    /// A list of strings: Name.member.1 ... (nothing at all for null; an empty list is sent as "Name=" so the service
+    /// clears it). Where the model names the list's members (RDS: VpcSecurityGroupIds.VpcSecurityGroupId.1), give that
+    /// name as <paramref name="member"/>.
+    /// </summary>
+    public AwsQueryParameters AddList(string name, IEnumerable<string>? values, string member = "member") =>
+        AddEach(name, values, (parameters, prefix, value) => parameters.Add(prefix, value), member);
 
-    /// <summary>A list of structures: each item written by <paramref name="write"/> under its prefix Name.member.N.</summary>
-    public AwsQueryParameters AddEach<T>(string name, IEnumerable<T>? items, Action<AwsQueryParameters, string, T> write)
+    /// <summary>A list of structures: each item written by <paramref name="write"/> under its prefix Name.member.N (Name.<paramref name="member"/>.N).</summary>
+    public AwsQueryParameters AddEach<T>(string name, IEnumerable<T>? items, Action<AwsQueryParameters, string, T> write, string member = "member")
     {
         if (items is null)
         {
@@ -54,7 +58,7 @@ internal sealed class AwsQueryParameters
         foreach (var item in items)
         {
             index++;
-            write(this, name + ".member." + index.ToString(CultureInfo.InvariantCulture), item);
+            write(this, name + "." + member + "." + index.ToString(CultureInfo.InvariantCulture), item);
         }
 
         return index == 0 ? Add(name, string.Empty) : this;

@@ -34,6 +34,13 @@ internal static class AwsQueryXml
     public static IEnumerable<XElement> Members(this XElement? element, string name) =>
         element?.Element(name)?.Elements("member") ?? Enumerable.Empty<XElement>();
 
+    /// <summary>
+    /// The items of the list <paramref name="name"/> whatever the model names them (RDS's &lt;DBInstances&gt; holds
+    /// &lt;DBInstance&gt; elements, its &lt;TagList&gt; &lt;Tag&gt; ones); none when it is missing.
+    /// </summary>
+    public static IEnumerable<XElement> Items(this XElement? element, string name) =>
+        element?.Element(name)?.Elements() ?? Enumerable.Empty<XElement>();
+
     /// <summary>The element with every name stripped of its namespace, so callers name elements as the model does.</summary>
     public static XElement WithoutNamespaces(XElement element) =>
         new(element.Name.LocalName,
