@@ -299,3 +299,17 @@ function New-MotoLoadBalancer([string] $Name, [string[]] $Colour) {
 function Set-MotoListenerWeights([string] $Listener, [System.Collections.Specialized.OrderedDictionary] $Weights) {
     Invoke-MotoElb ModifyListener ([ordered]@{ ListenerArn = $Listener } + (Get-ForwardParameters DefaultActions $Weights)) | Out-Null
 }
+
+# ---- RDS (Query protocol): a DB instance and its snapshots -----------------------------------------------------------
+
+function Invoke-MotoRds([string] $Action, [System.Collections.Specialized.OrderedDictionary] $Parameters = [ordered]@{}) {
+    Invoke-MotoQuery rds '2014-10-31' $Action $Parameters
+}
+
+# A PostgreSQL DB instance (moto makes it available at once, and holds no data); returns its endpoint address.
+function New-MotoDbInstance([string] $Identifier) {
+    (Invoke-MotoRds CreateDBInstance ([ordered]@{
+        DBInstanceIdentifier = $Identifier; Engine = 'postgres'; DBInstanceClass = 'db.t3.micro'
+        MasterUsername = 'shop'; MasterUserPassword = 'not-a-real-password-1'; AllocatedStorage = 20
+    })).CreateDBInstanceResponse.CreateDBInstanceResult.DBInstance.Endpoint.Address
+}

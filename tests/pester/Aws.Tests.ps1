@@ -338,3 +338,84 @@ Describe 'LoadBalancerListener' -Skip:(-not $HasMoto) {
         (Get-CliWeights $balancer).green | Should -Be 100
     }
 }
+
+Describe 'RdsInstance' -Skip:(-not $HasMoto) {
+    BeforeAll {
+        . $PSScriptRoot/RollbackTestSupport.ps1
+        . $PSScriptRoot/../../examples/AwsSupport.ps1
+        $store = Use-TestStore
+        $moto = Enter-MotoSession
+
+        # A DB instance in moto registered as a target (moto makes snapshots and restores available at once).
+        function New-DeployedDatabase {
+            $name = 'pester-db-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+            $address = New-MotoDbInstance $name
+            Register-RollbackTarget -Name $name -Kind RdsInstance -Settings @{ DBInstanceIdentifier = $name; Region = 'us-east-1'; EndpointUrl = $moto.Url; PollSeconds = 0.01 } | Out-Null
+            [pscustomobject]@{ Name = $name; Address = $address }
+        }
+
+        function Get-CliInstance([string] $Identifier) { (Invoke-AwsCli rds describe-db-instances --db-instance-identifier $Identifier).DBInstances[0] }
+
+        function Get-RestoredFrom([string] $Identifier) { ((Get-CliInstance $Identifier).TagList | Where-Object Key -EQ 'rollback:restored-from').Value }
+    }
+
+    AfterAll {
+        Exit-MotoSession $moto
+        Clear-TestStore
+    }
+
+    It 'restores the snapshot beside the instance and swaps the identifiers, as the AWS CLI reads them' {
+        $db = New-DeployedDatabase
+        $point = New-RollbackPoint -Target $db.Name -Note 'before the migration'
+        (Invoke-AwsCli rds describe-db-snapshots --db-snapshot-identifier $point.Version).DBSnapshots[0].Status | Should -Be 'available'
+
+        $result = $point | Test-RollbackReadiness | Invoke-Rollback -Reason 'migration broke orders' -Confirm:$false
+
+        $result | Should -BeOfType Rollback.RollbackResult
+        $result.Status | Should -Be 'Succeeded'
+        $result.ToVersion | Should -Be $point.Version
+        $result.Steps.Name | Should -Contain 'SwitchIdentifiers'
+        $replaced = $result.Details['Rds.ReplacedInstance']
+        $replaced | Should -BeLike "$($db.Name)-old-*"
+        (Get-CliInstance $db.Name).Endpoint.Address | Should -Be $db.Address
+        Get-RestoredFrom $db.Name | Should -Be $point.Version
+        (Get-CliInstance $replaced).DBInstanceStatus | Should -Be 'available'
+        $entry = Get-RollbackHistory -Target $db.Name -Last 1
+        $entry.Action | Should -Be 'Rollback'
+        $entry.Details['Rds.ReplacedInstance'] | Should -Be $replaced
+    }
+
+    It 'changes nothing under -WhatIf' {
+        $db = New-DeployedDatabase
+        $point = New-RollbackPoint -Target $db.Name
+
+        $plan = $point | Invoke-Rollback -Reason 'check' -WhatIf
+
+        $plan.Status | Should -Be 'WhatIf'
+        $plan.Steps.Name | Should -Be @('CheckReadiness', 'CaptureSafetyPoint', 'RestoreDBInstanceFromDBSnapshot', 'FollowRestore', 'SwitchIdentifiers', 'Verify')
+        @((Invoke-AwsCli rds describe-db-snapshots --db-instance-identifier $db.Name --snapshot-type manual).DBSnapshots).Count | Should -Be 1
+        Get-RestoredFrom $db.Name | Should -BeNullOrEmpty
+        @((Invoke-AwsCli rds describe-db-instances).DBInstances | Where-Object DBInstanceIdentifier -Like "$($db.Name)-*").Count | Should -Be 0
+    }
+
+    It 'refuses a point whose snapshot was deleted, with RdsSnapshotMissing, and renames nothing' {
+        $db = New-DeployedDatabase
+        $point = New-RollbackPoint -Target $db.Name
+        Invoke-MotoRds DeleteDBSnapshot ([ordered]@{ DBSnapshotIdentifier = $point.Version }) | Out-Null
+
+        $report = $point | Test-RollbackReadiness
+
+        $report.IsReady | Should -BeFalse
+        ($report.Checks | Where-Object Status -EQ 'Fail').ErrorId | Should -Be 'RdsSnapshotMissing'
+        { $report | Invoke-Rollback -Reason 'x' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RollbackNotReady,*'
+        Get-RestoredFrom $db.Name | Should -BeNullOrEmpty
+    }
+
+    It 'says AwsResourceNotFound for an instance that does not exist, and keeps no point' {
+        $name = 'pester-none-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        Register-RollbackTarget -Name $name -Kind RdsInstance -Settings @{ DBInstanceIdentifier = $name; Region = 'us-east-1'; EndpointUrl = $moto.Url } | Out-Null
+
+        { New-RollbackPoint -Target $name -ErrorAction Stop } | Should -Throw -ErrorId 'AwsResourceNotFound,*'
+        @(Get-RollbackPoint -Target $name).Count | Should -Be 0
+    }
+}
