@@ -11,6 +11,7 @@ using Rollback.Settings;
 using Rollback.Store;
 using Rollback.Testing;
 using Xunit;
+using static Rollback.Tests.Aws.AwsKindTesting;
 
 namespace Rollback.Tests.Aws;
 
@@ -246,8 +247,6 @@ public sealed class LambdaAliasTests : IClassFixture<MotoFixture>, IDisposable
         AssertUnchanged(function, versions[2]);
     }
 
-    private static SettingsDictionary Options(params (string Key, string Value)[] options) => new(options.Select(o => Pair(o.Key, o.Value)));
-
     [Fact]
     public void SettingsNeedAFunctionAndAnUnqualifiedAlias()
     {
@@ -265,8 +264,6 @@ public sealed class LambdaAliasTests : IClassFixture<MotoFixture>, IDisposable
         Assert.Equal(RollbackErrorId.TrafficStepsInvalid, Assert.Throws<RollbackException>(() => provider.ValidateSettings(new SettingsDictionary(new[] { Pair("FunctionName", "f"), Pair("AliasName", "live"), Pair("Steps", "50") }))).ErrorId);
         Assert.Contains(provider.Schema.ErrorIds, e => e.ErrorId == AwsErrorId.LambdaVersionMissing);
     }
-
-    private static KeyValuePair<string, object?> Pair(string key, object? value) => new(key, value);
 
     /// <summary>A function with versions 1, 2, 3 (different code each) and the alias on 2 (with 10% on 1 when asked); registered as target "fn".</summary>
     private string Deployed(out string[] versions, bool weightsAtCapture, params (string Key, string Value)[] extra)
@@ -296,14 +293,7 @@ public sealed class LambdaAliasTests : IClassFixture<MotoFixture>, IDisposable
     private int Updates() => Endpoint.Operations.Count(o => o.StartsWith("PUT ", StringComparison.Ordinal) && o.Contains("/aliases/", StringComparison.Ordinal));
 
     /// <summary>The alias as the AWS CLI v2 reads it through the checking endpoint.</summary>
-    private System.Text.Json.Nodes.JsonObject CliAlias(string function)
-    {
-        var cli = AwsCli.Find(out var why);
-        Skip.If(cli is null, why);
-        var answer = cli!.Call(Endpoint.Url, AwsTestEndpoint.Region, AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey, "lambda", "get-alias", "--function-name", function, "--name", Alias);
-        Assert.True(answer.ExitCode == 0, answer.ToString());
-        return answer.Json!;
-    }
+    private System.Text.Json.Nodes.JsonObject CliAlias(string function) => Cli(Endpoint, "lambda", "get-alias", "--function-name", function, "--name", Alias);
 
     private void AssertUnchanged(string function, string version)
     {

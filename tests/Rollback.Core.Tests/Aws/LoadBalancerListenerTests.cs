@@ -11,6 +11,7 @@ using Rollback.Providers.Aws.ElasticLoadBalancing;
 using Rollback.Store;
 using Rollback.Testing;
 using Xunit;
+using static Rollback.Tests.Aws.AwsKindTesting;
 
 namespace Rollback.Tests.Aws;
 
@@ -272,10 +273,6 @@ public sealed class LoadBalancerListenerTests : IClassFixture<MotoFixture>, IDis
         Assert.Equal(listener, provider.ValidateSettings(new SettingsDictionary(new[] { Pair("ListenerArn", " " + listener + " ") })).GetString("ListenerArn"));
     }
 
-    private static KeyValuePair<string, object?> Pair(string key, object? value) => new(key, value);
-
-    private static SettingsDictionary Options(params (string Key, string Value)[] options) => new(options.Select(o => Pair(o.Key, o.Value)));
-
     private static string QueryError(string code, string message) =>
         $"<ErrorResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>test-request</RequestId></ErrorResponse>";
 
@@ -298,14 +295,7 @@ public sealed class LoadBalancerListenerTests : IClassFixture<MotoFixture>, IDis
         _engine.Targets.Register("alb", LoadBalancerListenerProvider.KindName, new SettingsDictionary(all), replace: false);
     }
 
-    private JsonObject Cli(params string[] arguments)
-    {
-        var cli = AwsCli.Find(out var why);
-        Skip.If(cli is null, why);
-        var answer = cli!.Call(Endpoint.Url, AwsTestEndpoint.Region, AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey, arguments);
-        Assert.True(answer.ExitCode == 0, answer.ToString());
-        return answer.Json!;
-    }
+    private JsonObject Cli(params string[] arguments) => AwsKindTesting.Cli(Endpoint, arguments);
 
     /// <summary>The listener's forward weights of the given groups as the AWS CLI v2 reads them (0 for a group it does not forward to).</summary>
     private int[] CliWeights(string listener, params string[] groups)

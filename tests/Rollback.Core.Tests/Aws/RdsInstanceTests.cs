@@ -12,6 +12,7 @@ using Rollback.Providers.Aws.Rds;
 using Rollback.Store;
 using Rollback.Testing;
 using Xunit;
+using static Rollback.Tests.Aws.AwsKindTesting;
 
 namespace Rollback.Tests.Aws;
 
@@ -266,10 +267,6 @@ public sealed class RdsInstanceTests : IClassFixture<MotoFixture>, IDisposable
         Assert.Equal("ab-old-1", RdsInstanceProvider.Derived("ab", "-old-1"));
     }
 
-    private static KeyValuePair<string, object?> Pair(string key, object? value) => new(key, value);
-
-    private static SettingsDictionary Options(params (string Key, string Value)[] options) => new(options.Select(o => Pair(o.Key, o.Value)));
-
     /// <summary>A DB instance in moto, registered as target "db"; returns its identifier and endpoint address.</summary>
     private (string Live, string Address) Deployed(params (string Key, string Value)[] extra)
     {
@@ -294,14 +291,7 @@ public sealed class RdsInstanceTests : IClassFixture<MotoFixture>, IDisposable
         return Uri.UnescapeDataString(body.Split('&').Single(p => p.StartsWith("DBInstanceIdentifier=", StringComparison.Ordinal))["DBInstanceIdentifier=".Length..]);
     }
 
-    private JsonObject Cli(params string[] arguments)
-    {
-        var cli = AwsCli.Find(out var why);
-        Skip.If(cli is null, why);
-        var answer = cli!.Call(Endpoint.Url, AwsTestEndpoint.Region, AwsTestEndpoint.AccessKey, AwsTestEndpoint.SecretKey, arguments);
-        Assert.True(answer.ExitCode == 0, answer.ToString());
-        return answer.Json!;
-    }
+    private JsonObject Cli(params string[] arguments) => AwsKindTesting.Cli(Endpoint, arguments);
 
     private JsonObject CliInstance(string identifier) => Cli("rds", "describe-db-instances", "--db-instance-identifier", identifier)["DBInstances"]![0]!.AsObject();
 
