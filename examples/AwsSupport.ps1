@@ -190,11 +190,13 @@ function New-MotoDistribution([string] $Bucket, [string] $Prefix) {
     (Invoke-Moto -Service cloudfront -Operation CreateDistribution -Path '2020-05-31/distribution' -ContentType 'application/xml' -Body $config).Distribution.Id
 }
 
-# The current content of an object, as the emulator serves it (unsigned GET: what a public site's viewer gets).
+# The current content of an object as the emulator holds it ($null when it does not exist).
 function Read-MotoObject([string] $Bucket, [string] $Key) {
     $http = [System.Net.Http.HttpClient]::new()
     try {
-        $response = $http.GetAsync([uri]::new([uri]$script:EmulatorUrl, "$Bucket/$Key")).GetAwaiter().GetResult()
+        $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Get, [uri]::new([uri]$script:EmulatorUrl, "$Bucket/$Key"))
+        $request.Headers.TryAddWithoutValidation('Authorization', 'AWS4-HMAC-SHA256 Credential=AKIDDRILL/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0') | Out-Null
+        $response = $http.SendAsync($request).GetAwaiter().GetResult()
         if ($response.IsSuccessStatusCode) { $response.Content.ReadAsStringAsync().GetAwaiter().GetResult() }
     }
     finally { $http.Dispose() }
@@ -215,6 +217,14 @@ function New-MotoSecret([string] $Name, [string] $First, [string] $Current) {
 # What a rotation does: a new version, made AWSCURRENT (the one before becomes AWSPREVIOUS); returns its VersionId.
 function Set-MotoSecretValue([string] $SecretId, [string] $Value) {
     (Invoke-SecretsManager 'PutSecretValue' @{ SecretId = $SecretId; SecretString = $Value; ClientRequestToken = [guid]::NewGuid().ToString() }).GetProperty('VersionId').GetString()
+}
+
+# The paths of every invalidation the emulator holds for the distribution.
+function Get-MotoInvalidationPaths([string] $Distribution) {
+    $list = Invoke-Moto -Service cloudfront -Operation ListInvalidations -Method GET -Path "2020-05-31/distribution/$Distribution/invalidation"
+    foreach ($id in @($list.InvalidationList.Items.InvalidationSummary) | Where-Object { $_ } | ForEach-Object Id) {
+        (Invoke-Moto -Service cloudfront -Operation GetInvalidation -Method GET -Path "2020-05-31/distribution/$Distribution/invalidation/$id").Invalidation.InvalidationBatch.Paths.Items.Path
+    }
 }
 
 # ---- the AWS Pester suites' session: moto started, setup pointed at it, test credentials in place ---------------------

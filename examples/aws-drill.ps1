@@ -13,7 +13,10 @@
     alias moved to the third (the bad release), rolled back through the pipeline, and read back from the emulator. Then
     an ECS service of 2 tasks on task definition revision 1: captured as an EcsService target, moved to revision 2,
     rolled back with UpdateService and its deployment followed, and read back. (moto never advances an ECS deployment;
-    the drill's moto reports 2 running tasks, so its one deployment reads COMPLETED.)
+    the drill's moto reports 2 running tasks, so its one deployment reads COMPLETED.) Then a static site in a versioned
+    bucket behind a CloudFront distribution: captured as an S3StaticSite target, a bad release published (page, script
+    and version marker replaced, a script added), rolled back (the captured versions copied back, the added script
+    deleted, the changed paths invalidated and the invalidation followed), and read back with its invalidation.
 
     Without -EndpointUrl (or $env:ROLLBACK_DRILL_AWS_ENDPOINT) the drill starts moto_server itself on a free loopback
     port and stops it afterwards. It runs in pwsh 7 with the built module,
@@ -30,6 +33,12 @@
 .PARAMETER EcsEndpointUrl
     The ECS endpoint the EcsService target uses; -EndpointUrl by default.
 
+.PARAMETER S3EndpointUrl
+    The S3 endpoint the S3StaticSite target uses; -EndpointUrl by default.
+
+.PARAMETER CloudFrontEndpointUrl
+    The CloudFront endpoint the S3StaticSite target uses; -EndpointUrl by default.
+
 .PARAMETER EmulatorUrl
     Where the drill's own setup (creating the secret, the bad rotation) talks to moto directly; -EndpointUrl by
     default. The tests point -EndpointUrl at a proxy that checks every request's signature and this at moto itself.
@@ -45,6 +54,8 @@ param(
     [string] $EndpointUrl = $env:ROLLBACK_DRILL_AWS_ENDPOINT,
     [string] $LambdaEndpointUrl,
     [string] $EcsEndpointUrl,
+    [string] $S3EndpointUrl,
+    [string] $CloudFrontEndpointUrl,
     [string] $EmulatorUrl,
     [string] $Sandbox = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'rollback-aws-drill-' + [guid]::NewGuid().ToString('N').Substring(0, 8)),
     [switch] $PassThru,
@@ -81,6 +92,8 @@ try {
     $script:EmulatorUrl = if ($EmulatorUrl) { $EmulatorUrl } else { $EndpointUrl }
     if (-not $LambdaEndpointUrl) { $LambdaEndpointUrl = $EndpointUrl }
     if (-not $EcsEndpointUrl) { $EcsEndpointUrl = $EndpointUrl }
+    if (-not $S3EndpointUrl) { $S3EndpointUrl = $EndpointUrl }
+    if (-not $CloudFrontEndpointUrl) { $CloudFrontEndpointUrl = $EndpointUrl }
     # moto accepts any credentials; the module still signs every request with them (SigV4, the SDK's signer).
     if (-not $env:AWS_ACCESS_KEY_ID) { $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKDRILL' }
     if (-not $env:AWS_SECRET_ACCESS_KEY) { $env:AWS_SECRET_ACCESS_KEY = 'rollback-drill-secret-key' }
@@ -131,6 +144,24 @@ try {
     Show 'ECS service rollback' $ecsRollback
     $ecsLive = Get-MotoEcsTaskDefinition $cluster 'checkout'
 
+    # --- a static site release goes wrong: page, script and marker replaced, a script added ---------------------------
+    $bucket = 'www-checkout-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    New-MotoBucket $bucket -Versioned
+    Publish-MotoSite $bucket 'site/' @{ 'index.html' = '<h1>Checkout 1.4.2</h1>'; 'app.js' = 'checkout_142()'; 'version.txt' = '1.4.2' }
+    $distribution = New-MotoDistribution $bucket 'site/'
+    Register-RollbackTarget -Name checkout-site -Kind S3StaticSite -Settings @{
+        BucketName = $bucket; Prefix = 'site/'; DistributionId = $distribution; VersionMarkerKey = 'version.txt'
+        Region = 'us-east-1'; EndpointUrl = $S3EndpointUrl; CloudFrontEndpointUrl = $CloudFrontEndpointUrl; PollSeconds = 0.2; FollowMinutes = 2
+    } -Confirm:$false | Out-Null
+    New-RollbackPoint -Target checkout-site -Note 'site 1.4.2' | Out-Null
+    Publish-MotoSite $bucket 'site/' @{ 'index.html' = '<h1>Checkout 1.5.0</h1>'; 'app.js' = 'checkout_150()'; 'promo.js' = 'promo()'; 'version.txt' = '1.5.0' }
+    $siteRollback = Get-RollbackPoint -Target checkout-site -Latest | Test-RollbackReadiness |
+        Invoke-Rollback -Reason 'checkout page broken in 1.5.0' -ApprovedBy 'oncall' -Confirm:$false
+    Show 'Static site rollback' $siteRollback
+    $siteVersion = Read-MotoObject $bucket 'site/version.txt'
+    $sitePromo = Read-MotoObject $bucket 'site/promo.js'
+    $sitePaths = @(Get-MotoInvalidationPaths $distribution)
+
     $chain = Get-RollbackHistory -Verify
     Show 'History' (Get-RollbackHistory -Last 10)
     Show 'Journal' $chain
@@ -146,6 +177,10 @@ try {
     if ($lambdaLive -ne $lambdaVersions[1]) { $problems += "alias live of $function names version $lambdaLive, not $($lambdaVersions[1])" }
     if ($ecsRollback.Status -ne 'Succeeded') { $problems += "ECS service rollback status is $($ecsRollback.Status)" }
     if ($ecsLive -ne $revisions[0]) { $problems += "service checkout of $cluster runs $ecsLive, not $($revisions[0])" }
+    if ($siteRollback.Status -ne 'Succeeded') { $problems += "static site rollback status is $($siteRollback.Status)" }
+    if ($siteVersion -ne '1.4.2') { $problems += "site/version.txt of $bucket says $siteVersion, not 1.4.2" }
+    if ($null -ne $sitePromo) { $problems += "site/promo.js, added by the bad release, is still in $bucket" }
+    if ($sitePaths -notcontains '/index.html' -or $sitePaths -notcontains '/promo.js') { $problems += "the invalidation of $distribution names $($sitePaths -join ' '), not the changed paths" }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
     Complete-Drill 'AWS drill' $problems ([ordered]@{
             SecretId  = $secretId
@@ -161,8 +196,11 @@ try {
             Cluster   = $cluster
             EcsGood   = $revisions[0]
             Ecs       = $ecsRollback
+            Bucket    = $bucket
+            Site      = $siteRollback
+            SitePaths = $sitePaths
         }) {
-        "AWS drill passed: AWSCURRENT of $secretId is back on $good in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms; $bad is AWSPREVIOUS; alias live of $function is back on version $($lambdaVersions[1]); service checkout runs $($revisions[0]) again; journal verified."
+        "AWS drill passed: AWSCURRENT of $secretId is back on $good in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms; $bad is AWSPREVIOUS; alias live of $function is back on version $($lambdaVersions[1]); service checkout runs $($revisions[0]) again; static site $bucket is back on 1.4.2 with $($sitePaths.Count) paths invalidated; journal verified."
     }
 }
 finally {

@@ -25,9 +25,13 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
         using var lambda = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "lambda");
         using var moto = new MotoLambda(_aws.Moto.Url);
         using var ecs = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "ecs");
+        using var s3 = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "s3");
+        using var cloudFront = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "cloudfront");
 
-        var run = session.Run("param($drill, $url, $lambda, $ecs, $moto, $sandbox) & $drill -EndpointUrl $url -LambdaEndpointUrl $lambda -EcsEndpointUrl $ecs -EmulatorUrl $moto -Sandbox $sandbox -PassThru", new System.Collections.Hashtable
+        var run = session.Run("param($drill, $url, $lambda, $ecs, $s3, $cloudFront, $moto, $sandbox) & $drill -EndpointUrl $url -LambdaEndpointUrl $lambda -EcsEndpointUrl $ecs -S3EndpointUrl $s3 -CloudFrontEndpointUrl $cloudFront -EmulatorUrl $moto -Sandbox $sandbox -PassThru", new System.Collections.Hashtable
         {
+            ["s3"] = s3.Url.ToString(),
+            ["cloudFront"] = cloudFront.Url.ToString(),
             ["drill"] = DrillPath,
             ["url"] = _aws.EndpointUrl.ToString(),
             ["lambda"] = lambda.Url.ToString(),
@@ -50,6 +54,11 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
         Assert.Equal("Succeeded", System.Management.Automation.PSObject.AsPSObject(drill.Get("Ecs")!).GetString("Status"));
         Assert.Equal(1, ecs.Count("UpdateService"));
         Assert.Empty(ecs.FailuresOfMainKey);
+        Assert.Equal("Succeeded", System.Management.Automation.PSObject.AsPSObject(drill.Get("Site")!).GetString("Status"));
+        Assert.Contains(s3.Operations, o => o.StartsWith("PUT /" + drill.GetString("Bucket") + "/site/version.txt", StringComparison.Ordinal));
+        Assert.Contains(cloudFront.Operations, o => o.StartsWith("POST /2020-05-31/distribution/", StringComparison.Ordinal));
+        Assert.Empty(s3.FailuresOfMainKey);
+        Assert.Empty(cloudFront.FailuresOfMainKey);
         Assert.False(Directory.Exists(Path.Combine(session.Root, "aws-drill")), "the drill removes its sandbox");
     }
 
@@ -58,6 +67,6 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
     {
         Skip.If(MotoServer.FindOnPath("moto_server") is null, "moto is not installed (no 'moto_server' on PATH): pip install 'moto[server]', as .ci/run does.");
         Skip.If(Environment.GetEnvironmentVariable("ROLLBACK_DRILL_AWS_ENDPOINT") is not null, "ROLLBACK_DRILL_AWS_ENDPOINT is set: the drill would use it instead of starting moto.");
-        DrillThroughTheRunner.AssertPasses(DrillPath, "=== Rollback ===", "Succeeded", "AWS drill passed: AWSCURRENT of", "alias live of", "runs arn:aws:ecs:");
+        DrillThroughTheRunner.AssertPasses(DrillPath, "=== Rollback ===", "Succeeded", "AWS drill passed: AWSCURRENT of", "alias live of", "runs arn:aws:ecs:", "paths invalidated");
     }
 }
