@@ -1,7 +1,8 @@
 <#
 .SYNOPSIS
     An AWS drill: a secret rotation goes bad, and Rollback moves AWSCURRENT back to the known-good version; a Lambda
-    release goes bad, and Rollback points its alias back at the known-good function version.
+    release goes bad, and Rollback points its alias back at the known-good function version; then a container service,
+    a static site, a load balancer listener and a database go back the same way.
 
 .DESCRIPTION
     The manual fix for a bad rotation, "aws secretsmanager update-secret-version-stage", as a rehearsed drill, against moto (a third-party AWS
@@ -16,7 +17,13 @@
     the drill's moto reports 2 running tasks, so its one deployment reads COMPLETED.) Then a static site in a versioned
     bucket behind a CloudFront distribution: captured as an S3StaticSite target, a bad release published (page, script
     and version marker replaced, a script added), rolled back (the captured versions copied back, the added script
-    deleted, the changed paths invalidated and the invalidation followed), and read back with its invalidation.
+    deleted, the changed paths invalidated and the invalidation followed), and read back with its invalidation. Then an
+    application load balancer whose listener a blue-green deployment moved to green: captured as a LoadBalancerListener
+    target, moved back to blue in two traffic steps (half, then all, each journaled), and read back. Last, a database
+    whose migration went wrong: an RDS instance captured as an RdsInstance target (a DB snapshot), restored from that
+    snapshot beside the live instance and switched in by renaming the two, so its endpoint is unchanged and the replaced
+    instance is kept; read back from the emulator. (moto makes snapshots and restores available at once and holds no
+    data: the drill proves the calls, the follow and the switch, not a restored table.)
 
     Without -EndpointUrl (or $env:ROLLBACK_DRILL_AWS_ENDPOINT) the drill starts moto_server itself on a free loopback
     port and stops it afterwards. It runs in pwsh 7 with the built module,
@@ -39,6 +46,12 @@
 .PARAMETER CloudFrontEndpointUrl
     The CloudFront endpoint the S3StaticSite target uses; -EndpointUrl by default.
 
+.PARAMETER ElbEndpointUrl
+    The Elastic Load Balancing endpoint the LoadBalancerListener target uses; -EndpointUrl by default.
+
+.PARAMETER RdsEndpointUrl
+    The RDS endpoint the RdsInstance target uses; -EndpointUrl by default.
+
 .PARAMETER EmulatorUrl
     Where the drill's own setup (creating the secret, the bad rotation) talks to moto directly; -EndpointUrl by
     default. The tests point -EndpointUrl at a proxy that checks every request's signature and this at moto itself.
@@ -56,6 +69,8 @@ param(
     [string] $EcsEndpointUrl,
     [string] $S3EndpointUrl,
     [string] $CloudFrontEndpointUrl,
+    [string] $ElbEndpointUrl,
+    [string] $RdsEndpointUrl,
     [string] $EmulatorUrl,
     [string] $Sandbox = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'rollback-aws-drill-' + [guid]::NewGuid().ToString('N').Substring(0, 8)),
     [switch] $PassThru,
@@ -94,6 +109,8 @@ try {
     if (-not $EcsEndpointUrl) { $EcsEndpointUrl = $EndpointUrl }
     if (-not $S3EndpointUrl) { $S3EndpointUrl = $EndpointUrl }
     if (-not $CloudFrontEndpointUrl) { $CloudFrontEndpointUrl = $EndpointUrl }
+    if (-not $ElbEndpointUrl) { $ElbEndpointUrl = $EndpointUrl }
+    if (-not $RdsEndpointUrl) { $RdsEndpointUrl = $EndpointUrl }
     # moto accepts any credentials; the module still signs every request with them (SigV4, the SDK's signer).
     if (-not $env:AWS_ACCESS_KEY_ID) { $env:AWS_ACCESS_KEY_ID = 'AKIDROLLBACKDRILL' }
     if (-not $env:AWS_SECRET_ACCESS_KEY) { $env:AWS_SECRET_ACCESS_KEY = 'rollback-drill-secret-key' }
@@ -162,9 +179,47 @@ try {
     $sitePromo = Read-MotoObject $bucket 'site/promo.js'
     $sitePaths = @(Get-MotoInvalidationPaths $distribution)
 
+    # --- a blue-green switch goes wrong: the listener moved all traffic to green, which fails ----------------------
+    $balancer = New-MotoLoadBalancer ('checkout-' + [guid]::NewGuid().ToString('N').Substring(0, 8)) @('blue', 'green')
+    Register-RollbackTarget -Name checkout-alb -Kind LoadBalancerListener -Settings @{
+        ListenerArn = $balancer.Listener; Region = 'us-east-1'; EndpointUrl = $ElbEndpointUrl; Steps = '50,100'; StepWait = '00:00:01'
+    } -Confirm:$false | Out-Null
+    New-RollbackPoint -Target checkout-alb -Note 'all traffic on blue' | Out-Null
+    Set-MotoListenerWeights $balancer.Listener ([ordered]@{ $balancer.Groups.blue = 0; $balancer.Groups.green = 100 })
+    $albRollback = Get-RollbackPoint -Target checkout-alb -Latest | Test-RollbackReadiness |
+        Invoke-Rollback -Reason 'green answers 502' -ApprovedBy 'oncall' -Confirm:$false
+    Show 'Load balancer rollback' $albRollback
+    $albWeights = @{}
+    foreach ($group in (Invoke-MotoElb DescribeListeners ([ordered]@{ 'ListenerArns.member.1' = $balancer.Listener })).DescribeListenersResponse.DescribeListenersResult.Listeners.member.DefaultActions.member.ForwardConfig.TargetGroups.member) {
+        $albWeights[$group.TargetGroupArn] = [int]$group.Weight
+    }
+    $albSteps = @(Get-RollbackHistory -Target checkout-alb | Where-Object Action -EQ 'TrafficStep').Count
+
+    # --- a migration goes wrong: the database restored from its pre-deployment snapshot -------------------------------
+    $dbInstance = 'checkout-db-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $dbAddress = New-MotoDbInstance $dbInstance
+    Register-RollbackTarget -Name checkout-db -Kind RdsInstance -Settings @{
+        DBInstanceIdentifier = $dbInstance; Region = 'us-east-1'; EndpointUrl = $RdsEndpointUrl; PollSeconds = 0.2; FollowMinutes = 5
+    } -Confirm:$false | Out-Null
+    $dbPoint = New-RollbackPoint -Target checkout-db -Note 'before migration 42'
+    Show 'Database point (a DB snapshot)' $dbPoint
+    $dbRollback = $dbPoint | Test-RollbackReadiness |
+        Invoke-Rollback -Reason 'migration 42 dropped orders.status' -ApprovedBy 'oncall' -Confirm:$false
+    Show 'Database rollback' $dbRollback
+    Show 'Database rollback steps' $dbRollback.Steps
+    $dbReplaced = $dbRollback.Details['Rds.ReplacedInstance']
+    $dbInstances = @{}
+    foreach ($each in (Invoke-MotoRds DescribeDBInstances).DescribeDBInstancesResponse.DescribeDBInstancesResult.DBInstances.DBInstance) {
+        $dbInstances[$each.DBInstanceIdentifier] = $each
+    }
+    $dbLive = $dbInstances[$dbInstance]
+    $dbRestoredFrom = @($dbLive.TagList.Tag | Where-Object Key -EQ 'rollback:restored-from' | ForEach-Object Value)
+    $dbJournal = Get-RollbackHistory -Target checkout-db -Last 1
+
     $chain = Get-RollbackHistory -Verify
     Show 'History' (Get-RollbackHistory -Last 10)
     Show 'Journal' $chain
+
 
     # --- prove it worked: the stages as Secrets Manager reports them ----------------------------
     $stages = Get-Stages $secretId
@@ -181,6 +236,14 @@ try {
     if ($siteVersion -ne '1.4.2') { $problems += "site/version.txt of $bucket says $siteVersion, not 1.4.2" }
     if ($null -ne $sitePromo) { $problems += "site/promo.js, added by the bad release, is still in $bucket" }
     if ($sitePaths -notcontains '/index.html' -or $sitePaths -notcontains '/promo.js') { $problems += "the invalidation of $distribution names $($sitePaths -join ' '), not the changed paths" }
+    if ($albRollback.Status -ne 'Succeeded') { $problems += "load balancer rollback status is $($albRollback.Status)" }
+    if ($albWeights[$balancer.Groups.blue] -ne 100 -or $albWeights[$balancer.Groups.green] -ne 0) { $problems += "the listener forwards blue=$($albWeights[$balancer.Groups.blue]), green=$($albWeights[$balancer.Groups.green]), not all to blue" }
+    if ($albSteps -ne 2) { $problems += "the journal has $albSteps traffic steps for checkout-alb, not 2" }
+    if ($dbRollback.Status -ne 'Succeeded') { $problems += "database rollback status is $($dbRollback.Status): $($dbRollback.Message)" }
+    if ($null -eq $dbLive -or $dbLive.Endpoint.Address -ne $dbAddress) { $problems += "$dbInstance no longer answers at $dbAddress" }
+    if ($dbRestoredFrom -notcontains $dbPoint.Version) { $problems += "$dbInstance is not the instance restored from $($dbPoint.Version)" }
+    if (-not $dbReplaced -or -not $dbInstances.ContainsKey($dbReplaced)) { $problems += "the replaced instance '$dbReplaced' was not kept" }
+    if ($dbJournal.Details['Rds.ReplacedInstance'] -ne $dbReplaced) { $problems += 'the journal does not name the replaced instance' }
     if (-not $chain.IsValid) { $problems += "the journal chain is broken: $($chain.Message)" }
     Complete-Drill 'AWS drill' $problems ([ordered]@{
             SecretId  = $secretId
@@ -199,8 +262,14 @@ try {
             Bucket    = $bucket
             Site      = $siteRollback
             SitePaths = $sitePaths
+            Listener  = $balancer.Listener
+            Alb       = $albRollback
+            DbInstance = $dbInstance
+            DbPoint   = $dbPoint
+            Database  = $dbRollback
+            DbReplaced = $dbReplaced
         }) {
-        "AWS drill passed: AWSCURRENT of $secretId is back on $good in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms; $bad is AWSPREVIOUS; alias live of $function is back on version $($lambdaVersions[1]); service checkout runs $($revisions[0]) again; static site $bucket is back on 1.4.2 with $($sitePaths.Count) paths invalidated; journal verified."
+        "AWS drill passed: AWSCURRENT of $secretId is back on $good in $([math]::Round($rollback.Duration.TotalMilliseconds)) ms; $bad is AWSPREVIOUS; alias live of $function is back on version $($lambdaVersions[1]); service checkout runs $($revisions[0]) again; static site $bucket is back on 1.4.2 with $($sitePaths.Count) paths invalidated; the listener forwards all to blue again after $albSteps traffic steps; database $dbInstance at $dbAddress is restored from $($dbPoint.Version) with $([math]::Round($dbRollback.Downtime.TotalMilliseconds)) ms switch, the replaced instance kept as $dbReplaced; journal verified."
     }
 }
 finally {

@@ -18,7 +18,7 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
     private static string DrillPath => Path.Combine(RollbackSession.RepoRoot, "examples", "aws-drill.ps1");
 
     [SkippableFact]
-    public void TheAwsDrillMovesAwsCurrentBackWithEveryRequestSigned()
+    public void TheAwsDrillRollsEveryKindBackWithEveryRequestSigned()
     {
         Skip.If(_aws.SkipReason is not null, _aws.SkipReason);
         using var session = new RollbackSession();
@@ -27,11 +27,15 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
         using var ecs = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "ecs");
         using var s3 = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "s3");
         using var cloudFront = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "cloudfront");
+        using var elb = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "elasticloadbalancing");
+        using var rds = AwsTestEndpoint.ForMoto(_aws.Moto.Url, "rds");
 
-        var run = session.Run("param($drill, $url, $lambda, $ecs, $s3, $cloudFront, $moto, $sandbox) & $drill -EndpointUrl $url -LambdaEndpointUrl $lambda -EcsEndpointUrl $ecs -S3EndpointUrl $s3 -CloudFrontEndpointUrl $cloudFront -EmulatorUrl $moto -Sandbox $sandbox -PassThru", new System.Collections.Hashtable
+        var run = session.Run("param($drill, $url, $lambda, $ecs, $s3, $cloudFront, $elb, $rds, $moto, $sandbox) & $drill -EndpointUrl $url -LambdaEndpointUrl $lambda -EcsEndpointUrl $ecs -S3EndpointUrl $s3 -CloudFrontEndpointUrl $cloudFront -ElbEndpointUrl $elb -RdsEndpointUrl $rds -EmulatorUrl $moto -Sandbox $sandbox -PassThru", new System.Collections.Hashtable
         {
             ["s3"] = s3.Url.ToString(),
             ["cloudFront"] = cloudFront.Url.ToString(),
+            ["elb"] = elb.Url.ToString(),
+            ["rds"] = rds.Url.ToString(),
             ["drill"] = DrillPath,
             ["url"] = _aws.EndpointUrl.ToString(),
             ["lambda"] = lambda.Url.ToString(),
@@ -59,6 +63,17 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
         Assert.Contains(cloudFront.Operations, o => o.StartsWith("POST /2020-05-31/distribution/", StringComparison.Ordinal));
         Assert.Empty(s3.FailuresOfMainKey);
         Assert.Empty(cloudFront.FailuresOfMainKey);
+        Assert.Equal("Succeeded", System.Management.Automation.PSObject.AsPSObject(drill.Get("Alb")!).GetString("Status"));
+        Assert.Equal(2, elb.Count("ModifyListener"));
+        Assert.Empty(elb.FailuresOfMainKey);
+        var database = System.Management.Automation.PSObject.AsPSObject(drill.Get("Database")!);
+        Assert.Equal("Succeeded", database.GetString("Status"));
+        Assert.Equal(System.Management.Automation.PSObject.AsPSObject(drill.Get("DbPoint")!).GetString("Version"), database.GetString("ToVersion"));
+        Assert.StartsWith(drill.GetString("DbInstance") + "-old-", drill.GetString("DbReplaced"), StringComparison.Ordinal);
+        Assert.Equal(2, rds.Count("CreateDBSnapshot"));
+        Assert.Equal(1, rds.Count("RestoreDBInstanceFromDBSnapshot"));
+        Assert.Equal(2, rds.Count("ModifyDBInstance"));
+        Assert.Empty(rds.FailuresOfMainKey);
         Assert.False(Directory.Exists(Path.Combine(session.Root, "aws-drill")), "the drill removes its sandbox");
     }
 
@@ -67,6 +82,6 @@ public sealed class AwsDrillTests : IClassFixture<MotoFixture>
     {
         Skip.If(MotoServer.FindOnPath("moto_server") is null, "moto is not installed (no 'moto_server' on PATH): pip install 'moto[server]', as .ci/run does.");
         Skip.If(Environment.GetEnvironmentVariable("ROLLBACK_DRILL_AWS_ENDPOINT") is not null, "ROLLBACK_DRILL_AWS_ENDPOINT is set: the drill would use it instead of starting moto.");
-        DrillThroughTheRunner.AssertPasses(DrillPath, "=== Rollback ===", "Succeeded", "AWS drill passed: AWSCURRENT of", "alias live of", "runs arn:aws:ecs:", "paths invalidated");
+        DrillThroughTheRunner.AssertPasses(DrillPath, "=== Rollback ===", "Succeeded", "AWS drill passed: AWSCURRENT of", "alias live of", "runs arn:aws:ecs:", "paths invalidated", "forwards all to blue again after 2 traffic steps", "the replaced instance kept as");
     }
 }
