@@ -16,7 +16,10 @@ namespace Rollback.Benchmarks;
 /// --directory: a whole Directory rollback (readiness, staging, the swap, the safety point, verification) of the
 /// generated release, back and forth under an independent reader polling a file of the live folder, against a durable
 /// copy of the same tree measured in the same run: `cp -a` of the point's artifacts beside the live folder followed by
-/// `sync -f` of that file system. Prints the whole and each step; asserts nothing.
+/// `sync -f` of that file system. Each rollback is followed by one durable copy, under the same reader, so both sides
+/// share the machine alike (the reader busy-polls one core; on a shared machine the load moves from minute to minute):
+/// each pair gives one ratio, and the median of those is the figure. Prints the whole, each step and the load average
+/// around each pair; asserts nothing.
 /// </summary>
 internal static class DirectoryBenchmark
 {
@@ -48,11 +51,19 @@ internal static class DirectoryBenchmark
 
         var samples = new List<RollbackSample>();
         var steps = new List<IReadOnlyList<RollbackStep>>();
+        var baseline = new List<(TimeSpan Copy, TimeSpan Sync)>();
+        var loads = new List<string> { LoadAverage() };
+        var ourCpu = new List<TimeSpan>();
+        var copyCpu = new List<TimeSpan>();
+        var beside = Path.GetDirectoryName(live)!;
+        Shell.Run(null, "sync", "-f", beside);
         using var reader = new PresenceWatcher(Path.Combine(live, generator.ProbeFile));
         for (var run = 0; run < options.Runs; run++)
         {
             var to = run % 2 == 0 ? Good : Bad;
-            scratch.Progress($"Rollback {run + 1} of {options.Runs} to {to} under a reader...");
+            scratch.Progress($"Rollback {run + 1} of {options.Runs} to {to} under a reader (load average {loads[^1]})...");
+            var (cpuBefore, _) = CpuClock.Process();
+            var readerBefore = reader.CpuTime;
             clock.Start();
             var result = engine.Rollbacks.Run(new RollbackRequest
             {
@@ -64,6 +75,7 @@ internal static class DirectoryBenchmark
                 AfterSwitch = () => { },
             });
             var wall = clock.Elapsed;
+            ourCpu.Add(CpuClock.Process().Own - cpuBefore - (reader.CpuTime - readerBefore));
             if (result.Status != RollbackStatus.Succeeded)
             {
                 throw new InvalidOperationException($"Rollback to {to} ended {result.Status}: {result.Message}");
@@ -71,13 +83,16 @@ internal static class DirectoryBenchmark
 
             samples.Add(RollbackSample.From(result, wall, clock));
             steps.Add(result.Steps);
+            scratch.Progress($"Durable copy {run + 1} of {options.Runs}: cp -a of the point's artifacts beside the live folder, then sync -f, under the same reader...");
+            var (_, childrenBefore) = CpuClock.Process();
+            baseline.Add(DurableCopy(points[Good], beside, run));
+            copyCpu.Add(CpuClock.Process().Children - childrenBefore);
+            loads.Add(LoadAverage());
         }
 
         reader.Stop();
-        scratch.Progress("Baseline: cp -a of the point's artifacts beside the live folder, then sync -f...");
-        var baseline = DurableCopies(points[Good], Path.GetDirectoryName(live)!, options.Runs);
         Console.WriteLine();
-        Console.Write(Text(options, scratch.Path, samples, steps, baseline, reader));
+        Console.Write(Text(options, scratch.Path, samples, steps, baseline, reader, loads, (ourCpu, copyCpu)));
         return 0;
     }
 
@@ -86,42 +101,49 @@ internal static class DirectoryBenchmark
     /// its own, left for the scratch removal: deleting is no part of either side (and on a file system mounted with
     /// online discard, deleting 20,000 files takes minutes).
     /// </summary>
-    private static List<(TimeSpan Copy, TimeSpan Sync)> DurableCopies(RollbackPoint point, string beside, int runs)
+    private static (TimeSpan Copy, TimeSpan Sync) DurableCopy(RollbackPoint point, string beside, int run)
     {
         var source = Path.Combine(point.Path, PointStore.ArtifactsFolderName);
-        var times = new List<(TimeSpan, TimeSpan)>();
-        Shell.Run(null, "sync", "-f", beside);
-        for (var run = 0; run < runs; run++)
-        {
-            var destination = Path.Combine(beside, "baseline-copy-" + run.ToString(CultureInfo.InvariantCulture));
-            var watch = Stopwatch.StartNew();
-            Shell.Run(null, "cp", "-a", "--", source, destination);
-            var copied = watch.Elapsed;
-            Shell.Run(null, "sync", "-f", destination);
-            times.Add((copied, watch.Elapsed - copied));
-        }
-
-        return times;
+        var destination = Path.Combine(beside, "baseline-copy-" + run.ToString(CultureInfo.InvariantCulture));
+        var watch = Stopwatch.StartNew();
+        Shell.Run(null, "cp", "-a", "--", source, destination);
+        var copied = watch.Elapsed;
+        Shell.Run(null, "sync", "-f", destination);
+        return (copied, watch.Elapsed - copied);
     }
 
+    /// <summary>The 1-minute load average (/proc/loadavg), or "unknown" where there is none.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+
     private static string Text(Options options, string root, List<RollbackSample> samples, List<IReadOnlyList<RollbackStep>> steps,
-        List<(TimeSpan Copy, TimeSpan Sync)> baseline, PresenceWatcher reader)
+        List<(TimeSpan Copy, TimeSpan Sync)> baseline, PresenceWatcher reader, List<string> loads,
+        (List<TimeSpan> Ours, List<TimeSpan> Copy) cpu)
     {
         var text = new StringBuilder();
         void Line(string line = "") => text.Append(line).Append('\n');
         var durable = baseline.Select(b => b.Copy + b.Sync).ToList();
         var ours = samples.Select(s => s.Wall).ToList();
-        var ratio = Stats.Median(ours).TotalSeconds / Stats.Median(durable).TotalSeconds;
-        Line($"Directory rollback vs a durable copy ({options.Files:N0} files, {options.Megabytes:N0} MiB; {samples.Count} rollbacks back and forth; medians)");
+        var ratios = ours.Zip(durable, (o, d) => o.TotalSeconds / d.TotalSeconds).ToList();
+        var ratio = ratios.OrderBy(r => r).ElementAt(ratios.Count / 2);
+        string Ratio(double value) => value.ToString("0.00", CultureInfo.InvariantCulture) + "x";
+        Line($"Directory rollback vs a durable copy ({options.Files:N0} files, {options.Megabytes:N0} MiB; {samples.Count} rollbacks back and forth, each followed by a durable copy; medians)");
         Line($"Machine   {Report.MachineFacts()}");
         Line($"Work      {root} on {Report.FileSystemOf(root)}");
+        Line($"Load      1-minute load average before the first pair and after each: {string.Join(", ", loads)}");
         Line();
         Row(text, "whole rollback, call to return", ours);
         Row(text, "durable copy: cp -a + sync -f", durable);
         Row(text, "  of which cp -a", baseline.Select(b => b.Copy));
         Row(text, "  of which sync -f", baseline.Select(b => b.Sync));
-        Line($"  ratio rollback / durable copy: {ratio.ToString("0.00", CultureInfo.InvariantCulture)}x (goal <= {Goal.ToString("0.0", CultureInfo.InvariantCulture)}x)");
-        Line($"  downtime (engine): {Stats.Format(Stats.Median(samples.Select(s => s.Downtime)))}; reader on the live folder: {reader.MissingPolls:N0} of {reader.Polls:N0} reads failed, longest gap {Stats.Format(reader.LongestGap)}");
+        Line($"  RATIO rollback / durable copy: {Ratio(ratio)} (median of the pairs: {string.Join(", ", ratios.Select(Ratio))}; goal <= {Goal.ToString("0.0", CultureInfo.InvariantCulture)}x)");
+        if (CpuClock.Available)
+        {
+            var cpuRatio = Stats.Median(cpu.Ours).TotalSeconds / Math.Max(0.01, Stats.Median(cpu.Copy).TotalSeconds);
+            Line($"  CPU time (user + system; the reader's left out): rollback {Stats.Format(Stats.Median(cpu.Ours))}, cp -a + sync -f {Stats.Format(Stats.Median(cpu.Copy))} ({Ratio(cpuRatio)}; the load does not stretch these)");
+        }
+
+        Line($"  downtime (engine): {Stats.Format(Stats.Median(samples.Select(s => s.Downtime)))}; reader on the live folder, polling through rollbacks and copies: {reader.MissingPolls:N0} of {reader.Polls:N0} reads failed, longest gap {Stats.Format(reader.LongestGap)}");
         Line();
         Line("  where the time goes (phases from the engine's progress marks):");
         foreach (var phase in RollbackSample.PhaseOrder)
