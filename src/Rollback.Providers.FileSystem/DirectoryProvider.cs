@@ -159,7 +159,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         var expected = kept == CopyKeepsModesOnly ? point.Artifacts.Select(a => new ArtifactEntry { RelativePath = a.RelativePath, Sha256 = a.Sha256, LinkTarget = a.LinkTarget, Type = a.Type, Mode = a.Mode }).ToList() : point.Artifacts.ToList();
         // An entry replaced by a link or missing is a content difference, which ArtifactsIntact reports; this check is about modes.
         var links = new HashSet<string>(point.Artifacts.Where(a => a.LinkTarget is not null).Select(a => a.RelativePath), StringComparer.Ordinal);
-        var differences = FileTree.MetadataDifferences(artifactBase, expected, context.Cancellation)
+        var differences = FileTree.MetadataDifferences(artifactBase, expected, context.Cancellation, context.Listings)
             .Where(d => links.Contains(d.RelativePath) || !NativeFileSystem.IsLink(Path.Combine(artifactBase, d.RelativePath)))
             .ToList();
         var folder = FileSystemChecks.FolderMetadataDifference(artifactBase, point.Metadata, compareOwner: kept != CopyKeepsModesOnly);

@@ -169,6 +169,37 @@ public sealed class FileTreeTests : IDisposable
     }
 
     [Fact]
+    public void TreeFingerprintIsTheHashOfTheStoredLineForm()
+    {
+        // Fingerprints are stored in every manifest and journal: the form must never move. Each entry's line is
+        // "path\0content" plus "\0mode\0owner:group" where metadata is recorded, in ordinal path order, joined by newlines
+        // (UTF-8); special files are left out, and the content-only form keeps files and links by content alone.
+        var entries = new List<ArtifactEntry>
+        {
+            new() { RelativePath = "zé中/😀.txt", Sha256 = "c2", Size = 2, Mode = "0644", Owner = 1000, Group = 100 },
+            new() { RelativePath = "a", Sha256 = string.Empty, Type = FileTree.DirectoryType, Mode = "0755", Owner = 0, Group = 0 },
+            new() { RelativePath = "a/link", Sha256 = string.Empty, LinkTarget = "../b", Owner = 1, Group = 2 },
+            new() { RelativePath = "a/old.bin", Sha256 = "c1", Size = 1 },
+            new() { RelativePath = "a/pipe", Sha256 = string.Empty, Type = "NamedPipe" },
+            new() { RelativePath = "B.txt", Sha256 = "c3", Size = 3, Mode = "4755", Owner = 5, Group = 6 },
+        };
+        var many = Enumerable.Range(0, 5000).Select(i => new ArtifactEntry { RelativePath = $"many/{i:D5}-{new string('x', i % 40)}", Sha256 = $"{i:x64}", Mode = "0600", Owner = 7, Group = 8 }).ToList();
+
+        static string Hash(IEnumerable<string> lines) => Rollback.Store.Checksums.HashText(string.Join("\n", lines));
+        static IEnumerable<ArtifactEntry> Ordered(IEnumerable<ArtifactEntry> all) => all.OrderBy(a => a.RelativePath, StringComparer.Ordinal);
+
+        Assert.Equal(
+            Hash(new[] { "B.txt\0c3\04755\05:6", "a\0dir\00755\00:0", "a/link\0link:../b\0\01:2", "a/old.bin\0c1", "zé中/😀.txt\0c2\00644\01000:100" }),
+            FileTree.TreeFingerprint(entries));
+        Assert.Equal(
+            Hash(new[] { "B.txt\0c3", "a/link\0link:../b", "a/old.bin\0c1", "zé中/😀.txt\0c2" }),
+            FileTree.ContentFingerprint(entries));
+        Assert.Equal(Hash(Ordered(many).Select(a => $"{a.RelativePath}\0{a.Sha256}\00600\07:8")), FileTree.TreeFingerprint(many));
+        Assert.Equal(FileTree.TreeFingerprint(many), FileTree.TreeFingerprint(Enumerable.Reverse(many)));
+        Assert.Equal(Hash(Array.Empty<string>()), FileTree.TreeFingerprint(Array.Empty<ArtifactEntry>()));
+    }
+
+    [Fact]
     public void VerifyPassesOnAnIntactCopy()
     {
         var (copy, manifest) = CopyOfSource();

@@ -72,17 +72,28 @@ public static class FileTree
         {
             cancellation.ThrowIfCancellationRequested();
             var folder = pending.Pop();
-            var entries = NativeFileSystem.CanStat
-                ? Directory.EnumerateFileSystemEntries(folder).Select(path => ItemOf(rootLength, path))
-                : new DirectoryInfo(folder).EnumerateFileSystemInfos().Select(entry => ItemOf(fullRoot, entry));
-            foreach (var item in entries)
-            {
-                if (item.Type == DirectoryType)
-                {
-                    pending.Push(item.FullPath);
-                }
 
-                items.Add(item);
+            // Each entry is stated by its name in its open folder: a path walked once per folder, not once per entry.
+            var opened = NativeFileSystem.CanStat ? NativeFileSystem.OpenFolder(folder) : -1;
+            try
+            {
+                var names = folder.TrimEnd(Path.DirectorySeparatorChar).Length + 1;
+                var entries = NativeFileSystem.CanStat
+                    ? Directory.EnumerateFileSystemEntries(folder).Select(path => ItemOf(rootLength, path, opened, names))
+                    : new DirectoryInfo(folder).EnumerateFileSystemInfos().Select(entry => ItemOf(fullRoot, entry));
+                foreach (var item in entries)
+                {
+                    if (item.Type == DirectoryType)
+                    {
+                        pending.Push(item.FullPath);
+                    }
+
+                    items.Add(item);
+                }
+            }
+            finally
+            {
+                NativeFileSystem.CloseFolder(opened);
             }
         }
 
@@ -228,16 +239,16 @@ public static class FileTree
     /// Without <paramref name="contents"/> no file is read: everything above is proven but a file's content, whose size alone
     /// is compared; for a restore that proves each file's SHA-256 as it reads it to stage a copy (see <see cref="Providers.ISwitchSafetyPointProvider"/>).
     /// </remarks>
-    public static void Verify(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts, IRollbackReporter reporter, CancellationToken cancellation, bool contents = true)
+    /// <remarks>With <paramref name="listings"/>, the listing made here is kept there for the next check of the same tree.</remarks>
+    public static void Verify(string baseDirectory, IReadOnlyList<ArtifactEntry> artifacts, IRollbackReporter reporter, CancellationToken cancellation, bool contents = true, TreeListings? listings = null)
     {
         // Every manifest path is proven to stay inside the base, and every folder on the way checked once for links
         // that lead out, before any file is opened: a tampered manifest must not make us read outside.
         // One listing of the tree (a stat of each entry, nothing opened, no link followed) answers for the folders, links and
         // files below and for what was added; only a file's content needs a read. A manifest path the listing holds is a path
         // inside the base as it stands; any other is resolved on paper first.
-        var listed = Directory.Exists(baseDirectory)
-            ? Scan(baseDirectory, skipSpecialFiles: true, cancellation).ToDictionary(i => i.RelativePath, StringComparer.Ordinal)
-            : new Dictionary<string, Item>(StringComparer.Ordinal);
+        var listing = Directory.Exists(baseDirectory) ? Scan(baseDirectory, skipSpecialFiles: true, cancellation) : Array.Empty<Item>();
+        var listed = listing.ToDictionary(i => i.RelativePath, StringComparer.Ordinal);
         var resolved = artifacts.Select(a => (Artifact: a, Path: listed.TryGetValue(a.RelativePath, out var item) && SafePath.RelativePathProblem(a.RelativePath) is null
             ? item.FullPath
             : SafePath.Resolve(baseDirectory, a.RelativePath))).ToList();
@@ -320,19 +331,24 @@ public static class FileTree
             reporter,
             cancellation);
         ThrowIfAny(baseDirectory, differences.ToList());
+        if (Directory.Exists(baseDirectory))
+        {
+            listings?.Remember(baseDirectory, listing);
+        }
     }
 
     /// <summary>
     /// Compares the modes, owners and groups a manifest records with the tree's own (stat only, nothing is read), and
     /// returns the differences. Entries without recorded metadata (older points, Windows) are not compared.
     /// </summary>
-    public static IReadOnlyList<Difference> MetadataDifferences(string root, IReadOnlyList<ArtifactEntry> expected, CancellationToken cancellation)
+    /// <remarks>With <paramref name="listings"/>, a listing of the same tree this operation has just made (and proven) is used instead of a new one.</remarks>
+    public static IReadOnlyList<Difference> MetadataDifferences(string root, IReadOnlyList<ArtifactEntry> expected, CancellationToken cancellation, TreeListings? listings = null)
     {
         var differences = new List<Difference>();
 
         // One listing (a stat of each entry) answers for every entry it reaches; an entry it does not reach is looked up by path.
         var listed = NativeFileSystem.CanStat && Directory.Exists(root)
-            ? Scan(root, skipSpecialFiles: true, cancellation).ToDictionary(i => i.RelativePath, StringComparer.Ordinal)
+            ? (listings?.Take(root) ?? Scan(root, skipSpecialFiles: true, cancellation)).ToDictionary(i => i.RelativePath, StringComparer.Ordinal)
             : new Dictionary<string, Item>(StringComparer.Ordinal);
         foreach (var entry in expected.Where(e => (e.Type is null or DirectoryType) && (e.Mode is not null || e.Owner is not null)))
         {
@@ -410,12 +426,71 @@ public static class FileTree
     /// owner and group. Skipped special files are left out (they are not restored). For entries without metadata it is
     /// the fingerprint older points carry, so those still compare by content.
     /// </summary>
-    public static string TreeFingerprint(IEnumerable<ArtifactEntry> artifacts) =>
-        Checksums.HashText(string.Join("\n", artifacts.Where(a => a.Type is null or DirectoryType).OrderBy(a => a.RelativePath, StringComparer.Ordinal).Select(FingerprintLine)));
+    public static string TreeFingerprint(IEnumerable<ArtifactEntry> artifacts) => Fingerprint(artifacts, contentOnly: false);
 
     /// <summary>The fingerprint of the same tree by content only (the form of points captured before metadata was recorded).</summary>
-    public static string ContentFingerprint(IEnumerable<ArtifactEntry> artifacts) =>
-        TreeFingerprint(artifacts.Where(a => a.Type is null).Select(a => new ArtifactEntry { RelativePath = a.RelativePath, Sha256 = a.Sha256, LinkTarget = a.LinkTarget }));
+    public static string ContentFingerprint(IEnumerable<ArtifactEntry> artifacts) => Fingerprint(artifacts, contentOnly: true);
+
+    /// <summary>
+    /// The SHA-256 of the entries' lines in ordinal path order, joined by newlines (UTF-8). The lines are hashed as they are
+    /// written, a chunk at a time, instead of joined into one string of every entry first; a listing or manifest already in
+    /// that order (as both are kept) is not sorted again. With <paramref name="contentOnly"/>: files and links by path and
+    /// content alone, the form of points captured before metadata was recorded.
+    /// </summary>
+    private static string Fingerprint(IEnumerable<ArtifactEntry> artifacts, bool contentOnly)
+    {
+        var entries = artifacts.Where(a => a.Type is null || (!contentOnly && a.Type == DirectoryType)).ToList();
+        for (var i = 1; i < entries.Count; i++)
+        {
+            if (string.CompareOrdinal(entries[i - 1].RelativePath, entries[i].RelativePath) > 0)
+            {
+                entries = entries.OrderBy(a => a.RelativePath, StringComparer.Ordinal).ToList();
+                break;
+            }
+        }
+
+        using var text = new HashedText();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (i > 0)
+            {
+                text.EndLine();
+            }
+
+            AppendFingerprintLine(text.Line, entries[i], contentOnly);
+        }
+
+        return text.Finish();
+    }
+
+    /// <summary>
+    /// "path\0sha256" (or "dir", or "link:target"), and where a mode or owner is recorded "\0mode\0owner:group" (no mode for
+    /// a link): the line each entry adds to a fingerprint. Content only: the path and content alone.
+    /// </summary>
+    private static void AppendFingerprintLine(System.Text.StringBuilder line, ArtifactEntry a, bool contentOnly)
+    {
+        line.Append(a.RelativePath).Append('\0');
+        if (a.Type == DirectoryType)
+        {
+            line.Append("dir");
+        }
+        else if (a.LinkTarget is null)
+        {
+            line.Append(a.Sha256);
+        }
+        else
+        {
+            line.Append("link:").Append(a.LinkTarget);
+        }
+
+        if (contentOnly || (a.Mode is null && a.Owner is null))
+        {
+            return;
+        }
+
+        line.Append('\0').Append(a.LinkTarget is null ? a.Mode : null).Append('\0')
+            .Append(a.Owner?.ToString(CultureInfo.InvariantCulture)).Append(':').Append(a.Group?.ToString(CultureInfo.InvariantCulture));
+    }
 
     /// <summary>True when the manifest records any mode or owner (points captured before that record none).</summary>
     public static bool HasMetadata(IEnumerable<ArtifactEntry> artifacts) => artifacts.Any(a => a.Mode is not null || a.Owner is not null || a.Type is not null);
@@ -442,10 +517,11 @@ public static class FileTree
     /// An entry from one statx of <paramref name="path"/> itself (Linux): its type, mode, owner, size and change key at once.
     /// Its relative path (as <see cref="SafePath.ToRelative"/> gives it) follows the root's <paramref name="rootLength"/> characters.
     /// </summary>
-    private static Item ItemOf(int rootLength, string path)
+    /// <remarks>With an open <paramref name="folder"/> (<see cref="NativeFileSystem.OpenFolder"/>), the entry is stated there by its name: the path from character <paramref name="nameStart"/> on.</remarks>
+    private static Item ItemOf(int rootLength, string path, int folder, int nameStart)
     {
         var relative = path.Substring(rootLength).Replace('\\', '/');
-        var status = NativeFileSystem.Stat(path)!;
+        var status = (folder >= 0 ? NativeFileSystem.StatAt(folder, path.Substring(nameStart), path) : NativeFileSystem.Stat(path))!;
         return status.Kind switch
         {
             UnixFileKind.SymbolicLink => new Item { RelativePath = relative, FullPath = path, LinkTarget = NativeFileSystem.ReadLink(path) ?? string.Empty, Status = status },
@@ -483,14 +559,6 @@ public static class FileTree
         DirectoryType => "a folder",
         _ => "an entry of unknown type",
     };
-
-    private static string FingerprintLine(ArtifactEntry a)
-    {
-        var line = a.RelativePath + "\0" + (a.Type == DirectoryType ? "dir" : a.LinkTarget is null ? a.Sha256 : "link:" + a.LinkTarget);
-        return a.Mode is null && a.Owner is null
-            ? line
-            : line + "\0" + (a.LinkTarget is null ? a.Mode : null) + "\0" + a.Owner?.ToString(CultureInfo.InvariantCulture) + ":" + a.Group?.ToString(CultureInfo.InvariantCulture);
-    }
 
     private static string Target(string destination, string relativePath) =>
         Path.Combine(destination, relativePath.Replace('/', Path.DirectorySeparatorChar));

@@ -88,10 +88,10 @@ public sealed class ReadinessOperations : EnginePart
         {
             var deferContents = stagingVerifies && provider is ISwitchSafetyPointProvider staging && staging.VerifiesWhileStaging(point);
             var artifactsCheck = checks.Count;
-            checks.Add(ArtifactsIntact(target, provider, point, contents: !deferContents, cancellation));
+            var context = Engine.Operation(cancellation, hashes);
+            checks.Add(ArtifactsIntact(target, provider, point, contents: !deferContents, cancellation, context.Listings));
             try
             {
-                var context = Engine.Operation(cancellation, hashes);
                 current = EngineServices.Describe(target, provider, context);
                 checks.AddRange(provider.Check(target, point, current, context));
             }
@@ -141,10 +141,11 @@ public sealed class ReadinessOperations : EnginePart
     }
 
     /// <summary>The point's artifacts against their manifest: the whole tree, and with <paramref name="contents"/> every file's SHA-256.</summary>
-    private CheckResult ArtifactsIntact(RollbackTarget target, IRollbackProvider provider, RollbackPoint point, bool contents, CancellationToken cancellation) =>
+    /// <remarks>The tree's listing is left in <paramref name="listings"/> for the kind's own check of the same tree (its modes and owners).</remarks>
+    private CheckResult ArtifactsIntact(RollbackTarget target, IRollbackProvider provider, RollbackPoint point, bool contents, CancellationToken cancellation, TreeListings? listings = null) =>
         Guard(ArtifactsIntactCheck, () =>
         {
-            FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, cancellation, contents);
+            FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, cancellation, contents, listings);
             var what = $"{point.Artifacts.Count:N0} artifacts ({point.TotalSize / 1048576.0:N1} MiB)";
             return CheckResult.Pass(ArtifactsIntactCheck, contents
                 ? $"{what} match their SHA-256."

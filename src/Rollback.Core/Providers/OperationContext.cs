@@ -36,6 +36,12 @@ public class OperationContext
     public HashReuse Hashes { get; init; } = new();
 
     /// <summary>
+    /// Listings of a point's tree that a check of this operation has made (readiness proving the point's tree), for a kind's
+    /// check of the same tree (its modes and owners) to take instead of listing it again. Each operation has its own.
+    /// </summary>
+    public TreeListings Listings { get; init; } = new();
+
+    /// <summary>
     /// Where the store keeps the secret values given as a SecureString or PSCredential (the engine sets it on every
     /// context it makes); a kind reads a secret setting with <see cref="Reveal"/>, never from this folder itself.
     /// </summary>
