@@ -76,6 +76,9 @@ public sealed class RollbackEngine
 
     public IRollbackReporter Reporter => _services.Reporter;
 
+    /// <summary>The store in use: its kind, where it is (never with a password), its schema version and user.</summary>
+    public RollbackStoreInfo DescribeStore() => _services.Store.Description;
+
     /// <summary>The store, for tests of the engine only: hosts go through the parts.</summary>
     internal RollbackStore Store => _services.Store;
 

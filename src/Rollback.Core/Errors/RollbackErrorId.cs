@@ -85,6 +85,10 @@ public static class RollbackErrorId
     public const string StoreLayoutInvalid = nameof(StoreLayoutInvalid);
     /// <summary>A store path this platform cannot use as given (a UNC path on Linux or macOS).</summary>
     public const string StorePathInvalid = nameof(StorePathInvalid);
+    /// <summary>The shared store's server cannot be reached or went away during the operation; nothing was half-written.</summary>
+    public const string StoreUnavailable = nameof(StoreUnavailable);
+    /// <summary>The shared store's schema is newer than this module knows (another machine runs a newer module).</summary>
+    public const string StoreSchemaNewer = nameof(StoreSchemaNewer);
     /// <summary>The journal cannot be appended to, so nothing that must be journaled may start.</summary>
     public const string JournalUnwritable = nameof(JournalUnwritable);
     /// <summary>The journal key file (ROLLBACK_JOURNAL_KEY_FILE) may be read by others than its owner.</summary>

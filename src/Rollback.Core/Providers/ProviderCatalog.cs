@@ -100,6 +100,14 @@ public sealed class ProviderCatalog
     public string? RecommendedAction(string errorId) =>
         _providers.Values.SelectMany(p => p.Schema.ErrorIds).FirstOrDefault(e => e.ErrorId == errorId)?.RecommendedAction;
 
+    /// <summary>The shared store kinds (postgresql://...) found beside the engine: none in a catalogue made from a list.</summary>
+    public IReadOnlyList<Store.IStoreKind> StoreKinds { get; private set; } = Array.Empty<Store.IStoreKind>();
+
+    public static IEnumerable<Store.IStoreKind> FindStoreKindsIn(Assembly assembly) =>
+        assembly.GetExportedTypes()
+            .Where(t => t.IsClass && !t.IsAbstract && typeof(Store.IStoreKind).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+            .Select(t => (Store.IStoreKind)Activator.CreateInstance(t)!);
+
     public static IEnumerable<IRollbackProvider> FindIn(Assembly assembly) =>
         assembly.GetExportedTypes()
             .Where(t => t.IsClass && !t.IsAbstract && typeof(IRollbackProvider).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
@@ -112,6 +120,7 @@ public sealed class ProviderCatalog
     public static ProviderCatalog Discover(string directory)
     {
         var providers = new List<IRollbackProvider>();
+        var storeKinds = new List<Store.IStoreKind>();
         var failures = new List<ProviderLoadFailure>();
         var paths = Directory.Exists(directory) ? Directory.GetFiles(directory, ProviderAssemblyPattern) : Array.Empty<string>();
         foreach (var path in paths.OrderBy(p => p, StringComparer.Ordinal))
@@ -119,7 +128,11 @@ public sealed class ProviderCatalog
             try
             {
                 // Listed in full before any is kept: half an assembly's kinds would be a puzzle, none is a clear error.
-                providers.AddRange(FindIn(LoadBesideEngine(path)).ToList());
+                var assembly = LoadBesideEngine(path);
+                var found = FindIn(assembly).ToList();
+                var kinds = FindStoreKindsIn(assembly).ToList();
+                providers.AddRange(found);
+                storeKinds.AddRange(kinds);
             }
             catch (Exception ex) when (IsLoadFailure(ex))
             {
@@ -127,7 +140,7 @@ public sealed class ProviderCatalog
             }
         }
 
-        return new ProviderCatalog(providers, failures);
+        return new ProviderCatalog(providers, failures) { StoreKinds = storeKinds };
     }
 
     private static bool IsLoadFailure(Exception ex) =>

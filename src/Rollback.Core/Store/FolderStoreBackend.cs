@@ -16,7 +16,7 @@ public sealed class FolderStoreBackend : IStoreBackend
 {
     public FolderStoreBackend(RollbackStore store)
     {
-        Description = new StoreDescription
+        Description = new RollbackStoreInfo
         {
             Kind = "Folder",
             Location = store.Root,
@@ -29,7 +29,7 @@ public sealed class FolderStoreBackend : IStoreBackend
         Locks = new FolderLocks(store);
     }
 
-    public StoreDescription Description { get; }
+    public RollbackStoreInfo Description { get; }
 
     public ITargetRecords Targets { get; }
 

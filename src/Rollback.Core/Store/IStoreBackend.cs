@@ -14,7 +14,7 @@ namespace Rollback.Store;
 public interface IStoreBackend : IDisposable
 {
     /// <summary>What Get-RollbackStore shows: the kind, where it is (never with a password), the schema version, the user.</summary>
-    StoreDescription Description { get; }
+    RollbackStoreInfo Description { get; }
 
     ITargetRecords Targets { get; }
 
@@ -23,25 +23,6 @@ public interface IStoreBackend : IDisposable
     IJournalLog JournalLog { get; }
 
     IStoreLocks Locks { get; }
-}
-
-/// <summary>The store in use, as Get-RollbackStore shows it.</summary>
-public sealed class StoreDescription
-{
-    /// <summary>"Folder" or "PostgreSql".</summary>
-    public string Kind { get; init; } = string.Empty;
-
-    /// <summary>The folder, or the server and database (without a password).</summary>
-    public string Location { get; init; } = string.Empty;
-
-    /// <summary>Where the points' artifacts are kept.</summary>
-    public string ArtifactLocation { get; init; } = string.Empty;
-
-    /// <summary>The version of the store's schema (the folder store has none: null).</summary>
-    public int? SchemaVersion { get; init; }
-
-    /// <summary>Who the store is used as: the database user, or the folder's owner (the current user).</summary>
-    public string User { get; init; } = string.Empty;
 }
 
 /// <summary>The registered targets, read and replaced whole under the backend's own exclusive lock.</summary>

@@ -73,7 +73,7 @@ public sealed class RollbackStore
     public string Location => Backend.Description.Location;
 
     /// <summary>What the store is, for Get-RollbackStore.</summary>
-    public StoreDescription Description => Backend.Description;
+    public RollbackStoreInfo Description => Backend.Description;
 
     /// <summary>
     /// The journal key file (see <see cref="JournalKey"/>), or null for none: ROLLBACK_JOURNAL_KEY_FILE when the store is

@@ -16,7 +16,7 @@ internal sealed class Sandbox : IDisposable
     public Sandbox()
     {
         Root = _folder.Path;
-        Store = new RollbackStore(Path.Combine(Root, "store"));
+        Store = TestStores.Create(Path.Combine(Root, "store"));
         Catalog = new ProviderCatalog(ProviderCatalog.FindIn(typeof(FileSystemReleaseProvider).Assembly));
         Engine = NewEngine();
     }
@@ -90,5 +90,9 @@ internal sealed class Sandbox : IDisposable
         return files;
     }
 
-    public void Dispose() => _folder.Dispose();
+    public void Dispose()
+    {
+        Store.Backend.Dispose();
+        _folder.Dispose();
+    }
 }

@@ -1,0 +1,280 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Rollback.Errors;
+using Rollback.Providers.PostgreSql.Store;
+using Rollback.Store;
+using Rollback.Testing;
+using Xunit;
+
+namespace Rollback.Tests.SharedStore;
+
+/// <summary>
+/// The shared store on the real PostgreSQL 15 server: its schema (versioned, idempotent, migrated once when two
+/// first uses race), one registry and one journal seen by every store opened on it, the same hash chain and -Verify as
+/// the folder store, appends from many writers at once that neither fork nor lose an entry, and target locks that are
+/// session advisory locks (exclusive, naming their holder, gone with the session that held them).
+/// </summary>
+[Collection(PostgreSqlGroup.Name)]
+public sealed class SharedStoreTests : IDisposable
+{
+    private readonly PostgreSqlServer _server;
+    private readonly TempFolder _folder = new();
+    private readonly List<RollbackStore> _opened = new();
+    private readonly string _database = string.Empty;
+
+    public SharedStoreTests(PostgreSqlServer server)
+    {
+        _server = server;
+        if (server.SkipReason is null)
+        {
+            _database = server.CreateDatabase("shared_store");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var store in _opened)
+        {
+            store.Backend.Dispose();
+        }
+
+        if (_database.Length > 0)
+        {
+            _server.DropDatabase(_database);
+        }
+
+        _folder.Dispose();
+    }
+
+    [SkippableFact]
+    public void FirstUseCreatesTheSchemaOnceEvenWhenEightOpenItAtOnceAndGetRollbackStoreDescribesIt()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var stores = new ConcurrentBag<RollbackStore>();
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ => stores.Add(Open()));
+        _opened.AddRange(stores);
+
+        Assert.Equal(1L, _server.Scalar<long>(_database, "SELECT count(*) FROM rollback_store.schema_version"));
+        var info = stores.First().Description;
+        Assert.Equal("PostgreSql", info.Kind);
+        Assert.Equal(1, info.SchemaVersion);
+        Assert.Equal(PostgreSqlServer.AdminUser, info.User);
+        Assert.Equal($"postgresql://127.0.0.1:{_server.Port}/{_database}?user={PostgreSqlServer.AdminUser}", info.Location);
+        Assert.Equal(_folder["artifacts"], info.ArtifactLocation);
+
+        // Opened again: nothing is migrated twice.
+        Open();
+        Assert.Equal(1L, _server.Scalar<long>(_database, "SELECT count(*) FROM rollback_store.schema_version"));
+    }
+
+    [SkippableFact]
+    public void ASchemaNewerThanTheModuleIsRefusedNotDowngraded()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        Open();
+        _server.Execute(_database, "INSERT INTO rollback_store.schema_version (version) VALUES (99)");
+
+        var ex = Assert.Throws<RollbackException>(() => Open());
+        Assert.Equal(RollbackErrorId.StoreSchemaNewer, ex.ErrorId);
+        Assert.Contains("99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void TwoStoresOnOneDatabaseSeeOneRegistryAndOneJournal()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var first = Open();
+        var second = Open();
+        first.Targets.Save(new RollbackTarget { Name = "api", Kind = "Directory", Settings = new SettingsDictionary(new[] { new KeyValuePair<string, object?>("Path", "/srv/api") }) }, replace: false);
+        first.Journal.Append(Entry("api", 0));
+
+        Assert.Equal("api", Assert.Single(second.Targets.GetAll()).Name);
+        Assert.Equal("/srv/api", second.Targets.Get("API").Settings["Path"]);
+        var duplicate = Assert.Throws<RollbackException>(() => second.Targets.Save(new RollbackTarget { Name = "Api", Kind = "Directory", Settings = new SettingsDictionary(Array.Empty<KeyValuePair<string, object?>>()) }, replace: false));
+        Assert.Equal(RollbackErrorId.TargetAlreadyExists, duplicate.ErrorId);
+        Assert.Equal(1, Assert.Single(second.Journal.Read()).Sequence);
+
+        second.Targets.Remove("api");
+        Assert.Empty(first.Targets.GetAll());
+    }
+
+    [SkippableFact]
+    public void JournalIsTheSameHashChainAndVerifyCatchesAnEditedAndARemovedEntry()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var store = Open();
+        for (var i = 0; i < 5; i++)
+        {
+            store.Journal.Append(Entry("api", i));
+        }
+
+        var verification = store.Journal.Verify();
+        Assert.True(verification.IsValid, verification.Message);
+        Assert.Equal(5, verification.EntryCount);
+        Assert.Equal(store.Journal.Read().Select(e => e.PreviousHash).Skip(1), store.Journal.Read().Select(e => e.Hash).Take(4));
+
+        _server.Execute(_database, "UPDATE rollback_store.journal SET line = replace(line, 'entry 2', 'entry X') WHERE sequence = 3");
+        var edited = store.Journal.Verify();
+        Assert.False(edited.IsValid);
+        Assert.Equal(3, edited.FirstBrokenSequence);
+
+        _server.Execute(_database, "UPDATE rollback_store.journal SET line = replace(line, 'entry X', 'entry 2') WHERE sequence = 3; DELETE FROM rollback_store.journal WHERE sequence = 5");
+        var cut = store.Journal.Verify();
+        Assert.False(cut.IsValid);
+        Assert.Contains("entries were removed from its end", cut.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void EightWritersAppendingTwoHundredEntriesEachLeaveEveryEntryOnceAndTheChainIntact()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        const int writers = 8;
+        const int perWriter = 200;
+        var stores = Enumerable.Range(0, writers).Select(_ => Open()).ToList();
+        var holders = new int[1];
+        var overlaps = 0;
+        Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, writer =>
+        {
+            var random = new Random(writer);
+            for (var i = 0; i < perWriter; i++)
+            {
+                stores[writer].Journal.Append(Entry($"writer{writer}", i));
+                if (random.Next(4) == 0 && stores[writer].Backend.Locks.TryAcquire("target-shared", $"writer {writer}") is { } held)
+                {
+                    using (held)
+                    {
+                        if (Interlocked.Increment(ref holders[0]) > 1)
+                        {
+                            Interlocked.Increment(ref overlaps);
+                        }
+
+                        Thread.Sleep(random.Next(3));
+                        Interlocked.Decrement(ref holders[0]);
+                    }
+                }
+            }
+        });
+
+        var entries = stores[0].Journal.Read().ToList();
+        Assert.Equal(writers * perWriter, entries.Count);
+        Assert.Equal(Enumerable.Range(1, writers * perWriter).Select(i => (long)i), entries.Select(e => e.Sequence));
+        Assert.Equal(writers * perWriter, entries.Select(e => e.Target + "/" + e.Reason).Distinct().Count());
+        var verification = stores[0].Journal.Verify();
+        Assert.True(verification.IsValid, verification.Message);
+        Assert.Equal(0, overlaps);
+    }
+
+    [SkippableFact]
+    public void ATargetLockIsExclusiveNamesItsHolderAndHostAndGoesWithItsSession()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var first = Open();
+        var second = Open();
+        var held = first.Backend.Locks.TryAcquire("target-api", "Invoke-Rollback (user alice, process 42 on build-7, since 2026-12-07 05:00:00Z)");
+        Assert.NotNull(held);
+        Assert.Null(second.Backend.Locks.TryAcquire("target-api", "someone else"));
+        Assert.StartsWith("Invoke-Rollback (user alice, process 42 on build-7, since 2026-12-07 05:00:00Z) (database session ", second.Backend.Locks.Holder("target-api"), StringComparison.Ordinal);
+        using (var other = second.Backend.Locks.TryAcquire("target-web", "web"))
+        {
+            Assert.NotNull(other);
+        }
+
+        // The holder's session ends as a killed process's would (the server ends its backend): the lock is free at once.
+        _server.Execute(_database, "SELECT pg_terminate_backend(backend_pid) FROM rollback_store.lock_holders WHERE name = 'target-api'");
+        using (var next = WaitForLock(second, "target-api"))
+        {
+            Assert.NotNull(next);
+            Assert.StartsWith("next", second.Backend.Locks.Holder("target-api"), StringComparison.Ordinal);
+        }
+
+        held!.Dispose();
+        Assert.Null(second.Backend.Locks.Holder("target-api"));
+    }
+
+    [SkippableFact]
+    public void AConnectionStringWithAPasswordOrWithoutArtifactsIsRefusedWithoutShowingThePassword()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var kinds = new IStoreKind[] { new PostgreSqlStoreKind() };
+        var inUser = Assert.Throws<RollbackException>(() => StoreLocation.OpenShared($"postgresql://admin:s3cret-pw@127.0.0.1:{_server.Port}/{_database}?artifacts=/tmp/a", null, kinds));
+        var inQuery = Assert.Throws<RollbackException>(() => StoreLocation.OpenShared($"postgresql://127.0.0.1:{_server.Port}/{_database}?bogus=1&password=s3cret-pw&artifacts=/tmp/a", null, kinds));
+        var noArtifacts = Assert.Throws<RollbackException>(() => StoreLocation.OpenShared($"postgresql://127.0.0.1:{_server.Port}/{_database}", null, kinds));
+        foreach (var ex in new[] { inUser, inQuery, noArtifacts })
+        {
+            Assert.Equal(RollbackErrorId.StorePathInvalid, ex.ErrorId);
+            Assert.DoesNotContain("s3cret-pw", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("s3cret-pw", ex.TargetObject?.ToString() ?? string.Empty, StringComparison.Ordinal);
+        }
+
+        var wrong = Assert.Throws<RollbackException>(() => StoreLocation.OpenShared(TestStores.ConnectionString(_server, _database, _folder["artifacts"]), new NetworkCredential(PostgreSqlServer.AdminUser, "wrong-pw"), kinds));
+        Assert.Equal(RollbackErrorId.StoreUnavailable, wrong.ErrorId);
+        Assert.DoesNotContain("wrong-pw", wrong.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void AServerThatGoesAwayIsStoreUnavailableWithNothingHalfWrittenAndTheNextAppendSucceeds()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var store = Open();
+        store.Journal.Append(Entry("api", 0));
+
+        // Every session of the database ended and new ones refused: what a restart looks like to the module.
+        _server.Execute("postgres", $"ALTER DATABASE \"{_database}\" ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{_database}'");
+        try
+        {
+            var ex = Assert.Throws<RollbackException>(() => store.Journal.Append(Entry("api", 1)));
+            Assert.Equal(RollbackErrorId.StoreUnavailable, ex.ErrorId);
+            Assert.Equal(RollbackErrorId.StoreUnavailable, Assert.Throws<RollbackException>(() => store.Targets.GetAll()).ErrorId);
+        }
+        finally
+        {
+            _server.Execute("postgres", $"ALTER DATABASE \"{_database}\" ALLOW_CONNECTIONS true");
+        }
+
+        store.Journal.Append(Entry("api", 2));
+        Assert.Equal(new long[] { 1, 2 }, store.Journal.Read().Select(e => e.Sequence));
+        Assert.True(store.Journal.Verify().IsValid);
+    }
+
+    private RollbackStore Open()
+    {
+        var store = TestStores.OpenShared(_server, _database, _folder["artifacts"]);
+        lock (_opened)
+        {
+            _opened.Add(store);
+        }
+
+        return store;
+    }
+
+    private static IDisposable? WaitForLock(RollbackStore store, string name)
+    {
+        // The server notices the ended session at once; a bounded wait covers the few milliseconds it takes to clean up.
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            if (store.Backend.Locks.TryAcquire(name, "next") is { } held)
+            {
+                return held;
+            }
+
+            Thread.Sleep(20);
+        }
+
+        return null;
+    }
+
+    private static HistoryEntry Entry(string target, int i) => new()
+    {
+        Time = new DateTimeOffset(2026, 12, 7, 5, 0, 0, TimeSpan.Zero).AddSeconds(i),
+        Target = target,
+        Action = HistoryAction.Capture,
+        Reason = "entry " + i,
+        User = "tester",
+        Status = "Succeeded",
+    };
+}
