@@ -36,6 +36,7 @@
         'Get-RollbackNotification'
         'Unregister-RollbackNotification'
         'Export-RollbackReport'
+        'Get-RollbackStore'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

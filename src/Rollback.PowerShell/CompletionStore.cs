@@ -28,6 +28,12 @@ internal static class CompletionStore
         {
             var session = CurrentSessionState();
             var path = Typed(fakeBoundParameters, StorePathParameter) ?? DefaultFor(session, commandName) ?? RollbackStore.DefaultPath;
+            if (StoreLocation.IsConnectionString(path))
+            {
+                // A shared store is a server: completion never waits on a connection.
+                return Array.Empty<CompletionResult>();
+            }
+
             var resolved = Resolve(session, path);
             var store = resolved is null ? null : RollbackStore.OpenExisting(resolved);
 

@@ -20,13 +20,22 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
     private RollbackEngine? _engine;
+    private RollbackStore? _store;
     private IRollbackReporter? _reporter;
     private bool _disposed;
 
-    /// <summary>The store folder; defaults to $env:ROLLBACK_STORE, else a per-user folder.</summary>
+    /// <summary>
+    /// The store folder, or a shared store's connection string (postgresql://host/db?user=NAME&amp;artifacts=FOLDER);
+    /// defaults to $env:ROLLBACK_STORE, else a per-user folder.
+    /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? StorePath { get; set; }
+
+    /// <summary>The shared store's database user and password (else PGPASSFILE or ~/.pgpass); never shown or journaled.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? StoreCredential { get; set; }
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
     protected CancellationToken Cancellation => _cancellation.Token;
@@ -53,6 +62,7 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         if (disposing)
         {
             _cancellation.Dispose();
+            _store?.Backend.Dispose();
         }
 
         _disposed = true;
@@ -171,10 +181,17 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         var path = string.IsNullOrEmpty(StorePath) ? RollbackStore.DefaultPath : StorePath!;
         try
         {
+            if (StoreLocation.IsConnectionString(path))
+            {
+                _store = StoreLocation.OpenShared(path, StoreCredential?.GetNetworkCredential(), ProviderCatalog.Default.StoreKinds);
+                return new RollbackEngine(_store, ProviderCatalog.Default, Reporter);
+            }
+
             // Before PowerShell resolves it: on Linux a UNC path would become a relative folder name.
             RollbackStore.RefuseUncPathOffWindows(path);
             var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-            return new RollbackEngine(new RollbackStore(resolved), ProviderCatalog.Default, Reporter);
+            _store = new RollbackStore(resolved);
+            return new RollbackEngine(_store, ProviderCatalog.Default, Reporter);
         }
         catch (RollbackException ex)
         {
@@ -195,6 +212,7 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.PointNotFound => CmdletStrings.ActionPointNotFound,
         RollbackErrorId.UnknownTargetKind => CmdletStrings.ActionUnknownTargetKind,
         RollbackErrorId.StorePathUnavailable => CmdletStrings.ActionStorePathUnavailable,
+        RollbackErrorId.StoreUnavailable => CmdletStrings.ActionStoreUnavailable,
         RollbackErrorId.RollbackInProgress => CmdletStrings.ActionRollbackInProgress,
         RollbackErrorId.RollbackNotReady => CmdletStrings.ActionRollbackNotReady,
         RollbackErrorId.RollbackFailed => CmdletStrings.ActionRollbackFailed,

@@ -27,6 +27,7 @@ public sealed class ModuleSurfaceTests
         "Get-RollbackKind",
         "Register-RollbackNotification", "Get-RollbackNotification", "Unregister-RollbackNotification",
         "Export-RollbackReport",
+        "Get-RollbackStore",
     }.Order(StringComparer.Ordinal).ToArray();
 
     private static readonly Dictionary<string, ConfirmImpact> ChangingCmdlets = new(StringComparer.Ordinal)
