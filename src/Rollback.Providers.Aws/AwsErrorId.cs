@@ -68,6 +68,20 @@ public static class AwsErrorId
     /// <summary>The CloudFront invalidation was still in progress when following gave up; it goes on in CloudFront.</summary>
     public const string CloudFrontInvalidationInProgress = nameof(CloudFrontInvalidationInProgress);
 
+    // AppConfig (AppConfigFeatureFlags kind).
+    /// <summary>The environment has no COMPLETE deployment of the configuration profile: there is no deployed version to capture.</summary>
+    public const string AppConfigNoCompleteDeployment = nameof(AppConfigNoCompleteDeployment);
+    /// <summary>The configuration profile does not keep its versions in AppConfig (LocationUri is not "hosted").</summary>
+    public const string AppConfigProfileNotHosted = nameof(AppConfigProfileNotHosted);
+    /// <summary>The point's hosted configuration version was deleted, or no longer has the captured content (SHA-256).</summary>
+    public const string AppConfigVersionMissing = nameof(AppConfigVersionMissing);
+    /// <summary>A deployment to the environment is in progress (readiness), or the rollback's was when following gave up.</summary>
+    public const string AppConfigDeploymentInProgress = nameof(AppConfigDeploymentInProgress);
+    /// <summary>The rollback's deployment was rolled back by AppConfig (an alarm, or someone stopped it).</summary>
+    public const string AppConfigDeploymentRolledBack = nameof(AppConfigDeploymentRolledBack);
+    /// <summary>After the deployment, the environment's latest COMPLETE deployment of the profile is not the captured version.</summary>
+    public const string AppConfigVersionNotDeployed = nameof(AppConfigVersionNotDeployed);
+
     // ELBv2 (LoadBalancerListener kind).
     /// <summary>A target group the point forwards to was deleted: the listener cannot forward to it.</summary>
     public const string LoadBalancerTargetGroupMissing = nameof(LoadBalancerTargetGroupMissing);

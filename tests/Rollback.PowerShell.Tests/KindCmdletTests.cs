@@ -16,7 +16,7 @@ namespace Rollback.PowerShell.Tests;
 public sealed class KindCmdletTests : IDisposable
 {
     // The kinds this repository ships; another installed kind is listed too, and these tests still hold.
-    private static readonly string[] ShippedKinds = ["CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "EcsService", "FeatureFlag", "FileSystemRelease", "HAProxyBackend", "LambdaAlias", "LoadBalancerListener", "NginxUpstream", "PostgreSqlDatabase", "RdsInstance", "S3StaticSite", "SchemaMigration", "SecretsManagerSecret"];
+    private static readonly string[] ShippedKinds = ["AppConfigFeatureFlags", "CodeDeployDeploymentGroup", "ConfigurationFile", "Directory", "EcsService", "FeatureFlag", "FileSystemRelease", "HAProxyBackend", "LambdaAlias", "LoadBalancerListener", "NginxUpstream", "PostgreSqlDatabase", "RdsInstance", "S3StaticSite", "SchemaMigration", "SecretsManagerSecret"];
 
     private readonly RollbackSession _session = new();
 

@@ -28,9 +28,7 @@ internal sealed class AwsRestJsonClient : AwsProtocolClient
         IReadOnlyDictionary<string, string?>? query, object? body, CancellationToken cancellation)
         where TResponse : class, new()
     {
-        CheckLabels(operation, labels);
-        var content = body is null ? null : JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Service.JsonOptions);
-        var answer = await Pipeline.SendAsync(operation, () => SignRest(operation, method, pathTemplate, labels, query, content, "application/json"), AwsErrors.ReadJsonError, cancellation).ConfigureAwait(false);
+        var answer = await SendAsync(operation, method, pathTemplate, labels, query, body, cancellation).ConfigureAwait(false);
         try
         {
             return string.IsNullOrWhiteSpace(answer.Text) ? new TResponse() : JsonSerializer.Deserialize<TResponse>(answer.Text, Service.JsonOptions) ?? new TResponse();
@@ -39,5 +37,20 @@ internal sealed class AwsRestJsonClient : AwsProtocolClient
         {
             throw AwsErrors.InvalidResponse(Service, operation, answer.RequestId, ex);
         }
+    }
+
+    /// <summary>
+    /// Sends one operation whose answer is not JSON but the payload itself (AppConfig's GetHostedConfigurationVersion
+    /// answers with the configuration's bytes, its metadata in headers): the body as text, errors read as JSON.
+    /// </summary>
+    public async Task<string> InvokePayloadAsync(string operation, string method, string pathTemplate, IReadOnlyDictionary<string, string> labels, CancellationToken cancellation) =>
+        (await SendAsync(operation, method, pathTemplate, labels, null, null, cancellation).ConfigureAwait(false)).Text;
+
+    private Task<AwsHttpAnswer> SendAsync(string operation, string method, string pathTemplate, IReadOnlyDictionary<string, string> labels,
+        IReadOnlyDictionary<string, string?>? query, object? body, CancellationToken cancellation)
+    {
+        CheckLabels(operation, labels);
+        var content = body is null ? null : JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Service.JsonOptions);
+        return Pipeline.SendAsync(operation, () => SignRest(operation, method, pathTemplate, labels, query, content, "application/json"), AwsErrors.ReadJsonError, cancellation);
     }
 }

@@ -31,6 +31,9 @@ internal sealed class AwsServiceInfo
     /// <summary>Lambda speaks restJson1 (no X-Amz-Target); its model spells members in PascalCase (FunctionVersion, RoutingConfig).</summary>
     public static AwsServiceInfo Lambda { get; } = new("lambda", "lambda", string.Empty, "Lambda");
 
+    /// <summary>AppConfig speaks restJson1 (no X-Amz-Target) with members in PascalCase (ApplicationId, ConfigurationVersion, State).</summary>
+    public static AwsServiceInfo AppConfig { get; } = new("appconfig", "appconfig", string.Empty, "AppConfig");
+
     /// <summary>ECS speaks awsJson1_1 with members in camelCase (taskDefinition, desiredCount, deploymentConfiguration).</summary>
     public static AwsServiceInfo Ecs { get; } = new("ecs", "ecs", "AmazonEC2ContainerServiceV20141113", "ECS", camelCaseMembers: true);
 
