@@ -80,6 +80,13 @@ public sealed class AwsTestEndpoint : LoopbackHttpServer
     /// <summary>Every request and response body that passed through.</summary>
     public ConcurrentQueue<string> Traffic { get; } = new();
 
+    /// <summary>
+    /// A test-written part of the service for the operations moto lacks (AppConfig's environments and deployments):
+    /// given the method, the path with its query and the body of a request whose signature passed, it answers, or
+    /// returns null to let moto answer.
+    /// </summary>
+    public Func<string, string, byte[], ScriptedAnswer?>? Serve { get; set; }
+
     /// <summary>The next request (for that operation, or any) gets this answer instead of moto's.</summary>
     public void Enqueue(ScriptedAnswer answer) => _script.Enqueue(answer);
 
@@ -180,6 +187,13 @@ public sealed class AwsTestEndpoint : LoopbackHttpServer
         if (_script.TryPeek(out var scripted) && (scripted.Operation is null || scripted.Operation == operation) && _script.TryDequeue(out scripted))
         {
             await RespondAsync(context, scripted.Status, scripted.Body).ConfigureAwait(false);
+            return;
+        }
+
+        if (Serve?.Invoke(context.Request.HttpMethod, context.Request.RawUrl ?? "/", body) is { } served)
+        {
+            Traffic.Enqueue(served.Body);
+            await RespondAsync(context, served.Status, served.Body).ConfigureAwait(false);
             return;
         }
 
