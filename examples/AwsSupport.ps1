@@ -227,6 +227,21 @@ function Get-MotoInvalidationPaths([string] $Distribution) {
     }
 }
 
+# ---- AppConfig (restJson): an application, a feature-flag profile and its hosted versions (moto has no environments) ---
+
+# Creates an application and a feature-flag profile in moto with one hosted version per entry of $Flags (each the
+# enabled state of one flag 'checkout-v2'); returns the application id, the profile id and the version numbers.
+function New-MotoAppConfigProfile([string] $Application, [bool[]] $Flags) {
+    $app = (Invoke-Moto -Service appconfig -Operation CreateApplication -ContentType 'application/json' -Path '/applications' -Body @{ Name = $Application }).GetProperty('Id').GetString()
+    $profileId = (Invoke-Moto -Service appconfig -Operation CreateConfigurationProfile -ContentType 'application/json' -Path "/applications/$app/configurationprofiles" `
+            -Body @{ Name = 'flags'; LocationUri = 'hosted'; Type = 'AWS.AppConfig.FeatureFlags' }).GetProperty('Id').GetString()
+    foreach ($enabled in $Flags) {
+        Invoke-Moto -Service appconfig -Operation CreateHostedConfigurationVersion -ContentType 'application/json' -Path "/applications/$app/configurationprofiles/$profileId/hostedconfigurationversions" `
+            -Body @{ version = '1'; flags = @{ 'checkout-v2' = @{ name = 'checkout-v2' } }; values = @{ 'checkout-v2' = @{ enabled = $enabled } } } | Out-Null
+    }
+    [pscustomobject]@{ Application = $app; Profile = $profileId; Versions = @(1..$Flags.Count | ForEach-Object { "$_" }) }
+}
+
 # ---- the AWS Pester suites' session: moto started, setup pointed at it, test credentials in place ---------------------
 
 # Starts moto, points the setup functions at it and sets test credentials; returns what Exit-MotoSession puts back.

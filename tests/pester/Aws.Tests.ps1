@@ -133,6 +133,49 @@ Describe 'EcsService' -Skip:(-not $HasMoto) {
     }
 }
 
+Describe 'AppConfigFeatureFlags' -Skip:(-not $HasMoto) {
+    # moto serves applications, profiles and hosted versions but no environments or deployments: the rollback itself
+    # is proven by the xUnit suite through a test-written endpoint; here, the kind from the user's side against moto.
+    BeforeAll {
+        . $PSScriptRoot/RollbackTestSupport.ps1
+        . $PSScriptRoot/../../examples/AwsSupport.ps1
+        $store = Use-TestStore
+        $moto = Enter-MotoSession
+    }
+
+    AfterAll {
+        Exit-MotoSession $moto
+        Clear-TestStore
+    }
+
+    It 'lists the kind with its settings, the strategy all at once by default, and its ErrorIds' {
+        $kind = Get-RollbackKind -Name AppConfigFeatureFlags
+        $kind.Settings.Name | Should -Contain 'ConfigurationProfile'
+        ($kind.Settings | Where-Object Name -EQ 'DeploymentStrategy').Default | Should -Be 'AppConfig.AllAtOnce'
+        $kind.ErrorIds.ErrorId | Should -Contain 'AppConfigVersionMissing'
+        $kind.ErrorIds.ErrorId | Should -Contain 'AppConfigDeploymentRolledBack'
+    }
+
+    It 'refuses a registration that names no environment with InvalidTargetSettings' {
+        { Register-RollbackTarget -Name flags-noenv -Kind AppConfigFeatureFlags -Settings @{ Application = 'shop'; ConfigurationProfile = 'flags' } -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidTargetSettings,*'
+        Get-RollbackTarget -Name flags-noenv -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'says AwsResourceNotFound for a profile moto does not have, and the hosted versions stay as the AWS CLI reads them' {
+        $flags = New-MotoAppConfigProfile ('pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8)) @($false, $true)
+        Register-RollbackTarget -Name flags-noprofile -Kind AppConfigFeatureFlags -Settings @{
+            Application = $flags.Application; ConfigurationProfile = 'no-such-profile'; Environment = 'production'; Region = 'us-east-1'; EndpointUrl = $moto.Url; MaxAttempts = 1
+        } | Out-Null
+
+        { New-RollbackPoint -Target flags-noprofile -ErrorAction Stop } | Should -Throw -ErrorId 'AwsResourceNotFound,*'
+        Get-RollbackPoint -Target flags-noprofile -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $out = Join-Path $TestDrive 'cli-flags.json'
+        Invoke-AwsCli appconfig get-hosted-configuration-version --application-id $flags.Application --configuration-profile-id $flags.Profile --version-number 2 $out | Out-Null
+        (Get-Content -Raw -LiteralPath $out | ConvertFrom-Json).values.'checkout-v2'.enabled | Should -BeTrue
+    }
+}
+
 Describe 'S3StaticSite' -Skip:(-not $HasMoto) {
     BeforeAll {
         . $PSScriptRoot/RollbackTestSupport.ps1
