@@ -2,8 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading;
 using Rollback.Engine;
 using Rollback.Errors;
@@ -137,7 +135,7 @@ public sealed class AppConfigFeatureFlagsProvider : IRollbackProvider
                 ConfigurationVersion = version,
                 DeploymentNumber = deployed.DeploymentNumber,
                 DeploymentStrategyId = deployed.DeploymentStrategyId,
-                ContentSha256 = Sha256(content),
+                ContentSha256 = Checksums.HashText(content),
             };
             var artifacts = new[]
             {
@@ -328,7 +326,7 @@ public sealed class AppConfigFeatureFlagsProvider : IRollbackProvider
                 $"Hosted configuration version {captured.ConfigurationVersion} of profile {captured.ConfigurationProfileId} was deleted ({ex.Message}). Create it again from the point's {ContentFile} artifact and capture a new point, or roll back to another point.");
         }
 
-        var sha = Sha256(content);
+        var sha = Checksums.HashText(content);
         return string.Equals(sha, captured.ContentSha256, StringComparison.Ordinal)
             ? CheckResult.Pass("HostedVersionIntact", $"Hosted configuration version {captured.ConfigurationVersion} of profile {captured.ConfigurationProfileId} holds the captured content (SHA-256 {sha}).")
             : CheckResult.Fail("HostedVersionIntact", AwsErrorId.AppConfigVersionMissing,
@@ -433,12 +431,6 @@ public sealed class AppConfigFeatureFlagsProvider : IRollbackProvider
         var path = Path.Combine(directory, ContentFile);
         AtomicFile.WriteAllText(path, content);
         return new ArtifactEntry { RelativePath = ContentFile, Size = new FileInfo(path).Length, Sha256 = Checksums.HashFile(path) };
-    }
-
-    private static string Sha256(string content)
-    {
-        using var sha = SHA256.Create();
-        return string.Concat(sha.ComputeHash(new UTF8Encoding(false).GetBytes(content)).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text.Substring(0, length);
