@@ -447,7 +447,9 @@ public sealed partial class CodeDeployDeploymentGroupTests : IDisposable
     [MemberData(nameof(Faults))]
     public void EveryFaultBecomesItsErrorIdAndNoDeploymentIsCreated(string fault, string errorId)
     {
-        var (point, _, _) = Incident(("TimeoutSeconds", "1"), ("MaxAttempts", "2"));
+        // A 1 s timeout only where the endpoint never answers: under a loaded machine a throttled request's back-off and
+        // retry can outlast 1 s, and would then be reported as a timeout instead of the fault under test.
+        var (point, _, _) = Incident(("TimeoutSeconds", fault == "NoAnswer" ? "1" : "30"), ("MaxAttempts", "2"));
         _endpoint.Inject(FaultOf(fault), "GetDeploymentGroup");
 
         var report = _engine.Readiness.Test(TargetName, point.Id, null, CancellationToken.None);
