@@ -1,0 +1,164 @@
+# A shared store from the user's side: two runner processes given one postgresql:// store see one registry and one
+# history, only one of them rolls a target back at a time (the other is refused with the holder named), and a holder
+# killed with SIGKILL leaves no lock behind. Needs the test run's PostgreSQL server, handed over by the test that runs
+# these suites (ROLLBACK_TEST_PG_PORT, _USER, _PASSFILE, _BIN); without it the suite is skipped.
+
+Describe 'Shared store: two runner processes on one PostgreSQL store' -Skip:(-not $env:ROLLBACK_TEST_PG_PORT) {
+    BeforeAll {
+        . $PSScriptRoot/RollbackTestSupport.ps1
+        $database = 'pester_store_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        Invoke-TestSql "CREATE DATABASE $database" | Out-Null
+        $artifacts = Join-Path $TestDrive 'artifacts'
+        $connection = "postgresql://127.0.0.1:$($env:ROLLBACK_TEST_PG_PORT)/${database}?user=$($env:ROLLBACK_TEST_PG_USER)&artifacts=$([uri]::EscapeDataString($artifacts))"
+
+        # The children inherit the store and the password file through the environment, as a team's machines set them.
+        $saved = @{ ROLLBACK_STORE = $env:ROLLBACK_STORE; PGPASSFILE = $env:PGPASSFILE }
+        $env:ROLLBACK_STORE = $connection
+        $env:PGPASSFILE = $env:ROLLBACK_TEST_PG_PASSFILE
+
+        $runner = [Environment]::ProcessPath
+        if ([IO.Path]::GetFileNameWithoutExtension($runner) -ne 'rollback-runner') {
+            $runner = Get-ChildItem (Join-Path $PSScriptRoot '..' '..' 'src' 'Rollback.Runner' 'bin' '*' 'net10.0' 'rollback-runner*') |
+                Where-Object { $_.BaseName -eq 'rollback-runner' } | Select-Object -First 1 -ExpandProperty FullName
+        }
+        $manifest = Join-Path (Get-Module Rollback).ModuleBase 'Rollback.psd1'
+        $started = [Collections.Generic.List[Diagnostics.Process]]::new()
+
+        # Starts the runner on $Script (written to a file: Start-Process joins its arguments into one command line, which
+        # would lose the script's quotes) in its own process, output to files under TestDrive:; the process, with OutPath
+        # and ErrPath noted on it. Every one started is stopped by its PID in AfterAll.
+        function Start-Runner([string] $Name, [string] $Script) {
+            $file = Join-Path $TestDrive "$Name.ps1"
+            $out = Join-Path $TestDrive "$Name.out"
+            $err = Join-Path $TestDrive "$Name.err"
+            Set-Content -LiteralPath $file -Value $Script
+            $process = Start-Process -FilePath $runner -PassThru -RedirectStandardOutput $out -RedirectStandardError $err -ArgumentList @(
+                '--module', $manifest, '-NoProfile', '-NonInteractive', '-File', $file)
+            $started.Add($process)
+            $process | Add-Member -NotePropertyName OutPath -NotePropertyValue $out -PassThru | Add-Member -NotePropertyName ErrPath -NotePropertyValue $err -PassThru
+        }
+
+        # Runs the runner on $Script to its end; what it printed (one JSON document per line expected), or a throw with
+        # its error output.
+        function Invoke-Runner([string] $Name, [string] $Script) {
+            $process = Start-Runner $Name $Script
+            if (-not $process.WaitForExit(120000)) { throw "The runner '$Name' did not end." }
+            $process.WaitForExit()
+            if ($process.ExitCode -ne 0) { throw "The runner '$Name' exited $($process.ExitCode): $(Get-Content -Raw $process.ErrPath)" }
+            Get-Content -LiteralPath $process.OutPath
+        }
+
+        # Waits until $Path exists (a runner's hook writes it once it holds the target's lock), or the runner ends.
+        function Wait-Marker([string] $Path, $Process) {
+            $deadline = [DateTime]::UtcNow.AddMinutes(2)
+            while (-not (Test-Path -LiteralPath $Path)) {
+                if ($Process.HasExited) { throw "The runner ended before its switch: $(Get-Content -Raw $Process.ErrPath)" }
+                if ([DateTime]::UtcNow -gt $deadline) { throw "The runner never reached its switch." }
+                Start-Sleep -Milliseconds 100
+            }
+        }
+
+        # A rollback of api to its latest point whose BeforeSwitch writes $Marker and then waits for $Release (at most
+        # two minutes), so it holds the target's lock until the test lets it go or kills it.
+        function Get-HeldRollbackScript([string] $Reason, [string] $Marker, [string] $Release) {
+            @"
+`$result = Get-RollbackPoint -Target api -Latest | Invoke-Rollback -Reason '$Reason' -Confirm:`$false -BeforeSwitch {
+    Set-Content -LiteralPath '$Marker' -Value `$PID
+    `$deadline = [DateTime]::UtcNow.AddMinutes(2)
+    while (-not (Test-Path -LiteralPath '$Release') -and [DateTime]::UtcNow -lt `$deadline) { Start-Sleep -Milliseconds 50 }
+}
+[pscustomobject]@{ Status = "`$(`$result.Status)"; ToVersion = `$result.ToVersion } | ConvertTo-Json -Compress
+"@
+        }
+
+        # What a second rollback of api answers: its status and warnings, or the ErrorId and message it was refused with.
+        $attemptScript = @'
+try {
+    $result = Get-RollbackPoint -Target api -Latest | Invoke-Rollback -Reason 'second' -Confirm:$false -ErrorAction Stop -WarningVariable warned -WarningAction SilentlyContinue
+    [pscustomobject]@{ Status = "$($result.Status)"; ToVersion = $result.ToVersion; Warnings = @($warned | ForEach-Object Message) } | ConvertTo-Json -Compress
+}
+catch { [pscustomobject]@{ ErrorId = $_.FullyQualifiedErrorId; Message = $_.Exception.Message } | ConvertTo-Json -Compress }
+'@
+
+        $root = New-ReleaseRoot 'app'
+        $registered = Invoke-Runner 'register' @"
+Register-RollbackTarget -Name api -Kind FileSystemRelease -Settings @{ Root = '$root' } -Confirm:`$false | Out-Null
+New-RollbackPoint -Target api -Note 'known good' | Select-Object Id, Version | ConvertTo-Json -Compress
+"@ | ConvertFrom-Json
+        Set-CurrentRelease $root v2.0.0
+    }
+
+    AfterAll {
+        foreach ($process in $started) {
+            if (-not $process.HasExited) { Stop-Process -Id $process.Id -Force -ErrorAction SilentlyContinue; $process.WaitForExit() }
+        }
+        $env:ROLLBACK_STORE = $saved.ROLLBACK_STORE
+        $env:PGPASSFILE = $saved.PGPASSFILE
+        Invoke-TestSql "DROP DATABASE IF EXISTS $database WITH (FORCE)" | Out-Null
+    }
+
+    It 'a second runner sees the target and the point the first one registered, and one verified history' {
+        $seen = Invoke-Runner 'list' @'
+[pscustomobject]@{
+    Targets = @(Get-RollbackTarget | ForEach-Object Name)
+    Points  = @(Get-RollbackPoint -Target api | ForEach-Object Id)
+    Actions = @(Get-RollbackHistory | ForEach-Object { "$($_.Action)" })
+    Valid   = (Get-RollbackHistory -Verify).IsValid
+    Kind    = "$((Get-RollbackStore).Kind)"
+} | ConvertTo-Json -Compress
+'@ | ConvertFrom-Json
+
+        $seen.Kind | Should -Be 'PostgreSql'
+        $seen.Targets | Should -Be @('api')
+        $seen.Points | Should -Be @($registered.Id)
+        $seen.Actions | Should -Contain 'RegisterTarget'
+        $seen.Valid | Should -BeTrue
+    }
+
+    It 'only one runner rolls api back at a time: the other is RollbackInProgress naming the holder' {
+        $marker = Join-Path $TestDrive 'first.inswitch'
+        $release = Join-Path $TestDrive 'first.release'
+        $first = Start-Runner 'first' (Get-HeldRollbackScript 'first' $marker $release)
+        Wait-Marker $marker $first
+
+        $refused = Invoke-Runner 'second' $attemptScript | ConvertFrom-Json
+        Set-Content -LiteralPath $release -Value 'go'
+        $first.WaitForExit(120000) | Should -BeTrue
+        $first.WaitForExit()
+
+        $refused.ErrorId | Should -BeLike 'RollbackInProgress,*'
+        $refused.Message | Should -Match "process $($first.Id) on $([regex]::Escape([Environment]::MachineName))"
+        (Get-Content -LiteralPath $first.OutPath | ConvertFrom-Json).Status | Should -Be 'Succeeded'
+        Get-CurrentRelease $root | Should -Be 'v1.0.0'
+    }
+
+    It 'the history both runners wrote is one chain: the rollback and the refusal, verified' {
+        $history = Invoke-Runner 'history' @'
+[pscustomobject]@{
+    Entries = @(Get-RollbackHistory -Target api | ForEach-Object { "$($_.Action)/$($_.Status)/$($_.Reason)" })
+    Valid   = (Get-RollbackHistory -Verify).IsValid
+} | ConvertTo-Json -Compress
+'@ | ConvertFrom-Json
+
+        $history.Entries | Should -Contain 'Rollback/Succeeded/first'
+        $history.Entries | Should -Contain 'Rollback/Refused/second'
+        $history.Valid | Should -BeTrue
+    }
+
+    It 'a runner killed with SIGKILL while it holds api leaves no lock: the next rollback proceeds at once' {
+        Set-CurrentRelease $root v2.0.0
+        $marker = Join-Path $TestDrive 'killed.inswitch'
+        $killed = Start-Runner 'killed' (Get-HeldRollbackScript 'killed' $marker (Join-Path $TestDrive 'never'))
+        Wait-Marker $marker $killed
+
+        Stop-Process -Id $killed.Id -Force
+        $killed.WaitForExit()
+        $next = Invoke-Runner 'after-kill' $attemptScript | ConvertFrom-Json
+
+        $next.ErrorId | Should -BeNullOrEmpty
+        $next.Status | Should -Be 'Succeeded'
+        # The killed attempt is reported (it had switched nothing) and tidied, not left to block the target.
+        $next.Warnings | Should -Match "process $($killed.Id), .*its process no longer runs\): nothing had been switched"
+        Get-CurrentRelease $root | Should -Be 'v1.0.0'
+    }
+}
