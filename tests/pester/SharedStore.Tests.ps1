@@ -1,20 +1,14 @@
-# A shared store from the user's side: two runner processes given one postgresql:// store see one registry and one
-# history, only one of them rolls a target back at a time (the other is refused with the holder named), and a holder
-# killed with SIGKILL leaves no lock behind. Needs the test run's PostgreSQL server, handed over by the test that runs
-# these suites (ROLLBACK_TEST_PG_PORT, _USER, _PASSFILE, _BIN); without it the suite is skipped.
+# Stores from the user's side, through runner processes. On one postgresql:// store two runners see one registry and
+# one history, and only one of them rolls a target back at a time (the other is refused with the holder named). On
+# either store a holder killed with SIGKILL leaves no lock behind: the next rollback proceeds at once and reports the
+# interrupted attempt. The PostgreSQL context needs the test run's server, handed over by the test that runs these suites
+# (ROLLBACK_TEST_PG_PORT, _USER, _PASSFILE, _BIN); without it that context is skipped.
 
-Describe 'Shared store: two runner processes on one PostgreSQL store' -Skip:(-not $env:ROLLBACK_TEST_PG_PORT) {
+Describe 'Stores shared by runner processes' {
     BeforeAll {
         . $PSScriptRoot/RollbackTestSupport.ps1
-        $database = 'pester_store_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
-        Invoke-TestSql "CREATE DATABASE $database" | Out-Null
-        $artifacts = Join-Path $TestDrive 'artifacts'
-        $connection = "postgresql://127.0.0.1:$($env:ROLLBACK_TEST_PG_PORT)/${database}?user=$($env:ROLLBACK_TEST_PG_USER)&artifacts=$([uri]::EscapeDataString($artifacts))"
-
-        # The children inherit the store and the password file through the environment, as a team's machines set them.
+        # The children take the store (and the password file) from the environment, as a team's machines set them.
         $saved = @{ ROLLBACK_STORE = $env:ROLLBACK_STORE; PGPASSFILE = $env:PGPASSFILE }
-        $env:ROLLBACK_STORE = $connection
-        $env:PGPASSFILE = $env:ROLLBACK_TEST_PG_PASSFILE
 
         $runner = [Environment]::ProcessPath
         if ([IO.Path]::GetFileNameWithoutExtension($runner) -ne 'rollback-runner') {
@@ -80,12 +74,34 @@ try {
 catch { [pscustomobject]@{ ErrorId = $_.FullyQualifiedErrorId; Message = $_.Exception.Message } | ConvertTo-Json -Compress }
 '@
 
-        $root = New-ReleaseRoot 'app'
-        $registered = Invoke-Runner 'register' @"
+        # Registers api (a release root named $Name, at v1.0.0) in the store of ROLLBACK_STORE from a runner, takes its
+        # known-good point and deploys v2.0.0; the root, and the point as that runner printed it.
+        function Initialize-Api([string] $Name) {
+            $root = New-ReleaseRoot $Name
+            $point = Invoke-Runner "$Name-register" @"
 Register-RollbackTarget -Name api -Kind FileSystemRelease -Settings @{ Root = '$root' } -Confirm:`$false | Out-Null
 New-RollbackPoint -Target api -Note 'known good' | Select-Object Id, Version | ConvertTo-Json -Compress
 "@ | ConvertFrom-Json
-        Set-CurrentRelease $root v2.0.0
+            Set-CurrentRelease $root v2.0.0
+            [pscustomobject]@{ Root = $root; Point = $point }
+        }
+
+        # A runner that holds api in its rollback's BeforeSwitch is killed with SIGKILL; the next runner's rollback
+        # proceeds at once, reporting the killed attempt (which had switched nothing) and succeeding.
+        function Assert-KilledHolderLeavesNoLock([string] $Name, [string] $Root) {
+            $marker = Join-Path $TestDrive "$Name.inswitch"
+            $killed = Start-Runner $Name (Get-HeldRollbackScript 'killed' $marker (Join-Path $TestDrive 'never'))
+            Wait-Marker $marker $killed
+
+            Stop-Process -Id $killed.Id -Force
+            $killed.WaitForExit()
+            $next = Invoke-Runner "$Name-next" $attemptScript | ConvertFrom-Json
+
+            $next.ErrorId | Should -BeNullOrEmpty
+            $next.Status | Should -Be 'Succeeded'
+            $next.Warnings | Should -Match "process $($killed.Id), .*its process no longer runs\): nothing had been switched"
+            Get-CurrentRelease $Root | Should -Be 'v1.0.0'
+        }
     }
 
     AfterAll {
@@ -94,11 +110,26 @@ New-RollbackPoint -Target api -Note 'known good' | Select-Object Id, Version | C
         }
         $env:ROLLBACK_STORE = $saved.ROLLBACK_STORE
         $env:PGPASSFILE = $saved.PGPASSFILE
-        Invoke-TestSql "DROP DATABASE IF EXISTS $database WITH (FORCE)" | Out-Null
     }
 
-    It 'a second runner sees the target and the point the first one registered, and one verified history' {
-        $seen = Invoke-Runner 'list' @'
+    Context 'on one PostgreSQL store' -Skip:(-not $env:ROLLBACK_TEST_PG_PORT) {
+        BeforeAll {
+            $database = 'pester_store_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+            Invoke-TestSql "CREATE DATABASE $database" | Out-Null
+            $artifacts = Join-Path $TestDrive 'artifacts'
+            $env:ROLLBACK_STORE = "postgresql://127.0.0.1:$($env:ROLLBACK_TEST_PG_PORT)/${database}?user=$($env:ROLLBACK_TEST_PG_USER)&artifacts=$([uri]::EscapeDataString($artifacts))"
+            $env:PGPASSFILE = $env:ROLLBACK_TEST_PG_PASSFILE
+            $api = Initialize-Api 'pg'
+            $root = $api.Root
+            $registered = $api.Point
+        }
+
+        AfterAll {
+            Invoke-TestSql "DROP DATABASE IF EXISTS $database WITH (FORCE)" | Out-Null
+        }
+
+        It 'a second runner sees the target and the point the first one registered, and one verified history' {
+            $seen = Invoke-Runner 'pg-list' @'
 [pscustomobject]@{
     Targets = @(Get-RollbackTarget | ForEach-Object Name)
     Points  = @(Get-RollbackPoint -Target api | ForEach-Object Id)
@@ -108,57 +139,57 @@ New-RollbackPoint -Target api -Note 'known good' | Select-Object Id, Version | C
 } | ConvertTo-Json -Compress
 '@ | ConvertFrom-Json
 
-        $seen.Kind | Should -Be 'PostgreSql'
-        $seen.Targets | Should -Be @('api')
-        $seen.Points | Should -Be @($registered.Id)
-        $seen.Actions | Should -Contain 'RegisterTarget'
-        $seen.Valid | Should -BeTrue
-    }
+            $seen.Kind | Should -Be 'PostgreSql'
+            $seen.Targets | Should -Be @('api')
+            $seen.Points | Should -Be @($registered.Id)
+            $seen.Actions | Should -Contain 'RegisterTarget'
+            $seen.Valid | Should -BeTrue
+        }
 
-    It 'only one runner rolls api back at a time: the other is RollbackInProgress naming the holder' {
-        $marker = Join-Path $TestDrive 'first.inswitch'
-        $release = Join-Path $TestDrive 'first.release'
-        $first = Start-Runner 'first' (Get-HeldRollbackScript 'first' $marker $release)
-        Wait-Marker $marker $first
+        It 'only one runner rolls api back at a time: the other is RollbackInProgress naming the holder' {
+            $marker = Join-Path $TestDrive 'first.inswitch'
+            $release = Join-Path $TestDrive 'first.release'
+            $first = Start-Runner 'pg-first' (Get-HeldRollbackScript 'first' $marker $release)
+            Wait-Marker $marker $first
 
-        $refused = Invoke-Runner 'second' $attemptScript | ConvertFrom-Json
-        Set-Content -LiteralPath $release -Value 'go'
-        $first.WaitForExit(120000) | Should -BeTrue
-        $first.WaitForExit()
+            $refused = Invoke-Runner 'pg-second' $attemptScript | ConvertFrom-Json
+            Set-Content -LiteralPath $release -Value 'go'
+            $first.WaitForExit(120000) | Should -BeTrue
+            $first.WaitForExit()
 
-        $refused.ErrorId | Should -BeLike 'RollbackInProgress,*'
-        $refused.Message | Should -Match "process $($first.Id) on $([regex]::Escape([Environment]::MachineName))"
-        (Get-Content -LiteralPath $first.OutPath | ConvertFrom-Json).Status | Should -Be 'Succeeded'
-        Get-CurrentRelease $root | Should -Be 'v1.0.0'
-    }
+            $refused.ErrorId | Should -BeLike 'RollbackInProgress,*'
+            $refused.Message | Should -Match "process $($first.Id) on $([regex]::Escape([Environment]::MachineName))"
+            (Get-Content -LiteralPath $first.OutPath | ConvertFrom-Json).Status | Should -Be 'Succeeded'
+            Get-CurrentRelease $root | Should -Be 'v1.0.0'
+        }
 
-    It 'the history both runners wrote is one chain: the rollback and the refusal, verified' {
-        $history = Invoke-Runner 'history' @'
+        It 'the history both runners wrote is one chain: the rollback and the refusal, verified' {
+            $history = Invoke-Runner 'pg-history' @'
 [pscustomobject]@{
     Entries = @(Get-RollbackHistory -Target api | ForEach-Object { "$($_.Action)/$($_.Status)/$($_.Reason)" })
     Valid   = (Get-RollbackHistory -Verify).IsValid
 } | ConvertTo-Json -Compress
 '@ | ConvertFrom-Json
 
-        $history.Entries | Should -Contain 'Rollback/Succeeded/first'
-        $history.Entries | Should -Contain 'Rollback/Refused/second'
-        $history.Valid | Should -BeTrue
+            $history.Entries | Should -Contain 'Rollback/Succeeded/first'
+            $history.Entries | Should -Contain 'Rollback/Refused/second'
+            $history.Valid | Should -BeTrue
+        }
+
+        It 'a runner killed with SIGKILL while it holds api leaves no lock: the next rollback proceeds at once' {
+            Set-CurrentRelease $root v2.0.0
+            Assert-KilledHolderLeavesNoLock 'pg-killed' $root
+        }
     }
 
-    It 'a runner killed with SIGKILL while it holds api leaves no lock: the next rollback proceeds at once' {
-        Set-CurrentRelease $root v2.0.0
-        $marker = Join-Path $TestDrive 'killed.inswitch'
-        $killed = Start-Runner 'killed' (Get-HeldRollbackScript 'killed' $marker (Join-Path $TestDrive 'never'))
-        Wait-Marker $marker $killed
+    Context 'on the folder store' {
+        BeforeAll {
+            $env:ROLLBACK_STORE = Join-Path $TestDrive 'folder-store'
+            $root = (Initialize-Api 'folder').Root
+        }
 
-        Stop-Process -Id $killed.Id -Force
-        $killed.WaitForExit()
-        $next = Invoke-Runner 'after-kill' $attemptScript | ConvertFrom-Json
-
-        $next.ErrorId | Should -BeNullOrEmpty
-        $next.Status | Should -Be 'Succeeded'
-        # The killed attempt is reported (it had switched nothing) and tidied, not left to block the target.
-        $next.Warnings | Should -Match "process $($killed.Id), .*its process no longer runs\): nothing had been switched"
-        Get-CurrentRelease $root | Should -Be 'v1.0.0'
+        It 'a runner killed with SIGKILL while it holds api leaves no lock (the lock file dies with its handle): the next rollback proceeds at once' {
+            Assert-KilledHolderLeavesNoLock 'folder-killed' $root
+        }
     }
 }
