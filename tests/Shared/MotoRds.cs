@@ -43,9 +43,12 @@ public sealed class MotoRds : IDisposable
     public string[] Instances() => Rds("DescribeDBInstances").Descendants("DBInstanceIdentifier").Select(e => e.Value).ToArray();
 
     /// <summary>A DescribeDBInstances answer as RDS gives it while an instance is being created (for a scripted read).</summary>
-    public static string CreatingAnswer(string identifier) =>
+    public static string CreatingAnswer(string identifier) => InstanceAnswer(identifier, "creating");
+
+    /// <summary>A DescribeDBInstances answer with the instance in <paramref name="status"/> (for a scripted read).</summary>
+    public static string InstanceAnswer(string identifier, string status) =>
         $"<DescribeDBInstancesResponse xmlns=\"http://rds.amazonaws.com/doc/{Version}/\"><DescribeDBInstancesResult><DBInstances><DBInstance>" +
-        $"<DBInstanceIdentifier>{identifier}</DBInstanceIdentifier><DBInstanceStatus>creating</DBInstanceStatus><Engine>postgres</Engine>" +
+        $"<DBInstanceIdentifier>{identifier}</DBInstanceIdentifier><DBInstanceStatus>{status}</DBInstanceStatus><Engine>postgres</Engine>" +
         "</DBInstance></DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>test-request</RequestId></ResponseMetadata></DescribeDBInstancesResponse>";
 
     /// <summary>A DescribeDBSnapshots answer with the snapshot in <paramref name="status"/> (for a scripted read).</summary>

@@ -156,6 +156,55 @@ public sealed class RdsInstanceTests : IClassFixture<MotoFixture>, IDisposable
     }
 
     [SkippableFact]
+    public void ARestoreThatEndsFailedIsRdsRestoreFailedAndNothingIsSwitched()
+    {
+        var (live, _) = Deployed();
+        var point = _engine.Points.Create("db", null);
+        _reporter.OnVerbose = message =>
+        {
+            if (message == "Step 'FollowRestore'.")
+            {
+                Endpoint.Enqueue(new ScriptedAnswer(200, MotoRds.InstanceAnswer(RestoredName(), "incompatible-restore"), "DescribeDBInstances"));
+            }
+        };
+
+        var result = _engine.Rollbacks.Run(new RollbackRequest { Target = "db", PointId = point.Id, Reason = "x", Options = Options(("PollSeconds", "0.01")) });
+
+        Assert.Equal(AwsErrorId.RdsRestoreFailed, result.ErrorId);
+        Assert.Contains($"{live} was not touched", result.Message, StringComparison.Ordinal);
+        Assert.Contains("describe-events", result.Message, StringComparison.Ordinal);
+        AssertLiveUntouched(live);
+    }
+
+    [SkippableFact]
+    public void ASecondRenameThatFailsPutsTheReplacedInstanceBackUnderTheLiveIdentifier()
+    {
+        var (live, _) = Deployed();
+        var point = _engine.Points.Create("db", null);
+        var renamesIntoLive = 0;
+        _reporter.OnVerbose = message =>
+        {
+            // The first rename into the live identifier (the restored instance's) is refused; the live one's rename aside
+            // went through, and the undo (the second rename into the live identifier) is answered by moto.
+            if (message.StartsWith("ModifyDBInstance ", StringComparison.Ordinal) && message.Contains($"NewDBInstanceIdentifier {live},", StringComparison.Ordinal) && renamesIntoLive++ == 0)
+            {
+                Endpoint.Enqueue(new ScriptedAnswer(400, MotoRds.Error("InvalidDBInstanceState", "Instance is not available for modification"), "ModifyDBInstance"));
+            }
+        };
+
+        var result = _engine.Rollbacks.Run(new RollbackRequest { Target = "db", PointId = point.Id, Reason = "x", Options = Options(("PollSeconds", "0.01")) });
+
+        Assert.Equal(AwsErrorId.RdsSwitchFailed, result.ErrorId);
+        Assert.Contains("renamed back to " + live, result.Message, StringComparison.Ordinal);
+        // The live identifier holds the original instance again, the restored one waits beside it, none is left aside.
+        Assert.DoesNotContain(CliInstance(live)["TagList"]?.AsArray() ?? new JsonArray(), t => t!["Key"]!.GetValue<string>() == RdsInstanceProvider.RestoredFromTag);
+        Assert.Contains(RestoredName(), Rds.Instances());
+        Assert.DoesNotContain(Rds.Instances(), i => i.StartsWith(live + "-old-", StringComparison.Ordinal));
+        Assert.Equal(3, Endpoint.Count("ModifyDBInstance"));
+        Assert.Empty(Endpoint.FailuresOfMainKey);
+    }
+
+    [SkippableFact]
     public void ADeletedSnapshotFailsReadinessWithRdsSnapshotMissingAndNothingChanges()
     {
         var (live, _) = Deployed();
