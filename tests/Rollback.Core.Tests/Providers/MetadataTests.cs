@@ -96,6 +96,7 @@ public sealed class MetadataTests : IDisposable
     public void APointCapturedBeforeMetadataStillRestoresByContent(string shape)
     {
         Skip.If(OperatingSystem.IsWindows(), "Unix modes");
+        Skip.If(TestStores.UsePostgreSql, TestStores.FolderOnly);
         var folder = HostileTree.Register(_sandbox, shape);
         var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         RewriteAsLegacyManifest(point, shape);

@@ -68,7 +68,7 @@ public sealed class NginxReloadTests : IDisposable
 
         // nginx's own complaint (it names its pid file) is the command's output: verbose only, never the message or the journal.
         Assert.DoesNotContain("nginx.pid", ex.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("nginx.pid", File.ReadAllText(_sandbox.Store.JournalFile), StringComparison.Ordinal);
+        Assert.DoesNotContain("nginx.pid", string.Concat(_sandbox.Store.Backend.JournalLog.Lines()), StringComparison.Ordinal);
     }
 
     private RollbackPoint RegisterAndCapture()

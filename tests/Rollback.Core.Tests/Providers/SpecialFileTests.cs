@@ -73,6 +73,7 @@ public sealed class SpecialFileTests : IDisposable
     public async Task SkipRecordsTheSpecialFileInTheManifestAndRollsBackTheRest(string shape, string kind)
     {
         Skip.IfNot(HostileTree.IsRoot, "mknod needs root");
+        Skip.If(TestStores.UsePostgreSql, TestStores.FolderOnly);
         var folder = HostileTree.Register(_sandbox, shape, ("SpecialFiles", "Skip"));
         HostileTree.CreateSpecial(Path.Combine(folder, "app." + kind), kind);
         RollbackPoint? point = null;

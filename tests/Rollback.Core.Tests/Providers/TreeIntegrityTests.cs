@@ -94,12 +94,13 @@ public sealed class TreeIntegrityTests : IDisposable
         Assert.Contains("bin/backdoor.sh", failure.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(HostileTree.Directory)]
     [InlineData(HostileTree.ReleaseLink)]
     [InlineData(HostileTree.ReleaseCopy)]
     public void AManifestEmptiedOfItsArtifactsFailsVerification(string shape)
     {
+        Skip.If(TestStores.UsePostgreSql, TestStores.FolderOnly);
         var folder = HostileTree.Register(_sandbox, shape);
         var point = _sandbox.Engine.Points.Create(HostileTree.TargetName, null);
         var manifestPath = Path.Combine(point.Path, PointStore.ManifestFileName);
