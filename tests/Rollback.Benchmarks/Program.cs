@@ -47,6 +47,11 @@ internal static class Program
             return PostgreSqlBenchmark.Run(options);
         }
 
+        if (options.Stores)
+        {
+            return StoreBenchmark.Run(options);
+        }
+
         if (options.DirectoryOnly)
         {
             return DirectoryBenchmark.Run(options);
@@ -110,6 +115,10 @@ internal sealed class Options
         "       Rollback.Benchmarks --plan [--members N] [--work DIR]\n" +
         "       Rollback.Benchmarks --traffic [--runs N] [--work DIR]\n" +
         "       Rollback.Benchmarks --postgres [--rows N] [--work DIR]\n" +
+        "       Rollback.Benchmarks --stores [--appends N] [--points N] [--work DIR]\n" +
+        "  --stores         the folder store against the shared PostgreSQL store: durable journal appends/s, and listing N points\n" +
+        "  --appends N      journal appends per store (default 2000)\n" +
+        "  --points N       points per store for the listing (default 10000)\n" +
         "  --postgres       a PostgreSqlDatabase rollback (restore beside, rename) against stop/pg_restore --clean/start, and plain pg_restore\n" +
         "  --rows N         rows in the PostgreSQL benchmark's table (default 1000000, about 200 MB)\n" +
         "  --watch          time Watch-Deployment's automatic rollback: error rate over the threshold to verified health\n" +
@@ -149,6 +158,12 @@ internal sealed class Options
     public bool Traffic { get; private set; }
 
     public bool Postgres { get; private set; }
+
+    public bool Stores { get; private set; }
+
+    public int Appends { get; private set; } = 2000;
+
+    public int Points { get; private set; } = 10000;
 
     public int Rows { get; private set; } = 1_000_000;
 
@@ -195,6 +210,15 @@ internal sealed class Options
                     break;
                 case "--postgres":
                     options.Postgres = true;
+                    break;
+                case "--stores":
+                    options.Stores = true;
+                    break;
+                case "--appends":
+                    options.Appends = Number(args, ++i, min: 1);
+                    break;
+                case "--points":
+                    options.Points = Number(args, ++i, min: 1);
                     break;
                 case "--rows":
                     options.Rows = Number(args, ++i, min: 1000);
