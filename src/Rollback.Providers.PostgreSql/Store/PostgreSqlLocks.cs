@@ -64,6 +64,10 @@ internal sealed class PostgreSqlLocks : IStoreLocks
             try
             {
                 StoreDatabase.Execute(_session, "DELETE FROM rollback_store.lock_holders WHERE name = @name AND backend_pid = pg_backend_pid()", null, ("name", _name));
+
+                // Let go now rather than by closing: the server ends a closed session's backend a moment later, and a
+                // command that asks for the lock in that moment (the next one in this process, say) would find it held.
+                _ = StoreDatabase.Scalar(_session, $"SELECT pg_advisory_unlock({KeySql})", null, ("name", _name));
             }
             catch (Exception ex) when (PostgreSqlFailures.IsServerFailure(ex))
             {
@@ -71,7 +75,7 @@ internal sealed class PostgreSqlLocks : IStoreLocks
             }
             finally
             {
-                // Closing the session ends the lock (the connection is not pooled).
+                // Closing the session ends the lock in any case (the connection is not pooled).
                 _session.Dispose();
             }
         }
