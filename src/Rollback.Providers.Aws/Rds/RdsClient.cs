@@ -72,7 +72,7 @@ internal sealed class RdsClient : IRdsClient, IReportingAwsClient
 
         AddTags(parameters, request.Tags);
         var result = await _client.InvokeAsync("RestoreDBInstanceFromDBSnapshot", parameters, cancellationToken).ConfigureAwait(false);
-        return new RestoreDBInstanceFromDBSnapshotResponse { DBInstance = result.Child("DBInstance") is { } instance ? ReadInstance(instance) : null };
+        return new RestoreDBInstanceFromDBSnapshotResponse { DBInstance = InstanceIn(result) };
     }
 
     public async Task<ModifyDBInstanceResponse> ModifyDBInstanceAsync(ModifyDBInstanceRequest request, CancellationToken cancellationToken = default)
@@ -82,7 +82,7 @@ internal sealed class RdsClient : IRdsClient, IReportingAwsClient
             .Add("NewDBInstanceIdentifier", request.NewDBInstanceIdentifier)
             .Add("ApplyImmediately", request.ApplyImmediately);
         var result = await _client.InvokeAsync("ModifyDBInstance", parameters, cancellationToken).ConfigureAwait(false);
-        return new ModifyDBInstanceResponse { DBInstance = result.Child("DBInstance") is { } instance ? ReadInstance(instance) : null };
+        return new ModifyDBInstanceResponse { DBInstance = InstanceIn(result) };
     }
 
     public async Task<DeleteDBInstanceResponse> DeleteDBInstanceAsync(DeleteDBInstanceRequest request, CancellationToken cancellationToken = default)
@@ -92,7 +92,7 @@ internal sealed class RdsClient : IRdsClient, IReportingAwsClient
             .Add("SkipFinalSnapshot", request.SkipFinalSnapshot)
             .Add("DeleteAutomatedBackups", request.DeleteAutomatedBackups);
         var result = await _client.InvokeAsync("DeleteDBInstance", parameters, cancellationToken).ConfigureAwait(false);
-        return new DeleteDBInstanceResponse { DBInstance = result.Child("DBInstance") is { } instance ? ReadInstance(instance) : null };
+        return new DeleteDBInstanceResponse { DBInstance = InstanceIn(result) };
     }
 
     public void Dispose() => _client.Dispose();
@@ -104,6 +104,9 @@ internal sealed class RdsClient : IRdsClient, IReportingAwsClient
             parameters.AddEach("Tags", tags, (p, prefix, tag) => p.Add(prefix + ".Key", tag.Key).Add(prefix + ".Value", tag.Value), "Tag");
         }
     }
+
+    /// <summary>The DBInstance an answer of RestoreDBInstanceFromDBSnapshot, ModifyDBInstance or DeleteDBInstance carries, if any.</summary>
+    private static DBInstance? InstanceIn(XElement result) => result.Child("DBInstance") is { } instance ? ReadInstance(instance) : null;
 
     private static DBInstance ReadInstance(XElement instance) => new()
     {
