@@ -143,10 +143,10 @@ internal static class TrafficBenchmark
         text.AppendLine(CultureInfo.InvariantCulture, $"Traffic switch under a steady client loop through {proxy} (127.0.0.1, one request at a time)");
         text.AppendLine(CultureInfo.InvariantCulture, $"One request when nothing moves: median {Ms(quiet.MedianLatency)}, {quiet.Requests} requests in {Ms(quiet.Length)}, {quiet.Failed} failed.");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"way",-42} {"window",9} {"requests",9} {"failed",7} {"longest gap",12}  note");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"way",-42} {"window",9} {"requests",9} {"failed",7} {"resent",7} {"longest gap",12}  note");
         foreach (var (way, window, note) in samples)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{way,-42} {Ms(window.Length),9} {window.Requests,9} {window.Failed,7} {Ms(window.LongestGap),12}  {note}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{way,-42} {Ms(window.Length),9} {window.Requests,9} {window.Failed,7} {window.Retried,7} {Ms(window.LongestGap),12}  {note}");
         }
 
         text.AppendLine();
@@ -154,7 +154,7 @@ internal static class TrafficBenchmark
         {
             var mine = samples.Where(s => s.Way == way).Select(s => s.Window).ToList();
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"{way,-42} failed in all runs: {mine.Sum(w => w.Failed)}; longest gap: {Ms(mine.Max(w => w.LongestGap))} ({mine.Max(w => w.LongestGap).TotalMilliseconds / Math.Max(0.001, quiet.MedianLatency.TotalMilliseconds):0.#} x one request's median latency)");
+                $"{way,-42} failed in all runs: {mine.Sum(w => w.Failed)} (sent again after a reset connection: {mine.Sum(w => w.Retried)}); longest gap: {Ms(mine.Max(w => w.LongestGap))} ({mine.Max(w => w.LongestGap).TotalMilliseconds / Math.Max(0.001, quiet.MedianLatency.TotalMilliseconds):0.#} x one request's median latency)");
         }
 
         return text.ToString();
