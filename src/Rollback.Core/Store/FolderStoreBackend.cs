@@ -123,6 +123,9 @@ internal sealed class FolderPointManifests : IPointManifests
     public string? Read(string target, string id, string pointDirectory) =>
         Directory.Exists(pointDirectory) ? StoreFiles.ReadAllText(Path.Combine(pointDirectory, PointStore.ManifestFileName)) : null;
 
+    public IReadOnlyList<StoredManifest> ReadAll(string target, Func<string, string> pointDirectory) =>
+        ListIds(target).Select(id => new StoredManifest(id, () => Read(target, id, pointDirectory(id)))).ToList();
+
     public void Commit(string target, string id, string stagingDirectory, string pointDirectory, string manifestJson)
     {
         AtomicFile.WriteAllText(Path.Combine(stagingDirectory, PointStore.ManifestFileName), manifestJson);

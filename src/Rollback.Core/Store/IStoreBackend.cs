@@ -53,6 +53,13 @@ public interface IPointManifests
     /// <summary>The manifest's JSON text, or null when the target has no such point.</summary>
     string? Read(string target, string id, string pointDirectory);
 
+    /// <summary>
+    /// Every point of the target with its manifest, in ordinal (= creation) order, as one read where the backend can (one
+    /// query on the shared store; the folder store reads each file when its text is asked for, so one unreadable file
+    /// fails only its own point). <paramref name="pointDirectory"/> gives a point's folder from its id.
+    /// </summary>
+    IReadOnlyList<StoredManifest> ReadAll(string target, Func<string, string> pointDirectory);
+
     /// <summary>Keeps a committed point: the staging folder becomes <paramref name="pointDirectory"/> and the manifest is kept, both or neither.</summary>
     void Commit(string target, string id, string stagingDirectory, string pointDirectory, string manifestJson);
 
@@ -64,6 +71,22 @@ public interface IPointManifests
 
     /// <summary>Where a point's manifest is, for messages.</summary>
     string Describe(string target, string id, string pointDirectory);
+}
+
+/// <summary>A point's id and its manifest's text, read when <see cref="Read"/> is called (null when the point went meanwhile).</summary>
+public sealed class StoredManifest
+{
+    private readonly Func<string?> _read;
+
+    public StoredManifest(string id, Func<string?> read)
+    {
+        Id = id;
+        _read = read;
+    }
+
+    public string Id { get; }
+
+    public string? Read() => _read();
 }
 
 /// <summary>

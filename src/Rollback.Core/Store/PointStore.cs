@@ -168,13 +168,14 @@ public sealed class PointStore
     /// </summary>
     public IReadOnlyList<RollbackPoint> List(string target, Action<RollbackException>? skipped)
     {
+        TargetRegistry.ValidateName(target);
         var points = new List<RollbackPoint>();
-        foreach (var id in ListIds(target))
+        foreach (var stored in _store.Backend.Manifests.ReadAll(target, id => PointDirectory(target, id)))
         {
             try
             {
                 // Gone between the listing and the read (removed by another process): not listed.
-                if (Load(target, id) is { } point)
+                if (Load(target, stored.Id, stored.Read) is { } point)
                 {
                     points.Add(point);
                 }
@@ -227,7 +228,10 @@ public sealed class PointStore
     }
 
     /// <summary>The point, or null when the target has none of that id. Its artifacts' folder is checked as its manifest is.</summary>
-    private RollbackPoint? Load(string target, string id)
+    private RollbackPoint? Load(string target, string id) => Load(target, id, read: null);
+
+    /// <summary>As <see cref="Load(string, string)"/>, with the manifest's text from <paramref name="read"/> when the listing already has it.</summary>
+    private RollbackPoint? Load(string target, string id, Func<string?>? read)
     {
         var directory = PointDirectory(target, id);
         var manifests = _store.Backend.Manifests;
@@ -242,7 +246,7 @@ public sealed class PointStore
         RollbackPoint? point;
         try
         {
-            var text = manifests.Read(target, id, directory);
+            var text = read is null ? manifests.Read(target, id, directory) : read();
             if (text is null)
             {
                 return null;

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using Rollback.Store;
@@ -7,7 +8,7 @@ namespace Rollback.Providers.PostgreSql.Store;
 /// <summary>
 /// rollback_store.points: a row per point holding its manifest. The point's folder is renamed into place in the shared
 /// artifacts folder first and the row inserted after; should the insert fail, the folder is renamed back to staging, so
-/// a point is listed only when both are there.
+/// a point is listed only when both are there. A listing reads every manifest of the target in one query.
 /// </summary>
 internal sealed class PostgreSqlPointManifests : IPointManifests
 {
@@ -24,6 +25,21 @@ internal sealed class PostgreSqlPointManifests : IPointManifests
     public string? Read(string target, string id, string pointDirectory) => _database.Run("read a point's manifest", connection =>
         (string?)StoreDatabase.Scalar(connection, "SELECT manifest FROM rollback_store.points WHERE target_key = @key AND id = @id", null,
             ("key", target.ToLowerInvariant()), ("id", id)));
+
+    public IReadOnlyList<StoredManifest> ReadAll(string target, Func<string, string> pointDirectory) => _database.Run("read the points' manifests", connection =>
+    {
+        using var command = StoreDatabase.Command(connection, "SELECT id, manifest FROM rollback_store.points WHERE target_key = @key ORDER BY id COLLATE \"C\"", null,
+            ("key", target.ToLowerInvariant()));
+        using var reader = command.ExecuteReader();
+        var manifests = new List<StoredManifest>();
+        while (reader.Read())
+        {
+            var text = reader.GetString(1);
+            manifests.Add(new StoredManifest(reader.GetString(0), () => text));
+        }
+
+        return manifests;
+    });
 
     public void Commit(string target, string id, string stagingDirectory, string pointDirectory, string manifestJson)
     {
