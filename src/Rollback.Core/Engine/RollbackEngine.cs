@@ -42,6 +42,7 @@ public sealed class RollbackEngine
         AutoRollback = new AutoRollbackOperations(_services);
         Notifications = new NotificationOperations(_services);
         Reports = new ReportOperations(_services, History);
+        StoreCopy = new StoreCopyOperations(_services);
     }
 
     public TargetOperations Targets { get; }
@@ -66,6 +67,9 @@ public sealed class RollbackEngine
 
     /// <summary>Incident reports (HTML and Markdown) of a run, a plan run or a period of the journal.</summary>
     public ReportOperations Reports { get; }
+
+    /// <summary>Moving to the shared store: a folder store's targets, points and journal copied into this engine's store.</summary>
+    public StoreCopyOperations StoreCopy { get; }
 
     public string User => _services.User;
 

@@ -89,6 +89,14 @@ public static class RollbackErrorId
     public const string StoreUnavailable = nameof(StoreUnavailable);
     /// <summary>The shared store's schema is newer than this module knows (another machine runs a newer module).</summary>
     public const string StoreSchemaNewer = nameof(StoreSchemaNewer);
+    /// <summary>Copy-RollbackStore's -Source is not a folder store (missing, a connection string, or the destination itself).</summary>
+    public const string StoreCopySourceInvalid = nameof(StoreCopySourceInvalid);
+    /// <summary>
+    /// Copy-RollbackStore found the destination holding something else under a name the source uses (a target with other
+    /// settings, a point id with other content, a journal copied before that the source no longer matches), or another
+    /// copy running into it; nothing was written.
+    /// </summary>
+    public const string StoreCopyConflict = nameof(StoreCopyConflict);
     /// <summary>The journal cannot be appended to, so nothing that must be journaled may start.</summary>
     public const string JournalUnwritable = nameof(JournalUnwritable);
     /// <summary>The journal key file (ROLLBACK_JOURNAL_KEY_FILE) may be read by others than its owner.</summary>

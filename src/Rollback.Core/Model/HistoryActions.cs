@@ -35,6 +35,12 @@ public static class HistoryAction
 
     /// <summary>A notification channel was removed (Unregister-RollbackNotification).</summary>
     public const string UnregisterNotification = nameof(UnregisterNotification);
+
+    /// <summary>
+    /// A folder store was copied into this store (Copy-RollbackStore): its Details say from where, and how many targets,
+    /// points and journal entries were copied; the copied entries precede it, each carrying its origin.
+    /// </summary>
+    public const string CopyStore = nameof(CopyStore);
 }
 
 /// <summary>The journal's status names beyond the RollbackStatus values.</summary>

@@ -108,6 +108,12 @@ public sealed record HistoryEntry
     /// <summary>On a plan's entry: each member, its stage, its outcome and the sequence of its own entry of the run.</summary>
     public IReadOnlyList<HistoryMember>? Members { get; init; }
 
+    /// <summary>
+    /// On an entry copied from a folder store by Copy-RollbackStore: where it was first written (that store, its host, its
+    /// sequence and hash there). Null (and left out of the line) on entries written in this store.
+    /// </summary>
+    public HistoryOrigin? Origin { get; init; }
+
     public string Hash { get; init; } = string.Empty;
 
     public string PreviousHash { get; init; } = string.Empty;
@@ -141,6 +147,30 @@ public sealed record HistoryDecision
     };
 
     public override string ToString() => $"{Action} ({Severity})";
+}
+
+/// <summary>
+/// Where a copied journal entry was first written. The entry is sealed again in the store it was copied into (its own
+/// sequence and hash there); this keeps the link back to the original, which the source's journal still proves.
+/// </summary>
+public sealed record HistoryOrigin
+{
+    /// <summary>The folder store the entry was copied from.</summary>
+    public string Store { get; init; } = string.Empty;
+
+    /// <summary>The machine that folder store was on.</summary>
+    public string Host { get; init; } = string.Empty;
+
+    /// <summary>The hash of the source journal's first entry: which journal it was, whatever its folder is called now.</summary>
+    public string Journal { get; init; } = string.Empty;
+
+    /// <summary>The entry's sequence in the source journal.</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>The entry's hash in the source journal.</summary>
+    public string Hash { get; init; } = string.Empty;
+
+    public override string ToString() => $"{Store}#{Sequence} ({Host})";
 }
 
 /// <summary>One member of a plan run, as the plan's journal entry records it.</summary>
