@@ -37,6 +37,7 @@
         'Unregister-RollbackNotification'
         'Export-RollbackReport'
         'Get-RollbackStore'
+        'Copy-RollbackStore'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -28,6 +28,7 @@ public sealed class ModuleSurfaceTests
         "Register-RollbackNotification", "Get-RollbackNotification", "Unregister-RollbackNotification",
         "Export-RollbackReport",
         "Get-RollbackStore",
+        "Copy-RollbackStore",
     }.Order(StringComparer.Ordinal).ToArray();
 
     private static readonly Dictionary<string, ConfirmImpact> ChangingCmdlets = new(StringComparer.Ordinal)
@@ -43,6 +44,7 @@ public sealed class ModuleSurfaceTests
         ["Register-RollbackNotification"] = ConfirmImpact.Medium,
         ["Unregister-RollbackNotification"] = ConfirmImpact.Medium,
         ["Export-RollbackReport"] = ConfirmImpact.Low,
+        ["Copy-RollbackStore"] = ConfirmImpact.Medium,
     };
 
     private static readonly string[] ResultTypes =

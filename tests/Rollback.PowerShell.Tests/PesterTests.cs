@@ -24,7 +24,7 @@ public sealed class PesterTests
     private readonly Rollback.Testing.PostgreSqlServer _postgres;
 
     /// <summary>
-    /// The PostgreSQL suites (tests/pester/Database.Tests.ps1, SchemaMigration.Tests.ps1, SharedStore.Tests.ps1) get this
+    /// The PostgreSQL suites (tests/pester/Database.Tests.ps1, SchemaMigration.Tests.ps1, SharedStore.Tests.ps1, StoreCopy.Tests.ps1) get this
     /// run's server through ROLLBACK_TEST_PG_* variables, and the FeatureFlag suite an Unleash server (its database on
     /// that server) through ROLLBACK_TEST_UNLEASH_*; without them they skip.
     /// </summary>
