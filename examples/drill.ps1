@@ -12,8 +12,26 @@
     It runs in pwsh 7 with the built module, and in the module's runner (a full pwsh with the module imported):
         dotnet run --project src/Rollback.Runner -- -File examples/drill.ps1
 
+    The same drill runs against a shared store: -SharedStore starts a PostgreSQL 15 of its own in the sandbox (as the
+    plan and flag drills do) and rehearses on a store there; -Store rehearses on a store you name, such as the team's:
+        dotnet run --project src/Rollback.Runner -- -File examples/drill.ps1 -SharedStore
+        ./examples/drill.ps1 -Store 'postgresql://db.example.internal/rollback?user=rollback&artifacts=/mnt/rollback'
+
 .PARAMETER Sandbox
     The folder to build the drill in. A new temporary folder by default; removed afterwards unless -Keep.
+
+.PARAMETER Store
+    The store to rehearse on: a folder, or a shared store's connection string (postgresql://host/db?user=NAME&artifacts=FOLDER,
+    its password from PGPASSFILE or ~/.pgpass, or -StoreCredential). The drill's targets get names of their own there
+    (drill-api-<id>, drill-api-config-<id>) and are unregistered at the end, so the store's own targets are never
+    touched; their history stays, as a rehearsal should. A folder store in the sandbox by default.
+
+.PARAMETER StoreCredential
+    The shared store's database user and password, when -Store's password is not in PGPASSFILE or ~/.pgpass.
+
+.PARAMETER SharedStore
+    Rehearse on a shared store in a PostgreSQL 15 the drill starts in its sandbox (needs Debian's postgresql 15, as
+    .ci/run installs it), stopped by its PID when the drill ends.
 
 .PARAMETER PassThru
     Return the drill's results as one object instead of printing them (used by Drill.Tests.ps1).
@@ -24,6 +42,9 @@
 [CmdletBinding()]
 param(
     [string] $Sandbox = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'rollback-drill-' + [guid]::NewGuid().ToString('N').Substring(0, 8)),
+    [string] $Store,
+    [pscredential] $StoreCredential,
+    [switch] $SharedStore,
     [switch] $PassThru,
     [switch] $Keep
 )
@@ -34,10 +55,36 @@ Set-StrictMode -Version 3.0
 # The drills' shared functions (module import, Show, the stand-in deploy tool).
 . (Join-Path $PSScriptRoot 'DrillSupport.ps1')
 
-# The drill's own store, for this script's commands only (no process-wide environment change).
-$store = Join-Path $Sandbox 'store'
-$PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $store; 'Restore-Configuration:StorePath' = $store }
+$postgres = $null
+$api = 'api'
+$apiConfig = 'api-config'
+$ownTargets = $false
 try {
+    # The store, for this script's commands only (no process-wide environment change): the drill's own folder, a shared
+    # store in a PostgreSQL the drill starts, or the one -Store names (where the drill's targets get names of their own).
+    if ($SharedStore) {
+        . (Join-Path $PSScriptRoot 'PostgreSqlSupport.ps1')
+        $postgres = Start-DrillPostgres (Join-Path $Sandbox 'postgres')
+        Invoke-DrillSql $postgres 'postgres' 'CREATE DATABASE rollback' | Out-Null
+        $Store = "postgresql://127.0.0.1:$($postgres.Port)/rollback?user=$($postgres.User)&artifacts=$([uri]::EscapeDataString((Join-Path $Sandbox 'shared-artifacts')))"
+        $StoreCredential = Get-DrillPostgresCredential $postgres
+    }
+    elseif ($Store) {
+        $suffix = [guid]::NewGuid().ToString('N').Substring(0, 6)
+        $api = "drill-api-$suffix"
+        $apiConfig = "drill-api-config-$suffix"
+        $ownTargets = $true
+    }
+    else {
+        $Store = Join-Path $Sandbox 'store'
+    }
+    $PSDefaultParameterValues = @{ '*-Rollback*:StorePath' = $Store; 'Restore-Configuration:StorePath' = $Store }
+    if ($StoreCredential) {
+        $PSDefaultParameterValues['*-Rollback*:StoreCredential'] = $StoreCredential
+        $PSDefaultParameterValues['Restore-Configuration:StoreCredential'] = $StoreCredential
+    }
+    Show 'Store' (Get-RollbackStore)
+
     # --- the service as it runs before the deployment ----------------------------------------
     $root = Join-Path $Sandbox 'opt' 'api'
     New-Release $root 'v2.3.1' 'healthy'
@@ -53,13 +100,13 @@ try {
 
     # --- once: register the targets; before the deployment: capture the known-good state ------
     $targets = @(
-        Register-RollbackTarget -Name api -Kind FileSystemRelease -Settings @{ Root = $root } -Confirm:$false
-        Register-RollbackTarget -Name api-config -Kind ConfigurationFile -Settings @{ Path = @($appsettings, $database) } -Confirm:$false
+        Register-RollbackTarget -Name $api -Kind FileSystemRelease -Settings @{ Root = $root } -Confirm:$false
+        Register-RollbackTarget -Name $apiConfig -Kind ConfigurationFile -Settings @{ Path = @($appsettings, $database) } -Confirm:$false
     )
     Show 'Targets' $targets
     $points = @(
-        New-RollbackPoint -Target api -Note 'known good before v2.4.0'
-        New-RollbackPoint -Target api-config -Note 'known good before v2.4.0'
+        New-RollbackPoint -Target $api -Note 'known good before v2.4.0'
+        New-RollbackPoint -Target $apiConfig -Note 'known good before v2.4.0'
     )
     Show 'Known-good points' $points
 
@@ -69,16 +116,17 @@ try {
     Show 'After the deployment' "api reports $(Get-CurrentVersion $root); appsettings.Production.json is truncated"
 
     # --- the incident: check, roll back, restore configuration --------------------------------
-    $readiness = Get-RollbackPoint -Target api -Latest | Test-RollbackReadiness
+    $readiness = Get-RollbackPoint -Target $api -Latest | Test-RollbackReadiness
     Show 'Readiness' $readiness.Checks
     $rollback = $readiness | Invoke-Rollback -Reason 'Error rate 12.3% > 10% for 3 minutes after v2.4.0' -ApprovedBy 'oncall' -Confirm:$false
     Show 'Rollback' $rollback
     Show 'Rollback steps' $rollback.Steps
-    $configuration = Get-RollbackPoint -Target api-config -Latest |
+    $configuration = Get-RollbackPoint -Target $apiConfig -Latest |
         Restore-Configuration -Reason 'Configuration from v2.4.0 is invalid' -Confirm:$false
     Show 'Configuration restore' $configuration
 
-    $history = Get-RollbackHistory -Last 10
+    # The drill's own entries (a shared store holds others' too).
+    $history = @(Get-RollbackHistory | Where-Object Target -in $api, $apiConfig | Select-Object -Last 10)
     $chain = Get-RollbackHistory -Verify
     Show 'History' $history
     Show 'Journal' $chain
@@ -102,6 +150,12 @@ try {
     }
 }
 finally {
+    if ($ownTargets) {
+        foreach ($name in $api, $apiConfig) {
+            Unregister-RollbackTarget -Name $name -RemovePoints -Force -ErrorAction SilentlyContinue
+        }
+    }
+    if ($postgres) { Stop-DrillPostgres $postgres }
     if (-not $Keep -and (Test-Path -LiteralPath $Sandbox)) {
         Remove-Item -LiteralPath $Sandbox -Recurse -Force
     }
