@@ -24,7 +24,7 @@ public sealed class GetRollbackHistoryCommand : RollbackCmdlet
     /// <summary>Only entries of this action (Rollback, Capture, RestoreConfiguration, RegisterTarget, ...).</summary>
     [Parameter(ParameterSetName = ListSet)]
     [ValidateSet(HistoryAction.RegisterTarget, HistoryAction.UnregisterTarget, HistoryAction.Capture, HistoryAction.RemovePoint, HistoryAction.Rollback, HistoryAction.RestoreConfiguration, HistoryAction.SetAutoRollback, HistoryAction.Intent, HistoryAction.RecoverAttempt, HistoryAction.TrafficStep,
-        HistoryAction.Notify, HistoryAction.RegisterNotification, HistoryAction.UnregisterNotification)]
+        HistoryAction.Notify, HistoryAction.RegisterNotification, HistoryAction.UnregisterNotification, HistoryAction.CopyStore)]
     public string? Action { get; set; }
 
     /// <summary>Only entries with this status (Succeeded, Failed, Refused, AlreadyCurrent, VerificationFailed).</summary>
