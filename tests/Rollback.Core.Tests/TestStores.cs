@@ -67,7 +67,10 @@ internal static class TestStores
         }
     }
 
-    /// <summary>Opens (creating or migrating) the shared store in <paramref name="database"/>.</summary>
+    /// <summary>
+    /// Opens (creating or migrating) the shared store in <paramref name="database"/>, keeping the secrets a test gives in
+    /// <paramref name="artifacts"/>/user-secrets (a user's own folder, by default, is outside the test's temp folder).
+    /// </summary>
     public static RollbackStore OpenShared(PostgreSqlServer server, string database, string artifacts) =>
-        StoreLocation.OpenShared(ConnectionString(server, database, artifacts), Credential(server), new IStoreKind[] { new PostgreSqlStoreKind() });
+        StoreLocation.OpenShared(ConnectionString(server, database, artifacts), Credential(server), new IStoreKind[] { new PostgreSqlStoreKind() }, Path.Combine(artifacts, "user-secrets"));
 }

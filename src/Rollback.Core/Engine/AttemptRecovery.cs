@@ -67,7 +67,7 @@ internal sealed class AttemptRecovery
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new RollbackException(RollbackErrorId.JournalUnwritable, RollbackErrorCategory.WriteError,
-                $"The attempt on '{target.Name}' cannot be recorded in '{Store.Attempts.PathOf(target.Name)}': {ex.Message} Nothing was switched; make the store's locks folder writable.",
+                $"The attempt on '{target.Name}' cannot be recorded in '{Store.Attempts.Describe(target.Name)}': {ex.Message} Nothing was switched; make the store's locks folder writable.",
                 target.Name, ex);
         }
 

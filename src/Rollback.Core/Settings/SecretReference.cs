@@ -55,9 +55,15 @@ public sealed class SecretReference
                 : throw Unavailable($"the environment variable {name} is not set in this process");
         }
 
-        var path = Locator.StartsWith(FilePrefix, StringComparison.Ordinal)
-            ? Locator.Substring(FilePrefix.Length)
-            : Path.Combine(secretsDirectory, Locator.Substring(StorePrefix.Length));
+        var inStore = Locator.StartsWith(StorePrefix, StringComparison.Ordinal);
+        var path = inStore ? Path.Combine(secretsDirectory, Locator.Substring(StorePrefix.Length)) : Locator.Substring(FilePrefix.Length);
+        if (inStore && !File.Exists(path))
+        {
+            // A value given as a PSCredential or SecureString stays with the user who gave it; with a shared store a
+            // teammate on another machine (or account) has not given theirs yet.
+            throw Unavailable($"the value given for it at registration is not kept for this user on this machine ('{path}' does not exist). Register the target again here with the secret (a PSCredential or SecureString), or keep the secret in an environment variable that every runner sets (Settings = @{{ Name = 'env:VARIABLE' }})");
+        }
+
         CheckProtected(path);
         try
         {

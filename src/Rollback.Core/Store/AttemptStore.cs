@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Text.Json;
 
 namespace Rollback.Store;
@@ -49,33 +48,34 @@ public sealed record AttemptRecord
     public DateTimeOffset StartedAt { get; init; }
 }
 
-/// <summary>locks/target-&lt;name&gt;.attempt: at most one unfinished attempt per target, as the target's lock allows one at a time.</summary>
+/// <summary>
+/// locks/target-&lt;name&gt;.attempt, a document of the store's backend (a file in the folder store, a row in the shared
+/// one, where a command on another machine finds it): at most one unfinished attempt per target, as the target's lock
+/// allows one at a time.
+/// </summary>
 public sealed class AttemptStore
 {
     private readonly RollbackStore _store;
 
     internal AttemptStore(RollbackStore store) => _store = store;
 
-    public string PathOf(string target)
-    {
-        TargetRegistry.ValidateName(target);
-        return Path.Combine(_store.LocksDirectory, "target-" + target.ToLowerInvariant() + ".attempt");
-    }
+    /// <summary>Where the target's attempt record is, for messages.</summary>
+    public string Describe(string target) => _store.Backend.Documents.Describe(NameOf(target));
 
-    public bool Exists(string target) => File.Exists(PathOf(target));
+    public bool Exists(string target) => _store.Backend.Documents.Read(NameOf(target)) is not null;
 
     /// <summary>The target's unfinished attempt, or null. A record that does not parse was not written by the module (writes are atomic) and is reported by <paramref name="damaged"/>.</summary>
     public AttemptRecord? Find(string target, Action<string> damaged)
     {
-        var path = PathOf(target);
-        if (!File.Exists(path))
+        var text = _store.Backend.Documents.Read(NameOf(target));
+        if (text is null)
         {
             return null;
         }
 
         try
         {
-            var record = JsonSerializer.Deserialize<AttemptRecord>(StoreFiles.ReadAllText(path), StoreJson.Compact);
+            var record = JsonSerializer.Deserialize<AttemptRecord>(text, StoreJson.Compact);
             if (record is not null && record.Id.Length > 0)
             {
                 return record;
@@ -86,21 +86,20 @@ public sealed class AttemptStore
             // Reported below, like a record that holds null or no id.
         }
 
-        damaged($"The record of an unfinished attempt on '{target}' ('{path}') is not valid and was removed; Get-RollbackHistory -Target {target} shows the attempt's intent.");
-        File.Delete(path);
+        damaged($"The record of an unfinished attempt on '{target}' ('{Describe(target)}') is not valid and was removed; Get-RollbackHistory -Target {target} shows the attempt's intent.");
+        End(target);
         return null;
     }
 
-    /// <summary>Records an attempt before its intent is journaled (atomically, user-only).</summary>
-    public void Begin(AttemptRecord record) => AtomicFile.WriteAllText(PathOf(record.Target), JsonSerializer.Serialize(record, StoreJson.Compact));
+    /// <summary>Records an attempt before its intent is journaled (atomically).</summary>
+    public void Begin(AttemptRecord record) => _store.Backend.Documents.Write(NameOf(record.Target), JsonSerializer.Serialize(record, StoreJson.Compact));
 
     /// <summary>Forgets the attempt once its outcome is journaled.</summary>
-    public void End(string target)
+    public void End(string target) => _store.Backend.Documents.Delete(NameOf(target));
+
+    private static string NameOf(string target)
     {
-        var path = PathOf(target);
-        if (File.Exists(path))
-        {
-            File.Delete(path);
-        }
+        TargetRegistry.ValidateName(target);
+        return "locks/target-" + target.ToLowerInvariant() + ".attempt";
     }
 }

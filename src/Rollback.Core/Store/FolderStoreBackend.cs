@@ -27,6 +27,7 @@ public sealed class FolderStoreBackend : IStoreBackend
         Manifests = new FolderPointManifests(store);
         JournalLog = new FolderJournalLog(store);
         Locks = new FolderLocks(store);
+        Documents = new FolderDocuments(store);
     }
 
     public RollbackStoreInfo Description { get; }
@@ -38,6 +39,8 @@ public sealed class FolderStoreBackend : IStoreBackend
     public IJournalLog JournalLog { get; }
 
     public IStoreLocks Locks { get; }
+
+    public IStoreDocuments Documents { get; }
 
     public void Dispose()
     {
@@ -302,6 +305,41 @@ internal sealed class FolderJournalLog : IJournalLog
 
             chunk *= 4;
         }
+    }
+}
+
+/// <summary>A file per document under the store folder, written atomically; an update holds the lock named after the file.</summary>
+internal sealed class FolderDocuments : IStoreDocuments
+{
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+    private readonly RollbackStore _store;
+
+    public FolderDocuments(RollbackStore store) => _store = store;
+
+    public string Describe(string name) => Path.Combine(_store.Root, name);
+
+    public string? Read(string name)
+    {
+        var path = Describe(name);
+        return File.Exists(path) ? StoreFiles.ReadAllText(path) : null;
+    }
+
+    public void Write(string name, string text) => AtomicFile.WriteAllText(Describe(name), text);
+
+    public void Delete(string name)
+    {
+        var path = Describe(name);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+
+    public void Update(string name, Func<string?, string> change)
+    {
+        // notifications.json is updated under locks/notifications.lock, as before documents had a name.
+        using var documentLock = FileLock.Acquire(_store.LockPath(Path.GetFileNameWithoutExtension(name)), LockTimeout);
+        Write(name, change(Read(name)));
     }
 }
 

@@ -23,6 +23,9 @@ public interface IStoreBackend : IDisposable
     IJournalLog JournalLog { get; }
 
     IStoreLocks Locks { get; }
+
+    /// <summary>The small documents kept beside the registry: notification channels, records of unfinished attempts.</summary>
+    IStoreDocuments Documents { get; }
 }
 
 /// <summary>The registered targets, read and replaced whole under the backend's own exclusive lock.</summary>
@@ -178,6 +181,31 @@ public sealed class JournalAppend<T>
     public JournalHead Head { get; }
 
     public T Result { get; }
+}
+
+/// <summary>
+/// Small documents kept whole by name beside the registry: the notification channels and the record of each unfinished
+/// attempt. They are shared as the registry is (a team's channels; an attempt that a killed process left for the next
+/// command, on any machine, to finish or revert), so they live in the backend, not in a folder of one machine. Names are
+/// the module's own ("notifications.json", "locks/target-api.attempt"): the folder store keeps each as that file under
+/// its folder, as it always has.
+/// </summary>
+public interface IStoreDocuments
+{
+    /// <summary>Where the document is, for messages.</summary>
+    string Describe(string name);
+
+    /// <summary>The document's text, or null when there is none.</summary>
+    string? Read(string name);
+
+    /// <summary>Replaces the document whole, durably; a reader sees the old text or the new, never a part.</summary>
+    void Write(string name, string text);
+
+    /// <summary>Forgets the document (nothing when there is none).</summary>
+    void Delete(string name);
+
+    /// <summary>Under the document's own exclusive lock: reads it (null when none), and keeps what <paramref name="change"/> returns.</summary>
+    void Update(string name, Func<string?, string> change);
 }
 
 /// <summary>Named exclusive locks that die with their holder (a process that is killed lets go of its locks).</summary>

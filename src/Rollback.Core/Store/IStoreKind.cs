@@ -55,8 +55,11 @@ public static class StoreLocation
         return scheme.All(c => char.IsLetterOrDigit(c) || c is '+' or '-' or '.') && char.IsLetter(scheme[0]) ? scheme.ToLowerInvariant() : null;
     }
 
-    /// <summary>Opens the shared store <paramref name="connection"/> names with the kind of its scheme among <paramref name="kinds"/>.</summary>
-    public static RollbackStore OpenShared(string connection, NetworkCredential? credential, IEnumerable<IStoreKind> kinds)
+    /// <summary>
+    /// Opens the shared store <paramref name="connection"/> names with the kind of its scheme among <paramref name="kinds"/>;
+    /// the secret values this user gives are kept in <paramref name="secretsFolder"/> (by default their own folder for that store).
+    /// </summary>
+    public static RollbackStore OpenShared(string connection, NetworkCredential? credential, IEnumerable<IStoreKind> kinds, string? secretsFolder = null)
     {
         var scheme = Scheme(connection) ?? throw new ArgumentException("Not a connection string.", nameof(connection));
         var all = kinds.ToList();
@@ -65,6 +68,6 @@ public static class StoreLocation
                 $"No store kind answers '{scheme}://' connection strings. Known: {string.Join(", ", all.SelectMany(k => k.Schemes).Select(s => s + "://").DefaultIfEmpty("none (the shared store's assembly did not load: run Get-RollbackKind)"))}; or give a folder path.",
                 scheme);
         var opened = kind.Open(connection, credential);
-        return new RollbackStore(opened.ArtifactsFolder, opened.Backend);
+        return new RollbackStore(opened.ArtifactsFolder, opened.Backend, secretsFolder);
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Text.Json;
 using Rollback.Errors;
@@ -8,30 +7,34 @@ using Rollback.Errors;
 namespace Rollback.Store;
 
 /// <summary>
-/// notifications.json: the registered notification channels, rewritten atomically under a store lock. It holds where
-/// each webhook is kept (env:, file: or store:), never the webhook itself.
+/// notifications.json, a document of the store's backend (a file in the folder store, a row in the shared one): the
+/// registered notification channels, rewritten whole under its lock. It holds where each webhook is kept (env:, file:
+/// or store:), never the webhook itself.
 /// </summary>
 public sealed class NotificationRegistry
 {
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+    private const string DocumentName = "notifications.json";
 
     private readonly RollbackStore _store;
 
     internal NotificationRegistry(RollbackStore store) => _store = store;
 
-    public string Path => System.IO.Path.Combine(_store.Root, "notifications.json");
+    /// <summary>Where the channels are kept, for messages (in the folder store, the file).</summary>
+    public string Path => _store.Backend.Documents.Describe(DocumentName);
 
-    public IReadOnlyList<NotificationChannel> GetAll()
+    public IReadOnlyList<NotificationChannel> GetAll() => Parse(_store.Backend.Documents.Read(DocumentName));
+
+    private List<NotificationChannel> Parse(string? text)
     {
-        if (!File.Exists(Path))
+        if (text is null)
         {
-            return Array.Empty<NotificationChannel>();
+            return new List<NotificationChannel>();
         }
 
         List<NotificationChannel>? channels;
         try
         {
-            channels = JsonSerializer.Deserialize<List<NotificationChannel>>(StoreFiles.ReadAllText(Path), StoreJson.Indented);
+            channels = JsonSerializer.Deserialize<List<NotificationChannel>>(text, StoreJson.Indented);
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException)
         {
@@ -49,7 +52,7 @@ public sealed class NotificationRegistry
     public NotificationChannel Get(string name) =>
         GetAll().FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new RollbackException(RollbackErrorId.NotificationNotFound, RollbackErrorCategory.ObjectNotFound,
-            $"No notification channel named '{name}' is registered in '{_store.Root}'. Run Get-RollbackNotification to list them, or Register-RollbackNotification to add it.", name);
+            $"No notification channel named '{name}' is registered in '{_store.Location}'. Run Get-RollbackNotification to list them, or Register-RollbackNotification to add it.", name);
 
     /// <summary>Adds or (with <paramref name="replace"/>) replaces a channel.</summary>
     public void Save(NotificationChannel channel, bool replace) =>
@@ -82,13 +85,13 @@ public sealed class NotificationRegistry
             }
         });
 
-    private void Update(Action<List<NotificationChannel>> change)
-    {
-        using var registryLock = FileLock.Acquire(_store.LockPath("notifications"), LockTimeout);
-        var channels = GetAll().ToList();
-        change(channels);
-        AtomicFile.WriteAllText(Path, JsonSerializer.Serialize(channels.OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase), StoreJson.Indented));
-    }
+    private void Update(Action<List<NotificationChannel>> change) =>
+        _store.Backend.Documents.Update(DocumentName, text =>
+        {
+            var channels = Parse(text);
+            change(channels);
+            return JsonSerializer.Serialize(channels.OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase), StoreJson.Indented);
+        });
 
     private RollbackException Corrupt(string problem, Exception? inner = null) =>
         new(RollbackErrorId.NotificationRegistryCorrupt, RollbackErrorCategory.InvalidData,

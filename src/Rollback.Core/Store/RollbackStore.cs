@@ -19,15 +19,17 @@ public sealed class RollbackStore
     }
 
     /// <summary>
-    /// A store whose registry, manifests, journal and locks <paramref name="backend"/> keeps (the shared store), with the
-    /// points' artifacts and the files kept beside them (secrets, notification channels, attempt records) in <paramref name="root"/>.
+    /// A store whose registry, manifests, journal, locks and documents <paramref name="backend"/> keeps (the shared store),
+    /// with the points' artifacts in <paramref name="root"/>, and the secret values this user gave (as a PSCredential or
+    /// SecureString) in <paramref name="secretsFolder"/>: by default this user's own folder for that store on this machine
+    /// (see <see cref="UserSecretsFolder"/>), never the shared folder.
     /// </summary>
-    public RollbackStore(string root, IStoreBackend backend)
-        : this(root, create: true, backend: backend ?? throw new ArgumentNullException(nameof(backend)))
+    public RollbackStore(string root, IStoreBackend backend, string? secretsFolder = null)
+        : this(root, create: true, backend: backend ?? throw new ArgumentNullException(nameof(backend)), secretsFolder)
     {
     }
 
-    private RollbackStore(string root, bool create, IStoreBackend? backend)
+    private RollbackStore(string root, bool create, IStoreBackend? backend, string? secretsFolder = null)
     {
         RefuseUncPathOffWindows(root);
         try
@@ -57,7 +59,7 @@ public sealed class RollbackStore
         Points = new PointStore(this);
         Journal = new Journal(this);
         Attempts = new AttemptStore(this);
-        Secrets = new SecretFiles(Path.Combine(Root, "secrets"));
+        Secrets = new SecretFiles(backend is null ? Path.Combine(Root, "secrets") : secretsFolder ?? UserSecretsFolder(Location));
     }
 
     /// <summary>The store folder: the folder store's everything; the shared store's artifacts and local files.</summary>
@@ -101,7 +103,10 @@ public sealed class RollbackStore
     /// <summary>Attempts that started a switch and have not journaled their outcome (their process may have died).</summary>
     public AttemptStore Attempts { get; }
 
-    /// <summary>Secret settings given as a SecureString or PSCredential: one user-only file each, under secrets/.</summary>
+    /// <summary>
+    /// Secret settings given as a SecureString or PSCredential: one user-only file each, under the folder store's
+    /// secrets/, or, for the shared store, in the folder of the user who gave them (each user gives their own).
+    /// </summary>
     public SecretFiles Secrets { get; }
 
     /// <summary>The store path when none is given: ROLLBACK_STORE, else a per-user folder.</summary>
@@ -110,18 +115,31 @@ public sealed class RollbackStore
         get
         {
             var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
-            if (!string.IsNullOrWhiteSpace(fromEnvironment))
-            {
-                return fromEnvironment!;
-            }
+            return !string.IsNullOrWhiteSpace(fromEnvironment) ? fromEnvironment! : Path.Combine(UserDataFolder, "store");
+        }
+    }
 
+    /// <summary>
+    /// Where this user keeps the secret values given for targets of the shared store at <paramref name="location"/>: a
+    /// folder of their own per store (named by a hash of its location), on this machine. A password typed as a
+    /// PSCredential stays with the user who typed it, as in a SecretManagement vault; a teammate gives their own, or the
+    /// team keeps the secret in an environment variable (env:NAME) that every runner sets.
+    /// </summary>
+    public static string UserSecretsFolder(string location) =>
+        Path.Combine(UserDataFolder, "secrets", Checksums.HashText(location).Substring(0, 16));
+
+    /// <summary>This user's Rollback folder: LocalApplicationData (XDG_DATA_HOME, ~/.local/share on Unix)/Rollback.</summary>
+    private static string UserDataFolder
+    {
+        get
+        {
             var baseDirectory = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
             if (string.IsNullOrEmpty(baseDirectory))
             {
                 baseDirectory = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
             }
 
-            return Path.Combine(baseDirectory, "Rollback", "store");
+            return Path.Combine(baseDirectory, "Rollback");
         }
     }
 

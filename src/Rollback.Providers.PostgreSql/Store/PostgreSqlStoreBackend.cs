@@ -22,6 +22,7 @@ internal sealed class PostgreSqlStoreBackend : IStoreBackend
         Manifests = new PostgreSqlPointManifests(database);
         JournalLog = new PostgreSqlJournalLog(database);
         Locks = new PostgreSqlLocks(database);
+        Documents = new PostgreSqlDocuments(database);
     }
 
     public RollbackStoreInfo Description { get; }
@@ -33,6 +34,8 @@ internal sealed class PostgreSqlStoreBackend : IStoreBackend
     public IJournalLog JournalLog { get; }
 
     public IStoreLocks Locks { get; }
+
+    public IStoreDocuments Documents { get; }
 
     public void Dispose() => _database.Dispose();
 }

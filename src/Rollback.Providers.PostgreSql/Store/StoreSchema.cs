@@ -41,6 +41,12 @@ internal static class StoreSchema
             backend_pid int NOT NULL,
             since timestamptz NOT NULL DEFAULT now());
         """,
+        """
+        CREATE TABLE rollback_store.documents (
+            name text PRIMARY KEY,
+            body text NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now());
+        """,
     };
 
     public static int LatestVersion => Migrations.Length;

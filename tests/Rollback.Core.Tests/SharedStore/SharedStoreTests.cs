@@ -59,17 +59,17 @@ public sealed class SharedStoreTests : IDisposable
         Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ => stores.Add(Open()));
         _opened.AddRange(stores);
 
-        Assert.Equal(1L, _server.Scalar<long>(_database, "SELECT count(*) FROM rollback_store.schema_version"));
         var info = stores.First().Description;
+        Assert.Equal(2, info.SchemaVersion);
+        Assert.Equal(new[] { 1, 2 }, Versions());
         Assert.Equal("PostgreSql", info.Kind);
-        Assert.Equal(1, info.SchemaVersion);
         Assert.Equal(PostgreSqlServer.AdminUser, info.User);
         Assert.Equal($"postgresql://127.0.0.1:{_server.Port}/{_database}?user={PostgreSqlServer.AdminUser}", info.Location);
         Assert.Equal(_folder["artifacts"], info.ArtifactLocation);
 
         // Opened again: nothing is migrated twice.
         Open();
-        Assert.Equal(1L, _server.Scalar<long>(_database, "SELECT count(*) FROM rollback_store.schema_version"));
+        Assert.Equal(new[] { 1, 2 }, Versions());
     }
 
     [SkippableFact]
@@ -241,9 +241,50 @@ public sealed class SharedStoreTests : IDisposable
         Assert.True(store.Journal.Verify().IsValid);
     }
 
-    private RollbackStore Open()
+    [SkippableFact]
+    public void ChannelsAndUnfinishedAttemptsAreSharedButASecretGivenAtRegistrationStaysWithItsUser()
     {
-        var store = TestStores.OpenShared(_server, _database, _folder["artifacts"]);
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var alice = Open();
+        var bob = Open("bob-machine");
+        alice.Notifications.Save(new NotificationChannel { Name = "oncall", Webhook = "env:ONCALL_WEBHOOK" }, replace: false);
+        alice.Attempts.Begin(new AttemptRecord { Id = "attempt-1", Target = "api", Action = "Rollback", PointId = "p1", FromFingerprint = "from", ToFingerprint = "to" });
+        using (var password = new System.Security.SecureString())
+        {
+            foreach (var c in "s3cr3t-pw")
+            {
+                password.AppendChar(c);
+            }
+
+            alice.Secrets.Keep("api", "Password", password);
+        }
+
+        var reference = SecretFiles.ReferenceFor("api", "Password");
+
+        // What a command on the other machine needs to finish or revert a dead process's attempt, and the team's channels.
+        Assert.Equal("oncall", Assert.Single(bob.Notifications.GetAll()).Name);
+        Assert.Equal("attempt-1", bob.Attempts.Find("api", damaged => Assert.Fail(damaged))?.Id);
+        Assert.Equal(1L, _server.Scalar<long>(_database, "SELECT count(*) FROM rollback_store.documents WHERE name = 'locks/target-api.attempt'"));
+        bob.Attempts.End("api");
+        Assert.False(alice.Attempts.Exists("api"));
+
+        // The password stays in Alice's own folder, never in the shared database or artifacts; Bob is told how to give his.
+        Assert.Equal("s3cr3t-pw", reference.Reveal(alice.Secrets.Directory));
+        var refused = Assert.Throws<RollbackException>(() => reference.Reveal(bob.Secrets.Directory));
+        Assert.Equal(RollbackErrorId.SecretUnavailable, refused.ErrorId);
+        Assert.Contains("not kept for this user on this machine", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, _server.Scalar<long>(_database, "SELECT count(*) FROM rollback_store.documents WHERE body LIKE '%s3cr3t%'"));
+        Assert.Equal(RollbackStore.UserSecretsFolder(alice.Location), new RollbackStore(_folder["default"], alice.Backend).Secrets.Directory);
+        Assert.False(RollbackStore.UserSecretsFolder(alice.Location).StartsWith(_folder["artifacts"], StringComparison.Ordinal));
+    }
+
+    private int[] Versions() =>
+        _server.Scalar<string>(_database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM rollback_store.schema_version").Split(',').Select(int.Parse).ToArray();
+
+    /// <summary>The shared store as a runner opens it: the one database, and a folder of its own (another for another machine).</summary>
+    private RollbackStore Open(string folder = "artifacts")
+    {
+        var store = TestStores.OpenShared(_server, _database, _folder[folder]);
         lock (_opened)
         {
             _opened.Add(store);
