@@ -213,6 +213,8 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         RollbackErrorId.UnknownTargetKind => CmdletStrings.ActionUnknownTargetKind,
         RollbackErrorId.StorePathUnavailable => CmdletStrings.ActionStorePathUnavailable,
         RollbackErrorId.StoreUnavailable => CmdletStrings.ActionStoreUnavailable,
+        RollbackErrorId.StoreAuthenticationFailed => CmdletStrings.ActionStoreAuthenticationFailed,
+        RollbackErrorId.StoreAccessDenied => CmdletStrings.ActionStoreAccessDenied,
         RollbackErrorId.RollbackInProgress => CmdletStrings.ActionRollbackInProgress,
         RollbackErrorId.RollbackNotReady => CmdletStrings.ActionRollbackNotReady,
         RollbackErrorId.RollbackFailed => CmdletStrings.ActionRollbackFailed,

@@ -85,8 +85,14 @@ public static class RollbackErrorId
     public const string StoreLayoutInvalid = nameof(StoreLayoutInvalid);
     /// <summary>A store path this platform cannot use as given (a UNC path on Linux or macOS).</summary>
     public const string StorePathInvalid = nameof(StorePathInvalid);
-    /// <summary>The shared store's server cannot be reached or went away during the operation; nothing was half-written.</summary>
+    /// <summary>The shared store's server cannot be reached, went away or is restarting during the operation; nothing was half-written.</summary>
     public const string StoreUnavailable = nameof(StoreUnavailable);
+    /// <summary>The shared store's server refused the user or its password (or asks for a password none was found for).</summary>
+    public const string StoreAuthenticationFailed = nameof(StoreAuthenticationFailed);
+    /// <summary>The shared store's user lacks a privilege the command needs on the store's tables.</summary>
+    public const string StoreAccessDenied = nameof(StoreAccessDenied);
+    /// <summary>The shared store's server answers but refused a request for another reason than a connection, the user or a privilege.</summary>
+    public const string StoreRequestFailed = nameof(StoreRequestFailed);
     /// <summary>The shared store's schema is newer than this module knows (another machine runs a newer module).</summary>
     public const string StoreSchemaNewer = nameof(StoreSchemaNewer);
     /// <summary>Copy-RollbackStore's -Source is not a folder store (missing, a connection string, or the destination itself).</summary>

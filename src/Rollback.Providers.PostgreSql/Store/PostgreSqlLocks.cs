@@ -37,7 +37,7 @@ internal sealed class PostgreSqlLocks : IStoreLocks
         catch (Exception ex) when (PostgreSqlFailures.IsServerFailure(ex))
         {
             session.Dispose();
-            throw _database.Unavailable("take the lock '" + name + "'", ex);
+            throw _database.Failure("take the lock '" + name + "'", ex);
         }
     }
 

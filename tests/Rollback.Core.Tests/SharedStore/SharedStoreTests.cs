@@ -16,8 +16,9 @@ namespace Rollback.Tests.SharedStore;
 /// <summary>
 /// The shared store on the real PostgreSQL 15 server: its schema (versioned, idempotent, migrated once when two
 /// first uses race), one registry and one journal seen by every store opened on it, the same hash chain and -Verify as
-/// the folder store, appends from many writers at once that neither fork nor lose an entry, and target locks that are
-/// session advisory locks (exclusive, naming their holder, gone with the session that held them).
+/// the folder store, appends from many writers at once that neither fork nor lose an entry, target locks that
+/// are session advisory locks (exclusive, naming their holder, gone with the session that held them), and the server's
+/// refusals told apart (unreachable, a wrong password, a missing privilege, anything else).
 /// </summary>
 [Collection(PostgreSqlGroup.Name)]
 public sealed class SharedStoreTests : IDisposable
@@ -26,6 +27,7 @@ public sealed class SharedStoreTests : IDisposable
     private readonly TempFolder _folder = new();
     private readonly List<RollbackStore> _opened = new();
     private readonly string _database = string.Empty;
+    private readonly List<string> _roles = new();
 
     public SharedStoreTests(PostgreSqlServer server)
     {
@@ -46,6 +48,11 @@ public sealed class SharedStoreTests : IDisposable
         if (_database.Length > 0)
         {
             _server.DropDatabase(_database);
+        }
+
+        foreach (var role in _roles)
+        {
+            _server.Execute("postgres", $"DROP ROLE IF EXISTS \"{role}\"");
         }
 
         _folder.Dispose();
@@ -210,35 +217,75 @@ public sealed class SharedStoreTests : IDisposable
             Assert.DoesNotContain("s3cret-pw", ex.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("s3cret-pw", ex.TargetObject?.ToString() ?? string.Empty, StringComparison.Ordinal);
         }
-
-        var wrong = Assert.Throws<RollbackException>(() => StoreLocation.OpenShared(TestStores.ConnectionString(_server, _database, _folder["artifacts"]), new NetworkCredential(PostgreSqlServer.AdminUser, "wrong-pw"), kinds));
-        Assert.Equal(RollbackErrorId.StoreUnavailable, wrong.ErrorId);
-        Assert.DoesNotContain("wrong-pw", wrong.Message, StringComparison.Ordinal);
     }
 
     [SkippableFact]
-    public void AServerThatGoesAwayIsStoreUnavailableWithNothingHalfWrittenAndTheNextAppendSucceeds()
+    public void AWrongPasswordIsStoreAuthenticationFailedNamingTheUserAndWhereThePasswordCameFromNeverThePassword()
     {
         Skip.If(_server.SkipReason is not null, _server.SkipReason);
-        var store = Open();
-        store.Journal.Append(Entry("api", 0));
+        var kinds = new IStoreKind[] { new PostgreSqlStoreKind() };
+        var wrong = Assert.Throws<RollbackException>(() => StoreLocation.OpenShared(TestStores.ConnectionString(_server, _database, _folder["artifacts"]), new NetworkCredential(PostgreSqlServer.AdminUser, "wrong-pw-4711"), kinds));
 
-        // Every session of the database ended and new ones refused: what a restart looks like to the module.
-        _server.Execute("postgres", $"ALTER DATABASE \"{_database}\" ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{_database}'");
-        try
-        {
-            var ex = Assert.Throws<RollbackException>(() => store.Journal.Append(Entry("api", 1)));
-            Assert.Equal(RollbackErrorId.StoreUnavailable, ex.ErrorId);
-            Assert.Equal(RollbackErrorId.StoreUnavailable, Assert.Throws<RollbackException>(() => store.Targets.GetAll()).ErrorId);
-        }
-        finally
-        {
-            _server.Execute("postgres", $"ALTER DATABASE \"{_database}\" ALLOW_CONNECTIONS true");
-        }
+        Assert.Equal(RollbackErrorId.StoreAuthenticationFailed, wrong.ErrorId);
+        Assert.Equal(RollbackErrorCategory.SecurityError, wrong.Category);
+        Assert.Contains($"user '{PostgreSqlServer.AdminUser}'", wrong.Message, StringComparison.Ordinal);
+        Assert.Contains("28P01", wrong.Message, StringComparison.Ordinal);
+        Assert.Contains("the credential given (-StoreCredential)", wrong.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-pw-4711", wrong.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-pw-4711", wrong.ToString(), StringComparison.Ordinal);
+    }
 
-        store.Journal.Append(Entry("api", 2));
-        Assert.Equal(new long[] { 1, 2 }, store.Journal.Read().Select(e => e.Sequence));
-        Assert.True(store.Journal.Verify().IsValid);
+    [SkippableFact]
+    public void ARoleWithoutPrivilegesIsStoreAccessDeniedAndAMissingDatabaseIsStoreRequestFailedNeitherStoreUnavailable()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var kinds = new IStoreKind[] { new PostgreSqlStoreKind() };
+        var admin = Open();
+        admin.Journal.Append(Entry("api", 0));
+
+        // A login role that may read the store but write nothing: opening and reading work, an append is refused.
+        var role = "rb_reader_" + Guid.NewGuid().ToString("N")[..8];
+        const string RolePassword = "reader-pw-1234";
+        _server.CreateRole(role, RolePassword);
+        _roles.Add(role);
+        _server.Execute(_database, $"GRANT USAGE ON SCHEMA rollback_store TO \"{role}\"; GRANT SELECT ON ALL TABLES IN SCHEMA rollback_store TO \"{role}\"");
+        var connection = $"postgresql://{PostgreSqlServer.Host}:{_server.Port}/{_database}?user={role}&artifacts={Uri.EscapeDataString(_folder["artifacts"])}";
+        var reader = StoreLocation.OpenShared(connection, new NetworkCredential(role, RolePassword), kinds);
+        _opened.Add(reader);
+        Assert.Equal(1, Assert.Single(reader.Journal.Read()).Sequence);
+
+        var denied = Assert.Throws<RollbackException>(() => reader.Journal.Append(Entry("api", 1)));
+        Assert.Equal(RollbackErrorId.StoreAccessDenied, denied.ErrorId);
+        Assert.Equal(RollbackErrorCategory.PermissionDenied, denied.Category);
+        Assert.Contains($"user '{role}'", denied.Message, StringComparison.Ordinal);
+        Assert.Contains("42501", denied.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(RolePassword, denied.ToString(), StringComparison.Ordinal);
+
+        var registry = Assert.Throws<RollbackException>(() => reader.Targets.Save(new RollbackTarget { Name = "api", Kind = "Directory", Settings = new SettingsDictionary(Array.Empty<KeyValuePair<string, object?>>()) }, replace: false));
+        Assert.Equal(RollbackErrorId.StoreAccessDenied, registry.ErrorId);
+
+        // A role with no privilege at all cannot even read the schema's version.
+        var stranger = "rb_none_" + Guid.NewGuid().ToString("N")[..8];
+        _server.CreateRole(stranger, RolePassword);
+        _roles.Add(stranger);
+        var none = Assert.Throws<RollbackException>(() => StoreLocation.OpenShared(connection.Replace(role, stranger, StringComparison.Ordinal), new NetworkCredential(stranger, RolePassword), kinds));
+        Assert.Equal(RollbackErrorId.StoreAccessDenied, none.ErrorId);
+
+        // The server answers, but has no such database: not something running again cures.
+        var missing = Assert.Throws<RollbackException>(() => StoreLocation.OpenShared(TestStores.ConnectionString(_server, "no_such_store_db", _folder["artifacts"]), TestStores.Credential(_server), kinds));
+        Assert.Equal(RollbackErrorId.StoreRequestFailed, missing.ErrorId);
+        Assert.Contains("3D000", missing.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void NoServerListeningIsStoreUnavailable()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var port = Loopback.FreePort();
+        var ex = Assert.Throws<RollbackException>(() => StoreLocation.OpenShared(
+            $"postgresql://{PostgreSqlServer.Host}:{port}/{_database}?user={PostgreSqlServer.AdminUser}&artifacts={Uri.EscapeDataString(_folder["artifacts"])}", TestStores.Credential(_server), new IStoreKind[] { new PostgreSqlStoreKind() }));
+        Assert.Equal(RollbackErrorId.StoreUnavailable, ex.ErrorId);
+        Assert.Equal(RollbackErrorCategory.ResourceUnavailable, ex.Category);
     }
 
     [SkippableFact]
