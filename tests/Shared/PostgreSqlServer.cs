@@ -44,7 +44,8 @@ public sealed class PostgreSqlServer : IDisposable
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(20);
     private const int SignalInterrupt = 2;
-    private readonly LoopbackProcess? _process;
+    private LoopbackProcess? _process;
+    private (string Binary, IEnumerable<string> Arguments) _start;
     private readonly string? _runAs;
     private readonly string _adminPassword;
     private int _databases;
@@ -109,8 +110,8 @@ public sealed class PostgreSqlServer : IDisposable
                 settings.AddRange(new[] { "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off" });
             }
 
-            var (binary, arguments) = AsServiceAccount(Tool("postgres"), settings);
-            _process = new LoopbackProcess("postgres", binary, arguments, logLimit: 64_000);
+            _start = AsServiceAccount(Tool("postgres"), settings);
+            _process = new LoopbackProcess("postgres", _start.Binary, _start.Arguments, logLimit: 64_000);
             SkipReason = WaitUntilReady();
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
@@ -236,6 +237,39 @@ public sealed class PostgreSqlServer : IDisposable
 
     /// <summary>The server's major version (15 for Debian bookworm's package).</summary>
     public int MajorVersion => Scalar<int>("postgres", "SELECT current_setting('server_version_num')::int / 10000");
+
+    /// <summary>
+    /// Stops the server as <c>pg_ctl stop -m fast</c> does (SIGINT to the postmaster, by the PID this fixture started: its
+    /// backends are ended with "terminating connection due to administrator command") and waits for it to exit. Its data
+    /// directory and port stay for <see cref="Start"/>.
+    /// </summary>
+    public void Stop()
+    {
+        if (_process is { ProcessId: { } pid } && !_process.HasExited)
+        {
+            _ = Kill(pid, SignalInterrupt);
+            if (!_process.WaitForExit(StopPatience))
+            {
+                throw new InvalidOperationException($"postgres did not stop within {StopPatience.TotalSeconds} s of a fast shutdown: {_process.Log}");
+            }
+        }
+    }
+
+    /// <summary>Starts the server again after <see cref="Stop"/>: the same data directory, port and settings; returns once it accepts connections.</summary>
+    public void Start()
+    {
+        if (_process is not { HasExited: true })
+        {
+            throw new InvalidOperationException("The server runs (or never started): Stop it first.");
+        }
+
+        _process.Dispose();
+        _process = new LoopbackProcess("postgres", _start.Binary, _start.Arguments, logLimit: 64_000);
+        if (WaitUntilReady() is { } failure)
+        {
+            throw new InvalidOperationException(failure);
+        }
+    }
 
     public void Dispose()
     {

@@ -14,9 +14,15 @@ internal sealed class Sandbox : IDisposable
     private readonly TempFolder _folder = new();
 
     public Sandbox()
+        : this(TestStores.Create)
+    {
+    }
+
+    /// <summary>A sandbox whose store <paramref name="openStore"/> opens in the given folder (a shared store of a test's own server).</summary>
+    public Sandbox(Func<string, RollbackStore> openStore)
     {
         Root = _folder.Path;
-        Store = TestStores.Create(Path.Combine(Root, "store"));
+        Store = openStore(Path.Combine(Root, "store"));
         Catalog = new ProviderCatalog(ProviderCatalog.FindIn(typeof(FileSystemReleaseProvider).Assembly));
         Engine = NewEngine();
     }

@@ -1,0 +1,97 @@
+using System;
+using System.IO;
+using System.Linq;
+using Rollback.Engine;
+using Rollback.Errors;
+using Rollback.Testing;
+using Rollback.Tests.Providers;
+using Xunit;
+
+namespace Rollback.Tests.SharedStore;
+
+/// <summary>
+/// The shared store's PostgreSQL server restarted for real in the middle of a rollback: a server of the test's own
+/// (the run's shared server keeps serving the other tests) stopped as pg_ctl stop -m fast does while the rollback is
+/// under way, then started again on the same data and port. The rollback fails with StoreUnavailable, nothing is
+/// half-written (no point listed without its manifest and artifacts, no staging folder left, the journal's chain
+/// intact, the target untouched), and the next rollback succeeds.
+/// </summary>
+[Collection(PostgreSqlGroup.Name)]
+public sealed class SharedStoreRestartTests : IDisposable
+{
+    private readonly PostgreSqlServer _server = new();
+    private readonly Sandbox? _sandbox;
+
+    public SharedStoreRestartTests()
+    {
+        if (_server.SkipReason is null)
+        {
+            _sandbox = new Sandbox(folder => TestStores.OpenShared(_server, _server.CreateDatabase("restart"), folder));
+        }
+    }
+
+    public void Dispose()
+    {
+        _sandbox?.Dispose();
+        _server.Dispose();
+    }
+
+    [SkippableFact]
+    public void ServerRestartedDuringARollbackIsStoreUnavailableWithNothingHalfWrittenAndTheNextRollbackSucceeds()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var sandbox = _sandbox!;
+        var root = sandbox.CreateReleaseRoot("api", "v2.3.1", "v2.3.1", "v2.4.0");
+        sandbox.Register("api", "FileSystemRelease", ("Root", root));
+        var good = sandbox.Engine.Points.Create("api", "before 2.4.0");
+        Sandbox.Deploy(root, "v2.4.0");
+        var journalBefore = sandbox.Store.Journal.Read().Count();
+
+        // Stopped once the rollback holds its lock and has checked readiness, as it starts on its safety point.
+        var reporter = new RecordingReporter();
+        reporter.OnProgress = update =>
+        {
+            if (update.Status.StartsWith("Capturing a safety point", StringComparison.Ordinal) && reporter.Progress.Count(p => p.Status.StartsWith("Capturing a safety point", StringComparison.Ordinal)) == 1)
+            {
+                _server.Stop();
+            }
+        };
+        var engine = new RollbackEngine(sandbox.Store, sandbox.Catalog, reporter, user: "tester");
+        string? errorId;
+        try
+        {
+            var result = engine.Rollbacks.Run(new RollbackRequest { Target = "api", PointId = good.Id, Reason = "test", ApprovedBy = new[] { "oncall" } });
+            errorId = result.ErrorId;
+            Assert.NotEqual(RollbackStatus.Succeeded, result.Status);
+        }
+        catch (RollbackException ex)
+        {
+            errorId = ex.ErrorId;
+            Assert.DoesNotContain("Password", ex.Message, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            _server.Start();
+        }
+
+        Assert.Equal(RollbackErrorId.StoreUnavailable, errorId);
+
+        // Nothing half-written: the target where it was, one point (the good one) listed with its artifacts' folder and
+        // no other folder beside it (no staging folder), and the journal's chain intact.
+        Assert.Equal("v2.4.0", Sandbox.CurrentRelease(root));
+        var listed = sandbox.Engine.Points.GetAll("api");
+        Assert.Equal(new[] { good.Id }, listed.Select(p => p.Id));
+        Assert.All(listed, p => Assert.True(Directory.Exists(Path.Combine(p.Path, "artifacts")), p.Path));
+        Assert.Equal(new[] { good.Id }, Directory.GetDirectories(sandbox.Store.Points.TargetDirectory("api")).Select(Path.GetFileName));
+        var verification = sandbox.Store.Journal.Verify();
+        Assert.True(verification.IsValid, verification.Message);
+        Assert.True(verification.EntryCount >= journalBefore);
+
+        // The next run succeeds, on the same store object (its pool emptied of the connections the restart ended).
+        var next = sandbox.Rollback("api", good.Id);
+        Assert.Equal(RollbackStatus.Succeeded, next.Status);
+        Assert.Equal("v2.3.1", Sandbox.CurrentRelease(root));
+        Assert.Equal(2, sandbox.Engine.Points.GetAll("api").Count);
+        Assert.True(sandbox.Store.Journal.Verify().IsValid);
+    }
+}
