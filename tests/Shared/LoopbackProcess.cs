@@ -62,6 +62,9 @@ public sealed class LoopbackProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Waits at most <paramref name="patience"/> for the process to exit; whether it did.</summary>
     public bool WaitForExit(TimeSpan patience) => _process.WaitForExit(patience);
 

@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Net;
 using System.Threading;
@@ -16,7 +19,7 @@ namespace Rollback.Tests.SharedStore;
 /// <summary>
 /// The shared store on the real PostgreSQL 15 server: its schema (versioned, idempotent, migrated once when two
 /// first uses race), one registry and one journal seen by every store opened on it, the same hash chain and -Verify as
-/// the folder store, appends from many writers at once that neither fork nor lose an entry, target locks that
+/// the folder store, appends from eight writer processes at once that neither fork nor lose an entry, target locks that
 /// are session advisory locks (exclusive, naming their holder, gone with the session that held them), and the server's
 /// refusals told apart (unreachable, a wrong password, a missing privilege, anything else).
 /// </summary>
@@ -28,6 +31,9 @@ public sealed class SharedStoreTests : IDisposable
     private readonly List<RollbackStore> _opened = new();
     private readonly string _database = string.Empty;
     private readonly List<string> _roles = new();
+
+    /// <summary>The eight writer processes' bound, from their start to the last one's exit (under a loaded machine).</summary>
+    private static readonly TimeSpan WritersPatience = TimeSpan.FromSeconds(50);
 
     public SharedStoreTests(PostgreSqlServer server)
     {
@@ -137,43 +143,79 @@ public sealed class SharedStoreTests : IDisposable
     }
 
     [SkippableFact]
-    public void EightWritersAppendingTwoHundredEntriesEachLeaveEveryEntryOnceAndTheChainIntact()
+    public void EightWriterProcessesAppendingTwoHundredEntriesEachLeaveEveryEntryOnceTheChainIntactAndNeverTwoLockHolders()
     {
         Skip.If(_server.SkipReason is not null, _server.SkipReason);
         const int writers = 8;
         const int perWriter = 200;
-        var stores = Enumerable.Range(0, writers).Select(_ => Open()).ToList();
-        var holders = new int[1];
-        var overlaps = 0;
-        Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, writer =>
-        {
-            var random = new Random(writer);
-            for (var i = 0; i < perWriter; i++)
-            {
-                stores[writer].Journal.Append(Entry($"writer{writer}", i));
-                if (random.Next(4) == 0 && stores[writer].Backend.Locks.TryAcquire("target-shared", $"writer {writer}") is { } held)
-                {
-                    using (held)
-                    {
-                        if (Interlocked.Increment(ref holders[0]) > 1)
-                        {
-                            Interlocked.Increment(ref overlaps);
-                        }
+        var deadline = Stopwatch.StartNew();
+        var store = Open();
 
-                        Thread.Sleep(random.Next(3));
-                        Interlocked.Decrement(ref holders[0]);
-                    }
+        // Eight OS processes (tests/Rollback.StoreWriter), each with its own connections and the password from PGPASSFILE;
+        // all open the store first, then start together at the go file, so their appends and lock takings really contend.
+        var passFile = _folder["pgpass"];
+        _server.WritePassFile(passFile);
+        var writerDll = Path.Combine(AppContext.BaseDirectory, "Rollback.StoreWriter.dll");
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var connection = TestStores.ConnectionString(_server, _database, _folder["artifacts"]);
+        var goFile = _folder["go"];
+        var processes = new List<LoopbackProcess>();
+        try
+        {
+            for (var writer = 0; writer < writers; writer++)
+            {
+                processes.Add(new LoopbackProcess("writer " + writer, dotnet,
+                    new[] { writerDll, connection, writer.ToString(CultureInfo.InvariantCulture), perWriter.ToString(CultureInfo.InvariantCulture), "target-shared", goFile, _folder["held-" + writer] },
+                    logLimit: 16_000, new Dictionary<string, string> { ["PGPASSFILE"] = passFile }));
+            }
+
+            foreach (var process in processes)
+            {
+                while (!process.Log.Contains("ready", StringComparison.Ordinal))
+                {
+                    Assert.False(process.HasExited, $"{process.Name} exited before it was ready: {process.Log}");
+                    Assert.True(deadline.Elapsed < WritersPatience, $"{process.Name} not ready within {WritersPatience.TotalSeconds} s: {process.Log}");
+                    Thread.Sleep(20);
                 }
             }
-        });
 
-        var entries = stores[0].Journal.Read().ToList();
+            File.WriteAllText(goFile, "go");
+            foreach (var process in processes)
+            {
+                var left = WritersPatience - deadline.Elapsed;
+                Assert.True(left > TimeSpan.Zero && process.WaitForExit(left), $"{process.Name} did not finish within {WritersPatience.TotalSeconds} s: {process.Log}");
+                Assert.True(process.ExitCode == 0, $"{process.Name} exited with {process.ExitCode}: {process.Log}");
+            }
+        }
+        finally
+        {
+            // Every writer stopped by its PID, whatever happened above (LoopbackProcess kills it if it still runs).
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+
+        var entries = store.Journal.Read().ToList();
         Assert.Equal(writers * perWriter, entries.Count);
         Assert.Equal(Enumerable.Range(1, writers * perWriter).Select(i => (long)i), entries.Select(e => e.Sequence));
         Assert.Equal(writers * perWriter, entries.Select(e => e.Target + "/" + e.Reason).Distinct().Count());
-        var verification = stores[0].Journal.Verify();
+        var verification = store.Journal.Verify();
         Assert.True(verification.IsValid, verification.Message);
-        Assert.Equal(0, overlaps);
+
+        // Never two holders: every interval a writer held the lock, from all eight, in order, each starting after the last ended.
+        var held = Enumerable.Range(0, writers)
+            .SelectMany(writer => File.ReadAllLines(_folder["held-" + writer]).Select(line => (Writer: writer, Times: line.Split(' ').Select(t => long.Parse(t, CultureInfo.InvariantCulture)).ToArray())))
+            .OrderBy(h => h.Times[0])
+            .ToList();
+        Assert.True(held.Count > writers, $"The lock was taken only {held.Count} times.");
+        Assert.True(held.Select(h => h.Writer).Distinct().Count() > 1, "Only one writer ever held the lock.");
+        for (var i = 1; i < held.Count; i++)
+        {
+            Assert.True(held[i].Times[0] >= held[i - 1].Times[1], $"Writer {held[i].Writer} took the lock at {held[i].Times[0]} while writer {held[i - 1].Writer} held it until {held[i - 1].Times[1]}.");
+        }
+
+        Assert.Null(store.Backend.Locks.Holder("target-shared"));
     }
 
     [SkippableFact]
