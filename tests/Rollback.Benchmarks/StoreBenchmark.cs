@@ -13,7 +13,8 @@ namespace Rollback.Benchmarks;
 /// <summary>
 /// The folder store against the shared PostgreSQL store, same run, same machine: journal appends per second (each one
 /// durable: the folder store's fsync, the server's commit with fsync on) and the time to list a target's points when it
-/// has many (every manifest read and parsed, as Get-RollbackPoint does).
+/// has many (every manifest read and parsed, as Get-RollbackPoint does); then the folder store copied into a new shared
+/// store (Copy-RollbackStore's engine: every entry sealed again, every point committed), and that copy run again.
 /// </summary>
 internal static class StoreBenchmark
 {
@@ -70,7 +71,22 @@ internal static class StoreBenchmark
         }
 
         Console.WriteLine($"  ratio, PostgreSQL / folder: appends/s {results[1].AppendsPerSecond / results[0].AppendsPerSecond:N2}x, listing time {results[1].Listing.TotalSeconds / results[0].Listing.TotalSeconds:N2}x");
-        return results.TrueForAll(r => r.Listed == options.Points) ? 0 : 1;
+
+        scratch.Progress("Copying the folder store into a new shared store, twice...");
+        new RollbackStore(Path.Combine(scratch.Path, "folder")).Targets.Save(new RollbackTarget { Name = Target, Kind = "FileSystemRelease", Settings = SettingsDictionary.Empty }, replace: false);
+        var destination = Shared(server, Path.Combine(scratch.Path, "copy-artifacts"));
+        var engine = new Engine.RollbackEngine(destination, new Providers.ProviderCatalog(Array.Empty<Providers.IRollbackProvider>()));
+        var copy = Stopwatch.StartNew();
+        var first = engine.StoreCopy.Copy(Path.Combine(scratch.Path, "folder"), replaceTargets: false);
+        copy.Stop();
+        var again = Stopwatch.StartNew();
+        var second = engine.StoreCopy.Copy(Path.Combine(scratch.Path, "folder"), replaceTargets: false);
+        again.Stop();
+        var verified = destination.Journal.Verify().IsValid;
+        destination.Backend.Dispose();
+        Console.WriteLine($"  copy of the folder store into the PostgreSQL store: {first.TargetsCopied} target, {first.JournalEntriesCopied:N0} entries and {first.PointsCopied:N0} points in {copy.Elapsed.TotalSeconds:N2} s; run again: {second.JournalEntriesPresent:N0} entries and {second.PointsPresent:N0} points found present, nothing copied, in {again.Elapsed.TotalSeconds:N2} s; the copy's journal {(verified ? "verifies" : "DOES NOT VERIFY")}");
+        var copiedAll = first.JournalEntriesCopied == options.Appends && first.PointsCopied == options.Points && second.JournalEntriesCopied == 0 && second.PointsCopied == 0 && verified;
+        return results.TrueForAll(r => r.Listed == options.Points) && copiedAll ? 0 : 1;
     }
 
     private static RollbackStore Shared(PostgreSqlServer server, string artifacts)

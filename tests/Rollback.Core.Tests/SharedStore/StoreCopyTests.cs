@@ -237,6 +237,51 @@ public sealed class StoreCopyTests : IDisposable
         Assert.Equal((0, 2, 0), (again.TargetsCopied, again.TargetsPresent, again.SecretsCopied));
     }
 
+    [SkippableFact]
+    public void ACopyStoppedPartWayIsFinishedByTheNextRunWithNothingCopiedTwice()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        BuildSourceHistory();
+        var sourceEntries = _source.Journal.Read().Count();
+        using var stop = new System.Threading.CancellationTokenSource();
+        var reporter = new RecordingReporter { OnProgress = update => { if (update.Completed && update.Activity.StartsWith("Copying point", StringComparison.Ordinal)) { stop.Cancel(); } } };
+        var engine = new RollbackEngine(Destination, _catalog, reporter, null, "bob");
+
+        Assert.ThrowsAny<OperationCanceledException>(() => engine.StoreCopy.Copy(_source.Root, replaceTargets: false, cancellation: stop.Token));
+
+        // Stopped (Ctrl+C) after the targets and the journal, while the first point was being copied: no point is half there.
+        Assert.Single(Destination.Targets.GetAll());
+        Assert.Equal(sourceEntries, Destination.Journal.Read().Count());
+        Assert.Empty(Destination.Points.ListIds("site"));
+        Assert.Empty(Directory.GetDirectories(Path.Combine(_folder["artifacts"], "points", "site")));
+
+        var finished = DestinationEngine().StoreCopy.Copy(_source.Root, replaceTargets: false);
+
+        Assert.Equal((0, 1, 3, 0), (finished.TargetsCopied, finished.TargetsPresent, finished.PointsCopied, finished.PointsPresent));
+        Assert.Equal((0L, (long)sourceEntries), (finished.JournalEntriesCopied, finished.JournalEntriesPresent));
+        Assert.Equal(sourceEntries + 1, Destination.Journal.Read().Count());
+        var verification = Destination.Journal.Verify();
+        Assert.True(verification.IsValid, verification.Message);
+    }
+
+    [SkippableFact]
+    public void ASecondCopyIntoTheSameStoreWhileOneRunsIsRefused()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        BuildSourceHistory();
+        using var other = TestStores.OpenShared(_server, _database, _folder["artifacts"]).Backend;
+        using var held = other.Locks.TryAcquire(StoreCopyOperations.LockName, "a copy from '/home/carol/store' (user carol, process 4242 on ws-7)");
+        Assert.NotNull(held);
+
+        var ex = Assert.Throws<RollbackException>(() => DestinationEngine().StoreCopy.Copy(_source.Root, replaceTargets: false));
+
+        Assert.Equal(RollbackErrorId.StoreCopyConflict, ex.ErrorId);
+        Assert.Contains("Another copy into", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("user carol, process 4242 on ws-7", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Destination.Targets.GetAll());
+        Assert.Empty(Destination.Journal.Read());
+    }
+
     /// <summary>
     /// In the folder store: a Directory target "site" with a known-good point, a bad deployment captured too, and a
     /// rollback to the good one (which adds a safety point): three points and the journal entries of all of that.
