@@ -7,6 +7,9 @@ Describe 'Copy-RollbackStore: a folder store moved into a shared store' -Skip:(-
         . $PSScriptRoot/RollbackTestSupport.ps1
         $savedPassFile = $env:PGPASSFILE
         $env:PGPASSFILE = $env:ROLLBACK_TEST_PG_PASSFILE
+        # A secret copied into a shared store lands in this user's own data folder: kept under TestDrive: here.
+        $savedDataHome = $env:XDG_DATA_HOME
+        $env:XDG_DATA_HOME = Join-Path $TestDrive 'data-home'
         $database = 'pester_copy_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         Invoke-TestSql "CREATE DATABASE $database" | Out-Null
         $artifacts = Join-Path $TestDrive 'artifacts'
@@ -28,6 +31,7 @@ Describe 'Copy-RollbackStore: a folder store moved into a shared store' -Skip:(-
     AfterAll {
         Invoke-TestSql "DROP DATABASE IF EXISTS $database WITH (FORCE)" | Out-Null
         $env:PGPASSFILE = $savedPassFile
+        $env:XDG_DATA_HOME = $savedDataHome
     }
 
     It '-WhatIf writes nothing to the shared store' {
@@ -75,6 +79,11 @@ Describe 'Copy-RollbackStore: a folder store moved into a shared store' -Skip:(-
         "$((Get-RollbackTarget -StorePath $shared -Name web).Settings['HealthAuthorization'])" | Should -Be '***'
         Invoke-TestSql "SELECT count(*) FROM rollback_store.targets t WHERE t::text LIKE '%pester-canary%'" -Database $database | Should -Be '0'
         Invoke-TestSql "SELECT count(*) FROM rollback_store.journal j WHERE j::text LIKE '%pester-canary%'" -Database $database | Should -Be '0'
+        if (-not $IsWindows) {
+            $kept = @(Get-ChildItem -LiteralPath (Join-Path $TestDrive 'data-home' 'Rollback' 'secrets') -Recurse -File)
+            $kept.Name | Should -Be @('HealthAuthorization')
+            $kept[0].UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+        }
     }
 
     It 'a target of the same name with other settings is StoreCopyConflict and nothing changes; -Force replaces it' {
