@@ -11,6 +11,7 @@ public static class ProgressActivity
     public const int Watch = 4206;
     public const int Deployment = 4207;
     public const int Plan = 4208;
+    public const int StoreCopy = 4209;
 
     /// <summary>A plan's members: this plus the member's place in its stage, each a child of <see cref="Plan"/>.</summary>
     public const int PlanMember = 4300;

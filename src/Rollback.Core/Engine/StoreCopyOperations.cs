@@ -209,28 +209,14 @@ public sealed class StoreCopyOperations : EnginePart
             Engine.Store.Targets.Save(target, replace: action == TargetAction.Replace);
         }
 
-        CopyJournal(plan, cancellation);
-        foreach (var damaged in plan.Damaged)
+        try
         {
-            plan.PointsRefused++;
-            pointRefused?.Invoke(damaged);
+            CopyJournal(plan, cancellation);
+            CopyPoints(plan, pointRefused, cancellation);
         }
-
-        foreach (var point in plan.Points)
+        finally
         {
-            cancellation.ThrowIfCancellationRequested();
-            try
-            {
-                plan.ArtifactsVerified += CopyPoint(point, cancellation);
-                plan.PointsCopied++;
-            }
-            catch (RollbackException ex) when (ex.ErrorId is RollbackErrorId.ArtifactMissing or RollbackErrorId.ArtifactChecksumMismatch or RollbackErrorId.ArtifactUnexpected
-                or RollbackErrorId.ArtifactPathEscapes or RollbackErrorId.SpecialFileRefused or RollbackErrorId.StoreLayoutInvalid)
-            {
-                plan.PointsRefused++;
-                pointRefused?.Invoke(new RollbackException(ex.ErrorId, ex.Category,
-                    $"Point '{point.Id}' of '{point.Target}' was not copied: {ex.Message} The rest of the copy went on; the point stays in '{plan.Source.Root}'.", point.Id, ex));
-            }
+            Engine.Reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.StoreCopy, Activity = plan.Activity, Completed = true });
         }
 
         var result = plan.Result(whatIf: false);
@@ -256,6 +242,38 @@ public sealed class StoreCopyOperations : EnginePart
             },
         }).Succeeded($"Copied from the folder store '{plan.Source.Root}' on {plan.Host}: {result.TargetsCopied + result.TargetsReplaced} target(s) ({result.TargetsReplaced} replaced), {result.PointsCopied} point(s), {result.JournalEntriesCopied} journal entries; {result.TargetsPresent} target(s), {result.PointsPresent} point(s) and {result.JournalEntriesPresent} entries were already here.");
         return plan.Result(whatIf: false, summary.Sequence);
+    }
+
+    /// <summary>The points not yet here, each copied, proven and committed, or refused (handed to <paramref name="pointRefused"/>) while the rest go on.</summary>
+    private void CopyPoints(CopyPlan plan, Action<RollbackException>? pointRefused, CancellationToken cancellation)
+    {
+        foreach (var damaged in plan.Damaged)
+        {
+            plan.PointsRefused++;
+            pointRefused?.Invoke(damaged);
+        }
+
+        foreach (var point in plan.Points)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            plan.Report(Engine.Reporter, $"Point {point.Id} of {point.Target}");
+            try
+            {
+                plan.ArtifactsVerified += CopyPoint(point, cancellation);
+                plan.PointsCopied++;
+            }
+            catch (RollbackException ex) when (ex.ErrorId is RollbackErrorId.ArtifactMissing or RollbackErrorId.ArtifactChecksumMismatch or RollbackErrorId.ArtifactUnexpected
+                or RollbackErrorId.ArtifactPathEscapes or RollbackErrorId.SpecialFileRefused or RollbackErrorId.StoreLayoutInvalid)
+            {
+                plan.PointsRefused++;
+                pointRefused?.Invoke(new RollbackException(ex.ErrorId, ex.Category,
+                    $"Point '{point.Id}' of '{point.Target}' was not copied: {ex.Message} The rest of the copy went on; the point stays in '{plan.Source.Root}'.", point.Id, ex));
+            }
+            finally
+            {
+                plan.Done++;
+            }
+        }
     }
 
     /// <summary>What a CopyStore entry names as its target: the store itself, not one of its targets.</summary>
@@ -284,6 +302,10 @@ public sealed class StoreCopyOperations : EnginePart
             });
             plan.Sequences[entry.Sequence] = appended.Sequence;
             plan.EntriesCopied++;
+            if (++plan.Done % 50 == 0)
+            {
+                plan.Report(Engine.Reporter, $"Journal entry {entry.Sequence} of {plan.Entries[plan.Entries.Count - 1].Sequence}");
+            }
         }
     }
 
@@ -438,6 +460,17 @@ public sealed class StoreCopyOperations : EnginePart
         public int ArtifactsVerified { get; set; }
 
         public int SecretsCopied { get; set; }
+
+        /// <summary>Entries and points done so far, for the progress bar.</summary>
+        public int Done { get; set; }
+
+        public string Activity => $"Copying the folder store '{Source.Root}' into '{Destination}'";
+
+        public void Report(IRollbackReporter reporter, string status)
+        {
+            var total = Entries.Count + Points.Count;
+            reporter.Progress(new ProgressUpdate { ActivityId = ProgressActivity.StoreCopy, Activity = Activity, Status = status, PercentComplete = total == 0 ? 100 : Done * 100 / total });
+        }
 
         public StoreCopyResult Result(bool whatIf, long? sequence = null) => new()
         {

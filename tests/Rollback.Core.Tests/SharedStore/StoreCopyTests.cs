@@ -260,6 +260,9 @@ public sealed class StoreCopyTests : IDisposable
         Assert.Equal((0, 1, 3, 0), (finished.TargetsCopied, finished.TargetsPresent, finished.PointsCopied, finished.PointsPresent));
         Assert.Equal((0L, (long)sourceEntries), (finished.JournalEntriesCopied, finished.JournalEntriesPresent));
         Assert.Equal(sourceEntries + 1, Destination.Journal.Read().Count());
+        var copyProgress = reporter.Progress.Where(p => p.ActivityId == ProgressActivity.StoreCopy).ToList();
+        Assert.Contains(copyProgress, p => p.Status.StartsWith("Point ", StringComparison.Ordinal));
+        Assert.True(copyProgress[^1].Completed, "the stopped copy closed its progress bar");
         var verification = Destination.Journal.Verify();
         Assert.True(verification.IsValid, verification.Message);
     }
