@@ -183,7 +183,7 @@ public abstract class RollbackCmdlet : PSCmdlet, IDisposable
         {
             if (StoreLocation.IsConnectionString(path))
             {
-                _store = StoreLocation.OpenShared(path, StoreCredential?.GetNetworkCredential(), ProviderCatalog.Default.StoreKinds);
+                _store = StoreLocation.OpenShared(path, StoreCredential?.GetNetworkCredential(), ProviderCatalog.Default.StoreKinds, artifactKinds: ProviderCatalog.Default.ArtifactLocationKinds);
                 return new RollbackEngine(_store, ProviderCatalog.Default, Reporter);
             }
 

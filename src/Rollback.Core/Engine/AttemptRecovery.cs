@@ -199,6 +199,7 @@ internal sealed class AttemptRecovery
 
             // Part of the switch happened (one file renamed of several): finish it from the point, which moves only what still differs.
             var point = Store.Points.Get(target.Name, record.PointId);
+            Store.Points.Fetch(point, cancellation);
             FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, _engine.Reporter, cancellation);
             var safety = record.SafetyPointId is null ? null : Store.Points.Get(target.Name, record.SafetyPointId);
             var reason = $"Completing attempt {record.Id}";

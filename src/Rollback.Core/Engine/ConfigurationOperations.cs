@@ -36,6 +36,7 @@ public sealed class ConfigurationOperations : EnginePart
         if (request.WhatIf)
         {
             Engine.Attempts.Warn(target);
+            Engine.Store.Points.Fetch(point, request.Cancellation);
             FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, request.Cancellation);
             return configurationProvider.RestoreConfiguration(target, point, Context(request, null));
         }
@@ -46,6 +47,7 @@ public sealed class ConfigurationOperations : EnginePart
             using (Engine.Locks.Acquire(target.Name, "Restore-Configuration from " + point.Id))
             {
                 Engine.Attempts.Settle(target, provider, request.Cancellation);
+                Engine.Store.Points.Fetch(point, request.Cancellation);
                 FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, request.Cancellation);
                 var safety = Engine.Capture(target, $"Safety point before configuration restore from {point.Id}: {request.Reason}", isSafetyPoint: true, request.Cancellation);
                 attempt.Note(e => e with { From = safety.Version });

@@ -140,7 +140,7 @@ internal sealed class EngineServices
                 TotalSize = captured.Artifacts.Sum(a => a.Size),
                 Metadata = captured.Metadata,
             };
-            return Store.Points.Commit(staging, point);
+            return Store.Points.Commit(staging, point, cancellation);
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException || EngineFailures.IsRestoreFailure(ex))
         {

@@ -89,11 +89,23 @@ public sealed class ReadinessOperations : EnginePart
             var deferContents = stagingVerifies && provider is ISwitchSafetyPointProvider staging && staging.VerifiesWhileStaging(point);
             var artifactsCheck = checks.Count;
             var context = Engine.Operation(cancellation, hashes);
-            checks.Add(ArtifactsIntact(target, provider, point, contents: !deferContents, cancellation, context.Listings));
+            // Artifacts kept in S3 are downloaded first (their recorded versions, each checked against its SHA-256): a
+            // missing or altered object fails the artifacts check as a changed file in a folder does, and the kind's own
+            // checks, which read the point's folder, are not run on a folder that is not there.
+            var unfetched = Guard(ArtifactsIntactCheck, () =>
+            {
+                Engine.Store.Points.Fetch(point, cancellation);
+                return CheckResult.Pass(ArtifactsIntactCheck, "fetched");
+            });
+            var fetched = unfetched.Status != CheckStatus.Fail;
+            checks.Add(fetched ? ArtifactsIntact(target, provider, point, contents: !deferContents, cancellation, context.Listings) : unfetched);
             try
             {
                 current = EngineServices.Describe(target, provider, context);
-                checks.AddRange(provider.Check(target, point, current, context));
+                if (fetched)
+                {
+                    checks.AddRange(provider.Check(target, point, current, context));
+                }
             }
             catch (RollbackException ex)
             {

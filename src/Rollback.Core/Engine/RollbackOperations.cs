@@ -51,6 +51,7 @@ public sealed class RollbackOperations : EnginePart
 
         var (target, provider) = Engine.WithOptions(registered, options ?? SettingsDictionary.Empty);
         var point = Engine.Store.Points.Get(target.Name, pointId);
+        Engine.Store.Points.Fetch(point, cancellation);
         var context = Engine.Operation(cancellation);
         var current = EngineServices.Describe(target, provider, context);
         var steps = new List<RollbackStep> { Planned("CheckReadiness", "Verify the point's artifacts and the target's preconditions.") };

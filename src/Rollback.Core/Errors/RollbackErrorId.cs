@@ -103,6 +103,8 @@ public static class RollbackErrorId
     /// copy running into it; nothing was written.
     /// </summary>
     public const string StoreCopyConflict = nameof(StoreCopyConflict);
+    /// <summary>The shared store's artifacts bucket does not keep versions (versioning off or suspended), so a point could not be read back as captured.</summary>
+    public const string StoreArtifactsUnversioned = nameof(StoreArtifactsUnversioned);
     /// <summary>The journal cannot be appended to, so nothing that must be journaled may start.</summary>
     public const string JournalUnwritable = nameof(JournalUnwritable);
     /// <summary>The journal key file (ROLLBACK_JOURNAL_KEY_FILE) may be read by others than its owner.</summary>

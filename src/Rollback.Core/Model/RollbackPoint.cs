@@ -43,6 +43,10 @@ public sealed record RollbackPoint
     /// <summary>The hash of the journal's entry <see cref="JournalSequence"/> when the point was written.</summary>
     public string? JournalHash { get; init; }
 
+    /// <summary>Where the artifacts were uploaded and each object's version, for a store that keeps them in S3; null in a folder.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ArtifactObjects? StoredObjects { get; init; }
+
     /// <summary>The point's folder in the store (not stored in the manifest: it follows the folder).</summary>
     [JsonIgnore]
     public string Path { get; init; } = string.Empty;

@@ -108,6 +108,14 @@ public sealed class ProviderCatalog
             .Where(t => t.IsClass && !t.IsAbstract && typeof(Store.IStoreKind).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
             .Select(t => (Store.IStoreKind)Activator.CreateInstance(t)!);
 
+    /// <summary>The artifact location kinds (s3://...) a shared store may keep its artifacts in, found beside the engine.</summary>
+    public IReadOnlyList<Store.IArtifactLocationKind> ArtifactLocationKinds { get; private set; } = Array.Empty<Store.IArtifactLocationKind>();
+
+    public static IEnumerable<Store.IArtifactLocationKind> FindArtifactLocationKindsIn(Assembly assembly) =>
+        assembly.GetExportedTypes()
+            .Where(t => t.IsClass && !t.IsAbstract && typeof(Store.IArtifactLocationKind).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+            .Select(t => (Store.IArtifactLocationKind)Activator.CreateInstance(t)!);
+
     public static IEnumerable<IRollbackProvider> FindIn(Assembly assembly) =>
         assembly.GetExportedTypes()
             .Where(t => t.IsClass && !t.IsAbstract && typeof(IRollbackProvider).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
@@ -121,6 +129,7 @@ public sealed class ProviderCatalog
     {
         var providers = new List<IRollbackProvider>();
         var storeKinds = new List<Store.IStoreKind>();
+        var artifactKinds = new List<Store.IArtifactLocationKind>();
         var failures = new List<ProviderLoadFailure>();
         var paths = Directory.Exists(directory) ? Directory.GetFiles(directory, ProviderAssemblyPattern) : Array.Empty<string>();
         foreach (var path in paths.OrderBy(p => p, StringComparer.Ordinal))
@@ -131,8 +140,10 @@ public sealed class ProviderCatalog
                 var assembly = LoadBesideEngine(path);
                 var found = FindIn(assembly).ToList();
                 var kinds = FindStoreKindsIn(assembly).ToList();
+                var locations = FindArtifactLocationKindsIn(assembly).ToList();
                 providers.AddRange(found);
                 storeKinds.AddRange(kinds);
+                artifactKinds.AddRange(locations);
             }
             catch (Exception ex) when (IsLoadFailure(ex))
             {
@@ -140,7 +151,7 @@ public sealed class ProviderCatalog
             }
         }
 
-        return new ProviderCatalog(providers, failures) { StoreKinds = storeKinds };
+        return new ProviderCatalog(providers, failures) { StoreKinds = storeKinds, ArtifactLocationKinds = artifactKinds };
     }
 
     private static bool IsLoadFailure(Exception ex) =>

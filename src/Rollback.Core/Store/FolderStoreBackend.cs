@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Threading;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
@@ -159,9 +160,25 @@ internal sealed class FolderArtifacts : IArtifactLocation
 
     public string Open(string target, string id) => _store.Points.PointDirectory(target, id);
 
-    public void Publish(string target, string id, string pointDirectory)
+    public ArtifactObjects? Publish(RollbackPoint point, string stagingArtifacts, CancellationToken cancellation) =>
+        null; // Renamed into place inside the store folder with the manifest: already where it is kept.
+
+    public void Fetch(RollbackPoint point, CancellationToken cancellation)
     {
-        // Renamed into place inside the store folder: already where it is kept.
+        // Read where they are kept.
+    }
+
+    public void Remove(string target, string id) => RemovePointFolder(_store, target, id);
+
+    public void RemoveAll(string target) => StoreFiles.DeleteWithoutFollowingLinks(_store.Points.TargetDirectory(target));
+
+    /// <summary>Renames a point's folder away, then deletes it without following a link: a half-deleted point's folder is never its own.</summary>
+    internal static void RemovePointFolder(RollbackStore store, string target, string id)
+    {
+        var directory = store.Points.PointDirectory(target, id);
+        var doomed = Path.Combine(store.Points.TargetDirectory(target), ".deleting-" + id);
+        Directory.Move(directory, doomed);
+        StoreFiles.DeleteWithoutFollowingLinks(doomed);
     }
 }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 
 namespace Rollback.Store;
 
@@ -8,8 +9,8 @@ namespace Rollback.Store;
 /// target locks. The rules (names, ids, the hash chain, verification) stay in <see cref="TargetRegistry"/>,
 /// <see cref="PointStore"/>, <see cref="Journal"/> and the engine, the same for every store; a backend only keeps and
 /// returns what they give it, each write whole or not at all. The folder store (<see cref="FolderStoreBackend"/>) is the
-/// embedded default; the shared store keeps the same in PostgreSQL. The points' artifacts are always folders under the
-/// store's <see cref="RollbackStore.Root"/> (see <see cref="IArtifactLocation"/>).
+/// embedded default; the shared store keeps the same in PostgreSQL. The points' artifacts are folders under the store's
+/// <see cref="RollbackStore.Root"/>, kept there or, for an object store, uploaded from there (see <see cref="IArtifactLocation"/>).
 /// </summary>
 public interface IStoreBackend : IDisposable
 {
@@ -94,20 +95,38 @@ public sealed class StoredManifest
 
 /// <summary>
 /// Where the points' artifacts live. Every store gives providers a local folder to capture into and to restore from:
-/// the folder store's points/&lt;target&gt;/&lt;id&gt;/artifacts, the shared store's the same layout in a shared folder.
-/// An object store (S3) plugs in here: it would stage locally, upload on <see cref="Publish"/> (each file with its
-/// SHA-256) and fetch into a local cache on <see cref="Open"/>, verifying the checksums the manifest holds.
+/// the folder store's points/&lt;target&gt;/&lt;id&gt;/artifacts, the shared store's the same layout in a shared folder,
+/// or, with an object store (S3, see <see cref="IArtifactLocationKind"/>), the same layout in a local folder that stages
+/// what is uploaded on <see cref="Publish"/> (each file with its SHA-256, its object version recorded in the manifest)
+/// and caches what <see cref="Fetch"/> downloads (each object's exact version, checked against the manifest's SHA-256).
 /// </summary>
 public interface IArtifactLocation
 {
-    /// <summary>Where, for messages and Get-RollbackStore.</summary>
+    /// <summary>Where, for messages and Get-RollbackStore (never with a secret).</summary>
     string Location { get; }
 
-    /// <summary>The folder of a committed point (what <see cref="RollbackPoint.Path"/> names), readable by providers.</summary>
+    /// <summary>The local folder of a committed point (what <see cref="RollbackPoint.Path"/> names); nothing is read or fetched.</summary>
     string Open(string target, string id);
 
-    /// <summary>Makes a committed point's artifacts durable where the store keeps them (nothing more for a folder).</summary>
-    void Publish(string target, string id, string pointDirectory);
+    /// <summary>
+    /// Before the point's manifest is kept: makes the artifacts staged in <paramref name="stagingArtifacts"/> durable where
+    /// the store keeps them and returns what the manifest records of them (null for a folder, where the staging folder is
+    /// renamed into place with the manifest). Should the manifest then not be kept, <see cref="Remove"/> undoes it.
+    /// </summary>
+    ArtifactObjects? Publish(RollbackPoint point, string stagingArtifacts, CancellationToken cancellation);
+
+    /// <summary>
+    /// Before a point's artifacts are read (readiness, a restore): makes them present in its local folder, downloading
+    /// the recorded versions where they are kept elsewhere and refusing (ArtifactMissing, ArtifactChecksumMismatch) any
+    /// that is gone or differs from its manifest. Nothing for a folder.
+    /// </summary>
+    void Fetch(RollbackPoint point, CancellationToken cancellation);
+
+    /// <summary>Removes a point's artifacts (its local folder and, where kept elsewhere, every stored version), once its manifest is gone.</summary>
+    void Remove(string target, string id);
+
+    /// <summary>Removes every point's artifacts of the target, once their manifests are gone.</summary>
+    void RemoveAll(string target);
 }
 
 /// <summary>

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Threading;
 using Rollback.Errors;
 using Rollback.Platform;
 
@@ -111,15 +112,48 @@ public sealed class PointStore
     public static void MarkHoldsSetAsideState(string stagingDirectory) =>
         AtomicFile.WriteAllText(Path.Combine(stagingDirectory, SetAsideMarkerName), "The artifacts folder holds the only copy of a state a rollback's switch set aside.\n");
 
-    public RollbackPoint Commit(string stagingDirectory, RollbackPoint point)
+    public RollbackPoint Commit(string stagingDirectory, RollbackPoint point, CancellationToken cancellation = default)
     {
         File.Delete(Path.Combine(stagingDirectory, SetAsideMarkerName));
         var head = _store.Journal.Head();
         point = point with { JournalSequence = head.Sequence, JournalHash = head.Hash };
         var final = PointDirectory(point.Target, point.Id);
-        _store.Backend.Manifests.Commit(point.Target, point.Id, stagingDirectory, final, JsonSerializer.Serialize(point, StoreJson.Indented));
-        _store.Artifacts.Publish(point.Target, point.Id, final);
+
+        // Uploaded first (where they are kept elsewhere) so the manifest can name each object's version; a manifest that is
+        // then not kept takes its objects along.
+        var stored = _store.Artifacts.Publish(point, Path.Combine(stagingDirectory, ArtifactsFolderName), cancellation);
+        point = point with { StoredObjects = stored };
+        try
+        {
+            _store.Backend.Manifests.Commit(point.Target, point.Id, stagingDirectory, final, JsonSerializer.Serialize(point, StoreJson.Indented));
+        }
+        catch when (stored is not null)
+        {
+            RemoveUnkeptObjects(point);
+            throw;
+        }
+
         return point with { Path = _store.Artifacts.Open(point.Target, point.Id) };
+    }
+
+    /// <summary>
+    /// Makes a point's artifacts present in its folder before they are read (readiness, a restore): nothing for a folder;
+    /// for artifacts kept in S3, their recorded versions, each checked against the manifest's SHA-256.
+    /// </summary>
+    public void Fetch(RollbackPoint point, CancellationToken cancellation) => _store.Artifacts.Fetch(point, cancellation);
+
+    private void RemoveUnkeptObjects(RollbackPoint point)
+    {
+        try
+        {
+            _store.Artifacts.Remove(point.Target, point.Id);
+        }
+        catch (Exception ex) when (ex is RollbackException or IOException or UnauthorizedAccessException)
+        {
+            // The manifest's failure is what the caller must see; objects no manifest names are never read, only left
+            // over under the point's prefix (a point id is never used again).
+            _ = ex;
+        }
     }
 
     public static void DiscardStaging(string stagingDirectory) => StoreFiles.DeleteWithoutFollowingLinks(stagingDirectory);
@@ -204,21 +238,19 @@ public sealed class PointStore
     /// </summary>
     public void Delete(string target, string id)
     {
-        var directory = PointDirectory(target, id);
-        var doomed = Path.Combine(TargetDirectory(target), ".deleting-" + id);
+        ValidateId(id);
         EnsureTargetDirectoryIsReal(target);
 
-        // The manifest first, then the folder renamed away: a half-deleted point is never listed.
+        // The manifest first, then the artifacts: a half-deleted point is never listed.
         _store.Backend.Manifests.Remove(target, id);
-        Directory.Move(directory, doomed);
-        StoreFiles.DeleteWithoutFollowingLinks(doomed);
+        _store.Artifacts.Remove(target, id);
     }
 
     public void DeleteAll(string target)
     {
-        var directory = TargetDirectory(target);
+        TargetRegistry.ValidateName(target);
         _store.Backend.Manifests.RemoveAll(target);
-        StoreFiles.DeleteWithoutFollowingLinks(directory);
+        _store.Artifacts.RemoveAll(target);
     }
 
     private void EnsureTargetDirectoryIsReal(string target)

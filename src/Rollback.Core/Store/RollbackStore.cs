@@ -24,12 +24,16 @@ public sealed class RollbackStore
     /// SecureString) in <paramref name="secretsFolder"/>: by default this user's own folder for that store on this machine
     /// (see <see cref="UserSecretsFolder"/>), never the shared folder.
     /// </summary>
-    public RollbackStore(string root, IStoreBackend backend, string? secretsFolder = null)
-        : this(root, create: true, backend: backend ?? throw new ArgumentNullException(nameof(backend)), secretsFolder)
+    /// <remarks>
+    /// With <paramref name="artifacts"/>, the points' artifacts are kept where it opens (S3), staged and cached in
+    /// <paramref name="root"/>; with null, in <paramref name="root"/> itself.
+    /// </remarks>
+    public RollbackStore(string root, IStoreBackend backend, string? secretsFolder = null, Func<RollbackStore, IArtifactLocation>? artifacts = null)
+        : this(root, create: true, backend: backend ?? throw new ArgumentNullException(nameof(backend)), secretsFolder, artifacts)
     {
     }
 
-    private RollbackStore(string root, bool create, IStoreBackend? backend, string? secretsFolder = null)
+    private RollbackStore(string root, bool create, IStoreBackend? backend, string? secretsFolder = null, Func<RollbackStore, IArtifactLocation>? artifacts = null)
     {
         RefuseUncPathOffWindows(root);
         try
@@ -53,7 +57,7 @@ public sealed class RollbackStore
         }
 
         Backend = backend ?? new FolderStoreBackend(this);
-        Artifacts = new FolderArtifacts(this);
+        Artifacts = artifacts?.Invoke(this) ?? new FolderArtifacts(this);
         Targets = new TargetRegistry(this);
         Notifications = new NotificationRegistry(this);
         Points = new PointStore(this);
