@@ -14,7 +14,7 @@ internal sealed class PostgreSqlStoreBackend : IStoreBackend
         {
             Kind = "PostgreSql",
             Location = database.Connection.Display,
-            ArtifactLocation = database.Connection.ArtifactsFolder,
+            ArtifactLocation = database.Connection.ArtifactLocation,
             SchemaVersion = schemaVersion,
             User = database.Connection.User,
         };

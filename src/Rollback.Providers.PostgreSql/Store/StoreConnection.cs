@@ -7,6 +7,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Npgsql;
 using Rollback.Errors;
+using Rollback.Store;
 
 namespace Rollback.Providers.PostgreSql.Store;
 
@@ -18,10 +19,11 @@ namespace Rollback.Providers.PostgreSql.Store;
 internal sealed class StoreConnection
 {
     public const int DefaultPort = 5432;
-    private static readonly string[] KnownOptions = { "user", "artifacts", "sslmode" };
+    private static readonly string[] KnownOptions = { "user", "artifacts", "sslmode", "cache" };
 
-    private StoreConnection(string host, int port, string database, string user, string artifactsFolder, SslMode sslMode)
+    private StoreConnection(string host, int port, string database, string user, string artifactsFolder, SslMode sslMode, ArtifactLocationRequest? remoteArtifacts)
     {
+        RemoteArtifacts = remoteArtifacts;
         Host = host;
         Port = port;
         Database = database;
@@ -38,8 +40,14 @@ internal sealed class StoreConnection
 
     public string User { get; }
 
-    /// <summary>The shared folder the points' artifacts live in (the artifacts= option).</summary>
+    /// <summary>The shared folder the points' artifacts live in (the artifacts= option), or the local folder staging and caching them when they are kept in S3.</summary>
     public string ArtifactsFolder { get; }
+
+    /// <summary>Where the artifacts are kept when artifacts= names a URI (s3://bucket/prefix), with the options the store does not read; else null.</summary>
+    public ArtifactLocationRequest? RemoteArtifacts { get; }
+
+    /// <summary>Where the artifacts are, as Get-RollbackStore shows it: the folder, or the URI (which never holds a secret).</summary>
+    public string ArtifactLocation => RemoteArtifacts?.Location ?? ArtifactsFolder;
 
     public SslMode SslMode { get; }
 
@@ -62,7 +70,7 @@ internal sealed class StoreConnection
                 "postgresql://" + uri.Host);
         }
 
-        var options = ParseQuery(uri.Query, text);
+        var (options, others) = ParseQuery(uri.Query);
         var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
         if (database.Length == 0 || database.Contains('/', StringComparison.Ordinal))
         {
@@ -73,9 +81,34 @@ internal sealed class StoreConnection
             : options.TryGetValue("user", out var named) ? named
             : userInfo.Length > 0 ? userInfo
             : Environment.UserName;
-        if (!options.TryGetValue("artifacts", out var artifacts) || string.IsNullOrWhiteSpace(artifacts) || !Path.IsPathFullyQualified(artifacts))
+        ArtifactLocationRequest? remote = null;
+        string folder;
+        options.TryGetValue("artifacts", out var artifacts);
+        var display = string.Create(CultureInfo.InvariantCulture, $"postgresql://{uri.Host}:{(uri.IsDefaultPort || uri.Port < 0 ? DefaultPort : uri.Port)}/{database}");
+        if (artifacts is not null && StoreLocation.IsConnectionString(artifacts))
         {
-            throw Invalid(text, "it names no artifacts folder: add artifacts=/full/path/of/a/shared/folder, where the points' artifacts are kept.");
+            // Kept elsewhere (s3://bucket/prefix): that kind reads the other options; this machine stages and caches in a local folder.
+            remote = new ArtifactLocationRequest(artifacts.TrimEnd('/'), others, display);
+            folder = options.TryGetValue("cache", out var cache) ? cache : DefaultCache(uri.Host, uri.Port, database);
+            if (!Path.IsPathFullyQualified(folder))
+            {
+                throw Invalid(text, "its cache option is not a full path of a local folder.");
+            }
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(artifacts) || !Path.IsPathFullyQualified(artifacts))
+            {
+                throw Invalid(text, "it names no artifacts folder: add artifacts=/full/path/of/a/shared/folder (or artifacts=s3://bucket/prefix), where the points' artifacts are kept.");
+            }
+
+            var unknown = options.ContainsKey("cache") ? "cache" : others.Keys.FirstOrDefault();
+            if (unknown is not null)
+            {
+                throw Invalid(text, $"it has the option '{unknown}', which is not one of user, artifacts, sslmode (cache and an artifact location's options go with artifacts=s3://...).");
+            }
+
+            folder = artifacts!;
         }
 
         var sslMode = SslMode.Prefer;
@@ -84,7 +117,7 @@ internal sealed class StoreConnection
             throw Invalid(text, $"sslmode '{ssl}' is not one of disable, allow, prefer, require, verify-ca, verify-full.");
         }
 
-        return new StoreConnection(uri.Host, uri.IsDefaultPort || uri.Port < 0 ? DefaultPort : uri.Port, database, user, Path.GetFullPath(artifacts), sslMode);
+        return new StoreConnection(uri.Host, uri.IsDefaultPort || uri.Port < 0 ? DefaultPort : uri.Port, database, user, Path.GetFullPath(folder), sslMode, remote);
     }
 
     /// <summary>Npgsql's connection string: the password only from <paramref name="credential"/>, else Npgsql reads PGPASSFILE or ~/.pgpass.</summary>
@@ -111,9 +144,11 @@ internal sealed class StoreConnection
         return builder.ConnectionString;
     }
 
-    private static Dictionary<string, string> ParseQuery(string query, string text)
+    /// <summary>The options the store reads, and the others (an artifact location's, checked by its kind).</summary>
+    private static (Dictionary<string, string> Options, Dictionary<string, string> Others) ParseQuery(string query)
     {
         var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var others = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var pair in query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
@@ -126,15 +161,23 @@ internal sealed class StoreConnection
                     "postgresql");
             }
 
-            if (!KnownOptions.Contains(name, StringComparer.OrdinalIgnoreCase))
-            {
-                throw Invalid(text, $"it has the option '{name}', which is not one of {string.Join(", ", KnownOptions)}.");
-            }
-
-            options[name] = value;
+            (KnownOptions.Contains(name, StringComparer.OrdinalIgnoreCase) ? options : others)[name] = value;
         }
 
-        return options;
+        return (options, others);
+    }
+
+    /// <summary>This user's local folder for a store's S3 artifacts: per server and database, beside the per-user folder store.</summary>
+    private static string DefaultCache(string host, int port, string database)
+    {
+        var baseDirectory = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
+        if (string.IsNullOrEmpty(baseDirectory))
+        {
+            baseDirectory = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        }
+
+        var name = string.Create(CultureInfo.InvariantCulture, $"{host}-{(port < 0 ? DefaultPort : port)}-{database}");
+        return Path.Combine(baseDirectory, "Rollback", "shared-store-cache", string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '.' or '_' ? c : '_')));
     }
 
     private static RollbackException Invalid(string text, string problem) =>
