@@ -4,6 +4,7 @@ using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
@@ -17,17 +18,31 @@ namespace Rollback.Providers.Aws.Client;
 /// <summary>One answer of a service, read whole: status, body, the AWS request id and every header (content headers included).</summary>
 internal sealed class AwsHttpAnswer
 {
+    private string? _text;
+
     public AwsHttpAnswer(HttpStatusCode status, string text, string? requestId, IReadOnlyDictionary<string, string> headers)
+        : this(status, Encoding.UTF8.GetBytes(text), requestId, headers)
+    {
+        _text = text;
+    }
+
+    public AwsHttpAnswer(HttpStatusCode status, byte[] body, string? requestId, IReadOnlyDictionary<string, string> headers)
     {
         Status = status;
-        Text = text;
+        Body = body;
         RequestId = requestId;
         Headers = headers;
     }
 
     public HttpStatusCode Status { get; }
 
-    public string Text { get; }
+    /// <summary>The body's bytes as received (an S3 object's content).</summary>
+    public byte[] Body { get; }
+
+    /// <summary>The body as UTF-8 text (every AWS protocol's documents and errors), a byte-order mark left out.</summary>
+    public string Text => _text ??= Body.Length >= 3 && Body[0] == 0xEF && Body[1] == 0xBB && Body[2] == 0xBF
+        ? Encoding.UTF8.GetString(Body, 3, Body.Length - 3)
+        : Encoding.UTF8.GetString(Body);
 
     public string? RequestId { get; }
 
@@ -184,7 +199,7 @@ internal sealed class AwsHttpPipeline : IDisposable
                     signingEndpoint = new Uri(message.RequestUri!.GetLeftPart(UriPartial.Authority));
                     signedAt = AwsClockSkew.ParseAmzDate(message.Headers.TryGetValues("X-Amz-Date", out var amzDates) ? amzDates.FirstOrDefault() : null) ?? DateTime.UtcNow;
                     using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, attemptCancellation.Token).ConfigureAwait(false);
-                    var text = response.Content is null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                    var body = response.Content is null ? Array.Empty<byte>() : await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
                     var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
                     foreach (var header in response.Headers.Concat(response.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>()))
                     {
@@ -192,7 +207,7 @@ internal sealed class AwsHttpPipeline : IDisposable
                     }
 
                     var requestId = RequestIdHeaders.Select(h => headers.TryGetValue(h, out var v) ? v : null).FirstOrDefault(v => !string.IsNullOrEmpty(v));
-                    answer = new AwsHttpAnswer(response.StatusCode, text, requestId, headers);
+                    answer = new AwsHttpAnswer(response.StatusCode, body, requestId, headers);
                 }
                 catch (OperationCanceledException ex) when (!cancellation.IsCancellationRequested)
                 {

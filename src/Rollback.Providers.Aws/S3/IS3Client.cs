@@ -25,6 +25,12 @@ internal interface IS3Client : IDisposable
     /// <summary>CopyObject (PUT with x-amz-copy-source), from a given version when named; metadata copied with it.</summary>
     Task<CopyObjectResponse> CopyObjectAsync(CopyObjectRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>DeleteObject without a version: in a versioned bucket, a delete marker on top (every version kept).</summary>
+    /// <summary>DeleteObject: without a version, in a versioned bucket, a delete marker on top (every version kept); with one, that version for good.</summary>
     Task<DeleteObjectResponse> DeleteObjectAsync(DeleteObjectRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>PutObject of a whole file, with its SHA-256 checked by S3 (x-amz-checksum-sha256) and kept with it.</summary>
+    Task<PutObjectResponse> PutObjectAsync(PutObjectRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>GET Object (of the given version) read whole as bytes, with S3's SHA-256 of it when it has one.</summary>
+    Task<GetObjectContentResponse> GetObjectContentAsync(GetObjectRequest request, CancellationToken cancellationToken = default);
 }

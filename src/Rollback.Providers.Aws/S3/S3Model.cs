@@ -149,6 +149,9 @@ internal sealed class DeleteObjectRequest
     public string? BucketName { get; set; }
 
     public string? Key { get; set; }
+
+    /// <summary>A version to delete for good; without one, a versioned bucket gets a delete marker.</summary>
+    public string? VersionId { get; set; }
 }
 
 internal sealed class DeleteObjectResponse
@@ -157,6 +160,50 @@ internal sealed class DeleteObjectResponse
     public string? VersionId { get; set; }
 
     public string? DeleteMarker { get; set; }
+
+    public string? RequestId { get; set; }
+}
+
+/// <summary>PutObject of a whole file's bytes, with its SHA-256 for S3 to check (x-amz-checksum-sha256) and user metadata.</summary>
+internal sealed class PutObjectRequest
+{
+    public string? BucketName { get; set; }
+
+    public string? Key { get; set; }
+
+    public byte[] Content { get; set; } = System.Array.Empty<byte>();
+
+    /// <summary>The content's SHA-256, base64 (as S3's ChecksumSHA256); S3 refuses the upload when the body differs.</summary>
+    public string? ChecksumSHA256 { get; set; }
+
+    /// <summary>x-amz-meta-* values (names without the prefix).</summary>
+    public System.Collections.Generic.Dictionary<string, string> Metadata { get; } = new(System.StringComparer.OrdinalIgnoreCase);
+}
+
+internal sealed class PutObjectResponse
+{
+    /// <summary>The version S3 gave the object ("null", or absent, where the bucket keeps no versions).</summary>
+    public string? VersionId { get; set; }
+
+    public string? ETag { get; set; }
+
+    public string? ChecksumSHA256 { get; set; }
+
+    public string? RequestId { get; set; }
+}
+
+/// <summary>GET Object read whole as bytes (an artifact), with the checksum S3 keeps when asked for it.</summary>
+internal sealed class GetObjectContentResponse
+{
+    public string? VersionId { get; set; }
+
+    public byte[] Content { get; set; } = System.Array.Empty<byte>();
+
+    /// <summary>The SHA-256 S3 holds for the object (base64), when it was uploaded with one.</summary>
+    public string? ChecksumSHA256 { get; set; }
+
+    /// <summary>x-amz-meta-* values (names without the prefix, case-insensitive).</summary>
+    public System.Collections.Generic.Dictionary<string, string> Metadata { get; } = new(System.StringComparer.OrdinalIgnoreCase);
 
     public string? RequestId { get; set; }
 }
