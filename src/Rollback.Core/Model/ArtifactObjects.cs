@@ -25,18 +25,34 @@ public sealed class ArtifactObjects
     public override string ToString() => Location;
 }
 
-/// <summary>One uploaded file of a point: its path relative to the artifacts folder, its key, the version S3 gave it and its SHA-256.</summary>
+/// <summary>
+/// One entry of a point's stored folder, relative to its artifacts folder (which is not always the kind's artifact base:
+/// a release kind's files stay in their release folder): a file uploaded (its key, the version S3 gave it, its SHA-256),
+/// a folder (Type "Directory") or a link (LinkTarget), with the mode and owner it was staged with.
+/// </summary>
 public sealed class ArtifactObject
 {
     public required string RelativePath { get; init; }
 
-    public required string Key { get; init; }
+    /// <summary>The object's key; null for a folder or a link, which are rebuilt from this record.</summary>
+    public string? Key { get; init; }
 
-    public required string VersionId { get; init; }
+    public string? VersionId { get; init; }
 
-    public required string Sha256 { get; init; }
+    public string? Sha256 { get; init; }
 
     public long Size { get; init; }
 
-    public override string ToString() => $"{Key} ({VersionId})";
+    /// <summary>"Directory" for a folder; null for a file or a link.</summary>
+    public string? Type { get; init; }
+
+    public string? LinkTarget { get; init; }
+
+    public string? Mode { get; init; }
+
+    public uint? Owner { get; init; }
+
+    public uint? Group { get; init; }
+
+    public override string ToString() => Key is null ? RelativePath : $"{Key} ({VersionId})";
 }

@@ -16,10 +16,11 @@ namespace Rollback.Providers.Aws.S3;
 /// (the target's name in lower case, as the store keys targets). The store's local folder stages a capture and caches
 /// what was fetched, in the folder store's layout, so the providers read and write local files as always.
 /// <list type="bullet">
-/// <item>Publish: every file of the manifest uploaded with its SHA-256 (x-amz-checksum-sha256, which S3 checks on receipt
+/// <item>Publish: every file of the point's staged artifacts folder uploaded with its SHA-256 (x-amz-checksum-sha256, which S3 checks on receipt
 /// and keeps, and the hex in x-amz-meta-sha256); the version S3 gives each is recorded in the manifest.</item>
 /// <item>Fetch: into a fresh folder, each recorded version (never the key's newest: a key written again after capture
-/// changes nothing), each checked against the manifest's SHA-256; then renamed into place whole, with a marker. A folder
+/// changes nothing), each checked against the SHA-256 the manifest recorded, with the folders, links, modes and owners
+/// recorded beside them; then renamed into place whole, with a marker. A folder
 /// already in place with its marker is kept, and proven against the manifest by the readiness check as every point is.</item>
 /// <item>Remove: every version and delete marker under the point's prefix (or the target's), for good.</item>
 /// </list>
@@ -57,18 +58,26 @@ internal sealed class S3ArtifactLocation : IArtifactLocation
         var objects = new List<ArtifactObject>();
         try
         {
-            foreach (var artifact in point.Artifacts.Where(IsFile))
+            // What the store keeps of the point is its artifacts folder as staged (the manifest's paths are relative to
+            // the kind's artifact base, which for a release kind is the release folder itself, never uploaded).
+            foreach (var entry in FileTree.Hash(stagingArtifacts, NullReporter.Instance, cancellation).Where(e => e.Type is null or DirectoryType))
             {
                 cancellation.ThrowIfCancellationRequested();
-                var content = File.ReadAllBytes(SafePath.Resolve(stagingArtifacts, artifact.RelativePath));
-                var (hex, base64) = Hash(content);
-                if (hex != artifact.Sha256)
+                if (!IsFile(entry))
                 {
-                    throw new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
-                        $"The captured file '{artifact.RelativePath}' of point {point.Id} changed while it was being uploaded (its SHA-256 differs from the manifest). Capture the point again.", artifact.RelativePath);
+                    objects.Add(new ArtifactObject { RelativePath = entry.RelativePath, Type = entry.Type, LinkTarget = entry.LinkTarget, Mode = entry.Mode, Owner = entry.Owner, Group = entry.Group });
+                    continue;
                 }
 
-                var request = new PutObjectRequest { BucketName = _bucket, Key = pointPrefix + artifact.RelativePath, Content = content, ChecksumSHA256 = base64 };
+                var content = File.ReadAllBytes(SafePath.Resolve(stagingArtifacts, entry.RelativePath));
+                var (hex, base64) = Hash(content);
+                if (hex != entry.Sha256)
+                {
+                    throw new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
+                        $"The captured file '{entry.RelativePath}' of point {point.Id} changed while it was being uploaded. Capture the point again.", entry.RelativePath);
+                }
+
+                var request = new PutObjectRequest { BucketName = _bucket, Key = pointPrefix + entry.RelativePath, Content = content, ChecksumSHA256 = base64 };
                 request.Metadata["sha256"] = hex;
                 var put = AwsProviderSupport.Wait(s3.PutObjectAsync(request, cancellation));
                 if (string.IsNullOrEmpty(put.VersionId) || put.VersionId == "null")
@@ -76,7 +85,11 @@ internal sealed class S3ArtifactLocation : IArtifactLocation
                     throw Unversioned("gave the uploaded object no version (its versioning was suspended)");
                 }
 
-                objects.Add(new ArtifactObject { RelativePath = artifact.RelativePath, Key = request.Key, VersionId = put.VersionId!, Sha256 = hex, Size = content.LongLength });
+                objects.Add(new ArtifactObject
+                {
+                    RelativePath = entry.RelativePath, Key = request.Key, VersionId = put.VersionId, Sha256 = hex, Size = content.LongLength,
+                    Mode = entry.Mode, Owner = entry.Owner, Group = entry.Group,
+                });
             }
         }
         catch (Exception ex) when (ex is RollbackException or IOException or UnauthorizedAccessException or OperationCanceledException)
@@ -129,9 +142,13 @@ internal sealed class S3ArtifactLocation : IArtifactLocation
                 StoreFiles.DeleteWithoutFollowingLinks(directory);
             }
 
-            if (!Directory.Exists(directory))
+            try
             {
                 Directory.Move(fetching, directory);
+            }
+            catch (IOException) when (File.Exists(Path.Combine(directory, FetchedMarker)))
+            {
+                // Another process put its whole copy in place first: the same recorded versions, kept.
             }
         }
         finally
@@ -168,7 +185,9 @@ internal sealed class S3ArtifactLocation : IArtifactLocation
         RemoveVersions(s3, _prefix + target.ToLowerInvariant() + "/");
     }
 
-    private static bool IsFile(ArtifactEntry artifact) => artifact.LinkTarget is null && artifact.Type is null;
+    private const string DirectoryType = "Directory";
+
+    private static bool IsFile(ArtifactEntry entry) => entry.LinkTarget is null && entry.Type is null;
 
     private static (string Hex, string Base64) Hash(byte[] content)
     {
@@ -184,34 +203,29 @@ internal sealed class S3ArtifactLocation : IArtifactLocation
         return $"{_prefix}{target.ToLowerInvariant()}/{id}/";
     }
 
-    /// <summary>The point's tree rebuilt in <paramref name="artifacts"/>: folders and links from the manifest, each file its recorded version, checked.</summary>
+    /// <summary>The point's stored folder rebuilt in <paramref name="artifacts"/>: folders and links as recorded, each file its recorded version, checked.</summary>
     private void Download(IS3Client s3, RollbackPoint point, string artifacts, CancellationToken cancellation)
     {
-        var stored = point.StoredObjects!.Objects.ToDictionary(o => o.RelativePath, StringComparer.Ordinal);
-        foreach (var artifact in point.Artifacts.Where(a => a.Type == "Directory"))
+        var record = point.StoredObjects!;
+        foreach (var folder in record.Objects.Where(o => o.Type == DirectoryType))
         {
-            Directory.CreateDirectory(SafePath.Resolve(artifacts, artifact.RelativePath));
+            Directory.CreateDirectory(SafePath.Resolve(artifacts, folder.RelativePath));
         }
 
-        foreach (var artifact in point.Artifacts)
+        foreach (var item in record.Objects.Where(o => o.Type is null))
         {
             cancellation.ThrowIfCancellationRequested();
-            var path = SafePath.Resolve(artifacts, artifact.RelativePath);
-            if (artifact.LinkTarget is not null)
+            var path = SafePath.Resolve(artifacts, item.RelativePath);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            if (item.LinkTarget is not null)
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                NativeFileSystem.CreateDirectoryLink(path, artifact.LinkTarget);
+                NativeFileSystem.CreateDirectoryLink(path, item.LinkTarget);
                 continue;
             }
 
-            if (!IsFile(artifact))
+            if (item.Key is null || item.VersionId is null || item.Sha256 is null)
             {
-                continue;
-            }
-
-            if (!stored.TryGetValue(artifact.RelativePath, out var item))
-            {
-                throw Missing(point, artifact, $"its manifest names no uploaded object for it (under {point.StoredObjects.Location})");
+                throw Missing(point, item, $"its manifest names no uploaded object for it (under {record.Location})");
             }
 
             GetObjectContentResponse answer;
@@ -221,28 +235,27 @@ internal sealed class S3ArtifactLocation : IArtifactLocation
             }
             catch (RollbackException ex) when (ex.ErrorId == AwsErrorId.AwsResourceNotFound)
             {
-                throw Missing(point, artifact, $"s3://{_bucket}/{item.Key} (version {item.VersionId}) is gone from the bucket", ex);
+                throw Missing(point, item, $"s3://{_bucket}/{item.Key} (version {item.VersionId}) is gone from the bucket", ex);
             }
 
             var (hex, base64) = Hash(answer.Content);
-            if (hex != artifact.Sha256 || hex != item.Sha256 || (answer.ChecksumSHA256 is { Length: > 0 } kept && kept != base64))
+            if (hex != item.Sha256 || (answer.ChecksumSHA256 is { Length: > 0 } kept && kept != base64))
             {
                 throw new RollbackException(RollbackErrorId.ArtifactChecksumMismatch, RollbackErrorCategory.InvalidData,
-                    $"The artifact '{artifact.RelativePath}' of point {point.Id} as read from s3://{_bucket}/{item.Key} (version {item.VersionId}) differs from what was captured: its SHA-256 is {hex}, the manifest's {artifact.Sha256}. Nothing was restored. Do not use this point; roll back to another (Get-RollbackPoint -Target {point.Target}) and find out who wrote to the bucket.",
+                    $"The artifact '{item.RelativePath}' of point {point.Id} as read from s3://{_bucket}/{item.Key} (version {item.VersionId}) differs from what was captured: its SHA-256 is {hex}, the manifest's {item.Sha256}. Nothing was restored. Do not use this point; roll back to another (Get-RollbackPoint -Target {point.Target}) and find out who wrote to the bucket.",
                     point.Id);
             }
 
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllBytes(path, answer.Content);
         }
 
         // The copy holds the modes and owners the staged one had (a kind may check its store copy's, as Directory does).
-        FileTree.ApplyMetadata(artifacts, point.Artifacts, NullReporter.Instance, cancellation);
-        var record = point.StoredObjects;
+        var entries = record.Objects.Select(o => new ArtifactEntry { RelativePath = o.RelativePath, Sha256 = o.Sha256 ?? string.Empty, Type = o.Type, LinkTarget = o.LinkTarget, Mode = o.Mode, Owner = o.Owner, Group = o.Group }).ToList();
+        FileTree.ApplyMetadata(artifacts, entries, NullReporter.Instance, cancellation);
         FileTree.ApplyOne(artifacts, record.FolderMode, record.FolderOwner, record.FolderGroup, isLink: false);
     }
 
-    private static RollbackException Missing(RollbackPoint point, ArtifactEntry artifact, string why, Exception? inner = null) =>
+    private static RollbackException Missing(RollbackPoint point, ArtifactObject artifact, string why, Exception? inner = null) =>
         new(RollbackErrorId.ArtifactMissing, RollbackErrorCategory.ObjectNotFound,
             $"The artifact '{artifact.RelativePath}' of point {point.Id} cannot be read back: {why}. Nothing was restored. Do not use this point; roll back to another (Get-RollbackPoint -Target {point.Target}).",
             point.Id, inner);

@@ -84,20 +84,22 @@ public sealed class SharedStoreS3ArtifactsTests : IClassFixture<MotoFixture>, ID
 
         var stored = Assert.IsType<ArtifactObjects>(point.StoredObjects);
         Assert.Equal($"s3://{_bucket!.Name}/{Prefix}/site/{point.Id}/", stored.Location);
+        var files = stored.Objects.Where(o => o.Key is not null).ToList();
         Assert.Equal(point.Artifacts.Where(a => a.Type is null && a.LinkTarget is null).Select(a => a.RelativePath).OrderBy(p => p, StringComparer.Ordinal),
-            stored.Objects.Select(o => o.RelativePath).OrderBy(p => p, StringComparer.Ordinal));
-        foreach (var item in stored.Objects)
+            files.Select(o => o.RelativePath).OrderBy(p => p, StringComparer.Ordinal));
+        Assert.Contains(stored.Objects, o => o.RelativePath == "wwwroot" && o.Type == "Directory" && o.Key is null);
+        foreach (var item in files)
         {
             // The AWS CLI reads the recorded version, S3's own SHA-256 of it and the hex kept in its metadata.
-            var head = Cli("s3api", "head-object", "--bucket", _bucket.Name, "--key", item.Key, "--version-id", item.VersionId, "--checksum-mode", "ENABLED");
+            var head = Cli("s3api", "head-object", "--bucket", _bucket.Name, "--key", item.Key!, "--version-id", item.VersionId!, "--checksum-mode", "ENABLED");
             Assert.Equal(item.VersionId, head["VersionId"]!.GetValue<string>());
-            Assert.Equal(Base64(item.Sha256), head["ChecksumSHA256"]!.GetValue<string>());
+            Assert.Equal(Base64(item.Sha256!), head["ChecksumSHA256"]!.GetValue<string>());
             Assert.Equal(item.Sha256, head["Metadata"]!["sha256"]!.GetValue<string>());
             Assert.Equal(point.Artifacts.Single(a => a.RelativePath == item.RelativePath).Sha256, item.Sha256);
         }
 
-        var versionKey = stored.Objects.Single(o => o.RelativePath == "version.txt").Key;
-        Assert.Equal("v1.0.0\n", Download(versionKey, stored.Objects.Single(o => o.RelativePath == "version.txt").VersionId));
+        var versionKey = stored.Objects.Single(o => o.RelativePath == "version.txt").Key!;
+        Assert.Equal("v1.0.0\n", Download(versionKey, stored.Objects.Single(o => o.RelativePath == "version.txt").VersionId!));
 
         // Someone writes the key again through the CLI: a new version on top, the recorded one unchanged.
         var rewritten = Upload(versionKey, "v6.6.6 written behind the store's back\n");
@@ -137,7 +139,7 @@ public sealed class SharedStoreS3ArtifactsTests : IClassFixture<MotoFixture>, ID
 
         // The recorded version of one object deleted for good through the CLI.
         var dll = objects.Single(o => o.RelativePath == "bin/app.dll");
-        Cli("s3api", "delete-object", "--bucket", _bucket!.Name, "--key", dll.Key, "--version-id", dll.VersionId);
+        Cli("s3api", "delete-object", "--bucket", _bucket!.Name, "--key", dll.Key!, "--version-id", dll.VersionId!);
         var missing = Engine("machine-b");
         var report = missing.Readiness.Test("site", point.Id);
         Assert.False(report.IsReady);
@@ -145,12 +147,12 @@ public sealed class SharedStoreS3ArtifactsTests : IClassFixture<MotoFixture>, ID
         var refused = Assert.Throws<RollbackException>(() => missing.Rollbacks.Run(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "bad build", ApprovedBy = new[] { "oncall" } }));
         Assert.Equal(RollbackErrorId.RollbackNotReady, refused.ErrorId);
         Assert.Contains($"[ArtifactsIntact: {RollbackErrorId.ArtifactMissing}]", refused.Message, StringComparison.Ordinal);
-        Assert.Contains(dll.Key, refused.Message, StringComparison.Ordinal);
+        Assert.Contains(dll.Key!, refused.Message, StringComparison.Ordinal);
         Assert.Equal(failed, Sandbox.Snapshot(_site));
         Assert.False(Directory.Exists(Path.Combine(_folder["machine-b"], "points", "site", point.Id)));
 
         // The key written again through the CLI, and the store's record pointing at that version: bytes not captured.
-        var altered = Upload(dll.Key, "defaced build");
+        var altered = Upload(dll.Key!, "defaced build");
         _server.Execute(_database, $"UPDATE rollback_store.points SET manifest = replace(manifest, '{dll.VersionId}', '{altered}') WHERE id = '{point.Id}'");
         var tampered = Engine("machine-c");
         var changed = Assert.Throws<RollbackException>(() => tampered.Rollbacks.Run(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "bad build", ApprovedBy = new[] { "oncall" } }));
@@ -173,12 +175,12 @@ public sealed class SharedStoreS3ArtifactsTests : IClassFixture<MotoFixture>, ID
         var first = engine.Points.Create("site", null);
         DeployBadBuild();
         var second = engine.Points.Create("site", null);
-        Upload(first.StoredObjects!.Objects[0].Key, "a second version of the key");
+        Upload(first.StoredObjects!.Objects.First(o => o.Key is not null).Key!, "a second version of the key");
 
         engine.Points.Remove("site", first.Id);
 
         Assert.Empty(Versions($"{Prefix}/site/{first.Id}/"));
-        Assert.Equal(second.StoredObjects!.Objects.Count, Versions($"{Prefix}/site/{second.Id}/").Count);
+        Assert.Equal(second.StoredObjects!.Objects.Count(o => o.Key is not null), Versions($"{Prefix}/site/{second.Id}/").Count);
         Assert.Equal(new[] { second.Id }, Engine("machine-b").Points.GetAll("site").Select(p => p.Id));
 
         engine.Targets.Unregister("site", removePoints: true);
