@@ -2,7 +2,12 @@
 # one history, and only one of them rolls a target back at a time (the other is refused with the holder named). On
 # either store a holder killed with SIGKILL leaves no lock behind: the next rollback proceeds at once and reports the
 # interrupted attempt. The PostgreSQL context needs the test run's server, handed over by the test that runs these suites
-# (ROLLBACK_TEST_PG_PORT, _USER, _PASSFILE, _BIN); without it that context is skipped.
+# (ROLLBACK_TEST_PG_PORT, _USER, _PASSFILE, _BIN); without it that context is skipped. With moto and the AWS CLI v2, the
+# same store with its artifacts in S3: captured on one machine, read by the CLI, rolled back on another, removed.
+
+BeforeDiscovery {
+    $script:HasMoto = [bool](Get-Command moto_server -ErrorAction SilentlyContinue) -and (Test-Path -LiteralPath /usr/bin/aws)
+}
 
 Describe 'Stores shared by runner processes' {
     BeforeAll {
@@ -179,6 +184,59 @@ New-RollbackPoint -Target api -Note 'known good' | Select-Object Id, Version | C
         It 'a runner killed with SIGKILL while it holds api leaves no lock: the next rollback proceeds at once' {
             Set-CurrentRelease $root v2.0.0
             Assert-KilledHolderLeavesNoLock 'pg-killed' $root
+        }
+    }
+
+    Context 'on one PostgreSQL store with its artifacts in S3 (moto)' -Skip:(-not $env:ROLLBACK_TEST_PG_PORT -or -not $HasMoto) {
+        BeforeAll {
+            . (Join-Path $PSScriptRoot '..' '..' 'examples' 'AwsSupport.ps1')
+            $moto = Enter-MotoSession
+            $bucket = 'rollback-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+            New-MotoBucket $bucket -Versioned
+            $database = 'pester_s3_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+            Invoke-TestSql "CREATE DATABASE $database" | Out-Null
+            $env:PGPASSFILE = $env:ROLLBACK_TEST_PG_PASSFILE
+            # One connection string per machine: the same database and bucket, each machine its own local folder.
+            $shared = "postgresql://127.0.0.1:$($env:ROLLBACK_TEST_PG_PORT)/${database}?user=$($env:ROLLBACK_TEST_PG_USER)&artifacts=$([uri]::EscapeDataString("s3://$bucket/team"))&s3endpoint=$([uri]::EscapeDataString($moto.Url))&region=us-east-1"
+            $machineA = "$shared&cache=$([uri]::EscapeDataString((Join-Path $TestDrive 'machine-a')))"
+            $machineB = "$shared&cache=$([uri]::EscapeDataString((Join-Path $TestDrive 'machine-b')))"
+        }
+
+        AfterAll {
+            Exit-MotoSession $moto
+            Invoke-TestSql "DROP DATABASE IF EXISTS $database WITH (FORCE)" | Out-Null
+        }
+
+        It 'a point captured on one machine is in S3 as the AWS CLI reads it, rolled back on another from there, and removed with its objects' {
+            $site = Join-Path $TestDrive 'site'
+            New-Item -ItemType File -Path (Join-Path $site 'version.txt') -Value 'v1.0.0' -Force | Out-Null
+            New-Item -ItemType File -Path (Join-Path $site 'bin' 'app.dll') -Value 'good build' -Force | Out-Null
+            Register-RollbackTarget -StorePath $machineA -Name site -Kind Directory -Settings @{ Path = $site; VersionFile = 'version.txt' } -Confirm:$false | Out-Null
+            $point = New-RollbackPoint -StorePath $machineA -Target site -Note 'known good'
+
+            (Get-RollbackStore -StorePath $machineA).ArtifactLocation | Should -Be "s3://$bucket/team"
+            $point.StoredObjects.Location | Should -Be "s3://$bucket/team/site/$($point.Id)/"
+            $files = @($point.StoredObjects.Objects | Where-Object Key)
+            $files.Count | Should -Be 2
+            $listed = Invoke-AwsCli s3api list-object-versions --bucket $bucket --prefix "team/site/$($point.Id)/"
+            @($listed.Versions).Count | Should -Be 2
+            foreach ($object in $files) {
+                $head = Invoke-AwsCli s3api head-object --bucket $bucket --key $object.Key --version-id $object.VersionId --checksum-mode ENABLED
+                $head.Metadata.sha256 | Should -Be $object.Sha256
+                $head.ChecksumSHA256 | Should -Not -BeNullOrEmpty
+            }
+
+            Set-Content -LiteralPath (Join-Path $site 'version.txt') -Value 'v2.0.0' -NoNewline
+            Set-Content -LiteralPath (Join-Path $site 'bin' 'app.dll') -Value 'bad build' -NoNewline
+            $result = Get-RollbackPoint -StorePath $machineB -Target site -Id $point.Id | Invoke-Rollback -StorePath $machineB -Reason 'from S3' -Confirm:$false
+            $result.Status | Should -Be 'Succeeded'
+            Get-Content -Raw -LiteralPath (Join-Path $site 'version.txt') | Should -Be 'v1.0.0'
+            Get-Content -Raw -LiteralPath (Join-Path $site 'bin' 'app.dll') | Should -Be 'good build'
+            Test-Path -LiteralPath (Join-Path $TestDrive 'machine-b' 'points' 'site' $point.Id 'artifacts') | Should -BeTrue
+
+            Remove-RollbackPoint -StorePath $machineB -Target site -Id $point.Id -Confirm:$false
+            (Invoke-AwsCli s3api list-object-versions --bucket $bucket --prefix "team/site/$($point.Id)/").Versions | Should -BeNullOrEmpty
+            @(Get-RollbackPoint -StorePath $machineA -Target site | Where-Object Id -EQ $point.Id) | Should -HaveCount 0
         }
     }
 
