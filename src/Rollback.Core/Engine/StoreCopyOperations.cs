@@ -350,7 +350,7 @@ public sealed class StoreCopyOperations : EnginePart
 
             // Committed as a capture is: its journal anchor is this store's journal as it stands now (after the copied
             // entries), since the source's anchor names a position in the source's chain.
-            Engine.Store.Points.Commit(staging, point with { JournalSequence = null, JournalHash = null });
+            Engine.Store.Points.Commit(staging, point with { JournalSequence = null, JournalHash = null }, cancellation);
             return verified;
         }
         catch

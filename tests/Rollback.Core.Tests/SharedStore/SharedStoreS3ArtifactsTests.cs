@@ -243,7 +243,7 @@ public sealed class SharedStoreS3ArtifactsTests : IClassFixture<MotoFixture>, ID
     {
         var connection = string.Create(CultureInfo.InvariantCulture,
             $"postgresql://{PostgreSqlServer.Host}:{_server.Port}/{_database}?user={PostgreSqlServer.AdminUser}&artifacts={Uri.EscapeDataString(artifacts)}&s3endpoint={Uri.EscapeDataString(_bucket!.Endpoint.Url.ToString())}&region={AwsTestEndpoint.Region}&cache={Uri.EscapeDataString(_folder[machine])}{extra}");
-        var store = StoreLocation.OpenShared(connection, TestStores.Credential(_server), new IStoreKind[] { new PostgreSqlStoreKind() }, new IArtifactLocationKind[] { new S3ArtifactLocationKind() });
+        var store = StoreLocation.OpenShared(connection, TestStores.Credential(_server), new IStoreKind[] { new PostgreSqlStoreKind() }, artifactKinds: new IArtifactLocationKind[] { new S3ArtifactLocationKind() });
         _opened.Add(store);
         return store;
     }
