@@ -58,6 +58,11 @@ internal static class DirectoryBenchmark
         var beside = Path.GetDirectoryName(live)!;
         Shell.Run(null, "sync", "-f", beside);
         using var reader = new PresenceWatcher(Path.Combine(live, generator.ProbeFile));
+        if (CpuClock.Available)
+        {
+            clock.Cpu = () => CpuClock.Process().Own - reader.CpuTime;
+        }
+
         for (var run = 0; run < options.Runs; run++)
         {
             var to = run % 2 == 0 ? Good : Bad;
@@ -145,10 +150,11 @@ internal static class DirectoryBenchmark
 
         Line($"  downtime (engine): {Stats.Format(Stats.Median(samples.Select(s => s.Downtime)))}; reader on the live folder, polling through rollbacks and copies: {reader.MissingPolls:N0} of {reader.Polls:N0} reads failed, longest gap {Stats.Format(reader.LongestGap)}");
         Line();
-        Line("  where the time goes (phases from the engine's progress marks):");
+        Line("  where the time goes (phases from the engine's progress marks; wall, then CPU time without the reader's):");
         foreach (var phase in RollbackSample.PhaseOrder)
         {
-            Row(text, "    " + phase, samples.Select(s => s.Phases[phase]));
+            var cpuTimes = samples.Where(s => s.CpuPhases.ContainsKey(phase)).Select(s => s.CpuPhases[phase]).ToList();
+            Row(text, "    " + phase, samples.Select(s => s.Phases[phase]), cpuTimes.Count == 0 ? null : cpuTimes);
         }
 
         Line("  steps of the result:");
@@ -160,6 +166,6 @@ internal static class DirectoryBenchmark
         return text.ToString();
     }
 
-    private static void Row(StringBuilder text, string label, IEnumerable<TimeSpan> values) =>
-        text.Append(CultureInfo.InvariantCulture, $"  {label,-52} {Stats.Format(Stats.Median(values)),10}\n");
+    private static void Row(StringBuilder text, string label, IEnumerable<TimeSpan> values, IEnumerable<TimeSpan>? cpu = null) =>
+        text.Append(CultureInfo.InvariantCulture, $"  {label,-52} {Stats.Format(Stats.Median(values)),10}{(cpu is null ? string.Empty : $"  CPU {Stats.Format(Stats.Median(cpu)),10}")}\n");
 }

@@ -358,6 +358,9 @@ internal sealed record ThroughputFigures(long Bytes, int Files, IReadOnlyList<Ti
 /// <summary>One rollback: the engine's figures and the phases read from the progress marks.</summary>
 internal sealed record RollbackSample(TimeSpan Wall, TimeSpan Duration, TimeSpan Downtime, TimeSpan Switch, IReadOnlyDictionary<string, TimeSpan> Phases)
 {
+    /// <summary>The CPU time of each phase, where the clock took it (<see cref="PhaseClock.Cpu"/>); empty otherwise.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> CpuPhases { get; init; } = new Dictionary<string, TimeSpan>();
+
     public const string LockPhase = "lock + registry";
     public const string VerifyPhase = "readiness: manifest load + artifact verification";
     public const string ChecksPhase = "readiness: describe + checks";
@@ -389,7 +392,18 @@ internal sealed record RollbackSample(TimeSpan Wall, TimeSpan Duration, TimeSpan
             [RestorePhase] = verify - restore - switchTime,
             [FinishPhase] = finished - verify,
         };
-        return new RollbackSample(wall, result.Duration, result.Downtime, switchTime, phases);
+        TimeSpan Cpu(TimeSpan from, TimeSpan to) => clock.CpuAt(to) - clock.CpuAt(from);
+        var cpu = clock.Cpu is null ? new Dictionary<string, TimeSpan>() : new Dictionary<string, TimeSpan>
+        {
+            [LockPhase] = Cpu(zero, readiness),
+            [VerifyPhase] = Cpu(readiness, verified),
+            [ChecksPhase] = Cpu(verified, safety),
+            [SafetyHashPhase] = Cpu(safety, hashed),
+            [SafetyManifestPhase] = Cpu(hashed, restore),
+            [RestorePhase] = Cpu(restore, verify),
+            [FinishPhase] = Cpu(verify, finished),
+        };
+        return new RollbackSample(wall, result.Duration, result.Downtime, switchTime, phases) { CpuPhases = cpu };
     }
 
     private static TimeSpan Within(TimeSpan? mark, TimeSpan from, TimeSpan to) =>

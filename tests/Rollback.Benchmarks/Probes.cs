@@ -18,12 +18,34 @@ internal sealed class PhaseClock : IRollbackReporter
     public const string Finished = "finished";
 
     private readonly Stopwatch _watch = new();
-    private readonly List<(string Name, TimeSpan At)> _marks = new();
+    private readonly List<(string Name, TimeSpan At, TimeSpan Cpu)> _marks = new();
+    private TimeSpan _cpuStart;
+
+    /// <summary>
+    /// The CPU time to take at each mark (the process's, less a reader thread's), so each phase also has the CPU time it
+    /// used, which the machine's load does not stretch; none when null.
+    /// </summary>
+    public Func<TimeSpan>? Cpu { get; set; }
 
     public void Start()
     {
         _marks.Clear();
+        _cpuStart = Cpu?.Invoke() ?? TimeSpan.Zero;
         _watch.Restart();
+    }
+
+    /// <summary>The CPU time used from <see cref="Start"/> to the mark at <paramref name="at"/> (to now when no mark was then).</summary>
+    public TimeSpan CpuAt(TimeSpan at)
+    {
+        foreach (var (_, markAt, cpu) in _marks)
+        {
+            if (markAt == at)
+            {
+                return cpu - _cpuStart;
+            }
+        }
+
+        return (Cpu?.Invoke() ?? TimeSpan.Zero) - _cpuStart;
     }
 
     public TimeSpan Elapsed => _watch.Elapsed;
@@ -31,7 +53,7 @@ internal sealed class PhaseClock : IRollbackReporter
     /// <summary>When the first mark named <paramref name="name"/> at or after <paramref name="after"/> happened, or null.</summary>
     public TimeSpan? First(string name, TimeSpan after)
     {
-        foreach (var (markName, at) in _marks)
+        foreach (var (markName, at, _) in _marks)
         {
             if (markName == name && at >= after)
             {
@@ -48,16 +70,17 @@ internal sealed class PhaseClock : IRollbackReporter
     public void Progress(ProgressUpdate update)
     {
         var at = _watch.Elapsed;
+        TimeSpan Cpu() => this.Cpu?.Invoke() ?? TimeSpan.Zero;
         switch (update.ActivityId)
         {
             case ProgressActivity.Rollback:
-                _marks.Add((update.Completed ? Finished : Phase(update.PercentComplete), at));
+                _marks.Add((update.Completed ? Finished : Phase(update.PercentComplete), at, Cpu()));
                 break;
             case ProgressActivity.Verify when update.Completed:
-                _marks.Add((ArtifactsVerified, at));
+                _marks.Add((ArtifactsVerified, at, Cpu()));
                 break;
             case ProgressActivity.Capture when update.Completed:
-                _marks.Add((TreeHashed, at));
+                _marks.Add((TreeHashed, at, Cpu()));
                 break;
             default:
                 break;
