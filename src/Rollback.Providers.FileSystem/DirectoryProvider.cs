@@ -68,7 +68,23 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         // A fingerprint of every file, folder, mode and owner is what makes "already current" exact for a folder without
         // releases. Skipped special files were reported when the point was captured, not again on every read.
         var items = FileSystemChecks.Scan(target, folder, NullReporter.Instance, context.Cancellation);
+
+        // Files unchanged since a command hashed them (the copy the last rollback staged, most often) are not read again:
+        // only a file whose path and whole change key are the ones kept is taken from the cache, so a written file is read.
+        var cache = HashCache.Open(context.Hashes, target.Name, folder);
+        if (cache?.Ignored is { } ignored)
+        {
+            context.Reporter.Verbose($"The hashes kept of '{folder}' were not used ({ignored}): its files are read, and the hashes kept again.");
+        }
+
+        var seeded = cache?.Seed(items, context.Hashes) ?? 0;
         var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Cancellation, context.Hashes);
+        if (cache is not null)
+        {
+            context.Reporter.Verbose($"Hashed '{folder}': {seeded:N0} of {items.Count(i => i.IsRegularFile):N0} files unchanged since a command hashed them, not read again.");
+            cache.Save(items, context.Hashes);
+        }
+
         return State(target, folder, artifacts, FileSystemChecks.FolderMetadata(folder).ToList());
     }
 

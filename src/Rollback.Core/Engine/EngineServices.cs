@@ -58,7 +58,10 @@ internal sealed class EngineServices
     public DateTimeOffset Now => Time.GetUtcNow();
 
     /// <summary>The context of one provider call: this engine's reporter and time, the caller's cancellation.</summary>
-    public OperationContext Operation(CancellationToken cancellation, HashReuse? hashes = null) => new(Reporter, Time, cancellation) { Hashes = hashes ?? new HashReuse(), SecretsDirectory = Store.Secrets.Directory };
+    public OperationContext Operation(CancellationToken cancellation, HashReuse? hashes = null) => new(Reporter, Time, cancellation) { Hashes = hashes ?? NewHashReuse(), SecretsDirectory = Store.Secrets.Directory };
+
+    /// <summary>The hash reuse of one operation, on this engine's time, with the store's hash caches kept between commands.</summary>
+    public HashReuse NewHashReuse() => new(Time, Store.HashCacheDirectory);
 
     /// <summary>Starts journaling one attempt; its outcome closes it (see <see cref="JournaledAttempt"/>).</summary>
     public JournaledAttempt Attempt(string action, string target) => new(Store.Journal, Time, User, action, target, PlanRunId, PlanStage);
@@ -124,7 +127,7 @@ internal sealed class EngineServices
 
         try
         {
-            var captured = capture(new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), Reporter, Time, cancellation) { IsSafetyPoint = isSafetyPoint, Hashes = hashes ?? new HashReuse(), SecretsDirectory = Store.Secrets.Directory });
+            var captured = capture(new CaptureContext(Path.Combine(staging, PointStore.ArtifactsFolderName), Reporter, Time, cancellation) { IsSafetyPoint = isSafetyPoint, Hashes = hashes ?? NewHashReuse(), SecretsDirectory = Store.Secrets.Directory });
             var point = new RollbackPoint
             {
                 Id = id,

@@ -11,13 +11,44 @@ namespace Rollback.Engine;
 /// ctime). A rollback reads the same files more than once: the live folder at readiness and again when the switch has
 /// set it aside; the staged copy while staging and again as the live folder after the switch. A file whose key is
 /// unchanged has not been written since (no program can set ctime back), so its hash is taken from here; a file whose
-/// key differs or is unknown is read as before. One is made per operation context and dropped with it: nothing
-/// survives between commands. Where the platform gives no key (not Linux) nothing is recorded and nothing reused.
+/// key differs or is unknown is read as before. One is made per operation context and dropped with it. Between
+/// commands, only a kind's <see cref="HashCache"/> of its live folder (kept in <see cref="CacheDirectory"/>) carries
+/// hashes over, and only those <see cref="TryGetLasting"/> vouches for. Where the platform gives no key (not Linux)
+/// nothing is recorded and nothing reused.
 /// </summary>
 public sealed class HashReuse
 {
-    private readonly ConcurrentDictionary<FileChangeKey, string> _hashes = new();
+    /// <summary>
+    /// How far a file's ctime must lie before the moment its content was known for its hash to be kept between commands: a
+    /// write within the same clock tick as the file's last change can leave the key as it was (file times come from a
+    /// coarse clock, up to 10 ms behind), so such hashes serve this operation only.
+    /// </summary>
+    public static readonly TimeSpan LastingMargin = TimeSpan.FromMilliseconds(50);
+
+    private static readonly long UnixEpochTicks = DateTimeOffset.FromUnixTimeSeconds(0).UtcTicks;
+
+    private readonly ConcurrentDictionary<FileChangeKey, KnownHash> _hashes = new();
+    private readonly TimeProvider _time;
     private int _reused;
+
+    /// <summary>Reuse within one operation only, on the system clock.</summary>
+    public HashReuse()
+        : this(null, null)
+    {
+    }
+
+    /// <summary>Reuse within one operation on <paramref name="time"/>, with the store's folder of hash caches kept between commands (null for none).</summary>
+    public HashReuse(TimeProvider? time, string? cacheDirectory)
+    {
+        _time = time ?? TimeProvider.System;
+        CacheDirectory = cacheDirectory;
+    }
+
+    /// <summary>Where the store keeps each target's <see cref="HashCache"/>, or null when this operation keeps none.</summary>
+    public string? CacheDirectory { get; }
+
+    /// <summary>The cache this operation has read (see <see cref="HashCache.Open"/>), kept so a second read of the same folder reads no file.</summary>
+    internal HashCache? Cache { get; set; }
 
     /// <summary>How many hashes were taken from here instead of reading the file.</summary>
     public int Reused => _reused;
@@ -37,9 +68,11 @@ public sealed class HashReuse
         if (before is not null && _hashes.TryGetValue(before, out var known))
         {
             Interlocked.Increment(ref _reused);
-            return known;
+            return known.Hash;
         }
 
+        // Any change after this moment gives the file a ctime later than its key's, if that lies a margin before it.
+        var readStart = Now();
         var hash = Checksums.HashFile(path, out var after);
 
         // Recorded only when nothing touched the file between the key and the end of the read (the key read then, from the
@@ -47,7 +80,7 @@ public sealed class HashReuse
         after ??= before is null ? null : NativeFileSystem.ChangeKey(path);
         if (before is not null && before == after)
         {
-            _hashes[before] = hash;
+            _hashes[before] = new KnownHash(hash, readStart);
         }
 
         return hash;
@@ -57,12 +90,40 @@ public sealed class HashReuse
     public void Record(string path, string hash) => Record(NativeFileSystem.ChangeKey(path), hash);
 
     /// <summary>Records the hash of a file this operation has just written, by the key read from its open descriptor.</summary>
+    /// <remarks>Its content is known from the write on, so it lasts between commands once its ctime lies a margin in the past (see <see cref="TryGetLasting"/>).</remarks>
     public void Record(FileChangeKey? key, string hash)
     {
         if (key is not null)
         {
-            _hashes[key] = hash;
+            _hashes[key] = new KnownHash(hash, long.MaxValue);
         }
+    }
+
+    /// <summary>Takes a hash a <see cref="HashCache"/> kept from an earlier command for a file whose key and path it matched.</summary>
+    public void Seed(FileChangeKey key, string hash) => _hashes[key] = new KnownHash(hash, long.MaxValue);
+
+    /// <summary>
+    /// The hash known for <paramref name="key"/>, when it may be kept between commands: the file's ctime lies at least
+    /// <see cref="LastingMargin"/> before both now and the moment its content was read (or, for a file this operation
+    /// wrote, before now). A later change of the file then always gives it another ctime, so a later command that finds
+    /// the same key finds the same content. False for a key not known, or too recent.
+    /// </summary>
+    public bool TryGetLasting(FileChangeKey key, out string hash)
+    {
+        hash = string.Empty;
+        if (!_hashes.TryGetValue(key, out var known))
+        {
+            return false;
+        }
+
+        var horizon = Math.Min(known.ContentKnownAt, Now()) - (LastingMargin.Ticks * 100);
+        if (key.ChangedNanoseconds >= horizon)
+        {
+            return false;
+        }
+
+        hash = known.Hash;
+        return true;
     }
 
     /// <summary>
@@ -82,4 +143,10 @@ public sealed class HashReuse
 
         return result;
     }
+
+    /// <summary>Now, in nanoseconds since 1970 as file times are kept, on this operation's clock.</summary>
+    private long Now() => (_time.GetUtcNow().UtcTicks - UnixEpochTicks) * 100;
+
+    /// <summary>A file's hash, and since when its content is known to be that (nanoseconds since 1970; long.MaxValue: from the write that made it).</summary>
+    private readonly record struct KnownHash(string Hash, long ContentKnownAt);
 }

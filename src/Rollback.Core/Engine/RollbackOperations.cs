@@ -129,7 +129,7 @@ public sealed class RollbackOperations : EnginePart
                 ReportPhase(target, "Checking readiness", 5);
                 // One rollback reads the live folder, then the same files set aside, and the staged copy, then the same files
                 // live: every read of this one operation shares the hashes of files not touched since (see HashReuse).
-                var hashes = new HashReuse();
+                var hashes = Engine.NewHashReuse();
                 var readiness = _readiness.Check(target, provider, request.PointId, request.MaxPointAge, lockHeldByCaller: true, request.Cancellation, hashes, stagingVerifies: true);
                 attempt.Note(e => e with { From = readiness.CurrentVersion, To = readiness.PointVersion, Readiness = readiness.Checks });
                 foreach (var warning in readiness.Warnings.Where(w => w.Name != "VersionDiffers"))

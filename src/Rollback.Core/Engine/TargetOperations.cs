@@ -41,6 +41,7 @@ public sealed class TargetOperations : EnginePart
             RegisteredBy = Engine.User,
         };
         Engine.Store.Targets.Save(target, replace);
+        ForgetHashes(name);
 
         // Values given as a SecureString are written only once the target is saved: a refused registration changes none.
         Engine.Store.Secrets.RemoveAll(name);
@@ -63,6 +64,7 @@ public sealed class TargetOperations : EnginePart
         {
             Engine.Store.Targets.Remove(target.Name);
             Engine.Store.Secrets.RemoveAll(target.Name);
+            ForgetHashes(target.Name);
             if (removePoints)
             {
                 Engine.Store.Points.DeleteAll(target.Name);
@@ -71,6 +73,9 @@ public sealed class TargetOperations : EnginePart
 
         Engine.Attempt(HistoryAction.UnregisterTarget, target.Name).Succeeded(removePoints ? "Points removed." : "Points kept.");
     }
+
+    /// <summary>Drops the hashes kept of the target's live folder (see <see cref="HashCache"/>): a target registered again starts reading afresh.</summary>
+    private void ForgetHashes(string name) => StoreFiles.DeleteWithoutFollowingLinks(HashCache.PathFor(Engine.Store.HashCacheDirectory, name));
 
     /// <summary>The registered target of that name (case-insensitive); TargetNotFound when there is none.</summary>
     public RollbackTarget Get(string name) => Engine.Store.Targets.Get(name);

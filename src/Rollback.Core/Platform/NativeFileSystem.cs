@@ -325,6 +325,22 @@ public static class NativeFileSystem
         return ChangeKeyOf(buffer);
     }
 
+    /// <summary>The device (major, minor) <paramref name="path"/> itself lies on (links not followed), or null where the platform cannot say.</summary>
+    public static (uint Major, uint Minor)? DeviceOf(string path)
+    {
+        byte[]? buffer;
+        try
+        {
+            buffer = Statx(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        return buffer is null ? null : (BitConverter.ToUInt32(buffer, StatxDeviceMajorOffset), BitConverter.ToUInt32(buffer, StatxDeviceMinorOffset));
+    }
+
     /// <summary>
     /// <see cref="ChangeKey(string)"/> of the file open as <paramref name="descriptor"/> (statx with AT_EMPTY_PATH): no path
     /// is looked up again, so a file just written through it is keyed as written. Linux only; null where it cannot say.

@@ -95,6 +95,9 @@ public sealed class RollbackStore
 
     public string LocksDirectory => Path.Combine(Root, "locks");
 
+    /// <summary>Where each target's <see cref="Engine.HashCache"/> of its live folder is kept between commands.</summary>
+    public string HashCacheDirectory => Path.Combine(Root, "hash-cache");
+
     public TargetRegistry Targets { get; }
 
     /// <summary>notifications.json: the webhooks told about rollbacks.</summary>
