@@ -37,6 +37,11 @@ internal sealed class PhaseClock : IRollbackReporter
     /// <summary>The CPU time used from <see cref="Start"/> to the mark at <paramref name="at"/> (to now when no mark was then).</summary>
     public TimeSpan CpuAt(TimeSpan at)
     {
+        if (at == TimeSpan.Zero)
+        {
+            return TimeSpan.Zero;
+        }
+
         foreach (var (_, markAt, cpu) in _marks)
         {
             if (markAt == at)
