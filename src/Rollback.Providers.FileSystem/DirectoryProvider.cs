@@ -92,7 +92,19 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
     {
         var folder = LiveFolder(target);
         var items = FileSystemChecks.Scan(target, folder, context.Reporter, context.Cancellation);
-        var artifacts = FileTree.CopyItems(items, context.ArtifactsDirectory, $"Copying {folder}", context.Reporter, context.Cancellation);
+
+        // Each file is hashed as it is copied, from what was read: that hash is kept for the live folder too (see Describe),
+        // for every file nothing touched between the listing and the end of its read, so the next command does not read it.
+        var cache = HashCache.Open(context.Hashes, target.Name, folder);
+        var artifacts = FileTree.CopyItems(items, context.ArtifactsDirectory, $"Copying {folder}", context.Reporter, context.Cancellation,
+            (FileTree.Item item, string copy, out long size) =>
+            {
+                long copied = 0;
+                var hash = context.Hashes.Read(item.Status?.ChangeKey, () => (Store.Checksums.CopyAndHash(item.FullPath, copy, out copied, out var read), read));
+                size = copied;
+                return hash;
+            });
+        cache?.Save(items, context.Hashes);
 
         // The point's own copy carries the modes and owners it records, as a folder set aside by a swap does: readiness checks both.
         FileTree.ApplyMetadata(context.ArtifactsDirectory, artifacts, NullReporter.Instance, context.Cancellation);

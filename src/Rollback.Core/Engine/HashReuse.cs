@@ -71,13 +71,23 @@ public sealed class HashReuse
             return known.Hash;
         }
 
+        return Read(before, () =>
+        {
+            var hash = Checksums.HashFile(path, out var after);
+            return (hash, after ?? (before is null ? null : NativeFileSystem.ChangeKey(path)));
+        });
+    }
+
+    /// <summary>
+    /// Reads a file through <paramref name="read"/> (a hash, or a copy hashed as it goes, that returns the key of what it
+    /// read, from its descriptor once the end was reached) and records the hash under <paramref name="before"/>, the key a
+    /// listing read, when both keys are the same: nothing touched the file between the listing and the end of the read.
+    /// </summary>
+    public string Read(FileChangeKey? before, Func<(string Hash, FileChangeKey? After)> read)
+    {
         // Any change after this moment gives the file a ctime later than its key's, if that lies a margin before it.
         var readStart = Now();
-        var hash = Checksums.HashFile(path, out var after);
-
-        // Recorded only when nothing touched the file between the key and the end of the read (the key read then, from the
-        // descriptor, where the platform gives one), so the hash is of the content the key names.
-        after ??= before is null ? null : NativeFileSystem.ChangeKey(path);
+        var (hash, after) = read();
         if (before is not null && before == after)
         {
             _hashes[before] = new KnownHash(hash, readStart);

@@ -71,7 +71,13 @@ public static class Checksums
     }
 
     /// <summary>Copies a file and hashes it in the same pass, so a capture reads each byte once.</summary>
-    public static string CopyAndHash(string source, string destination, out long size)
+    public static string CopyAndHash(string source, string destination, out long size) => CopyAndHash(source, destination, out size, out _);
+
+    /// <summary>
+    /// As <see cref="CopyAndHash(string, string, out long)"/>, with (Linux) the source's <see cref="NativeFileSystem.ChangeKey(string)"/>
+    /// read from its descriptor once its end was reached: the key of the content hashed (see <see cref="Engine.HashReuse.Read"/>).
+    /// </summary>
+    public static string CopyAndHash(string source, string destination, out long size, out FileChangeKey? sourceKey)
     {
         var buffer = new byte[BufferSize];
         using var sha = SHA256.Create();
@@ -87,6 +93,7 @@ public static class Checksums
         }
 
         sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
+        sourceKey = NativeFileSystem.CanStat ? NativeFileSystem.ChangeKey(checked((int)input.SafeFileHandle.DangerousGetHandle())) : null;
         output.Flush(flushToDisk: true);
         return ToHex(sha.Hash!);
     }

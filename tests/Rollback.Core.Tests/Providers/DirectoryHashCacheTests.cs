@@ -74,6 +74,21 @@ public sealed class DirectoryHashCacheTests : IDisposable
         Assert.Contains(_reporter.Verbose, v => v.Contains("3 of 3 files unchanged since a command hashed them", StringComparison.Ordinal));
     }
 
+    [SkippableFact]
+    public void APointsCaptureKeepsTheHashesOfTheFilesItReadSoTheNextReadinessReadsNone()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "Hashes are kept between commands on Linux only (statx).");
+        Thread.Sleep(HashReuse.LastingMargin + TimeSpan.FromMilliseconds(20));
+        var point = _engine.Points.Create("site", null);
+        File.WriteAllText(Path.Combine(_site, "bin", "Api.dll"), "bad build!");
+
+        _reporter.Verbose.Clear();
+        var report = _engine.Readiness.Test("site", point.Id);
+
+        Assert.NotEqual(point.Fingerprint, report.CurrentFingerprint);
+        Assert.Contains(_reporter.Verbose, v => v.Contains("2 of 3 files unchanged since a command hashed them", StringComparison.Ordinal));
+    }
+
     [SkippableTheory]
     [InlineData("hash")]
     [InlineData("truncated")]
