@@ -77,11 +77,12 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
             context.Reporter.Verbose($"The hashes kept of '{folder}' were not used ({ignored}): its files are read, and the hashes kept again.");
         }
 
-        var seeded = cache?.Seed(items, context.Hashes) ?? 0;
+        cache?.Seed(items, context.Hashes);
+        var reusedBefore = context.Hashes.Reused;
         var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Cancellation, context.Hashes);
         if (cache is not null)
         {
-            context.Reporter.Verbose($"Hashed '{folder}': {seeded:N0} of {items.Count(i => i.IsRegularFile):N0} files unchanged since a command hashed them, not read again.");
+            context.Reporter.Verbose($"Hashed '{folder}': {context.Hashes.Reused - reusedBefore:N0} of {items.Count(i => i.IsRegularFile):N0} files unchanged since this or an earlier command hashed them, not read again.");
             cache.Save(items, context.Hashes);
         }
 

@@ -54,7 +54,7 @@ public sealed class DirectoryHashCacheTests : IDisposable
         var result = _engine.Rollbacks.Run(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "test", ApprovedBy = new[] { "oncall" } });
 
         Assert.Equal(RollbackStatus.Succeeded, result.Status);
-        Assert.Contains(_reporter.Verbose, v => v.Contains("2 of 3 files unchanged since a command hashed them", StringComparison.Ordinal));
+        Assert.Contains(_reporter.Verbose, v => v.Contains("2 of 3 files unchanged since this or an earlier command hashed them", StringComparison.Ordinal));
         var safety = _engine.Points.Get("site", result.SafetyPointId!);
         Assert.Equal(Checksums.HashText("<configuration evil=\"1\" />"), safety.Artifacts.Single(a => a.RelativePath == "web.config").Sha256);
         Assert.True(_engine.Readiness.Test("site", safety.Id).IsReady);
@@ -71,7 +71,7 @@ public sealed class DirectoryHashCacheTests : IDisposable
         var report = _engine.Readiness.Test("site", point.Id);
 
         Assert.Equal(point.Fingerprint, report.CurrentFingerprint);
-        Assert.Contains(_reporter.Verbose, v => v.Contains("3 of 3 files unchanged since a command hashed them", StringComparison.Ordinal));
+        Assert.Contains(_reporter.Verbose, v => v.Contains("3 of 3 files unchanged since this or an earlier command hashed them", StringComparison.Ordinal));
     }
 
     [SkippableFact]
@@ -86,7 +86,7 @@ public sealed class DirectoryHashCacheTests : IDisposable
         var report = _engine.Readiness.Test("site", point.Id);
 
         Assert.NotEqual(point.Fingerprint, report.CurrentFingerprint);
-        Assert.Contains(_reporter.Verbose, v => v.Contains("2 of 3 files unchanged since a command hashed them", StringComparison.Ordinal));
+        Assert.Contains(_reporter.Verbose, v => v.Contains("2 of 3 files unchanged since this or an earlier command hashed them", StringComparison.Ordinal));
     }
 
     [SkippableTheory]
