@@ -182,7 +182,8 @@ public sealed class HashCache
         text.Append(BootPrefix).Append(CurrentBoot.Value).Append('\n');
         text.Append(DevicePrefix).Append(_device.Major.ToString(CultureInfo.InvariantCulture)).Append(':').Append(_device.Minor.ToString(CultureInfo.InvariantCulture)).Append('\n');
         text.Append(RootPrefix).Append(Root).Append('\n');
-        foreach (var pair in kept.OrderBy(p => p.Key, StringComparer.Ordinal))
+        // In the listing's order (a dictionary keeps the order entries were added in, none removed): no sort is needed to read it back.
+        foreach (var pair in kept)
         {
             var key = pair.Value.Key;
             text.Append(pair.Value.Hash).Append('\t')
