@@ -44,13 +44,14 @@ public sealed class ConfigurationOperations : EnginePart
         attempt.Note(e => e with { Target = target.Name, PointId = point.Id, To = point.Version, Reason = request.Reason, ApprovedBy = request.ApprovedBy });
         try
         {
-            using (Engine.Locks.Acquire(target.Name, "Restore-Configuration from " + point.Id))
+            using (var held = Engine.Locks.Acquire(target.Name, "Restore-Configuration from " + point.Id))
             {
                 Engine.Attempts.Settle(target, provider, request.Cancellation);
                 Engine.Store.Points.Fetch(point, request.Cancellation);
                 FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, request.Cancellation);
                 var safety = Engine.Capture(target, $"Safety point before configuration restore from {point.Id}: {request.Reason}", isSafetyPoint: true, request.Cancellation);
                 attempt.Note(e => e with { From = safety.Version });
+                held.EnsureHeld();
                 var attemptId = Engine.Attempts.Begin(attempt, target, provider, HistoryAction.RestoreConfiguration, point, safety.Version, safety.Fingerprint, safety, request.Items, request.Previous);
                 var results = configurationProvider.RestoreConfiguration(target, point, Context(request, safety, attemptId));
                 attempt.Note(e => e with

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Rollback.Errors;
+using Rollback.Store;
 using Rollback.Notifications;
 using Rollback.Plans;
 using Rollback.Providers;
@@ -123,7 +124,7 @@ public sealed class RollbackOperations : EnginePart
             }
 
             EnforceApprovals(target, request);
-            using (request.LockHeldByCaller ? null : Engine.Locks.Acquire(target.Name, "Rollback to " + request.PointId))
+            using (var held = request.LockHeldByCaller ? null : Engine.Locks.Acquire(target.Name, "Rollback to " + request.PointId))
             {
                 Engine.Attempts.Settle(target, provider, request.Cancellation);
                 ReportPhase(target, "Checking readiness", 5);
@@ -150,7 +151,7 @@ public sealed class RollbackOperations : EnginePart
                 }
 
                 Engine.Notifier.Post(RollbackNotice.Starting(request, target, readiness.CurrentVersion, run.Point.Version, Engine.User, startedAt, Engine.PlanRunId, Engine.PlanStage));
-                return Restore(run, provider, hashes);
+                return Restore(run, provider, hashes, held);
             }
         }
         catch (Exception ex) when (ex is RollbackException or OperationCanceledException)
@@ -187,8 +188,12 @@ public sealed class RollbackOperations : EnginePart
 
     internal static RollbackStep Planned(string name, string description) => new() { Name = name, Status = StepStatus.Planned, Message = description };
 
-    /// <summary>Safety capture, the provider's restore, then verification; a failure or Ctrl+C is a Failed result that says where the target stands.</summary>
-    private RollbackResult Restore(Attempt run, IRollbackProvider provider, HashReuse hashes)
+    /// <summary>
+    /// Safety capture, the provider's restore, then verification; a failure or Ctrl+C is a Failed result that says where
+    /// the target stands. <paramref name="held"/> is the target's lock when this rollback took it (null when its caller
+    /// holds it), proven still held before the switch.
+    /// </summary>
+    private RollbackResult Restore(Attempt run, IRollbackProvider provider, HashReuse hashes, IStoreLock? held)
     {
         var (request, target, point) = (run.Request, run.Target, run.Point);
         var context = new RestoreContext(Engine.Reporter, Engine.Time, request.Cancellation)
@@ -229,6 +234,9 @@ public sealed class RollbackOperations : EnginePart
             context.SafetyPoint = context.Step("CaptureSafetyPoint", () => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation, hashes: hashes));
         }
 
+        // A shared store's lock lives in a server session: a restart since it was taken ends it, and another runner may
+        // hold it now. Nothing has changed on the target yet, so stop here rather than switch without it.
+        held?.EnsureHeld();
         context.AttemptId = Engine.Attempts.Begin(run.Journal, target, provider, HistoryAction.Rollback, point, run.FromVersion, run.FromFingerprint, context.SafetyPoint);
 
         TrafficStop? stopped = null;

@@ -24,12 +24,12 @@ internal sealed class TargetLocks
     }
 
     /// <summary>Holds the target's lock until disposed; RollbackInProgress when another holds it.</summary>
-    public IDisposable Acquire(string targetName, string purpose) =>
+    public IStoreLock Acquire(string targetName, string purpose) =>
         TryAcquire(targetName, purpose)
             ?? throw new RollbackException(RollbackErrorId.RollbackInProgress, RollbackErrorCategory.ResourceBusy, InProgressMessage(targetName), targetName);
 
     /// <summary>Holds the target's lock until disposed, or returns null at once when another holds it.</summary>
-    public IDisposable? TryAcquire(string targetName, string purpose) =>
+    public IStoreLock? TryAcquire(string targetName, string purpose) =>
         _store.Backend.Locks.TryAcquire(LockName(targetName),
             string.Format(CultureInfo.InvariantCulture, "{0} (user {1}, process {2} on {3}, since {4:u})", purpose, _user, Process.GetCurrentProcess().Id, Environment.MachineName, _time.GetUtcNow()));
 

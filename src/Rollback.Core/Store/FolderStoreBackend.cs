@@ -367,7 +367,7 @@ internal sealed class FolderLocks : IStoreLocks
 
     public FolderLocks(RollbackStore store) => _store = store;
 
-    public IDisposable? TryAcquire(string name, string holder)
+    public IStoreLock? TryAcquire(string name, string holder)
     {
         var held = FileLock.TryAcquire(_store.LockPath(name));
         if (held is null)
@@ -389,7 +389,7 @@ internal sealed class FolderLocks : IStoreLocks
     private string HolderPath(string name) => Path.Combine(_store.LocksDirectory, name + ".holder");
 
     /// <summary>A held lock and the file that tells others who holds it.</summary>
-    private sealed class HeldLock : IDisposable
+    private sealed class HeldLock : IStoreLock
     {
         private readonly FileLock _lock;
         private readonly string _holderFile;
@@ -398,6 +398,11 @@ internal sealed class FolderLocks : IStoreLocks
         {
             _lock = heldLock;
             _holderFile = holderFile;
+        }
+
+        public void EnsureHeld()
+        {
+            // The kernel keeps a lock on an open handle for as long as this process lives: it cannot be lost meanwhile.
         }
 
         public void Dispose()

@@ -227,11 +227,21 @@ public interface IStoreDocuments
     void Update(string name, Func<string?, string> change);
 }
 
+/// <summary>A lock held until disposed.</summary>
+public interface IStoreLock : IDisposable
+{
+    /// <summary>
+    /// Throws unless the lock is still held: a lock that lives in a server's session is lost with that session (a server
+    /// restarted between two of a command's queries), and another process may hold it by now. Called before a switch.
+    /// </summary>
+    void EnsureHeld();
+}
+
 /// <summary>Named exclusive locks that die with their holder (a process that is killed lets go of its locks).</summary>
 public interface IStoreLocks
 {
     /// <summary>Takes the lock at once, recording <paramref name="holder"/> for others to read, or returns null when another holds it.</summary>
-    IDisposable? TryAcquire(string name, string holder);
+    IStoreLock? TryAcquire(string name, string holder);
 
     /// <summary>Who holds the lock as recorded when it was taken, or null when that is not known.</summary>
     string? Holder(string name);

@@ -17,7 +17,7 @@ internal sealed class PostgreSqlLocks : IStoreLocks
 
     public PostgreSqlLocks(StoreDatabase database) => _database = database;
 
-    public IDisposable? TryAcquire(string name, string holder)
+    public IStoreLock? TryAcquire(string name, string holder)
     {
         var session = _database.OpenSession("take the lock '" + name + "'");
         try
@@ -32,7 +32,7 @@ internal sealed class PostgreSqlLocks : IStoreLocks
                 INSERT INTO rollback_store.lock_holders (name, holder, backend_pid, since) VALUES (@name, @holder, pg_backend_pid(), now())
                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, backend_pid = excluded.backend_pid, since = excluded.since
                 """, null, ("name", name), ("holder", holder));
-            return new HeldLock(session, name);
+            return new HeldLock(_database, session, name);
         }
         catch (Exception ex) when (PostgreSqlFailures.IsServerFailure(ex))
         {
@@ -48,15 +48,32 @@ internal sealed class PostgreSqlLocks : IStoreLocks
             """, null, ("name", name)));
 
     /// <summary>A held lock: its session, whose end (here, or the process's) is what lets go of it.</summary>
-    private sealed class HeldLock : IDisposable
+    private sealed class HeldLock : IStoreLock
     {
+        private readonly StoreDatabase _database;
         private readonly NpgsqlConnection _session;
         private readonly string _name;
 
-        public HeldLock(NpgsqlConnection session, string name)
+        public HeldLock(StoreDatabase database, NpgsqlConnection session, string name)
         {
+            _database = database;
             _session = session;
             _name = name;
+        }
+
+        public void EnsureHeld()
+        {
+            // A session holds its advisory lock until it ends: one round trip on it proves both. A server restarted since
+            // the lock was taken ended the session, and with it the lock, though the command's other queries (on new
+            // pooled connections) succeed; another runner may hold the lock now.
+            try
+            {
+                _ = StoreDatabase.Scalar(_session, "SELECT 1");
+            }
+            catch (Exception ex) when (PostgreSqlFailures.IsServerFailure(ex) || ex is InvalidOperationException)
+            {
+                throw _database.Failure($"keep the lock '{_name}': the database session that held it has ended (the server restarted or the connection dropped), so another runner may hold it now, and nothing was switched", ex);
+            }
         }
 
         public void Dispose()
@@ -69,9 +86,10 @@ internal sealed class PostgreSqlLocks : IStoreLocks
                 // command that asks for the lock in that moment (the next one in this process, say) would find it held.
                 _ = StoreDatabase.Scalar(_session, $"SELECT pg_advisory_unlock({KeySql})", null, ("name", _name));
             }
-            catch (Exception ex) when (PostgreSqlFailures.IsServerFailure(ex))
+            catch (Exception ex) when (PostgreSqlFailures.IsServerFailure(ex) || ex is InvalidOperationException)
             {
-                // The server or the connection is gone, and the lock with it: the row is believed only while a session holds the lock.
+                // The server or the connection is gone (Npgsql: "Connection is not open" once it broke), and the lock with
+                // it: the row is believed only while a session holds the lock.
             }
             finally
             {

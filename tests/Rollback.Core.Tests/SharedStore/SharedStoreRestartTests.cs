@@ -94,4 +94,60 @@ public sealed class SharedStoreRestartTests : IDisposable
         Assert.Equal(2, sandbox.Engine.Points.GetAll("api").Count);
         Assert.True(sandbox.Store.Journal.Verify().IsValid);
     }
+
+    [SkippableFact]
+    public void ARestartFinishedBetweenTwoQueriesLosesTheLockAndTheRollbackStopsBeforeTheSwitch()
+    {
+        Skip.If(_server.SkipReason is not null, _server.SkipReason);
+        var sandbox = _sandbox!;
+        var root = sandbox.CreateReleaseRoot("api", "v2.3.1", "v2.3.1", "v2.4.0");
+        sandbox.Register("api", "FileSystemRelease", ("Root", root));
+        var good = sandbox.Engine.Points.Create("api", "before 2.4.0");
+        Sandbox.Deploy(root, "v2.4.0");
+
+        // Down and up again before the safety point's first query, and the pool's idle connections gone (as after its
+        // idle timeout, or here a read that met one of them ended, which empties the pool): every later query of the
+        // rollback succeeds on a new connection; only the lock's session ended.
+        var reporter = new RecordingReporter();
+        var restarted = false;
+        reporter.OnProgress = update =>
+        {
+            if (!restarted && update.Status.StartsWith("Capturing a safety point", StringComparison.Ordinal))
+            {
+                restarted = true;
+                _server.Stop();
+                _server.Start();
+                for (var read = 0; read < 5 && !Reads(sandbox); read++)
+                {
+                }
+            }
+        };
+        var engine = new RollbackEngine(sandbox.Store, sandbox.Catalog, reporter, user: "tester");
+
+        var lost = Assert.Throws<RollbackException>(() => engine.Rollbacks.Run(new RollbackRequest { Target = "api", PointId = good.Id, Reason = "test", ApprovedBy = new[] { "oncall" } }));
+
+        Assert.True(restarted);
+        Assert.Equal(RollbackErrorId.StoreUnavailable, lost.ErrorId);
+        Assert.True(lost.Message.Contains("keep the lock 'target-api'", StringComparison.Ordinal), lost.Message);
+        Assert.Equal("v2.4.0", Sandbox.CurrentRelease(root));
+        Assert.False(sandbox.Store.Attempts.Exists("api"));
+        Assert.True(sandbox.Store.Journal.Verify().IsValid);
+        Assert.Equal(HistoryStatus.Refused, sandbox.Store.Journal.Read().Last().Status);
+        var next = sandbox.Rollback("api", good.Id);
+        Assert.Equal(RollbackStatus.Succeeded, next.Status);
+        Assert.Equal("v2.3.1", Sandbox.CurrentRelease(root));
+    }
+
+    private static bool Reads(Sandbox sandbox)
+    {
+        try
+        {
+            _ = sandbox.Store.Targets.GetAll();
+            return true;
+        }
+        catch (RollbackException ex) when (ex.ErrorId == RollbackErrorId.StoreUnavailable)
+        {
+            return false;
+        }
+    }
 }
