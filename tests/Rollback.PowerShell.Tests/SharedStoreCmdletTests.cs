@@ -68,7 +68,7 @@ public sealed class SharedStoreCmdletTests : IDisposable
         Assert.Equal("PostgreSql", info.GetString("Kind"));
         Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"postgresql://{PostgreSqlServer.Host}:{_server.Port}/{_database}?user={PostgreSqlServer.AdminUser}"), info.GetString("Location"));
         Assert.Equal(_artifacts, info.GetString("ArtifactLocation"));
-        Assert.Equal("1", info.GetString("SchemaVersion"));
+        Assert.Equal("2", info.GetString("SchemaVersion"));
         Assert.Equal(PostgreSqlServer.AdminUser, info.GetString("User"));
         Assert.DoesNotContain(File.ReadAllText(_passwordFile).Trim(), second.Run("Get-RollbackStore | Format-List | Out-String").Output[0].ToString(), StringComparison.Ordinal);
     }

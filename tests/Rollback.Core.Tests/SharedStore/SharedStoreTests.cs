@@ -33,7 +33,7 @@ public sealed class SharedStoreTests : IDisposable
     private readonly List<string> _roles = new();
 
     /// <summary>The eight writer processes' bound, from their start to the last one's exit (under a loaded machine).</summary>
-    private static readonly TimeSpan WritersPatience = TimeSpan.FromSeconds(50);
+    private static readonly TimeSpan WritersPatience = TimeSpan.FromSeconds(120);
 
     public SharedStoreTests(PostgreSqlServer server)
     {
