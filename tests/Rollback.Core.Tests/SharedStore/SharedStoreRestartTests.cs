@@ -40,11 +40,7 @@ public sealed class SharedStoreRestartTests : IDisposable
     public void ServerRestartedDuringARollbackIsStoreUnavailableWithNothingHalfWrittenAndTheNextRollbackSucceeds()
     {
         Skip.If(_server.SkipReason is not null, _server.SkipReason);
-        var sandbox = _sandbox!;
-        var root = sandbox.CreateReleaseRoot("api", "v2.3.1", "v2.3.1", "v2.4.0");
-        sandbox.Register("api", "FileSystemRelease", ("Root", root));
-        var good = sandbox.Engine.Points.Create("api", "before 2.4.0");
-        Sandbox.Deploy(root, "v2.4.0");
+        var (sandbox, root, good) = BadReleaseDeployedAfterAGoodPoint();
         var journalBefore = sandbox.Store.Journal.Read().Count();
 
         // Stopped once the rollback holds its lock and has checked readiness, as it starts on its safety point.
@@ -99,11 +95,7 @@ public sealed class SharedStoreRestartTests : IDisposable
     public void ARestartFinishedBetweenTwoQueriesLosesTheLockAndTheRollbackStopsBeforeTheSwitch()
     {
         Skip.If(_server.SkipReason is not null, _server.SkipReason);
-        var sandbox = _sandbox!;
-        var root = sandbox.CreateReleaseRoot("api", "v2.3.1", "v2.3.1", "v2.4.0");
-        sandbox.Register("api", "FileSystemRelease", ("Root", root));
-        var good = sandbox.Engine.Points.Create("api", "before 2.4.0");
-        Sandbox.Deploy(root, "v2.4.0");
+        var (sandbox, root, good) = BadReleaseDeployedAfterAGoodPoint();
 
         // Down and up again before the safety point's first query, and the pool's idle connections gone (as after its
         // idle timeout, or here a read that met one of them ended, which empties the pool): every later query of the
@@ -149,5 +141,16 @@ public sealed class SharedStoreRestartTests : IDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>Target api (FileSystemRelease) with a point at v2.3.1, then v2.4.0 deployed.</summary>
+    private (Sandbox Sandbox, string Root, RollbackPoint Good) BadReleaseDeployedAfterAGoodPoint()
+    {
+        var sandbox = _sandbox!;
+        var root = sandbox.CreateReleaseRoot("api", "v2.3.1", "v2.3.1", "v2.4.0");
+        sandbox.Register("api", "FileSystemRelease", ("Root", root));
+        var good = sandbox.Engine.Points.Create("api", "before 2.4.0");
+        Sandbox.Deploy(root, "v2.4.0");
+        return (sandbox, root, good);
     }
 }
