@@ -77,7 +77,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
             context.Reporter.Verbose($"The hashes kept of '{folder}' were not used ({ignored}): its files are read, and the hashes kept again.");
         }
 
-        cache?.Seed(items, context.Hashes);
+        cache?.Preload(items, context.Hashes);
         var reusedBefore = context.Hashes.Reused;
         var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Cancellation, context.Hashes);
         if (cache is not null)

@@ -117,19 +117,19 @@ public sealed class HashCache
     public static string PathFor(string cacheDirectory, string target) => Path.Combine(cacheDirectory, target.ToLowerInvariant());
 
     /// <summary>Hands <paramref name="hashes"/> the kept hash of every listed file whose path and whole change key are the ones kept. Returns how many.</summary>
-    public int Seed(IEnumerable<FileTree.Item> items, HashReuse hashes)
+    public int Preload(IEnumerable<FileTree.Item> items, HashReuse hashes)
     {
-        var seeded = 0;
+        var preloaded = 0;
         foreach (var item in items)
         {
             if (item.IsRegularFile && item.Status?.ChangeKey is { } key && _entries.TryGetValue(item.RelativePath, out var kept) && kept.Key == key)
             {
-                hashes.Seed(key, kept.Hash);
-                seeded++;
+                hashes.Preload(key, kept.Hash);
+                preloaded++;
             }
         }
 
-        return seeded;
+        return preloaded;
     }
 
     /// <summary>

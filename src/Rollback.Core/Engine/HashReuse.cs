@@ -110,7 +110,7 @@ public sealed class HashReuse
     }
 
     /// <summary>Takes a hash a <see cref="HashCache"/> kept from an earlier command for a file whose key and path it matched.</summary>
-    public void Seed(FileChangeKey key, string hash) => _hashes[key] = new KnownHash(hash, long.MaxValue);
+    public void Preload(FileChangeKey key, string hash) => _hashes[key] = new KnownHash(hash, long.MaxValue);
 
     /// <summary>
     /// The hash known for <paramref name="key"/>, when it may be kept between commands: the file's ctime lies at least
