@@ -161,28 +161,20 @@ internal sealed class S3ArtifactLocation : IArtifactLocation
         }
     }
 
-    public void Remove(string target, string id)
+    public void Remove(string target, string id) => RemoveCopyAndObjects(Open(target, id), PointPrefix(target, id));
+
+    public void RemoveAll(string target) => RemoveCopyAndObjects(_store.Points.TargetDirectory(target), _prefix + target.ToLowerInvariant() + "/");
+
+    /// <summary>The local copy in <paramref name="directory"/>, then every version of the objects under <paramref name="prefix"/>.</summary>
+    private void RemoveCopyAndObjects(string directory, string prefix)
     {
-        var directory = Open(target, id);
         if (Directory.Exists(directory))
         {
             StoreFiles.DeleteWithoutFollowingLinks(directory);
         }
 
         using var s3 = _client();
-        RemoveVersions(s3, PointPrefix(target, id));
-    }
-
-    public void RemoveAll(string target)
-    {
-        var directory = _store.Points.TargetDirectory(target);
-        if (Directory.Exists(directory))
-        {
-            StoreFiles.DeleteWithoutFollowingLinks(directory);
-        }
-
-        using var s3 = _client();
-        RemoveVersions(s3, _prefix + target.ToLowerInvariant() + "/");
+        RemoveVersions(s3, prefix);
     }
 
     private const string DirectoryType = "Directory";
@@ -296,19 +288,8 @@ internal sealed class S3ArtifactLocation : IArtifactLocation
     /// <summary>Deletes every version and delete marker under <paramref name="prefix"/>, for good.</summary>
     private void RemoveVersions(IS3Client s3, string prefix)
     {
-        string? keyMarker = null;
-        string? versionMarker = null;
-        var versions = new List<S3ObjectVersion>();
-        do
-        {
-            var page = AwsProviderSupport.Wait(s3.ListVersionsAsync(new ListVersionsRequest { BucketName = _bucket, Prefix = prefix, KeyMarker = keyMarker, VersionIdMarker = versionMarker }));
-            versions.AddRange(page.Versions);
-            keyMarker = page.IsTruncated ? page.NextKeyMarker : null;
-            versionMarker = page.IsTruncated ? page.NextVersionIdMarker : null;
-        }
-        while (keyMarker is not null);
-
-        foreach (var version in versions)
+        // Listed whole before the first delete, so that deleting does not move the pages' markers.
+        foreach (var version in s3.AllVersions(_bucket, prefix, CancellationToken.None).ToList())
         {
             AwsProviderSupport.Wait(s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = version.Key, VersionId = version.VersionId }));
         }

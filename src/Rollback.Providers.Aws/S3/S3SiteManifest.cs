@@ -48,36 +48,22 @@ internal sealed class SiteListing
     {
         var current = new List<SiteObject>();
         var versions = new HashSet<(string, string)>();
-        string? keyMarker = null;
-        string? versionMarker = null;
-        while (true)
+        foreach (var version in client.AllVersions(bucket, prefix, cancellation))
         {
-            var page = AwsProviderSupport.Wait(client.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, Prefix = prefix, KeyMarker = keyMarker, VersionIdMarker = versionMarker }, cancellation));
-            foreach (var version in page.Versions)
+            if (version.Key is null || version.VersionId is null)
             {
-                if (version.Key is null || version.VersionId is null)
-                {
-                    continue;
-                }
-
-                if (!version.IsDeleteMarker)
-                {
-                    versions.Add((version.Key, version.VersionId));
-                }
-
-                if (version.IsLatest && !version.IsDeleteMarker)
-                {
-                    current.Add(new SiteObject { Key = version.Key, VersionId = version.VersionId, ETag = version.ETag ?? string.Empty, Size = version.Size, LastModified = version.LastModified });
-                }
+                continue;
             }
 
-            if (!page.IsTruncated || string.IsNullOrEmpty(page.NextKeyMarker))
+            if (!version.IsDeleteMarker)
             {
-                break;
+                versions.Add((version.Key, version.VersionId));
             }
 
-            keyMarker = page.NextKeyMarker;
-            versionMarker = page.NextVersionIdMarker;
+            if (version.IsLatest && !version.IsDeleteMarker)
+            {
+                current.Add(new SiteObject { Key = version.Key, VersionId = version.VersionId, ETag = version.ETag ?? string.Empty, Size = version.Size, LastModified = version.LastModified });
+            }
         }
 
         return new SiteListing(current.OrderBy(o => o.Key, StringComparer.Ordinal).ToList(), versions);
