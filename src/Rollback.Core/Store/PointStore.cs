@@ -152,7 +152,6 @@ public sealed class PointStore
         {
             // The manifest's failure is what the caller must see; objects no manifest names are never read, only left
             // over under the point's prefix (a point id is never used again).
-            _ = ex;
         }
     }
 
