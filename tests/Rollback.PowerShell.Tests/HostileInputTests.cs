@@ -301,10 +301,18 @@ public sealed class HostileInputTests
         Directory.CreateSymbolicLink(current, linkText);
     }
 
-    /// <summary>Every file and folder under <paramref name="root"/> with a hash of its bytes and its mode, relative and sorted.</summary>
+    /// <summary>The folder of RollbackStore.HashCacheDirectory.</summary>
+    private const string HashCacheFolder = "hash-cache";
+
+    /// <summary>
+    /// Every file and folder under <paramref name="root"/> with a hash of its bytes and its mode, relative and sorted;
+    /// without the lock files and the store's hash cache, which any command that reads a live folder may write (readiness
+    /// included), and only for files old enough to trust, so whether it appears depends on a test's timing.
+    /// </summary>
     internal static string[] Snapshot(string root) =>
         Directory.GetFileSystemEntries(root, "*", SearchOption.AllDirectories)
             .Where(p => !Path.GetFileName(p).EndsWith(".lock", StringComparison.Ordinal) && !Path.GetFileName(p).EndsWith(".holder", StringComparison.Ordinal))
+            .Where(p => !Path.GetRelativePath(root, p).Replace('\\', '/').Split('/').Contains(HashCacheFolder))
             .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/') + (File.Exists(p) ? "=" + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(p))) : "/") +
                 (OperatingSystem.IsWindows() ? string.Empty : " " + File.GetUnixFileMode(p)))
             .Order(StringComparer.Ordinal)

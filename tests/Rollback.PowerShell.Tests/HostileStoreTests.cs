@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
-using System.Security.Cryptography;
 using Xunit;
 
 namespace Rollback.PowerShell.Tests;
@@ -225,11 +224,5 @@ public sealed class HostileStoreTests
     /// <summary>Creates the empty store (its folders) as any first command does, so a snapshot after it shows only what a command changed.</summary>
     private static void OpenStore(RollbackSession session) => session.Run("Get-RollbackTarget").AssertNoErrors();
 
-    /// <summary>Every file and folder under <paramref name="root"/> with a hash of its bytes, relative and sorted.</summary>
-    private static string[] Snapshot(string root) =>
-        Directory.GetFileSystemEntries(root, "*", SearchOption.AllDirectories)
-            .Where(p => !Path.GetFileName(p).EndsWith(".lock", StringComparison.Ordinal) && !Path.GetFileName(p).EndsWith(".holder", StringComparison.Ordinal))
-            .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/') + (File.Exists(p) ? "=" + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(p))) : "/"))
-            .Order(StringComparer.Ordinal)
-            .ToArray();
+    private static string[] Snapshot(string root) => HostileInputTests.Snapshot(root);
 }
