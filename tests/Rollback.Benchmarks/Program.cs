@@ -57,6 +57,11 @@ internal static class Program
             return DirectoryBenchmark.Run(options);
         }
 
+        if (options.HashCache)
+        {
+            return HashCacheBenchmark.Run(options);
+        }
+
         if (options.Plan)
         {
             return PlanBenchmark.Run(options);
@@ -112,6 +117,7 @@ internal sealed class Options
         "Usage: Rollback.Benchmarks [--files N] [--megabytes M] [--small-files N] [--iterations N] [--work DIR] [--markdown]\n" +
         "       Rollback.Benchmarks --watch [--runs N] [--work DIR]\n" +
         "       Rollback.Benchmarks --directory [--files N] [--megabytes M] [--runs N] [--work DIR]\n" +
+        "       Rollback.Benchmarks --hash-cache [--files N] [--megabytes M] [--work DIR]\n" +
         "       Rollback.Benchmarks --plan [--members N] [--work DIR]\n" +
         "       Rollback.Benchmarks --traffic [--runs N] [--work DIR]\n" +
         "       Rollback.Benchmarks --postgres [--rows N] [--work DIR]\n" +
@@ -123,6 +129,7 @@ internal sealed class Options
         "  --rows N         rows in the PostgreSQL benchmark's table (default 1000000, about 200 MB)\n" +
         "  --watch          time Watch-Deployment's automatic rollback: error rate over the threshold to verified health\n" +
         "  --directory      time whole Directory rollbacks, step by step, against cp -a + sync -f of the same tree\n" +
+        "  --hash-cache     time the hashes kept between commands (open, preload, hash all known, save all new) against reading and writing a file of the same size\n" +
         "  --plan           time a plan of one fleet stage: N FileSystemRelease members at throttle 1, 8 and 16, and N members\n" +
         "                   with a fixed 250 ms restore at throttle 16 against the ideal ceil(N/16) x one member alone\n" +
         "  --traffic        count failed requests and the longest gap under a client loop through HAProxy: Invoke-Rollback vs restart vs edit + reload\n" +
@@ -152,6 +159,8 @@ internal sealed class Options
     public bool DirectoryOnly { get; private set; }
 
     public bool Plan { get; private set; }
+
+    public bool HashCache { get; private set; }
 
     public int Members { get; private set; } = 200;
 
@@ -201,6 +210,9 @@ internal sealed class Options
                     break;
                 case "--directory":
                     options.DirectoryOnly = true;
+                    break;
+                case "--hash-cache":
+                    options.HashCache = true;
                     break;
                 case "--plan":
                     options.Plan = true;
