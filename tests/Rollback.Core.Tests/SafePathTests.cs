@@ -32,6 +32,12 @@ public sealed class SafePathTests : IDisposable
     [InlineData("..\\x")]
     [InlineData("./x")]
     [InlineData("a//b")]
+    [InlineData("a/")]
+    [InlineData("a/.")]
+    [InlineData("a/..")]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("a\\\\b")]
     [InlineData("")]
     [InlineData("   ")]
     public void EscapingOrMalformedPathsAreRefused(string relative)
@@ -44,6 +50,8 @@ public sealed class SafePathTests : IDisposable
 
     [Theory]
     [InlineData("app.dll", "app.dll")]
+    [InlineData("a/.hidden", "a/.hidden")]
+    [InlineData("..data/x...", "..data/x...")]
     [InlineData("conf/app.json", "conf/app.json")]
     [InlineData("a\\b.txt", "a/b.txt")]
     [InlineData("..hidden/x", "..hidden/x")]

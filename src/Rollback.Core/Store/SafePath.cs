@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Linq;
 using Rollback.Errors;
 using Rollback.Platform;
 
@@ -54,9 +53,33 @@ public static class SafePath
             return "it contains a NUL character";
         }
 
-        return relativePath.Split('/', '\\').Any(s => s == ".." || s.Length == 0 || s == ".")
-            ? "it contains '..', '.' or an empty segment"
-            : null;
+        return HasDotOrEmptySegment(relativePath) ? "it contains '..', '.' or an empty segment" : null;
+    }
+
+    /// <summary>
+    /// Whether a segment of <paramref name="path"/> (split on '/' and '\\') is empty, '.' or '..'. A walk over the
+    /// characters, nothing allocated: the hash cache checks every path it reads, by the ten thousand.
+    /// </summary>
+    private static bool HasDotOrEmptySegment(string path)
+    {
+        var start = 0;
+        for (var i = 0; i <= path.Length; i++)
+        {
+            if (i < path.Length && path[i] != '/' && path[i] != '\\')
+            {
+                continue;
+            }
+
+            var length = i - start;
+            if (length == 0 || (path[start] == '.' && (length == 1 || (length == 2 && path[start + 1] == '.'))))
+            {
+                return true;
+            }
+
+            start = i + 1;
+        }
+
+        return false;
     }
 
     /// <summary>Throws when any existing component of <paramref name="fullPath"/> below the base is a link that leads outside the base.</summary>
