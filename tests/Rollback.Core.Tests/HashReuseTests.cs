@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using Rollback.Engine;
+using Rollback.Platform;
 using Rollback.Store;
 using Xunit;
 
@@ -90,6 +91,23 @@ public sealed class HashReuseTests : IDisposable
         next.HashFile(file);
 
         Assert.Equal(0, next.Reused);
+    }
+
+    [Fact]
+    public void HashesACacheHandsOverAreFoundByTheirWholeKeyAndLastBetweenCommands()
+    {
+        // Sequential inodes and ctimes, as a copy of thousands of files gives: two hand-overs, the second partly the same keys.
+        static FileChangeKey Key(int i) => new(8, 1, 1000 + (ulong)i, 10, 1_000_000_000L + i, 1_000_000_000L + i);
+        var keys = Enumerable.Range(0, 3000).Select(Key).ToArray();
+        var hashes = new HashReuse();
+        hashes.Preload(keys, keys.Select(k => "h" + k.Inode).ToArray(), 2000);
+        hashes.Preload(keys[1000..], keys[1000..].Select(k => "h" + k.Inode).ToArray(), 2000);
+
+        Assert.Equal(3000, keys.Count(k => hashes.TryGetLasting(k, out var hash) && hash == "h" + k.Inode));
+        Assert.False(hashes.TryGetLasting(Key(3000), out _));
+        Assert.False(hashes.TryGetLasting(keys[5] with { ChangedNanoseconds = keys[5].ChangedNanoseconds + 1 }, out _));
+        Assert.False(hashes.TryGetLasting(keys[5] with { Size = 11 }, out _));
+        Assert.False(hashes.TryGetLasting(keys[5] with { DeviceMinor = 2 }, out _));
     }
 
     [Fact]

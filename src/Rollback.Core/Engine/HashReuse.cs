@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Rollback.Platform;
 using Rollback.Store;
@@ -31,6 +32,9 @@ public sealed class HashReuse
     private readonly TimeProvider _time;
     private int _reused;
 
+    /// <summary>The hashes a <see cref="HashCache"/> handed over (see <see cref="Preload"/>): read-only once published, so read by any thread without a lock.</summary>
+    private volatile KeyTable? _preloaded;
+
     /// <summary>Reuse within one operation only, on the system clock.</summary>
     public HashReuse()
         : this(null, null)
@@ -53,8 +57,8 @@ public sealed class HashReuse
     /// <summary>How many hashes were taken from here instead of reading the file.</summary>
     public int Reused => _reused;
 
-    /// <summary>How many files' hashes are known.</summary>
-    public int Known => _hashes.Count;
+    /// <summary>How many files' hashes are known (one known both ways counts twice).</summary>
+    public int Known => _hashes.Count + (_preloaded?.Count ?? 0);
 
     /// <summary>The SHA-256 of <paramref name="path"/>: the one recorded for its unchanged key, or read now and recorded.</summary>
     public string HashFile(string path) => HashFile(path, NativeFileSystem.ChangeKey(path));
@@ -65,7 +69,7 @@ public sealed class HashReuse
     /// </summary>
     public string HashFile(string path, FileChangeKey? before)
     {
-        if (before is not null && _hashes.TryGetValue(before, out var known))
+        if (before is { } listed && TryGetKnown(listed, out var known))
         {
             Interlocked.Increment(ref _reused);
             return known.Hash;
@@ -88,9 +92,9 @@ public sealed class HashReuse
         // Any change after this moment gives the file a ctime later than its key's, if that lies a margin before it.
         var readStart = Now();
         var (hash, after) = read();
-        if (before is not null && before == after)
+        if (before is { } listed && after is { } afterRead && listed == afterRead)
         {
-            _hashes[before] = new KnownHash(hash, readStart);
+            _hashes[listed] = new KnownHash(hash, readStart);
         }
 
         return hash;
@@ -103,14 +107,38 @@ public sealed class HashReuse
     /// <remarks>Its content is known from the write on, so it lasts between commands once its ctime lies a margin in the past (see <see cref="TryGetLasting"/>).</remarks>
     public void Record(FileChangeKey? key, string hash)
     {
-        if (key is not null)
+        if (key is { } written)
         {
-            _hashes[key] = new KnownHash(hash, long.MaxValue);
+            _hashes[written] = new KnownHash(hash, long.MaxValue);
         }
     }
 
-    /// <summary>Takes a hash a <see cref="HashCache"/> kept from an earlier command for a file whose key and path it matched.</summary>
-    public void Preload(FileChangeKey key, string hash) => _hashes[key] = new KnownHash(hash, long.MaxValue);
+    /// <summary>
+    /// Takes the first <paramref name="count"/> hashes a <see cref="HashCache"/> kept from an earlier command, each for a
+    /// file whose key and path it matched: known from then on as a file this operation wrote (see <see cref="TryGetLasting"/>).
+    /// </summary>
+    /// <remarks>
+    /// Into a table of their own, built once and then only read (a ConcurrentDictionary would take a lock, a node and
+    /// its share of resizing per file), which every lookup tries first.
+    /// </remarks>
+    [MethodImpl(AggressiveOptimization)]
+    internal void Preload(FileChangeKey[] keys, string[] hashes, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        var before = _preloaded;
+        var table = new KeyTable(count + (before?.Count ?? 0));
+        before?.CopyTo(table);
+        for (var i = 0; i < count; i++)
+        {
+            table.Set(keys[i], hashes[i]);
+        }
+
+        _preloaded = table;
+    }
 
     /// <summary>
     /// The hash known for <paramref name="key"/>, when it may be kept between commands: the file's ctime lies at least
@@ -121,7 +149,7 @@ public sealed class HashReuse
     public bool TryGetLasting(FileChangeKey key, out string hash)
     {
         hash = string.Empty;
-        if (!_hashes.TryGetValue(key, out var known))
+        if (!TryGetKnown(key, out var known))
         {
             return false;
         }
@@ -145,8 +173,8 @@ public sealed class HashReuse
     {
         var before = NativeFileSystem.ChangeKey(path);
         var result = change();
-        if (before is not null && _hashes.TryGetValue(before, out var known) && NativeFileSystem.ChangeKey(path) is { } after
-            && after with { ChangedNanoseconds = before.ChangedNanoseconds } == before)
+        if (before is { } old && TryGetKnown(old, out var known) && NativeFileSystem.ChangeKey(path) is { } after
+            && after with { ChangedNanoseconds = old.ChangedNanoseconds } == old)
         {
             _hashes[after] = known;
         }
@@ -154,9 +182,115 @@ public sealed class HashReuse
         return result;
     }
 
+    /// <summary>
+    /// MethodImplOptions.AggressiveOptimization (.NET Core 3.0 and later; netstandard2.0 does not name it, the runtime that
+    /// loads the module honours it): code run once per command, over every file, is compiled optimized at once instead
+    /// of starting as tier-0 code (a fresh PowerShell session runs one rollback, all of it cold).
+    /// </summary>
+    internal const MethodImplOptions AggressiveOptimization = (MethodImplOptions)512;
+
+    /// <summary>The hash known for <paramref name="key"/>: handed over by a cache, or read or written in this operation.</summary>
+    [MethodImpl(AggressiveOptimization)]
+    private bool TryGetKnown(FileChangeKey key, out KnownHash known)
+    {
+        if (_preloaded is { } table && table.TryGet(key, out var hash))
+        {
+            known = new KnownHash(hash, long.MaxValue);
+            return true;
+        }
+
+        return _hashes.TryGetValue(key, out known);
+    }
+
     /// <summary>Now, in nanoseconds since 1970 as file times are kept, on this operation's clock.</summary>
     private long Now() => (_time.GetUtcNow().UtcTicks - UnixEpochTicks) * 100;
 
     /// <summary>A file's hash, and since when its content is known to be that (nanoseconds since 1970; long.MaxValue: from the write that made it).</summary>
     private readonly record struct KnownHash(string Hash, long ContentKnownAt);
+
+    /// <summary>
+    /// A hash table from key to hash, open addressing with linear probing over two arrays, filled once and then only read
+    /// (any number of threads). Its own code, compiled optimized from the first call: a generic dictionary over this
+    /// module's structs would start as tier-0 code in a fresh session, for the whole of the one rollback it runs.
+    /// </summary>
+    private sealed class KeyTable
+    {
+        private readonly FileChangeKey[] _keys;
+        private readonly string?[] _hashes;
+        private readonly int _mask;
+
+        public KeyTable(int capacity)
+        {
+            var size = 16;
+            while (size < 2 * capacity)
+            {
+                size *= 2;
+            }
+
+            _keys = new FileChangeKey[size];
+            _hashes = new string?[size];
+            _mask = size - 1;
+        }
+
+        public int Count { get; private set; }
+
+        /// <summary>Adds or replaces; only while the table is being built.</summary>
+        [MethodImpl(AggressiveOptimization)]
+        public void Set(FileChangeKey key, string hash)
+        {
+            var slot = Slot(key);
+            while (_hashes[slot] is not null && !_keys[slot].Equals(key))
+            {
+                slot = (slot + 1) & _mask;
+            }
+
+            if (_hashes[slot] is null)
+            {
+                Count++;
+            }
+
+            _keys[slot] = key;
+            _hashes[slot] = hash;
+        }
+
+        [MethodImpl(AggressiveOptimization)]
+        public bool TryGet(FileChangeKey key, out string hash)
+        {
+            var slot = Slot(key);
+            while (_hashes[slot] is { } found)
+            {
+                if (_keys[slot].Equals(key))
+                {
+                    hash = found;
+                    return true;
+                }
+
+                slot = (slot + 1) & _mask;
+            }
+
+            hash = string.Empty;
+            return false;
+        }
+
+        public void CopyTo(KeyTable other)
+        {
+            for (var i = 0; i < _hashes.Length; i++)
+            {
+                if (_hashes[i] is { } hash)
+                {
+                    other.Set(_keys[i], hash);
+                }
+            }
+        }
+
+        /// <summary>A slot from the inode and ctime (what tells files apart), mixed so that sequential inodes spread (splitmix64's finaliser).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int Slot(in FileChangeKey key)
+        {
+            var mixed = unchecked((key.Inode * 0x9E3779B97F4A7C15UL) ^ (ulong)key.ChangedNanoseconds);
+            mixed = unchecked((mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9UL);
+            mixed = unchecked((mixed ^ (mixed >> 27)) * 0x94D049BB133111EBUL);
+            return unchecked((int)(mixed ^ (mixed >> 31))) & _mask;
+        }
+    }
 }

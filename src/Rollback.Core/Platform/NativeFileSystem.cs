@@ -643,4 +643,18 @@ public sealed class UnixFileStatus
 }
 
 /// <summary>A regular file's device, inode, size, mtime and ctime: equal keys mean the content has not been touched since.</summary>
-public sealed record FileChangeKey(uint DeviceMajor, uint DeviceMinor, ulong Inode, ulong Size, long ModifiedNanoseconds, long ChangedNanoseconds);
+/// <remarks>
+/// A value (40 bytes, no object): the keys of every file a listing reads are compared and looked up by the thousand (see
+/// HashReuse and HashCache), and a struct is compared field by field where it lies, with nothing to allocate or follow.
+/// "No key" is a <c>FileChangeKey?</c> without a value.
+/// </remarks>
+public readonly record struct FileChangeKey(uint DeviceMajor, uint DeviceMinor, ulong Inode, ulong Size, long ModifiedNanoseconds, long ChangedNanoseconds)
+{
+    /// <summary>Field by field, the ones that tell files apart first (the generated form goes through a comparer per field).</summary>
+    public bool Equals(FileChangeKey other) =>
+        Inode == other.Inode && ChangedNanoseconds == other.ChangedNanoseconds && ModifiedNanoseconds == other.ModifiedNanoseconds
+        && Size == other.Size && DeviceMajor == other.DeviceMajor && DeviceMinor == other.DeviceMinor;
+
+    /// <summary>From the inode and ctime, which tell files (and versions of one file) apart.</summary>
+    public override int GetHashCode() => unchecked(((int)Inode * 397) ^ (int)(Inode >> 32) ^ (int)ChangedNanoseconds ^ ((int)(ChangedNanoseconds >> 32) * 31));
+}
