@@ -167,7 +167,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         var parent = Path.GetDirectoryName(LiveFolder(target))!;
         yield return FileSystemChecks.Writable(parent, "The folder holding the application folder");
         yield return FileSystemChecks.SpaceFor(parent, point.TotalSize);
-        yield return FileSystemChecks.ManifestMatchesFingerprint(point, Fingerprint(point.Artifacts, point.Metadata), FileTree.ContentFingerprint(point.Artifacts));
+        yield return FileSystemChecks.ManifestMatchesFingerprint(point, Fingerprint(point.Artifacts, point.Metadata), () => FileTree.ContentFingerprint(point.Artifacts));
         yield return FileSystemChecks.OwnersSettable(point);
         yield return CopyKeepsMetadata(point, context);
     }
@@ -185,10 +185,9 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         }
 
         var artifactBase = Path.Combine(point.Path, Store.PointStore.ArtifactsFolderName);
-        var expected = kept == CopyKeepsModesOnly ? point.Artifacts.Select(a => new ArtifactEntry { RelativePath = a.RelativePath, Sha256 = a.Sha256, LinkTarget = a.LinkTarget, Type = a.Type, Mode = a.Mode }).ToList() : point.Artifacts.ToList();
         // An entry replaced by a link or missing is a content difference, which ArtifactsIntact reports; this check is about modes.
         var links = new HashSet<string>(point.Artifacts.Where(a => a.LinkTarget is not null).Select(a => a.RelativePath), StringComparer.Ordinal);
-        var differences = FileTree.MetadataDifferences(artifactBase, expected, context.Cancellation, context.Listings)
+        var differences = FileTree.MetadataDifferences(artifactBase, point.Artifacts, context.Cancellation, context.Listings, compareOwners: kept != CopyKeepsModesOnly)
             .Where(d => links.Contains(d.RelativePath) || !NativeFileSystem.IsLink(Path.Combine(artifactBase, d.RelativePath)))
             .ToList();
         var folder = FileSystemChecks.FolderMetadataDifference(artifactBase, point.Metadata, compareOwner: kept != CopyKeepsModesOnly);

@@ -106,8 +106,8 @@ internal static class FileSystemChecks
     }
 
     /// <summary>A manifest must list what its fingerprint was computed from: an emptied or edited artifact list is refused.</summary>
-    public static CheckResult ManifestMatchesFingerprint(RollbackPoint point, string recomputed, string legacy) =>
-        point.Fingerprint == recomputed || (!FileTree.HasMetadata(point.Artifacts) && point.Fingerprint == legacy)
+    public static CheckResult ManifestMatchesFingerprint(RollbackPoint point, string recomputed, Func<string> legacy) =>
+        point.Fingerprint == recomputed || (!FileTree.HasMetadata(point.Artifacts) && point.Fingerprint == legacy())
             ? CheckResult.Pass("ManifestComplete", $"The manifest's {point.Artifacts.Count:N0} entries add up to the point's fingerprint.")
             : CheckResult.Fail("ManifestComplete", RollbackErrorId.ManifestIncomplete,
                 $"The manifest of point {point.Id} lists {point.Artifacts.Count:N0} entries that do not add up to its fingerprint: entries were removed or edited after capture. Do not roll back to this point.");

@@ -38,6 +38,7 @@ public sealed class SafePathTests : IDisposable
     [InlineData("..")]
     [InlineData(".")]
     [InlineData("a\\\\b")]
+    [InlineData("a\\.\\b")]
     [InlineData("")]
     [InlineData("   ")]
     public void EscapingOrMalformedPathsAreRefused(string relative)
@@ -55,6 +56,8 @@ public sealed class SafePathTests : IDisposable
     [InlineData("conf/app.json", "conf/app.json")]
     [InlineData("a\\b.txt", "a/b.txt")]
     [InlineData("..hidden/x", "..hidden/x")]
+    [InlineData(".x/...", ".x/...")]
+    [InlineData("a/.b/c..", "a/.b/c..")]
     public void RelativePathsResolveInsideTheBase(string relative, string expected)
     {
         var full = SafePath.Resolve(_base, relative);

@@ -248,15 +248,32 @@ public static class FileTree
         // files below and for what was added; only a file's content needs a read. A manifest path the listing holds is a path
         // inside the base as it stands; any other is resolved on paper first.
         var listing = Directory.Exists(baseDirectory) ? Scan(baseDirectory, skipSpecialFiles: true, cancellation) : Array.Empty<Item>();
-        var listed = listing.ToDictionary(i => i.RelativePath, StringComparer.Ordinal);
-        var resolved = artifacts.Select(a => (Artifact: a, Path: listed.TryGetValue(a.RelativePath, out var item) && SafePath.RelativePathProblem(a.RelativePath) is null
-            ? item.FullPath
-            : SafePath.Resolve(baseDirectory, a.RelativePath))).ToList();
-        var checkedFolders = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (artifact, path) in resolved)
+        var listed = new Dictionary<string, Item>(listing.Count, StringComparer.Ordinal);
+        foreach (var item in listing)
         {
-            // A folder the listing reached as a folder has no link on its way from the base (the listing follows none);
-            // any other is walked link by link.
+            listed.Add(item.RelativePath, item);
+        }
+
+        // A manifest path the listing reached lies inside the base through real folders (the listing follows no link):
+        // it needs no more. Any other is resolved on paper (an escape throws here, before anything else), then its folder
+        // is walked link by link, once per folder.
+        var resolved = new (ArtifactEntry Artifact, string Path, Item? Listed)[artifacts.Count];
+        for (var i = 0; i < artifacts.Count; i++)
+        {
+            var artifact = artifacts[i];
+            resolved[i] = listed.TryGetValue(artifact.RelativePath, out var item) && SafePath.RelativePathProblem(artifact.RelativePath) is null
+                ? (artifact, item.FullPath, item)
+                : (artifact, SafePath.Resolve(baseDirectory, artifact.RelativePath), null);
+        }
+
+        var checkedFolders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (artifact, path, item) in resolved)
+        {
+            if (item is not null)
+            {
+                continue;
+            }
+
             var slash = artifact.RelativePath.LastIndexOf('/');
             var parent = slash < 0 ? null : artifact.RelativePath.Substring(0, slash);
             var folder = Path.GetDirectoryName(path)!;
@@ -267,69 +284,56 @@ public static class FileTree
         }
 
         var differences = new ConcurrentBag<Difference>();
-        foreach (var (artifact, _) in resolved.Where(r => r.Artifact.LinkTarget is not null))
+        var toRead = new List<(ArtifactEntry Artifact, string Path, Item? Listed)>();
+        foreach (var entry in resolved)
         {
-            var actual = listed.TryGetValue(artifact.RelativePath, out var link) ? link.LinkTarget : null;
-            if (actual != artifact.LinkTarget)
+            var (artifact, _, item) = entry;
+            if (artifact.LinkTarget is not null)
             {
-                differences.Add(new Difference(DifferenceKind.Changed, artifact.RelativePath,
-                    actual is null ? "the link is missing" : $"the link now points at '{actual}', not '{artifact.LinkTarget}'"));
+                var actual = item?.LinkTarget;
+                if (actual != artifact.LinkTarget)
+                {
+                    differences.Add(new Difference(DifferenceKind.Changed, artifact.RelativePath,
+                        actual is null ? "the link is missing" : $"the link now points at '{actual}', not '{artifact.LinkTarget}'"));
+                }
+            }
+            else if (artifact.Type == DirectoryType)
+            {
+                if (item?.Type != DirectoryType)
+                {
+                    differences.Add(new Difference(DifferenceKind.Missing, artifact.RelativePath, "the folder is missing"));
+                }
+            }
+            else if (artifact.Type is null)
+            {
+                // A listed regular file's size is known from the listing: only its content, when asked for, needs a read.
+                if (item is not null && item.IsRegularFile && item.Size != artifact.Size)
+                {
+                    differences.Add(new Difference(DifferenceKind.Changed, artifact.RelativePath, "its size differs from the manifest"));
+                }
+                else if (contents || item is null || !item.IsRegularFile)
+                {
+                    toRead.Add(entry);
+                }
             }
         }
 
-        foreach (var (artifact, _) in resolved.Where(r => r.Artifact.Type == DirectoryType))
-        {
-            if (!listed.TryGetValue(artifact.RelativePath, out var folder) || folder.Type != DirectoryType)
-            {
-                differences.Add(new Difference(DifferenceKind.Missing, artifact.RelativePath, "the folder is missing"));
-            }
-        }
-
-        foreach (var extra in Unexpected(listed.Values, artifacts))
+        foreach (var extra in Unexpected(listing, artifacts))
         {
             differences.Add(extra);
         }
 
-        ParallelWork.ForEach(
-            resolved.Where(r => r.Artifact.LinkTarget is null && r.Artifact.Type is null).ToList(),
-            item =>
-            {
-                cancellation.ThrowIfCancellationRequested();
-                listed.TryGetValue(item.Artifact.RelativePath, out var entry);
-                long size;
-                if (entry is not null && entry.IsRegularFile)
-                {
-                    size = entry.Size;
-                }
-                else
-                {
-                    // Its folder is proven; only the file itself can still be a link that leads out (checked before it is opened).
-                    if (entry?.LinkTarget is not null)
-                    {
-                        SafePath.EnsureNoEscapingLink(baseDirectory, item.Path);
-                    }
+        if (toRead.Count > 0)
+        {
+            ParallelWork.ForEach(
+                toRead,
+                entry => CompareFile(baseDirectory, entry.Artifact, entry.Path, entry.Listed, contents, differences),
+                new ProgressUpdate { ActivityId = ProgressActivity.Verify, Activity = contents ? $"Verifying {baseDirectory}" : $"Checking the tree of {baseDirectory}" },
+                entry => entry.Artifact.Size,
+                reporter,
+                cancellation);
+        }
 
-                    var status = File.Exists(item.Path) ? NativeFileSystem.Stat(item.Path) : null;
-                    if (!File.Exists(item.Path) || status?.IsSpecial == true)
-                    {
-                        differences.Add(new Difference(DifferenceKind.Missing, item.Artifact.RelativePath, status is null ? "the file is missing" : "a special file stands in its place"));
-                        return 0;
-                    }
-
-                    size = new FileInfo(item.Path).Length;
-                }
-
-                if (size != item.Artifact.Size || (contents && Checksums.HashFile(item.Path) != item.Artifact.Sha256))
-                {
-                    differences.Add(new Difference(DifferenceKind.Changed, item.Artifact.RelativePath, size != item.Artifact.Size ? "its size differs from the manifest" : ShaDiffers));
-                }
-
-                return size;
-            },
-            new ProgressUpdate { ActivityId = ProgressActivity.Verify, Activity = contents ? $"Verifying {baseDirectory}" : $"Checking the tree of {baseDirectory}" },
-            item => item.Artifact.Size,
-            reporter,
-            cancellation);
         ThrowIfAny(baseDirectory, differences.ToList());
         if (Directory.Exists(baseDirectory))
         {
@@ -338,25 +342,83 @@ public static class FileTree
     }
 
     /// <summary>
+    /// One manifest file that needs a look on disk: not listed as a regular file (missing, a link, a special file, or past
+    /// the listing), or its content asked for. Adds its difference, if any; returns its size for progress.
+    /// </summary>
+    private static long CompareFile(string baseDirectory, ArtifactEntry artifact, string path, Item? listed, bool contents, ConcurrentBag<Difference> differences)
+    {
+        long size;
+        if (listed is not null && listed.IsRegularFile)
+        {
+            size = listed.Size;
+        }
+        else
+        {
+            // Its folder is proven; only the file itself can still be a link that leads out (checked before it is opened).
+            if (listed?.LinkTarget is not null)
+            {
+                SafePath.EnsureNoEscapingLink(baseDirectory, path);
+            }
+
+            var status = File.Exists(path) ? NativeFileSystem.Stat(path) : null;
+            if (!File.Exists(path) || status?.IsSpecial == true)
+            {
+                differences.Add(new Difference(DifferenceKind.Missing, artifact.RelativePath, status is null ? "the file is missing" : "a special file stands in its place"));
+                return 0;
+            }
+
+            size = new FileInfo(path).Length;
+        }
+
+        if (size != artifact.Size || (contents && Checksums.HashFile(path) != artifact.Sha256))
+        {
+            differences.Add(new Difference(DifferenceKind.Changed, artifact.RelativePath, size != artifact.Size ? "its size differs from the manifest" : ShaDiffers));
+        }
+
+        return size;
+    }
+
+    /// <summary>
     /// Compares the modes, owners and groups a manifest records with the tree's own (stat only, nothing is read), and
     /// returns the differences. Entries without recorded metadata (older points, Windows) are not compared.
     /// </summary>
-    /// <remarks>With <paramref name="listings"/>, a listing of the same tree this operation has just made (and proven) is used instead of a new one.</remarks>
-    public static IReadOnlyList<Difference> MetadataDifferences(string root, IReadOnlyList<ArtifactEntry> expected, CancellationToken cancellation, TreeListings? listings = null)
+    /// <remarks>
+    /// With <paramref name="listings"/>, a listing of the same tree this operation has just made (and proven) is used instead
+    /// of a new one. Without <paramref name="compareOwners"/>, only modes are compared (a copy made by an account that may
+    /// not give files away keeps its own owner).
+    /// </remarks>
+    public static IReadOnlyList<Difference> MetadataDifferences(string root, IReadOnlyList<ArtifactEntry> expected, CancellationToken cancellation, TreeListings? listings = null, bool compareOwners = true)
     {
         var differences = new List<Difference>();
 
         // One listing (a stat of each entry) answers for every entry it reaches; an entry it does not reach is looked up by path.
-        var listed = NativeFileSystem.CanStat && Directory.Exists(root)
-            ? (listings?.Take(root) ?? Scan(root, skipSpecialFiles: true, cancellation)).ToDictionary(i => i.RelativePath, StringComparer.Ordinal)
-            : new Dictionary<string, Item>(StringComparer.Ordinal);
-        foreach (var entry in expected.Where(e => (e.Type is null or DirectoryType) && (e.Mode is not null || e.Owner is not null)))
+        var listing = NativeFileSystem.CanStat && Directory.Exists(root) ? listings?.Take(root) ?? Scan(root, skipSpecialFiles: true, cancellation) : Array.Empty<Item>();
+        var listed = new Dictionary<string, Item>(listing.Count, StringComparer.Ordinal);
+        foreach (var item in listing)
         {
+            listed.Add(item.RelativePath, item);
+        }
+
+        foreach (var entry in expected)
+        {
+            if (entry.Type is not (null or DirectoryType) || (entry.Mode is null && (!compareOwners || entry.Owner is null)))
+            {
+                continue;
+            }
+
             cancellation.ThrowIfCancellationRequested();
-            var path = Target(root, entry.RelativePath);
-            var status = listed.TryGetValue(entry.RelativePath, out var item) ? item.Status
-                : File.Exists(path) || Directory.Exists(path) || NativeFileSystem.IsLink(path) ? NativeFileSystem.Stat(path) : null;
-            var why = status is null ? null : MetadataDifference(entry.Mode, entry.Owner, entry.Group, status, entry.LinkTarget is not null);
+            UnixFileStatus? status;
+            if (listed.TryGetValue(entry.RelativePath, out var item))
+            {
+                status = item.Status;
+            }
+            else
+            {
+                var path = Target(root, entry.RelativePath);
+                status = File.Exists(path) || Directory.Exists(path) || NativeFileSystem.IsLink(path) ? NativeFileSystem.Stat(path) : null;
+            }
+
+            var why = status is null ? null : MetadataDifference(entry.Mode, compareOwners ? entry.Owner : null, compareOwners ? entry.Group : null, status, entry.LinkTarget is not null);
             if (why is not null)
             {
                 differences.Add(new Difference(DifferenceKind.Metadata, entry.RelativePath, why));
