@@ -323,16 +323,14 @@ public static class FileTree
             differences.Add(extra);
         }
 
-        if (toRead.Count > 0)
-        {
-            ParallelWork.ForEach(
-                toRead,
-                entry => CompareFile(baseDirectory, entry.Artifact, entry.Path, entry.Listed, contents, differences),
-                new ProgressUpdate { ActivityId = ProgressActivity.Verify, Activity = contents ? $"Verifying {baseDirectory}" : $"Checking the tree of {baseDirectory}" },
-                entry => entry.Artifact.Size,
-                reporter,
-                cancellation);
-        }
+        // Run even when empty: its closing progress record says the tree was checked.
+        ParallelWork.ForEach(
+            toRead,
+            entry => CompareFile(baseDirectory, entry.Artifact, entry.Path, entry.Listed, contents, differences),
+            new ProgressUpdate { ActivityId = ProgressActivity.Verify, Activity = contents ? $"Verifying {baseDirectory}" : $"Checking the tree of {baseDirectory}" },
+            entry => entry.Artifact.Size,
+            reporter,
+            cancellation);
 
         ThrowIfAny(baseDirectory, differences.ToList());
         if (Directory.Exists(baseDirectory))
