@@ -119,21 +119,50 @@ public static class FileTree
     /// <summary>With <paramref name="hashes"/>, a file this operation has already read and not touched since is not read again.</summary>
     public static IReadOnlyList<ArtifactEntry> HashItems(IReadOnlyList<Item> items, string activity, IRollbackReporter reporter, CancellationToken cancellation, HashReuse? hashes = null)
     {
-        var results = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        // Each worker writes its file's hash at the file's index: no shared map of 20,000 paths to fill and read back.
+        var hashed = new string?[items.Count];
         ParallelWork.ForEach(
-            items.Where(i => i.IsRegularFile).ToList(),
-            item =>
+            RegularFileIndexes(items),
+            index =>
             {
                 cancellation.ThrowIfCancellationRequested();
-                results[item.RelativePath] = hashes is null ? Checksums.HashFile(item.FullPath)
+                var item = items[index];
+                hashed[index] = hashes is null ? Checksums.HashFile(item.FullPath)
                     : item.Status?.ChangeKey is { } listed ? hashes.HashFile(item.FullPath, listed) : hashes.HashFile(item.FullPath);
                 return item.Size;
             },
             new ProgressUpdate { ActivityId = ProgressActivity.Capture, Activity = activity },
-            item => item.Size,
+            index => items[index].Size,
             reporter,
             cancellation);
-        return items.Select(i => ToEntry(i, i.IsRegularFile ? results[i.RelativePath] : null)).ToList();
+        return ToEntries(items, hashed);
+    }
+
+    /// <summary>The indexes of the regular files among <paramref name="items"/>, the work list of a hash or a copy.</summary>
+    private static List<int> RegularFileIndexes(IReadOnlyList<Item> items)
+    {
+        var indexes = new List<int>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i].IsRegularFile)
+            {
+                indexes.Add(i);
+            }
+        }
+
+        return indexes;
+    }
+
+    /// <summary>The manifest entries of <paramref name="items"/>, each regular file with its hash at the same index of <paramref name="hashed"/>.</summary>
+    private static ArtifactEntry[] ToEntries(IReadOnlyList<Item> items, string?[] hashed)
+    {
+        var entries = new ArtifactEntry[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            entries[i] = ToEntry(items[i], items[i].IsRegularFile ? hashed[i] : null);
+        }
+
+        return entries;
     }
 
     /// <summary>Copies the tree under <paramref name="source"/> into the new folder <paramref name="destination"/>, hashing as it copies.</summary>
@@ -160,29 +189,31 @@ public static class FileTree
             Directory.CreateDirectory(folder);
         }
 
-        var results = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         foreach (var link in items.Where(i => i.LinkTarget is not null))
         {
             cancellation.ThrowIfCancellationRequested();
             NativeFileSystem.CreateDirectoryLink(Target(destination, link.RelativePath), link.LinkTarget!);
         }
 
+        var hashed = new string?[items.Count];
         ParallelWork.ForEach(
-            items.Where(i => i.IsRegularFile).ToList(),
-            item =>
+            RegularFileIndexes(items),
+            index =>
             {
                 // Checked per file: Ctrl+C stops a copy of many files between two of them, whatever the thread.
                 cancellation.ThrowIfCancellationRequested();
+                var item = items[index];
                 var copy = Target(destination, item.RelativePath);
-                results[item.RelativePath] = copyFile(item, copy, out var size);
-                hashes?.Record(copy, results[item.RelativePath]);
+                var hash = copyFile(item, copy, out var size);
+                hashed[index] = hash;
+                hashes?.Record(copy, hash);
                 return size;
             },
             new ProgressUpdate { ActivityId = ProgressActivity.Stage, Activity = activity },
-            item => item.Size,
+            index => items[index].Size,
             reporter,
             cancellation);
-        return items.Select(i => ToEntry(i, i.IsRegularFile ? results[i.RelativePath] : null)).ToList();
+        return ToEntries(items, hashed);
     }
 
     /// <summary>

@@ -43,6 +43,8 @@ public static class NativeFileSystem
     private const int FileTypeMask = 0xF000;
     private const int PermissionMask = 0xFFF;
 
+    private static readonly string?[] ModeTexts = new string?[PermissionMask + 1];
+
     private static readonly byte[] EmptyPath = { 0 };
 
     // One statx buffer per thread: every caller reads what it needs from it before its next call (a listing makes 20,000).
@@ -443,7 +445,12 @@ public static class NativeFileSystem
     public static uint? EffectiveUserId() => IsWindows ? null : UnixMethods.geteuid();
 
     /// <summary>Permission bits as the four octal digits chmod takes ("0755").</summary>
-    public static string FormatMode(int mode) => Convert.ToString(mode & PermissionMask, 8).PadLeft(4, '0');
+    public static string FormatMode(int mode)
+    {
+        // Every entry of every listing is recorded with its mode: one string per distinct mode, not two per entry.
+        var bits = mode & PermissionMask;
+        return ModeTexts[bits] ??= Convert.ToString(bits, 8).PadLeft(4, '0');
+    }
 
     /// <summary>Parses <see cref="FormatMode"/>'s form back; null when it is not 1-4 octal digits.</summary>
     public static int? ParseMode(string? text)
