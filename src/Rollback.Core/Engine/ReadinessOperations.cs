@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Threading;
+using System.Threading.Tasks;
 using Rollback.Errors;
 using Rollback.Plans;
 using Rollback.Providers;
@@ -98,13 +99,38 @@ public sealed class ReadinessOperations : EnginePart
                 return CheckResult.Pass(ArtifactsIntactCheck, "fetched");
             });
             var fetched = unfetched.Status != CheckStatus.Fail;
-            checks.Add(fetched ? ArtifactsIntact(target, provider, point, contents: !deferContents, cancellation, context.Listings) : unfetched);
+
+            // The point's tree and the live target are read independently: the tree is proven on another thread while the
+            // target is described on this one, and the kind's own checks (which may use the tree's listing) wait for both.
+            var treeReports = new DeferredReporter();
+            var tree = fetched ? Task.Run(() => ArtifactsIntact(target, provider, point, contents: !deferContents, cancellation, context.Listings, treeReports), CancellationToken.None) : null;
+            RollbackException? unreachable = null;
             try
             {
                 current = EngineServices.Describe(target, provider, context);
+            }
+            catch (RollbackException ex)
+            {
+                unreachable = ex;
+            }
+            finally
+            {
+                // Joined even when describing failed, so nothing runs on after this check; a bug in it surfaces as itself.
+                var intact = tree?.GetAwaiter().GetResult();
+                treeReports.ForwardTo(Engine.Reporter);
+                checks.Add(intact ?? unfetched);
+            }
+
+            try
+            {
+                if (unreachable is not null)
+                {
+                    throw unreachable;
+                }
+
                 if (fetched)
                 {
-                    checks.AddRange(provider.Check(target, point, current, context));
+                    checks.AddRange(provider.Check(target, point, current!, context));
                 }
             }
             catch (RollbackException ex)
@@ -154,10 +180,10 @@ public sealed class ReadinessOperations : EnginePart
 
     /// <summary>The point's artifacts against their manifest: the whole tree, and with <paramref name="contents"/> every file's SHA-256.</summary>
     /// <remarks>The tree's listing is left in <paramref name="listings"/> for the kind's own check of the same tree (its modes and owners).</remarks>
-    private CheckResult ArtifactsIntact(RollbackTarget target, IRollbackProvider provider, RollbackPoint point, bool contents, CancellationToken cancellation, TreeListings? listings = null) =>
+    private CheckResult ArtifactsIntact(RollbackTarget target, IRollbackProvider provider, RollbackPoint point, bool contents, CancellationToken cancellation, TreeListings? listings = null, IRollbackReporter? reporter = null) =>
         Guard(ArtifactsIntactCheck, () =>
         {
-            FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, Engine.Reporter, cancellation, contents, listings);
+            FileTree.Verify(provider.GetArtifactBase(target, point), point.Artifacts, reporter ?? Engine.Reporter, cancellation, contents, listings);
             var what = $"{point.Artifacts.Count:N0} artifacts ({point.TotalSize / 1048576.0:N1} MiB)";
             return CheckResult.Pass(ArtifactsIntactCheck, contents
                 ? $"{what} match their SHA-256."
