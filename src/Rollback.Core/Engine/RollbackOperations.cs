@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 using Rollback.Errors;
 using Rollback.Store;
 using Rollback.Notifications;
@@ -224,14 +225,47 @@ public sealed class RollbackOperations : EnginePart
 
         var safetyNote = $"Safety point before rollback to {point.Id}: {request.Reason}";
         ReportPhase(target, "Capturing a safety point of the current state", 20);
+        // The verification's read of the target: for a provider whose restore, once switched, only keeps what the switch set
+        // aside, it starts on another thread at the end of the switch and runs while the safety point is committed on this one.
+        var verifyingAt = Engine.Now;
+        var verifying = Engine.Time.GetTimestamp();
+        Task<List<CheckResult>>? readBack = null;
+        var readBackReports = new DeferredReporter();
         if (provider is ISwitchSafetyPointProvider)
         {
             // The provider's switch sets the current state aside whole; it commits that as the safety point, not a copy made now.
             context.SafetyPointCommitter = capture => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation, capture, hashes);
+            context.SwitchDone = () =>
+            {
+                verifyingAt = Engine.Now;
+                verifying = Engine.Time.GetTimestamp();
+                var readContext = context.WithReporter(readBackReports);
+                readBack = Task.Run(() => HealthVerification.StateMatches(target, provider, point, readContext), CancellationToken.None);
+            };
         }
         else
         {
             context.SafetyPoint = context.Step("CaptureSafetyPoint", () => Engine.Capture(target, safetyNote, isSafetyPoint: true, request.Cancellation, hashes: hashes));
+        }
+
+        List<CheckResult> StateMatches()
+        {
+            if (readBack is null)
+            {
+                verifyingAt = Engine.Now;
+                verifying = Engine.Time.GetTimestamp();
+                return HealthVerification.StateMatches(target, provider, point, context);
+            }
+
+            try
+            {
+                return readBack.GetAwaiter().GetResult();
+            }
+            finally
+            {
+                readBackReports.ForwardTo(Engine.Reporter);
+                readBack = null;
+            }
         }
 
         // A shared store's lock lives in a server session: a restart since it was taken ends it, and another runner may
@@ -262,7 +296,7 @@ public sealed class RollbackOperations : EnginePart
         {
             // Say where the target stands now: a failure or Ctrl+C may come before or after the switch.
             var failure = EngineFailures.AsRollbackException(ex, target.Name);
-            var state = HealthVerification.StateMatches(target, provider, point, context);
+            var state = StateMatches();
             var safetyWords = context.SafetyPoint is null ? string.Empty : $" The safety point {context.SafetyPoint.Id} holds the state before this attempt.";
             return Finish(run, context, context.SafetyPoint, new Outcome(RollbackStatus.Failed, state)
             {
@@ -283,9 +317,7 @@ public sealed class RollbackOperations : EnginePart
         }
 
         ReportPhase(target, "Verifying", 90);
-        var verifyingAt = Engine.Now;
-        var verifying = Engine.Time.GetTimestamp();
-        var verification = HealthVerification.StateMatches(target, provider, point, context);
+        var verification = StateMatches();
         if (provider is ITrafficProvider shifted && verification.All(v => v.Status != CheckStatus.Fail))
         {
             var last = new TrafficStep(100, 1, 1, context.SafetyPoint);

@@ -104,6 +104,12 @@ public class RestoreContext : OperationContext
     internal Func<Func<CaptureContext, CapturedState>, RollbackPoint>? SafetyPointCommitter { get; set; }
 
     /// <summary>
+    /// Set by the engine for a provider whose restore, once its switch is done, only deals with what the switch set aside:
+    /// called when the switch has succeeded, so the engine reads the target back while the provider keeps its safety point.
+    /// </summary>
+    internal Action? SwitchDone { get; set; }
+
+    /// <summary>
     /// For an <see cref="ISwitchSafetyPointProvider"/>, after its switch: commits what <paramref name="capture"/> writes into the
     /// point's artifacts folder (the state the switch set aside) as this attempt's safety point, as the step CaptureSafetyPoint.
     /// </summary>
@@ -190,6 +196,8 @@ public class RestoreContext : OperationContext
             Downtime += ElapsedSince(started);
             _inSwitch = false;
         }
+
+        SwitchDone?.Invoke();
     }
 
     /// <summary>Records a step the engine ran and timed itself (a check between two traffic steps that found a failure without throwing).</summary>

@@ -170,6 +170,8 @@ public sealed class PlannedStep
 /// its files (paths inside the point, folders, links, types, sizes, nothing added), and refuses a point that staging found
 /// changed as readiness refuses one (RollbackNotReady naming the difference), nothing on the target having changed.
 /// Test-RollbackReadiness, and a rollback to the state already current, still read every file.</item>
+/// <item>Once <see cref="RestoreContext.Switch"/> has returned, the restore changes the target no more (it only keeps what the
+/// switch set aside): the engine reads the target back for its verification while the safety point is committed.</item>
 /// </list>
 /// </summary>
 public interface ISwitchSafetyPointProvider

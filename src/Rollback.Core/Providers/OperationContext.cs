@@ -66,6 +66,9 @@ public class OperationContext
 
     /// <summary>The same reporter and time with another cancellation (a stop after Ctrl+C that has a time budget of its own).</summary>
     public OperationContext WithCancellation(CancellationToken cancellation) => new(Reporter, Time, cancellation) { Hashes = Hashes, SecretsDirectory = SecretsDirectory };
+
+    /// <summary>The same time, hashes and cancellation with another reporter (work that runs beside the calling thread, see <see cref="Engine.DeferredReporter"/>).</summary>
+    internal OperationContext WithReporter(IRollbackReporter reporter) => new(reporter, Time, Cancellation) { Hashes = Hashes, SecretsDirectory = SecretsDirectory };
 }
 
 /// <summary>Waiting on a <see cref="TimeProvider"/> from synchronous code (the engine runs on the caller's thread).</summary>

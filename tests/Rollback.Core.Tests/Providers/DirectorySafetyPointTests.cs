@@ -63,6 +63,30 @@ public sealed class DirectorySafetyPointTests : IDisposable
     }
 
     [SkippableFact]
+    public void WorkBesideTheCallingThreadReportsOnlyThroughIt()
+    {
+        // A rollback proves the point's tree while it describes the target, and reads the target back while it keeps the
+        // safety point: PowerShell takes stream writes from the pipeline thread alone, so every report must arrive there.
+        Skip.If(OperatingSystem.IsWindows(), "Modes and inodes are Unix facts.");
+        var point = _sandbox.Engine.Points.Create("site", null);
+        DeployBadBuild();
+        var caller = Environment.CurrentManagedThreadId;
+        var threads = new HashSet<int>();
+        var reporter = new RecordingReporter { OnVerbose = _ => threads.Add(Environment.CurrentManagedThreadId) };
+        reporter.OnProgress = _ => threads.Add(Environment.CurrentManagedThreadId);
+        var engine = new RollbackEngine(_sandbox.Store, _sandbox.Catalog, reporter, null, "tester");
+
+        var result = engine.Rollbacks.Run(new RollbackRequest { Target = "site", PointId = point.Id, Reason = "test", ApprovedBy = new[] { "tester" } });
+
+        Assert.Equal(RollbackStatus.Succeeded, result.Status);
+        Assert.Equal(new[] { caller }, threads);
+        Assert.Contains(reporter.Progress, p => p.ActivityId == ProgressActivity.Verify && p.Completed);
+        Assert.Contains(reporter.Verbose, v => v.StartsWith($"Hashed '{_site}'", StringComparison.Ordinal));
+        Assert.Equal("v2.3.1", File.ReadAllText(Path.Combine(_site, "version.txt")).Trim());
+        Assert.NotNull(result.SafetyPointId);
+    }
+
+    [SkippableFact]
     public void ReadinessRefusesAPointWhoseOwnCopyLostItsModes()
     {
         Skip.If(OperatingSystem.IsWindows(), "Modes are Unix facts.");
@@ -191,20 +215,5 @@ public sealed class DirectorySafetyPointTests : IDisposable
         process.StandardError.ReadToEnd();
         process.WaitForExit();
         return process.ExitCode == 0;
-    }
-
-    private sealed class RecordingReporter : IRollbackReporter
-    {
-        public List<string> Verbose { get; } = [];
-
-        public List<string> Warnings { get; } = [];
-
-        public void Progress(ProgressUpdate update)
-        {
-        }
-
-        void IRollbackReporter.Verbose(string message) => Verbose.Add(message);
-
-        public void Warning(string message) => Warnings.Add(message);
     }
 }
