@@ -362,12 +362,15 @@ internal sealed record RollbackSample(TimeSpan Wall, TimeSpan Duration, TimeSpan
     public IReadOnlyDictionary<string, TimeSpan> CpuPhases { get; init; } = new Dictionary<string, TimeSpan>();
 
     public const string LockPhase = "lock + registry";
-    public const string VerifyPhase = "readiness: manifest load + artifact verification";
-    public const string ChecksPhase = "readiness: describe + checks";
+    // The point's tree is proven on another thread while the target is described; the tree's closing progress mark is
+    // handed over once both are done, so the first readiness phase holds the manifest load and both reads.
+    public const string VerifyPhase = "readiness: manifest, point's tree + target read";
+    public const string ChecksPhase = "readiness: the kind's checks";
     public const string SafetyHashPhase = "safety capture: list + hash";
     public const string SafetyManifestPhase = "safety capture: manifest write";
     public const string RestorePhase = "restore steps besides the switch";
-    public const string FinishPhase = "verify + journal + unlock";
+    // A Directory target is read back from the end of its switch on, beside the safety point's commit (a restore step).
+    public const string FinishPhase = "verify (rest of) + journal + unlock";
 
     public static IReadOnlyList<string> PhaseOrder { get; } = new[] { LockPhase, VerifyPhase, ChecksPhase, SafetyHashPhase, SafetyManifestPhase, RestorePhase, FinishPhase };
 
