@@ -118,7 +118,7 @@ internal static class DirectoryBenchmark
     }
 
     /// <summary>The 1-minute load average (/proc/loadavg), or "unknown" where there is none.</summary>
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
     private static string Text(Options options, string root, List<RollbackSample> samples, List<IReadOnlyList<RollbackStep>> steps,

@@ -62,6 +62,11 @@ internal static class Program
             return HashCacheBenchmark.Run(options);
         }
 
+        if (options.Listing)
+        {
+            return ListingBenchmark.Run(options);
+        }
+
         if (options.Plan)
         {
             return PlanBenchmark.Run(options);
@@ -119,6 +124,7 @@ internal sealed class Options
         "       Rollback.Benchmarks --directory [--files N] [--megabytes M] [--runs N] [--work DIR]\n" +
         "       Rollback.Benchmarks --hash-cache [--files N] [--megabytes M] [--work DIR]\n" +
         "       Rollback.Benchmarks --plan [--members N] [--work DIR]\n" +
+        "       Rollback.Benchmarks --listing [--files N] [--megabytes M] [--work DIR]\n" +
         "       Rollback.Benchmarks --traffic [--runs N] [--work DIR]\n" +
         "       Rollback.Benchmarks --postgres [--rows N] [--work DIR]\n" +
         "       Rollback.Benchmarks --stores [--appends N] [--points N] [--work DIR]\n" +
@@ -130,6 +136,7 @@ internal sealed class Options
         "  --watch          time Watch-Deployment's automatic rollback: error rate over the threshold to verified health\n" +
         "  --directory      time whole Directory rollbacks, step by step, against cp -a + sync -f of the same tree\n" +
         "  --hash-cache     time the hashes kept between commands (open, preload, hash all known, save all new) against reading and writing a file of the same size\n" +
+        "  --listing        time one listing of a generated tree (a stat of every entry) against find -printf of the same facts\n" +
         "  --plan           time a plan of one fleet stage: N FileSystemRelease members at throttle 1, 8 and 16, and N members\n" +
         "                   with a fixed 250 ms restore at throttle 16 against the ideal ceil(N/16) x one member alone\n" +
         "  --traffic        count failed requests and the longest gap under a client loop through HAProxy: Invoke-Rollback vs restart vs edit + reload\n" +
@@ -161,6 +168,8 @@ internal sealed class Options
     public bool Plan { get; private set; }
 
     public bool HashCache { get; private set; }
+
+    public bool Listing { get; private set; }
 
     public int Members { get; private set; } = 200;
 
@@ -216,6 +225,9 @@ internal sealed class Options
                     break;
                 case "--plan":
                     options.Plan = true;
+                    break;
+                case "--listing":
+                    options.Listing = true;
                     break;
                 case "--members":
                     options.Members = Number(args, ++i, min: 2);
