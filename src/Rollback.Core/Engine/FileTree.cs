@@ -4,6 +4,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Text;
 using System.Threading;
 using Rollback.Errors;
 using Rollback.Platform;
@@ -61,46 +63,17 @@ public static class FileTree
     /// refused with SpecialFileRefused naming them, or, with <paramref name="skipSpecialFiles"/>, listed as skipped
     /// (their Type says what they are) so a manifest records that they were left out.
     /// </summary>
-    public static IReadOnlyList<Item> Scan(string root, bool skipSpecialFiles, CancellationToken cancellation)
+    public static IReadOnlyList<Item> Scan(string root, bool skipSpecialFiles, CancellationToken cancellation) =>
+        ScanWith(root, skipSpecialFiles, NativeFileSystem.CanList, cancellation);
+
+    /// <summary>As the public <see cref="Scan"/>; <paramref name="readFolders"/> false lists through .NET's enumerator alone (the way where folders cannot be read here), so tests can compare both ways.</summary>
+    internal static IReadOnlyList<Item> ScanWith(string root, bool skipSpecialFiles, bool readFolders, CancellationToken cancellation)
     {
         var fullRoot = Path.GetFullPath(root);
-        var rootLength = fullRoot.TrimEnd(Path.DirectorySeparatorChar).Length + 1;
-        var items = new List<Item>();
-        var pending = new Stack<string>();
-        pending.Push(fullRoot);
-        while (pending.Count > 0)
+        var items = readFolders ? new OrderedListing(fullRoot).List(cancellation) : EnumerateAndSort(fullRoot, cancellation);
+        if (!skipSpecialFiles && items.Exists(i => i.IsSpecial))
         {
-            cancellation.ThrowIfCancellationRequested();
-            var folder = pending.Pop();
-
-            // Each entry is stated by its name in its open folder: a path walked once per folder, not once per entry.
-            var opened = NativeFileSystem.CanStat ? NativeFileSystem.OpenFolder(folder) : -1;
-            try
-            {
-                var names = folder.TrimEnd(Path.DirectorySeparatorChar).Length + 1;
-                var entries = NativeFileSystem.CanStat
-                    ? Directory.EnumerateFileSystemEntries(folder).Select(path => ItemOf(rootLength, path, opened, names))
-                    : new DirectoryInfo(folder).EnumerateFileSystemInfos().Select(entry => ItemOf(fullRoot, entry));
-                foreach (var item in entries)
-                {
-                    if (item.Type == DirectoryType)
-                    {
-                        pending.Push(item.FullPath);
-                    }
-
-                    items.Add(item);
-                }
-            }
-            finally
-            {
-                NativeFileSystem.CloseFolder(opened);
-            }
-        }
-
-        items.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
-        var special = items.Where(i => i.IsSpecial).ToList();
-        if (special.Count > 0 && !skipSpecialFiles)
-        {
+            var special = items.FindAll(i => i.IsSpecial);
             throw new RollbackException(RollbackErrorId.SpecialFileRefused, RollbackErrorCategory.InvalidData,
                 $"'{fullRoot}' holds {special.Count} special file(s) that cannot be captured or restored as files: " +
                 NameSome(special.Select(s => $"'{s.RelativePath}' ({Describe(s.Type)})").ToList()) +
@@ -109,6 +82,287 @@ public static class FileTree
         }
 
         return items;
+    }
+
+    /// <summary>
+    /// The listing through .NET's enumerator, where folders cannot be read here (Windows, no statx, no getdents64): folder
+    /// by folder, each entry stated by its name in its open folder on Linux, then one sort of the whole list.
+    /// </summary>
+    private static List<Item> EnumerateAndSort(string fullRoot, CancellationToken cancellation)
+    {
+        var rootLength = fullRoot.TrimEnd(Path.DirectorySeparatorChar).Length + 1;
+        var items = new List<Item>();
+        var pending = new Stack<string>();
+        pending.Push(fullRoot);
+        while (pending.Count > 0)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var folder = pending.Pop();
+            var first = items.Count;
+            EnumerateFolder(fullRoot, rootLength, folder, items);
+            for (var i = first; i < items.Count; i++)
+            {
+                if (items[i].Type == DirectoryType)
+                {
+                    pending.Push(items[i].FullPath);
+                }
+            }
+        }
+
+        items.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
+        return items;
+    }
+
+    /// <summary>Adds the entries of <paramref name="folder"/> to <paramref name="items"/>, as .NET's enumerator names them (in no particular order).</summary>
+    private static void EnumerateFolder(string fullRoot, int rootLength, string folder, List<Item> items)
+    {
+        // Each entry is stated by its name in its open folder: a path walked once per folder, not once per entry.
+        var opened = NativeFileSystem.CanStat ? NativeFileSystem.OpenFolder(folder) : -1;
+        try
+        {
+            var names = folder.TrimEnd(Path.DirectorySeparatorChar).Length + 1;
+            var entries = NativeFileSystem.CanStat
+                ? Directory.EnumerateFileSystemEntries(folder).Select(path => ItemOf(rootLength, path, opened, names))
+                : new DirectoryInfo(folder).EnumerateFileSystemInfos().Select(entry => ItemOf(fullRoot, entry));
+            items.AddRange(entries);
+        }
+        finally
+        {
+            NativeFileSystem.CloseFolder(opened);
+        }
+    }
+
+    /// <summary>
+    /// A listing that reads each folder itself (Linux: getdents64 and a statx of each name through the same descriptor) and
+    /// gives the items in the ordinal order of their relative paths as it walks, with no sort of the whole list: each
+    /// folder's entries are sorted among themselves, and a folder's contents are walked where they fall in that order.
+    /// </summary>
+    /// <remarks>
+    /// Why that is the ordinal order of the whole: every path below a folder's child <c>d</c> starts with <c>d/</c>, so in
+    /// a folder each entry <c>c</c> sorts as the key <c>c</c> and everything inside a child folder <c>d</c> as the key
+    /// <c>d/</c> (not right after <c>d</c>: <c>d-1</c> and <c>d.txt</c> sort between <c>d</c> and <c>d/x</c>, as '-' and '.'
+    /// come before '/'). Two keys of one folder never have one as a prefix of the other except <c>c</c> before <c>c/...</c>
+    /// (names hold no '/'), so where two keys first differ, every path under each differs the same way: sorting the keys
+    /// and walking each <c>d/</c> in place, recursively, is the ordinal order. On Linux a name may hold '\', which a
+    /// relative path turns into '/' (as .NET's paths would); such a name breaks that premise, and the list is then sorted
+    /// once at the end as a whole, as before.
+    /// </remarks>
+    private sealed class OrderedListing
+    {
+        private const char Separator = '/';
+
+        private readonly string _fullRoot;
+        private readonly int _rootLength;
+        private readonly byte[] _entries = new byte[32 * 1024];
+
+        // The lists of folders walked to the end, for the next folders: a folder's places are a few hundred bytes, a tree has thousands.
+        private readonly Stack<List<Place>> _spare = new();
+        private char[] _relative = new char[512];
+        private char[] _full = new char[1024];
+        private bool _sortAtEnd;
+
+        public OrderedListing(string fullRoot)
+        {
+            _fullRoot = fullRoot;
+            _rootLength = fullRoot.TrimEnd(Path.DirectorySeparatorChar).Length + 1;
+        }
+
+        public List<Item> List(CancellationToken cancellation)
+        {
+            var items = new List<Item>();
+            var open = new Stack<(List<Place> Places, int Next)>();
+            cancellation.ThrowIfCancellationRequested();
+            open.Push((Read(_fullRoot, null), 0));
+            while (open.Count > 0)
+            {
+                var (places, next) = open.Pop();
+                if (next == places.Count)
+                {
+                    places.Clear();
+                    _spare.Push(places);
+                    continue;
+                }
+
+                open.Push((places, next + 1));
+                var place = places[next];
+                if (!place.Inside)
+                {
+                    items.Add(place.Item);
+                    continue;
+                }
+
+                cancellation.ThrowIfCancellationRequested();
+                open.Push((Read(place.Item.FullPath, place.Item.RelativePath), 0));
+            }
+
+            if (_sortAtEnd)
+            {
+                items.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
+            }
+
+            return items;
+        }
+
+        /// <summary>The places of <paramref name="folder"/>'s entries (<paramref name="relative"/> is its own relative path, null for the root), sorted.</summary>
+        private List<Place> Read(string folder, string? relative)
+        {
+            var places = _spare.Count > 0 ? _spare.Pop() : new List<Place>();
+            var opened = NativeFileSystem.OpenFolderToList(folder);
+            if (opened < 0 || !TryRead(opened, folder, relative, places))
+            {
+                // Not read here (gone, not permitted, a file system that refuses): .NET's enumerator lists it or throws
+                // the error a listing always gave.
+                places.Clear();
+                var items = new List<Item>();
+                EnumerateFolder(_fullRoot, _rootLength, folder, items);
+                foreach (var item in items)
+                {
+                    Add(places, item);
+                }
+
+                _sortAtEnd |= items.Exists(i => i.FullPath.IndexOf('\\') >= 0);
+            }
+
+            places.Sort(PlaceOrder.Instance);
+            return places;
+        }
+
+        /// <summary>Reads and states every entry of the open <paramref name="opened"/> into <paramref name="places"/> and closes it; false when the folder could not be read.</summary>
+        [MethodImpl(HashReuse.AggressiveOptimization)]
+        private bool TryRead(int opened, string folder, string? relative, List<Place> places)
+        {
+            try
+            {
+                // The prefixes every entry's paths share: "relative/" and the folder's path with one separator.
+                var relativeStart = relative is null ? 0 : relative.Length + 1;
+                var fullStart = folder.Length + (folder[folder.Length - 1] == Separator ? 0 : 1);
+                Reserve(ref _relative, relativeStart);
+                Reserve(ref _full, fullStart);
+                if (relative is not null)
+                {
+                    relative.CopyTo(0, _relative, 0, relative.Length);
+                    _relative[relative.Length] = Separator;
+                }
+
+                folder.CopyTo(0, _full, 0, folder.Length);
+                _full[fullStart - 1] = Separator;
+                int filled;
+                while ((filled = NativeFileSystem.ReadEntries(opened, _entries)) > 0)
+                {
+                    for (var offset = 0; offset < filled;)
+                    {
+                        offset = NativeFileSystem.NextEntry(_entries, offset, out var nameStart, out var nameLength);
+                        if (!IsDotOrDotDot(nameStart, nameLength))
+                        {
+                            Add(places, ItemAt(opened, nameStart, nameLength, relativeStart, fullStart));
+                        }
+                    }
+                }
+
+                return filled == 0;
+            }
+            finally
+            {
+                NativeFileSystem.CloseFolder(opened);
+            }
+        }
+
+        /// <summary>The entry whose name <see cref="NativeFileSystem.ReadEntries"/> put at <paramref name="nameStart"/>: its paths, and one statx by that name.</summary>
+        [MethodImpl(HashReuse.AggressiveOptimization)]
+        private Item ItemAt(int opened, int nameStart, int nameLength, int relativeStart, int fullStart)
+        {
+            // Names are decoded as .NET's enumerator decodes them (invalid UTF-8 as U+FFFD), so the paths are the ones it gives.
+            Reserve(ref _relative, relativeStart + nameLength);
+            var chars = Encoding.UTF8.GetChars(_entries, nameStart, nameLength, _relative, relativeStart);
+            Reserve(ref _full, fullStart + chars);
+            Array.Copy(_relative, relativeStart, _full, fullStart, chars);
+            var path = new string(_full, 0, fullStart + chars);
+            if (Array.IndexOf(_relative, '\\', relativeStart, chars) >= 0)
+            {
+                for (var i = relativeStart; i < relativeStart + chars; i++)
+                {
+                    _relative[i] = _relative[i] == '\\' ? Separator : _relative[i];
+                }
+
+                _sortAtEnd = true;
+            }
+
+            var relativePath = new string(_relative, 0, relativeStart + chars);
+
+            // A name that is not valid UTF-8 is stated by the name its decoded form encodes to, as it always was (it is not
+            // there: the error names it), so a listing of such a tree fails as before.
+            var status = Array.IndexOf(_relative, '\uFFFD', relativeStart, chars) < 0
+                ? NativeFileSystem.StatAt(opened, _entries, nameStart, path)
+                : NativeFileSystem.StatAt(opened, path.Substring(fullStart), path)!;
+            return ItemOf(relativePath, path, status);
+        }
+
+        private bool IsDotOrDotDot(int nameStart, int nameLength) =>
+            _entries[nameStart] == (byte)'.' && (nameLength == 1 || (nameLength == 2 && _entries[nameStart + 1] == (byte)'.'));
+
+        private static void Add(List<Place> places, Item item)
+        {
+            places.Add(new Place(item, inside: false));
+            if (item.Type == DirectoryType)
+            {
+                places.Add(new Place(item, inside: true));
+            }
+        }
+
+        private static void Reserve(ref char[] buffer, int length)
+        {
+            if (buffer.Length < length)
+            {
+                Array.Resize(ref buffer, Math.Max(length, buffer.Length * 2));
+            }
+        }
+    }
+
+    /// <summary>Where an entry sorts among its folder's (its relative path), or where what a folder holds does (its relative path and '/').</summary>
+    private readonly struct Place
+    {
+        public Place(Item item, bool inside)
+        {
+            Item = item;
+            Inside = inside;
+        }
+
+        public Item Item { get; }
+
+        public bool Inside { get; }
+    }
+
+    /// <summary>The ordinal order of places' keys: a relative path, with a '/' after it for <see cref="Place.Inside"/>.</summary>
+    private sealed class PlaceOrder : IComparer<Place>
+    {
+        public static readonly PlaceOrder Instance = new();
+
+        [MethodImpl(HashReuse.AggressiveOptimization)]
+        public int Compare(Place x, Place y)
+        {
+            string a = x.Item.RelativePath, b = y.Item.RelativePath;
+            var common = Math.Min(a.Length, b.Length);
+            var order = string.CompareOrdinal(a, 0, b, 0, common);
+            if (order != 0)
+            {
+                return order;
+            }
+
+            // One is the other's start (or both are the same): the rest of the longer key decides.
+            var lengthA = a.Length + (x.Inside ? 1 : 0);
+            var lengthB = b.Length + (y.Inside ? 1 : 0);
+            for (var i = common; i < Math.Min(lengthA, lengthB); i++)
+            {
+                var charA = i < a.Length ? a[i] : '/';
+                var charB = i < b.Length ? b[i] : '/';
+                if (charA != charB)
+                {
+                    return charA < charB ? -1 : 1;
+                }
+            }
+
+            return lengthA.CompareTo(lengthB);
+        }
     }
 
     /// <summary>Hashes every file under <paramref name="root"/> in place (links are recorded, not followed; special files refused).</summary>
@@ -613,14 +867,18 @@ public static class FileTree
     {
         var relative = path.Substring(rootLength).Replace('\\', '/');
         var status = (folder >= 0 ? NativeFileSystem.StatAt(folder, path.Substring(nameStart), path) : NativeFileSystem.Stat(path))!;
-        return status.Kind switch
-        {
-            UnixFileKind.SymbolicLink => new Item { RelativePath = relative, FullPath = path, LinkTarget = NativeFileSystem.ReadLink(path) ?? string.Empty, Status = status },
-            UnixFileKind.Directory => new Item { RelativePath = relative, FullPath = path, Type = DirectoryType, Status = status },
-            UnixFileKind.RegularFile => new Item { RelativePath = relative, FullPath = path, Size = status.Size, Status = status },
-            _ => new Item { RelativePath = relative, FullPath = path, Type = status.Kind.ToString(), Status = status },
-        };
+        return ItemOf(relative, path, status);
     }
+
+    /// <summary>The item of an entry its statx (Linux) describes: a link with its target, a folder, a file with its size, or a special file.</summary>
+    [MethodImpl(HashReuse.AggressiveOptimization)]
+    private static Item ItemOf(string relative, string path, UnixFileStatus status) => status.Kind switch
+    {
+        UnixFileKind.SymbolicLink => new Item { RelativePath = relative, FullPath = path, LinkTarget = NativeFileSystem.ReadLink(path) ?? string.Empty, Status = status },
+        UnixFileKind.Directory => new Item { RelativePath = relative, FullPath = path, Type = DirectoryType, Status = status },
+        UnixFileKind.RegularFile => new Item { RelativePath = relative, FullPath = path, Size = status.Size, Status = status },
+        _ => new Item { RelativePath = relative, FullPath = path, Type = status.Kind.ToString(), Status = status },
+    };
 
     private static Item ItemOf(string fullRoot, FileSystemInfo entry)
     {

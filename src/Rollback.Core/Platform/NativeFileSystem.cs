@@ -2,8 +2,10 @@ using System;
 using System.ComponentModel;
 using System.IO;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using Rollback.Engine;
 
 namespace Rollback.Platform;
 
@@ -40,6 +42,10 @@ public static class NativeFileSystem
     private const int StatxMtimeOffset = 112;
     private const int StatxDeviceMajorOffset = 136;
     private const int StatxDeviceMinorOffset = 140;
+    // getdents64(2) fills a buffer with struct linux_dirent64 records, laid out alike on every Linux architecture: d_ino
+    // (8 bytes), d_off (8), d_reclen (2) at 16, d_type (1) at 18, then the NUL-terminated name at 19.
+    private const int DirentLengthOffset = 16;
+    private const int DirentNameOffset = 19;
     private const int FileTypeMask = 0xF000;
     private const int PermissionMask = 0xFFF;
 
@@ -185,7 +191,7 @@ public static class NativeFileSystem
 
     /// <summary>
     /// Opens the folder <paramref name="path"/> only as a place to look names up in (O_PATH: nothing is read through it), so
-    /// a listing can stat each entry by its name alone (<see cref="StatAt"/>) instead of walking the whole path again for
+    /// a listing can stat each entry by its name alone (<see cref="StatAt(int, string, string)"/>) instead of walking the whole path again for
     /// every one of thousands of entries. Returns -1 where it cannot (not Linux, or the open failed): stat by path then.
     /// </summary>
     public static int OpenFolder(string path)
@@ -218,6 +224,50 @@ public static class NativeFileSystem
         return StatusOf(buffer);
     }
 
+    /// <summary>
+    /// Opens the folder <paramref name="path"/> to read its entries (<see cref="ReadEntries"/>) and state each by its name
+    /// there (<see cref="StatAt(int, byte[], int, string)"/>): one descriptor for both. O_DIRECTORY: anything but a folder
+    /// (a named pipe that would block, a device) is refused by the open itself, never opened. Returns -1 where it cannot
+    /// (see <see cref="CanList"/>, or the open failed: errno says why); close it with <see cref="CloseFolder"/>.
+    /// </summary>
+    internal static int OpenFolderToList(string path) => UnixMethods.open(Utf8Z(path), ListFlags);
+
+    /// <summary>
+    /// Reads the next entries of a folder <see cref="OpenFolderToList"/> opened into <paramref name="buffer"/> (getdents64):
+    /// the bytes filled, 0 once every entry was read, -1 on an error. Walk them with <see cref="NextEntry"/>.
+    /// </summary>
+    internal static int ReadEntries(int folder, byte[] buffer) => (int)UnixMethods.getdents64(folder, buffer, (IntPtr)buffer.Length).ToInt64();
+
+    /// <summary>
+    /// The entry at <paramref name="offset"/> of a buffer <see cref="ReadEntries"/> filled: where its NUL-terminated name
+    /// starts and its length in bytes (the terminator left out). Returns the offset of the next entry.
+    /// </summary>
+    internal static int NextEntry(byte[] buffer, int offset, out int nameStart, out int nameLength)
+    {
+        var length = BitConverter.ToUInt16(buffer, offset + DirentLengthOffset);
+        nameStart = offset + DirentNameOffset;
+        nameLength = Array.IndexOf(buffer, (byte)0, nameStart, length - DirentNameOffset) - nameStart;
+        return offset + length;
+    }
+
+    /// <summary>
+    /// As <see cref="StatAt(int, string, string)"/>, for the name whose NUL-terminated UTF-8 bytes start at
+    /// <paramref name="nameStart"/> of <paramref name="names"/> (as <see cref="ReadEntries"/> read them, so nothing is
+    /// encoded again); <paramref name="path"/> is the entry's full path, for the error.
+    /// </summary>
+    [MethodImpl(HashReuse.AggressiveOptimization)]
+    internal static UnixFileStatus StatAt(int folder, byte[] names, int nameStart, string path)
+    {
+        var buffer = _statx ??= new byte[StatxSize];
+        if (UnixMethods.statx(folder, ref names[nameStart], AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
+        {
+            throw UnixError($"Cannot read the metadata of '{path}'");
+        }
+
+        return StatusOf(buffer)!;
+    }
+
+    [MethodImpl(HashReuse.AggressiveOptimization)]
     private static UnixFileStatus? StatusOf(byte[]? buffer)
     {
         if (buffer is null)
@@ -239,6 +289,21 @@ public static class NativeFileSystem
 
     /// <summary>Whether <see cref="Stat"/> answers here (Linux with statx): one call then says all a listing needs of an entry.</summary>
     public static bool CanStat { get; } = RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && StatxWorks();
+
+    /// <summary>
+    /// Whether a listing can read folders itself here (<see cref="OpenFolderToList"/>, <see cref="ReadEntries"/>): Linux with
+    /// statx, a C library with the getdents64 wrapper (glibc 2.30 and later), and an architecture whose O_DIRECTORY is known.
+    /// </summary>
+    internal static bool CanList { get; } = CanStat && ListFlags != 0 && GetdentsWorks();
+
+    // O_RDONLY | O_DIRECTORY | O_CLOEXEC: O_DIRECTORY is 0x4000 on ARM (and PowerPC), 0x10000 on x86 and the generic
+    // layout; O_CLOEXEC is 0x80000 everywhere. 0 (no listing of our own) where the architecture is not one of these.
+    private static int ListFlags => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 or Architecture.X86 => 0x10000 | 0x80000,
+        Architecture.Arm64 or Architecture.Arm => 0x4000 | 0x80000,
+        _ => 0,
+    };
 
     /// <summary>
     /// Reads the regular file <paramref name="path"/> from start to end through one descriptor (Linux), handing each chunk to
@@ -292,6 +357,24 @@ public static class NativeFileSystem
         finally
         {
             _ = UnixMethods.close(descriptor);
+        }
+    }
+
+    private static bool GetdentsWorks()
+    {
+        var folder = OpenFolderToList("/");
+        try
+        {
+            return folder >= 0 && ReadEntries(folder, new byte[4096]) > 0;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // A C library without the wrapper (glibc older than 2.30): folders are listed by .NET then.
+            return false;
+        }
+        finally
+        {
+            CloseFolder(folder);
         }
     }
 
@@ -353,6 +436,7 @@ public static class NativeFileSystem
         return UnixMethods.statx(descriptor, EmptyPath, AtEmptyPath | AtSymlinkNoFollow, StatxBasicStats, buffer) == 0 ? ChangeKeyOf(buffer) : null;
     }
 
+    [MethodImpl(HashReuse.AggressiveOptimization)]
     private static FileChangeKey? ChangeKeyOf(byte[]? buffer)
     {
         if (buffer is null
@@ -570,6 +654,14 @@ public static class NativeFileSystem
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int statx(int dirFd, byte[] path, int flags, uint mask, byte[] buffer);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int statx(int dirFd, ref byte path, int flags, uint mask, byte[] buffer);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern IntPtr getdents64(int fd, byte[] buffer, IntPtr count);
 
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
