@@ -373,10 +373,17 @@ public static class FileTree
     /// <summary>With <paramref name="hashes"/>, a file this operation has already read and not touched since is not read again.</summary>
     public static IReadOnlyList<ArtifactEntry> HashItems(IReadOnlyList<Item> items, string activity, IRollbackReporter reporter, CancellationToken cancellation, HashReuse? hashes = null)
     {
-        // Each worker writes its file's hash at the file's index: no shared map of 20,000 paths to fill and read back.
+        // Each worker writes its file's hash at the file's index: no shared map of 20,000 paths to fill and read back. Files
+        // whose hash is known for their listed key are answered here first: only the others are worth a worker.
         var hashed = new string?[items.Count];
+        var toRead = RegularFileIndexes(items);
+        if (hashes is not null)
+        {
+            toRead.RemoveAll(index => items[index].Status?.ChangeKey is { } key && hashes.TryReuse(key, out hashed[index]!));
+        }
+
         ParallelWork.ForEach(
-            RegularFileIndexes(items),
+            toRead,
             index =>
             {
                 cancellation.ThrowIfCancellationRequested();

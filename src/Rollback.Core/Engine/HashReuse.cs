@@ -69,10 +69,9 @@ public sealed class HashReuse
     /// </summary>
     public string HashFile(string path, FileChangeKey? before)
     {
-        if (before is { } listed && TryGetKnown(listed, out var known))
+        if (before is { } listed && TryReuse(listed, out var known))
         {
-            Interlocked.Increment(ref _reused);
-            return known.Hash;
+            return known;
         }
 
         return Read(before, () =>
@@ -80,6 +79,20 @@ public sealed class HashReuse
             var hash = Checksums.HashFile(path, out var after);
             return (hash, after ?? (before is null ? null : NativeFileSystem.ChangeKey(path)));
         });
+    }
+
+    /// <summary>The hash recorded for a listed file's unchanged <paramref name="key"/>, counted as reused; false when it must be read.</summary>
+    public bool TryReuse(FileChangeKey key, out string hash)
+    {
+        if (TryGetKnown(key, out var known))
+        {
+            Interlocked.Increment(ref _reused);
+            hash = known.Hash;
+            return true;
+        }
+
+        hash = string.Empty;
+        return false;
     }
 
     /// <summary>
