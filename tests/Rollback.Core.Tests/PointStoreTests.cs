@@ -197,6 +197,22 @@ public sealed class PointStoreTests : IDisposable
     }
 
     [Fact]
+    public void AManifestSavedWithAByteOrderMarkStillReads()
+    {
+        // Manifests are read as UTF-8 bytes; an editor that saved one with a byte order mark must not make it corrupt.
+        var point = Capture(NewPoint("api", Start, "v1"), ("app.dll", "binary"));
+        var manifest = Path.Combine(point.Path, PointStore.ManifestFileName);
+        File.WriteAllText(manifest, File.ReadAllText(manifest), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        Assert.Equal(0xEF, File.ReadAllBytes(manifest)[0]);
+
+        var read = _store.Points.Get("api", point.Id);
+
+        Assert.Equal("v1", read.Version);
+        Assert.Equal("app.dll", Assert.Single(read.Artifacts).RelativePath);
+        Assert.Equal(point.Id, Assert.Single(_store.Points.List("api")).Id);
+    }
+
+    [Fact]
     public void ManifestThatIsNotJsonIsCorrupt()
     {
         var point = Capture(NewPoint("api", Start, "v1"));

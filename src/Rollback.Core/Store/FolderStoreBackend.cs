@@ -124,8 +124,8 @@ internal sealed class FolderPointManifests : IPointManifests
         return Directory.GetDirectories(directory).Select(Path.GetFileName).OfType<string>().Where(PointStore.IsId).OrderBy(id => id, StringComparer.Ordinal);
     }
 
-    public string? Read(string target, string id, string pointDirectory) =>
-        Directory.Exists(pointDirectory) ? StoreFiles.ReadAllText(Path.Combine(pointDirectory, PointStore.ManifestFileName)) : null;
+    public byte[]? Read(string target, string id, string pointDirectory) =>
+        Directory.Exists(pointDirectory) ? StoreFiles.ReadAllBytes(Path.Combine(pointDirectory, PointStore.ManifestFileName)) : null;
 
     public IReadOnlyList<StoredManifest> ReadAll(string target, Func<string, string> pointDirectory) =>
         ListIds(target).Select(id => new StoredManifest(id, () => Read(target, id, pointDirectory(id)))).ToList();

@@ -18,6 +18,8 @@ namespace Rollback.Store;
 /// </summary>
 public sealed class PointStore
 {
+    private static readonly byte[] Utf8Bom = { 0xEF, 0xBB, 0xBF };
+
     public const string ManifestFileName = "manifest.json";
     public const string ArtifactsFolderName = "artifacts";
 
@@ -262,7 +264,7 @@ public sealed class PointStore
     private RollbackPoint? Load(string target, string id) => Load(target, id, read: null);
 
     /// <summary>As <see cref="Load(string, string)"/>, with the manifest's text from <paramref name="read"/> when the listing already has it.</summary>
-    private RollbackPoint? Load(string target, string id, Func<string?>? read)
+    private RollbackPoint? Load(string target, string id, Func<byte[]?>? read)
     {
         var directory = PointDirectory(target, id);
         var manifests = _store.Backend.Manifests;
@@ -277,13 +279,15 @@ public sealed class PointStore
         RollbackPoint? point;
         try
         {
-            var text = read is null ? manifests.Read(target, id, directory) : read();
-            if (text is null)
+            var json = read is null ? manifests.Read(target, id, directory) : read();
+            if (json is null)
             {
                 return null;
             }
 
-            point = JsonSerializer.Deserialize<RollbackPoint>(text, StoreJson.Indented);
+            // A manifest saved by an editor may start with a byte order mark, which the text reader used to drop.
+            var utf8 = new ReadOnlySpan<byte>(json);
+            point = JsonSerializer.Deserialize<RollbackPoint>(utf8.StartsWith(Utf8Bom) ? utf8.Slice(Utf8Bom.Length) : utf8, StoreJson.Indented);
         }
         catch (Exception ex) when (ex is JsonException or IOException or NotSupportedException or InvalidOperationException)
         {

@@ -22,11 +22,16 @@ public static class StoreFiles
     private const int PermissionBits = 0xFFF; // 07777
 
     /// <summary>Reads a store file; a file the user may not read, or that cannot be read, is an error that names it.</summary>
-    public static string ReadAllText(string path)
+    public static string ReadAllText(string path) => Read(path, File.ReadAllText);
+
+    /// <summary>As <see cref="ReadAllText"/>, the file's bytes as they are.</summary>
+    public static byte[] ReadAllBytes(string path) => Read(path, File.ReadAllBytes);
+
+    private static T Read<T>(string path, Func<string, T> read)
     {
         try
         {
-            return File.ReadAllText(path);
+            return read(path);
         }
         catch (UnauthorizedAccessException ex)
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Text;
 using Rollback.Store;
 
 namespace Rollback.Providers.PostgreSql.Store;
@@ -22,9 +23,9 @@ internal sealed class PostgreSqlPointManifests : IPointManifests
     public IEnumerable<string> ListIds(string target) => _database.Run("list the points", connection =>
         Strings(connection, "SELECT id FROM rollback_store.points WHERE target_key = @key ORDER BY id COLLATE \"C\"", ("key", target.ToLowerInvariant())));
 
-    public string? Read(string target, string id, string pointDirectory) => _database.Run("read a point's manifest", connection =>
-        (string?)StoreDatabase.Scalar(connection, "SELECT manifest FROM rollback_store.points WHERE target_key = @key AND id = @id", null,
-            ("key", target.ToLowerInvariant()), ("id", id)));
+    public byte[]? Read(string target, string id, string pointDirectory) => _database.Run("read a point's manifest", connection =>
+        StoreDatabase.Scalar(connection, "SELECT manifest FROM rollback_store.points WHERE target_key = @key AND id = @id", null,
+            ("key", target.ToLowerInvariant()), ("id", id)) is string text ? Encoding.UTF8.GetBytes(text) : null);
 
     public IReadOnlyList<StoredManifest> ReadAll(string target, Func<string, string> pointDirectory) => _database.Run("read the points' manifests", connection =>
     {
@@ -35,7 +36,7 @@ internal sealed class PostgreSqlPointManifests : IPointManifests
         while (reader.Read())
         {
             var text = reader.GetString(1);
-            manifests.Add(new StoredManifest(reader.GetString(0), () => text));
+            manifests.Add(new StoredManifest(reader.GetString(0), () => Encoding.UTF8.GetBytes(text)));
         }
 
         return manifests;
