@@ -51,7 +51,7 @@ internal static class HashCacheBenchmark
         opened.Save(sets[0], first);
         var cacheFile = opened.File;
 
-        var samples = new List<(TimeSpan[] Phases, long Allocated, TimeSpan Cpu)>();
+        var samples = new List<(TimeSpan[] Phases, long Allocated, TimeSpan[] Cpu)>();
         var floor = new List<TimeSpan>();
         var loads = new List<string> { LoadAverage() };
         var floorFile = Path.Combine(scratch.Path, "floor");
@@ -61,17 +61,24 @@ internal static class HashCacheBenchmark
             var next = sets[(run + 1) % 2];
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            var times = new TimeSpan[Phases.Length];
-            var cpuBefore = CpuClock.Process().Own;
+            var times = new TimeSpan[Phases.Length + 1];
+            var cpu = new TimeSpan[Phases.Length + 1];
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var watch = Stopwatch.StartNew();
+            void Mark(int phase)
+            {
+                times[phase] = watch.Elapsed;
+                cpu[phase] = ProcessCpu.Now();
+            }
+
+            Mark(0);
             var hashes = new HashReuse(null, cacheDirectory);
             var cache = HashCache.Open(hashes, Target, live)!;
-            times[0] = watch.Elapsed;
+            Mark(1);
             var preloaded = cache.Preload(current, hashes);
-            times[1] = watch.Elapsed;
+            Mark(2);
             FileTree.HashItems(current, "Hashing", NullReporter.Instance, CancellationToken.None, hashes);
-            times[2] = watch.Elapsed;
+            Mark(3);
             foreach (var item in next)
             {
                 if (item.IsRegularFile)
@@ -80,22 +87,16 @@ internal static class HashCacheBenchmark
                 }
             }
 
-            times[3] = watch.Elapsed;
+            Mark(4);
             var wrote = cache.Save(next, hashes);
-            times[4] = watch.Elapsed;
+            Mark(5);
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-            var cpu = CpuClock.Process().Own - cpuBefore;
             if (preloaded != files || hashes.Reused != files || !wrote || cache.Ignored is not null)
             {
                 throw new InvalidOperationException($"Run {run + 1}: {preloaded:N0} preloaded, {hashes.Reused:N0} reused of {files:N0} files, saved: {wrote}, ignored: {cache.Ignored ?? "no"}.");
             }
 
-            for (var phase = times.Length - 1; phase > 0; phase--)
-            {
-                times[phase] -= times[phase - 1];
-            }
-
-            samples.Add((times, allocated, cpu));
+            samples.Add((Steps(times), allocated, Steps(cpu)));
 
             // The I/O floor: the same bytes read whole and written whole.
             watch.Restart();
@@ -110,11 +111,14 @@ internal static class HashCacheBenchmark
         return 0;
     }
 
+    /// <summary>What each phase took: the differences between the marks before and after it.</summary>
+    private static TimeSpan[] Steps(TimeSpan[] marks) => marks.Skip(1).Zip(marks, (after, before) => after - before).ToArray();
+
     /// <summary>The 1-minute load average (/proc/loadavg), or "unknown" where there is none.</summary>
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
-    private static string Text(Options options, string root, long cacheBytes, List<(TimeSpan[] Phases, long Allocated, TimeSpan Cpu)> samples, List<TimeSpan> floor, List<string> loads)
+    private static string Text(Options options, string root, long cacheBytes, List<(TimeSpan[] Phases, long Allocated, TimeSpan[] Cpu)> samples, List<TimeSpan> floor, List<string> loads)
     {
         var text = new StringBuilder();
         void Line(string line = "") => text.Append(line).Append('\n');
@@ -126,18 +130,42 @@ internal static class HashCacheBenchmark
         Line($"Work      {root} on {Report.FileSystemOf(root)}");
         Line($"Load      1-minute load average before the first run and after each: {string.Join(", ", loads)}");
         Line();
-        Line($"  {"phase",-40} {"first (cold)",12} {"warm median",12}");
+        Line("  wall, then CPU time of the process (user + system, all threads: the load stretches the first, hardly the second)");
+        Line($"  {"phase",-40} {"first (cold)",12} {"warm median",12}   {"CPU first",10} {"CPU warm",10}");
         for (var phase = 0; phase < Phases.Length; phase++)
         {
-            Line($"  {Phases[phase],-40} {Stats.Format(samples[0].Phases[phase]),12} {Stats.Format(Stats.Median(warm.Select(s => s.Phases[phase]))),12}");
+            Line($"  {Phases[phase],-40} {Stats.Format(samples[0].Phases[phase]),12} {Stats.Format(Stats.Median(warm.Select(s => s.Phases[phase]))),12}   {Stats.Format(samples[0].Cpu[phase]),10} {Stats.Format(Stats.Median(warm.Select(s => s.Cpu[phase]))),10}");
         }
 
-        Line($"  {"whole",-40} {Stats.Format(samples[0].Phases.Aggregate(TimeSpan.Zero, (sum, t) => sum + t)),12} {Stats.Format(total),12}");
-        Line($"  {"CPU time (user + system)",-40} {Stats.Format(samples[0].Cpu),12} {Stats.Format(Stats.Median(warm.Select(s => s.Cpu))),12}");
+        static TimeSpan Sum(TimeSpan[] phases) => phases.Aggregate(TimeSpan.Zero, (sum, t) => sum + t);
+        Line($"  {"whole",-40} {Stats.Format(Sum(samples[0].Phases)),12} {Stats.Format(total),12}   {Stats.Format(Sum(samples[0].Cpu)),10} {Stats.Format(Stats.Median(warm.Select(s => Sum(s.Cpu)))),10}");
         Line($"  {"allocated",-40} {Megabytes(samples[0].Allocated),12} {Megabytes(warm.Select(s => s.Allocated).OrderBy(a => a).ElementAt(warm.Count / 2)),12}");
         Line($"  I/O floor, ReadAllBytes + WriteAllBytes of {cacheBytes:N0} bytes: {Stats.Format(io)}; RATIO whole / floor: {(total.TotalSeconds / Math.Max(io.TotalSeconds, 1e-6)).ToString("0.0", CultureInfo.InvariantCulture)}x");
         return text.ToString();
     }
 
     private static string Megabytes(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) + " MiB";
+}
+
+/// <summary>The process's CPU time to the microsecond (getrusage; /proc's ticks are 10 ms), zero where there is no libc.</summary>
+internal static class ProcessCpu
+{
+    private const int RusageSelf = 0;
+
+    public static TimeSpan Now()
+    {
+        // struct rusage: ru_utime and ru_stime (each a timeval of two longs) first, then 14 longs.
+        var usage = new long[18];
+        try
+        {
+            return getrusage(RusageSelf, usage) == 0 ? TimeSpan.FromTicks(((usage[0] + usage[2]) * TimeSpan.TicksPerSecond) + ((usage[1] + usage[3]) * 10)) : TimeSpan.Zero;
+        }
+        catch (DllNotFoundException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
+    private static extern int getrusage(int who, long[] usage);
 }
