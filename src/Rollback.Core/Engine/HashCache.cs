@@ -3,7 +3,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Rollback.Platform;
@@ -148,10 +147,8 @@ public sealed class HashCache
     /// <summary>Hands <paramref name="hashes"/> the kept hash of every listed file whose path and whole change key are the ones kept. Returns how many.</summary>
     /// <remarks>
     /// A listing and the file are both in ascending ordinal order: one walk through both finds each path (an item out of
-    /// order is found by a binary search). Hot loops like this one run once per command, over every file: in a fresh
-    /// PowerShell session they would otherwise run as tier-0 code (see <see cref="HashReuse.AggressiveOptimization"/>).
+    /// order is found by a binary search).
     /// </remarks>
-    [MethodImpl(HashReuse.AggressiveOptimization)]
     public int Preload(IEnumerable<FileTree.Item> items, HashReuse hashes)
     {
         if (_paths.Length == 0)
@@ -182,7 +179,6 @@ public sealed class HashCache
     /// replacing what was kept: files no longer there are dropped. Written whole or not at all, and not at all when it
     /// would keep exactly what it keeps. A failure to write leaves the next command to read the files, and is not an error.
     /// </summary>
-    [MethodImpl(HashReuse.AggressiveOptimization)]
     public bool Save(IEnumerable<FileTree.Item> items, HashReuse hashes)
     {
         var capacity = items is IReadOnlyCollection<FileTree.Item> listed ? listed.Count : 0;
@@ -247,7 +243,6 @@ public sealed class HashCache
     }
 
     /// <summary>The index of <paramref name="path"/> among the kept paths, or -1; <paramref name="cursor"/> is where the last search ended, the next one starts there.</summary>
-    [MethodImpl(HashReuse.AggressiveOptimization)]
     private int Find(string path, ref int cursor)
     {
         if (cursor > 0 && string.CompareOrdinal(_paths[cursor - 1], path) >= 0)
@@ -331,7 +326,6 @@ public sealed class HashCache
     }
 
     /// <summary>Reads the first <paramref name="length"/> bytes of <paramref name="data"/>, a cache file, into <paramref name="paths"/> and <paramref name="entries"/> (new arrays, in the file's order, which must be ascending); returns why it cannot be used, or null.</summary>
-    [MethodImpl(HashReuse.AggressiveOptimization)]
     private static string? Read(byte[] data, int length, string root, (uint Major, uint Minor) device, ref string[] paths, ref Entry[] entries)
     {
         var end = length - HashBytes;

@@ -134,7 +134,6 @@ public sealed class HashReuse
     /// Into a table of their own, built once and then only read (a ConcurrentDictionary would take a lock, a node and
     /// its share of resizing per file), which every lookup tries first.
     /// </remarks>
-    [MethodImpl(AggressiveOptimization)]
     internal void Preload(FileChangeKey[] keys, string[] hashes, int count)
     {
         if (count == 0)
@@ -198,12 +197,11 @@ public sealed class HashReuse
     /// <summary>
     /// MethodImplOptions.AggressiveOptimization (.NET Core 3.0 and later; netstandard2.0 does not name it, the runtime that
     /// loads the module honours it): code run once per command, over every file, is compiled optimized at once instead
-    /// of starting as tier-0 code (a fresh PowerShell session runs one rollback, all of it cold).
+    /// of starting as tier-0 code (a fresh PowerShell session runs one rollback, all of it cold). Used where measured to pay.
     /// </summary>
     internal const MethodImplOptions AggressiveOptimization = (MethodImplOptions)512;
 
     /// <summary>The hash known for <paramref name="key"/>: handed over by a cache, or read or written in this operation.</summary>
-    [MethodImpl(AggressiveOptimization)]
     private bool TryGetKnown(FileChangeKey key, out KnownHash known)
     {
         if (_preloaded is { } table && table.TryGet(key, out var hash))
@@ -223,9 +221,12 @@ public sealed class HashReuse
 
     /// <summary>
     /// A hash table from key to hash, open addressing with linear probing over two arrays, filled once and then only read
-    /// (any number of threads). Its own code, compiled optimized from the first call: a generic dictionary over this
-    /// module's structs would start as tier-0 code in a fresh session, for the whole of the one rollback it runs.
+    /// (any number of threads): no lock, node or resize per entry, as a ConcurrentDictionary takes.
     /// </summary>
+    /// <remarks>
+    /// Not marked AggressiveOptimization, nor are the hash cache's loops: measured with the --hash-cache benchmark's first
+    /// (cold) run, it made no difference (on-stack replacement already compiles a long loop optimized within it).
+    /// </remarks>
     private sealed class KeyTable
     {
         private readonly FileChangeKey[] _keys;
@@ -248,7 +249,6 @@ public sealed class HashReuse
         public int Count { get; private set; }
 
         /// <summary>Adds or replaces; only while the table is being built.</summary>
-        [MethodImpl(AggressiveOptimization)]
         public void Set(FileChangeKey key, string hash)
         {
             var slot = Slot(key);
@@ -266,7 +266,6 @@ public sealed class HashReuse
             _hashes[slot] = hash;
         }
 
-        [MethodImpl(AggressiveOptimization)]
         public bool TryGet(FileChangeKey key, out string hash)
         {
             var slot = Slot(key);
