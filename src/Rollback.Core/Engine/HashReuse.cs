@@ -235,8 +235,9 @@ public sealed class HashReuse
 
         public KeyTable(int capacity)
         {
+            // At most two thirds full: a few probes per lookup, hit or miss, and half the memory of a table kept half empty.
             var size = 16;
-            while (size < 2 * capacity)
+            while (size < capacity + (capacity / 2))
             {
                 size *= 2;
             }
