@@ -68,7 +68,7 @@ internal static class HashCacheBenchmark
             void Mark(int phase)
             {
                 times[phase] = watch.Elapsed;
-                cpu[phase] = ProcessCpu.Now();
+                cpu[phase] = CpuClock.Precise().Own;
             }
 
             Mark(0);
@@ -145,27 +145,4 @@ internal static class HashCacheBenchmark
     }
 
     private static string Megabytes(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) + " MiB";
-}
-
-/// <summary>The process's CPU time to the microsecond (getrusage; /proc's ticks are 10 ms), zero where there is no libc.</summary>
-internal static class ProcessCpu
-{
-    private const int RusageSelf = 0;
-
-    public static TimeSpan Now()
-    {
-        // struct rusage: ru_utime and ru_stime (each a timeval of two longs) first, then 14 longs.
-        var usage = new long[18];
-        try
-        {
-            return getrusage(RusageSelf, usage) == 0 ? TimeSpan.FromTicks(((usage[0] + usage[2]) * TimeSpan.TicksPerSecond) + ((usage[1] + usage[3]) * 10)) : TimeSpan.Zero;
-        }
-        catch (DllNotFoundException)
-        {
-            return TimeSpan.Zero;
-        }
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
-    private static extern int getrusage(int who, long[] usage);
 }
