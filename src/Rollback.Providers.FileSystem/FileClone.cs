@@ -18,8 +18,7 @@ namespace Rollback.Providers.FileSystem;
 /// and its hash is recorded for <see cref="HashReuse"/> by the descriptor's own statx, so no path is looked up again.
 /// Nothing is flushed file by file: <see cref="SyncFileSystem"/> makes the whole staged tree durable with one syncfs(2)
 /// before the switch, where an fsync per file would wait for the file system's journal 20,000 times (Windows, which has
-/// no such call, keeps the flush per file); each copy's writeback is started as soon as it is written (sync_file_range,
-/// without waiting), so that flush finds the disk has mostly caught up.
+/// no such call, keeps the flush per file).
 /// </summary>
 internal sealed class FileClone
 {
@@ -37,16 +36,10 @@ internal sealed class FileClone
     private const int UserOnly = 0x180; // 0600: a copy is nobody else's until it has its recorded mode
     private const int Default = 0x1B6; // 0666 less the umask, as a copy of a point without recorded modes always got
 
-    // sync_file_range(2)'s SYNC_FILE_RANGE_WRITE: start writing the file's dirty pages out, without waiting for them.
-    private const uint SyncFileRangeWrite = 0x2;
-
     // _IOW(0x94, 9, int): "make the destination share the source's extents".
     private static readonly UIntPtr Ficlone = (UIntPtr)0x40049409u;
 
     private static readonly bool Linux = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
-
-    // sync_file_range's offsets are 64-bit: declared as long, that holds for 64-bit processes' calling convention.
-    private static readonly bool StartsWriteback = Linux && Environment.Is64BitProcess;
 
     // One buffer and one hash per worker thread, reused for every file: thousands of small files must not allocate one each.
     [ThreadStatic]
@@ -126,14 +119,6 @@ internal sealed class FileClone
                     }
 
                     size += read;
-                }
-
-                if (!cloned && StartsWriteback)
-                {
-                    // Only a start: the disk writes this file while the next ones are copied, so the one flush of the whole
-                    // tree before the switch finds little left to write (measured on ext4, 20,000 files / 200 MiB: that
-                    // flush took about 100 ms instead of 600, the copy no longer). What makes the tree durable is still that flush.
-                    _ = UnixMethods.sync_file_range(output, 0, 0, SyncFileRangeWrite);
                 }
 
                 var hash = Checksums.ToHex(sha.GetHashAndReset());
@@ -298,10 +283,6 @@ internal sealed class FileClone
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int fchmod(int fd, int mode);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int sync_file_range(int fd, long offset, long count, uint flags);
 
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
