@@ -228,7 +228,7 @@ public static class FileTree
         }
 
         /// <summary>Reads and states every entry of the open <paramref name="opened"/> into <paramref name="places"/> and closes it; false when the folder could not be read.</summary>
-        [MethodImpl(HashReuse.AggressiveOptimization)]
+        [MethodImpl(CompileHints.AggressiveOptimization)]
         private bool TryRead(int opened, string folder, string? relative, List<Place> places)
         {
             try
@@ -268,7 +268,7 @@ public static class FileTree
         }
 
         /// <summary>The entry whose name <see cref="NativeFileSystem.ReadEntries"/> put at <paramref name="nameStart"/>: its paths, and one statx by that name.</summary>
-        [MethodImpl(HashReuse.AggressiveOptimization)]
+        [MethodImpl(CompileHints.AggressiveOptimization)]
         private Item ItemAt(int opened, int nameStart, int nameLength, int relativeStart, int fullStart)
         {
             // Names are decoded as .NET's enumerator decodes them (invalid UTF-8 as U+FFFD), so the paths are the ones it gives.
@@ -337,7 +337,7 @@ public static class FileTree
     {
         public static readonly PlaceOrder Instance = new();
 
-        [MethodImpl(HashReuse.AggressiveOptimization)]
+        [MethodImpl(CompileHints.AggressiveOptimization)]
         public int Compare(Place x, Place y)
         {
             string a = x.Item.RelativePath, b = y.Item.RelativePath;
@@ -878,7 +878,7 @@ public static class FileTree
     }
 
     /// <summary>The item of an entry its statx (Linux) describes: a link with its target, a folder, a file with its size, or a special file.</summary>
-    [MethodImpl(HashReuse.AggressiveOptimization)]
+    [MethodImpl(CompileHints.AggressiveOptimization)]
     private static Item ItemOf(string relative, string path, UnixFileStatus status) => status.Kind switch
     {
         UnixFileKind.SymbolicLink => new Item { RelativePath = relative, FullPath = path, LinkTarget = NativeFileSystem.ReadLink(path) ?? string.Empty, Status = status },

@@ -194,13 +194,6 @@ public sealed class HashReuse
         return result;
     }
 
-    /// <summary>
-    /// MethodImplOptions.AggressiveOptimization (.NET Core 3.0 and later; netstandard2.0 does not name it, the runtime that
-    /// loads the module honours it): code run once per command, over every file, is compiled optimized at once instead
-    /// of starting as tier-0 code (a fresh PowerShell session runs one rollback, all of it cold). Used where measured to pay.
-    /// </summary>
-    internal const MethodImplOptions AggressiveOptimization = (MethodImplOptions)512;
-
     /// <summary>The hash known for <paramref name="key"/>: handed over by a cache, or read or written in this operation.</summary>
     private bool TryGetKnown(FileChangeKey key, out KnownHash known)
     {

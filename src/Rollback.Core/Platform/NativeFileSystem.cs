@@ -5,7 +5,6 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
-using Rollback.Engine;
 
 namespace Rollback.Platform;
 
@@ -255,7 +254,7 @@ public static class NativeFileSystem
     /// <paramref name="nameStart"/> of <paramref name="names"/> (as <see cref="ReadEntries"/> read them, so nothing is
     /// encoded again); <paramref name="path"/> is the entry's full path, for the error.
     /// </summary>
-    [MethodImpl(HashReuse.AggressiveOptimization)]
+    [MethodImpl(CompileHints.AggressiveOptimization)]
     internal static UnixFileStatus StatAt(int folder, byte[] names, int nameStart, string path)
     {
         var buffer = _statx ??= new byte[StatxSize];
@@ -267,7 +266,7 @@ public static class NativeFileSystem
         return StatusOf(buffer)!;
     }
 
-    [MethodImpl(HashReuse.AggressiveOptimization)]
+    [MethodImpl(CompileHints.AggressiveOptimization)]
     private static UnixFileStatus? StatusOf(byte[]? buffer)
     {
         if (buffer is null)
@@ -436,7 +435,7 @@ public static class NativeFileSystem
         return UnixMethods.statx(descriptor, EmptyPath, AtEmptyPath | AtSymlinkNoFollow, StatxBasicStats, buffer) == 0 ? ChangeKeyOf(buffer) : null;
     }
 
-    [MethodImpl(HashReuse.AggressiveOptimization)]
+    [MethodImpl(CompileHints.AggressiveOptimization)]
     private static FileChangeKey? ChangeKeyOf(byte[]? buffer)
     {
         if (buffer is null
