@@ -78,11 +78,10 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         }
 
         cache?.Preload(items, context.Hashes);
-        var reusedBefore = context.Hashes.Reused;
-        var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Cancellation, context.Hashes);
+        var artifacts = FileTree.HashItems(items, $"Hashing {folder}", context.Reporter, context.Hashes, out var reused, context.Cancellation);
         if (cache is not null)
         {
-            context.Reporter.Verbose($"Hashed '{folder}': {context.Hashes.Reused - reusedBefore:N0} of {items.Count(i => i.IsRegularFile):N0} files unchanged since this or an earlier command hashed them, not read again.");
+            context.Reporter.Verbose($"Hashed '{folder}': {reused:N0} of {items.Count(i => i.IsRegularFile):N0} files unchanged since this or an earlier command hashed them, not read again.");
             cache.Save(items, context.Hashes);
         }
 

@@ -371,16 +371,24 @@ public static class FileTree
 
     /// <summary>Hashes the regular files among <paramref name="items"/>; folders, links and skipped special files are recorded as they are.</summary>
     /// <summary>With <paramref name="hashes"/>, a file this operation has already read and not touched since is not read again.</summary>
-    public static IReadOnlyList<ArtifactEntry> HashItems(IReadOnlyList<Item> items, string activity, IRollbackReporter reporter, CancellationToken cancellation, HashReuse? hashes = null)
+    public static IReadOnlyList<ArtifactEntry> HashItems(IReadOnlyList<Item> items, string activity, IRollbackReporter reporter, CancellationToken cancellation, HashReuse? hashes = null) =>
+        HashItems(items, activity, reporter, hashes, out _, cancellation);
+
+    /// <summary>As the overload above; <paramref name="reused"/> counts this call's files whose known hash was taken, not read.</summary>
+    /// <remarks>Counted here, not from <see cref="HashReuse.Reused"/>: another read of the same operation may run at the same time.</remarks>
+    public static IReadOnlyList<ArtifactEntry> HashItems(IReadOnlyList<Item> items, string activity, IRollbackReporter reporter, HashReuse? hashes, out int reused, CancellationToken cancellation)
     {
         // Each worker writes its file's hash at the file's index: no shared map of 20,000 paths to fill and read back. Files
         // whose hash is known for their listed key are answered here first: only the others are worth a worker.
         var hashed = new string?[items.Count];
         var toRead = RegularFileIndexes(items);
+        var files = toRead.Count;
         if (hashes is not null)
         {
             toRead.RemoveAll(index => items[index].Status?.ChangeKey is { } key && hashes.TryReuse(key, out hashed[index]!));
         }
+
+        reused = files - toRead.Count;
 
         ParallelWork.ForEach(
             toRead,
