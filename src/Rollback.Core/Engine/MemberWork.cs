@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Runtime.ExceptionServices;
 using System.Threading;
@@ -91,10 +90,10 @@ internal static class MemberWork
         }
     }
 
-    /// <summary>One member's reports, queued by its worker and forwarded by the calling thread.</summary>
+    /// <summary>One member's reports as one progress bar under the plan's, queued by its worker (a <see cref="DeferredReporter"/>) and forwarded by the calling thread.</summary>
     private sealed class QueuedReporter : IRollbackReporter
     {
-        private readonly ConcurrentQueue<Action<IRollbackReporter>> _queue = new();
+        private readonly DeferredReporter _queue = new();
         private readonly string _member;
         private readonly int _activityId;
         private string _activity = string.Empty;
@@ -108,33 +107,25 @@ internal static class MemberWork
         public void Start(string activity)
         {
             _activity = activity;
-            Enqueue(r => r.Progress(Bar("Starting", 0, completed: false)));
+            _queue.Progress(Bar("Starting", 0, completed: false));
         }
 
-        public void Finish() => Enqueue(r => r.Progress(Bar("Done", 100, completed: true)));
+        public void Finish() => _queue.Progress(Bar("Done", 100, completed: true));
 
         /// <summary>The member's own activities (its rollback, its capture, copying files...) become the status of its one bar; their ends do not close it.</summary>
         public void Progress(ProgressUpdate update)
         {
             if (!update.Completed)
             {
-                Enqueue(r => r.Progress(Bar(update.Activity + ": " + update.Status, update.PercentComplete, completed: false)));
+                _queue.Progress(Bar(update.Activity + ": " + update.Status, update.PercentComplete, completed: false));
             }
         }
 
-        public void Verbose(string message) => Enqueue(r => r.Verbose(_member + ": " + message));
+        public void Verbose(string message) => _queue.Verbose(_member + ": " + message);
 
-        public void Warning(string message) => Enqueue(r => r.Warning(_member + ": " + message));
+        public void Warning(string message) => _queue.Warning(_member + ": " + message);
 
-        public void ForwardTo(IRollbackReporter reporter)
-        {
-            while (_queue.TryDequeue(out var report))
-            {
-                report(reporter);
-            }
-        }
-
-        private void Enqueue(Action<IRollbackReporter> report) => _queue.Enqueue(report);
+        public void ForwardTo(IRollbackReporter reporter) => _queue.ForwardTo(reporter);
 
         private ProgressUpdate Bar(string status, int percent, bool completed) => new()
         {

@@ -121,21 +121,21 @@ public sealed class ReadinessOperations : EnginePart
                 checks.Add(intact ?? unfetched);
             }
 
-            try
+            if (unreachable is null && fetched)
             {
-                if (unreachable is not null)
-                {
-                    throw unreachable;
-                }
-
-                if (fetched)
+                try
                 {
                     checks.AddRange(provider.Check(target, point, current!, context));
                 }
+                catch (RollbackException ex)
+                {
+                    unreachable = ex;
+                }
             }
-            catch (RollbackException ex)
+
+            if (unreachable is not null)
             {
-                checks.Add(CheckResult.Fail("TargetReachable", ex.ErrorId, ex.Message));
+                checks.Add(CheckResult.Fail("TargetReachable", unreachable.ErrorId, unreachable.Message));
             }
 
             if (deferContents && current?.Matches(point.Fingerprint) == true && checks[artifactsCheck].Status != CheckStatus.Fail)
