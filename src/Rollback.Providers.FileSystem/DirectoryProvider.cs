@@ -29,6 +29,9 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
     private const string CopyKeepsModesAndOwners = "ModesAndOwners";
     private const string CopyKeepsModesOnly = "Modes";
 
+    // How often the file system is asked to write what staging has written so far (see FileSystemFlush.Writeback).
+    private static readonly TimeSpan WritebackInterval = TimeSpan.FromMilliseconds(250);
+
     public string Kind => KindName;
 
     public string Description => "A plain application folder, restored by staging a copy beside it and swapping by rename.";
@@ -259,8 +262,18 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
             Status = Recorded(a),
         }).ToList();
         var files = new FileClone(context.Hashes);
-        var copied = FileTree.CopyItems(items, attempt.Staging, $"Staging {point.Id}", context.Reporter, context.Cancellation, files.CopyAndHash, FileClone.AppliesMetadata ? null : context.Hashes);
-        context.Reporter.Verbose($"Staged point {point.Id} in '{attempt.Staging}': {files.Describe()}.");
+        IReadOnlyList<ArtifactEntry> copied;
+        int flushes;
+        // The disk writes the copy while it goes on, not all of it after: the one flush before the switch (below) is what
+        // makes the staged tree durable, and it then waits for the last pages alone.
+        using (var writeback = FileSystemFlush.StartWriteback(Path.GetDirectoryName(attempt.Staging)!, WritebackInterval))
+        {
+            copied = FileTree.CopyItems(items, attempt.Staging, $"Staging {point.Id}", context.Reporter, context.Cancellation, files.CopyAndHash, FileClone.AppliesMetadata ? null : context.Hashes);
+            flushes = writeback.Flushes;
+        }
+
+        context.Reporter.Verbose($"Staged point {point.Id} in '{attempt.Staging}': {files.Describe()}" +
+            (flushes > 0 ? $", written to disk while staging ({flushes:N0} flushes of the file system)." : "."));
         TestPause.At(TestPause.Staging);
 
         // Each file as read while staging is proven against its manifest entry here (readiness proved the rest of the tree

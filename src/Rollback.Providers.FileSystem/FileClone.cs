@@ -18,7 +18,7 @@ namespace Rollback.Providers.FileSystem;
 /// and its hash is recorded for <see cref="HashReuse"/> by the descriptor's own statx, so no path is looked up again.
 /// Nothing is flushed file by file: <see cref="SyncFileSystem"/> makes the whole staged tree durable with one syncfs(2)
 /// before the switch, where an fsync per file would wait for the file system's journal 20,000 times (Windows, which has
-/// no such call, keeps the flush per file).
+/// no such call, keeps the flush per file); the disk writes while the copy goes on (<see cref="FileSystemFlush.Writeback"/>).
 /// </summary>
 internal sealed class FileClone
 {
@@ -94,7 +94,7 @@ internal sealed class FileClone
     }
 
     /// <summary>Makes everything written under <paramref name="path"/> durable: one syncfs(2) of its file system on Linux.</summary>
-    public static void SyncFileSystem(string path) => NativeFileSystemSync.Sync(path);
+    public static void SyncFileSystem(string path) => FileSystemFlush.Sync(path);
 
     private string CopyThroughDescriptors(FileTree.Item source, string destination, out long size)
     {
@@ -165,7 +165,7 @@ internal sealed class FileClone
             size += read;
         }
 
-        if (NativeFileSystemSync.PerFileFlushNeeded)
+        if (FileSystemFlush.PerFileFlushNeeded)
         {
             output.Flush(flushToDisk: true);
         }
@@ -188,7 +188,7 @@ internal sealed class FileClone
 
     private static int Open(string path, int flags, int mode)
     {
-        var descriptor = (int)Retry(() => UnixMethods.open(Utf8Z(path), flags, mode), path, "open");
+        var descriptor = (int)Retry(() => UnixMethods.open(NativeFileSystem.Utf8Z(path), flags, mode), path, "open");
         return descriptor;
     }
 
@@ -251,13 +251,6 @@ internal sealed class FileClone
         };
     }
 
-    private static byte[] Utf8Z(string path)
-    {
-        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(path) + 1];
-        System.Text.Encoding.UTF8.GetBytes(path, 0, path.Length, bytes, 0);
-        return bytes;
-    }
-
     private static class UnixMethods
     {
         [DllImport("libc", SetLastError = true)]
@@ -287,69 +280,5 @@ internal sealed class FileClone
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int close(int fd);
-    }
-}
-
-/// <summary>One flush of a whole file system (syncfs on Linux, sync elsewhere on Unix); Windows flushes file by file instead.</summary>
-internal static class NativeFileSystemSync
-{
-    public static bool PerFileFlushNeeded { get; } = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
-
-    public static void Sync(string path)
-    {
-        if (PerFileFlushNeeded)
-        {
-            return;
-        }
-
-        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
-        {
-            UnixMethods.sync();
-            return;
-        }
-
-        var fd = UnixMethods.open(Utf8Z(path), 0);
-        if (fd < 0)
-        {
-            throw new IOException($"Cannot open '{path}' to flush its file system (errno {Marshal.GetLastWin32Error()}).");
-        }
-
-        try
-        {
-            if (UnixMethods.syncfs(fd) != 0)
-            {
-                throw new IOException($"Cannot flush the file system of '{path}' to disk (errno {Marshal.GetLastWin32Error()}).");
-            }
-        }
-        finally
-        {
-            _ = UnixMethods.close(fd);
-        }
-    }
-
-    private static byte[] Utf8Z(string path)
-    {
-        var bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(path) + 1];
-        System.Text.Encoding.UTF8.GetBytes(path, 0, path.Length, bytes, 0);
-        return bytes;
-    }
-
-    private static class UnixMethods
-    {
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int open(byte[] path, int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int syncfs(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int close(int fd);
-
-        [DllImport("libc")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern void sync();
     }
 }

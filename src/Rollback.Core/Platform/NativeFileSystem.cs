@@ -606,8 +606,8 @@ public static class NativeFileSystem
         return UnixMethods.readlink(Utf8Z(path), buffer, (IntPtr)1).ToInt64() >= 0;
     }
 
-    // Paths cross into libc as NUL-terminated UTF-8 (netstandard2.0 has no LPUTF8Str marshalling).
-    private static byte[] Utf8Z(string path)
+    /// <summary>A path as it crosses into libc: NUL-terminated UTF-8 (netstandard2.0 has no LPUTF8Str marshalling).</summary>
+    internal static byte[] Utf8Z(string path)
     {
         var bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
         Encoding.UTF8.GetBytes(path, 0, path.Length, bytes, 0);
