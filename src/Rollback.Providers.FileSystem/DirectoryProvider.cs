@@ -30,7 +30,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
     private const string CopyKeepsModesOnly = "Modes";
 
     // How often the file system is asked to write what staging has written so far (see FileSystemFlush.Writeback).
-    private static readonly TimeSpan WritebackInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan WritebackInterval = TimeSpan.FromMilliseconds(100);
 
     public string Kind => KindName;
 
