@@ -130,9 +130,9 @@ internal sealed class FolderPointManifests : IPointManifests
     public IReadOnlyList<StoredManifest> ReadAll(string target, Func<string, string> pointDirectory) =>
         ListIds(target).Select(id => new StoredManifest(id, () => Read(target, id, pointDirectory(id)))).ToList();
 
-    public void Commit(string target, string id, string stagingDirectory, string pointDirectory, string manifestJson)
+    public void Commit(string target, string id, string stagingDirectory, string pointDirectory, byte[] manifestUtf8)
     {
-        AtomicFile.WriteAllText(Path.Combine(stagingDirectory, PointStore.ManifestFileName), manifestJson);
+        AtomicFile.WriteAllBytes(Path.Combine(stagingDirectory, PointStore.ManifestFileName), manifestUtf8);
         Directory.Move(stagingDirectory, pointDirectory);
     }
 

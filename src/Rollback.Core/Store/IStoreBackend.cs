@@ -67,8 +67,11 @@ public interface IPointManifests
     /// </summary>
     IReadOnlyList<StoredManifest> ReadAll(string target, Func<string, string> pointDirectory);
 
-    /// <summary>Keeps a committed point: the staging folder becomes <paramref name="pointDirectory"/> and the manifest is kept, both or neither.</summary>
-    void Commit(string target, string id, string stagingDirectory, string pointDirectory, string manifestJson);
+    /// <summary>
+    /// Keeps a committed point: the staging folder becomes <paramref name="pointDirectory"/> and the manifest (JSON as UTF-8
+    /// bytes, as it is read back) is kept, both or neither.
+    /// </summary>
+    void Commit(string target, string id, string stagingDirectory, string pointDirectory, byte[] manifestUtf8);
 
     /// <summary>Forgets the point's manifest before its folder goes, so a half-deleted point is never listed.</summary>
     void Remove(string target, string id);

@@ -127,7 +127,7 @@ public sealed class PointStore
         point = point with { StoredObjects = stored };
         try
         {
-            _store.Backend.Manifests.Commit(point.Target, point.Id, stagingDirectory, final, JsonSerializer.Serialize(point, StoreJson.Indented));
+            _store.Backend.Manifests.Commit(point.Target, point.Id, stagingDirectory, final, JsonSerializer.SerializeToUtf8Bytes(point, StoreJson.Indented));
         }
         catch when (stored is not null)
         {

@@ -42,7 +42,7 @@ internal sealed class PostgreSqlPointManifests : IPointManifests
         return manifests;
     });
 
-    public void Commit(string target, string id, string stagingDirectory, string pointDirectory, string manifestJson)
+    public void Commit(string target, string id, string stagingDirectory, string pointDirectory, byte[] manifestUtf8)
     {
         Directory.Move(stagingDirectory, pointDirectory);
         try
@@ -50,7 +50,7 @@ internal sealed class PostgreSqlPointManifests : IPointManifests
             _database.Run("keep the point's manifest", connection =>
             {
                 StoreDatabase.Execute(connection, "INSERT INTO rollback_store.points (target_key, id, target, manifest) VALUES (@key, @id, @target, @manifest)", null,
-                    ("key", target.ToLowerInvariant()), ("id", id), ("target", target), ("manifest", manifestJson));
+                    ("key", target.ToLowerInvariant()), ("id", id), ("target", target), ("manifest", Encoding.UTF8.GetString(manifestUtf8)));
                 return 1;
             });
         }
