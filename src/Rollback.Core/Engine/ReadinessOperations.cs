@@ -73,55 +73,46 @@ public sealed class ReadinessOperations : EnginePart
     internal ReadinessReport Check(RollbackTarget target, IRollbackProvider provider, string pointId, TimeSpan? maxPointAge, bool lockHeldByCaller, CancellationToken cancellation, HashReuse? hashes = null, bool stagingVerifies = false)
     {
         var checks = new List<CheckResult>();
-        RollbackPoint? point = null;
         TargetState? current = null;
+
+        // The point and the live target are read independently: the point (its manifest, its artifacts fetched, its tree
+        // proven) on another thread, the target on this one, where what describing it reports is shown as it happens. A
+        // point that does not exist stops the target's read, which then counts for nothing.
+        using var pointMissing = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var context = Engine.Operation(pointMissing.Token, hashes);
+        var pointReports = new DeferredReporter();
+        var pointSide = Task.Run(() => ReadPoint(target, provider, pointId, stagingVerifies, context.Listings, pointReports, pointMissing, cancellation), CancellationToken.None);
+        RollbackException? unreachable = null;
+        PointSide side;
         try
         {
-            point = Engine.Store.Points.Get(target.Name, pointId);
-            checks.Add(CheckResult.Pass("PointExists", $"Point {point.Id} ({point.Version}, captured {point.CreatedAt:u} by {point.CreatedBy})."));
+            current = EngineServices.Describe(target, provider, context);
         }
         catch (RollbackException ex)
         {
-            checks.Add(CheckResult.Fail("PointExists", ex.ErrorId, ex.Message));
+            unreachable = ex;
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            // Stopped because the point does not exist (see ReadPoint): that is the check that fails.
+        }
+        finally
+        {
+            // Joined even when describing failed, so nothing runs on after this check; a bug in it surfaces as itself.
+            side = pointReports.ForwardUntilDone(pointSide, Engine.Reporter);
         }
 
-        if (point is not null)
+        checks.Add(side.Exists);
+        var point = side.Point;
+        if (point is null)
         {
-            var deferContents = stagingVerifies && provider is ISwitchSafetyPointProvider staging && staging.VerifiesWhileStaging(point);
+            current = null;
+        }
+        else
+        {
             var artifactsCheck = checks.Count;
-            var context = Engine.Operation(cancellation, hashes);
-            // Artifacts kept in S3 are downloaded first (their recorded versions, each checked against its SHA-256): a
-            // missing or altered object fails the artifacts check as a changed file in a folder does, and the kind's own
-            // checks, which read the point's folder, are not run on a folder that is not there.
-            var unfetched = Guard(ArtifactsIntactCheck, () =>
-            {
-                Engine.Store.Points.Fetch(point, cancellation);
-                return CheckResult.Pass(ArtifactsIntactCheck, "fetched");
-            });
-            var fetched = unfetched.Status != CheckStatus.Fail;
-
-            // The point's tree and the live target are read independently: the tree is proven on another thread while the
-            // target is described on this one, and the kind's own checks (which may use the tree's listing) wait for both.
-            var treeReports = new DeferredReporter();
-            var tree = fetched ? Task.Run(() => ArtifactsIntact(target, provider, point, contents: !deferContents, cancellation, context.Listings, treeReports), CancellationToken.None) : null;
-            RollbackException? unreachable = null;
-            try
-            {
-                current = EngineServices.Describe(target, provider, context);
-            }
-            catch (RollbackException ex)
-            {
-                unreachable = ex;
-            }
-            finally
-            {
-                // Joined even when describing failed, so nothing runs on after this check; a bug in it surfaces as itself.
-                var intact = tree?.GetAwaiter().GetResult();
-                treeReports.ForwardTo(Engine.Reporter);
-                checks.Add(intact ?? unfetched);
-            }
-
-            if (unreachable is null && fetched)
+            checks.Add(side.Artifacts!);
+            if (unreachable is null && side.Fetched)
             {
                 try
                 {
@@ -138,7 +129,7 @@ public sealed class ReadinessOperations : EnginePart
                 checks.Add(CheckResult.Fail("TargetReachable", unreachable.ErrorId, unreachable.Message));
             }
 
-            if (deferContents && current?.Matches(point.Fingerprint) == true && checks[artifactsCheck].Status != CheckStatus.Fail)
+            if (side.DeferContents && current?.Matches(point.Fingerprint) == true && checks[artifactsCheck].Status != CheckStatus.Fail)
             {
                 // Already at the point: nothing will be staged, so the files are read here, as Test-RollbackReadiness reads them.
                 checks[artifactsCheck] = ArtifactsIntact(target, provider, point, contents: true, cancellation);
@@ -177,6 +168,43 @@ public sealed class ReadinessOperations : EnginePart
             CheckedAt = Engine.Now,
         };
     }
+
+    /// <summary>
+    /// Readiness's side of the point, run beside the target's read: the point itself (a point that cannot be read cancels
+    /// <paramref name="pointMissing"/>, which stops the target's read), its artifacts fetched where they are kept elsewhere,
+    /// and its tree proven against its manifest, with its files' contents unless staging proves them (<paramref name="stagingVerifies"/>).
+    /// </summary>
+    private PointSide ReadPoint(RollbackTarget target, IRollbackProvider provider, string pointId, bool stagingVerifies, TreeListings listings, IRollbackReporter reporter, CancellationTokenSource pointMissing, CancellationToken cancellation)
+    {
+        RollbackPoint point;
+        try
+        {
+            point = Engine.Store.Points.Get(target.Name, pointId);
+        }
+        catch (RollbackException ex)
+        {
+            pointMissing.Cancel();
+            return new PointSide(null, CheckResult.Fail("PointExists", ex.ErrorId, ex.Message), null, Fetched: false, DeferContents: false);
+        }
+
+        var exists = CheckResult.Pass("PointExists", $"Point {point.Id} ({point.Version}, captured {point.CreatedAt:u} by {point.CreatedBy}).");
+        var deferContents = stagingVerifies && provider is ISwitchSafetyPointProvider staging && staging.VerifiesWhileStaging(point);
+
+        // Artifacts kept in S3 are downloaded first (their recorded versions, each checked against its SHA-256): a missing or
+        // altered object fails the artifacts check as a changed file in a folder does, and the kind's own checks, which read
+        // the point's folder, are not run on a folder that is not there.
+        var unfetched = Guard(ArtifactsIntactCheck, () =>
+        {
+            Engine.Store.Points.Fetch(point, cancellation);
+            return CheckResult.Pass(ArtifactsIntactCheck, "fetched");
+        });
+        return unfetched.Status == CheckStatus.Fail
+            ? new PointSide(point, exists, unfetched, Fetched: false, deferContents)
+            : new PointSide(point, exists, ArtifactsIntact(target, provider, point, contents: !deferContents, cancellation, listings, reporter), Fetched: true, deferContents);
+    }
+
+    /// <summary>What readiness found of the point: whether it exists, its artifacts check (null without a point), whether they were fetched, and whether staging proves their contents.</summary>
+    private sealed record PointSide(RollbackPoint? Point, CheckResult Exists, CheckResult? Artifacts, bool Fetched, bool DeferContents);
 
     /// <summary>The point's artifacts against their manifest: the whole tree, and with <paramref name="contents"/> every file's SHA-256.</summary>
     /// <remarks>The tree's listing is left in <paramref name="listings"/> for the kind's own check of the same tree (its modes and owners).</remarks>
