@@ -259,11 +259,10 @@ public sealed class RollbackOperations : EnginePart
 
             try
             {
-                return readBack.GetAwaiter().GetResult();
+                return readBackReports.ForwardUntilDone(readBack, Engine.Reporter);
             }
             finally
             {
-                readBackReports.ForwardTo(Engine.Reporter);
                 readBack = null;
             }
         }
