@@ -244,8 +244,9 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
     }
 
     /// <summary>
-    /// Copies (or clones) the point's entries into the attempt's staging folder, hashing as it writes, gives them their
-    /// modes and owners, flushes the file system once, and names the folder by its identity. Returns that name.
+    /// Copies (or clones) the point's entries into the attempt's staging folder, hashing as it writes (and with the disk
+    /// writing behind it), gives them their modes and owners, flushes the file system once, and names the folder by its
+    /// identity. Returns that name.
     /// </summary>
     private static string Stage(RollbackPoint point, AttemptFolders attempt, RestoreContext context)
     {
