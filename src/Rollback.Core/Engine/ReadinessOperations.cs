@@ -92,7 +92,7 @@ public sealed class ReadinessOperations : EnginePart
         {
             unreachable = ex;
         }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (pointMissing.IsCancellationRequested && !cancellation.IsCancellationRequested)
         {
             // Stopped because the point does not exist (see ReadPoint): that is the check that fails.
         }
