@@ -53,7 +53,7 @@ internal static class HashCacheBenchmark
 
         var samples = new List<(TimeSpan[] Phases, long Allocated, TimeSpan[] Cpu)>();
         var floor = new List<TimeSpan>();
-        var loads = new List<string> { LoadAverage() };
+        var loads = new List<string> { DirectoryBenchmark.LoadAverage() };
         var floorFile = Path.Combine(scratch.Path, "floor");
         for (var run = 0; run < WarmUps + Runs; run++)
         {
@@ -103,7 +103,7 @@ internal static class HashCacheBenchmark
             var bytes = File.ReadAllBytes(cacheFile);
             File.WriteAllBytes(floorFile, bytes);
             floor.Add(watch.Elapsed);
-            loads.Add(LoadAverage());
+            loads.Add(DirectoryBenchmark.LoadAverage());
         }
 
         Console.WriteLine();
@@ -113,10 +113,6 @@ internal static class HashCacheBenchmark
 
     /// <summary>What each phase took: the differences between the marks before and after it.</summary>
     private static TimeSpan[] Steps(TimeSpan[] marks) => marks.Skip(1).Zip(marks, (after, before) => after - before).ToArray();
-
-    /// <summary>The 1-minute load average (/proc/loadavg), or "unknown" where there is none.</summary>
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
     private static string Text(Options options, string root, long cacheBytes, List<(TimeSpan[] Phases, long Allocated, TimeSpan[] Cpu)> samples, List<TimeSpan> floor, List<string> loads)
     {
@@ -139,7 +135,7 @@ internal static class HashCacheBenchmark
 
         static TimeSpan Sum(TimeSpan[] phases) => phases.Aggregate(TimeSpan.Zero, (sum, t) => sum + t);
         Line($"  {"whole",-40} {Stats.Format(Sum(samples[0].Phases)),12} {Stats.Format(total),12}   {Stats.Format(Sum(samples[0].Cpu)),10} {Stats.Format(Stats.Median(warm.Select(s => Sum(s.Cpu)))),10}");
-        Line($"  {"allocated",-40} {Megabytes(samples[0].Allocated),12} {Megabytes(warm.Select(s => s.Allocated).OrderBy(a => a).ElementAt(warm.Count / 2)),12}");
+        Line($"  {"allocated",-40} {Megabytes(samples[0].Allocated),12} {Megabytes(Stats.Median(warm.Select(s => s.Allocated))),12}");
         Line($"  I/O floor, ReadAllBytes + WriteAllBytes of {cacheBytes:N0} bytes: {Stats.Format(io)}; RATIO whole / floor: {(total.TotalSeconds / Math.Max(io.TotalSeconds, 1e-6)).ToString("0.0", CultureInfo.InvariantCulture)}x");
         return text.ToString();
     }

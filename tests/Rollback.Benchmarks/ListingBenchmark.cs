@@ -80,7 +80,7 @@ internal static class ListingBenchmark
         var ratio = Stats.Median(scans).TotalSeconds / Stats.Median(finds).TotalSeconds;
         var ratios = scans.Zip(finds, (s, f) => (s.TotalSeconds / f.TotalSeconds).ToString("0.00", CultureInfo.InvariantCulture) + "x");
         Console.WriteLine($"  RATIO Scan / find: {ratio.ToString("0.00", CultureInfo.InvariantCulture)}x (each pair: {string.Join(", ", ratios)})");
-        var bytesPerScan = allocated.OrderBy(b => b).ElementAt(allocated.Count / 2);
+        var bytesPerScan = Stats.Median(allocated);
         Console.WriteLine($"  allocated by one Scan: {bytesPerScan / 1048576.0:0.00} MiB ({bytesPerScan / Math.Max(1, entries):N0} bytes per entry)");
         return 0;
     }

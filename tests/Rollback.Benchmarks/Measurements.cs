@@ -427,6 +427,9 @@ internal static class Stats
         return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
+    /// <summary>The median of counts (bytes allocated), as <see cref="Median(IEnumerable{TimeSpan})"/>.</summary>
+    public static long Median(IEnumerable<long> values) => Median(values.Select(TimeSpan.FromTicks)).Ticks;
+
     public static string Format(TimeSpan value) =>
         value.TotalSeconds >= 1 ? value.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + " s"
         : value.TotalMilliseconds >= 1 ? value.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture) + " ms"

@@ -302,10 +302,10 @@ public static class FileTree
 
         private static void Add(List<Place> places, Item item)
         {
-            places.Add(new Place(item, inside: false));
+            places.Add(new Place(item, Inside: false));
             if (item.Type == DirectoryType)
             {
-                places.Add(new Place(item, inside: true));
+                places.Add(new Place(item, Inside: true));
             }
         }
 
@@ -319,18 +319,7 @@ public static class FileTree
     }
 
     /// <summary>Where an entry sorts among its folder's (its relative path), or where what a folder holds does (its relative path and '/').</summary>
-    private readonly struct Place
-    {
-        public Place(Item item, bool inside)
-        {
-            Item = item;
-            Inside = inside;
-        }
-
-        public Item Item { get; }
-
-        public bool Inside { get; }
-    }
+    private readonly record struct Place(Item Item, bool Inside);
 
     /// <summary>The ordinal order of places' keys: a relative path, with a '/' after it for <see cref="Place.Inside"/>.</summary>
     private sealed class PlaceOrder : IComparer<Place>

@@ -59,7 +59,6 @@ public sealed class HashCache
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes(FormatLine + "\n");
     private static readonly char[] LineBreaks = { '\n', '\r' };
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-    private static readonly char[] HexDigits = "0123456789abcdef".ToCharArray();
 
     private readonly (uint Major, uint Minor) _device;
 
@@ -418,7 +417,7 @@ public sealed class HashCache
                 BinaryPrimitives.ReadInt64LittleEndian(record.Slice(HashBytes + 16)),
                 BinaryPrimitives.ReadInt64LittleEndian(record.Slice(HashBytes + 24)));
             paths[i] = path;
-            entries[i] = new Entry(key, ToHex(record.Slice(0, HashBytes), hex));
+            entries[i] = new Entry(key, Checksums.ToHex(record.Slice(0, HashBytes), hex));
             position += RecordBytes + pathLength;
         }
 
@@ -443,18 +442,6 @@ public sealed class HashCache
         text = data.AsSpan(position + sizeof(ushort), length);
         position += sizeof(ushort) + length;
         return true;
-    }
-
-    /// <summary>Lowercase hex of <paramref name="bytes"/>, through <paramref name="buffer"/> (reused): the form every SHA-256 of the engine takes.</summary>
-    private static string ToHex(ReadOnlySpan<byte> bytes, char[] buffer)
-    {
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            buffer[2 * i] = HexDigits[bytes[i] >> 4];
-            buffer[(2 * i) + 1] = HexDigits[bytes[i] & 0xF];
-        }
-
-        return new string(buffer, 0, 2 * bytes.Length);
     }
 
     /// <summary>The value of a lowercase hex digit, or -1.</summary>

@@ -98,15 +98,18 @@ public static class Checksums
         return ToHex(sha.Hash!);
     }
 
-    public static string ToHex(byte[] bytes)
+    /// <summary>Lowercase hex of <paramref name="bytes"/>: the form every SHA-256 of the engine takes.</summary>
+    public static string ToHex(byte[] bytes) => ToHex(bytes, new char[bytes.Length * 2]);
+
+    /// <summary>As <see cref="ToHex(byte[])"/>, through <paramref name="buffer"/> (at least twice as long): reused by a caller that converts thousands.</summary>
+    internal static string ToHex(ReadOnlySpan<byte> bytes, char[] buffer)
     {
-        var text = new char[bytes.Length * 2];
         for (var i = 0; i < bytes.Length; i++)
         {
-            text[2 * i] = HexDigits[bytes[i] >> 4];
-            text[(2 * i) + 1] = HexDigits[bytes[i] & 0xF];
+            buffer[2 * i] = HexDigits[bytes[i] >> 4];
+            buffer[(2 * i) + 1] = HexDigits[bytes[i] & 0xF];
         }
 
-        return new string(text);
+        return new string(buffer, 0, 2 * bytes.Length);
     }
 }
