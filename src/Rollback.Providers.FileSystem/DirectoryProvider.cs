@@ -262,7 +262,16 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
             Type = a.Type,
             Status = Recorded(a),
         }).ToList();
-        var files = new FileClone(context.Hashes);
+        // The staging folder is this account's alone (0700) until it is complete, and gets its recorded mode just before the
+        // flush: nobody else can reach a copy half made, so each file is created with its recorded permission bits rather than
+        // user-only and changed afterwards. Only where the point records the folder's own mode, which then replaces the 0700.
+        var privateStaging = FileSystemChecks.RecordsFolderMode(point.Metadata) && FileTree.HasMetadata(point.Artifacts) && NativeFileSystem.CanStat;
+        if (privateStaging)
+        {
+            NativeFileSystem.CreatePrivateDirectory(attempt.Staging);
+        }
+
+        var files = new FileClone(context.Hashes, privateStaging);
         IReadOnlyList<ArtifactEntry> copied;
         int flushes;
         // The disk writes the copy while it goes on, not all of it after: the one flush before the switch (below) is what

@@ -14,8 +14,9 @@ namespace Rollback.Providers.FileSystem;
 /// files (the FICLONE ioctl: XFS, Btrfs, bcachefs) and copied where it cannot (ext4, tmpfs, another file system), and is
 /// hashed in the same pass: a clone is hashed by reading its source once, a copy while its bytes go through. On Linux the
 /// copy goes through the two descriptors alone: the source is opened without following a link, the copy is created
-/// user-only and given its recorded owner and mode through its descriptor (fchown, then fchmod, as chown clears setuid),
-/// and its hash is recorded for <see cref="HashReuse"/> by the descriptor's own statx, so no path is looked up again.
+/// user-only (or, in a folder only this account may enter, with its recorded permission bits) and given its recorded
+/// owner and mode through its descriptor where they differ (fchown, then fchmod, as chown clears setuid), and its hash is
+/// recorded for <see cref="HashReuse"/> by the descriptor's own statx, so no path is looked up again.
 /// Nothing is flushed file by file: <see cref="SyncFileSystem"/> makes the whole staged tree durable with one syncfs(2)
 /// before the switch, where an fsync per file would wait for the file system's journal 20,000 times (Windows, which has
 /// no such call, keeps the flush per file); the disk writes while the copy goes on (<see cref="FileSystemFlush.Writeback"/>).
@@ -35,6 +36,7 @@ internal sealed class FileClone
     private const int NotPermitted = 1;
     private const int UserOnly = 0x180; // 0600: a copy is nobody else's until it has its recorded mode
     private const int Default = 0x1B6; // 0666 less the umask, as a copy of a point without recorded modes always got
+    private const int Permissions = 0x1FF; // 0777: setuid, setgid and sticky are given after the owner, never at creation
 
     // _IOW(0x94, 9, int): "make the destination share the source's extents".
     private static readonly UIntPtr Ficlone = (UIntPtr)0x40049409u;
@@ -49,6 +51,7 @@ internal sealed class FileClone
     private static IncrementalHash? _sha;
 
     private readonly HashReuse? _hashes;
+    private readonly bool _privateDestination;
     private int _cloned;
     private int _copied;
     private int _ownersRefused;
@@ -57,7 +60,15 @@ internal sealed class FileClone
     private volatile bool _cloneRefused = !Linux;
 
     /// <param name="hashes">Where each copy's hash is recorded, keyed as written (with its recorded mode and owner).</param>
-    public FileClone(HashReuse? hashes = null) => _hashes = hashes;
+    /// <param name="privateDestination">
+    /// Whether the copies are made in a folder only this account may enter until it is complete: each is then created with
+    /// its recorded permission bits, not user-only, so a copy whose owner is already the recorded one needs no change at all.
+    /// </param>
+    public FileClone(HashReuse? hashes = null, bool privateDestination = false)
+    {
+        _hashes = hashes;
+        _privateDestination = privateDestination;
+    }
 
     public int Cloned => _cloned;
 
@@ -104,7 +115,7 @@ internal sealed class FileClone
         var input = Open(source.FullPath, ReadOnly | NoFollow | CloseOnExec, 0);
         try
         {
-            var output = Open(destination, WriteOnly | Create | Exclusive | NoFollow | CloseOnExec, status is null ? Default : UserOnly);
+            var output = Open(destination, WriteOnly | Create | Exclusive | NoFollow | CloseOnExec, status is null ? Default : _privateDestination ? status.Mode & Permissions : UserOnly);
             try
             {
                 var cloned = !_cloneRefused && Clone(output, input);
@@ -122,18 +133,7 @@ internal sealed class FileClone
                 }
 
                 var hash = Checksums.ToHex(sha.GetHashAndReset());
-                if (status is not null)
-                {
-                    if (UnixMethods.fchown(output, status.Owner, status.Group) != 0)
-                    {
-                        Check(Marshal.GetLastWin32Error() == NotPermitted, destination, "give to its recorded owner");
-                        Interlocked.Increment(ref _ownersRefused);
-                    }
-
-                    Check(UnixMethods.fchmod(output, status.Mode) == 0, destination, "set the recorded mode of");
-                }
-
-                _hashes?.Record(NativeFileSystem.ChangeKey(output), hash);
+                _hashes?.Record(status is null ? NativeFileSystem.ChangeKey(output) : GiveRecorded(output, status, destination), hash);
                 Interlocked.Increment(ref cloned ? ref _cloned : ref _copied);
                 return hash;
             }
@@ -146,6 +146,31 @@ internal sealed class FileClone
         {
             _ = UnixMethods.close(input);
         }
+    }
+
+    /// <summary>
+    /// Gives the copy open as <paramref name="output"/> the owner and mode <paramref name="recorded"/> says, changing only what
+    /// differs (each change is a journaled write of the inode; a copy made by the account its point records already has its
+    /// owner, and one made in a private folder its permission bits): owner first, then mode, as chown clears setuid and
+    /// setgid. Returns the copy's change key as it now stands.
+    /// </summary>
+    private FileChangeKey? GiveRecorded(int output, UnixFileStatus recorded, string destination)
+    {
+        var made = NativeFileSystem.Status(output);
+        var chown = made is null || made.Owner != recorded.Owner || made.Group != recorded.Group;
+        if (!chown && made!.Mode == recorded.Mode)
+        {
+            return made.ChangeKey;
+        }
+
+        if (chown && UnixMethods.fchown(output, recorded.Owner, recorded.Group) != 0)
+        {
+            Check(Marshal.GetLastWin32Error() == NotPermitted, destination, "give to its recorded owner");
+            Interlocked.Increment(ref _ownersRefused);
+        }
+
+        Check(UnixMethods.fchmod(output, recorded.Mode) == 0, destination, "set the recorded mode of");
+        return NativeFileSystem.ChangeKey(output);
     }
 
     private string CopyThroughStreams(string source, string destination, out long size)

@@ -74,6 +74,10 @@ internal static class FileSystemChecks
         return values.Count == 0 ? string.Empty : "\n.\0" + string.Join("\0", values);
     }
 
+    /// <summary>Whether <paramref name="metadata"/> records the captured folder's own mode (points captured on Linux since modes were recorded).</summary>
+    public static bool RecordsFolderMode(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue(FolderModeKey, out var mode) && NativeFileSystem.ParseMode(mode) is not null;
+
     /// <summary>Gives a staged folder the recorded mode and owner of the captured folder; false when the owner was not permitted.</summary>
     public static bool ApplyFolderMetadata(string folder, IReadOnlyDictionary<string, string> metadata)
     {

@@ -321,6 +321,40 @@ public sealed class FileTreeTests : IDisposable
         Assert.Equal(RollbackErrorId.ArtifactPathEscapes, ex.ErrorId);
     }
 
+    [SkippableFact]
+    public void ApplyOneLeavesAPathThatAlreadyHasItsModeAndOwnerUntouched()
+    {
+        Skip.IfNot(Providers.HostileTree.IsRoot, "the owner is compared as root sets it");
+        var folder = _temp["kept"];
+        Directory.CreateDirectory(folder);
+        NativeFileSystem.SetMode(folder, Convert.ToInt32("0755", 8));
+        var before = Providers.HostileTree.Output("stat", "-c", "%Z.%z", folder);
+        Thread.Sleep(20);
+
+        Assert.True(FileTree.ApplyOne(folder, "0755", 0, 0, isLink: false));
+
+        // Nothing was written: a chown or chmod, even to the same values, would have moved the change time.
+        Assert.Equal(before, Providers.HostileTree.Output("stat", "-c", "%Z.%z", folder));
+    }
+
+    [SkippableTheory]
+    [InlineData("0644", "0640", "0:0", "640 0:0")]
+    [InlineData("0755", "4755", "0:0", "4755 0:0")]
+    [InlineData("0755", "4755", "1234:2345", "4755 1234:2345")]
+    [InlineData("2770", "2770", "1234:2345", "2770 1234:2345")]
+    public void ApplyOneChangesWhatDiffersAndKeepsSpecialBitsAcrossAChangeOfOwner(string made, string mode, string owner, string expected)
+    {
+        Skip.IfNot(Providers.HostileTree.IsRoot, "giving a file away needs root");
+        var file = _temp.WriteFile("changed", "x");
+        NativeFileSystem.SetMode(file, Convert.ToInt32(made, 8));
+        var ids = owner.Split(':').Select(uint.Parse).ToArray();
+
+        Assert.True(FileTree.ApplyOne(file, mode, ids[0], ids[1], isLink: false));
+
+        // A chown clears setuid and setgid: the mode is given again after it, so the recorded bits stay.
+        Assert.Equal(expected, Providers.HostileTree.ModeAndOwner(file));
+    }
+
     [Fact]
     public void CancelledTokenStopsHashCopyAndVerify()
     {

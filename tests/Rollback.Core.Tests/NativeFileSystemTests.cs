@@ -240,4 +240,20 @@ public sealed class NativeFileSystemTests : IDisposable
         Assert.Null(NativeFileSystem.ParseMode("0758"));
         Assert.Null(NativeFileSystem.ParseMode("12345"));
     }
+
+    [SkippableFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void CreatePrivateDirectoryMakesAFolderForThisAccountAloneAndNeverReusesAPath()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "mkdir with a mode is the Unix call");
+        var folder = _temp["private"];
+
+        NativeFileSystem.CreatePrivateDirectory(folder);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        Assert.Throws<IOException>(() => NativeFileSystem.CreatePrivateDirectory(folder));
+        var file = _temp.WriteFile("taken", "x");
+        Assert.Throws<IOException>(() => NativeFileSystem.CreatePrivateDirectory(file));
+        Assert.Equal("x", File.ReadAllText(file));
+    }
 }

@@ -59,6 +59,13 @@ public sealed class DirectoryCrashTests : IDisposable
         var attemptId = Assert.Single(CrashRecoveryTests.History(_session, "site"), e => e.GetString("Action") == "Intent").GetString("AttemptId")!;
         var left = Directory.GetDirectories(Path.GetDirectoryName(_site)!, ".api.rollback-" + killed.ToString(CultureInfo.InvariantCulture) + "-" + attemptId + ".*");
         Assert.True(left.Length == 1, $"The kill at '{step}' left {left.Length} folders named for attempt {attemptId}.");
+        if (step == "staging")
+        {
+            // Until the staged copy is complete it is this account's alone: nobody else can reach a file half made.
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(left[0]));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(left[0], "config", "secret.key")));
+        }
+
         var rerun = _session.Run($"Invoke-Rollback -Target site -PointId {pointId} -Reason rerun -Confirm:$false");
         var result = rerun.One("RollbackResult");
 

@@ -504,12 +504,22 @@ public static class FileTree
         }
     }
 
-    /// <summary>Applies one recorded mode and owner to <paramref name="path"/>; false when the owner could not be set (not permitted).</summary>
+    /// <summary>
+    /// Applies one recorded mode and owner to <paramref name="path"/>, changing only what differs; false when the owner could
+    /// not be set (not permitted).
+    /// </summary>
+    /// <remarks>
+    /// It reads the path's status first (Linux): a change is a journaled write of the inode, a read is not, and most entries
+    /// of a staged tree already have the mode and owner they record (a folder made by root for a root-owned point). A
+    /// change of owner is followed by the mode again, as chown clears setuid and setgid.
+    /// </remarks>
     public static bool ApplyOne(string path, string? mode, uint? owner, uint? group, bool isLink)
     {
-        var ownerSet = owner is null || group is null || NativeFileSystem.TrySetOwner(path, owner.Value, group.Value);
+        var current = NativeFileSystem.Stat(path);
         var bits = NativeFileSystem.ParseMode(mode);
-        if (bits is not null && !isLink)
+        var chown = owner is not null && group is not null && (current is null || current.Owner != owner || current.Group != group);
+        var ownerSet = !chown || NativeFileSystem.TrySetOwner(path, owner!.Value, group!.Value);
+        if (bits is not null && !isLink && (chown || current is null || current.Mode != bits))
         {
             NativeFileSystem.SetMode(path, bits.Value);
         }

@@ -429,10 +429,18 @@ public static class NativeFileSystem
     /// <see cref="ChangeKey(string)"/> of the file open as <paramref name="descriptor"/> (statx with AT_EMPTY_PATH): no path
     /// is looked up again, so a file just written through it is keyed as written. Linux only; null where it cannot say.
     /// </summary>
-    internal static FileChangeKey? ChangeKey(int descriptor)
+    internal static FileChangeKey? ChangeKey(int descriptor) => ChangeKeyOf(StatxOf(descriptor));
+
+    /// <summary>
+    /// <see cref="Stat"/> of the file open as <paramref name="descriptor"/>: its kind, mode, owner, size and change key from one
+    /// statx, no path looked up. Linux only; null where it cannot say.
+    /// </summary>
+    internal static UnixFileStatus? Status(int descriptor) => StatusOf(StatxOf(descriptor));
+
+    private static byte[]? StatxOf(int descriptor)
     {
         var buffer = _statx ??= new byte[StatxSize];
-        return UnixMethods.statx(descriptor, EmptyPath, AtEmptyPath | AtSymlinkNoFollow, StatxBasicStats, buffer) == 0 ? ChangeKeyOf(buffer) : null;
+        return UnixMethods.statx(descriptor, EmptyPath, AtEmptyPath | AtSymlinkNoFollow, StatxBasicStats, buffer) == 0 ? buffer : null;
     }
 
     [MethodImpl(CompileHints.AggressiveOptimization)]
@@ -580,6 +588,25 @@ public static class NativeFileSystem
     /// Sets the Unix permission bits of <paramref name="path"/> (chmod(2), which acts on a link's target, so callers pass
     /// no links) and says whether it could. Nothing on Windows, where permissions are ACLs inherited from the parent.
     /// </summary>
+    /// <summary>
+    /// Creates the folder <paramref name="path"/> for this account alone (mode 0700, whatever the umask) in one step: an
+    /// existing path of any kind is an IOException, never reused. Unix only.
+    /// </summary>
+    public static void CreatePrivateDirectory(string path)
+    {
+        const int UserOnly = 0x1C0; // 0700
+        if (UnixMethods.mkdir(Utf8Z(path), UserOnly) != 0)
+        {
+            throw UnixError($"Cannot create the folder '{path}'");
+        }
+
+        // mkdir's mode is cut by the umask (0700 with any usual one); chmod is not, so the owner surely has all three bits.
+        if (UnixMethods.chmod(Utf8Z(path), UserOnly) != 0)
+        {
+            throw UnixError($"Cannot make the folder '{path}' this account's alone");
+        }
+    }
+
     public static bool RestrictPermissions(string path, int mode) =>
         IsWindows || UnixMethods.chmod(Utf8Z(path), mode) == 0;
 
@@ -633,6 +660,10 @@ public static class NativeFileSystem
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int chmod(byte[] path, int mode);
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int mkdir(byte[] path, int mode);
 
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -24,7 +24,7 @@ public sealed class MetadataTests : IDisposable
         var data = new TheoryData<string, string>();
         foreach (var shape in new[] { HostileTree.Directory, HostileTree.ReleaseCopy })
         {
-            foreach (var arrange in new[] { "ExecutableScript", "PrivateSecret", "SetgidFolder", "Owner", "EmptyFolder", "Link", "PrivateFolderItself" })
+            foreach (var arrange in new[] { "ExecutableScript", "PrivateSecret", "SetgidFolder", "Owner", "EmptyFolder", "Link", "PrivateFolderItself", "SetuidProgramOfAnotherOwner", "SetuidRootProgram", "GroupWritableFile" })
             {
                 data.Add(shape, arrange);
             }
@@ -169,6 +169,17 @@ public sealed class MetadataTests : IDisposable
                 break;
             case "PrivateFolderItself":
                 HostileTree.Run("chmod", "0750", folder);
+                break;
+            case "SetuidProgramOfAnotherOwner":
+                HostileTree.Run("chown", "1234:2345", script);
+                HostileTree.Run("chmod", "4755", script);
+                break;
+            case "SetuidRootProgram":
+                HostileTree.Run("chmod", "4755", script);
+                break;
+            case "GroupWritableFile":
+                // More than the umask lets a new file have: the copy is made without it and given it afterwards.
+                HostileTree.Run("chmod", "0664", secret);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(arrange), arrange, "Unknown case.");
