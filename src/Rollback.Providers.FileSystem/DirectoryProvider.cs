@@ -271,7 +271,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
             NativeFileSystem.CreatePrivateDirectory(attempt.Staging);
         }
 
-        var files = new FileClone(context.Hashes, privateStaging);
+        using var files = new FileClone(context.Hashes, privateStaging);
         IReadOnlyList<ArtifactEntry> copied;
         int flushes;
         // The disk writes the copy while it goes on, not all of it after: the one flush before the switch (below) is what

@@ -21,16 +21,15 @@ namespace Rollback.Providers.FileSystem;
 /// before the switch, where an fsync per file would wait for the file system's journal 20,000 times (Windows, which has
 /// no such call, keeps the flush per file); the disk writes while the copy goes on (<see cref="FileSystemFlush.Writeback"/>).
 /// </summary>
-internal sealed class FileClone
+internal sealed class FileClone : IDisposable
 {
     private const int BufferSize = 1 << 18;
 
-    // open(2) flags and errno values of Linux (the same on every architecture .NET runs on there).
+    // open(2) flags and errno values of Linux: the same on every architecture .NET runs on there, but O_NOFOLLOW (below).
     private const int ReadOnly = 0x0;
     private const int WriteOnly = 0x1;
     private const int Create = 0x40;
     private const int Exclusive = 0x80;
-    private const int NoFollow = 0x20000;
     private const int CloseOnExec = 0x80000;
     private const int Interrupted = 4;
     private const int NotPermitted = 1;
@@ -43,6 +42,9 @@ internal sealed class FileClone
 
     private static readonly bool Linux = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
 
+    // O_NOFOLLOW is 0x8000 on ARM, 0x20000 on x86 and the generic Linux ABI.
+    private static readonly int NoFollow = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
+
     // One buffer and one hash per worker thread, reused for every file: thousands of small files must not allocate one each.
     [ThreadStatic]
     private static byte[]? _buffer;
@@ -52,6 +54,11 @@ internal sealed class FileClone
 
     private readonly HashReuse? _hashes;
     private readonly bool _privateDestination;
+
+    // Each worker keeps open the folder it last read a file from and the one it last wrote a file into: a tree copied in
+    // path order changes folder about once per folder, so each file is opened by its name there instead of by a full path
+    // the kernel walks component by component (twice per file, 20,000 files). Closed by Dispose.
+    private readonly ThreadLocal<OpenFolders> _folders = new(() => new OpenFolders(), trackAllValues: true);
     private int _cloned;
     private int _copied;
     private int _ownersRefused;
@@ -104,6 +111,17 @@ internal sealed class FileClone
         }
     }
 
+    /// <summary>Closes the folders the workers kept open.</summary>
+    public void Dispose()
+    {
+        foreach (var folders in _folders.Values)
+        {
+            folders.Dispose();
+        }
+
+        _folders.Dispose();
+    }
+
     /// <summary>Makes everything written under <paramref name="path"/> durable: one syncfs(2) of its file system on Linux.</summary>
     public static void SyncFileSystem(string path) => FileSystemFlush.Sync(path);
 
@@ -112,10 +130,11 @@ internal sealed class FileClone
         var buffer = _buffer ??= new byte[BufferSize];
         var sha = _sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var status = source.Status;
-        var input = Open(source.FullPath, ReadOnly | NoFollow | CloseOnExec, 0);
+        var folders = _folders.Value!;
+        var input = Open(folders.Source, source.FullPath, ReadOnly | NoFollow | CloseOnExec, 0);
         try
         {
-            var output = Open(destination, WriteOnly | Create | Exclusive | NoFollow | CloseOnExec, status is null ? Default : _privateDestination ? status.Mode & Permissions : UserOnly);
+            var output = Open(folders.Destination, destination, WriteOnly | Create | Exclusive | NoFollow | CloseOnExec, status is null ? Default : _privateDestination ? status.Mode & Permissions : UserOnly);
             try
             {
                 var cloned = !_cloneRefused && Clone(output, input);
@@ -211,10 +230,11 @@ internal sealed class FileClone
         return false;
     }
 
-    private static int Open(string path, int flags, int mode)
+    /// <summary>Opens <paramref name="path"/> by its name in its folder, which <paramref name="folder"/> keeps open (by its full path where the folder cannot be opened).</summary>
+    private static int Open(FolderCursor folder, string path, int flags, int mode)
     {
-        var descriptor = (int)Retry(() => UnixMethods.open(NativeFileSystem.Utf8Z(path), flags, mode), path, "open");
-        return descriptor;
+        var (descriptor, name) = folder.Of(path);
+        return (int)Retry(() => UnixMethods.openat(descriptor, NativeFileSystem.Utf8Z(name), flags, mode), path, "open");
     }
 
     private static void WriteAll(int output, byte[] buffer, int count, string path)
@@ -276,6 +296,54 @@ internal sealed class FileClone
         };
     }
 
+    /// <summary>The two folders one worker keeps open.</summary>
+    private sealed class OpenFolders : IDisposable
+    {
+        public FolderCursor Source { get; } = new();
+
+        public FolderCursor Destination { get; } = new();
+
+        public void Dispose()
+        {
+            Source.Dispose();
+            Destination.Dispose();
+        }
+    }
+
+    /// <summary>The one folder a worker last opened a file in on one side, kept open until a file of another folder comes.</summary>
+    private sealed class FolderCursor : IDisposable
+    {
+        private const int CurrentDirectory = -100; // AT_FDCWD: a name is then the full path itself
+        private string? _path;
+        private int _descriptor = -1;
+
+        /// <summary>A descriptor to open <paramref name="path"/> relative to, and the name to open there.</summary>
+        public (int Descriptor, string Name) Of(string path)
+        {
+            var slash = path.LastIndexOf('/');
+            if (slash <= 0)
+            {
+                return (CurrentDirectory, path);
+            }
+
+            if (_path is null || _path.Length != slash || string.CompareOrdinal(_path, 0, path, 0, slash) != 0)
+            {
+                Dispose();
+                _path = path.Substring(0, slash);
+                _descriptor = NativeFileSystem.OpenFolder(_path);
+            }
+
+            return _descriptor < 0 ? (CurrentDirectory, path) : (_descriptor, path.Substring(slash + 1));
+        }
+
+        public void Dispose()
+        {
+            NativeFileSystem.CloseFolder(_descriptor);
+            _descriptor = -1;
+            _path = null;
+        }
+    }
+
     private static class UnixMethods
     {
         [DllImport("libc", SetLastError = true)]
@@ -284,7 +352,7 @@ internal sealed class FileClone
 
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int open(byte[] path, int flags, int mode);
+        public static extern int openat(int folder, byte[] path, int flags, int mode);
 
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -41,6 +41,32 @@ public sealed class DirectoryTests : IDisposable
         Assert.Single(Directory.GetFileSystemEntries(Path.GetDirectoryName(_site)!));
     }
 
+    [SkippableFact]
+    public void ARollbackOfManyFoldersLeavesNothingOfTheTargetOrTheStoreOpen()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "/proc/self/fd says what this process holds open");
+        for (var i = 0; i < 40; i++)
+        {
+            Sandbox.WriteFile(Path.Combine(_site, "modules", $"m{i:D2}", "lib", "module.js"), $"module {i}");
+            Sandbox.WriteFile(Path.Combine(_site, "modules", $"m{i:D2}", "index.js"), $"index {i}");
+        }
+
+        var point = _sandbox.Engine.Points.Create("site", null);
+        var before = Sandbox.Snapshot(_site);
+        DeployBadBuild();
+
+        var result = _sandbox.Rollback("site", point.Id);
+
+        // The copy opens each file by its name in a folder it keeps open while it works there: every such folder is closed.
+        Assert.Equal(RollbackStatus.Succeeded, result.Status);
+        Assert.Equal(before, Sandbox.Snapshot(_site));
+        var open = Directory.GetFileSystemEntries("/proc/self/fd")
+            .Select(fd => { try { return new FileInfo(fd).LinkTarget; } catch (IOException) { return null; } })
+            .Where(target => target is not null && target.StartsWith(_sandbox.Root, StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(open);
+    }
+
     [Fact]
     public void SafetyPointKeepsTheFailedStateSoTheRollbackCanBeUndone()
     {
