@@ -52,6 +52,9 @@ internal sealed class FileClone : IDisposable
     [ThreadStatic]
     private static IncrementalHash? _sha;
 
+    [ThreadStatic]
+    private static char[]? _hex;
+
     private readonly HashReuse? _hashes;
     private readonly bool _privateDestination;
 
@@ -140,8 +143,14 @@ internal sealed class FileClone : IDisposable
                 var cloned = !_cloneRefused && Clone(output, input);
                 size = 0;
                 long read;
-                while ((read = Retry(() => UnixMethods.read(input, buffer, (IntPtr)buffer.Length).ToInt64(), source.FullPath, "read")) > 0)
+                while ((read = UnixMethods.read(input, buffer, (IntPtr)buffer.Length).ToInt64()) != 0)
                 {
+                    if (read < 0)
+                    {
+                        ThrowUnlessInterrupted(source.FullPath, "read");
+                        continue;
+                    }
+
                     sha.AppendData(buffer, 0, (int)read);
                     if (!cloned)
                     {
@@ -151,7 +160,7 @@ internal sealed class FileClone : IDisposable
                     size += read;
                 }
 
-                var hash = Checksums.ToHex(sha.GetHashAndReset());
+                var hash = Checksums.ToHex(sha.GetHashAndReset(), _hex ??= new char[64]);
                 _hashes?.Record(status is null ? NativeFileSystem.ChangeKey(output) : GiveRecorded(output, status, destination), hash);
                 Interlocked.Increment(ref cloned ? ref _cloned : ref _copied);
                 return hash;
@@ -234,7 +243,14 @@ internal sealed class FileClone : IDisposable
     private static int Open(FolderCursor folder, string path, int flags, int mode)
     {
         var (descriptor, name) = folder.Of(path);
-        return (int)Retry(() => UnixMethods.openat(descriptor, NativeFileSystem.Utf8Z(name), flags, mode), path, "open");
+        var utf8 = NativeFileSystem.Utf8Z(name);
+        int opened;
+        while ((opened = UnixMethods.openat(descriptor, utf8, flags, mode)) < 0)
+        {
+            ThrowUnlessInterrupted(path, "open");
+        }
+
+        return opened;
     }
 
     private static void WriteAll(int output, byte[] buffer, int count, string path)
@@ -243,7 +259,13 @@ internal sealed class FileClone : IDisposable
         while (offset < count)
         {
             var chunk = offset == 0 ? buffer : Slice(buffer, offset, count - offset);
-            var written = Retry(() => UnixMethods.write(output, chunk, (IntPtr)(count - offset)).ToInt64(), path, "write");
+            var written = UnixMethods.write(output, chunk, (IntPtr)(count - offset)).ToInt64();
+            if (written < 0)
+            {
+                ThrowUnlessInterrupted(path, "write");
+                continue;
+            }
+
             offset += (int)written;
         }
     }
@@ -255,22 +277,16 @@ internal sealed class FileClone : IDisposable
         return rest;
     }
 
-    /// <summary>Runs a system call again when a signal interrupted it; a failure is an IOException naming the path (a missing one a FileNotFoundException).</summary>
-    private static long Retry(Func<long> call, string path, string what)
+    /// <summary>
+    /// After a system call failed: returns when a signal interrupted it (the caller makes it again), else throws an
+    /// IOException naming the path (a missing one a FileNotFoundException). No delegate per call: this runs for every file.
+    /// </summary>
+    private static void ThrowUnlessInterrupted(string path, string what)
     {
-        while (true)
+        var errno = Marshal.GetLastWin32Error();
+        if (errno != Interrupted)
         {
-            var result = call();
-            if (result >= 0)
-            {
-                return result;
-            }
-
-            var errno = Marshal.GetLastWin32Error();
-            if (errno != Interrupted)
-            {
-                throw Failure(errno, path, what);
-            }
+            throw Failure(errno, path, what);
         }
     }
 

@@ -438,14 +438,7 @@ public static class FileTree
     {
         copyFile ??= (Item item, string copy, out long size) => Checksums.CopyAndHash(item.FullPath, copy, out size);
         Directory.CreateDirectory(destination);
-        var folders = items.Where(i => i.Type == DirectoryType).Select(i => Target(destination, i.RelativePath))
-            .Concat(items.Where(i => !i.IsSpecial).Select(i => Path.GetDirectoryName(Target(destination, i.RelativePath))!))
-            .Distinct(StringComparer.Ordinal);
-        foreach (var folder in folders)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            Directory.CreateDirectory(folder);
-        }
+        CreateFolders(items, destination, cancellation);
 
         foreach (var link in items.Where(i => i.LinkTarget is not null))
         {
@@ -472,6 +465,38 @@ public static class FileTree
             reporter,
             cancellation);
         return ToEntries(items, hashed);
+    }
+
+    /// <summary>
+    /// Creates every recorded folder (empty ones too) and every folder holding an item under <paramref name="destination"/>,
+    /// each once. A folder's relative path is compared with the one before it before any path is built: items come in path
+    /// order, so most share the folder of the one before (20,000 files, about 1,000 folders).
+    /// </summary>
+    private static void CreateFolders(IReadOnlyList<Item> items, string destination, CancellationToken cancellation)
+    {
+        var created = new HashSet<string>(StringComparer.Ordinal) { string.Empty };
+        var previous = string.Empty;
+        foreach (var item in items)
+        {
+            if (item.IsSpecial)
+            {
+                continue;
+            }
+
+            var path = item.RelativePath;
+            var length = item.Type == DirectoryType ? path.Length : Math.Max(path.LastIndexOf('/'), 0);
+            if (previous.Length == length && string.CompareOrdinal(previous, 0, path, 0, length) == 0)
+            {
+                continue;
+            }
+
+            previous = path.Substring(0, length);
+            if (created.Add(previous))
+            {
+                cancellation.ThrowIfCancellationRequested();
+                Directory.CreateDirectory(Target(destination, previous));
+            }
+        }
     }
 
     /// <summary>
