@@ -161,7 +161,9 @@ internal sealed class FileClone : IDisposable
                 }
 
                 var hash = Checksums.ToHex(sha.GetHashAndReset(), _hex ??= new char[64]);
-                _hashes?.Record(status is null ? NativeFileSystem.ChangeKey(output) : GiveRecorded(output, status, destination), hash);
+                // The recorded owner and mode are given whether or not the hash is kept for reuse.
+                var key = status is not null ? GiveRecorded(output, status, destination) : _hashes is null ? null : NativeFileSystem.ChangeKey(output);
+                _hashes?.Record(key, hash);
                 Interlocked.Increment(ref cloned ? ref _cloned : ref _copied);
                 return hash;
             }
