@@ -331,7 +331,6 @@ internal sealed class FileClone : IDisposable
     /// <summary>The one folder a worker last opened a file in on one side, kept open until a file of another folder comes.</summary>
     private sealed class FolderCursor : IDisposable
     {
-        private const int CurrentDirectory = -100; // AT_FDCWD: a name is then the full path itself
         private string? _path;
         private int _descriptor = -1;
 
@@ -341,7 +340,7 @@ internal sealed class FileClone : IDisposable
             var slash = path.LastIndexOf('/');
             if (slash <= 0)
             {
-                return (CurrentDirectory, path);
+                return (NativeFileSystem.AtFdCwd, path);
             }
 
             if (_path is null || _path.Length != slash || string.CompareOrdinal(_path, 0, path, 0, slash) != 0)
@@ -351,7 +350,7 @@ internal sealed class FileClone : IDisposable
                 _descriptor = NativeFileSystem.OpenFolder(_path);
             }
 
-            return _descriptor < 0 ? (CurrentDirectory, path) : (_descriptor, path.Substring(slash + 1));
+            return _descriptor < 0 ? (NativeFileSystem.AtFdCwd, path) : (_descriptor, path.Substring(slash + 1));
         }
 
         public void Dispose()

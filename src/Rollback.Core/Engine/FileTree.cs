@@ -540,11 +540,17 @@ public static class FileTree
     /// </remarks>
     public static bool ApplyOne(string path, string? mode, uint? owner, uint? group, bool isLink)
     {
+        var bits = isLink ? null : NativeFileSystem.ParseMode(mode);
+        var recordsOwner = owner is not null && group is not null;
+        if (bits is null && !recordsOwner)
+        {
+            return true;
+        }
+
         var current = NativeFileSystem.Stat(path);
-        var bits = NativeFileSystem.ParseMode(mode);
-        var chown = owner is not null && group is not null && (current is null || current.Owner != owner || current.Group != group);
+        var chown = recordsOwner && (current is null || current.Owner != owner || current.Group != group);
         var ownerSet = !chown || NativeFileSystem.TrySetOwner(path, owner!.Value, group!.Value);
-        if (bits is not null && !isLink && (chown || current is null || current.Mode != bits))
+        if (bits is not null && (chown || current is null || current.Mode != bits))
         {
             NativeFileSystem.SetMode(path, bits.Value);
         }

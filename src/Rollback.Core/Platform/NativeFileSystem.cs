@@ -16,7 +16,8 @@ namespace Rollback.Platform;
 /// </summary>
 public static class NativeFileSystem
 {
-    private const int AtFdCwd = -100;
+    /// <summary>AT_FDCWD: the folder argument of an *at call that makes its path the path itself.</summary>
+    internal const int AtFdCwd = -100;
     private const uint RenameExchange = 2;
     private const int MoveFileReplaceExisting = 0x1;
     private const int MoveFileWriteThrough = 0x8;
@@ -595,13 +596,14 @@ public static class NativeFileSystem
     public static void CreatePrivateDirectory(string path)
     {
         const int UserOnly = 0x1C0; // 0700
-        if (UnixMethods.mkdir(Utf8Z(path), UserOnly) != 0)
+        var utf8 = Utf8Z(path);
+        if (UnixMethods.mkdir(utf8, UserOnly) != 0)
         {
             throw UnixError($"Cannot create the folder '{path}'");
         }
 
         // mkdir's mode is cut by the umask (0700 with any usual one); chmod is not, so the owner surely has all three bits.
-        if (UnixMethods.chmod(Utf8Z(path), UserOnly) != 0)
+        if (UnixMethods.chmod(utf8, UserOnly) != 0)
         {
             throw UnixError($"Cannot make the folder '{path}' this account's alone");
         }
