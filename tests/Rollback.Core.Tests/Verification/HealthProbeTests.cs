@@ -307,11 +307,27 @@ public sealed class HealthProbeTests : IDisposable
     {
         // Real time end to end: a cancel from another thread ends the real back-off wait, not only the next attempt.
         _server.Respond(HealthAnswer.Unavailable());
-        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        using var cancellation = new CancellationTokenSource();
+
+        // Cancelled once the first request was answered (the probe is then in its one-minute wait), not on a timer: on a
+        // loaded machine a timer could fire before the first request, which would prove nothing about the wait.
+        var canceller = new Thread(() =>
+        {
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (_server.Requests.Count == 0 && DateTime.UtcNow < until)
+            {
+                Thread.Sleep(10);
+            }
+
+            Thread.Sleep(100);
+            cancellation.Cancel();
+        });
+        canceller.Start();
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
             _probe.Check(new HealthProbeOptions { Uri = _server.Uri(), Timeout = TimeSpan.FromMinutes(5), RetryInterval = TimeSpan.FromMinutes(1) },
                 new OperationContext(_reporter, TimeProvider.System, cancellation.Token)));
+        canceller.Join();
 
         Assert.Single(_server.Requests);
         Assert.Contains(_reporter.Progress, p => p.ActivityId == ProgressActivity.Health && p.Completed);
