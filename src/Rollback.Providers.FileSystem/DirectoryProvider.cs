@@ -98,21 +98,30 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
 
         // Each file is hashed as it is copied, from what was read: that hash is kept for the live folder too (see Describe),
         // for every file nothing touched between the listing and the end of its read, so the next command does not read it.
+        // The copy is made as staging makes one: cloned where the file system can, given its mode and owner through its
+        // descriptor, written to disk behind the copy and flushed once, not file by file.
         var cache = HashCache.Open(context.Hashes, target.Name, folder);
-        var artifacts = FileTree.CopyItems(items, context.ArtifactsDirectory, $"Copying {folder}", context.Reporter, context.Cancellation,
+        using var files = new FileClone();
+        var (artifacts, flushes) = CopyWritingBehind(items, context.ArtifactsDirectory, $"Copying {folder}", context.Reporter,
             (FileTree.Item item, string copy, out long size) =>
             {
                 long copied = 0;
-                var hash = context.Hashes.Read(item.Status?.ChangeKey, () => (Store.Checksums.CopyAndHash(item.FullPath, copy, out copied, out var read), read));
+                var hash = context.Hashes.Read(item.Status?.ChangeKey, () => (files.CopyAndHash(item, copy, out copied, out var read), read));
                 size = copied;
                 return hash;
-            });
+            },
+            hashes: null,
+            context.Cancellation);
         cache?.Save(items, context.Hashes);
+        context.Reporter.Verbose($"Copied '{folder}' into the point: {files.Describe()}{WrittenBehind(flushes)}");
 
         // The point's own copy carries the modes and owners it records, as a folder set aside by a swap does: readiness checks both.
-        FileTree.ApplyMetadata(context.ArtifactsDirectory, artifacts, NullReporter.Instance, context.Cancellation);
+        FileTree.ApplyMetadata(context.ArtifactsDirectory, NotGivenByTheCopy(artifacts), NullReporter.Instance, context.Cancellation, ownersRefusedBefore: files.OwnersRefused);
         var metadata = FileSystemChecks.FolderMetadata(folder).ToList();
         FileSystemChecks.ApplyFolderMetadata(context.ArtifactsDirectory, metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal));
+
+        // One flush of the store's file system for the whole copy: the point is committed only once all of it is on disk.
+        FileClone.SyncFileSystem(context.ArtifactsDirectory);
         return Captured(target, folder, folder, artifacts, metadata);
     }
 
@@ -272,18 +281,9 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         }
 
         using var files = new FileClone(context.Hashes, privateStaging);
-        IReadOnlyList<ArtifactEntry> copied;
-        int flushes;
-        // The disk writes the copy while it goes on, not all of it after: the one flush before the switch (below) is what
-        // makes the staged tree durable, and it then waits for the last pages alone.
-        using (var writeback = FileSystemFlush.StartWriteback(Path.GetDirectoryName(attempt.Staging)!, WritebackInterval))
-        {
-            copied = FileTree.CopyItems(items, attempt.Staging, $"Staging {point.Id}", context.Reporter, context.Cancellation, files.CopyAndHash, FileClone.AppliesMetadata ? null : context.Hashes);
-            flushes = writeback.Flushes;
-        }
-
-        context.Reporter.Verbose($"Staged point {point.Id} in '{attempt.Staging}': {files.Describe()}" +
-            (flushes > 0 ? $", written to disk while staging ({flushes:N0} flushes of the file system)." : "."));
+        var (copied, flushes) = CopyWritingBehind(items, attempt.Staging, $"Staging {point.Id}", context.Reporter, files.CopyAndHash,
+            FileClone.AppliesMetadata ? null : context.Hashes, context.Cancellation);
+        context.Reporter.Verbose($"Staged point {point.Id} in '{attempt.Staging}': {files.Describe()}{WrittenBehind(flushes)}");
         TestPause.At(TestPause.Staging);
 
         // Each file as read while staging is proven against its manifest entry here (readiness proved the rest of the tree
@@ -297,8 +297,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         if (FileTree.HasMetadata(point.Artifacts))
         {
             // Files the copy already gave their mode and owner are left; folders (and links' owners) are given theirs here.
-            var remaining = FileClone.AppliesMetadata ? point.Artifacts.Where(a => a.Type is not null || a.LinkTarget is not null || Recorded(a) is null).ToList() : point.Artifacts;
-            FileTree.ApplyMetadata(attempt.Staging, remaining, context.Reporter, context.Cancellation, context.Hashes, files.OwnersRefused);
+            FileTree.ApplyMetadata(attempt.Staging, NotGivenByTheCopy(point.Artifacts), context.Reporter, context.Cancellation, context.Hashes, files.OwnersRefused);
             FileSystemChecks.ApplyFolderMetadata(attempt.Staging, point.Metadata);
         }
         else
@@ -312,6 +311,29 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
         Directory.Move(attempt.Staging, staged);
         return staged;
     }
+
+    /// <summary>
+    /// Copies <paramref name="items"/> into <paramref name="destination"/> through <paramref name="copy"/> while the file system
+    /// writes what is copied so far: the one flush that makes the copy durable (the caller's) then waits for the last pages
+    /// alone. Returns the entries copied, and how often the file system was asked to write.
+    /// </summary>
+    private static (IReadOnlyList<ArtifactEntry> Copied, int Flushes) CopyWritingBehind(IReadOnlyList<FileTree.Item> items, string destination,
+        string activity, IRollbackReporter reporter, FileCopier copy, HashReuse? hashes, System.Threading.CancellationToken cancellation)
+    {
+        using var writeback = FileSystemFlush.StartWriteback(Path.GetDirectoryName(destination)!, WritebackInterval);
+        var copied = FileTree.CopyItems(items, destination, activity, reporter, cancellation, copy, hashes);
+        return (copied, writeback.Flushes);
+    }
+
+    private static string WrittenBehind(int flushes) =>
+        flushes > 0 ? $", written to disk while copying ({flushes:N0} flushes of the file system)." : ".";
+
+    /// <summary>
+    /// The entries whose mode and owner the copy did not give through its descriptor (<see cref="FileClone.AppliesMetadata"/>):
+    /// folders, links, and files that record not all three; every entry where the copy gives none.
+    /// </summary>
+    private static IReadOnlyList<ArtifactEntry> NotGivenByTheCopy(IReadOnlyList<ArtifactEntry> entries) =>
+        FileClone.AppliesMetadata ? entries.Where(a => a.Type is not null || a.LinkTarget is not null || Recorded(a) is null).ToList() : entries;
 
     /// <summary>The mode, owner and group an entry records, or null when it records not all three (points captured without them).</summary>
     private static UnixFileStatus? Recorded(ArtifactEntry entry) =>

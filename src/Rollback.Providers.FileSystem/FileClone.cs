@@ -87,7 +87,7 @@ internal sealed class FileClone : IDisposable
     /// <summary>How many copies kept this account as owner: only root gives files to another owner.</summary>
     public int OwnersRefused => _ownersRefused;
 
-    /// <summary>Whether <see cref="CopyAndHash"/> gives each copy the owner and mode its item records (on Linux; elsewhere they are applied afterwards).</summary>
+    /// <summary>Whether <see cref="CopyAndHash(FileTree.Item, string, out long)"/> gives each copy the owner and mode its item records (on Linux; elsewhere they are applied afterwards).</summary>
     public static bool AppliesMetadata => Linux;
 
     /// <summary>What happened, for the verbose stream: "20,001 files copied (this file system cannot clone)".</summary>
@@ -99,11 +99,25 @@ internal sealed class FileClone : IDisposable
     /// A <see cref="FileCopier"/>: clones or copies <paramref name="source"/> to the new file <paramref name="destination"/>;
     /// on Linux the copy also gets the mode, owner and group <see cref="FileTree.Item.Status"/> records.
     /// </summary>
-    public string CopyAndHash(FileTree.Item source, string destination, out long size)
+    public string CopyAndHash(FileTree.Item source, string destination, out long size) =>
+        CopyAndHash(source, destination, readSourceKey: false, out size, out _);
+
+    /// <summary>
+    /// As <see cref="CopyAndHash(FileTree.Item, string, out long)"/>, with (Linux) the source's change key read from its
+    /// descriptor once its end was reached: the key of the content hashed, for <see cref="HashReuse.Read"/> (a capture keeps
+    /// the hashes of the folder it copies).
+    /// </summary>
+    public string CopyAndHash(FileTree.Item source, string destination, out long size, out FileChangeKey? sourceKey) =>
+        CopyAndHash(source, destination, readSourceKey: true, out size, out sourceKey);
+
+    private string CopyAndHash(FileTree.Item source, string destination, bool readSourceKey, out long size, out FileChangeKey? sourceKey)
     {
+        sourceKey = null;
         try
         {
-            return Linux ? CopyThroughDescriptors(source, destination, out size) : CopyThroughStreams(source.FullPath, destination, out size);
+            return Linux
+                ? CopyThroughDescriptors(source, destination, readSourceKey, out size, out sourceKey)
+                : CopyThroughStreams(source.FullPath, destination, out size);
         }
         catch
         {
@@ -128,7 +142,7 @@ internal sealed class FileClone : IDisposable
     /// <summary>Makes everything written under <paramref name="path"/> durable: one syncfs(2) of its file system on Linux.</summary>
     public static void SyncFileSystem(string path) => FileSystemFlush.Sync(path);
 
-    private string CopyThroughDescriptors(FileTree.Item source, string destination, out long size)
+    private string CopyThroughDescriptors(FileTree.Item source, string destination, bool readSourceKey, out long size, out FileChangeKey? sourceKey)
     {
         var buffer = _buffer ??= new byte[BufferSize];
         var sha = _sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -160,6 +174,7 @@ internal sealed class FileClone : IDisposable
                     size += read;
                 }
 
+                sourceKey = readSourceKey ? NativeFileSystem.ChangeKey(input) : null;
                 var hash = Checksums.ToHex(sha.GetHashAndReset(), _hex ??= new char[64]);
                 // The recorded owner and mode are given whether or not the hash is kept for reuse.
                 var key = status is not null ? GiveRecorded(output, status, destination) : _hashes is null ? null : NativeFileSystem.ChangeKey(output);

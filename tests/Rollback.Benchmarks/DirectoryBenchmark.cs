@@ -45,7 +45,10 @@ internal static class DirectoryBenchmark
             new KeyValuePair<string, object?>(DirectoryProvider.PathSetting, live),
             new KeyValuePair<string, object?>(DirectoryProvider.VersionFileSetting, ReleaseGenerator.VersionFileName),
         }), replace: false);
+        // The capture a deployment starts with, against a durable copy of the same live folder made right after it.
+        var capturing = Stopwatch.StartNew();
         var points = new Dictionary<string, RollbackPoint> { [Good] = engine.Points.Create(Target, "known good") };
+        var capture = (Point: capturing.Elapsed, Copy: DurableCopy(live, Path.GetDirectoryName(live)!, "capture-baseline"));
         generator.Write(live, Bad, changedOnly: true);
         points[Bad] = engine.Points.Create(Target, "failed deployment");
 
@@ -90,7 +93,7 @@ internal static class DirectoryBenchmark
             steps.Add(result.Steps);
             scratch.Progress($"Durable copy {run + 1} of {options.Runs}: cp -a of the point's artifacts beside the live folder, then sync -f, under the same reader...");
             var (_, childrenBefore) = CpuClock.Process();
-            baseline.Add(DurableCopy(points[Good], beside, run));
+            baseline.Add(DurableCopy(Path.Combine(points[Good].Path, PointStore.ArtifactsFolderName), beside, "baseline-copy-" + run.ToString(CultureInfo.InvariantCulture)));
             copyCpu.Add(CpuClock.Process().Children - childrenBefore);
             loads.Add(LoadAverage());
         }
@@ -98,18 +101,18 @@ internal static class DirectoryBenchmark
         reader.Stop();
         Console.WriteLine();
         Console.Write(Text(options, scratch.Path, samples, steps, baseline, reader, loads, (ourCpu, copyCpu)));
+        Console.WriteLine($"  capture of the live folder (a new point, before the reader started): {Stats.Format(capture.Point)}; a durable copy of it right after: {Stats.Format(capture.Copy.Copy + capture.Copy.Sync)} ({(capture.Point.TotalSeconds / (capture.Copy.Copy + capture.Copy.Sync).TotalSeconds).ToString("0.00", CultureInfo.InvariantCulture)}x)");
         return 0;
     }
 
     /// <summary>
-    /// `cp -a` then `sync -f` on the same file system as the live folder, timed together. Each run copies to a folder of
+    /// `cp -a` of <paramref name="source"/> then `sync -f` on the same file system as the live folder, timed together. Each copy goes to a folder of
     /// its own, left for the scratch removal: deleting is no part of either side (and on a file system mounted with
     /// online discard, deleting 20,000 files takes minutes).
     /// </summary>
-    private static (TimeSpan Copy, TimeSpan Sync) DurableCopy(RollbackPoint point, string beside, int run)
+    private static (TimeSpan Copy, TimeSpan Sync) DurableCopy(string source, string beside, string name)
     {
-        var source = Path.Combine(point.Path, PointStore.ArtifactsFolderName);
-        var destination = Path.Combine(beside, "baseline-copy-" + run.ToString(CultureInfo.InvariantCulture));
+        var destination = Path.Combine(beside, name);
         var watch = Stopwatch.StartNew();
         Shell.Run(null, "cp", "-a", "--", source, destination);
         var copied = watch.Elapsed;

@@ -9,7 +9,6 @@ namespace Rollback.Store;
 /// <summary>SHA-256 of files and streams, as lower-case hex (the form sha256sum prints).</summary>
 public static class Checksums
 {
-    private const int BufferSize = 1 << 20;
     private const int HashBufferSize = 1 << 18;
 
     // One read buffer per thread, reused for every file: a FileStream buffer per file would allocate 1 MiB
@@ -55,9 +54,7 @@ public static class Checksums
         }
         catch
         {
-            // A read that failed half way leaves part of its file in this thread's hash: drop it, so the next file starts clean.
-            sha.Dispose();
-            _sha = null;
+            DropThreadHash();
             throw;
         }
 
@@ -79,23 +76,43 @@ public static class Checksums
     /// </summary>
     public static string CopyAndHash(string source, string destination, out long size, out FileChangeKey? sourceKey)
     {
-        var buffer = new byte[BufferSize];
-        using var sha = SHA256.Create();
-        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
-        using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize);
-        size = 0;
-        int read;
-        while ((read = input.Read(buffer, 0, buffer.Length)) > 0)
+        // The thread's reused buffer and hash, and no FileStream buffers (bufferSize 1): a buffer of each per file put
+        // 3 MiB per file on the large-object heap, a full collection every few files of a tree of thousands.
+        var buffer = _hashBuffer ??= new byte[HashBufferSize];
+        var sha = _sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        try
         {
-            sha.TransformBlock(buffer, 0, read, null, 0);
-            output.Write(buffer, 0, read);
-            size += read;
+            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+            size = 0;
+            int read;
+            while ((read = input.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+                output.Write(buffer, 0, read);
+                size += read;
+            }
+
+            sourceKey = NativeFileSystem.CanStat ? NativeFileSystem.ChangeKey(checked((int)input.SafeFileHandle.DangerousGetHandle())) : null;
+            output.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            DropThreadHash();
+            throw;
         }
 
-        sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-        sourceKey = NativeFileSystem.CanStat ? NativeFileSystem.ChangeKey(checked((int)input.SafeFileHandle.DangerousGetHandle())) : null;
-        output.Flush(flushToDisk: true);
-        return ToHex(sha.Hash!);
+        return ToHex(sha.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// After a read or copy failed half way: part of its file is in this thread's hash, so it is dropped and the next file
+    /// starts with a new one.
+    /// </summary>
+    private static void DropThreadHash()
+    {
+        _sha?.Dispose();
+        _sha = null;
     }
 
     /// <summary>Lowercase hex of <paramref name="bytes"/>: the form every SHA-256 of the engine takes.</summary>
