@@ -220,28 +220,9 @@ internal sealed class FileClone : IDisposable
 
     private string CopyThroughStreams(string source, string destination, out long size)
     {
-        var buffer = _buffer ??= new byte[BufferSize];
-        var sha = _sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        // bufferSize 1 turns FileStream's own buffer off: reads and writes go straight through the reused one.
-        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
-        size = 0;
-        int read;
-        while ((read = input.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            sha.AppendData(buffer, 0, read);
-            output.Write(buffer, 0, read);
-            size += read;
-        }
-
-        if (FileSystemFlush.PerFileFlushNeeded)
-        {
-            output.Flush(flushToDisk: true);
-        }
-
+        var hash = Checksums.CopyAndHash(source, destination, flushToDisk: FileSystemFlush.PerFileFlushNeeded, out size, out _);
         Interlocked.Increment(ref _copied);
-        return Checksums.ToHex(sha.GetHashAndReset());
+        return hash;
     }
 
     private bool Clone(int output, int input)

@@ -74,7 +74,14 @@ public static class Checksums
     /// As <see cref="CopyAndHash(string, string, out long)"/>, with (Linux) the source's <see cref="NativeFileSystem.ChangeKey(string)"/>
     /// read from its descriptor once its end was reached: the key of the content hashed (see <see cref="Engine.HashReuse.Read"/>).
     /// </summary>
-    public static string CopyAndHash(string source, string destination, out long size, out FileChangeKey? sourceKey)
+    public static string CopyAndHash(string source, string destination, out long size, out FileChangeKey? sourceKey) =>
+        CopyAndHash(source, destination, flushToDisk: true, out size, out sourceKey);
+
+    /// <summary>
+    /// As <see cref="CopyAndHash(string, string, out long, out FileChangeKey?)"/>; <paramref name="flushToDisk"/> false leaves
+    /// the copy to one flush of the whole tree by the caller.
+    /// </summary>
+    internal static string CopyAndHash(string source, string destination, bool flushToDisk, out long size, out FileChangeKey? sourceKey)
     {
         // The thread's reused buffer and hash, and no FileStream buffers (bufferSize 1): a buffer of each per file put
         // 3 MiB per file on the large-object heap, a full collection every few files of a tree of thousands.
@@ -94,7 +101,10 @@ public static class Checksums
             }
 
             sourceKey = NativeFileSystem.CanStat ? NativeFileSystem.ChangeKey(checked((int)input.SafeFileHandle.DangerousGetHandle())) : null;
-            output.Flush(flushToDisk: true);
+            if (flushToDisk)
+            {
+                output.Flush(flushToDisk: true);
+            }
         }
         catch
         {
