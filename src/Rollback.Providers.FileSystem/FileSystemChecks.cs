@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Platform;
@@ -160,7 +161,7 @@ internal static class FileSystemChecks
     {
         try
         {
-            var free = new DriveInfo(Path.GetPathRoot(Path.GetFullPath(folder))!).AvailableFreeSpace;
+            var free = FreeSpaceOf(folder);
             return free >= bytes
                 ? CheckResult.Pass("FreeSpace", $"{free / 1048576.0:N0} MiB free for {bytes / 1048576.0:N1} MiB to stage.")
                 : CheckResult.Fail("FreeSpace", RollbackErrorId.InsufficientSpace, $"Staging needs {bytes / 1048576.0:N1} MiB beside '{folder}' but only {free / 1048576.0:N1} MiB are free.");
@@ -169,6 +170,17 @@ internal static class FileSystemChecks
         {
             return CheckResult.Warn("FreeSpace", $"Cannot tell the free space beside '{folder}': {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// The bytes this account may still write on the file system holding <paramref name="folder"/>. On Unix that is the
+    /// folder's own file system (statvfs of the folder): its path root is "/", which names another file system wherever
+    /// the folder lies on a mount of its own (a data disk, a tmpfs). Windows takes drives by their root.
+    /// </summary>
+    internal static long FreeSpaceOf(string folder)
+    {
+        var full = Path.GetFullPath(folder);
+        return new DriveInfo(RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? Path.GetPathRoot(full)! : full).AvailableFreeSpace;
     }
 
     /// <summary>
