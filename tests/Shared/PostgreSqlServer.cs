@@ -41,9 +41,14 @@ public sealed class PostgreSqlServer : IDisposable
     public static PostgreSqlServer StartDurable() => new(durable: true);
 
     private const string ServiceAccount = "postgres";
+
+    // The temp folders of the test servers, and how long one must have been left alone before another server removes it.
+    private const string RootPrefix = "rollback-test-pg-";
+    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(20);
     private const int SignalInterrupt = 2;
+    private const int NotPermitted = 1; // EPERM: the process lives, as another user
     private LoopbackProcess? _process;
     private (string Binary, IEnumerable<string> Arguments) _start;
     private readonly string? _runAs;
@@ -61,7 +66,8 @@ public sealed class PostgreSqlServer : IDisposable
 
     private PostgreSqlServer(bool durable)
     {
-        Root = Path.Combine(Path.GetTempPath(), "rollback-pg-" + Guid.NewGuid().ToString("N"));
+        RemoveAbandonedRoots();
+        Root = Path.Combine(Path.GetTempPath(), RootPrefix + Guid.NewGuid().ToString("N"));
         _adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
         BinDirectory = FindBinDirectory();
         if (BinDirectory is null)
@@ -289,6 +295,38 @@ public sealed class PostgreSqlServer : IDisposable
         {
             // A leftover temp folder is harmless; a failed test must not be hidden behind a cleanup error.
         }
+    }
+
+    /// <summary>
+    /// Removes the folders of servers of earlier test runs that nobody removed: a test host is ended as soon as its run is
+    /// over, so a server kept for the whole run (the shared-store pass's) is stopped with it but cannot remove its folder,
+    /// some 3 GB. Only a folder where no postmaster runs and that nothing changed for <see cref="AbandonedAfter"/>.
+    /// </summary>
+    private static void RemoveAbandonedRoots()
+    {
+        foreach (var root in Directory.EnumerateDirectories(Path.GetTempPath(), RootPrefix + "*"))
+        {
+            try
+            {
+                if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(root) >= AbandonedAfter && !PostmasterRuns(root))
+                {
+                    Directory.Delete(root, recursive: true);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another run's server may be removing it at the same time, or it is not ours to remove: left.
+            }
+        }
+    }
+
+    /// <summary>Whether the postmaster that data/postmaster.pid names is alive (signal 0 only asks).</summary>
+    private static bool PostmasterRuns(string root)
+    {
+        var pidFile = Path.Combine(root, "data", "postmaster.pid");
+        return File.Exists(pidFile)
+            && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            && (Kill(pid, 0) == 0 || Marshal.GetLastWin32Error() == NotPermitted);
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -61,6 +61,50 @@ public sealed class PostgreSqlServerTests
         Assert.False(_server.DatabaseExists(second));
     }
 
+    [SkippableFact]
+    public void ANewServerRemovesTheFolderAnEarlierRunLeftAndNoFolderInUse()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "The test servers run on Linux.");
+        var abandoned = FakeRoot(postmasterPid: null, age: TimeSpan.FromHours(1));
+        var serving = FakeRoot(postmasterPid: Environment.ProcessId, age: TimeSpan.FromHours(1));
+        var recent = FakeRoot(postmasterPid: null, age: TimeSpan.Zero);
+        try
+        {
+            using (new PostgreSqlServer())
+            {
+            }
+
+            Assert.False(Directory.Exists(abandoned), "the folder no server uses was left");
+            Assert.True(Directory.Exists(serving), "the folder of a running postmaster was removed");
+            Assert.True(Directory.Exists(recent), "a folder changed a moment ago was removed");
+        }
+        finally
+        {
+            foreach (var root in new[] { abandoned, serving, recent })
+            {
+                if (Directory.Exists(root))
+                {
+                    Directory.Delete(root, recursive: true);
+                }
+            }
+        }
+    }
+
+    /// <summary>A test server's folder as a run leaves it: data/postmaster.pid naming <paramref name="postmasterPid"/>, or none.</summary>
+    private static string FakeRoot(int? postmasterPid, TimeSpan age)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "rollback-test-pg-" + Guid.NewGuid().ToString("N"));
+        var data = Directory.CreateDirectory(Path.Combine(root, "data")).FullName;
+        File.WriteAllText(Path.Combine(data, "PG_VERSION"), "15\n");
+        if (postmasterPid is { } pid)
+        {
+            File.WriteAllText(Path.Combine(data, "postmaster.pid"), pid.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n" + data + "\n");
+        }
+
+        Directory.SetLastWriteTimeUtc(root, DateTime.UtcNow - age);
+        return root;
+    }
+
     private int ReadPostmasterPid() => int.Parse(File.ReadAllLines(Path.Combine(_server.DataDirectory, "postmaster.pid"))[0], System.Globalization.CultureInfo.InvariantCulture);
 
     private static string EffectiveUserOf(int pid)
