@@ -300,7 +300,7 @@ internal sealed class FileClone : IDisposable
     {
         const int NoEntry = 2, Loop = 40, Denied = 13;
         var message = errno == Loop
-            ? $"Cannot {what} '{path}': it is a symbolic link, not the file the manifest records."
+            ? $"Cannot {what} '{path}': it is a symbolic link where a regular file was expected (a link is never followed)."
             : $"Cannot {what} '{path}' (errno {errno}).";
         return errno switch
         {
