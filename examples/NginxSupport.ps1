@@ -67,7 +67,7 @@ function Start-Nginx([string] $Folder, $Blue, $Green, [string] $ProxyPass = 'app
 function Stop-Nginx($Nginx) { Stop-Proxy $Nginx }
 
 # The deployment, by hand as a runbook does it: the file edited and nginx reloaded (SIGHUP to its master); waits until
-# every request answers green's version.
+# every request answers green's version and the old configuration's workers have exited.
 function Invoke-NginxDeployment($Nginx) {
     $text = Get-Content -Raw -LiteralPath $Nginx.Config
     if ($text.Contains('proxy_pass http://app_blue;')) {
@@ -78,8 +78,17 @@ function Invoke-NginxDeployment($Nginx) {
             Replace("server $($Nginx.GreenServer) weight=1 down;", "server $($Nginx.GreenServer) weight=1;")
     }
 
+    # The workers of the old configuration go on accepting until they have read the master's signal to stop, so green's
+    # answers alone do not say the reload is over: it is once they have exited too.
+    $old = @(Get-NginxWorker $Nginx)
     Set-Content -LiteralPath $Nginx.Config -NoNewline -Value $text
     & kill -HUP $Nginx.Process.Id
     $deadline = [datetime]::UtcNow.AddSeconds(15)
-    while ((Get-ProxyAnswer $Nginx 5).Keys -join ',' -ne 'v2.4.0' -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+    while (((Get-ProxyAnswer $Nginx 5).Keys -join ',' -ne 'v2.4.0' -or @(Get-NginxWorker $Nginx | Where-Object { $_ -in $old }).Count -gt 0) -and
+        [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+}
+
+# The process ids of the nginx master's workers.
+function Get-NginxWorker($Nginx) {
+    @(Get-Process -ErrorAction SilentlyContinue | Where-Object { $_.Parent.Id -eq $Nginx.Process.Id }).Id
 }
