@@ -90,5 +90,6 @@ function Invoke-NginxDeployment($Nginx) {
 
 # The process ids of the nginx master's workers.
 function Get-NginxWorker($Nginx) {
-    @(Get-Process -ErrorAction SilentlyContinue | Where-Object { $_.Parent.Id -eq $Nginx.Process.Id }).Id
+    Get-Process -ErrorAction SilentlyContinue | Where-Object { $null -ne $_.Parent -and $_.Parent.Id -eq $Nginx.Process.Id } |
+        ForEach-Object { $_.Id }
 }
