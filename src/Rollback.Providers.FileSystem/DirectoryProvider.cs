@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using Rollback.Engine;
 using Rollback.Errors;
 using Rollback.Settings;
@@ -318,7 +319,7 @@ public sealed class DirectoryProvider : IRollbackProvider, ISwitchSafetyPointPro
     /// alone. Returns the entries copied, and how often the file system was asked to write.
     /// </summary>
     private static (IReadOnlyList<ArtifactEntry> Copied, int Flushes) CopyWritingBehind(IReadOnlyList<FileTree.Item> items, string destination,
-        string activity, IRollbackReporter reporter, FileCopier copy, HashReuse? hashes, System.Threading.CancellationToken cancellation)
+        string activity, IRollbackReporter reporter, FileCopier copy, HashReuse? hashes, CancellationToken cancellation)
     {
         using var writeback = FileSystemFlush.StartWriteback(Path.GetDirectoryName(destination)!, WritebackInterval);
         var copied = FileTree.CopyItems(items, destination, activity, reporter, cancellation, copy, hashes);
